@@ -1,0 +1,98 @@
+"""catchment: one asset graph across every tool of a data platform.
+
+The public API is imported lazily: ``import catchment`` loads no tool, no pydantic and no
+dataframe library, so the CLI and plugins start fast. Names resolve on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "AssetKey": "catchment.keys",
+    "TableRef": "catchment.tables",
+    "table": "catchment.tables",
+    "duckdb_table": "catchment.tables",
+    "file_table": "catchment.tables",
+    "AssetSpec": "catchment.specs",
+    "AssetDep": "catchment.specs",
+    "CheckSpec": "catchment.specs",
+    "RetryPolicy": "catchment.specs",
+    "spec": "catchment.specs",
+    "AssetsDefinition": "catchment.definitions",
+    "asset": "catchment.definitions",
+    "multi_asset": "catchment.definitions",
+    "asset_check": "catchment.definitions",
+    "Output": "catchment.results",
+    "MaterializeResult": "catchment.results",
+    "CheckResult": "catchment.results",
+    "AssetFailure": "catchment.results",
+    "AssetSkipped": "catchment.results",
+    "StepContext": "catchment.context",
+    "Event": "catchment.events",
+    "EventType": "catchment.events",
+    "Resource": "catchment.resources",
+    "SecretStr": "catchment.resources",
+    "env_secret": "catchment.resources",
+    "IOManager": "catchment.io",
+    "InputContext": "catchment.io",
+    "OutputContext": "catchment.io",
+    "PartitionsDefinition": "catchment.partitions",
+    "StaticPartitions": "catchment.partitions",
+    "TimeWindowPartitions": "catchment.partitions",
+    "PartitionMapping": "catchment.partitions",
+    "ComponentType": "catchment.components",
+    "ComponentContext": "catchment.components",
+    "AssetGraph": "catchment.graph",
+    "hookimpl": "catchment.hookspecs",
+    "AdapterInfo": "catchment.hookspecs",
+    "CatchmentError": "catchment.errors",
+    "materialize": "catchment.execution.api",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'catchment' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from catchment.components import ComponentContext, ComponentType
+    from catchment.context import StepContext
+    from catchment.definitions import AssetsDefinition, asset, asset_check, multi_asset
+    from catchment.errors import CatchmentError
+    from catchment.events import Event, EventType
+    from catchment.execution.api import materialize
+    from catchment.graph import AssetGraph
+    from catchment.hookspecs import AdapterInfo, hookimpl
+    from catchment.io import InputContext, IOManager, OutputContext
+    from catchment.keys import AssetKey
+    from catchment.partitions import (
+        PartitionMapping,
+        PartitionsDefinition,
+        StaticPartitions,
+        TimeWindowPartitions,
+    )
+    from catchment.resources import Resource, SecretStr, env_secret
+    from catchment.results import (
+        AssetFailure,
+        AssetSkipped,
+        CheckResult,
+        MaterializeResult,
+        Output,
+    )
+    from catchment.specs import AssetDep, AssetSpec, CheckSpec, RetryPolicy, spec
+    from catchment.tables import TableRef, duckdb_table, file_table, table

@@ -1,0 +1,1 @@
+"""The ``catchment`` command line."""

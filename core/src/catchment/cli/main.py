@@ -1,0 +1,72 @@
+"""Entry point of the ``catchment`` command: one typer app, commands added by module.
+
+Each module in ``COMMAND_MODULES`` defines ``register(app)``. Errors that catchment raises on
+purpose are printed as one message (file, field, hint) with exit code 1, never a traceback;
+``CATCHMENT_DEBUG=1`` shows the traceback too.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+
+import typer
+
+from catchment import __version__
+from catchment.errors import CatchmentError
+
+COMMAND_MODULES = (
+    "catchment.cli.plugins_cmd",
+    "catchment.cli.check_cmd",
+    "catchment.cli.assets_cmd",
+    "catchment.cli.materialize_cmd",
+    "catchment.cli.plan_cmd",
+    "catchment.cli.runs_cmd",
+    "catchment.cli.graph_cmd",
+    "catchment.cli.new_cmd",
+)
+
+app = typer.Typer(
+    name="catchment",
+    help=(
+        "One asset graph across dbt, dlt, Sling, Spark, Modal and Snowflake: plan, run, "
+        "record and reconcile it.\n\n"
+        "Start with `catchment check` in a folder with a catchment.yaml, then "
+        "`catchment assets list`, `catchment plan` and `catchment materialize`."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"catchment {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """catchment command line."""
+
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+def main() -> None:
+    """Run the CLI, turning catchment's own errors into one clear message."""
+    try:
+        app()
+    except CatchmentError as exc:
+        if os.environ.get("CATCHMENT_DEBUG"):
+            raise
+        typer.secho(f"error: {exc}", err=True, fg="red")
+        sys.exit(1)

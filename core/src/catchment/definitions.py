@@ -1,0 +1,290 @@
+"""Asset definitions: specs bound to ONE compute that can materialize any subset of them.
+
+``@asset`` turns a plain function into a one-asset definition whose parameters name upstream
+assets; ``@multi_asset`` serves many specs from one compute (how dbt, dlt and Sling run);
+``@asset_check`` adds a check to an existing asset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeAlias
+
+import msgspec
+
+from catchment.context import StepContext
+from catchment.errors import DefinitionError
+from catchment.keys import AssetKey, CoercibleToKey
+from catchment.partitions import PartitionsDefinition
+from catchment.results import (
+    AssetFailure,
+    AssetSkipped,
+    CheckResult,
+    MaterializeResult,
+    Output,
+    StepResult,
+)
+from catchment.specs import AssetDep, AssetSpec, CheckSpec, RetryPolicy, Severity, spec
+from catchment.tables import TableRef
+
+Compute: TypeAlias = Callable[[StepContext], Iterable[StepResult]]
+
+
+class AssetsDefinition(msgspec.Struct, frozen=True, kw_only=True):
+    """One compute and the specs (and checks) it can materialize.
+
+    ``name`` is unique in a graph and names the step that runs it. ``can_subset`` says whether
+    the compute can build any subset of its specs (otherwise a plan takes all of them).
+    ``source`` says where it was defined (``file:line`` or ``catchment.yaml:12 (component x)``)
+    so errors can point there.
+    """
+
+    name: str
+    specs: tuple[AssetSpec, ...]
+    compute: Compute
+    check_specs: tuple[CheckSpec, ...] = ()
+    can_subset: bool = False
+    required_resources: frozenset[str] = frozenset()
+    retry: RetryPolicy | None = None
+    source: str | None = None
+    component: str | None = None
+    adapter: str = "python"
+    metadata: Mapping[str, Any] = msgspec.field(default_factory=dict)
+
+    @property
+    def keys(self) -> tuple[AssetKey, ...]:
+        return tuple(s.key for s in self.specs)
+
+    @property
+    def all_check_specs(self) -> tuple[CheckSpec, ...]:
+        """Checks this compute evaluates: those on its specs and those declared on it."""
+        out = [c for s in self.specs for c in s.checks]
+        out.extend(self.check_specs)
+        return tuple(out)
+
+    @property
+    def label(self) -> str:
+        """How errors name this definition."""
+        where = self.source or self.component
+        return f"{self.name} ({where})" if where else self.name
+
+    def replace(self, **changes: Any) -> AssetsDefinition:
+        return msgspec.structs.replace(self, **changes)
+
+    def map_specs(self, fn: Callable[[AssetSpec], AssetSpec]) -> AssetsDefinition:
+        return self.replace(specs=tuple(fn(s) for s in self.specs))
+
+
+def code_version_of(fn: Callable[..., Any]) -> str | None:
+    """A short hash of a function's source, so editing the code makes its asset stale."""
+    try:
+        source = inspect.getsource(fn)
+    except (OSError, TypeError):
+        return None
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def _where(fn: Callable[..., Any]) -> str | None:
+    code = getattr(fn, "__code__", None)
+    return f"{code.co_filename}:{code.co_firstlineno}" if code else None
+
+
+_RESERVED_PARAMS = frozenset({"context"})
+
+
+def asset(
+    fn: Callable[..., Any] | None = None,
+    *,
+    key: CoercibleToKey | None = None,
+    key_prefix: str | Sequence[str] | None = None,
+    ins: Mapping[str, CoercibleToKey] | None = None,
+    deps: Iterable[CoercibleToKey | AssetDep] = (),
+    description: str | None = None,
+    group: str | None = None,
+    owners: Iterable[str] = (),
+    tags: Mapping[str, str] | None = None,
+    kinds: Iterable[str] = ("python",),
+    metadata: Mapping[str, Any] | None = None,
+    code_version: str | None = None,
+    partitions: PartitionsDefinition | None = None,
+    io_manager_key: str | None = None,
+    resources: Iterable[str] = (),
+    table: TableRef | None = None,
+    reads: Iterable[TableRef] = (),
+    retry: RetryPolicy | None = None,
+) -> Any:
+    """Declare a plain Python function as an asset.
+
+    Each parameter names an upstream asset whose value the IO manager loads (``ins`` maps a
+    parameter to another key); ``context`` receives the step context; parameters named in
+    ``resources`` receive those resources. The return value is stored by the IO manager, unless
+    the function returns a ``MaterializeResult``. ``deps`` adds upstreams whose value is not
+    loaded. The code version defaults to a hash of the function's source.
+    """
+
+    def decorate(func: Callable[..., Any]) -> AssetsDefinition:
+        prefix: tuple[str, ...] = (
+            ()
+            if key_prefix is None
+            else (key_prefix,)
+            if isinstance(key_prefix, str)
+            else tuple(key_prefix)
+        )
+        asset_key = AssetKey.parse(key) if key is not None else AssetKey((*prefix, func.__name__))
+        resource_names = frozenset(resources)
+        params = list(inspect.signature(func).parameters.values())
+        input_keys: dict[str, AssetKey] = {}
+        for p in params:
+            if p.name in _RESERVED_PARAMS or p.name in resource_names:
+                continue
+            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                raise DefinitionError(
+                    f"@asset {func.__name__}: *args/**kwargs cannot name upstream assets",
+                    where=_where(func),
+                )
+            target = (ins or {}).get(p.name)
+            input_keys[p.name] = (
+                AssetKey.parse(target) if target is not None else AssetKey((*prefix, p.name))
+            )
+        unknown_ins = set(ins or {}) - {p.name for p in params}
+        if unknown_ins:
+            raise DefinitionError(
+                f"@asset {func.__name__}: ins names unknown parameters {sorted(unknown_ins)}",
+                where=_where(func),
+            )
+        all_deps: list[CoercibleToKey | AssetDep] = [*input_keys.values(), *deps]
+        the_spec = spec(
+            asset_key,
+            deps=all_deps,
+            description=description or inspect.getdoc(func),
+            group=group,
+            owners=owners,
+            tags=tags,
+            kinds=kinds,
+            metadata=metadata,
+            code_version=code_version or code_version_of(func),
+            partitions=partitions,
+            io_manager_key=io_manager_key,
+            table=table,
+            reads=reads,
+        )
+        wants_context = any(p.name == "context" for p in params)
+
+        def compute(context: StepContext) -> Iterator[StepResult]:
+            kwargs: dict[str, Any] = {n: context.load_input(k) for n, k in input_keys.items()}
+            kwargs.update({n: context.resources[n] for n in resource_names})
+            if wants_context:
+                kwargs["context"] = context
+            value = func(**kwargs)
+            yield from _results_of(asset_key, value)
+
+        return AssetsDefinition(
+            name=asset_key.to_string(),
+            specs=(the_spec,),
+            compute=compute,
+            required_resources=resource_names,
+            retry=retry,
+            source=_where(func),
+            metadata={"python_function": f"{func.__module__}.{func.__qualname__}"},
+        )
+
+    return decorate(fn) if fn is not None else decorate
+
+
+def _results_of(key: AssetKey, value: Any) -> Iterator[StepResult]:
+    if isinstance(value, MaterializeResult | AssetFailure | AssetSkipped | Output):
+        yield value
+    elif inspect.isgenerator(value):
+        yield from value
+    else:
+        yield Output(key=key, value=value)
+
+
+def multi_asset(
+    *,
+    specs: Sequence[AssetSpec],
+    name: str | None = None,
+    can_subset: bool = True,
+    check_specs: Sequence[CheckSpec] = (),
+    resources: Iterable[str] = (),
+    retry: RetryPolicy | None = None,
+    adapter: str = "python",
+) -> Callable[[Compute], AssetsDefinition]:
+    """Bind many specs to one compute ``fn(context)`` that yields a result per selected asset."""
+
+    def decorate(func: Compute) -> AssetsDefinition:
+        return AssetsDefinition(
+            name=name or func.__name__,
+            specs=tuple(specs),
+            compute=func,
+            check_specs=tuple(check_specs),
+            can_subset=can_subset,
+            required_resources=frozenset(resources),
+            retry=retry,
+            source=_where(func),
+            adapter=adapter,
+        )
+
+    return decorate
+
+
+def asset_check(
+    fn: Callable[..., Any] | None = None,
+    *,
+    asset: CoercibleToKey,
+    name: str | None = None,
+    severity: Severity = "error",
+    description: str | None = None,
+    blocking: bool = True,
+    resources: Iterable[str] = (),
+) -> Any:
+    """Declare a check on ``asset``. The function receives the asset's value (first parameter,
+    unless it is ``context``) and returns a bool or a ``CheckResult``."""
+
+    def decorate(func: Callable[..., Any]) -> AssetsDefinition:
+        asset_key = AssetKey.parse(asset)
+        check = CheckSpec(
+            name=name or func.__name__,
+            asset=asset_key,
+            severity=severity,
+            description=description or inspect.getdoc(func),
+            blocking=blocking,
+        )
+        resource_names = frozenset(resources)
+        params = [p.name for p in inspect.signature(func).parameters.values()]
+        value_params = [p for p in params if p != "context" and p not in resource_names]
+        if len(value_params) > 1:
+            raise DefinitionError(
+                f"@asset_check {check.name}: takes at most one value parameter, got {value_params}",
+                where=_where(func),
+            )
+
+        def compute(context: StepContext) -> Iterator[StepResult]:
+            kwargs: dict[str, Any] = {n: context.resources[n] for n in resource_names}
+            if "context" in params:
+                kwargs["context"] = context
+            if value_params:
+                kwargs[value_params[0]] = context.load_input(asset_key)
+            outcome = func(**kwargs)
+            if isinstance(outcome, CheckResult):
+                yield outcome
+            else:
+                yield CheckResult(
+                    asset_key=asset_key,
+                    check_name=check.name,
+                    passed=bool(outcome),
+                    severity=severity,
+                )
+
+        return AssetsDefinition(
+            name=f"{asset_key}:{check.name}",
+            specs=(),
+            compute=compute,
+            check_specs=(check,),
+            required_resources=resource_names,
+            source=_where(func),
+        )
+
+    return decorate(fn) if fn is not None else decorate

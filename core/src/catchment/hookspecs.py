@@ -1,0 +1,92 @@
+"""The plugin contract: every hook an adapter may implement, in one place.
+
+Adapters are modules named by an entry point in the group ``catchment.adapters``; they
+implement these hooks with ``@hookimpl``. Hook signatures only ever gain arguments (pluggy lets
+an implementation accept any subset of them); removing one is a new ``CORE_API_VERSION``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+import pluggy
+
+if TYPE_CHECKING:
+    from catchment.components import ComponentType
+    from catchment.events import Event
+    from catchment.graph import AssetGraph
+
+PROJECT_NAME = "catchment"
+ENTRY_POINT_GROUP = "catchment.adapters"
+CORE_API_VERSION = "1.0"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+class AdapterInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """Who an adapter is and which core API versions it supports (a PEP 440 specifier)."""
+
+    name: str
+    version: str
+    api: str = ">=1.0,<2"
+    description: str = ""
+
+
+class RunInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """What life-cycle hooks learn about a run."""
+
+    run_id: str
+    selection: str | None
+    asset_keys: tuple[str, ...]
+    partition_keys: tuple[str, ...] = ()
+    project_root: str | None = None
+    tags: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+@hookspec(firstresult=True)
+def catchment_adapter_info() -> AdapterInfo:  # type: ignore[empty-body]
+    """Return this adapter's name, version and the core API range it supports."""
+
+
+@hookspec
+def catchment_component_types(register: Callable[[ComponentType], None]) -> None:
+    """Call ``register(ComponentType(...))`` for each YAML ``type:`` this adapter serves."""
+
+
+@hookspec
+def catchment_resource_types(register: Callable[[str, type[Any]], None]) -> None:
+    """Call ``register(type_name, ResourceClass)`` for each resource type this adapter serves."""
+
+
+@hookspec
+def catchment_io_manager_types(register: Callable[[str, Callable[..., Any]], None]) -> None:
+    """Call ``register(type_name, factory)``; ``factory(config: dict, defaults)`` returns an
+    IO manager."""
+
+
+@hookspec
+def catchment_graph_built(graph: AssetGraph) -> list[str] | None:
+    """Inspect the built graph. Return reasons to reject it (policy), or None to accept."""
+
+
+@hookspec
+def catchment_run_started(run: RunInfo) -> None:
+    """A run is about to execute its first step."""
+
+
+@hookspec
+def catchment_asset_materialized(run: RunInfo, event: Event) -> None:
+    """An asset was materialized (the event carries its metadata)."""
+
+
+@hookspec
+def catchment_check_evaluated(run: RunInfo, event: Event) -> None:
+    """A check produced a result."""
+
+
+@hookspec
+def catchment_run_finished(run: RunInfo, status: str) -> None:
+    """The run ended with ``status`` (``success``, ``failure`` or ``canceled``)."""

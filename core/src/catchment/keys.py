@@ -1,0 +1,107 @@
+"""Asset keys: the stable, human-readable names of assets (``raw/orders``)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import TypeAlias
+
+from catchment.errors import InvalidKeyError
+
+_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+
+
+class AssetKey:
+    """A path of segments naming an asset; hashable, ordered, canonical string ``a/b/c``.
+
+    Segments hold letters, digits, ``_``, ``-`` and ``.``, and must not start with ``.`` or ``-``;
+    ``/`` separates them in the string form. Keys compare by their segments.
+    """
+
+    __slots__ = ("_hash", "path")
+
+    path: tuple[str, ...]
+    _hash: int
+
+    def __init__(self, path: str | Sequence[str]):
+        segments = tuple(path.split("/")) if isinstance(path, str) else tuple(path)
+        if not segments:
+            raise InvalidKeyError("an asset key needs at least one segment")
+        for segment in segments:
+            if not isinstance(segment, str) or not _SEGMENT.match(segment):
+                raise InvalidKeyError(
+                    f"invalid asset key segment {segment!r} in {'/'.join(map(str, segments))!r}",
+                    hint="use letters, digits, '_', '-' or '.', separated by '/', e.g. raw/orders",
+                )
+        object.__setattr__(self, "path", segments)
+        object.__setattr__(self, "_hash", hash(segments))
+
+    @classmethod
+    def parse(cls, value: CoercibleToKey) -> AssetKey:
+        """Accept an ``AssetKey``, a ``"a/b"`` string or a sequence of segments."""
+        return value if isinstance(value, AssetKey) else cls(value)
+
+    @classmethod
+    def _trusted(cls, segments: tuple[str, ...]) -> AssetKey:
+        """Build without validation, for adapters that already produce valid segments in bulk."""
+        key = object.__new__(cls)
+        object.__setattr__(key, "path", segments)
+        object.__setattr__(key, "_hash", hash(segments))
+        return key
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("AssetKey is immutable")
+
+    def __reduce__(self) -> tuple[type[AssetKey], tuple[tuple[str, ...]]]:
+        return (AssetKey, (self.path,))
+
+    @property
+    def name(self) -> str:
+        """The last segment."""
+        return self.path[-1]
+
+    @property
+    def parent(self) -> AssetKey | None:
+        return AssetKey._trusted(self.path[:-1]) if len(self.path) > 1 else None
+
+    def with_prefix(self, *prefix: str) -> AssetKey:
+        return AssetKey(prefix + self.path)
+
+    def to_string(self) -> str:
+        return "/".join(self.path)
+
+    def to_python_name(self) -> str:
+        """An identifier form (``raw__orders``), used for table names and file names."""
+        return "__".join(self.path).replace("-", "_").replace(".", "_")
+
+    def __str__(self) -> str:
+        return "/".join(self.path)
+
+    def __repr__(self) -> str:
+        return f"AssetKey({'/'.join(self.path)!r})"
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AssetKey) and self.path == other.path
+
+    def __lt__(self, other: AssetKey) -> bool:
+        return self.path < other.path
+
+    def __le__(self, other: AssetKey) -> bool:
+        return self.path <= other.path
+
+    def __gt__(self, other: AssetKey) -> bool:
+        return self.path > other.path
+
+    def __ge__(self, other: AssetKey) -> bool:
+        return self.path >= other.path
+
+
+CoercibleToKey: TypeAlias = AssetKey | str | Sequence[str]
+
+
+def keys(values: Iterable[CoercibleToKey]) -> tuple[AssetKey, ...]:
+    """Parse many keys at once."""
+    return tuple(AssetKey.parse(v) for v in values)

@@ -1,0 +1,65 @@
+"""What a compute yields while it runs; the engine turns these into recorded events.
+
+A compute for a step yields, for each selected asset, exactly one of ``Output`` (a value the
+IO manager stores), ``MaterializeResult`` (the compute wrote the data itself), ``AssetFailure``
+or ``AssetSkipped``; plus any ``CheckResult`` for its checks. A selected asset the compute never
+reports on is recorded as failed, never as success.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from catchment.keys import AssetKey
+from catchment.specs import Severity
+
+
+class Output(msgspec.Struct, frozen=True, kw_only=True):
+    """A value for the asset's IO manager to store."""
+
+    key: AssetKey
+    value: Any
+    metadata: Mapping[str, Any] = msgspec.field(default_factory=dict)
+    data_version: str | None = None
+
+
+class MaterializeResult(msgspec.Struct, frozen=True, kw_only=True):
+    """The compute materialized the asset itself (dbt, Sling, a remote job)."""
+
+    key: AssetKey
+    metadata: Mapping[str, Any] = msgspec.field(default_factory=dict)
+    data_version: str | None = None
+
+
+class CheckResult(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of one check on one asset."""
+
+    asset_key: AssetKey
+    check_name: str
+    passed: bool
+    severity: Severity | None = None
+    description: str | None = None
+    metadata: Mapping[str, Any] = msgspec.field(default_factory=dict)
+
+
+class AssetFailure(msgspec.Struct, frozen=True, kw_only=True):
+    """One asset of the step failed; the others may still succeed."""
+
+    key: AssetKey
+    message: str
+    error_class: str | None = None
+    where: str | None = None
+    output: str | None = None
+
+
+class AssetSkipped(msgspec.Struct, frozen=True, kw_only=True):
+    """The compute did not build the asset (e.g. its upstream failed inside the same tool)."""
+
+    key: AssetKey
+    reason: str
+
+
+StepResult = Output | MaterializeResult | CheckResult | AssetFailure | AssetSkipped
