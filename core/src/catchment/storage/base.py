@@ -1,0 +1,263 @@
+"""The storage protocol: where runs and their events are recorded, and the queries on them.
+
+Backends (SQLite, PostgreSQL) keep one append-only ``events`` table and one ``runs`` table;
+every write is one transaction, so a killed process never leaves a partial record.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal, Protocol, runtime_checkable
+
+import msgspec
+
+from catchment.errors import CatchmentError
+from catchment.events import Event, EventType
+from catchment.keys import AssetKey
+
+SCHEMA_VERSION = 1
+"""Bumped when the tables change; recorded in ``schema_version`` by every backend."""
+
+RunStatus = Literal["started", "success", "failure", "canceled", "abandoned"]
+
+STALE_HEARTBEAT_SECONDS = 300.0
+"""A run on another host whose heartbeat is older than this is considered abandoned."""
+
+
+class StorageError(CatchmentError):
+    """The run store cannot be opened, reached or written."""
+
+
+class RunRecord(msgspec.Struct, kw_only=True):
+    """One run: what it was asked to build, who runs it, and how it ended."""
+
+    run_id: str
+    status: RunStatus = "started"
+    created_at: float = msgspec.field(default_factory=time.time)
+    finished_at: float | None = None
+    heartbeat_at: float | None = None
+    pid: int | None = None
+    host: str | None = None
+    parent_run_id: str | None = None
+    selection: str | None = None
+    asset_keys: tuple[str, ...] = ()
+    check_ids: tuple[str, ...] = ()
+    partition_keys: tuple[str, ...] = ()
+    tags: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+class MaterializationRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """The stored facts of one materialization, as reconciliation reads them."""
+
+    asset_key: AssetKey
+    partition: str | None
+    run_id: str
+    seq: int
+    timestamp: float
+    code_version: str | None = None
+    data_version: str | None = None
+    input_versions: Mapping[str, str | None] = msgspec.field(default_factory=dict)
+    metadata: Mapping[str, Any] = msgspec.field(default_factory=dict)
+
+    @classmethod
+    def from_event(cls, event: Event) -> MaterializationRecord:
+        data = event.data
+        return cls(
+            asset_key=AssetKey(event.asset_key or ""),
+            partition=event.partition,
+            run_id=event.run_id,
+            seq=event.seq or 0,
+            timestamp=event.timestamp,
+            code_version=data.get("code_version"),
+            data_version=data.get("data_version"),
+            input_versions=data.get("input_versions") or {},
+            metadata=data.get("metadata") or {},
+        )
+
+
+class CheckRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """One stored check evaluation."""
+
+    asset_key: AssetKey
+    check_name: str
+    passed: bool
+    severity: str | None
+    run_id: str
+    seq: int
+    timestamp: float
+    partition: str | None = None
+    metadata: Mapping[str, Any] = msgspec.field(default_factory=dict)
+
+    @classmethod
+    def from_event(cls, event: Event) -> CheckRecord:
+        data = event.data
+        return cls(
+            asset_key=AssetKey(event.asset_key or ""),
+            check_name=data.get("check_name", ""),
+            passed=bool(data.get("passed")),
+            severity=data.get("severity"),
+            run_id=event.run_id,
+            seq=event.seq or 0,
+            timestamp=event.timestamp,
+            partition=event.partition,
+            metadata=data.get("metadata") or {},
+        )
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """Record runs and events; answer the queries the CLI, reconciliation and retries need."""
+
+    url: str
+
+    def create_run(self, run: RunRecord) -> None:
+        """Insert a new run (status ``started``, with its pid/host and a first heartbeat)."""
+        ...
+
+    def update_run_status(self, run_id: str, status: RunStatus) -> None:
+        """Set a run's final status (and ``finished_at``)."""
+        ...
+
+    def heartbeat(self, run_id: str) -> None:
+        """Record that the run's process is alive."""
+        ...
+
+    def append_events(self, events: Sequence[Event]) -> None:
+        """Append ``events`` in ONE transaction and set each event's ``seq``."""
+        ...
+
+    def get_run(self, run_id: str) -> RunRecord | None: ...
+
+    def list_runs(self, limit: int = 50, status: str | None = None) -> list[RunRecord]:
+        """Newest first."""
+        ...
+
+    def events_for_run(self, run_id: str, types: Iterable[EventType] | None = None) -> list[Event]:
+        """The run's events in ``seq`` order, optionally only of ``types``."""
+        ...
+
+    def latest_materializations(
+        self, keys: Iterable[AssetKey] | None = None
+    ) -> dict[AssetKey, MaterializationRecord]:
+        """The newest materialization of each asset (any partition)."""
+        ...
+
+    def latest_materializations_by_partition(
+        self, key: AssetKey
+    ) -> dict[str | None, MaterializationRecord]:
+        """The newest materialization of ``key`` for each partition (None: unpartitioned)."""
+        ...
+
+    def check_history(
+        self, key: AssetKey, check_name: str | None = None, limit: int = 20
+    ) -> list[CheckRecord]:
+        """Check evaluations of ``key``, newest first."""
+        ...
+
+    def mark_abandoned_runs(self, stale_after: float = STALE_HEARTBEAT_SECONDS) -> list[str]:
+        """Mark ``started`` runs whose process is gone (or heartbeat stale) ``abandoned``."""
+        ...
+
+    def schema_version(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+# -- helpers shared by the backends -------------------------------------------------------
+
+HOSTNAME = socket.gethostname()
+
+
+def process_alive(pid: int) -> bool:
+    """Whether ``pid`` is a live (not zombie) process on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            stat = f.read()
+        return stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] != b"Z"
+    except OSError:
+        return True
+
+
+def is_abandoned(run: RunRecord, now: float, stale_after: float) -> bool:
+    """A ``started`` run is abandoned when its process on this host is gone, or (for another
+    host) its heartbeat is older than ``stale_after`` seconds."""
+    if run.status != "started":
+        return False
+    if run.host == HOSTNAME and run.pid is not None:
+        return not process_alive(run.pid)
+    last = run.heartbeat_at or run.created_at
+    return now - last > stale_after
+
+
+_run_info_encoder = msgspec.json.Encoder()
+
+
+class RunInfoColumns(msgspec.Struct, kw_only=True):
+    """The run fields stored as one JSON column."""
+
+    asset_keys: tuple[str, ...] = ()
+    check_ids: tuple[str, ...] = ()
+    partition_keys: tuple[str, ...] = ()
+    tags: dict[str, str] = msgspec.field(default_factory=dict)
+
+
+_run_info_decoder = msgspec.json.Decoder(RunInfoColumns)
+
+
+def encode_run_info(run: RunRecord) -> str:
+    info = RunInfoColumns(
+        asset_keys=run.asset_keys,
+        check_ids=run.check_ids,
+        partition_keys=run.partition_keys,
+        tags=run.tags,
+    )
+    return _run_info_encoder.encode(info).decode()
+
+
+RUN_COLUMNS = (
+    "run_id, status, created_at, finished_at, heartbeat_at, pid, host, parent_run_id, "
+    "selection, info"
+)
+
+
+def run_from_row(row: Sequence[Any]) -> RunRecord:
+    info = _run_info_decoder.decode(row[9] or "{}")
+    return RunRecord(
+        run_id=row[0],
+        status=row[1],
+        created_at=row[2],
+        finished_at=row[3],
+        heartbeat_at=row[4],
+        pid=row[5],
+        host=row[6],
+        parent_run_id=row[7],
+        selection=row[8],
+        asset_keys=info.asset_keys,
+        check_ids=info.check_ids,
+        partition_keys=info.partition_keys,
+        tags=info.tags,
+    )
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***`` (for error messages)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparseable url>"
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))

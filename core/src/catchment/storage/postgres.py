@@ -1,0 +1,120 @@
+"""PostgreSQL run store (psycopg 3), for deployments where many machines share records.
+
+Same tables as SQLite. ``?schema=NAME`` in the URL puts the tables in that schema (created if
+missing), which is how tests isolate themselves.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from catchment.storage.base import StorageError, redact_url
+from catchment.storage.sql import SqlStorage, schema_statements
+
+T = TypeVar("T")
+
+_INSERT = (
+    "INSERT INTO events (run_id, type, timestamp, step_key, asset_key, partition_key, "
+    "check_name, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING seq"
+)
+
+
+def split_schema(url: str) -> tuple[str, str | None]:
+    """Take catchment's own ``schema`` query parameter out of a libpq URL."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), None)
+    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    return urlunsplit(parts._replace(query=rest)), schema
+
+
+class PostgresStorage(SqlStorage):
+    """Runs and events in PostgreSQL; every write is one transaction."""
+
+    ph = "%s"
+
+    def __init__(self, url: str, *, connect_timeout: float = 5.0):
+        try:
+            import psycopg
+        except ImportError:
+            raise StorageError(
+                "PostgreSQL storage needs psycopg",
+                where=redact_url(url),
+                hint="pip install 'catchment[postgres]'",
+            ) from None
+        self.url = redact_url(url)
+        conninfo, schema = split_schema(url)
+        if schema is not None and not schema.replace("_", "").isalnum():
+            raise StorageError(
+                f"invalid schema name {schema!r}", where=self.url, hint="use letters, digits, _"
+            )
+        self.schema = schema
+        self._lock = threading.RLock()
+        self._psycopg = psycopg
+        try:
+            self._conn = psycopg.connect(
+                conninfo, autocommit=True, connect_timeout=max(1, int(connect_timeout))
+            )
+        except psycopg.Error as exc:
+            message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            parts = urlsplit(url)
+            if parts.password:
+                message = message.replace(parts.password, "***")
+            raise StorageError(
+                f"cannot connect to PostgreSQL: {message}",
+                where=self.url,
+                hint="is the server running and the URL (host, port, user, database) right?",
+            ) from None
+        if schema is not None:
+            self._conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+            self._conn.execute(f'SET search_path TO "{schema}"')
+        statements = schema_statements("BIGSERIAL PRIMARY KEY")
+
+        def init(cur: Any) -> None:
+            cur.execute("SELECT pg_advisory_xact_lock(7261530)")  # serialise schema creation
+            self._init_schema(cur, statements)
+
+        self._write(init)
+
+    def _write(self, fn: Callable[[Any], T]) -> T:
+        with self._lock:
+            try:
+                with self._conn.transaction(), self._conn.cursor() as cur:
+                    return fn(cur)
+            except self._psycopg.Error as exc:
+                raise StorageError(f"run store error: {exc}", where=self.url) from None
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                with self._conn.cursor() as cur:
+                    cur.execute(sql, params)
+                    return cur.fetchall()
+            except self._psycopg.Error as exc:
+                raise StorageError(f"run store error: {exc}", where=self.url) from None
+
+    def _insert_events(self, cur: Any, rows: list[tuple[Any, ...]]) -> list[int]:
+        cur.executemany(_INSERT, rows, returning=True)
+        seqs: list[int] = []
+        while True:
+            seqs.append(cur.fetchone()[0])
+            if not cur.nextset():
+                break
+        return seqs
+
+    def drop_schema(self) -> None:
+        """Drop this store's schema and everything in it (tests use it to clean up)."""
+        if self.schema is None:
+            raise StorageError("drop_schema needs a store opened with ?schema=", where=self.url)
+        with self._lock:
+            self._conn.execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __repr__(self) -> str:
+        return f"PostgresStorage({self.url!r})"

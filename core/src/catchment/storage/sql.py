@@ -1,0 +1,311 @@
+"""The SQL both backends share: one ``runs`` table, one append-only ``events`` table.
+
+A backend supplies a connection, a placeholder style and a way to run a function inside one
+write transaction; everything else (queries, encoding, abandoned-run detection) lives here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from catchment.events import Event, EventType, decode_event, encode_event
+from catchment.keys import AssetKey
+from catchment.storage.base import (
+    RUN_COLUMNS,
+    SCHEMA_VERSION,
+    STALE_HEARTBEAT_SECONDS,
+    CheckRecord,
+    MaterializationRecord,
+    RunRecord,
+    RunStatus,
+    StorageError,
+    encode_run_info,
+    is_abandoned,
+    run_from_row,
+)
+
+T = TypeVar("T")
+
+_MATERIALIZATION = EventType.MATERIALIZATION.value
+_CHECK = EventType.CHECK_EVALUATED.value
+_CHUNK = 500
+
+
+def schema_statements(seq_column: str) -> list[str]:
+    """CREATE statements for both dialects (only the ``seq`` column type differs)."""
+    return [
+        "CREATE TABLE IF NOT EXISTS schema_version "
+        "(version INTEGER NOT NULL, applied_at DOUBLE PRECISION)",
+        """CREATE TABLE IF NOT EXISTS runs (
+            run_id TEXT PRIMARY KEY,
+            status TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL,
+            finished_at DOUBLE PRECISION,
+            heartbeat_at DOUBLE PRECISION,
+            pid INTEGER,
+            host TEXT,
+            parent_run_id TEXT,
+            selection TEXT,
+            info TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS runs_status ON runs (status, created_at)",
+        f"""CREATE TABLE IF NOT EXISTS events (
+            seq {seq_column},
+            run_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            timestamp DOUBLE PRECISION NOT NULL,
+            step_key TEXT,
+            asset_key TEXT,
+            partition_key TEXT,
+            check_name TEXT,
+            body TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS events_run ON events (run_id, seq)",
+        "CREATE INDEX IF NOT EXISTS events_asset ON events (type, asset_key, partition_key, seq)",
+    ]
+
+
+def _decode(seq: int, body: str | bytes) -> Event:
+    event = decode_event(body)
+    event.seq = seq
+    return event
+
+
+def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+class SqlStorage:
+    """Storage on a DB-API connection; subclasses implement ``_read`` and ``_write``."""
+
+    url: str
+    ph: str = "?"  # the parameter placeholder of the dialect
+
+    # -- supplied by the backend ------------------------------------------------------------
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _write(self, fn: Callable[[Any], T]) -> T:
+        """Run ``fn(cursor)`` in one write transaction (committed, or rolled back on error)."""
+        raise NotImplementedError
+
+    def _insert_events(self, cur: Any, rows: list[tuple[Any, ...]]) -> list[int]:
+        """Insert event rows and return their assigned ``seq`` values, in order."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    # -- shared -----------------------------------------------------------------------------
+
+    def _sql(self, text: str) -> str:
+        return text.replace("?", self.ph) if self.ph != "?" else text
+
+    def _init_schema(self, cur: Any, statements: Iterable[str]) -> None:
+        for statement in statements:
+            cur.execute(statement)
+        cur.execute("SELECT max(version) FROM schema_version")
+        row = cur.fetchone()
+        found = row[0] if row else None
+        if found is None:
+            cur.execute(
+                self._sql("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)"),
+                (SCHEMA_VERSION, time.time()),
+            )
+        elif found > SCHEMA_VERSION:
+            raise StorageError(
+                f"the run store has schema version {found}, newer than this catchment "
+                f"understands ({SCHEMA_VERSION})",
+                where=self.url,
+                hint="upgrade catchment, or point storage at another database",
+            )
+
+    def schema_version(self) -> int:
+        rows = self._read("SELECT max(version) FROM schema_version")
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+    def create_run(self, run: RunRecord) -> None:
+        now = time.time()
+        params = (
+            run.run_id,
+            run.status,
+            run.created_at,
+            run.finished_at,
+            run.heartbeat_at or now,
+            run.pid,
+            run.host,
+            run.parent_run_id,
+            run.selection,
+            encode_run_info(run),
+        )
+        sql = self._sql(f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        self._write(lambda cur: cur.execute(sql, params))
+
+    def update_run_status(self, run_id: str, status: RunStatus) -> None:
+        finished = None if status == "started" else time.time()
+        sql = self._sql("UPDATE runs SET status = ?, finished_at = ? WHERE run_id = ?")
+        self._write(lambda cur: cur.execute(sql, (status, finished, run_id)))
+
+    def heartbeat(self, run_id: str) -> None:
+        sql = self._sql("UPDATE runs SET heartbeat_at = ? WHERE run_id = ?")
+        self._write(lambda cur: cur.execute(sql, (time.time(), run_id)))
+
+    def append_events(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        rows = [
+            (
+                e.run_id,
+                e.type.value,
+                e.timestamp,
+                e.step_key,
+                e.asset_key,
+                e.partition,
+                e.data.get("check_name") if e.type is EventType.CHECK_EVALUATED else None,
+                encode_event(e).decode(),
+            )
+            for e in events
+        ]
+        run_ids = {e.run_id for e in events}
+        beat = self._sql("UPDATE runs SET heartbeat_at = ? WHERE run_id = ?")
+        now = time.time()
+
+        def write(cur: Any) -> list[int]:
+            seqs = self._insert_events(cur, rows)
+            for run_id in run_ids:
+                cur.execute(beat, (now, run_id))
+            return seqs
+
+        for event, seq in zip(events, self._write(write), strict=True):
+            event.seq = seq
+
+    def get_run(self, run_id: str) -> RunRecord | None:
+        rows = self._read(self._sql(f"SELECT {RUN_COLUMNS} FROM runs WHERE run_id = ?"), (run_id,))
+        return run_from_row(rows[0]) if rows else None
+
+    def list_runs(self, limit: int = 50, status: str | None = None) -> list[RunRecord]:
+        where, params = ("WHERE status = ? ", [status]) if status else ("", [])
+        sql = self._sql(
+            f"SELECT {RUN_COLUMNS} FROM runs {where}ORDER BY created_at DESC, run_id LIMIT ?"
+        )
+        return [run_from_row(r) for r in self._read(sql, (*params, limit))]
+
+    def events_for_run(self, run_id: str, types: Iterable[EventType] | None = None) -> list[Event]:
+        params: list[Any] = [run_id]
+        extra = ""
+        if types is not None:
+            values = [EventType(t).value for t in types]
+            if not values:
+                return []
+            extra = f" AND type IN ({', '.join('?' for _ in values)})"
+            params.extend(values)
+        sql = self._sql(f"SELECT seq, body FROM events WHERE run_id = ?{extra} ORDER BY seq")
+        return [_decode(seq, body) for seq, body in self._read(sql, params)]
+
+    def latest_materializations(
+        self, keys: Iterable[AssetKey] | None = None
+    ) -> dict[AssetKey, MaterializationRecord]:
+        base = (
+            "SELECT e.seq, e.body FROM events e JOIN (SELECT asset_key, max(seq) AS m FROM events "
+            "WHERE type = ?{filter} GROUP BY asset_key) latest ON e.seq = latest.m"
+        )
+        batches: list[list[tuple[Any, ...]]] = []
+        if keys is None:
+            batches.append(self._read(self._sql(base.format(filter="")), (_MATERIALIZATION,)))
+        else:
+            wanted = sorted({k.to_string() for k in keys})
+            for chunk in _chunks(wanted):
+                marks = ", ".join("?" for _ in chunk)
+                sql = self._sql(base.format(filter=f" AND asset_key IN ({marks})"))
+                batches.append(self._read(sql, (_MATERIALIZATION, *chunk)))
+        out: dict[AssetKey, MaterializationRecord] = {}
+        for rows in batches:
+            for seq, body in rows:
+                record = MaterializationRecord.from_event(_decode(seq, body))
+                out[record.asset_key] = record
+        return out
+
+    def latest_materializations_by_partition(
+        self, key: AssetKey
+    ) -> dict[str | None, MaterializationRecord]:
+        sql = self._sql(
+            "SELECT e.seq, e.body FROM events e JOIN (SELECT partition_key, max(seq) AS m "
+            "FROM events WHERE type = ? AND asset_key = ? GROUP BY partition_key) latest "
+            "ON e.seq = latest.m"
+        )
+        out: dict[str | None, MaterializationRecord] = {}
+        for seq, body in self._read(sql, (_MATERIALIZATION, key.to_string())):
+            record = MaterializationRecord.from_event(_decode(seq, body))
+            out[record.partition] = record
+        return out
+
+    def check_history(
+        self, key: AssetKey, check_name: str | None = None, limit: int = 20
+    ) -> list[CheckRecord]:
+        params: list[Any] = [_CHECK, key.to_string()]
+        extra = ""
+        if check_name is not None:
+            extra = " AND check_name = ?"
+            params.append(check_name)
+        sql = self._sql(
+            f"SELECT seq, body FROM events WHERE type = ? AND asset_key = ?{extra} "
+            "ORDER BY seq DESC LIMIT ?"
+        )
+        rows = self._read(sql, (*params, limit))
+        return [CheckRecord.from_event(_decode(seq, body)) for seq, body in rows]
+
+    def mark_abandoned_runs(self, stale_after: float = STALE_HEARTBEAT_SECONDS) -> list[str]:
+        select = self._sql(f"SELECT {RUN_COLUMNS} FROM runs WHERE status = ?")
+        update = self._sql(
+            "UPDATE runs SET status = 'abandoned', finished_at = ? WHERE run_id = ? "
+            "AND status = 'started'"
+        )
+
+        def write(cur: Any) -> list[str]:
+            cur.execute(select, ("started",))
+            now = time.time()
+            gone = [
+                run
+                for run in map(run_from_row, cur.fetchall())
+                if is_abandoned(run, now, stale_after)
+            ]
+            rows = []
+            for run in gone:
+                cur.execute(update, (now, run.run_id))
+                reason = (
+                    f"process {run.pid} on {run.host} is gone"
+                    if run.pid is not None
+                    else "no heartbeat"
+                )
+                event = Event(
+                    run_id=run.run_id,
+                    type=EventType.RUN_FINISHED,
+                    timestamp=now,
+                    data={"status": "abandoned", "reason": reason},
+                )
+                rows.append(
+                    (
+                        run.run_id,
+                        event.type.value,
+                        now,
+                        None,
+                        None,
+                        None,
+                        None,
+                        encode_event(event).decode(),
+                    )
+                )
+            if rows:
+                self._insert_events(cur, rows)
+            return [run.run_id for run in gone]
+
+        # Read first without the write lock: most of the time there is nothing to mark.
+        started = [run_from_row(r) for r in self._read(select, ("started",))]
+        now = time.time()
+        if not any(is_abandoned(run, now, stale_after) for run in started):
+            return []
+        return self._write(write)

@@ -1,0 +1,207 @@
+"""One suite, two backends: SQLite (always) and PostgreSQL on 127.0.0.1:5432 (marked)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from catchment.events import Event, EventType
+from catchment.keys import AssetKey
+from catchment.storage import (
+    SCHEMA_VERSION,
+    RunRecord,
+    Storage,
+    StorageError,
+    open_storage,
+)
+from catchment.storage.base import HOSTNAME
+
+PG_URL = os.environ.get("CATCHMENT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite"),
+        pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow]),
+    ]
+)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    if request.param == "sqlite":
+        s = open_storage(f"sqlite:///{tmp_path / 'runs.db'}")
+        yield s
+        s.close()
+        return
+    from catchment.storage.postgres import PostgresStorage
+
+    schema = f"catchment_test_{uuid.uuid4().hex[:12]}"
+    s = open_storage(f"{PG_URL}?schema={schema}")
+    assert isinstance(s, PostgresStorage)
+    try:
+        yield s
+    finally:
+        s.drop_schema()
+        s.close()
+
+
+def _run(run_id: str, **kw: object) -> RunRecord:
+    return RunRecord(run_id=run_id, pid=os.getpid(), host=HOSTNAME, **kw)  # type: ignore[arg-type]
+
+
+def _mat(run_id: str, key: str, version: str, partition: str | None = None) -> Event:
+    return Event(
+        run_id=run_id,
+        type=EventType.MATERIALIZATION,
+        asset_key=key,
+        partition=partition,
+        step_key=key,
+        data={"code_version": "c1", "data_version": version, "input_versions": {"up": "u1"}},
+    )
+
+
+def test_schema_version_is_recorded(store: Storage) -> None:
+    assert store.schema_version() == SCHEMA_VERSION
+
+
+def test_runs_round_trip_and_list_newest_first(store: Storage) -> None:
+    store.create_run(_run("r1", selection="a", asset_keys=("a",), tags={"t": "1"}))
+    store.create_run(_run("r2", parent_run_id="r1", created_at=time.time() + 1))
+    r1 = store.get_run("r1")
+    assert r1 is not None
+    assert (r1.status, r1.selection, r1.asset_keys, r1.tags) == ("started", "a", ("a",), {"t": "1"})
+    assert r1.heartbeat_at is not None
+    assert [r.run_id for r in store.list_runs()] == ["r2", "r1"]
+    store.update_run_status("r1", "success")
+    assert [r.run_id for r in store.list_runs(status="success")] == ["r1"]
+    done = store.get_run("r1")
+    assert done is not None and done.finished_at is not None
+    assert store.get_run("nope") is None
+    assert store.list_runs(limit=1)[0].run_id == "r2"
+
+
+def test_append_assigns_increasing_seq_and_filters_by_type(store: Storage) -> None:
+    store.create_run(_run("r1"))
+    batch = [
+        Event(run_id="r1", type=EventType.RUN_STARTED),
+        _mat("r1", "a", "v1"),
+        Event(run_id="r1", type=EventType.LOG, data={"level": "info", "message": "hi"}),
+    ]
+    store.append_events(batch)
+    seqs = [e.seq for e in batch]
+    assert all(s is not None for s in seqs)
+    assert seqs == sorted(seqs) and len(set(seqs)) == 3
+    store.append_events([Event(run_id="r1", type=EventType.RUN_FINISHED)])
+    events = store.events_for_run("r1")
+    assert [e.type for e in events] == [
+        EventType.RUN_STARTED,
+        EventType.MATERIALIZATION,
+        EventType.LOG,
+        EventType.RUN_FINISHED,
+    ]
+    assert events[1].data["input_versions"] == {"up": "u1"}
+    assert [e.type for e in store.events_for_run("r1", types=[EventType.LOG])] == [EventType.LOG]
+    assert store.events_for_run("other") == []
+
+
+def test_latest_materializations_per_asset_and_partition(store: Storage) -> None:
+    store.create_run(_run("r1"))
+    store.append_events([_mat("r1", "a", "v1"), _mat("r1", "b", "b1")])
+    store.append_events([_mat("r1", "a", "v2")])
+    store.append_events([_mat("r1", "p", "p1", "2024-01-01"), _mat("r1", "p", "p2", "2024-01-02")])
+    store.append_events([_mat("r1", "p", "p3", "2024-01-01")])
+    latest = store.latest_materializations()
+    assert latest[AssetKey("a")].data_version == "v2"
+    assert latest[AssetKey("p")].data_version == "p3"
+    assert latest[AssetKey("a")].code_version == "c1"
+    only = store.latest_materializations([AssetKey("b"), AssetKey("missing")])
+    assert set(only) == {AssetKey("b")}
+    by_part = store.latest_materializations_by_partition(AssetKey("p"))
+    assert {k: v.data_version for k, v in by_part.items()} == {
+        "2024-01-01": "p3",
+        "2024-01-02": "p2",
+    }
+    assert store.latest_materializations_by_partition(AssetKey("a"))[None].data_version == "v2"
+
+
+def test_check_history_newest_first(store: Storage) -> None:
+    store.create_run(_run("r1"))
+    for i, passed in enumerate([True, False, True]):
+        store.append_events(
+            [
+                Event(
+                    run_id="r1",
+                    type=EventType.CHECK_EVALUATED,
+                    asset_key="a",
+                    data={"check_name": "not_null", "passed": passed, "severity": "error", "i": i},
+                ),
+                Event(
+                    run_id="r1",
+                    type=EventType.CHECK_EVALUATED,
+                    asset_key="a",
+                    data={"check_name": "other", "passed": True, "severity": "warn"},
+                ),
+            ]
+        )
+    history = store.check_history(AssetKey("a"), "not_null")
+    assert [h.passed for h in history] == [True, False, True]
+    assert history[1].severity == "error"
+    assert len(store.check_history(AssetKey("a"))) == 6
+    assert len(store.check_history(AssetKey("a"), limit=2)) == 2
+
+
+def test_mark_abandoned_runs_by_dead_pid_and_stale_heartbeat(store: Storage) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    store.create_run(RunRecord(run_id="dead", pid=dead.pid, host=HOSTNAME))
+    store.create_run(_run("alive"))
+    store.create_run(
+        RunRecord(run_id="remote", pid=1, host="elsewhere", heartbeat_at=time.time() - 3600)
+    )
+    store.create_run(RunRecord(run_id="remote-ok", pid=1, host="elsewhere"))
+    assert sorted(store.mark_abandoned_runs(stale_after=60)) == ["dead", "remote"]
+    assert store.get_run("dead").status == "abandoned"  # type: ignore[union-attr]
+    assert store.get_run("alive").status == "started"  # type: ignore[union-attr]
+    assert store.get_run("remote-ok").status == "started"  # type: ignore[union-attr]
+    last = store.events_for_run("dead")[-1]
+    assert last.type is EventType.RUN_FINISHED and last.data["status"] == "abandoned"
+    assert store.mark_abandoned_runs(stale_after=60) == []
+
+
+def test_failed_transaction_leaves_nothing(store: Storage) -> None:
+    store.create_run(_run("r1"))
+    bad = Event(run_id=None, type=EventType.LOG)  # type: ignore[arg-type]  # NOT NULL fails
+    with pytest.raises(StorageError):
+        store.append_events([_mat("r1", "a", "v1"), bad])
+    assert store.events_for_run("r1") == []
+
+
+def test_bad_urls_give_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StorageError, match="unsupported storage URL"):
+        open_storage("mysql://u:secret@h/db")
+    with pytest.raises(StorageError) as info:
+        open_storage("mysql://u:secret@h/db")
+    assert "secret" not in str(info.value)
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_unreachable_postgres_names_server_not_password() -> None:
+    with pytest.raises(StorageError) as info:
+        open_storage("postgresql://bob:hunter2@127.0.0.1:1/db")
+    text = str(info.value)
+    assert "hunter2" not in text
+    assert "cannot connect to PostgreSQL" in text and "127.0.0.1:1" in text
+
+
+def test_sqlite_url_forms(tmp_path: Path) -> None:
+    for url in (f"sqlite:///{tmp_path}/a.db", f"sqlite:///{tmp_path}/b.db".replace(":///", "://")):
+        s = open_storage(url)
+        s.close()
+    assert (tmp_path / "a.db").exists() and (tmp_path / "b.db").exists()
+    mem = open_storage("sqlite:///:memory:")
+    assert mem.schema_version() == SCHEMA_VERSION
