@@ -1,0 +1,438 @@
+"""The asset graph: every definition's specs in ONE graph, linked by keys and by tables.
+
+A spec's ``deps`` name upstream keys; a spec's ``reads`` name physical relations, which link to
+the one asset whose ``table`` is that relation, whatever tool produced it. Reads no asset
+writes become external source assets. Walks run on integer adjacency lists built once.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
+
+from catchment.definitions import AssetsDefinition
+from catchment.errors import CatchmentError, GraphError
+from catchment.keys import AssetKey, CoercibleToKey
+from catchment.specs import AssetSpec, CheckSpec
+from catchment.tables import TableRef
+
+if TYPE_CHECKING:
+    from catchment.selection import GraphIndex
+
+_BAD_SEGMENT_CHARS = re.compile(r"[^A-Za-z0-9_.\-]")
+_MAX_CYCLES_REPORTED = 10
+
+
+class UnknownAssetError(CatchmentError, KeyError):
+    """A key asked of the graph is not in it."""
+
+
+def external_key(ref: TableRef) -> AssetKey:
+    """The key of the external source asset standing for a relation no asset writes:
+    ``external/<system>/<database>/<schema>/<name>``, empty parts skipped."""
+    parts = [ref.system, ref.database, ref.schema, ref.name]
+    segments = ["external"]
+    for part in parts:
+        if part:
+            segment = _BAD_SEGMENT_CHARS.sub("_", part)
+            segments.append("_" + segment[1:] if segment[0] in ".-" else segment)
+    return AssetKey(segments)
+
+
+class AssetGraph:
+    """All assets of a project, their dependencies, and the definitions that compute them.
+
+    Build with :meth:`AssetGraph.build`, which validates everything at once and raises one
+    ``GraphError`` listing every problem. Iterating yields keys in topological order.
+    """
+
+    specs: Mapping[AssetKey, AssetSpec]
+    definitions: Mapping[str, AssetsDefinition]
+
+    def __init__(
+        self,
+        *,
+        keys: list[AssetKey],
+        specs: dict[AssetKey, AssetSpec],
+        definitions: dict[str, AssetsDefinition],
+        definition_of: dict[AssetKey, AssetsDefinition],
+        upstream: list[tuple[int, ...]],
+        external: frozenset[int],
+        writers: dict[TableRef, AssetKey],
+        checks: dict[AssetKey, tuple[CheckSpec, ...]],
+        check_definitions: dict[AssetKey, tuple[AssetsDefinition, ...]],
+        order: list[int],
+    ):
+        """Use :meth:`build`; this stores already validated parts."""
+        self.specs = specs
+        self.definitions = definitions
+        self._keys = keys
+        self._index = {k: i for i, k in enumerate(keys)}
+        self._definition_of = definition_of
+        self._up = upstream
+        down: list[list[int]] = [[] for _ in keys]
+        for i, ups in enumerate(upstream):
+            for u in ups:
+                down[u].append(i)
+        self._down = [tuple(d) for d in down]
+        self._external = external
+        self._writers = writers
+        self._checks = checks
+        self._check_definitions = check_definitions
+        self._order = order
+        self._selection_index: GraphIndex | None = None
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def build(
+        cls,
+        definitions: Iterable[AssetsDefinition],
+        *,
+        io_tables: Callable[[AssetSpec], TableRef | None] | None = None,
+    ) -> AssetGraph:
+        """Link and validate ``definitions`` into one graph.
+
+        ``io_tables`` fills ``table`` for specs that declare none (e.g. the table a DuckDB IO
+        manager will write), so other tools' reads of that table link to them.
+        Raises ``GraphError`` naming the definitions involved in duplicate keys or names, two
+        writers of one table, deps on unknown keys, checks on unknown assets and cycles.
+        """
+        problems: list[str] = []
+        defs: dict[str, AssetsDefinition] = {}
+        specs: dict[AssetKey, AssetSpec] = {}
+        owner: dict[AssetKey, AssetsDefinition] = {}
+        writers: dict[TableRef, AssetKey] = {}
+
+        for d in definitions:
+            if d.name in defs:
+                problems.append(
+                    f"two definitions are named {d.name!r}: {defs[d.name].label} and {d.label}"
+                )
+                continue
+            if io_tables is not None and any(s.table is None for s in d.specs):
+                d = d.map_specs(lambda s: _fill_table(s, io_tables))
+            defs[d.name] = d
+            for s in d.specs:
+                k = s.key
+                if k in specs:
+                    problems.append(
+                        f"asset {k} is defined twice: by {owner[k].label} and by {d.label}"
+                    )
+                    continue
+                specs[k] = s
+                owner[k] = d
+                t = s.table
+                if t is not None:
+                    other = writers.get(t)
+                    if other is None:
+                        writers[t] = k
+                    else:
+                        problems.append(
+                            f"table {t} has two writers: asset {other} ({owner[other].label}) "
+                            f"and asset {k} ({d.label})"
+                        )
+
+        # External source assets for reads no asset writes.
+        externals: dict[AssetKey, AssetSpec] = {}
+        for k, s in list(specs.items()):
+            for ref in s.reads:
+                if ref in writers:
+                    continue
+                ek = external_key(ref)
+                if ek in specs:
+                    problems.append(
+                        f"asset {k} ({owner[k].label}) reads {ref}, whose external source key "
+                        f"{ek} is already an asset of {owner[ek].label}"
+                    )
+                elif ek not in externals:
+                    externals[ek] = AssetSpec(
+                        key=ek,
+                        description=f"External source: {ref} (read, but written by no asset)",
+                        kinds=(ref.system,),
+                        table=ref,
+                        metadata={"external": True},
+                    )
+        specs.update(externals)
+
+        keys = list(specs)
+        index = {k: i for i, k in enumerate(keys)}
+        upstream: list[tuple[int, ...]] = []
+        for k in keys:
+            s = specs[k]
+            ups: list[int] = []
+            for dep in s.deps:
+                j = index.get(dep.key)
+                if j is None:
+                    problems.append(
+                        f"asset {k} ({owner[k].label}) depends on unknown asset {dep.key}"
+                    )
+                elif j not in ups:
+                    ups.append(j)
+            for ref in s.reads:
+                w = writers.get(ref)
+                j = index[w] if w is not None else index.get(external_key(ref))
+                if j is not None and j not in ups and keys[j] != k:
+                    ups.append(j)
+            upstream.append(tuple(ups))
+
+        checks, check_defs = _collect_checks(defs.values(), index, problems)
+        order, cyclic = _toposort(keys, upstream)
+        if cyclic:
+            for cycle in _find_cycles(cyclic, upstream, keys):
+                path = " -> ".join(str(keys[i]) for i in cycle)
+                labels = sorted({owner[keys[i]].label for i in cycle[:-1] if keys[i] in owner})
+                problems.append(f"cycle {path} (definitions: {', '.join(labels)})")
+        if problems:
+            raise GraphError(
+                problems,
+                hint="fix the definitions named above; every asset key and every written "
+                "table must belong to exactly one definition, and dependencies must not loop",
+            )
+        return cls(
+            keys=keys,
+            specs=specs,
+            definitions=defs,
+            definition_of=owner,
+            upstream=upstream,
+            external=frozenset(index[k] for k in externals),
+            writers=writers,
+            checks=checks,
+            check_definitions=check_defs,
+            order=order,
+        )
+
+    # ------------------------------------------------------------------ lookups
+    def _id(self, key: CoercibleToKey) -> int:
+        i = self._index.get(key) if isinstance(key, AssetKey) else None
+        if i is None:
+            i = self._index.get(AssetKey.parse(key))
+        if i is None:
+            raise UnknownAssetError(
+                f"no asset {AssetKey.parse(key)} in the graph",
+                hint="run `catchment assets` to list the keys",
+            )
+        return i
+
+    def _keyset(self, ids: Iterable[int]) -> frozenset[AssetKey]:
+        keys = self._keys
+        return frozenset([keys[i] for i in ids])
+
+    def definition_of(self, key: CoercibleToKey) -> AssetsDefinition | None:
+        """The definition computing ``key``; None for external source assets."""
+        return self._definition_of.get(self._keys[self._id(key)])
+
+    def is_external(self, key: CoercibleToKey) -> bool:
+        """Whether ``key`` is an external source (read by some asset, written by none)."""
+        return self._id(key) in self._external
+
+    def upstream(self, key: CoercibleToKey) -> frozenset[AssetKey]:
+        """Direct upstreams of ``key`` (its deps and the writers of what it reads)."""
+        return self._keyset(self._up[self._id(key)])
+
+    def downstream(self, key: CoercibleToKey) -> frozenset[AssetKey]:
+        """Direct downstreams of ``key``."""
+        return self._keyset(self._down[self._id(key)])
+
+    def ancestors(
+        self, keys: Iterable[CoercibleToKey], depth: int | None = None
+    ) -> frozenset[AssetKey]:
+        """Every asset upstream of ``keys`` (within ``depth`` steps), not the keys themselves
+        unless one is upstream of another."""
+        return self._keyset(self._walk([self._id(k) for k in keys], self._up, depth))
+
+    def descendants(
+        self, keys: Iterable[CoercibleToKey], depth: int | None = None
+    ) -> frozenset[AssetKey]:
+        """Every asset downstream of ``keys`` (within ``depth`` steps)."""
+        return self._keyset(self._walk([self._id(k) for k in keys], self._down, depth))
+
+    @staticmethod
+    def _walk(start: Iterable[int], adj: list[tuple[int, ...]], depth: int | None) -> set[int]:
+        """Every id reachable from ``start`` over ``adj`` in 1..``depth`` steps; O(edges)."""
+        seen: set[int] = set()
+        add = seen.add
+        if depth is None:
+            stack = list(start)
+            push, pop = stack.append, stack.pop
+            while stack:
+                for j in adj[pop()]:
+                    if j not in seen:
+                        add(j)
+                        push(j)
+            return seen
+        frontier = list(start)
+        for _ in range(depth):
+            nxt: list[int] = []
+            for i in frontier:
+                for j in adj[i]:
+                    if j not in seen:
+                        add(j)
+                        nxt.append(j)
+            if not nxt:
+                break
+            frontier = nxt
+        return seen
+
+    def toposort(self, keys: Iterable[CoercibleToKey] | None = None) -> list[AssetKey]:
+        """Keys in dependency order (upstreams first), ties broken by key: deterministic."""
+        all_keys = self._keys
+        if keys is None:
+            return [all_keys[i] for i in self._order]
+        wanted = {self._id(k) for k in keys}
+        return [all_keys[i] for i in self._order if i in wanted]
+
+    def roots(self) -> frozenset[AssetKey]:
+        """Assets with no upstream (external sources are roots)."""
+        return self._keyset(i for i, ups in enumerate(self._up) if not ups)
+
+    def sinks(self) -> frozenset[AssetKey]:
+        """Assets nothing depends on."""
+        return self._keyset(i for i, downs in enumerate(self._down) if not downs)
+
+    def checks_for(self, key: CoercibleToKey) -> tuple[CheckSpec, ...]:
+        """Every check on ``key``, from its spec and from any definition."""
+        return self._checks.get(self._keys[self._id(key)], ())
+
+    def check_definitions_for(self, key: CoercibleToKey) -> tuple[AssetsDefinition, ...]:
+        """The definitions that evaluate checks on ``key`` (its own one included if it does)."""
+        return self._check_definitions.get(self._keys[self._id(key)], ())
+
+    def writer_of(self, table: TableRef) -> AssetKey | None:
+        """The asset whose ``table`` is ``table`` (external sources included), or None."""
+        key = self._writers.get(table)
+        if key is not None:
+            return key
+        ext = external_key(table)
+        i = self._index.get(ext)
+        return ext if i is not None and i in self._external else None
+
+    def select(self, expression: str | None) -> frozenset[AssetKey]:
+        """Evaluate a selection (see ``catchment.selection``); None, "" or "*" = every
+        non-external asset."""
+        if expression is None or not expression.strip() or expression.strip() == "*":
+            return self._keyset(i for i in range(len(self._keys)) if i not in self._external)
+        from catchment.selection import parse
+
+        return parse(expression).evaluate(self)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, AssetKey):
+            return key in self._index
+        if isinstance(key, str):
+            try:
+                return AssetKey(key) in self._index
+            except CatchmentError:
+                return False
+        return False
+
+    def __iter__(self) -> Iterator[AssetKey]:
+        all_keys = self._keys
+        return (all_keys[i] for i in self._order)
+
+    def __repr__(self) -> str:
+        return f"<AssetGraph {len(self._keys)} assets, {len(self.definitions)} definitions>"
+
+
+def _fill_table(s: AssetSpec, io_tables: Callable[[AssetSpec], TableRef | None]) -> AssetSpec:
+    if s.table is not None:
+        return s
+    ref = io_tables(s)
+    return s if ref is None else s.replace(table=ref)
+
+
+def _collect_checks(
+    defs: Iterable[AssetsDefinition], index: Mapping[AssetKey, int], problems: list[str]
+) -> tuple[dict[AssetKey, tuple[CheckSpec, ...]], dict[AssetKey, tuple[AssetsDefinition, ...]]]:
+    checks: dict[AssetKey, list[CheckSpec]] = {}
+    check_defs: dict[AssetKey, list[AssetsDefinition]] = {}
+    seen: dict[str, AssetsDefinition] = {}
+    for d in defs:
+        for c in d.all_check_specs:
+            if c.asset not in index:
+                problems.append(f"check {c.id} ({d.label}) is on unknown asset {c.asset}")
+                continue
+            first = seen.get(c.id)
+            if first is not None:
+                problems.append(f"check {c.id} is defined twice: by {first.label} and {d.label}")
+                continue
+            seen[c.id] = d
+            checks.setdefault(c.asset, []).append(c)
+            owners = check_defs.setdefault(c.asset, [])
+            if not any(o is d for o in owners):
+                owners.append(d)
+    return (
+        {k: tuple(v) for k, v in checks.items()},
+        {k: tuple(v) for k, v in check_defs.items()},
+    )
+
+
+def _toposort(keys: list[AssetKey], upstream: list[tuple[int, ...]]) -> tuple[list[int], set[int]]:
+    """Kahn's algorithm with a heap of key ranks: deterministic whatever the input order.
+    Returns the order and the ids left over (those on or downstream of a cycle)."""
+    n = len(keys)
+    rank = [0] * n
+    for r, i in enumerate(sorted(range(n), key=lambda i: keys[i].path)):
+        rank[i] = r
+    by_rank = sorted(range(n), key=rank.__getitem__)
+    indegree = [len(u) for u in upstream]
+    down: list[list[int]] = [[] for _ in range(n)]
+    for i, ups in enumerate(upstream):
+        for u in ups:
+            down[u].append(i)
+    heap = [rank[i] for i in range(n) if not indegree[i]]
+    heapq.heapify(heap)
+    order: list[int] = []
+    push, pop = heapq.heappush, heapq.heappop
+    while heap:
+        i = by_rank[pop(heap)]
+        order.append(i)
+        for j in down[i]:
+            indegree[j] -= 1
+            if not indegree[j]:
+                push(heap, rank[j])
+    if len(order) == n:
+        return order, set()
+    done = set(order)
+    return order, {i for i in range(n) if i not in done}
+
+
+def _find_cycles(
+    remaining: set[int], upstream: list[tuple[int, ...]], keys: list[AssetKey]
+) -> list[list[int]]:
+    """Some distinct cycles among ``remaining`` (each as a closed path a, b, ..., a)."""
+    remaining = set(remaining)
+    cycles: list[list[int]] = []
+    while remaining and len(cycles) < _MAX_CYCLES_REPORTED:
+        _prune(remaining, upstream)
+        if not remaining:
+            break
+        # Every remaining node has a remaining upstream: walking upstream must loop.
+        start = min(remaining, key=lambda i: keys[i].path)
+        path: list[int] = []
+        position: dict[int, int] = {}
+        i = start
+        while i not in position:
+            position[i] = len(path)
+            path.append(i)
+            i = min((u for u in upstream[i] if u in remaining), key=lambda u: keys[u].path)
+        loop = path[position[i] :]
+        loop.reverse()  # upstream walk -> dependency direction (a feeds b)
+        cycles.append([*loop, loop[0]])
+        remaining.difference_update(loop)
+    return cycles
+
+
+def _prune(remaining: set[int], upstream: list[tuple[int, ...]]) -> None:
+    """Drop nodes with no upstream left in ``remaining`` until none can be dropped."""
+    changed = True
+    while changed:
+        changed = False
+        for i in list(remaining):
+            if not any(u in remaining for u in upstream[i]):
+                remaining.discard(i)
+                changed = True
