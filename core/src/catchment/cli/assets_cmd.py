@@ -1,9 +1,114 @@
-"""`catchment assets` command (filled in by its issue)."""
+"""`catchment assets`: list (and, from other modules, show) the assets of the project."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
+
+if TYPE_CHECKING:
+    from catchment.graph import AssetGraph
+    from catchment.keys import AssetKey
+    from catchment.project import Project
+
+assets_app = typer.Typer(
+    name="assets",
+    help="Inspect the assets of the project.\n\nExamples:\n\n  catchment assets list\n\n"
+    "  catchment assets list -s 'group:marts and +orders' --json",
+    no_args_is_help=True,
+)
+
+LIST_HELP = """List the assets of the project (all of them, external sources included, or the
+selection), in dependency order.
+
+Selection syntax: key:raw/orders, group:marts, tag:team=sales, kind:dbt, owner:ana@x.com,
++orders (with upstream), orders+ (with downstream), and/or/not.
+
+Examples:
+
+  catchment assets list
+
+  catchment assets list -s 'kind:dbt' --json
+
+  catchment assets list --project path/to/project
+"""
+
+
+def asset_dict(project: Project, graph: AssetGraph, key: AssetKey) -> dict[str, Any]:
+    """The JSON object `assets list --json` prints for one asset."""
+    spec = graph.specs[key]
+    definition = graph.definition_of(key)
+    checks = [c.name for c in graph.checks_for(key)]
+    return {
+        "key": key.to_string(),
+        "group": spec.group,
+        "kinds": list(spec.kinds),
+        "deps": sorted(k.to_string() for k in graph.upstream(key)),
+        "table": spec.table.to_dict() if spec.table is not None else None,
+        "checks": checks,
+        "component": definition.component if definition is not None else None,
+        "definition": definition.name if definition is not None else None,
+        "adapter": definition.adapter if definition is not None else None,
+        "owners": list(spec.owners),
+        "description": spec.description,
+        "external": graph.is_external(key),
+    }
+
+
+def warn_problems(project: Project) -> None:
+    """Tell (on stderr) that parts of the project did not load, without failing."""
+    if project.problems:
+        n = len(project.problems)
+        typer.secho(
+            f"warning: {n} problem{'s' if n != 1 else ''} (run `catchment check`); "
+            "listing what loaded",
+            err=True,
+            fg="yellow",
+        )
+
+
+@assets_app.command("list", help=LIST_HELP)
+def list_assets(
+    select: str | None = typer.Option(None, "-s", "--select", help="Selection expression."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object per asset."),
+    project_path: Path | None = typer.Option(
+        None, "--project", "-p", help="Project folder or catchment.yaml (default: .)"
+    ),
+) -> None:
+    from catchment.project import load_project
+
+    project = load_project(project_path)
+    graph = project.graph
+    if graph is None:
+        for p in project.problems:
+            typer.secho(f"✗ [{p.kind}] {p.where}: {p.message}", err=True, fg="red")
+        typer.secho("the asset graph could not be built", err=True, fg="red")
+        raise typer.Exit(1)
+    warn_problems(project)
+    keys = list(graph) if not select else [k for k in graph if k in graph.select(select)]
+    rows = [asset_dict(project, graph, k) for k in keys]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("key", "group", "kinds", "deps", "table", "checks", "component")
+    for r in rows:
+        table.add_row(
+            r["key"] + (" (external)" if r["external"] else ""),
+            r["group"] or "",
+            ", ".join(r["kinds"]),
+            str(len(r["deps"])),
+            r["table"]["qualified_name"] if r["table"] else "",
+            str(len(r["checks"])),
+            r["component"] or "",
+        )
+    Console().print(table)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``catchment assets``."""
+    app.add_typer(assets_app, name="assets")

@@ -1,9 +1,57 @@
-"""`catchment plugins` command (filled in by its issue)."""
+"""`catchment plugins`: every adapter found, its version, status and error."""
 
 from __future__ import annotations
 
+import json
+
 import typer
+
+HELP = """Show every installed adapter: name, distribution, version, core API range, status
+(ok, failed, incompatible, disabled), the component types it serves, and its error.
+
+A broken adapter is listed with its error and skipped; the others still work.
+
+Examples:
+
+  catchment plugins
+
+  catchment plugins --json | jq '.[] | select(.status != "ok")'
+
+  CATCHMENT_ADAPTERS=dbt,sling catchment plugins     # load only these (builtin always loads)
+
+  CATCHMENT_STRICT=1 catchment plugins               # re-raise the first failure (adapter authors)
+"""
+
+
+def plugins(
+    as_json: bool = typer.Option(
+        False, "--json", help="Print a JSON list, one object per adapter."
+    ),
+) -> None:
+    from catchment.plugins import get_registry
+
+    registry = get_registry()
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in registry.adapters], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    colors = {"ok": "green", "failed": "red", "incompatible": "yellow", "disabled": "dim"}
+    table = Table("name", "distribution", "version", "api", "status", "component types", "error")
+    for r in registry.adapters:
+        table.add_row(
+            r.name,
+            r.distribution or "",
+            r.version or "",
+            r.api or "",
+            f"[{colors[r.status]}]{r.status}[/]",
+            ", ".join(r.component_types),
+            r.error or "",
+        )
+    Console().print(table)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``catchment plugins``."""
+    app.command("plugins", help=HELP)(plugins)

@@ -1,0 +1,455 @@
+"""Adapter discovery: entry points in ``catchment.adapters``, loaded once, each one isolated.
+
+An adapter that fails to import, raises in a hook, returns the wrong type, needs a core API this
+``catchment`` does not provide, or claims a component type another adapter already serves is
+recorded (``AdapterRecord``) and skipped; every other adapter still loads.
+``CATCHMENT_ADAPTERS=a,b`` limits which entry points are imported (the built-in adapter always
+loads); ``CATCHMENT_STRICT=1`` re-raises the first failure, for adapter authors.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from importlib import metadata
+from typing import TYPE_CHECKING, Any, Literal
+
+import pluggy
+
+from catchment import hookspecs
+from catchment.components import ComponentType
+from catchment.errors import CatchmentError
+from catchment.hookspecs import CORE_API_VERSION, ENTRY_POINT_GROUP, AdapterInfo
+
+if TYPE_CHECKING:
+    from catchment.graph import AssetGraph
+
+__all__ = [
+    "AdapterError",
+    "AdapterRecord",
+    "IsolatedHooks",
+    "PluginRegistry",
+    "get_registry",
+    "reset_registry",
+]
+
+log = logging.getLogger("catchment.plugins")
+
+Status = Literal["ok", "failed", "incompatible", "disabled"]
+BUILTIN = "builtin"
+_REGISTER_HOOKS = (
+    "catchment_component_types",
+    "catchment_resource_types",
+    "catchment_io_manager_types",
+)
+
+
+class AdapterError(CatchmentError):
+    """An adapter could not be loaded or misbehaved in a hook (raised only in strict mode)."""
+
+
+@dataclass
+class AdapterRecord:
+    """What ``catchment plugins`` shows about one adapter: who it is and whether it loaded."""
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    api: str | None = None
+    status: Status = "ok"
+    component_types: list[str] = field(default_factory=list)
+    error: str | None = None
+    hint: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of ``catchment plugins --json``."""
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "api": self.api,
+            "status": self.status,
+            "component_types": list(self.component_types),
+            "error": self.error,
+        }
+
+    @property
+    def label(self) -> str:
+        """How messages name this adapter: ``dbt (catchment-dbt 0.3.0)``."""
+        dist = " ".join(p for p in (self.distribution, self.version) if p)
+        return f"{self.name} ({dist})" if dist else self.name
+
+
+class _Rejected(Exception):
+    """Internal: an adapter broke the contract; the message says how."""
+
+    def __init__(self, message: str, *, status: Status = "failed", hint: str | None = None):
+        super().__init__(message)
+        self.status: Status = status
+        self.hint = hint
+
+
+def _describe(exc: BaseException) -> str:
+    """``ErrorType: message`` plus the file:line for syntax errors."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"SyntaxError: {exc.msg} ({exc.filename}:{exc.lineno})"
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _allowlist() -> frozenset[str] | None:
+    raw = os.environ.get("CATCHMENT_ADAPTERS")
+    if raw is None or not raw.strip():
+        return None
+    return frozenset(p.strip() for p in raw.split(",") if p.strip())
+
+
+def _strict() -> bool:
+    return os.environ.get("CATCHMENT_STRICT", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _api_supported(spec: str) -> bool:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import Version
+
+    try:
+        return SpecifierSet(spec).contains(Version(CORE_API_VERSION), prereleases=True)
+    except InvalidSpecifier:
+        raise _Rejected(
+            f"declares an invalid core API range {spec!r}",
+            hint="AdapterInfo.api is a PEP 440 specifier, e.g. '>=1.0,<2'",
+        ) from None
+
+
+class IsolatedHooks:
+    """Life-cycle hook calls where each adapter's implementation runs on its own.
+
+    ``hooks.catchment_run_started(run=info)`` calls every implementation; one that raises is
+    logged with its adapter's name (and kept in ``errors``) and the others still run. Returns
+    the non-None results as ``(adapter name, result)`` pairs.
+    """
+
+    def __init__(self, pm: pluggy.PluginManager, strict: bool = False):
+        self._pm = pm
+        self._strict = strict
+        self.errors: list[tuple[str, str, str]] = []  # (adapter, hook, error)
+
+    def call(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any]]:
+        """Call ``hook_name`` on every adapter, isolating failures."""
+        caller = getattr(self._pm.hook, hook_name)
+        results: list[tuple[str, Any]] = []
+        # pluggy calls the last registered implementation first; keep that order.
+        for impl in reversed(caller.get_hookimpls()):
+            if impl.hookwrapper or impl.wrapper:
+                continue
+            name = impl.plugin_name
+            try:
+                result = impl.function(*(kwargs[a] for a in impl.argnames))
+            except Exception as exc:
+                if self._strict:
+                    raise
+                error = _describe(exc)
+                self.errors.append((name, hook_name, error))
+                log.warning("adapter %s raised in %s: %s", name, hook_name, error)
+                continue
+            if result is not None:
+                results.append((name, result))
+        return results
+
+    def __getattr__(self, hook_name: str) -> Callable[..., list[tuple[str, Any]]]:
+        if not hook_name.startswith("catchment_"):
+            raise AttributeError(hook_name)
+        if not hasattr(self._pm.hook, hook_name):
+            raise AttributeError(f"no hook named {hook_name!r}")
+
+        def call(**kwargs: Any) -> list[tuple[str, Any]]:
+            return self.call(hook_name, **kwargs)
+
+        return call
+
+
+class PluginRegistry:
+    """The adapters of this process and what they registered.
+
+    Build with :func:`get_registry` (entry points, cached). Tests and embedders may build one
+    directly and add plugin objects with :meth:`add_plugin`.
+    """
+
+    def __init__(self, *, strict: bool | None = None, allow: Iterable[str] | None = None):
+        self.strict = _strict() if strict is None else strict
+        self.allow = _allowlist() if allow is None else frozenset(allow)
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.pm.add_hookspecs(hookspecs)
+        self.adapters: list[AdapterRecord] = []
+        self.component_types: dict[str, ComponentType] = {}
+        self.resource_types: dict[str, type[Any]] = {}
+        self.io_manager_types: dict[str, Callable[..., Any]] = {}
+        self.owners: dict[str, str] = {}  # "component:<type>" etc. -> adapter name
+        self.hook = IsolatedHooks(self.pm, strict=self.strict)
+
+    # -- discovery -------------------------------------------------------------------------
+    def load_entry_points(self, entry_points: Iterable[metadata.EntryPoint] | None = None) -> None:
+        """Load every adapter entry point (the built-in first, then by name)."""
+        eps = list(
+            metadata.entry_points(group=ENTRY_POINT_GROUP) if entry_points is None else entry_points
+        )
+        seen: set[str] = set()
+        for ep in sorted(eps, key=lambda e: (e.name != BUILTIN, e.name)):
+            if ep.name in seen:  # the same distribution found twice on sys.path
+                continue
+            seen.add(ep.name)
+            dist = getattr(ep, "dist", None)
+            record = AdapterRecord(
+                name=ep.name,
+                distribution=dist.name if dist is not None else None,
+                version=dist.version if dist is not None else None,
+            )
+            if not self._allowed(record):
+                record.status = "disabled"
+                record.error = "not listed in CATCHMENT_ADAPTERS"
+                self.adapters.append(record)
+                continue
+            try:
+                plugin = ep.load()
+            except (Exception, SystemExit) as exc:
+                self._fail(record, exc, hint=f"fix the import of {ep.value!r} or uninstall it")
+                continue
+            self._register(plugin, record)
+
+    def add_plugin(self, plugin: object, name: str | None = None) -> AdapterRecord:
+        """Register a plugin object (a module or any object with hook implementations)
+        exactly as if an entry point had named it. Returns its record."""
+        label = name or str(getattr(plugin, "__name__", None) or type(plugin).__name__)
+        record = AdapterRecord(name=label)
+        self._register(plugin, record)
+        return record
+
+    def _allowed(self, record: AdapterRecord) -> bool:
+        if self.allow is None or record.name == BUILTIN:
+            return True
+        return record.name in self.allow or (record.distribution or "") in self.allow
+
+    def _fail(self, record: AdapterRecord, exc: BaseException, hint: str | None = None) -> None:
+        if isinstance(exc, _Rejected):
+            record.status, record.error, record.hint = exc.status, str(exc), exc.hint
+        else:
+            record.status, record.error, record.hint = "failed", _describe(exc), hint
+        self.adapters.append(record)
+        log.warning("adapter %s skipped: %s", record.label, record.error)
+        if self.strict:
+            if isinstance(exc, _Rejected):
+                raise AdapterError(
+                    record.error, where=f"adapter {record.label}", hint=record.hint
+                ) from exc
+            raise exc
+
+    def _register(self, plugin: object, record: AdapterRecord) -> None:
+        try:
+            self.pm.register(plugin, name=record.name)
+        except Exception as exc:
+            self._fail(record, exc, hint="check the @hookimpl names and arguments in hookspecs")
+            return
+        try:
+            self._check_unknown_hooks(plugin)
+            info = self._adapter_info(plugin, record)
+            record.api = info.api
+            if record.version is None:
+                record.version = info.version
+            if not _api_supported(info.api):
+                raise _Rejected(
+                    f"needs core API {info.api}, this catchment provides {CORE_API_VERSION}",
+                    status="incompatible",
+                    hint=f"install a version of {record.distribution or record.name} that "
+                    f"supports core API {CORE_API_VERSION}, or upgrade catchment",
+                )
+            found = self._collect(plugin, record)
+        except Exception as exc:
+            self.pm.unregister(plugin)
+            hint = "run with CATCHMENT_STRICT=1 to see the traceback"
+            self._fail(record, exc, hint=hint)
+            return
+        self._commit(record, *found)
+
+    def _check_unknown_hooks(self, plugin: object) -> None:
+        known = {n for n in dir(hookspecs) if n.startswith("catchment_")}
+        for attr in dir(plugin):
+            if attr.startswith("catchment_") and attr not in known:
+                fn = getattr(plugin, attr, None)
+                if callable(fn) and hasattr(fn, f"{hookspecs.PROJECT_NAME}_impl"):
+                    raise _Rejected(
+                        f"implements unknown hook {attr!r}",
+                        hint="hook names are listed in docs/reference/hooks.md",
+                    )
+
+    def _impls(self, plugin: object, hook_name: str) -> list[Any]:
+        caller = getattr(self.pm.hook, hook_name)
+        return [i for i in caller.get_hookimpls() if i.plugin is plugin]
+
+    def _adapter_info(self, plugin: object, record: AdapterRecord) -> AdapterInfo:
+        impls = self._impls(plugin, "catchment_adapter_info")
+        if not impls:
+            raise _Rejected(
+                "does not implement catchment_adapter_info",
+                hint="add `@hookimpl def catchment_adapter_info(): return AdapterInfo(...)`",
+            )
+        info = impls[0].function()
+        if not isinstance(info, AdapterInfo):
+            raise _Rejected(
+                f"catchment_adapter_info returned {type(info).__name__}, expected AdapterInfo",
+                hint="return catchment.AdapterInfo(name=..., version=..., api='>=1.0,<2')",
+            )
+        return info
+
+    def _collect(
+        self, plugin: object, record: AdapterRecord
+    ) -> tuple[list[ComponentType], dict[str, type[Any]], dict[str, Callable[..., Any]]]:
+        components: list[ComponentType] = []
+        resources: dict[str, type[Any]] = {}
+        io_managers: dict[str, Callable[..., Any]] = {}
+
+        def register_component(ct: ComponentType) -> None:
+            _check_component_type(ct)
+            if not ct.adapter:
+                ct = replace(ct, adapter=record.name)
+            components.append(ct)
+
+        def register_resource(name: str, cls: type[Any]) -> None:
+            if not isinstance(name, str) or not isinstance(cls, type):
+                raise _Rejected(
+                    "catchment_resource_types: register(name, cls) needs a str and a class, "
+                    f"got {type(name).__name__}, {type(cls).__name__}"
+                )
+            resources[name] = cls
+
+        def register_io_manager(name: str, factory: Callable[..., Any]) -> None:
+            if not isinstance(name, str) or not callable(factory):
+                raise _Rejected(
+                    "catchment_io_manager_types: register(name, factory) needs a str and a "
+                    f"callable, got {type(name).__name__}, {type(factory).__name__}"
+                )
+            io_managers[name] = factory
+
+        callbacks: Mapping[str, Callable[..., None]] = {
+            "catchment_component_types": register_component,
+            "catchment_resource_types": register_resource,
+            "catchment_io_manager_types": register_io_manager,
+        }
+        for hook_name in _REGISTER_HOOKS:
+            for impl in self._impls(plugin, hook_name):
+                try:
+                    impl.function(*([callbacks[hook_name]] if impl.argnames else []))
+                except _Rejected:
+                    raise
+                except Exception as exc:
+                    raise _Rejected(f"{hook_name} raised {_describe(exc)}") from exc
+        for kind, names in (
+            ("component type", [c.name for c in components]),
+            ("resource type", list(resources)),
+            ("IO manager type", list(io_managers)),
+        ):
+            for n in names:
+                owner = self.owners.get(f"{kind}:{n}")
+                if owner is not None:
+                    raise _Rejected(
+                        f"{kind} {n!r} is already served by adapter {owner!r}",
+                        hint=f"uninstall one of the two, or limit loading with "
+                        f"CATCHMENT_ADAPTERS (e.g. CATCHMENT_ADAPTERS={owner})",
+                    )
+        return components, resources, io_managers
+
+    def _commit(
+        self,
+        record: AdapterRecord,
+        components: list[ComponentType],
+        resources: dict[str, type[Any]],
+        io_managers: dict[str, Callable[..., Any]],
+    ) -> None:
+        for ct in components:
+            self.component_types[ct.name] = ct
+            self.owners[f"component type:{ct.name}"] = record.name
+        for n, cls in resources.items():
+            self.resource_types[n] = cls
+            self.owners[f"resource type:{n}"] = record.name
+        for n, factory in io_managers.items():
+            self.io_manager_types[n] = factory
+            self.owners[f"IO manager type:{n}"] = record.name
+        record.component_types = [c.name for c in components]
+        record.status = "ok"
+        self.adapters.append(record)
+
+    # -- queries ---------------------------------------------------------------------------
+    def record(self, name: str) -> AdapterRecord | None:
+        """The record of adapter ``name`` (entry point name), if any."""
+        return next((r for r in self.adapters if r.name == name), None)
+
+    @property
+    def broken(self) -> list[AdapterRecord]:
+        """Adapters that failed or are incompatible (disabled ones are not broken)."""
+        return [r for r in self.adapters if r.status in ("failed", "incompatible")]
+
+    def owner_of(self, kind: str, name: str) -> str | None:
+        """Which adapter registered ``name`` as ``kind`` (``component type``, ...)."""
+        return self.owners.get(f"{kind}:{name}")
+
+    def graph_rejections(self, graph: AssetGraph) -> list[tuple[str, str]]:
+        """Ask every adapter's ``catchment_graph_built``; ``(adapter, reason)`` for each
+        rejection. An adapter that raises or returns something else is a rejection too, so
+        a broken policy never passes silently."""
+        before = len(self.hook.errors)
+        out: list[tuple[str, str]] = []
+        for name, result in self.hook.call("catchment_graph_built", graph=graph):
+            if isinstance(result, str):
+                result = [result]
+            if not isinstance(result, list | tuple) or not all(isinstance(r, str) for r in result):
+                out.append(
+                    (
+                        name,
+                        f"catchment_graph_built returned {type(result).__name__}, expected "
+                        "a list of reasons (str) or None",
+                    )
+                )
+                continue
+            out.extend((name, reason) for reason in result)
+        for name, _hook, error in self.hook.errors[before:]:
+            out.append((name, f"catchment_graph_built raised {error}"))
+        return out
+
+
+def _check_component_type(ct: object) -> None:
+    if not isinstance(ct, ComponentType):
+        raise _Rejected(
+            "catchment_component_types: register() needs a catchment.ComponentType, "
+            f"got {type(ct).__name__}"
+        )
+    from pydantic import BaseModel
+
+    if not isinstance(ct.name, str) or not ct.name:
+        raise _Rejected("catchment_component_types: ComponentType.name must be a non-empty str")
+    if not (isinstance(ct.attributes, type) and issubclass(ct.attributes, BaseModel)):
+        raise _Rejected(
+            f"component type {ct.name!r}: attributes must be a pydantic model class, "
+            f"got {type(ct.attributes).__name__}"
+        )
+    if not callable(ct.build):
+        raise _Rejected(f"component type {ct.name!r}: build must be callable")
+
+
+_registry: PluginRegistry | None = None
+
+
+def get_registry() -> PluginRegistry:
+    """The process-wide registry, scanning entry points on first use."""
+    global _registry
+    if _registry is None:
+        registry = PluginRegistry()
+        registry.load_entry_points()
+        _registry = registry
+    return _registry
+
+
+def reset_registry() -> None:
+    """Forget the cached registry (tests; after installing an adapter in-process)."""
+    global _registry
+    _registry = None

@@ -1,0 +1,7 @@
+"""Projects: ``catchment.yaml`` loaded into definitions, an asset graph and a list of problems."""
+
+from __future__ import annotations
+
+from catchment.project.loader import PROJECT_FILE, Problem, Project, load_project
+
+__all__ = ["PROJECT_FILE", "Problem", "Project", "load_project"]

@@ -1,0 +1,516 @@
+"""Load ``catchment.yaml`` into a ``Project``: definitions from every component that loads, the
+asset graph, resources, IO managers, and a list of problems for everything that did not.
+
+Only an unreadable file (missing, not YAML, not a mapping) raises ``ConfigError``; a broken
+adapter, component, resource or graph becomes a ``Problem`` and the rest of the project loads.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from catchment.components import ComponentContext, ComponentType, ProjectDefaults
+from catchment.definitions import AssetsDefinition
+from catchment.errors import CatchmentError, ConfigError, GraphError
+from catchment.project.templating import render_with
+from catchment.project.yamlfile import Located, field_path, load_yaml
+
+if TYPE_CHECKING:
+    from catchment.graph import AssetGraph
+    from catchment.plugins import IsolatedHooks, PluginRegistry
+    from catchment.specs import AssetSpec
+    from catchment.tables import TableRef
+
+__all__ = ["PROJECT_FILE", "Problem", "Project", "load_project"]
+
+PROJECT_FILE = "catchment.yaml"
+ProblemKind = Literal["adapter", "component", "graph", "project"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something in the project that did not load: what, where (file:line, adapter), and
+    what to do about it."""
+
+    kind: ProblemKind
+    where: str
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}"
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {"kind": self.kind, "where": self.where, "message": self.message, "hint": self.hint}
+
+
+@dataclass
+class Project:
+    """A loaded project. ``graph`` is None when it could not be built (see ``problems``)."""
+
+    root: Path
+    file: Path
+    name: str
+    defaults: ProjectDefaults
+    registry: PluginRegistry
+    definitions: tuple[AssetsDefinition, ...] = ()
+    graph: AssetGraph | None = None
+    problems: list[Problem] = field(default_factory=list)
+    resources: dict[str, Any] = field(default_factory=dict)
+    io_managers: dict[str, Any] = field(default_factory=dict)
+    components: dict[str, str] = field(default_factory=dict)  # component name -> type
+
+    @property
+    def hooks(self) -> IsolatedHooks:
+        """Life-cycle hooks of the loaded adapters (each implementation isolated)."""
+        return self.registry.hook
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is wrong (what ``catchment check`` reports)."""
+        return not self.problems
+
+    def require_graph(self) -> AssetGraph:
+        """The graph, or a ``GraphError`` listing why it cannot be used: it failed to build,
+        or an adapter's policy (``catchment_graph_built``) rejected it."""
+        graph_problems = [p for p in self.problems if p.kind == "graph"]
+        if self.graph is None or graph_problems:
+            raise GraphError(
+                [f"{p.where}: {p.message}" for p in graph_problems] or ["the graph was not built"],
+                hint="run `catchment check` to see every problem",
+            )
+        return self.graph
+
+
+# -- the file's schema ------------------------------------------------------------------------
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _ProjectSection(_Strict):
+    name: str = Field(min_length=1, description="the project's name")
+
+
+class _Defaults(_Strict):
+    warehouse: str = Field(
+        default="warehouse.duckdb", description="DuckDB file, relative to the project folder"
+    )
+    storage: str | None = Field(
+        default=None, description="run storage URL, default sqlite:///<root>/.catchment/runs.db"
+    )
+
+
+class _Component(_Strict):
+    type: str = Field(min_length=1, description="a component type, see `catchment plugins`")
+    name: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$", description="a unique name")
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class _Typed(_Strict):
+    type: str = Field(min_length=1)
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+_SECTIONS = ("project", "defaults", "components", "resources", "io_managers")
+
+
+def _display(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return rel if not rel.startswith("..") else str(path)
+
+
+def _locate(path: Path | str | None) -> Path:
+    p = Path.cwd() if path is None else Path(path).expanduser()
+    if p.is_dir():
+        for name in (PROJECT_FILE, "catchment.yml"):
+            if (p / name).is_file():
+                return (p / name).resolve()
+        raise ConfigError(
+            f"no {PROJECT_FILE} here",
+            where=str(p),
+            hint="run `catchment new project NAME`, or pass the project folder or file",
+        )
+    return p.resolve()
+
+
+class _Loader:
+    """One load: collects problems while building each part."""
+
+    def __init__(self, located: Located, registry: PluginRegistry):
+        self.located = located
+        self.registry = registry
+        self.root = located.file.parent
+        self.problems: list[Problem] = []
+        self.render = render_with(located, self.root)
+
+    def problem(
+        self, kind: ProblemKind, path: Sequence[str | int], message: str, hint: str | None = None
+    ) -> None:
+        self.problems.append(Problem(kind, self.located.where(path), message, hint))
+
+    def invalid(
+        self,
+        exc: ValidationError,
+        kind: ProblemKind,
+        base: Sequence[str | int],
+        subject: str,
+        model: type[BaseModel] | None = None,
+        shown_from: int = 0,
+    ) -> None:
+        """One problem per pydantic error; input values are never shown (secrets)."""
+        for err in exc.errors(include_input=False, include_url=False, include_context=False):
+            loc = tuple(err["loc"])
+            path = (*base, *loc)
+            hint = None
+            if model is not None and loc and isinstance(loc[0], str):
+                info = model.model_fields.get(loc[0])
+                if info is not None and info.description:
+                    hint = f"{loc[0]}: {info.description}"
+            if err["type"] == "extra_forbidden":
+                known = ", ".join(model.model_fields) if model is not None else ""
+                hint = f"known fields: {known}" if known else "remove it"
+            shown = field_path(path[shown_from:]) or field_path(path)
+            self.problem(kind, path, f"{subject}{shown}: {err['msg']}", hint)
+
+    def section(self, data: Mapping[str, Any], key: str, model: type[BaseModel]) -> Any:
+        raw = data.get(key)
+        if raw is None:
+            raw = {}
+        try:
+            return model.model_validate(self.render(raw, (key,)))
+        except ConfigError as exc:
+            self.problems.append(Problem("project", exc.where or "", exc.message, exc.hint))
+        except ValidationError as exc:
+            self.invalid(exc, "project", (key,), "", model)
+        return model.model_validate({}) if model is not _ProjectSection else None
+
+    # -- parts ---------------------------------------------------------------------------
+    def defaults(self, data: Mapping[str, Any]) -> ProjectDefaults:
+        cfg: _Defaults = self.section(data, "defaults", _Defaults)
+        base = ProjectDefaults.for_root(self.root)
+        warehouse = Path(cfg.warehouse).expanduser()
+        return ProjectDefaults(
+            root=base.root,
+            warehouse=warehouse if warehouse.is_absolute() else (base.root / warehouse).resolve(),
+            storage_url=cfg.storage or base.storage_url,
+        )
+
+    def typed_entries(self, data: Mapping[str, Any], key: str) -> dict[str, _Typed]:
+        raw = data.get(key) or {}
+        if not isinstance(raw, dict):
+            self.problem("project", (key,), f"{key} must be a mapping of name -> {{type, config}}")
+            return {}
+        out: dict[str, _Typed] = {}
+        for name, entry in raw.items():
+            try:
+                out[str(name)] = _Typed.model_validate(entry)
+            except ValidationError as exc:
+                self.invalid(exc, "project", (key, str(name)), f"{key} {name!r}: ", _Typed, 2)
+        return out
+
+    def _config(self, key: str, name: str, entry: _Typed) -> dict[str, Any] | None:
+        try:
+            config: dict[str, Any] = self.render(entry.config, (key, name, "config"))
+        except ConfigError as exc:
+            self.problems.append(Problem("project", exc.where or "", exc.message, exc.hint))
+            return None
+        return config
+
+    def _unknown_type(self, kind: str, known: Sequence[str]) -> str:
+        return f"known {kind}s: {', '.join(sorted(known)) or '(none)'}"
+
+    def resources(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, entry in self.typed_entries(data, "resources").items():
+            path = ("resources", name)
+            cls = self.registry.resource_types.get(entry.type)
+            if cls is None:
+                self.problem(
+                    "project",
+                    (*path, "type"),
+                    f"resource {name!r}: unknown resource type {entry.type!r}",
+                    self._unknown_type("resource type", list(self.registry.resource_types)),
+                )
+                continue
+            config = self._config("resources", name, entry)
+            if config is None:
+                continue
+            try:
+                validate = getattr(cls, "model_validate", None)
+                out[name] = validate(config) if validate is not None else cls(**config)
+            except ValidationError as exc:
+                self.invalid(exc, "project", (*path, "config"), f"resource {name!r}: ", cls, 2)
+            except Exception as exc:
+                self._failed("project", path, f"resource {name!r}", exc)
+        return out
+
+    def io_managers(self, data: Mapping[str, Any], defaults: ProjectDefaults) -> dict[str, Any]:
+        entries = self.typed_entries(data, "io_managers")
+        out: dict[str, Any] = {}
+        if "default" not in entries:
+            entries = {"default": _Typed(type="duckdb"), **entries}
+        for name, entry in entries.items():
+            path = ("io_managers", name)
+            factory = self.registry.io_manager_types.get(entry.type)
+            if factory is None:
+                self.problem(
+                    "project",
+                    (*path, "type"),
+                    f"IO manager {name!r}: unknown IO manager type {entry.type!r}",
+                    self._unknown_type("IO manager type", list(self.registry.io_manager_types)),
+                )
+                continue
+            config = self._config("io_managers", name, entry)
+            if config is None:
+                continue
+            try:
+                out[name] = factory(config, defaults)
+            except ValidationError as exc:
+                self.invalid(exc, "project", (*path, "config"), f"IO manager {name!r}: ", None, 2)
+            except Exception as exc:
+                self._failed("project", path, f"IO manager {name!r}", exc)
+        return out
+
+    def _failed(
+        self, kind: ProblemKind, path: Sequence[str | int], subject: str, exc: Exception
+    ) -> None:
+        if isinstance(exc, CatchmentError):
+            where = self.located.where(path) + (f" ({exc.where})" if exc.where else "")
+            self.problems.append(Problem(kind, where, f"{subject}: {exc.message}", exc.hint))
+            return
+        self.problem(
+            kind,
+            path,
+            f"{subject}: {type(exc).__name__}: {exc}{_origin(exc)}",
+            "run with CATCHMENT_DEBUG=1 for the traceback",
+        )
+        if os.environ.get("CATCHMENT_DEBUG"):
+            raise exc
+
+    def components(
+        self, data: Mapping[str, Any], defaults: ProjectDefaults, resources: Mapping[str, Any]
+    ) -> tuple[list[AssetsDefinition], dict[str, str]]:
+        raw = data.get("components") or []
+        if not isinstance(raw, list):
+            self.problem("project", ("components",), "components must be a list")
+            return [], {}
+        definitions: list[AssetsDefinition] = []
+        names: dict[str, str] = {}
+        for i, entry in enumerate(raw):
+            path: tuple[str | int, ...] = ("components", i)
+            try:
+                comp = _Component.model_validate(entry)
+            except ValidationError as exc:
+                self.invalid(exc, "component", path, f"component #{i + 1}: ", _Component, 2)
+                continue
+            subject = f"component {comp.name!r}"
+            if comp.name in names:
+                self.problem("component", (*path, "name"), f"{subject} is defined twice")
+                continue
+            ct = self.registry.component_types.get(comp.type)
+            if ct is None:
+                self.problem(
+                    "component",
+                    (*path, "type"),
+                    f"{subject}: unknown component type {comp.type!r}",
+                    self._missing_type_hint(comp.type),
+                )
+                continue
+            built = self._build(comp, ct, path, subject, defaults, resources)
+            if built is not None:
+                names[comp.name] = comp.type
+                definitions.extend(built)
+        return definitions, names
+
+    def _missing_type_hint(self, type_name: str) -> str:
+        known = self._unknown_type("component type", list(self.registry.component_types))
+        tool = re.split(r"[._\-/]", type_name)[0].lower()
+        dist = f"catchment-{tool}"
+        for rec in self.registry.adapters:
+            if rec.name == tool or rec.distribution == dist:
+                if rec.status != "ok":
+                    return f"adapter {rec.label} is {rec.status}: {rec.error} ({known})"
+                return f"adapter {rec.name} does not serve it; {known}"
+        return f"{known}; if it comes from an adapter, `pip install {dist}`"
+
+    def _build(
+        self,
+        comp: _Component,
+        ct: ComponentType,
+        path: tuple[str | int, ...],
+        subject: str,
+        defaults: ProjectDefaults,
+        resources: Mapping[str, Any],
+    ) -> list[AssetsDefinition] | None:
+        attr_path = (*path, "attributes")
+        try:
+            attrs_raw = self.render(comp.attributes, attr_path)
+        except ConfigError as exc:
+            self.problems.append(
+                Problem("component", exc.where or "", f"{subject}: {exc.message}", exc.hint)
+            )
+            return None
+        try:
+            attrs = ct.attributes.model_validate(attrs_raw)
+        except ValidationError as exc:
+            self.invalid(
+                exc, "component", attr_path, f"{subject} ({comp.type}): ", ct.attributes, 2
+            )
+            return None
+        source = f"{self.located.where(path)} (component {comp.name})"
+        context = ComponentContext(
+            name=comp.name, project=defaults, source=source, resources=dict(resources)
+        )
+        try:
+            result: Any = ct.build(attrs, context)
+        except Exception as exc:
+            self._failed("component", path, f"{subject} ({comp.type}) failed to build", exc)
+            return None
+        adapter = ct.adapter or "unknown"
+        if not isinstance(result, list | tuple):
+            self.problem(
+                "component",
+                path,
+                f"{subject}: adapter {adapter} returned {type(result).__name__} from build, "
+                "expected a list of AssetsDefinition",
+                "report this to the adapter's authors",
+            )
+            return None
+        out: list[AssetsDefinition] = []
+        for d in result:
+            if not isinstance(d, AssetsDefinition):
+                self.problem(
+                    "component",
+                    path,
+                    f"{subject}: adapter {adapter} built a {type(d).__name__}, expected "
+                    "AssetsDefinition",
+                    "report this to the adapter's authors",
+                )
+                return None
+            changes: dict[str, Any] = {}
+            if not d.component:
+                changes["component"] = comp.name
+            if not d.source:
+                changes["source"] = source
+            out.append(d.replace(**changes) if changes else d)
+        return out
+
+    def graph(
+        self, definitions: Sequence[AssetsDefinition], io_managers: Mapping[str, Any]
+    ) -> AssetGraph | None:
+        from catchment.graph import AssetGraph
+
+        def io_tables(spec: AssetSpec) -> TableRef | None:
+            manager = io_managers.get(spec.io_manager_key or "default")
+            table_for = getattr(manager, "table_for", None)
+            if table_for is None:
+                return None
+            try:
+                table: TableRef | None = table_for(spec.key)
+            except Exception:
+                return None
+            return table
+
+        try:
+            return AssetGraph.build(definitions, io_tables=io_tables)
+        except GraphError as exc:
+            for p in exc.problems:
+                self.problems.append(Problem("graph", _display(self.located.file), p, exc.hint))
+        except CatchmentError as exc:
+            self.problems.append(
+                Problem("graph", exc.where or _display(self.located.file), exc.message, exc.hint)
+            )
+        return None
+
+
+def _origin(exc: BaseException) -> str:
+    """`` (at file:line)`` of the innermost frame, to point at the user's code."""
+    tb = exc.__traceback__
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f" (at {exc.filename}:{exc.lineno})"
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f" (at {tb.tb_frame.f_code.co_filename}:{tb.tb_lineno})" if tb is not None else ""
+
+
+def load_project(
+    path: Path | str | None = None, *, registry: PluginRegistry | None = None
+) -> Project:
+    """Load the project at ``path`` (a folder or its ``catchment.yaml``; None = cwd).
+
+    ``registry`` defaults to the process's adapters (:func:`catchment.plugins.get_registry`).
+    Raises ``ConfigError`` only when the file cannot be read as a YAML mapping.
+    """
+    from catchment.plugins import get_registry
+
+    file = _locate(path)
+    located = load_yaml(file, display=_display(file))
+    data = located.data
+    if not isinstance(data, dict):
+        raise ConfigError(
+            f"{PROJECT_FILE} must be a mapping with `project:`, `components:`, ...",
+            where=located.where(),
+            hint="start from `catchment new project NAME`",
+        )
+    registry = registry or get_registry()
+    loader = _Loader(located, registry)
+    for rec in registry.broken:
+        loader.problems.append(
+            Problem("adapter", f"adapter {rec.label}", f"{rec.status}: {rec.error}", rec.hint)
+        )
+    for key in data:
+        if key not in _SECTIONS:
+            loader.problem(
+                "project", (str(key),), f"unknown section {key!r}", f"known: {', '.join(_SECTIONS)}"
+            )
+    name = _project_name(loader, data)
+    defaults = loader.defaults(data)
+    resources = loader.resources(data)
+    io_managers = loader.io_managers(data, defaults)
+    definitions, components = loader.components(data, defaults, resources)
+    graph = loader.graph(definitions, io_managers)
+    if graph is not None:
+        for adapter, reason in registry.graph_rejections(graph):
+            loader.problems.append(
+                Problem(
+                    "graph",
+                    f"adapter {adapter}",
+                    reason,
+                    "a policy (catchment_graph_built) rejected the graph",
+                )
+            )
+    return Project(
+        root=loader.root,
+        file=file,
+        name=name,
+        defaults=defaults,
+        registry=registry,
+        definitions=tuple(definitions),
+        graph=graph,
+        problems=loader.problems,
+        resources=resources,
+        io_managers=io_managers,
+        components=components,
+    )
+
+
+def _project_name(loader: _Loader, data: Mapping[str, Any]) -> str:
+    raw = data.get("project")
+    if isinstance(raw, str) and raw:
+        return raw
+    if raw is None:
+        loader.problem("project", (), "missing `project:` section", "add `project: {name: NAME}`")
+        return loader.root.name
+    section: _ProjectSection | None = loader.section(data, "project", _ProjectSection)
+    return section.name if section is not None else loader.root.name

@@ -1,0 +1,124 @@
+"""``{{ ... }}`` in project-file strings, rendered in a Jinja sandbox (never Python eval).
+
+Available: ``env("NAME", default)`` (an environment variable; missing without a default is an
+error naming it), ``project_root``, ``today()`` / ``now()`` (ISO strings, optional strftime
+format), ``yesterday()``. An undefined name is an error naming the file, line and field.
+Rendered values are never put into error messages (they may be secrets).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from catchment.errors import ConfigError
+from catchment.project.yamlfile import Located, field_path
+
+_MISSING = object()
+
+
+class _EnvMissing(Exception):
+    def __init__(self, name: str):
+        super().__init__(name)
+        self.name = name
+
+
+def _env(name: str, default: Any = _MISSING) -> Any:
+    if not isinstance(name, str):
+        raise TypeError("env() takes the variable name as a string")
+    value = os.environ.get(name)
+    if value is None:
+        if default is _MISSING:
+            raise _EnvMissing(name)
+        return default
+    return value
+
+
+def _fmt(moment: dt.date, fmt: str | None) -> str:
+    return moment.strftime(fmt) if fmt else moment.isoformat()
+
+
+def _globals(root: Path) -> dict[str, Any]:
+    return {
+        "env": _env,
+        "project_root": str(root),
+        "today": lambda fmt=None: _fmt(dt.date.today(), fmt),
+        "yesterday": lambda fmt=None: _fmt(dt.date.today() - dt.timedelta(days=1), fmt),
+        "now": lambda fmt=None: _fmt(dt.datetime.now(dt.UTC), fmt),
+    }
+
+
+class Renderer:
+    """Renders template strings of one project file, turning every failure into a
+    ``ConfigError`` that names ``file:line`` and the field."""
+
+    def __init__(self, located: Located, root: Path):
+        self._located = located
+        self._root = root
+        self._env: Any = None
+
+    def _environment(self) -> Any:
+        if self._env is None:
+            from jinja2 import StrictUndefined
+            from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+            env = ImmutableSandboxedEnvironment(
+                undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
+            )
+            env.globals.update(_globals(self._root))
+            self._env = env
+        return self._env
+
+    def render(self, value: Any, path: Sequence[str | int]) -> Any:
+        """A copy of ``value`` with every templated string rendered."""
+        if isinstance(value, str):
+            return self._render_str(value, path) if "{{" in value or "{%" in value else value
+        if isinstance(value, dict):
+            return {k: self.render(v, (*path, str(k))) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.render(v, (*path, i)) for i, v in enumerate(value)]
+        return value
+
+    def _render_str(self, text: str, path: Sequence[str | int]) -> str:
+        import jinja2
+        from jinja2.exceptions import SecurityError
+
+        where = self._located.where(path)
+        fld = field_path(path)
+
+        def fail(message: str, hint: str) -> ConfigError:
+            return ConfigError(f"field {fld}: {message}", where=where, hint=hint)
+
+        try:
+            result: str = self._environment().from_string(text).render()
+        except _EnvMissing as exc:
+            raise fail(
+                f"environment variable {exc.name} is not set",
+                f'export {exc.name}=... or give a default: env("{exc.name}", "value")',
+            ) from None
+        except jinja2.UndefinedError as exc:
+            raise fail(
+                f"template: {exc.message}",
+                "available: env(NAME, default), project_root, today(), yesterday(), now()",
+            ) from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise fail(
+                f"template syntax error: {exc.message}", "fix the {{ ... }} expression"
+            ) from None
+        except SecurityError:
+            raise fail(
+                "template uses something the sandbox forbids", "templates may only call the helpers"
+            ) from None
+        except Exception as exc:
+            raise fail(
+                f"template failed: {type(exc).__name__}", "check the {{ ... }} expression"
+            ) from None
+        return result
+
+
+def render_with(located: Located, root: Path) -> Callable[[Any, Sequence[str | int]], Any]:
+    """A ``render(value, path)`` function for one project file."""
+    return Renderer(located, root).render
