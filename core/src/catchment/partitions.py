@@ -1,13 +1,17 @@
 """Partitions: how an asset is split (static keys or time windows) and how partitioned
 assets map onto their upstreams.
 
-This module holds the contract; the concrete sets and mappings are defined below it.
+The base classes are the contract; below them are the built-in sets (``StaticPartitions``,
+``TimeWindowPartitions``) and mappings (``IdentityMapping``, ``AllPartitionsMapping``,
+``TimeWindowMapping``, ``StaticMapping``).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta, tzinfo
+from typing import Literal
 
 
 class PartitionsDefinition(ABC):
@@ -62,3 +66,455 @@ def _preview(keys: list[str], n: int = 5) -> str:
     if len(keys) <= 2 * n:
         return ", ".join(keys)
     return ", ".join(keys[:n]) + ", ..., " + ", ".join(keys[-n:])
+
+
+# --------------------------------------------------------------------------- partition sets
+class StaticPartitions(PartitionsDefinition):
+    """A fixed, ordered list of partition keys (regions, customers, ...)."""
+
+    __slots__ = ("_keys", "_set")
+
+    def __init__(self, keys: Sequence[str]):
+        """``keys``: unique, non-empty strings, in the order runs should take them."""
+        from catchment.errors import ConfigError
+
+        ordered = tuple(keys)
+        if isinstance(keys, str) or not ordered:
+            raise ConfigError(
+                "StaticPartitions needs a non-empty list of keys",
+                hint="e.g. StaticPartitions(['eu', 'us'])",
+            )
+        bad = [k for k in ordered if not isinstance(k, str) or not k]
+        if bad:
+            raise ConfigError(f"static partition keys must be non-empty strings, got {bad!r}")
+        dupes = sorted({k for k in ordered if ordered.count(k) > 1})
+        if dupes:
+            raise ConfigError(f"static partition keys repeat: {dupes}")
+        self._keys = ordered
+        self._set = frozenset(ordered)
+
+    def keys(self) -> tuple[str, ...]:
+        return self._keys
+
+    def contains(self, key: str) -> bool:
+        return key in self._set
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StaticPartitions) and self._keys == other._keys
+
+    def __hash__(self) -> int:
+        return hash(self._keys)
+
+    def __repr__(self) -> str:
+        return f"StaticPartitions({list(self._keys)!r})"
+
+
+Cadence = Literal["hourly", "daily", "weekly", "monthly"]
+_DEFAULT_FMT: dict[str, str] = {
+    "hourly": "%Y-%m-%d-%H:%M",
+    "daily": "%Y-%m-%d",
+    "weekly": "%Y-%m-%d",
+    "monthly": "%Y-%m-%d",
+}
+
+
+class TimeWindowPartitions(PartitionsDefinition):
+    """Consecutive time windows (hourly, daily, weekly, monthly) in a timezone.
+
+    Windows are wall-clock periods of ``timezone`` starting at ``start`` (weekly windows start
+    on ``start``'s weekday; monthly ones on the 1st). A key is the window's start formatted
+    with ``fmt`` (``2026-01-01``, hourly ``2026-01-01-13:00``). Only complete windows exist:
+    those ending by ``end``, which defaults to now. Around DST changes, an hour that does not
+    exist is skipped and an hour that happens twice is one two-hour window.
+    """
+
+    __slots__ = ("_cache", "_end", "_start", "cadence", "fmt", "timezone")
+
+    def __init__(
+        self,
+        start: str | datetime,
+        end: str | datetime | None = None,
+        cadence: Cadence = "daily",
+        timezone: str = "UTC",
+        fmt: str | None = None,
+    ):
+        """``start``/``end``: datetimes or strings in ``fmt`` or ISO 8601 (naive values are
+        wall-clock times in ``timezone``)."""
+        from catchment.errors import ConfigError
+
+        if cadence not in _DEFAULT_FMT:
+            raise ConfigError(
+                f"unknown partition cadence {cadence!r}",
+                hint=f"use one of {', '.join(_DEFAULT_FMT)}",
+            )
+        self.cadence: Cadence = cadence
+        self.timezone = timezone
+        self.fmt = fmt or _DEFAULT_FMT[cadence]
+        self._zone()  # validate early
+        self._start = self._naive(start, "start")
+        self._end = None if end is None else self._naive(end, "end")
+        if not self._aligned_to_cadence(self._start):
+            raise ConfigError(
+                f"{cadence} partitions cannot start at {self._start:%Y-%m-%d %H:%M}",
+                hint="start hourly windows on the hour, daily and weekly ones at midnight "
+                "and monthly ones at midnight on the 1st",
+            )
+        if self._end is not None and self._end < self._start:
+            raise ConfigError(f"partitions end {end!r} before they start {start!r}")
+        self._cache: tuple[datetime, datetime, list[str]] | None = None
+
+    # -- time arithmetic on naive wall-clock datetimes
+    def _zone(self) -> tzinfo:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        from catchment.errors import ConfigError
+
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"unknown timezone {self.timezone!r}",
+                hint="use an IANA name such as 'UTC' or 'Europe/Berlin'",
+            ) from None
+
+    def _naive(self, value: str | datetime, what: str) -> datetime:
+        """A wall-clock datetime in this timezone, from a string or datetime."""
+        from catchment.errors import ConfigError
+
+        if isinstance(value, datetime):
+            if value.tzinfo is not None:
+                value = value.astimezone(self._zone())
+            return value.replace(tzinfo=None)
+        try:
+            return datetime.strptime(value, self.fmt)
+        except ValueError:
+            pass
+        try:
+            return self._naive(datetime.fromisoformat(value), what)
+        except ValueError:
+            raise ConfigError(
+                f"partition {what} {value!r} is neither in the format {self.fmt!r} nor ISO 8601"
+            ) from None
+
+    def _aligned_to_cadence(self, t: datetime) -> bool:
+        if t.minute or t.second or t.microsecond:
+            return False
+        if self.cadence == "hourly":
+            return True
+        return t.hour == 0 and (self.cadence != "monthly" or t.day == 1)
+
+    def _aligned(self, t: datetime) -> bool:
+        if not self._aligned_to_cadence(t) or t < self._start:
+            return False
+        if self.cadence == "weekly":
+            return (t - self._start).days % 7 == 0
+        return self.cadence != "hourly" or self._exists(t)
+
+    def _exists(self, t: datetime) -> bool:
+        """False for wall-clock times skipped by a DST change."""
+        from datetime import UTC
+
+        zone = self._zone()
+        return t.replace(tzinfo=zone).astimezone(UTC).astimezone(zone).replace(tzinfo=None) == t
+
+    def _step(self, t: datetime, n: int = 1) -> datetime:
+        """The window start ``n`` windows after (or before, if negative) window start ``t``."""
+        if self.cadence == "monthly":
+            months = t.year * 12 + t.month - 1 + n
+            return t.replace(year=months // 12, month=months % 12 + 1)
+        if self.cadence != "hourly":
+            return t + timedelta(days=n * (7 if self.cadence == "weekly" else 1))
+        sign = 1 if n >= 0 else -1
+        for _ in range(abs(n)):
+            t += timedelta(hours=sign)
+            while not self._exists(t):
+                t += timedelta(hours=sign)
+        return t
+
+    def _aware(self, t: datetime) -> datetime:
+        """Wall-clock ``t`` as an aware datetime (first occurrence of a repeated time)."""
+        from datetime import UTC
+
+        zone = self._zone()
+        return t.replace(tzinfo=zone, fold=0).astimezone(UTC).astimezone(zone)
+
+    def _limit(self) -> datetime:
+        if self._end is not None:
+            return self._end
+        return datetime.now(self._zone()).replace(tzinfo=None)
+
+    # -- public API
+    @property
+    def start(self) -> datetime:
+        """The first window's start (aware)."""
+        return self._aware(self._start)
+
+    @property
+    def end(self) -> datetime:
+        """The bound windows must end by (aware): the given end, or now."""
+        return self._aware(self._limit())
+
+    def keys(self) -> list[str]:
+        limit = self._limit()
+        cache = self._cache
+        if cache is None or (cache[2] and self._step(cache[0], -1) > limit):
+            cache = (self._start, self._step(self._start), [])
+        t, nxt, out = cache
+        while nxt <= limit:  # extend from where the last call stopped
+            out.append(t.strftime(self.fmt))
+            t, nxt = nxt, self._step(nxt)
+        self._cache = (t, nxt, out)
+        return list(out)
+
+    def _parse_key(self, key: str) -> datetime | None:
+        try:
+            t = datetime.strptime(key, self.fmt)
+        except ValueError:
+            return None
+        return t if t.strftime(self.fmt) == key and self._aligned(t) else None
+
+    def contains(self, key: str) -> bool:
+        t = self._parse_key(key)
+        return t is not None and self._step(t) <= self._limit()
+
+    def validate(self, key: str) -> str:
+        from catchment.errors import ConfigError
+
+        if not self.contains(key):
+            keys = self.keys()
+            span = f"{keys[0]} ... {keys[-1]}" if keys else "none yet"
+            raise ConfigError(
+                f"{key!r} is not a {self.cadence} partition key",
+                hint=f"keys look like {self._start.strftime(self.fmt)!r} (format {self.fmt!r}); "
+                f"existing: {span}",
+            )
+        return key
+
+    def range(self, start: str, end: str) -> list[str]:
+        from catchment.errors import ConfigError
+
+        t, last = self._naive_of(self.validate(start)), self._naive_of(self.validate(end))
+        if t > last:
+            raise ConfigError(f"partition range {start!r}...{end!r} runs backwards")
+        out: list[str] = []
+        while t <= last:
+            out.append(t.strftime(self.fmt))
+            t = self._step(t)
+        return out
+
+    def _naive_of(self, key: str) -> datetime:
+        t = self._parse_key(key)
+        if t is None:
+            self.validate(key)  # raises
+            raise AssertionError(key)
+        return t
+
+    def window(self, key: str) -> tuple[datetime, datetime]:
+        """The window of ``key`` as aware datetimes ``[start, end)`` in the timezone."""
+        t = self._naive_of(self.validate(key))
+        return self._aware(t), self._aware(self._step(t))
+
+    def key_for(self, moment: datetime) -> str | None:
+        """The key of the window containing ``moment`` (naive = wall clock), if it exists."""
+        target = self._naive(moment, "time")
+        if target < self._start:
+            return None
+        t = self._start
+        if self.cadence in ("daily", "weekly"):
+            days = 7 if self.cadence == "weekly" else 1
+            t += timedelta(days=(target - self._start).days // days * days)
+        elif self.cadence == "monthly":
+            t = self._step(t, (target.year - t.year) * 12 + target.month - t.month)
+        else:
+            t = target.replace(minute=0, second=0, microsecond=0)
+            while not self._exists(t):
+                t -= timedelta(hours=1)
+        if t > target:  # e.g. before the first window of its month
+            t = self._step(t, -1)
+        key = t.strftime(self.fmt)
+        return key if self.contains(key) else None
+
+    def windows_overlapping(self, start: datetime, end: datetime) -> list[str]:
+        """Keys of existing windows that overlap ``[start, end)`` (naive = wall clock)."""
+        lo, hi = self._naive(start, "time"), self._naive(end, "time")
+        t = max(lo, self._start)
+        first = self.key_for(t)
+        t = self._naive_of(first) if first is not None else self._start
+        limit = self._limit()
+        out: list[str] = []
+        while t < hi:
+            nxt = self._step(t)
+            if nxt > limit:
+                break
+            if nxt > lo:
+                out.append(t.strftime(self.fmt))
+            t = nxt
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TimeWindowPartitions) and self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+    def _identity(self) -> tuple[object, ...]:
+        return (self._start, self._end, self.cadence, self.timezone, self.fmt)
+
+    def __repr__(self) -> str:
+        end = "" if self._end is None else f", end={self._end.isoformat()!r}"
+        return (
+            f"TimeWindowPartitions(start={self._start.isoformat()!r}{end}, "
+            f"cadence={self.cadence!r}, timezone={self.timezone!r})"
+        )
+
+
+# --------------------------------------------------------------------------- mappings
+class IdentityMapping(PartitionMapping):
+    """Downstream partition ``k`` reads upstream partition ``k`` (the default)."""
+
+    def upstream_keys(
+        self,
+        downstream_key: str | None,
+        downstream: PartitionsDefinition | None,
+        upstream: PartitionsDefinition,
+    ) -> list[str]:
+        from catchment.errors import ConfigError
+
+        if downstream_key is None:
+            return list(upstream.keys())
+        if not upstream.contains(downstream_key):
+            raise ConfigError(
+                f"upstream has no partition {downstream_key!r} to match the downstream one",
+                hint="use a TimeWindowMapping, StaticMapping or AllPartitionsMapping on the dep",
+            )
+        return [downstream_key]
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is IdentityMapping
+
+    def __hash__(self) -> int:
+        return hash(IdentityMapping)
+
+    def __repr__(self) -> str:
+        return "IdentityMapping()"
+
+
+class AllPartitionsMapping(PartitionMapping):
+    """Every downstream partition reads every upstream partition."""
+
+    def upstream_keys(
+        self,
+        downstream_key: str | None,
+        downstream: PartitionsDefinition | None,
+        upstream: PartitionsDefinition,
+    ) -> list[str]:
+        return list(upstream.keys())
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is AllPartitionsMapping
+
+    def __hash__(self) -> int:
+        return hash(AllPartitionsMapping)
+
+    def __repr__(self) -> str:
+        return "AllPartitionsMapping()"
+
+
+class TimeWindowMapping(PartitionMapping):
+    """A downstream window reads the upstream windows overlapping it, shifted by whole
+    downstream windows: ``start_offset=-1, end_offset=-1`` reads the previous window
+    (yesterday's hours for a daily asset); ``start_offset=-6`` a trailing week of days."""
+
+    __slots__ = ("end_offset", "start_offset")
+
+    def __init__(self, start_offset: int = 0, end_offset: int = 0):
+        """Offsets count downstream windows added to the window's start and end."""
+        from catchment.errors import ConfigError
+
+        if start_offset > end_offset:
+            raise ConfigError(
+                f"TimeWindowMapping start_offset {start_offset} is after end_offset {end_offset}"
+            )
+        self.start_offset = start_offset
+        self.end_offset = end_offset
+
+    def upstream_keys(
+        self,
+        downstream_key: str | None,
+        downstream: PartitionsDefinition | None,
+        upstream: PartitionsDefinition,
+    ) -> list[str]:
+        from catchment.errors import ConfigError
+
+        if not isinstance(upstream, TimeWindowPartitions):
+            raise ConfigError(
+                "TimeWindowMapping needs a time-window partitioned upstream",
+                hint="use StaticMapping or AllPartitionsMapping for static partitions",
+            )
+        if downstream_key is None:
+            return list(upstream.keys())
+        if not isinstance(downstream, TimeWindowPartitions):
+            raise ConfigError("TimeWindowMapping needs a time-window partitioned downstream")
+        start = downstream._naive_of(downstream.validate(downstream_key))
+        end = downstream._step(start)
+        start = downstream._step(start, self.start_offset)
+        end = downstream._step(end, self.end_offset)
+        return upstream.windows_overlapping(downstream._aware(start), downstream._aware(end))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TimeWindowMapping) and (
+            self.start_offset,
+            self.end_offset,
+        ) == (other.start_offset, other.end_offset)
+
+    def __hash__(self) -> int:
+        return hash((TimeWindowMapping, self.start_offset, self.end_offset))
+
+    def __repr__(self) -> str:
+        return f"TimeWindowMapping(start_offset={self.start_offset}, end_offset={self.end_offset})"
+
+
+class StaticMapping(PartitionMapping):
+    """An explicit table: downstream key -> the upstream keys it reads."""
+
+    __slots__ = ("mapping",)
+
+    def __init__(self, mapping: Mapping[str, str | Sequence[str]]):
+        """``mapping``: ``{"emea": ["de", "fr"], "us": "us"}``."""
+        self.mapping: dict[str, tuple[str, ...]] = {
+            down: (ups,) if isinstance(ups, str) else tuple(ups) for down, ups in mapping.items()
+        }
+
+    def upstream_keys(
+        self,
+        downstream_key: str | None,
+        downstream: PartitionsDefinition | None,
+        upstream: PartitionsDefinition,
+    ) -> list[str]:
+        from catchment.errors import ConfigError
+
+        if downstream_key is None:
+            wanted = list(dict.fromkeys(k for ups in self.mapping.values() for k in ups))
+        elif downstream_key in self.mapping:
+            wanted = list(self.mapping[downstream_key])
+        else:
+            raise ConfigError(
+                f"StaticMapping has no entry for downstream partition {downstream_key!r}",
+                hint=f"mapped partitions: {_preview(sorted(self.mapping))}",
+            )
+        unknown = [k for k in wanted if not upstream.contains(k)]
+        if unknown:
+            raise ConfigError(
+                f"StaticMapping names upstream partitions that do not exist: {unknown}",
+                hint=f"upstream keys: {_preview(list(upstream.keys()))}",
+            )
+        return wanted
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StaticMapping) and self.mapping == other.mapping
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.mapping.items())))
+
+    def __repr__(self) -> str:
+        return f"StaticMapping({self.mapping!r})"
