@@ -44,6 +44,10 @@ _EXPORTS: dict[str, str] = {
     "StaticPartitions": "catchment.partitions",
     "TimeWindowPartitions": "catchment.partitions",
     "PartitionMapping": "catchment.partitions",
+    "IdentityMapping": "catchment.partitions",
+    "AllPartitionsMapping": "catchment.partitions",
+    "TimeWindowMapping": "catchment.partitions",
+    "StaticMapping": "catchment.partitions",
     "ComponentType": "catchment.components",
     "ComponentContext": "catchment.components",
     "AssetGraph": "catchment.graph",
@@ -81,9 +85,13 @@ if TYPE_CHECKING:
     from catchment.io import InputContext, IOManager, OutputContext
     from catchment.keys import AssetKey
     from catchment.partitions import (
+        AllPartitionsMapping,
+        IdentityMapping,
         PartitionMapping,
         PartitionsDefinition,
+        StaticMapping,
         StaticPartitions,
+        TimeWindowMapping,
         TimeWindowPartitions,
     )
     from catchment.resources import Resource, SecretStr, env_secret

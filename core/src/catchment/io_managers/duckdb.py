@@ -1,0 +1,258 @@
+"""An IO manager that stores dataframes as DuckDB tables: the embedded default warehouse.
+
+Asset ``a/b/c`` becomes table ``"a"."b__c"`` (a one-segment key goes to ``default_schema``),
+so other tools' reads of that table link to the asset. pandas, pyarrow and polars frames are
+accepted; loads return pandas unless the upstream spec's ``metadata["dataframe"]`` says
+``"pyarrow"`` or ``"polars"``. Every call opens its own connection and closes it, so several
+processes can take turns on one file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from catchment.errors import ConfigError, ExecutionError
+from catchment.io import InputContext, OutputContext
+from catchment.keys import AssetKey
+from catchment.tables import TableRef, duckdb_table
+
+_FRAME_MODULES = {"pandas": "pandas", "pyarrow": "pyarrow", "polars": "polars"}
+_LOADERS = ("pandas", "pyarrow", "polars")
+_VIEW = "__catchment_output"
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _frame_library(obj: Any) -> str | None:
+    """``pandas``, ``pyarrow`` or ``polars`` for a frame of that library, else None."""
+    root = type(obj).__module__.partition(".")[0]
+    name = type(obj).__name__
+    if root in _FRAME_MODULES and name in ("DataFrame", "Table"):
+        return _FRAME_MODULES[root]
+    return None
+
+
+class DuckDBIOManager:
+    """Store pandas / pyarrow / polars frames as tables of the DuckDB file ``path``.
+
+    A partitioned asset's rows carry its partition key in ``partition_column`` (overridable
+    per asset with ``metadata["partition_column"]``); writing a partition replaces its rows.
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        default_schema: str = "main",
+        *,
+        partition_column: str = "partition_key",
+        lock_timeout: float = 60.0,
+    ):
+        """``lock_timeout``: seconds to keep retrying while another process holds the file."""
+        self.path = Path(path).expanduser().resolve()
+        self.default_schema = default_schema
+        self.partition_column = partition_column
+        self.lock_timeout = lock_timeout
+
+    # -- naming
+    def schema_and_table(self, key: AssetKey) -> tuple[str, str]:
+        """``a/b/c`` -> (``a``, ``b__c``); ``orders`` -> (default schema, ``orders``)."""
+        if len(key.path) == 1:
+            return self.default_schema, AssetKey._trusted(key.path).to_python_name()
+        return (
+            AssetKey._trusted(key.path[:1]).to_python_name(),
+            AssetKey._trusted(key.path[1:]).to_python_name(),
+        )
+
+    def table_for(self, key: AssetKey) -> TableRef:
+        """The relation this manager writes for ``key`` (how other tools' reads link to it)."""
+        schema, name = self.schema_and_table(key)
+        return duckdb_table(self.path, name, schema=schema)
+
+    # -- connections
+    def _connect(self) -> Any:
+        import duckdb
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        deadline = time.monotonic() + self.lock_timeout
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path))
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise ExecutionError(
+                        f"cannot open the DuckDB file {self.path}: {exc}",
+                        where=str(self.path),
+                        hint="another process holds the file; wait for it or raise lock_timeout",
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    # -- store
+    def handle_output(self, context: OutputContext, obj: Any) -> Mapping[str, Any] | None:
+        """Write ``obj`` to the asset's table (replacing it, or replacing its partitions)."""
+        library = _frame_library(obj)
+        if library is None:
+            raise ExecutionError(
+                f"asset {context.key} returned a {type(obj).__module__}.{type(obj).__name__}, "
+                "but the DuckDB IO manager stores only pandas, pyarrow and polars dataframes",
+                where=f"asset {context.key}",
+                hint="return a dataframe, or give the asset io_manager_key of a filesystem IO "
+                "manager (FilesystemIOManager pickles any value)",
+            )
+        import duckdb
+
+        schema, name = self.schema_and_table(context.key)
+        target = f"{_ident(schema)}.{_ident(name)}"
+        con = self._connect()
+        try:
+            con.register(_VIEW, obj)
+            con.execute("BEGIN TRANSACTION")
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
+            partitions = (
+                (context.partition_key,) if context.partition_key else context.partition_keys
+            )
+            if partitions:
+                self._write_partitions(con, context, target, schema, name, partitions)
+            else:
+                con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {_VIEW}")
+            con.execute("COMMIT")
+        except duckdb.Error as exc:
+            _rollback(con)
+            raise ExecutionError(
+                f"writing asset {context.key} to {schema}.{name} in {self.path} failed: {exc}",
+                where=f"asset {context.key}",
+                hint="if the columns changed, drop the table or write all partitions again",
+            ) from exc
+        except BaseException:
+            _rollback(con)
+            raise
+        finally:
+            con.close()
+        return {"rows": len(obj), "table": f"{schema}.{name}"}
+
+    def _write_partitions(
+        self,
+        con: Any,
+        context: OutputContext,
+        target: str,
+        schema: str,
+        name: str,
+        partitions: tuple[str, ...],
+    ) -> None:
+        col = context.spec.metadata.get("partition_column", self.partition_column)
+        qcol = _ident(col)
+        columns = [d[0] for d in con.execute(f"SELECT * FROM {_VIEW} LIMIT 0").description]
+        if len(partitions) == 1:
+            select = (
+                f"SELECT * EXCLUDE ({qcol}), ? AS {qcol} FROM {_VIEW}"
+                if col in columns
+                else f"SELECT *, ? AS {qcol} FROM {_VIEW}"
+            )
+            params: list[Any] = [partitions[0]]
+        else:
+            if col not in columns:
+                raise ExecutionError(
+                    f"asset {context.key} ran for {len(partitions)} partitions, but its "
+                    f"frame has no {col!r} column saying which rows belong to which",
+                    where=f"asset {context.key}",
+                    hint=f"add a {col!r} column, or run one partition at a time",
+                )
+            select = f"SELECT * REPLACE (CAST({qcol} AS VARCHAR) AS {qcol}) FROM {_VIEW}"
+            params = []
+            stray = con.execute(
+                f"SELECT DISTINCT CAST({qcol} AS VARCHAR) FROM {_VIEW} "
+                f"WHERE CAST({qcol} AS VARCHAR) NOT IN (SELECT unnest(?))",
+                [list(partitions)],
+            ).fetchall()
+            if stray:
+                raise ExecutionError(
+                    f"asset {context.key} returned rows for partitions outside its run: "
+                    f"{sorted(str(r[0]) for r in stray)[:5]}",
+                    where=f"asset {context.key}",
+                )
+        exists = con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+        if exists:
+            con.execute(
+                f"DELETE FROM {target} WHERE {qcol} IN (SELECT unnest(?))", [list(partitions)]
+            )
+            con.execute(f"INSERT INTO {target} BY NAME {select}", params)
+        else:
+            con.execute(f"CREATE TABLE {target} AS {select}", params)
+
+    # -- load
+    def load_input(self, context: InputContext) -> Any:
+        """Read the asset's table (only the asked partitions) as pandas, pyarrow or polars."""
+        want = context.spec.metadata.get("dataframe", "pandas")
+        if want not in _LOADERS:
+            raise ConfigError(
+                f"asset {context.key} asks for dataframe {want!r}",
+                where=f"asset {context.key} metadata['dataframe']",
+                hint=f"use one of {', '.join(_LOADERS)}",
+            )
+        import duckdb
+
+        schema, name = self.schema_and_table(context.key)
+        if not self.path.exists():
+            raise self._missing(context, schema, name)
+        con = self._connect()
+        try:
+            columns = con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ?",
+                [schema, name],
+            ).fetchall()
+            if not columns:
+                raise self._missing(context, schema, name)
+            col = context.spec.metadata.get("partition_column", self.partition_column)
+            query = f"SELECT * FROM {_ident(schema)}.{_ident(name)}"
+            params: list[Any] = []
+            if context.partition_keys and (col,) in columns:
+                query += f" WHERE {_ident(col)} IN (SELECT unnest(?))"
+                params.append(list(context.partition_keys))
+            result = con.execute(query, params)
+            if want == "polars":
+                return result.pl()
+            if want == "pyarrow":
+                return _arrow(result)
+            return result.df()
+        except duckdb.Error as exc:
+            raise ExecutionError(
+                f"reading asset {context.key} from {schema}.{name} in {self.path} failed: {exc}",
+                where=f"asset {context.downstream_key or context.key}",
+            ) from exc
+        finally:
+            con.close()
+
+    def _missing(self, context: InputContext, schema: str, name: str) -> ExecutionError:
+        return ExecutionError(
+            f"table {schema}.{name} for asset {context.key} does not exist in {self.path}",
+            where=f"asset {context.downstream_key or context.key}",
+            hint=f"materialize it first (catchment materialize --select {context.key})",
+        )
+
+
+def _rollback(con: Any) -> None:
+    import duckdb
+
+    with contextlib.suppress(duckdb.Error):  # no transaction was open
+        con.execute("ROLLBACK")
+
+
+def _arrow(result: Any) -> Any:
+    """A pyarrow Table from a DuckDB result, across DuckDB versions."""
+    fetch = getattr(result, "fetch_arrow_table", None)
+    if fetch is not None:
+        return fetch()
+    out = result.arrow()
+    return out.read_all() if hasattr(out, "read_all") else out
