@@ -1,0 +1,372 @@
+"""The engine: runs a plan's steps through an executor and records what happened.
+
+It decides which steps may start (upstream steps done, upstream assets healthy), hands plain
+``StepRequest``s to the executor, and writes each finished step's events to storage in ONE
+transaction (``step_started`` ... ``step_finished``), so a killed run never leaves a half
+recorded step. Life-cycle hooks hear about runs, materializations and checks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+from uuid import uuid4
+
+from catchment.events import Event, EventType
+from catchment.execution.plan import Plan, Step
+from catchment.execution.step import StepRequest, StepRuntime
+from catchment.hookspecs import RunInfo
+from catchment.keys import AssetKey
+from catchment.storage.base import HOSTNAME, RunRecord, RunStatus, Storage
+
+if TYPE_CHECKING:
+    from catchment.execution.executors import Executor
+
+HEARTBEAT_SECONDS = 15.0
+
+EventCallback = Callable[[Event], None]
+
+
+class HookRelay(Protocol):
+    """The life-cycle hooks the engine calls (pluggy's relay, or anything alike)."""
+
+    def __getattr__(self, name: str) -> Any: ...
+
+
+@dataclass
+class RunOutcome:
+    """What the engine returns: the run id, its final status and every event, in order."""
+
+    run_id: str
+    status: RunStatus
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return self.status == "success"
+
+
+class _Heartbeat:
+    """Refresh the run's heartbeat from a daemon thread while long steps run."""
+
+    def __init__(self, storage: Storage, run_id: str, every: float):
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._beat,
+            args=(storage, run_id, every),
+            daemon=True,
+            name="catchment-heartbeat",
+        )
+
+    def _beat(self, storage: Storage, run_id: str, every: float) -> None:
+        while not self._stop.wait(every):
+            with contextlib.suppress(Exception):  # a missed heartbeat must not kill the run
+                storage.heartbeat(run_id)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+
+
+class Engine:
+    """Run one plan: schedule steps, record events, call hooks, compute the final status."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        runtime: StepRuntime,
+        storage: Storage,
+        executor: Executor,
+        *,
+        hooks: HookRelay | None = None,
+        on_event: EventCallback | None = None,
+        stop_on_failed_checks: bool = True,
+        run_id: str | None = None,
+        parent_run_id: str | None = None,
+        tags: dict[str, str] | None = None,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    ):
+        self.plan = plan
+        self.runtime = runtime
+        self.graph = runtime.graph
+        self.storage = storage
+        self.executor = executor
+        self.hooks = hooks
+        self.on_event = on_event
+        self.stop_on_failed_checks = stop_on_failed_checks
+        self.run_id = run_id or uuid4().hex
+        self.parent_run_id = parent_run_id
+        self.tags = dict(tags or {})
+        self.heartbeat_seconds = heartbeat_seconds
+        self.events: list[Event] = []
+        # asset -> "success" | "failed" | "skipped" | "check_failed"
+        self.state: dict[AssetKey, str] = {}
+        self.blocked_by: dict[AssetKey, str] = {}
+        self.versions: dict[AssetKey, str | None] = {}
+        self.info = RunInfo(
+            run_id=self.run_id,
+            selection=plan.selection,
+            asset_keys=tuple(str(k) for k in plan.asset_keys),
+            partition_keys=plan.partition_keys,
+            project_root=str(runtime.project_root),
+            tags=self.tags,
+        )
+        self._blocking = {
+            c.id
+            for k in plan.asset_keys
+            for c in self.graph.checks_for(k)
+            if c.blocking and c.severity == "error"
+        }
+        self._check_failed = False
+
+    # -- recording ----------------------------------------------------------------------------
+
+    def _event(self, type: EventType, **kw: Any) -> Event:
+        return Event(run_id=self.run_id, type=type, **kw)
+
+    def _record(self, batch: list[Event], already_shown: Iterable[Event] = ()) -> None:
+        """Append ``batch`` in one transaction, then tell listeners and hooks."""
+        self.storage.append_events(batch)
+        self.events.extend(batch)
+        shown = {id(e) for e in already_shown}
+        for event in batch:
+            if self.on_event is not None and id(event) not in shown:
+                self.on_event(event)
+            if self.hooks is not None:
+                if event.type is EventType.MATERIALIZATION:
+                    self.hooks.catchment_asset_materialized(run=self.info, event=event)
+                elif event.type is EventType.CHECK_EVALUATED:
+                    self.hooks.catchment_check_evaluated(run=self.info, event=event)
+
+    # -- the run ------------------------------------------------------------------------------
+
+    def run(self) -> RunOutcome:
+        """Execute the plan to the end and return its outcome (never raises for step
+        failures; re-raises KeyboardInterrupt after recording the run as canceled)."""
+        plan = self.plan
+        if self.executor.streams_logs and self.on_event is not None:
+            self.runtime.live = self.on_event
+        self.executor.open(self.runtime, plan)
+        self.storage.create_run(
+            RunRecord(
+                run_id=self.run_id,
+                pid=os.getpid(),
+                host=HOSTNAME,
+                parent_run_id=self.parent_run_id,
+                selection=plan.selection,
+                asset_keys=self.info.asset_keys,
+                check_ids=plan.check_ids,
+                partition_keys=plan.partition_keys,
+                tags=self.tags,
+            )
+        )
+        self._record(
+            [
+                self._event(
+                    EventType.RUN_STARTED,
+                    data={
+                        "selection": plan.selection,
+                        "asset_keys": list(self.info.asset_keys),
+                        "steps": len(plan.steps),
+                        "partition_keys": list(plan.partition_keys),
+                        "parent_run_id": self.parent_run_id,
+                        "pid": os.getpid(),
+                        "host": HOSTNAME,
+                    },
+                )
+            ]
+        )
+        self._load_versions()
+        if self.hooks is not None:
+            self.hooks.catchment_run_started(run=self.info)
+        status: RunStatus = "failure"
+        try:
+            with _Heartbeat(self.storage, self.run_id, self.heartbeat_seconds), self.executor:
+                self._schedule()
+            status = self._final_status()
+        except KeyboardInterrupt:
+            status = "canceled"
+            raise
+        finally:
+            self._finish(status)
+        return RunOutcome(run_id=self.run_id, status=status, events=self.events)
+
+    def _finish(self, status: RunStatus) -> None:
+        counts: dict[str, int] = {}
+        for s in self.state.values():
+            counts[s] = counts.get(s, 0) + 1
+        self._record([self._event(EventType.RUN_FINISHED, data={"status": status, **counts})])
+        self.storage.update_run_status(self.run_id, status)
+        if self.hooks is not None:
+            self.hooks.catchment_run_finished(run=self.info, status=status)
+
+    def _final_status(self) -> RunStatus:
+        bad = any(s != "success" and s != "check_failed" for s in self.state.values())
+        return "failure" if bad or self._check_failed else "success"
+
+    def _load_versions(self) -> None:
+        """Data versions of upstreams outside the plan, read once from storage."""
+        planned = set(self.plan.asset_keys)
+        outside = {
+            u
+            for k in planned
+            for u in self.graph.upstream(k)
+            if u not in planned and not self.graph.is_external(u)
+        }
+        if outside:
+            latest = self.storage.latest_materializations(outside)
+            self.versions.update({k: m.data_version for k, m in latest.items()})
+
+    def _schedule(self) -> None:
+        steps = self.plan.steps
+        index = {s.name: i for i, s in enumerate(steps)}
+        waiting = {s.name: set(s.upstream_steps) for s in steps}
+        downstream: dict[str, list[str]] = {s.name: [] for s in steps}
+        for s in steps:
+            for up in s.upstream_steps:
+                downstream[up].append(s.name)
+        ready = [index[s.name] for s in steps if not s.upstream_steps]
+        heapq.heapify(ready)
+        running: dict[str, Event] = {}
+        capacity = max(1, self.executor.capacity)
+
+        def done(name: str) -> None:
+            for down in downstream[name]:
+                waiting[down].discard(name)
+                if not waiting[down]:
+                    heapq.heappush(ready, index[down])
+
+        while ready or running:
+            while ready and len(running) < capacity:
+                step = steps[heapq.heappop(ready)]
+                started = self._launch(step)
+                if started is None:
+                    done(step.name)
+                else:
+                    running[step.name] = started
+            if running:
+                name, produced = self.executor.next_completed()
+                self._completed(running.pop(name), produced)
+                done(name)
+
+    def _blocked_reason(self, key: AssetKey) -> str | None:
+        for up in self.graph.upstream(key):
+            state = self.state.get(up)
+            if state in ("failed", "skipped"):
+                return f"upstream {up} {state}"
+            if state == "check_failed" and self.stop_on_failed_checks:
+                return f"upstream {up} failed check {self.blocked_by[up]}"
+        return None
+
+    def _launch(self, step: Step) -> Event | None:
+        """Start ``step`` (returning its ``step_started`` event), or record it as skipped."""
+        defn = self.graph.definitions[step.name]
+        reasons = {k: self._blocked_reason(k) for k in step.asset_keys}
+        blocked = {k: r for k, r in reasons.items() if r is not None}
+        keys = [k for k in step.asset_keys if k not in blocked]
+        if blocked and not defn.can_subset:
+            first = next(iter(blocked.values()))
+            blocked = {k: reasons[k] or f"{first} (same compute)" for k in step.asset_keys}
+            keys = []
+        checks = [c for c in step.check_ids if _check_asset(c) not in blocked]
+        if step.is_check_only:
+            checks = [
+                c
+                for c in checks
+                if self.state.get(_check_asset(c), "success") != "failed"
+                and self.state.get(_check_asset(c)) != "skipped"
+            ]
+        skipped = [
+            self._event(
+                EventType.ASSET_SKIPPED, step_key=step.name, asset_key=str(k), data={"reason": r}
+            )
+            for k, r in blocked.items()
+        ]
+        for k in blocked:
+            self.state[k] = "skipped"
+        if not keys and not checks:
+            if skipped:
+                self._record(skipped)
+            return None
+        started = self._event(
+            EventType.STEP_STARTED,
+            step_key=step.name,
+            data={"asset_keys": [str(k) for k in keys], "check_ids": checks},
+        )
+        if skipped:
+            self._record(skipped)
+        if self.on_event is not None:
+            self.on_event(started)
+        input_versions = {
+            str(u): self.versions.get(u)
+            for k in keys
+            for u in self.graph.upstream(k)
+            if not self.graph.is_external(u)
+        }
+        self.executor.submit(
+            StepRequest(
+                run_id=self.run_id,
+                step=step.name,
+                asset_keys=tuple(str(k) for k in keys),
+                check_ids=tuple(checks),
+                partition_keys=self.plan.partition_keys,
+                input_versions=input_versions,
+            )
+        )
+        return started
+
+    def _completed(self, started: Event, produced: list[Event]) -> None:
+        failed = False
+        for event in produced:
+            key = AssetKey(event.asset_key) if event.asset_key else None
+            if event.type is EventType.MATERIALIZATION and key is not None:
+                self.state.setdefault(key, "success")
+                if self.state[key] == "failed":
+                    self.state[key] = "success"
+                self.versions[key] = event.data.get("data_version")
+            elif event.type is EventType.ASSET_FAILED and key is not None:
+                self.state[key] = "failed"
+                failed = True
+            elif event.type is EventType.ASSET_SKIPPED and key is not None:
+                self.state[key] = "skipped"
+            elif event.type is EventType.STEP_FAILED:
+                failed = True
+            elif (
+                event.type is EventType.CHECK_EVALUATED
+                and key is not None
+                and not event.data.get("passed")
+                and event.data.get("severity") == "error"
+            ):
+                self._check_failed = True
+                check_id = f"{key}:{event.data.get('check_name')}"
+                if check_id in self._blocking and self.state.get(key) == "success":
+                    self.state[key] = "check_failed"
+                    self.blocked_by[key] = check_id
+        finished = self._event(
+            EventType.STEP_FINISHED,
+            step_key=started.step_key,
+            data={
+                "status": "failure" if failed else "success",
+                "duration": round(time.time() - started.timestamp, 6),
+                "attempts": 1 + sum(e.type is EventType.STEP_RETRY for e in produced),
+            },
+        )
+        live = self.executor.streams_logs and self.runtime.live is not None
+        shown = produced if live else ()
+        self._record(
+            [started, *produced, finished],
+            already_shown=[started, *(e for e in shown if e.type is EventType.LOG)],
+        )
+
+
+def _check_asset(check_id: str) -> AssetKey:
+    return AssetKey(check_id.rpartition(":")[0])

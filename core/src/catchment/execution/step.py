@@ -1,0 +1,377 @@
+"""Running one step, in whichever process executes it.
+
+A ``StepRequest`` is plain data (names and strings), so it can cross a process or machine
+boundary without pickling definitions: the worker looks the definition up by name in its own
+``StepRuntime``. It returns the step's events; the engine records them.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+from uuid import uuid4
+
+import msgspec
+
+from catchment.errors import CatchmentError
+from catchment.events import Event, EventType
+from catchment.execution.context import ExecutionStepContext, StepLog, io_manager_for
+from catchment.io import IOManager, OutputContext
+from catchment.keys import AssetKey
+from catchment.resources import Resource
+from catchment.results import AssetFailure, AssetSkipped, CheckResult, MaterializeResult, Output
+from catchment.specs import RetryPolicy
+
+if TYPE_CHECKING:
+    from catchment.definitions import AssetsDefinition
+    from catchment.graph import AssetGraph
+
+MAX_CAPTURED_OUTPUT = 20_000
+
+
+class StepRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """Run definition ``step`` for ``asset_keys`` and ``check_ids`` (plain data)."""
+
+    run_id: str
+    step: str
+    asset_keys: tuple[str, ...]
+    check_ids: tuple[str, ...] = ()
+    partition_keys: tuple[str, ...] = ()
+    input_versions: dict[str, str | None] = msgspec.field(default_factory=dict)
+
+
+@dataclass
+class StepRuntime:
+    """Everything a worker needs to run steps by name."""
+
+    graph: AssetGraph
+    resources: Mapping[str, Any] = field(default_factory=dict)
+    io_managers: Mapping[str, IOManager] = field(default_factory=dict)
+    project_root: Path = field(default_factory=Path.cwd)
+    warehouse: Path | None = None
+    default_retry: RetryPolicy | None = None
+    live: Callable[[Event], None] | None = None  # in-process: stream log events as they happen
+    sleep: Callable[[float], None] = time.sleep
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.warehouse or self.project_root / "warehouse.duckdb"
+
+
+class _Tee(io.TextIOBase):
+    """Keep what a compute prints (bounded) while still showing it."""
+
+    def __init__(self, inner: TextIO, buffer: list[str]):
+        self._inner = inner
+        self._buffer = buffer
+
+    def write(self, s: str) -> int:
+        self._buffer.append(s)
+        return self._inner.write(s)
+
+    def flush(self) -> None:
+        self._inner.flush()
+
+
+def _jsonable(value: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = msgspec.to_builtins(dict(value), enc_hook=str, str_keys=True)
+    return out
+
+
+def _error_where(exc: BaseException, defn: AssetsDefinition) -> str | None:
+    if isinstance(exc, CatchmentError) and exc.where:
+        return exc.where
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return defn.source
+    source_file = (defn.source or "").rpartition(":")[0]
+    own = [f for f in frames if source_file and f.filename == source_file]
+    frame = own[-1] if own else frames[-1]
+    return f"{frame.filename}:{frame.lineno}"
+
+
+def _error_data(exc: BaseException, defn: AssetsDefinition, output: str) -> dict[str, Any]:
+    message = exc.message if isinstance(exc, CatchmentError) else str(exc)
+    data: dict[str, Any] = {
+        "error_class": type(exc).__name__,
+        "message": message or type(exc).__name__,
+        "where": _error_where(exc, defn),
+        "output": output[-MAX_CAPTURED_OUTPUT:],
+    }
+    if isinstance(exc, CatchmentError) and exc.hint:
+        data["hint"] = exc.hint
+    return data
+
+
+class _Attempt:
+    """One try at a step: runs the compute and turns what it yields into events."""
+
+    def __init__(
+        self,
+        runtime: StepRuntime,
+        request: StepRequest,
+        defn: AssetsDefinition,
+        keys: frozenset[AssetKey],
+        checks: frozenset[str],
+        attempt: int,
+    ):
+        self.runtime = runtime
+        self.request = request
+        self.defn = defn
+        self.keys = keys
+        self.checks = checks
+        self.attempt = attempt
+        self.events: list[Event] = []
+        self.reported: set[AssetKey] = set()
+        self.failed: set[AssetKey] = set()
+        self.error: dict[str, Any] | None = None
+        self.output: list[str] = []
+        self._last = time.perf_counter()
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+        if self.runtime.live is not None and event.type is EventType.LOG:
+            self.runtime.live(event)
+
+    def _event(self, type: EventType, key: AssetKey | str | None, **data: Any) -> Event:
+        return Event(
+            run_id=self.request.run_id,
+            type=type,
+            step_key=self.defn.name,
+            asset_key=str(key) if key is not None else None,
+            data=data,
+        )
+
+    def run(self) -> None:
+        runtime, defn, request = self.runtime, self.defn, self.request
+        single = str(next(iter(self.keys))) if len(self.keys) == 1 else None
+        log = StepLog(request.run_id, defn.name, single, self.emit)
+        out, err = sys.stdout, sys.stderr
+        with ExitStack() as stack:
+            try:
+                resources = self._open_resources(stack)
+                context = ExecutionStepContext(
+                    run_id=request.run_id,
+                    step_key=defn.name,
+                    selected_keys=self.keys,
+                    selected_checks=self.checks,
+                    partition_keys=request.partition_keys,
+                    resources=resources,
+                    log=log,
+                    project_root=runtime.project_root,
+                    warehouse=runtime.warehouse_path,
+                    attempt=self.attempt,
+                    graph=runtime.graph,
+                    io_managers=runtime.io_managers,
+                )
+                sys.stdout = _Tee(out, self.output)
+                sys.stderr = _Tee(err, self.output)
+                self._last = time.perf_counter()
+                for result in defn.compute(context):
+                    self._handle(result, context)
+            except Exception as exc:
+                self.error = _error_data(exc, defn, "".join(self.output))
+            finally:
+                sys.stdout, sys.stderr = out, err
+        self._finish()
+
+    def _open_resources(self, stack: ExitStack) -> dict[str, Any]:
+        opened: dict[str, Any] = {}
+        for name in sorted(self.defn.required_resources):
+            if name not in self.runtime.resources:
+                raise CatchmentError(
+                    f"resource {name!r} is not configured",
+                    where=f"step {self.defn.name}",
+                    hint=f"add {name!r} under resources: in catchment.yaml (or pass resources=)",
+                )
+            value = self.runtime.resources[name]
+            opened[name] = (
+                stack.enter_context(value.open()) if isinstance(value, Resource) else value
+            )
+        return opened
+
+    def _handle(self, result: Any, context: ExecutionStepContext) -> None:
+        now = time.perf_counter()
+        duration, self._last = now - self._last, now
+        if isinstance(result, CheckResult):
+            self._check(result)
+            return
+        key = getattr(result, "key", None)
+        if not isinstance(key, AssetKey) or not isinstance(
+            result, Output | MaterializeResult | AssetFailure | AssetSkipped
+        ):
+            raise CatchmentError(
+                f"the compute yielded {type(result).__name__}, not a result",
+                where=self.defn.label,
+                hint="yield Output, MaterializeResult, AssetFailure, AssetSkipped or CheckResult",
+            )
+        if key not in self.keys:
+            if key in self.defn.keys:  # built although not selected: note it, record nothing
+                self.emit(
+                    self._event(
+                        EventType.LOG,
+                        key,
+                        level="warning",
+                        message=f"{key} was not selected; its result is ignored",
+                    )
+                )
+                return
+            raise CatchmentError(
+                f"the compute reported asset {key}, which this definition does not declare",
+                where=self.defn.label,
+            )
+        self.reported.add(key)
+        if isinstance(result, AssetFailure):
+            self.failed.add(key)
+            data = {
+                "error_class": result.error_class or "AssetFailure",
+                "message": result.message,
+                "where": result.where or self.defn.source,
+                "output": (result.output or "")[-MAX_CAPTURED_OUTPUT:],
+            }
+            self.emit(self._event(EventType.ASSET_FAILED, key, **data))
+        elif isinstance(result, AssetSkipped):
+            self.emit(self._event(EventType.ASSET_SKIPPED, key, reason=result.reason))
+        else:
+            self._materialized(key, result, duration)
+
+    def _materialized(
+        self, key: AssetKey, result: Output | MaterializeResult, duration: float
+    ) -> None:
+        graph, request = self.runtime.graph, self.request
+        spec = graph.specs[key]
+        metadata: dict[str, Any] = dict(result.metadata)
+        parts = request.partition_keys if spec.partitions is not None else ()
+        if isinstance(result, Output):
+            manager = io_manager_for(spec, self.runtime.io_managers, f"step {self.defn.name}")
+            context = OutputContext(
+                key=key,
+                spec=spec,
+                run_id=request.run_id,
+                partition_key=parts[0] if len(parts) == 1 else None,
+                partition_keys=parts,
+                resources=self.runtime.resources,
+            )
+            stored = manager.handle_output(context, result.value)
+            if stored:
+                metadata.update(stored)
+            shape = getattr(result.value, "shape", None)
+            if "rows" not in metadata and isinstance(shape, tuple) and shape:
+                metadata["rows"] = shape[0]
+        metadata.setdefault("duration", round(duration, 6))
+        table = spec.table or metadata.get("table")
+        data = {
+            "metadata": _jsonable(metadata),
+            "code_version": spec.code_version,
+            "data_version": result.data_version or uuid4().hex[:16],
+            "input_versions": {
+                str(u): request.input_versions.get(str(u))
+                for u in graph.upstream(key)
+                if not graph.is_external(u)
+            },
+            "table": str(table) if table is not None else None,
+        }
+        for partition in parts or (None,):
+            event = self._event(EventType.MATERIALIZATION, key, **data)
+            event.partition = partition
+            self.emit(event)
+
+    def _check(self, result: CheckResult) -> None:
+        check_id = f"{result.asset_key}:{result.check_name}"
+        severity = result.severity
+        if severity is None:
+            spec = next(
+                (c for c in self.runtime.graph.checks_for(result.asset_key) if c.id == check_id),
+                None,
+            )
+            severity = spec.severity if spec is not None else "error"
+        data: dict[str, Any] = {
+            "check_name": result.check_name,
+            "passed": result.passed,
+            "severity": severity,
+            "metadata": _jsonable(result.metadata),
+        }
+        if result.description:
+            data["description"] = result.description
+        self.emit(self._event(EventType.CHECK_EVALUATED, result.asset_key, **data))
+
+    def _finish(self) -> None:
+        missing = sorted(self.keys - self.reported)
+        if self.error is not None:
+            self.emit(self._event(EventType.STEP_FAILED, None, **self.error))
+            for key in missing:
+                self.failed.add(key)
+                self.emit(self._event(EventType.ASSET_FAILED, key, **self.error))
+        else:
+            for key in missing:
+                self.failed.add(key)
+                self.emit(
+                    self._event(
+                        EventType.ASSET_FAILED,
+                        key,
+                        error_class="MissingResult",
+                        message=f"the compute of {self.defn.name} finished without reporting {key}",
+                        where=self.defn.source,
+                        output="".join(self.output)[-MAX_CAPTURED_OUTPUT:],
+                    )
+                )
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.failed
+
+
+def run_step(runtime: StepRuntime, request: StepRequest) -> list[Event]:
+    """Run one step, retrying per its ``RetryPolicy``, and return the events it produced.
+
+    A failed attempt's failure events are replaced by one ``step_retry`` event; what the
+    attempt did materialize stays recorded. A definition that can subset retries only the
+    assets that failed.
+    """
+    defn = runtime.graph.definitions[request.step]
+    keys = frozenset(AssetKey(k) for k in request.asset_keys)
+    checks = frozenset(request.check_ids)
+    policy = defn.retry or runtime.default_retry or RetryPolicy()
+    events: list[Event] = []
+    attempt = 0
+    while True:
+        run = _Attempt(runtime, request, defn, keys, checks, attempt)
+        run.run()
+        if run.ok or attempt >= policy.max_retries:
+            events.extend(run.events)
+            return events
+        wait = policy.wait_for(attempt)
+        failures = (EventType.ASSET_FAILED, EventType.STEP_FAILED)
+        events.extend(e for e in run.events if e.type not in failures)
+        first = run.error or next(
+            (e.data for e in run.events if e.type is EventType.ASSET_FAILED), {}
+        )
+        events.append(
+            Event(
+                run_id=request.run_id,
+                type=EventType.STEP_RETRY,
+                step_key=defn.name,
+                data={
+                    "attempt": attempt + 1,
+                    "of": policy.max_retries,
+                    "wait": wait,
+                    "failed": sorted(str(k) for k in run.failed),
+                    "error_class": first.get("error_class"),
+                    "message": first.get("message"),
+                    "where": first.get("where"),
+                },
+            )
+        )
+        if defn.can_subset and run.error is None:
+            keys = frozenset(run.failed)
+            checks = frozenset(c for c in checks if AssetKey(c.rpartition(":")[0]) in keys)
+        if wait > 0:
+            runtime.sleep(wait)
+        attempt += 1
