@@ -422,6 +422,8 @@ def _find_cycles(
             i = min((u for u in upstream[i] if u in remaining), key=lambda u: keys[u].path)
         loop = path[position[i] :]
         loop.reverse()  # upstream walk -> dependency direction (a feeds b)
+        first = loop.index(min(loop, key=lambda i: keys[i].path))
+        loop = loop[first:] + loop[:first]  # start at the smallest key: stable messages
         cycles.append([*loop, loop[0]])
         remaining.difference_update(loop)
     return cycles

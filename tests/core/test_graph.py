@@ -1,0 +1,220 @@
+"""AssetGraph: linking by key and by table identity, validation errors, walks and order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from catchment.definitions import AssetsDefinition, asset, asset_check, multi_asset
+from catchment.errors import GraphError
+from catchment.graph import AssetGraph, UnknownAssetError, external_key
+from catchment.keys import AssetKey
+from catchment.specs import AssetSpec, CheckSpec, spec
+from catchment.tables import TableRef, duckdb_table
+
+K = AssetKey
+
+
+def _noop(context: Any) -> Iterator[Any]:
+    yield from ()
+
+
+def definition(name: str, *specs: AssetSpec, source: str | None = None) -> AssetsDefinition:
+    return AssetsDefinition(name=name, specs=specs, compute=_noop, source=source)
+
+
+def chain(*names: str, extra: dict[str, list[str]] | None = None) -> list[AssetsDefinition]:
+    """One definition per name; each depends on the previous one (plus ``extra`` deps)."""
+    extra = extra or {}
+    return [
+        definition(n, spec(n, deps=([names[i - 1]] if i else []) + extra.get(n, [])))
+        for i, n in enumerate(names)
+    ]
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse.duckdb"
+
+
+def test_two_tools_with_unrelated_keys_link_through_a_table(warehouse: Path) -> None:
+    raw_orders = duckdb_table(warehouse, "orders", schema="raw")
+
+    @multi_asset(specs=[spec("dlt/shop/orders", table=raw_orders, kinds=["dlt"])], adapter="dlt")
+    def shop_pipeline(context: Any) -> Iterator[Any]:
+        yield from ()
+
+    # dbt spells the same relation its own way: quoted, upper case, catalog named.
+    dbt_source = TableRef(
+        system="duckdb",
+        location=str(warehouse.resolve()),
+        database="warehouse",
+        schema="raw",
+        name="orders",
+    )
+
+    @multi_asset(specs=[spec("stg_orders", reads=[dbt_source], kinds=["dbt"])], adapter="dbt")
+    def dbt_project(context: Any) -> Iterator[Any]:
+        yield from ()
+
+    graph = AssetGraph.build([dbt_project, shop_pipeline])
+    assert graph.upstream("stg_orders") == {K("dlt/shop/orders")}
+    assert graph.downstream("dlt/shop/orders") == {K("stg_orders")}
+    assert graph.toposort() == [K("dlt/shop/orders"), K("stg_orders")]
+    assert graph.writer_of(raw_orders) == K("dlt/shop/orders")
+    assert not any(graph.is_external(k) for k in graph)
+
+
+def test_io_tables_fill_tables_so_reads_link_to_python_assets(warehouse: Path) -> None:
+    @asset
+    def orders() -> int:
+        return 1
+
+    reader = definition(
+        "spark_job", spec("spark/report", reads=[duckdb_table(warehouse, "orders")])
+    )
+    graph = AssetGraph.build(
+        [orders, reader], io_tables=lambda s: duckdb_table(warehouse, s.key.to_python_name())
+    )
+    assert graph.upstream("spark/report") == {K("orders")}
+    assert graph.specs[K("orders")].table == duckdb_table(warehouse, "orders")
+    # The stored definition carries the filled spec too, so executors see one truth.
+    assert graph.definitions["orders"].specs[0].table == duckdb_table(warehouse, "orders")
+
+
+def test_unmatched_reads_become_external_sources(warehouse: Path) -> None:
+    events = duckdb_table(warehouse, "events", schema="raw")
+    a = definition("a", spec("a", reads=[events]))
+    b = definition(
+        "b",
+        spec("b", reads=[events, duckdb_table(warehouse, "b")], table=duckdb_table(warehouse, "b")),
+    )
+    graph = AssetGraph.build([a, b])
+    ext = K("external/duckdb/warehouse/raw/events")
+    assert external_key(events) == ext
+    assert graph.upstream("a") == graph.upstream("b") == {ext}  # b's read of itself is no edge
+    assert graph.is_external(ext) and graph.definition_of(ext) is None
+    assert graph.specs[ext].table == events
+    assert graph.writer_of(events) == ext
+    assert graph.roots() == {ext}
+    assert graph.select(None) == graph.select("*") == {K("a"), K("b")}
+    assert len(graph) == 3 and ext in graph
+
+
+def test_external_key_skips_empty_parts_and_cleans_segments() -> None:
+    ref = TableRef(system="file", location="/data", name="my events.parquet")
+    assert external_key(ref) == K("external/file/my_events.parquet")
+
+
+def test_two_writers_of_one_table_is_an_error_naming_both(warehouse: Path) -> None:
+    t = duckdb_table(warehouse, "orders")
+    sling = definition("sling_replication", spec("sling/orders", table=t), source="sling.yaml:4")
+    dlt = definition("dlt_pipeline", spec("dlt/orders", table=t), source="pipeline.py:10")
+    with pytest.raises(GraphError) as info:
+        AssetGraph.build([sling, dlt])
+    (problem,) = info.value.problems
+    assert "two writers" in problem and str(t) in problem
+    assert "sling_replication (sling.yaml:4)" in problem
+    assert "dlt_pipeline (pipeline.py:10)" in problem
+
+
+def test_cycle_error_lists_the_cycle_and_definitions() -> None:
+    defs = chain("a", "b", "c", extra={"a": ["c"]}) + chain("x")
+    defs.append(definition("d", spec("d", deps=["c"])))  # downstream of the cycle, not in it
+    with pytest.raises(GraphError) as info:
+        AssetGraph.build(defs)
+    (problem,) = info.value.problems
+    assert "cycle a -> b -> c -> a" in problem
+    assert "definitions: a, b, c" in problem
+    assert "d" not in problem.split("definitions:")[1]
+    assert "the asset graph is invalid" in str(info.value)
+
+
+def test_self_dependency_is_a_cycle() -> None:
+    with pytest.raises(GraphError, match=r"cycle a -> a"):
+        AssetGraph.build([definition("a", spec("a", deps=["a"]))])
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    defs = [
+        definition("one", spec("a", deps=["missing/upstream"]), source="one.py:1"),
+        definition("two", spec("a"), source="two.py:2"),
+        definition("one", spec("z"), source="three.py:3"),
+    ]
+    with pytest.raises(GraphError) as info:
+        AssetGraph.build(defs)
+    problems = info.value.problems
+    assert len(problems) == 3
+    assert any(
+        "asset a (one (one.py:1)) depends on unknown asset missing/upstream" in p for p in problems
+    )
+    assert any(
+        "asset a is defined twice: by one (one.py:1) and by two (two.py:2)" in p for p in problems
+    )
+    assert any("two definitions are named 'one'" in p and "three.py:3" in p for p in problems)
+
+
+def test_walks_with_and_without_depth() -> None:
+    graph = AssetGraph.build(chain("a", "b", "c", "d", extra={"d": ["a"]}) + chain("x"))
+    assert graph.ancestors(["c"]) == {K("a"), K("b")}
+    assert graph.ancestors(["c"], depth=1) == {K("b")}
+    assert graph.descendants(["a"], depth=1) == {K("b"), K("d")}
+    assert graph.descendants(["a"]) == {K("b"), K("c"), K("d")}
+    assert graph.descendants(["a", "b"]) == {K("b"), K("c"), K("d")}
+    assert graph.ancestors([K("x")]) == frozenset()
+    assert graph.roots() == {K("a"), K("x")}
+    assert graph.sinks() == {K("d"), K("x")}
+    assert graph.upstream("d") == {K("a"), K("c")}
+
+
+def test_toposort_is_deterministic_whatever_the_definition_order() -> None:
+    defs = chain("m", "n") + chain("b", "a") + chain("z")
+    first = AssetGraph.build(defs).toposort()
+    assert first == AssetGraph.build(list(reversed(defs))).toposort()
+    assert first == [K("b"), K("a"), K("m"), K("n"), K("z")]
+    graph = AssetGraph.build(defs)
+    assert list(graph) == first
+    assert graph.toposort(["n", "b", "a"]) == [K("b"), K("a"), K("n")]
+
+
+def test_checks_from_specs_and_check_definitions() -> None:
+    own = CheckSpec(name="unique", asset=K("orders"))
+    orders = definition("orders", spec("orders", checks=[own]))
+
+    @asset_check(asset="orders")
+    def not_empty(orders: list[int]) -> bool:
+        return bool(orders)
+
+    graph = AssetGraph.build([orders, not_empty])
+    assert [c.id for c in graph.checks_for("orders")] == ["orders:unique", "orders:not_empty"]
+    assert [d.name for d in graph.check_definitions_for("orders")] == ["orders", "orders:not_empty"]
+    assert graph.definition_of("orders") is graph.definitions["orders"]
+
+
+def test_check_on_unknown_asset_or_twice_is_an_error() -> None:
+    @asset_check(asset="ghost")
+    def c1() -> bool:
+        return True
+
+    dup = AssetsDefinition(
+        name="dup",
+        specs=(),
+        compute=_noop,
+        check_specs=(CheckSpec(name="c", asset=K("a")), CheckSpec(name="c", asset=K("a"))),
+    )
+    with pytest.raises(GraphError) as info:
+        AssetGraph.build([c1, dup, definition("a", spec("a"))])
+    assert any("ghost:c1" in p and "unknown asset ghost" in p for p in info.value.problems)
+    assert any("check a:c is defined twice" in p for p in info.value.problems)
+
+
+def test_unknown_key_lookups_raise_a_clear_error() -> None:
+    graph = AssetGraph.build(chain("a"))
+    with pytest.raises(UnknownAssetError, match="no asset nope in the graph") as info:
+        graph.upstream("nope")
+    assert isinstance(info.value, KeyError)
+    assert "nope" not in graph and "bad key!" not in graph and 3 not in graph
+    assert "a" in graph and K("a") in graph

@@ -1,0 +1,68 @@
+"""AssetKey: parsing, validation, ordering and the canonical string form."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from catchment.errors import InvalidKeyError
+from catchment.keys import AssetKey, keys
+
+SEGMENT = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,12}", fullmatch=True)
+
+
+def test_string_and_sequence_forms_are_the_same_key() -> None:
+    k = AssetKey("raw/orders")
+    assert k == AssetKey(["raw", "orders"]) == AssetKey.parse(("raw", "orders"))
+    assert k.path == ("raw", "orders")
+    assert str(k) == k.to_string() == "raw/orders"
+    assert repr(k) == "AssetKey('raw/orders')"
+    assert hash(k) == hash(AssetKey("raw/orders"))
+    assert AssetKey.parse(k) is k
+
+
+def test_name_parent_prefix_and_python_name() -> None:
+    k = AssetKey("a/b-c/d.e")
+    assert k.name == "d.e"
+    assert k.parent == AssetKey("a/b-c")
+    assert AssetKey("solo").parent is None
+    assert k.with_prefix("x", "y") == AssetKey("x/y/a/b-c/d.e")
+    assert k.to_python_name() == "a__b_c__d_e"
+
+
+@pytest.mark.parametrize("bad", ["", "a//b", "/a", "a/", "a b", ".hidden", "-x", "a/ü", "a:b"])
+def test_invalid_keys_raise_with_hint(bad: str) -> None:
+    with pytest.raises(InvalidKeyError) as info:
+        AssetKey(bad)
+    assert info.value.hint and "raw/orders" in info.value.hint
+
+
+def test_empty_sequence_is_rejected() -> None:
+    with pytest.raises(InvalidKeyError, match="at least one segment"):
+        AssetKey([])
+
+
+def test_keys_are_immutable_ordered_and_picklable() -> None:
+    k = AssetKey("b/a")
+    with pytest.raises(AttributeError):
+        k.path = ("x",)  # type: ignore[misc]
+    assert sorted([AssetKey("b"), AssetKey("a/z"), AssetKey("a")]) == [
+        AssetKey("a"),
+        AssetKey("a/z"),
+        AssetKey("b"),
+    ]
+    assert AssetKey("a") < AssetKey("a/b") <= AssetKey("a/b")
+    assert AssetKey("b") > AssetKey("a") >= AssetKey("a")
+    assert pickle.loads(pickle.dumps(k)) == k
+    assert keys(["a", ["b", "c"]]) == (AssetKey("a"), AssetKey("b/c"))
+
+
+@given(st.lists(SEGMENT, min_size=1, max_size=6))
+def test_string_form_round_trips(segments: list[str]) -> None:
+    k = AssetKey(segments)
+    assert AssetKey(str(k)) == k
+    assert AssetKey(str(k)).path == tuple(segments)
+    assert hash(AssetKey(str(k))) == hash(k)

@@ -1,0 +1,212 @@
+"""AssetSpec and the ways to define assets: @asset, ins, @multi_asset, @asset_check."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from catchment.definitions import AssetsDefinition, asset, asset_check, multi_asset
+from catchment.errors import DefinitionError
+from catchment.keys import AssetKey
+from catchment.partitions import StaticPartitions, TimeWindowMapping
+from catchment.results import CheckResult, MaterializeResult, Output
+from catchment.specs import AssetDep, AssetSpec, CheckSpec, RetryPolicy, spec
+from catchment.tables import duckdb_table
+
+
+class FakeContext:
+    """The smallest StepContext the computes here use: inputs from a dict."""
+
+    def __init__(self, inputs: dict[AssetKey, Any] | None = None, **resources: Any):
+        self.inputs = inputs or {}
+        self.resources = resources
+        self.selected_keys: frozenset[AssetKey] = frozenset()
+
+    def load_input(self, key: AssetKey) -> Any:
+        return self.inputs[key]
+
+
+def run(definition: AssetsDefinition, context: FakeContext) -> list[Any]:
+    return list(definition.compute(context))  # type: ignore[arg-type]
+
+
+def test_spec_builds_from_loose_inputs() -> None:
+    mapping = TimeWindowMapping(-1, -1)
+    s = spec(
+        "marts/orders",
+        deps=["raw/orders", AssetDep(AssetKey("raw/days"), mapping)],
+        owners=["team@x"],
+        tags={"pii": "true"},
+        kinds=["dbt"],
+        partitions=StaticPartitions(["eu", "us"]),
+        table=duckdb_table(":memory:", "orders"),
+    )
+    assert s.key == AssetKey("marts/orders")
+    assert s.dep_keys == (AssetKey("raw/orders"), AssetKey("raw/days"))
+    assert s.deps[1].partition_mapping == mapping
+    assert s.owners == ("team@x",) and s.kinds == ("dbt",)
+    assert s == spec(
+        "marts/orders",
+        deps=["raw/orders", AssetDep(AssetKey("raw/days"), TimeWindowMapping(-1, -1))],
+        owners=["team@x"],
+        tags={"pii": "true"},
+        kinds=["dbt"],
+        partitions=StaticPartitions(["eu", "us"]),
+        table=duckdb_table(":memory:", "orders"),
+    )
+
+
+def test_spec_is_immutable_and_replace_copies() -> None:
+    s = spec("a", group="g")
+    with pytest.raises(AttributeError):
+        s.group = "h"  # type: ignore[misc]
+    t = s.replace(group="h")
+    assert (s.group, t.group, t.key) == ("g", "h", s.key)
+
+
+def test_check_spec_id_and_retry_policy() -> None:
+    c = CheckSpec(name="not_null", asset=AssetKey("a/b"), severity="warn")
+    assert c.id == "a/b:not_null"
+    assert RetryPolicy(max_retries=3, delay=1.0, backoff=2.0).wait_for(2) == 4.0
+
+
+def test_asset_parameters_name_upstream_assets() -> None:
+    @asset(key_prefix="marts", group="sales", tags={"tier": "1"})
+    def orders(customers: list[int], context: Any) -> list[int]:
+        """Orders joined to customers."""
+        return [*customers, 3]
+
+    assert isinstance(orders, AssetsDefinition)
+    (s,) = orders.specs
+    assert s.key == AssetKey("marts/orders")
+    assert s.dep_keys == (AssetKey("marts/customers"),)  # prefix applies to inputs too
+    assert s.description == "Orders joined to customers."
+    assert s.kinds == ("python",) and s.group == "sales"
+    assert orders.name == "marts/orders"
+    assert orders.source and orders.source.endswith(f"{Path(__file__).name}:{_line(orders)}")
+    out = run(orders, FakeContext({AssetKey("marts/customers"): [1, 2]}))
+    assert out == [Output(key=AssetKey("marts/orders"), value=[1, 2, 3])]
+
+
+def _line(d: AssetsDefinition) -> str:
+    assert d.source is not None
+    return d.source.rsplit(":", 1)[1]
+
+
+def test_ins_maps_parameters_to_other_keys_and_deps_add_unloaded_upstreams() -> None:
+    @asset(ins={"src": "raw/orders"}, deps=["raw/audit"], resources=["db"])
+    def cleaned(src: list[int], db: str) -> MaterializeResult:
+        return MaterializeResult(key=AssetKey("cleaned"), metadata={"n": len(src), "db": db})
+
+    (s,) = cleaned.specs
+    assert s.dep_keys == (AssetKey("raw/orders"), AssetKey("raw/audit"))
+    assert cleaned.required_resources == frozenset({"db"})
+    out = run(cleaned, FakeContext({AssetKey("raw/orders"): [1, 2]}, db="duck"))
+    assert out == [MaterializeResult(key=AssetKey("cleaned"), metadata={"n": 2, "db": "duck"})]
+
+
+def test_asset_rejects_unknown_ins_and_varargs() -> None:
+    with pytest.raises(DefinitionError, match="unknown parameters") as info:
+
+        @asset(ins={"nope": "x"})
+        def a(b: int) -> int:
+            return b
+
+    assert info.value.where and "test_specs_and_definitions.py" in info.value.where
+    with pytest.raises(DefinitionError, match=r"\*args"):
+
+        @asset
+        def c(*rows: int) -> int:
+            return 0
+
+
+def test_multi_asset_serves_many_specs_and_any_subset() -> None:
+    specs = [spec("raw/a"), spec("raw/b", deps=["raw/a"])]
+
+    @multi_asset(
+        specs=specs, name="loader", check_specs=[CheckSpec(name="c", asset=AssetKey("raw/b"))]
+    )
+    def load(context: Any) -> Iterator[Any]:
+        for key in sorted(context.selected_keys):
+            yield MaterializeResult(key=key)
+
+    assert load.name == "loader" and load.can_subset
+    assert load.keys == (AssetKey("raw/a"), AssetKey("raw/b"))
+    assert [c.id for c in load.all_check_specs] == ["raw/b:c"]
+    ctx = FakeContext()
+    ctx.selected_keys = frozenset({AssetKey("raw/b")})
+    assert run(load, ctx) == [MaterializeResult(key=AssetKey("raw/b"))]
+    assert load.label.startswith("loader (") and "test_specs_and_definitions.py" in load.label
+
+
+def test_asset_check_receives_the_asset_value() -> None:
+    @asset_check(asset="marts/orders", severity="warn")
+    def has_rows(orders: list[int]) -> bool:
+        """At least one order."""
+        return len(orders) > 0
+
+    (c,) = has_rows.check_specs
+    assert (c.name, c.asset, c.severity, c.description) == (
+        "has_rows",
+        AssetKey("marts/orders"),
+        "warn",
+        "At least one order.",
+    )
+    assert has_rows.specs == () and has_rows.name == "marts/orders:has_rows"
+    [passed] = run(has_rows, FakeContext({AssetKey("marts/orders"): [1]}))
+    [failed] = run(has_rows, FakeContext({AssetKey("marts/orders"): []}))
+    assert isinstance(passed, CheckResult) and passed.passed and passed.severity == "warn"
+    assert isinstance(failed, CheckResult) and not failed.passed
+
+
+def test_asset_check_takes_at_most_one_value_parameter() -> None:
+    with pytest.raises(DefinitionError, match="at most one value parameter"):
+
+        @asset_check(asset="a")
+        def two(a: int, b: int) -> bool:
+            return True
+
+
+def _load_module(path: Path, name: str) -> Any:
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    assert module_spec and module_spec.loader
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    module_spec.loader.exec_module(module)
+    return module
+
+
+def test_code_version_changes_when_source_changes(tmp_path: Path) -> None:
+    template = "from catchment import asset\n\n@asset\ndef thing():\n    return {value}\n"
+    path = tmp_path / "assets_v.py"
+    path.write_text(template.format(value=1))
+    v1 = _load_module(path, "assets_v1").thing.specs[0].code_version
+    path.write_text(template.format(value=1))
+    v1_again = _load_module(path, "assets_v1b").thing.specs[0].code_version
+    path.write_text(template.format(value=2))
+    v2 = _load_module(path, "assets_v2").thing.specs[0].code_version
+    assert v1 and v2
+    assert v1 == v1_again
+    assert v1 != v2
+
+
+def test_explicit_code_version_wins() -> None:
+    @asset(code_version="7")
+    def pinned() -> int:
+        return 1
+
+    assert pinned.specs[0].code_version == "7"
+
+
+def test_asset_spec_equality_covers_table_and_reads(tmp_path: Path) -> None:
+    t = duckdb_table(tmp_path / "w.duckdb", "orders", schema="raw")
+    a = AssetSpec(key=AssetKey("x"), reads=(t,))
+    assert a == AssetSpec(
+        key=AssetKey("x"), reads=(duckdb_table(tmp_path / "w.duckdb", "ORDERS", schema="RAW"),)
+    )
+    assert a != AssetSpec(key=AssetKey("x"), table=t)
