@@ -1,0 +1,189 @@
+"""Running exactly the selected streams in one ``sling run`` and reporting each one.
+
+The adapter writes a temporary replication holding only the selected streams, passes
+connection URLs through the child's environment (never on the command line or in a file),
+keeps Sling's home, temp files and DuckDB extensions under ``<project>/.catchment/``, and
+turns Sling's JSON log into one result per stream.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from catchment.context import StepContext
+from catchment.errors import ConfigError
+from catchment.keys import AssetKey
+from catchment.results import AssetFailure, MaterializeResult, StepResult
+
+from catchment_sling.binaries import duckdb_version, locate_duckdb, locate_sling, place_extensions
+from catchment_sling.connections import Connection, Masker
+from catchment_sling.logs import LogParser, StreamOutcome, failure_sections
+from catchment_sling.replication import Replication, Stream
+
+# Defaults for the child process; a user's environment or `env:` attribute may override them.
+DEFAULT_ENV = {"SLING_DISABLE_TELEMETRY": "true"}
+
+
+def sling_home(root: Path) -> Path:
+    """Where Sling (and the DuckDB CLI it starts) see their home directory."""
+    return root / ".catchment" / "sling-home"
+
+
+@dataclass(frozen=True)
+class SlingCompute:
+    """The compute of a ``sling`` component: ``compute(context)`` yields one result per
+    selected stream. Holds connection URLs, so its ``repr`` names only the component."""
+
+    component: str
+    root: Path
+    where: str
+    replication: Replication = field(repr=False)
+    streams: Mapping[AssetKey, Stream] = field(repr=False)
+    tables: Mapping[AssetKey, str] = field(repr=False)
+    source: Connection = field(repr=False)
+    target: Connection = field(repr=False)
+    binary: str | None = None
+    duckdb_binary: str | None = None
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    def __call__(self, context: StepContext) -> Iterator[StepResult]:
+        selected = [(k, s) for k, s in self.streams.items() if k in context.selected_keys]
+        if not selected:
+            return
+        mask = Masker.for_connections([self.source, self.target])
+        binary = locate_sling(self.binary, root=self.root)
+        home = sling_home(self.root)
+        home.mkdir(parents=True, exist_ok=True)
+        env = self._environment(home)
+        work = Path(tempfile.mkdtemp(prefix="sling-run-", dir=home.parent))
+        try:
+            env["TMPDIR"] = str(work)
+            file = work / "replication.json"
+            file.write_text(json.dumps(self._replication_for([s for _, s in selected])))
+            parser, code, stderr = self._run(binary, file, env, context, mask)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        sections, general = failure_sections(stderr)
+        by_lower = {name.lower(): o for name, o in parser.outcomes.items()}
+        sections_lower = {name.lower(): text for name, text in sections.items()}
+        for key, stream in selected:
+            outcome = parser.outcomes.get(stream.name) or by_lower.get(stream.name.lower())
+            yield self._result(key, stream, outcome, code, sections_lower, general, mask)
+
+    def _environment(self, home: Path) -> dict[str, str]:
+        env = {**DEFAULT_ENV, **os.environ, **self.env}
+        for conn in (self.source, self.target):
+            if conn.url.get_secret_value() != "file://":
+                env[conn.name] = conn.env_value()
+        env.update(
+            HOME=str(home),
+            SLING_HOME_DIR=str(home / ".sling"),
+            SLING_LOGGING="JSON",
+            # one stream at a time, so every log line belongs to the stream that announced it
+            SLING_THREADS="1",
+        )
+        if "duckdb" in {self.source.system, self.target.system}:
+            cli = locate_duckdb(self.duckdb_binary, root=self.root)
+            version = duckdb_version(cli)
+            place_extensions(home, version)
+            env.update(DUCKDB_PATH=str(cli), DUCKDB_VERSION=version)
+        return env
+
+    def _replication_for(self, streams: list[Stream]) -> dict[str, Any]:
+        data = dict(self.replication.raw)
+        data["streams"] = {s.name: dict(self.replication.streams[s.name]) for s in streams}
+        env = {k: v for k, v in self.replication.env.items() if k != "SLING_THREADS"}
+        if env:
+            data["env"] = env
+        else:
+            data.pop("env", None)
+        return data
+
+    def _run(
+        self,
+        binary: Path,
+        file: Path,
+        env: dict[str, str],
+        context: StepContext,
+        mask: Masker,
+    ) -> tuple[LogParser, int, str]:
+        parser = LogParser()
+        err_path = file.with_name("stderr.txt")
+        with err_path.open("w+", encoding="utf-8", errors="replace") as err:
+            try:
+                proc = subprocess.Popen(
+                    [str(binary), "run", "-r", str(file)],
+                    cwd=self.root,
+                    env=env,
+                    stdout=subprocess.PIPE,
+                    stderr=err,
+                    stdin=subprocess.DEVNULL,
+                    text=True,
+                    errors="replace",
+                )
+            except OSError as exc:
+                raise ConfigError(
+                    f"could not start the Sling binary {binary}: {exc.strerror}",
+                    where=f"component {self.component}",
+                    hint="check that the binary is a Sling executable for this platform",
+                ) from None
+            assert proc.stdout is not None
+            for raw in proc.stdout:
+                line = parser.feed(raw)
+                if line is None:
+                    continue
+                text = mask(line.message)
+                if line.level in {"debug", "trace"}:
+                    context.log.debug("sling: %s", text)
+                elif line.level == "warn":
+                    context.log.warning("sling: %s", text)
+                elif line.level in {"error", "fatal"}:
+                    context.log.error("sling: %s", text)
+                else:
+                    context.log.info("sling: %s", text)
+            code = proc.wait()
+            err.seek(0)
+            stderr = err.read()
+        return parser, code, stderr
+
+    def _result(
+        self,
+        key: AssetKey,
+        stream: Stream,
+        outcome: StreamOutcome | None,
+        code: int,
+        sections: Mapping[str, str],
+        general: str,
+        mask: Masker,
+    ) -> StepResult:
+        if outcome is not None and outcome.status == "succeeded":
+            metadata: dict[str, Any] = {
+                "rows": outcome.rows or 0,
+                "duration": round(outcome.duration or 0.0, 3),
+                "table": self.tables[key],
+                "stream": stream.name,
+                "mode": stream.mode,
+            }
+            if outcome.warnings:
+                metadata["warnings"] = [mask(w) for w in outcome.warnings]
+            return MaterializeResult(key=key, metadata=metadata)
+        if outcome is not None and outcome.status == "failed":
+            message = sections.get(stream.name.lower()) or general or "Sling reported a failure"
+        elif code != 0:
+            message = general or f"Sling exited with code {code} before running this stream"
+        else:
+            message = "Sling finished without reporting on this stream"
+        return AssetFailure(
+            key=key,
+            message=mask(f"sling stream {stream.name}: {message}"),
+            error_class="SlingStreamError",
+            where=f"{self.where} (streams.{stream.name})",
+        )
