@@ -35,10 +35,14 @@ def plugins(
         typer.echo(json.dumps([r.to_dict() for r in registry.adapters], indent=2))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     colors = {"ok": "green", "failed": "red", "incompatible": "yellow", "disabled": "dim"}
-    table = Table("name", "distribution", "version", "api", "status", "component types", "error")
+    table = Table()
+    table.add_column("name", no_wrap=True)
+    for column in ("distribution", "version", "api", "status", "component types"):
+        table.add_column(column)
     for r in registry.adapters:
         table.add_row(
             r.name,
@@ -47,9 +51,15 @@ def plugins(
             r.api or "",
             f"[{colors[r.status]}]{r.status}[/]",
             ", ".join(r.component_types),
-            r.error or "",
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    for r in registry.adapters:
+        if r.error and r.status != "disabled":
+            color = colors[r.status]
+            console.print(f"[{color}]{escape(r.name)}[/] ({r.status}): {escape(r.error)}")
+            if r.hint:
+                console.print(f"    hint: {r.hint}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

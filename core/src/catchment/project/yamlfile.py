@@ -85,6 +85,9 @@ def _yaml_error(exc: yaml.YAMLError, file: str) -> ConfigError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    if context and context_mark is not None and mark is not None and context_mark != mark:
+        context = f"{context} started at line {context_mark.line + 1}"
     message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
     if mark is not None:
         where = f"{file}:{mark.line + 1}:{mark.column + 1}"
