@@ -1,0 +1,52 @@
+"""catchment-spark: Spark DataFrame assets, a Spark IO manager and spark-submit jobs.
+
+Importing this package does not import pyspark; each name resolves on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    "SparkResource": "catchment_spark.resource",
+    "SparkIOManager": "catchment_spark.io_manager",
+    "spark_asset": "catchment_spark.assets",
+    "read_table": "catchment_spark.reading",
+    "to_spark": "catchment_spark.reading",
+    "find_spark_submit": "catchment_spark.submit",
+    "SparkSubmit": "catchment_spark.submit",
+    "SparkAttributes": "catchment_spark.component",
+}
+
+__all__ = [
+    "SparkAttributes",
+    "SparkIOManager",
+    "SparkResource",
+    "SparkSubmit",
+    "__version__",
+    "find_spark_submit",
+    "read_table",
+    "spark_asset",
+    "to_spark",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'catchment_spark' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from catchment_spark.assets import spark_asset
+    from catchment_spark.component import SparkAttributes
+    from catchment_spark.io_manager import SparkIOManager
+    from catchment_spark.reading import read_table, to_spark
+    from catchment_spark.resource import SparkResource
+    from catchment_spark.submit import SparkSubmit, find_spark_submit
