@@ -2,7 +2,7 @@
 
     key:raw/*            fnmatch glob on the key string (a bare word means key:)
     group:marts          tag:pii=true   tag:pii   kind:dbt   owner:team@x
-    +sel  sel+           all ancestors / all descendants, with sel itself
+    +sel  sel+  +sel+    all ancestors / all descendants / both, with sel itself
     2+sel  sel+1         ancestors / descendants within that many steps
     not a, a and b, a or b, ( ... ), *      (not binds tighter than and, and than or)
 
@@ -430,10 +430,13 @@ class _Parser:
     def graph_expr(self) -> Selection:
         up = self.take() if self.peek().kind == "up" else None
         node = self.primary()
-        if self.peek().kind == "down":
-            node = Downstream(node, self.take().depth)
+        down = self.take() if self.peek().kind == "down" else None
+        if up is not None and down is not None:  # +sel+: both walks start from sel itself
+            return Or(Upstream(node, up.depth), Downstream(node, down.depth))
         if up is not None:
-            node = Upstream(node, up.depth)
+            return Upstream(node, up.depth)
+        if down is not None:
+            return Downstream(node, down.depth)
         return node
 
     def primary(self) -> Selection:
