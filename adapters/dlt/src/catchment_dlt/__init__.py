@@ -1,0 +1,36 @@
+"""catchment-dlt: dlt resources as assets of a catchment graph.
+
+``dlt_assets(source, ...)`` declares a source's resources (and the child tables dlt splits
+nested lists into) as assets; the ``dlt`` component type does the same from YAML. Importing
+this package does not import dlt.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "dlt_assets": "catchment_dlt.assets",
+    "ResourceOptions": "catchment_dlt.discovery",
+    "DltAttributes": "catchment_dlt.attributes",
+}
+
+__all__ = ["DltAttributes", "ResourceOptions", "__version__", "dlt_assets"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'catchment_dlt' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from catchment_dlt.assets import dlt_assets
+    from catchment_dlt.attributes import DltAttributes
+    from catchment_dlt.discovery import ResourceOptions
