@@ -79,7 +79,8 @@ def test_runs_round_trip_and_list_newest_first(store: Storage) -> None:
     store.update_run_status("r1", "success")
     assert [r.run_id for r in store.list_runs(status="success")] == ["r1"]
     done = store.get_run("r1")
-    assert done is not None and done.finished_at is not None
+    assert done is not None
+    assert done.finished_at is not None
     assert store.get_run("nope") is None
     assert store.list_runs(limit=1)[0].run_id == "r2"
 
@@ -94,7 +95,8 @@ def test_append_assigns_increasing_seq_and_filters_by_type(store: Storage) -> No
     store.append_events(batch)
     seqs = [e.seq for e in batch]
     assert all(s is not None for s in seqs)
-    assert seqs == sorted(seqs) and len(set(seqs)) == 3
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == 3
     store.append_events([Event(run_id="r1", type=EventType.RUN_FINISHED)])
     events = store.events_for_run("r1")
     assert [e.type for e in events] == [
@@ -168,7 +170,8 @@ def test_mark_abandoned_runs_by_dead_pid_and_stale_heartbeat(store: Storage) -> 
     assert store.get_run("alive").status == "started"  # type: ignore[union-attr]
     assert store.get_run("remote-ok").status == "started"  # type: ignore[union-attr]
     last = store.events_for_run("dead")[-1]
-    assert last.type is EventType.RUN_FINISHED and last.data["status"] == "abandoned"
+    assert last.type is EventType.RUN_FINISHED
+    assert last.data["status"] == "abandoned"
     assert store.mark_abandoned_runs(stale_after=60) == []
 
 
@@ -195,13 +198,15 @@ def test_unreachable_postgres_names_server_not_password() -> None:
         open_storage("postgresql://bob:hunter2@127.0.0.1:1/db")
     text = str(info.value)
     assert "hunter2" not in text
-    assert "cannot connect to PostgreSQL" in text and "127.0.0.1:1" in text
+    assert "cannot connect to PostgreSQL" in text
+    assert "127.0.0.1:1" in text
 
 
 def test_sqlite_url_forms(tmp_path: Path) -> None:
     for url in (f"sqlite:///{tmp_path}/a.db", f"sqlite:///{tmp_path}/b.db".replace(":///", "://")):
         s = open_storage(url)
         s.close()
-    assert (tmp_path / "a.db").exists() and (tmp_path / "b.db").exists()
+    assert (tmp_path / "a.db").exists()
+    assert (tmp_path / "b.db").exists()
     mem = open_storage("sqlite:///:memory:")
     assert mem.schema_version() == SCHEMA_VERSION

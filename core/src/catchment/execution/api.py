@@ -140,12 +140,14 @@ def materialize(
     retry: RetryPolicy | None = None,
     stop_on_failed_checks: bool = True,
     on_event: EventCallback | None = None,
+    executor: Executor | None = None,
 ) -> ExecutionResult:
     """Run ``definitions`` in this process and return the events and output values.
 
     Defaults suit tests: values live in a ``MemoryIOManager`` ("default") and records in a
     throwaway in-memory SQLite store. ``raise_on_failure`` turns a failed run into an
-    ``ExecutionError`` naming what failed.
+    ``ExecutionError`` naming what failed. ``executor`` swaps the in-process default (e.g.
+    ``MultiprocessExecutor(2)`` with a filesystem IO manager).
     """
     from catchment.graph import AssetGraph
     from catchment.io_managers import MemoryIOManager
@@ -168,7 +170,7 @@ def materialize(
             plan,
             runtime,
             store,
-            executor_for(1),
+            executor or executor_for(1),
             hooks=hooks,
             on_event=on_event,
             stop_on_failed_checks=stop_on_failed_checks,
