@@ -90,7 +90,7 @@ def _spec(
         metadata["update_key"] = stream.update_key
     if stream.sql:
         metadata["sql"] = stream.sql
-    origin = stream.sql and "custom SQL" or stream.name
+    origin = "custom SQL" if stream.sql else stream.name
     description = (override.description if override else None) or (
         f"Sling stream {origin} from {rep_source} into {stream.object} ({rep_target})"
     )
@@ -98,7 +98,7 @@ def _spec(
         key=key,
         description=description,
         group=(override.group if override else None) or attrs.group,
-        owners=tuple((override.owners if override and override.owners else attrs.owners)),
+        owners=tuple(override.owners if override and override.owners else attrs.owners),
         tags={**attrs.tags, **(override.tags if override else {})},
         kinds=("sling", target.system),
         metadata=metadata,

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from pydantic import SecretStr
-
 from catchment.errors import ConfigError
 from catchment.tables import TableRef, duckdb_table, file_table, table
+from pydantic import SecretStr
 
 from catchment_sling.attributes import ConnectionConfig
 
