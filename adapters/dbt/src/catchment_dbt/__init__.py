@@ -1,0 +1,50 @@
+# ruff: noqa: F401
+"""catchment-dbt: every dbt model, seed, snapshot, source and test in catchment's asset graph.
+
+Import is light (no dbt, no pydantic): names resolve on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "DbtAttributes": "catchment_dbt.component",
+    "DbtPartitions": "catchment_dbt.component",
+    "build_dbt_component": "catchment_dbt.component",
+    "dbt_assets": "catchment_dbt.component",
+    "DbtProject": "catchment_dbt.project",
+    "Manifest": "catchment_dbt.manifest",
+    "read_manifest": "catchment_dbt.manifest",
+    "TranslationOptions": "catchment_dbt.translation",
+    "translate": "catchment_dbt.translation",
+    "DbtCompute": "catchment_dbt.execution",
+    "RunOptions": "catchment_dbt.execution",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'catchment_dbt' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+if TYPE_CHECKING:
+    from catchment_dbt.component import (
+        DbtAttributes,
+        DbtPartitions,
+        build_dbt_component,
+        dbt_assets,
+    )
+    from catchment_dbt.execution import DbtCompute, RunOptions
+    from catchment_dbt.manifest import Manifest, read_manifest
+    from catchment_dbt.project import DbtProject
+    from catchment_dbt.translation import TranslationOptions, translate

@@ -1,0 +1,275 @@
+"""Running any subset of a dbt component in ONE ``dbt build`` and streaming per-node results.
+
+The compute selects exactly the step's assets and checks (``--indirect-selection empty`` so
+dbt adds no tests of its own), reuses the already parsed manifest, and turns dbt's
+``NodeFinished`` events into catchment results while dbt is still running: a
+``MaterializeResult`` per built node (rows affected, execution time, relation, compiled SQL
+path), a ``CheckResult`` per test, an ``AssetFailure`` naming the node's file with dbt's
+message, an ``AssetSkipped`` for nodes dbt skipped after an upstream failure.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from catchment.context import StepContext
+from catchment.keys import AssetKey
+from catchment.partitions import PartitionsDefinition, TimeWindowPartitions
+from catchment.results import (
+    AssetFailure,
+    AssetSkipped,
+    CheckResult,
+    MaterializeResult,
+    StepResult,
+)
+from catchment.specs import CheckSpec
+
+from catchment_dbt.project import DbtProject
+from catchment_dbt.selection import NodeIndex, select_args
+from catchment_dbt.translation import Translation
+
+UNIT_TESTS_ENV = "CATCHMENT_DBT_UNIT_TESTS"
+_DONE = object()
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How a component's runs call dbt."""
+
+    partitions: PartitionsDefinition | None = None
+    min_var: str = "min_date"
+    max_var: str = "max_date"
+    key_var: str = "partition_key"
+    var_format: str | None = None
+    run_unit_tests: bool = False
+    extra_args: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+def partition_vars(
+    partitions: PartitionsDefinition | None,
+    keys: tuple[str, ...],
+    options: RunOptions,
+) -> dict[str, str]:
+    """The vars a partitioned run passes: ``[min_var, max_var)`` for time windows covering
+    ``keys`` (first window's start to last window's end), ``key_var`` for static keys."""
+    if partitions is None or not keys:
+        return {}
+    if isinstance(partitions, TimeWindowPartitions):
+        ordered = sorted(keys, key=lambda k: partitions.window(k)[0])
+        start = partitions.window(ordered[0])[0]
+        end = partitions.window(ordered[-1])[1]
+        fmt = options.var_format or (
+            "%Y-%m-%d %H:%M:%S" if partitions.cadence == "hourly" else "%Y-%m-%d"
+        )
+        return {options.min_var: start.strftime(fmt), options.max_var: end.strftime(fmt)}
+    return {options.key_var: keys[0] if len(keys) == 1 else ",".join(keys)}
+
+
+class DbtCompute:
+    """The compute of a dbt component: ``compute(context)`` yields one result per node."""
+
+    def __init__(
+        self,
+        project: DbtProject,
+        translation: Translation,
+        manifest_path: Path,
+        index: NodeIndex,
+        options: RunOptions,
+    ):
+        self.project = project
+        self.translation = translation
+        self.manifest_path = manifest_path
+        self.index = index
+        self.options = options
+
+    def unit_tests_enabled(self) -> bool:
+        flag = os.environ.get(UNIT_TESTS_ENV, "").strip().lower()
+        return self.options.run_unit_tests or flag in {"1", "true", "yes"}
+
+    def wanted(self, context: StepContext) -> tuple[dict[str, AssetKey], dict[str, CheckSpec]]:
+        """(nodes to build by unique id, tests to run by unique id) for this step."""
+        tr = self.translation
+        nodes = {tr.node_of[k]: k for k in context.selected_keys if k in tr.node_of}
+        units = self.unit_tests_enabled()
+        tests: dict[str, CheckSpec] = {}
+        for check_id in context.selected_checks:
+            uid = tr.test_of_check.get(check_id)
+            if uid is None:
+                continue
+            check = tr.checks_of_test[uid]
+            if check.metadata.get("dbt_unit_test") and not units:
+                continue
+            tests[uid] = check
+        return nodes, tests
+
+    def args(self, wanted: set[str], extra_vars: Mapping[str, str]) -> list[str]:
+        """The ``dbt build`` command line for exactly ``wanted``."""
+        project = self.project
+        select, exclude = select_args(self.index, wanted)
+        saved = project.vars
+        try:
+            project.vars = {**saved, **extra_vars}
+            base = project.cli_args()
+        finally:
+            project.vars = saved
+        args = ["build", *base, "--select", *select]
+        if exclude:
+            args += ["--exclude", *exclude]
+        args += ["--indirect-selection", "empty", "--log-level", "none", *self.options.extra_args]
+        return args
+
+    def __call__(self, context: StepContext) -> Iterator[StepResult]:
+        nodes, tests = self.wanted(context)
+        if not nodes and not tests:
+            return
+        keys = context.partition_keys or ((context.partition_key,) if context.partition_key else ())
+        args = self.args(
+            set(nodes) | set(tests), partition_vars(self.options.partitions, keys, self.options)
+        )
+        manifest = self.project.dbt_manifest(self.manifest_path)
+        results: queue.Queue[Any] = queue.Queue()
+        handler = _Handler(self, nodes, tests, results)
+        failure: list[str] = []
+
+        def run() -> None:
+            try:
+                outcome = self.project.invoke(args, manifest=manifest, callbacks=[handler])
+                if outcome.exception is not None:
+                    failure.append(f"{type(outcome.exception).__name__}: {outcome.exception}")
+            except BaseException as exc:
+                failure.append(f"{type(exc).__name__}: {exc}")
+            finally:
+                results.put(_DONE)
+
+        context.log.info("dbt %s", " ".join(_short(args)))
+        worker = threading.Thread(target=run, name=f"dbt-{context.step_key}", daemon=True)
+        worker.start()
+        while (item := results.get()) is not _DONE:
+            yield item
+        worker.join()
+        for uid in nodes.keys() - handler.reported:
+            yield AssetFailure(
+                key=nodes[uid],
+                message=failure[0] if failure else "dbt finished without reporting on this node",
+                error_class="DbtRunError",
+                where=self.file_of(uid),
+            )
+
+    def file_of(self, uid: str) -> str | None:
+        rel = self.translation.files.get(uid)
+        return str(self.project.project_dir / rel) if rel else None
+
+    def compiled_path(self, uid: str, package: str) -> str | None:
+        rel = self.translation.files.get(uid)
+        if not rel:
+            return None
+        path = self.project.target_path / "compiled" / package / rel
+        return str(path) if path.is_file() else None
+
+
+class _Handler:
+    """dbt callback: turns ``NodeFinished`` events into results (called on dbt's threads)."""
+
+    def __init__(
+        self,
+        compute: DbtCompute,
+        nodes: Mapping[str, AssetKey],
+        tests: Mapping[str, CheckSpec],
+        out: queue.Queue[Any],
+    ):
+        self.compute = compute
+        self.nodes = nodes
+        self.tests = tests
+        self.out = out
+        self.reported: set[str] = set()
+        self.project_name = compute.project.name
+
+    def __call__(self, event: Any) -> None:
+        if event.info.name != "NodeFinished":
+            return
+        data = event.data
+        uid = data.node_info.unique_id
+        rr = data.run_result
+        if uid in self.nodes:
+            self.reported.add(uid)
+            self.out.put(self._node_result(uid, data, rr))
+        elif uid in self.tests:
+            result = self._test_result(uid, rr)
+            if result is not None:
+                self.out.put(result)
+
+    def _node_result(self, uid: str, data: Any, rr: Any) -> StepResult:
+        key = self.nodes[uid]
+        status = rr.status
+        if status == "success":
+            response = _response(rr.adapter_response)
+            spec_table = self.compute.translation.tables.get(key)
+            meta: dict[str, Any] = {
+                "execution_time": round(float(rr.execution_time), 4),
+                "dbt_status": status,
+            }
+            if "rows_affected" in response:
+                meta["rows_affected"] = int(response["rows_affected"])
+            if rr.message:
+                meta["dbt_message"] = rr.message
+            relation = data.node_info.node_relation.relation_name
+            if relation:
+                meta["relation"] = relation
+            if spec_table is not None:
+                meta["table"] = str(spec_table)
+            package = uid.split(".")[1] if uid.count(".") >= 2 else self.project_name
+            compiled = self.compute.compiled_path(uid, package)
+            if compiled:
+                meta["compiled_code_path"] = compiled
+            return MaterializeResult(key=key, metadata=meta)
+        if status == "skipped":
+            return AssetSkipped(key=key, reason="dbt skipped it: an upstream node failed")
+        return AssetFailure(
+            key=key,
+            message=rr.message or f"dbt reported status {status!r}",
+            error_class=f"dbt:{status}",
+            where=self.compute.file_of(uid),
+        )
+
+    def _test_result(self, uid: str, rr: Any) -> CheckResult | None:
+        check = self.tests[uid]
+        status = rr.status
+        if status == "skipped":
+            return None
+        meta: dict[str, Any] = {
+            "dbt_status": status,
+            "execution_time": round(float(rr.execution_time), 4),
+        }
+        if rr.num_failures:
+            meta["failures"] = int(rr.num_failures)
+        if rr.message:
+            meta["dbt_message"] = rr.message
+        where = self.compute.file_of(uid)
+        if where:
+            meta["file"] = where
+        return CheckResult(
+            asset_key=check.asset,
+            check_name=check.name,
+            passed=status == "pass",
+            severity="warn" if status == "warn" else check.severity,
+            description=rr.message or None,
+            metadata=meta,
+        )
+
+
+def _response(struct: Any) -> dict[str, Any]:
+    try:
+        return dict(struct.items())  # google.protobuf.Struct
+    except Exception:
+        return {}
+
+
+def _short(args: list[str], limit: int = 12) -> list[str]:
+    return args if len(args) <= limit else [*args[:limit], f"... ({len(args) - limit} more)"]

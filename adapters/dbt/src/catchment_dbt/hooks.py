@@ -1,0 +1,37 @@
+"""catchment plugin hooks of the dbt adapter (entry point ``catchment.adapters: dbt``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from catchment.components import ComponentType
+from catchment.hookspecs import AdapterInfo, hookimpl
+
+from catchment_dbt import __version__
+
+
+@hookimpl
+def catchment_adapter_info() -> AdapterInfo:
+    """Name, version and supported core API range."""
+    return AdapterInfo(
+        name="dbt",
+        version=__version__,
+        api=">=1.0,<2",
+        description="dbt models, seeds, snapshots, sources and tests as assets and checks",
+    )
+
+
+@hookimpl
+def catchment_component_types(register: Callable[[ComponentType], None]) -> None:
+    """Register ``type: dbt``."""
+    from catchment_dbt.component import DbtAttributes, build_dbt_component
+
+    register(
+        ComponentType(
+            name="dbt",
+            attributes=DbtAttributes,
+            build=build_dbt_component,
+            description="A dbt project: models/seeds/snapshots as assets, tests as checks",
+            adapter="dbt",
+        )
+    )

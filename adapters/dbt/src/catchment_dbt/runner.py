@@ -1,0 +1,52 @@
+"""Running dbt in-process (``dbtRunner``): one invocation at a time, telemetry off.
+
+dbt keeps process-global state (flags, adapters, the working directory it resolves relative
+DuckDB paths against), so invocations are serialised by a lock, run with the dbt project as the
+working directory, and see ``DO_NOT_TRACK=1`` plus catchment's variables unless the user set them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+_LOCK = threading.RLock()
+
+DEFAULT_ENV = {"DO_NOT_TRACK": "1"}
+
+
+@contextlib.contextmanager
+def dbt_environment(project_dir: Path, env: Mapping[str, str]) -> Iterator[None]:
+    """Hold the dbt lock, chdir to ``project_dir`` and set ``env`` where unset; restore after."""
+    with _LOCK:
+        saved_cwd = os.getcwd()
+        added = [k for k in env if k not in os.environ]
+        for key in added:
+            os.environ[key] = env[key]
+        try:
+            os.chdir(project_dir)
+            yield
+        finally:
+            os.chdir(saved_cwd)
+            for key in added:
+                os.environ.pop(key, None)
+
+
+def invoke(
+    args: Sequence[str],
+    *,
+    project_dir: Path,
+    env: Mapping[str, str],
+    manifest: Any = None,
+    callbacks: Sequence[Callable[[Any], None]] = (),
+) -> Any:
+    """Run ``dbt <args>`` in-process and return dbt's ``dbtRunnerResult``."""
+    with dbt_environment(project_dir, {**DEFAULT_ENV, **env}):
+        from dbt.cli.main import dbtRunner
+
+        runner = dbtRunner(manifest=manifest, callbacks=list(callbacks))
+        return runner.invoke(list(args))

@@ -1,0 +1,283 @@
+"""Manifest nodes -> catchment specs: models, seeds and snapshots become assets, tests checks.
+
+Rules (documented in the README):
+- key: ``key_prefix + [name]`` (versioned models: ``name_v<version>``).
+- deps: upstream models/seeds/snapshots of the component; sources and project nodes outside the
+  component's selection become ``reads`` of their relations (the graph links them to whichever
+  asset writes that table, else to an external asset); ephemeral models are looked through.
+- generic tests: a check on their ``attached_node``; singular tests: a check on the most
+  downstream node they read (deepest in the dbt DAG, ties broken by unique id); tests on sources
+  only are not checks (the writer of the source table owns its checks).
+- unit tests: checks with metadata ``dbt_unit_test: True`` and ``selected_by_default: False``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Set
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from catchment.keys import AssetKey
+from catchment.partitions import PartitionsDefinition
+from catchment.specs import AssetDep, AssetSpec, CheckSpec
+from catchment.tables import TableRef
+
+from catchment_dbt.manifest import Manifest, Node
+from catchment_dbt.profiles import Target
+
+ASSET_TYPES = frozenset({"model", "seed", "snapshot"})
+GroupFrom = Literal["folder", "dbt_group"] | None
+
+
+@dataclass(frozen=True)
+class TranslationOptions:
+    """How dbt nodes become catchment names."""
+
+    key_prefix: tuple[str, ...] = ()
+    group_from: GroupFrom = "folder"
+    partitions: PartitionsDefinition | None = None
+    partitioned: Set[str] = frozenset()
+
+
+@dataclass
+class Translation:
+    """The specs of one dbt component and the maps execution needs to run them."""
+
+    specs: list[AssetSpec] = field(default_factory=list)
+    key_of: dict[str, AssetKey] = field(default_factory=dict)
+    node_of: dict[AssetKey, str] = field(default_factory=dict)
+    test_of_check: dict[str, str] = field(default_factory=dict)
+    checks_of_test: dict[str, CheckSpec] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    tables: dict[AssetKey, TableRef] = field(default_factory=dict)
+
+
+class _Relations:
+    """Builds TableRefs for one target without re-resolving its location per node."""
+
+    def __init__(self, target: Target):
+        self.target = target
+        self.base = target.relation(None, None, "x")
+
+    def __call__(self, database: str | None, schema: str | None, name: str) -> TableRef:
+        base = self.base
+        return TableRef(
+            system=base.system,
+            location=base.location,
+            database=_norm(database) or base.database,
+            schema=_norm(schema) or base.schema,
+            name=_norm(name),
+        )
+
+
+def _norm(part: str | None) -> str:
+    if not part:
+        return ""
+    part = part.strip()
+    if len(part) >= 2 and part[0] == part[-1] and part[0] in '"`[':
+        part = part[1:-1]
+    return part.lower()
+
+
+def translate(
+    manifest: Manifest,
+    target: Target,
+    options: TranslationOptions,
+    *,
+    selected: Set[str] | None = None,
+) -> Translation:
+    """Declare the component's assets and checks. ``selected``: unique ids the component's
+    ``select``/``exclude`` kept (None = every enabled node)."""
+    nodes = manifest.nodes
+    relation = _Relations(target)
+    adapter_type = manifest.metadata.adapter_type or target.type
+    kinds = ("dbt", adapter_type)
+    owners_of_group = _group_owners(manifest)
+    out = Translation()
+
+    def is_asset(node: Node) -> bool:
+        return (
+            node.resource_type in ASSET_TYPES
+            and node.config.materialized != "ephemeral"
+            and (selected is None or node.unique_id in selected)
+        )
+
+    for uid, node in nodes.items():
+        if is_asset(node):
+            name = node.name if node.version is None else f"{node.name}_v{node.version}"
+            out.key_of[uid] = AssetKey((*options.key_prefix, name))
+
+    def inputs(node: Node) -> tuple[list[AssetDep], list[TableRef]]:
+        deps: dict[AssetKey, AssetDep] = {}
+        reads: dict[TableRef, None] = {}
+        stack = list(node.depends_on.nodes)
+        seen: set[str] = set()
+        while stack:
+            parent = stack.pop()
+            if parent in seen:
+                continue
+            seen.add(parent)
+            key = out.key_of.get(parent)
+            if key is not None:
+                deps.setdefault(key, AssetDep(key))
+                continue
+            src = manifest.sources.get(parent)
+            if src is not None:
+                reads[relation(src.database, src.schema, src.identifier or src.name)] = None
+                continue
+            up = nodes.get(parent)
+            if up is None:
+                continue
+            if up.config.materialized == "ephemeral":
+                stack.extend(up.depends_on.nodes)
+            elif up.resource_type in ASSET_TYPES:
+                reads[relation(up.database, up.schema, up.alias or up.name)] = None
+        return sorted(deps.values(), key=lambda d: d.key), list(reads)
+
+    checks: dict[str, list[CheckSpec]] = {}
+    _declare_tests(manifest, out, checks, selected)
+
+    for uid, key in out.key_of.items():
+        node = nodes[uid]
+        deps, reads = inputs(node)
+        meta = {**node.config.meta, **node.meta}
+        group = _group(node, options.group_from)
+        metadata: dict[str, Any] = {
+            "dbt_unique_id": uid,
+            "dbt_resource_type": node.resource_type,
+            "materialized": node.config.materialized or node.resource_type,
+            "relation_name": node.relation_name,
+            "file": node.original_file_path,
+        }
+        if node.config.materialized == "incremental":
+            metadata["incremental_strategy"] = node.config.incremental_strategy
+        partitioned = uid in options.partitioned or node.name in options.partitioned
+        out.specs.append(
+            AssetSpec(
+                key=key,
+                deps=tuple(deps),
+                description=node.description or None,
+                group=group,
+                owners=_owners(meta, node.group, owners_of_group),
+                tags=dict.fromkeys(node.tags, ""),
+                kinds=kinds,
+                metadata=metadata,
+                code_version=node.checksum.checksum or None,
+                partitions=options.partitions if partitioned else None,
+                checks=tuple(checks.get(uid, ())),
+                table=relation(node.database, node.schema, node.alias or node.name),
+                reads=tuple(reads),
+            )
+        )
+        out.node_of[key] = uid
+        if out.specs[-1].table is not None:
+            out.tables[key] = out.specs[-1].table
+        out.files[uid] = node.original_file_path
+    return out
+
+
+def _declare_tests(
+    manifest: Manifest,
+    out: Translation,
+    checks: dict[str, list[CheckSpec]],
+    selected: Set[str] | None,
+) -> None:
+    depth = _depths(manifest)
+    for uid, node in manifest.nodes.items():
+        if node.resource_type != "test" or (selected is not None and uid not in selected):
+            continue
+        if node.attached_node is not None:
+            owner = node.attached_node if node.attached_node in out.key_of else None
+        else:
+            parents = [p for p in node.depends_on.nodes if p in out.key_of]
+            owner = max(parents, key=lambda p: (depth.get(p, 0), p)) if parents else None
+        if owner is None:
+            continue
+        severity = "warn" if (node.config.severity or "").lower() == "warn" else "error"
+        kind = "generic" if node.test_metadata is not None else "singular"
+        check = CheckSpec(
+            name=node.name,
+            asset=out.key_of[owner],
+            severity=severity,
+            description=node.description or None,
+            blocking=severity == "error",
+            metadata={"dbt_unique_id": uid, "dbt_test_type": kind},
+        )
+        checks.setdefault(owner, []).append(check)
+        out.test_of_check[check.id] = uid
+        out.checks_of_test[uid] = check
+        out.files[uid] = node.original_file_path
+    for uid, unit in manifest.unit_tests.items():
+        if selected is not None and uid not in selected:
+            continue
+        model = next((p for p in unit.depends_on.nodes if p in out.key_of), None)
+        if model is None:
+            continue
+        check = CheckSpec(
+            name=unit.name,
+            asset=out.key_of[model],
+            severity="error",
+            description=unit.description or None,
+            blocking=True,
+            metadata={
+                "dbt_unique_id": uid,
+                "dbt_test_type": "unit",
+                "dbt_unit_test": True,
+                "selected_by_default": False,
+            },
+        )
+        checks.setdefault(model, []).append(check)
+        out.test_of_check[check.id] = uid
+        out.checks_of_test[uid] = check
+        out.files[uid] = unit.original_file_path
+
+
+def _depths(manifest: Manifest) -> dict[str, int]:
+    """Longest path from a root, for every node (iterative, memoised)."""
+    nodes = manifest.nodes
+    depth: dict[str, int] = {}
+    for start in nodes:
+        if start in depth:
+            continue
+        stack: list[tuple[str, bool]] = [(start, False)]
+        while stack:
+            uid, done = stack.pop()
+            if uid in depth:
+                continue
+            node = nodes.get(uid)
+            parents = node.depends_on.nodes if node is not None else []
+            if done:
+                depth[uid] = 1 + max((depth.get(p, 0) for p in parents), default=0)
+                continue
+            stack.append((uid, True))
+            stack.extend((p, False) for p in parents if p not in depth and p in nodes)
+    return depth
+
+
+def _group(node: Node, group_from: GroupFrom) -> str | None:
+    if group_from == "dbt_group":
+        return node.group or node.config.group
+    if group_from == "folder":
+        folder, sep, _ = node.path.partition("/")
+        return folder if sep else None
+    return None
+
+
+def _group_owners(manifest: Manifest) -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for group in manifest.groups.values():
+        owner = group.owner.email or group.owner.name
+        if owner:
+            out[group.name] = (owner,)
+    return out
+
+
+def _owners(
+    meta: Mapping[str, Any], group: str | None, group_owners: Mapping[str, tuple[str, ...]]
+) -> tuple[str, ...]:
+    value = meta.get("owners", meta.get("owner"))
+    if isinstance(value, str) and value:
+        return (value,)
+    if isinstance(value, list | tuple) and value:
+        return tuple(str(v) for v in value)
+    return group_owners.get(group or "", ())
