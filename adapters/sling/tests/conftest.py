@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from catchment.components import ComponentContext, ProjectDefaults
 from catchment.definitions import AssetsDefinition
-
 from catchment_sling.attributes import SlingAttributes
 from catchment_sling.component import build
 
@@ -20,6 +19,18 @@ PASSWORD = f"pw-{uuid.uuid4().hex[:12]}"
 PG_URL = f"postgresql://postgres:{PASSWORD}@{PG_HOST}/postgres?sslmode=disable"
 
 Builder = Callable[..., AssetsDefinition]
+
+
+@pytest.fixture
+def password() -> str:
+    """The password in ``pg_url`` (trust auth ignores it); it must never show anywhere."""
+    return PASSWORD
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """A PostgreSQL connection URL with a password."""
+    return PG_URL
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from catchment.errors import ConfigError
-
 from catchment_sling import binaries
 from catchment_sling.binaries import duckdb_version, locate_duckdb, locate_sling, place_extensions
 
@@ -21,7 +20,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 def test_packaged_binary_is_found_and_runs(clean_env: pytest.MonkeyPatch) -> None:
     path = locate_sling()
-    assert path.name == "sling-linux-amd64" and os.access(path, os.X_OK)
+    assert path.name == "sling-linux-amd64"
+    assert os.access(path, os.X_OK)
 
 
 def test_explicit_setting_then_env_var_win(clean_env: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -65,7 +65,8 @@ def test_duckdb_cli_from_package_env_and_its_version(
     clean_env: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     cli = locate_duckdb()
-    assert cli.name == "duckdb" and os.access(cli, os.X_OK)
+    assert cli.name == "duckdb"
+    assert os.access(cli, os.X_OK)
     duckdb_version.cache_clear()
     assert duckdb_version(cli) == "1.4.4"
     clean_env.setenv("DUCKDB_PATH", str(tmp_path / "missing"))

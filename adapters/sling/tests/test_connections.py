@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from catchment.errors import ConfigError
 from catchment.tables import duckdb_table, table
-from pydantic import SecretStr
-
 from catchment_sling.attributes import ConnectionConfig
 from catchment_sling.connections import Masker, parse_connection, resolve_connection
+from pydantic import SecretStr
 
 
 def test_postgres_identity_uses_host_port_database_and_public_schema(tmp_path: Path) -> None:

@@ -23,22 +23,27 @@ MULTI = [
     _line("Sling Replication Completed in 2s | PG -> WH | 1 Successes | 1 Failures\n"),
 ]
 
-STDERR = """
+MISSING = (
+    'did not find any columns for "sx"."missing". Perhaps it does not exists, '
+    "or user does not have read permission."
+)
+STDERR = f"""
 
-did not find any columns for "sx"."missing". Perhaps it does not exists, or user does not have read permission.
+{MISSING}
 
 \x1b[31mfatal:
 ~ failure running replication (see docs @ https://docs.slingdata.io/sling-cli)
 --------------------------- sx.missing ---------------------------
 ~ Could not get source columns
-did not find any columns for "sx"."missing". Perhaps it does not exists, or user does not have read permission.
+{MISSING}
 \x1b[0m"""
 
 
 def test_multi_stream_log_gives_status_and_rows_per_stream() -> None:
     parser = LogParser()
     lines = [parser.feed(raw) for raw in MULTI]
-    assert lines[0] is not None and lines[0].message == "Sling CLI | https://slingdata.io"
+    assert lines[0] is not None
+    assert lines[0].message == "Sling CLI | https://slingdata.io"
     ok, bad = parser.outcomes["sx.orders"], parser.outcomes["sx.missing"]
     assert (ok.status, ok.rows, ok.target) == ("succeeded", 5, '"raw"."sx_orders"')
     assert ok.duration is not None
@@ -62,17 +67,15 @@ def test_single_stream_header_and_warnings() -> None:
 def test_plain_text_lines_are_tolerated() -> None:
     parser = LogParser()
     line = parser.feed("not json at all")
-    assert line is not None and (line.level, line.message) == ("info", "not json at all")
+    assert line is not None
+    assert (line.level, line.message) == ("info", "not json at all")
     assert parser.feed("   ") is None
     assert parser.outcomes == {}
 
 
 def test_failure_sections_split_per_stream() -> None:
     sections, general = failure_sections(STDERR)
-    assert sections == {
-        "sx.missing": 'Could not get source columns\ndid not find any columns for "sx"."missing". '
-        "Perhaps it does not exists, or user does not have read permission."
-    }
+    assert sections == {"sx.missing": f"Could not get source columns\n{MISSING}"}
     assert "failure running replication" in general
     compile_error = "\x1b[31mfatal:\n~ Error compiling replication config\nneed `object`\x1b[0m"
     assert failure_sections(compile_error) == (

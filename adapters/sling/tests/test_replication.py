@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from catchment.errors import ConfigError
-
 from catchment_sling.replication import load_replication, resolve_streams, split_object
 
 
@@ -63,7 +62,8 @@ def test_file_templates_resolve_like_sling() -> None:
             file=True,
         )
         assert streams[name].object == expected, template
-        assert streams[name].is_file and streams[name].source_table is None
+        assert streams[name].is_file
+        assert streams[name].source_table is None
 
 
 def test_primary_and_update_keys_are_read() -> None:
