@@ -1,9 +1,129 @@
-"""`catchment plan` command (filled in by its issue)."""
+"""`catchment plan` and `catchment apply`: compare code with the records, then fix the gap.
+
+`plan` says per asset: missing, stale (why) or fresh. `apply` materializes exactly the
+assets that are not fresh (only the missing partitions when that is all that is wrong).
+"""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
+
+from catchment.cli.materialize_cmd import PROJECT_OPTION_HELP, load_for_run, run_with_display
+
+if TYPE_CHECKING:
+    from catchment.events import Event
+    from catchment.execution.api import ExecutionResult
+    from catchment.execution.plan import Plan
+
+PLAN_HELP = """Say, per selected asset, whether it is missing (never materialized), stale
+(code changed, an upstream is newer or stale, a partition is missing; with the reason) or
+fresh. Reads the code and the run store; runs nothing.
+
+Examples:
+
+  catchment plan
+
+  catchment plan -s 'marts/*' --json
+"""
+
+APPLY_HELP = """Materialize exactly the selected assets that `catchment plan` reports as
+missing or stale, in dependency order. Exit code 1 if a run fails.
+
+Examples:
+
+  catchment apply
+
+  catchment apply -s '+marts/orders' --workers 2
+"""
+
+_COLORS = {"missing": "red", "stale": "yellow", "fresh": "green"}
+
+
+def plan(
+    select: str | None = typer.Option(None, "-s", "--select", help="Selection expression."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object per asset."),
+    project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+) -> None:
+    from catchment.execution.api import open_project_storage
+    from catchment.execution.reconcile import reconcile
+
+    project = load_for_run(project_path)
+    graph = project.require_graph()
+    storage = open_project_storage(project)
+    try:
+        statuses = reconcile(graph, storage, select)
+    finally:
+        storage.close()
+    if as_json:
+        typer.echo(json.dumps([s.to_dict() for s in statuses], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    table = Table("asset", "state", "why")
+    for s in statuses:
+        state = f"[{_COLORS[s.state]}]{s.state}[/]"
+        table.add_row(s.key.to_string(), state, "; ".join(s.reasons))
+    console.print(table)
+    counts = {state: sum(1 for s in statuses if s.state == state) for state in _COLORS}
+    todo = counts["missing"] + counts["stale"]
+    console.print(
+        f"{counts['missing']} missing, {counts['stale']} stale, {counts['fresh']} fresh"
+        + (f" — `catchment apply` would materialize {todo}" if todo else "")
+    )
+
+
+def apply(
+    select: str | None = typer.Option(None, "-s", "--select", help="Selection expression."),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
+    project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+) -> None:
+    from catchment.execution.api import open_project_storage, run_project
+    from catchment.execution.plan import build_plan
+    from catchment.execution.reconcile import apply_groups, reconcile
+
+    project = load_for_run(project_path)
+    graph = project.require_graph()
+    storage = open_project_storage(project)
+    failed = False
+    try:
+        groups = apply_groups(reconcile(graph, storage, select))
+        if not groups:
+            typer.echo("everything selected is fresh; nothing to do")
+            return
+        for keys, partitions in groups:
+            names = ", ".join(k.to_string() for k in keys)
+            where = f" (partitions {', '.join(partitions)})" if partitions else ""
+            typer.echo(f"applying {len(keys)} asset(s){where}: {names}")
+            the_plan = build_plan(graph, keys, partition=partitions or None)
+
+            def start(
+                on_event: Callable[[Event], None], the_plan: Plan = the_plan
+            ) -> ExecutionResult:
+                return run_project(
+                    project,
+                    plan=the_plan,
+                    workers=workers,
+                    storage=storage,
+                    on_event=on_event,
+                    tags={"trigger": "apply"},
+                )
+
+            result = run_with_display(project, storage, start, len(the_plan.steps))
+            failed = failed or not result.success
+    finally:
+        storage.close()
+    if failed:
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``catchment plan`` and ``catchment apply``."""
+    app.command("plan", help=PLAN_HELP)(plan)
+    app.command("apply", help=APPLY_HELP)(apply)

@@ -1,9 +1,354 @@
-"""`catchment runs` command (filled in by its issue)."""
+"""`catchment runs list|show|retry` and `catchment assets show`: read and act on run records."""
 
 from __future__ import annotations
 
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 import typer
+
+from catchment.cli.materialize_cmd import (
+    PROJECT_OPTION_HELP,
+    describe,
+    load_for_run,
+    run_with_display,
+)
+
+if TYPE_CHECKING:
+    from catchment.events import Event
+    from catchment.execution.api import ExecutionResult
+    from catchment.storage import RunRecord, Storage
+
+runs_app = typer.Typer(
+    name="runs",
+    help="Inspect recorded runs and re-execute failed ones.\n\nExamples:\n\n"
+    "  catchment runs list\n\n  catchment runs show 3f2a --json\n\n"
+    "  catchment runs retry 3f2a --from-failure",
+    no_args_is_help=True,
+)
+
+ASSET_SHOW_HELP = """Show one asset: its spec (deps, table, code version, checks), its latest
+materialization, whether it is fresh, and its check history.
+
+Examples:
+
+  catchment assets show marts/orders
+
+  catchment assets show raw/events --json
+"""
+
+
+def _when(ts: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else ""
+
+
+def _duration(run: RunRecord) -> str:
+    end = run.finished_at or (time.time() if run.status == "started" else None)
+    return f"{end - run.created_at:.1f}s" if end else ""
+
+
+def _run_dict(run: RunRecord) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "status": run.status,
+        "created_at": run.created_at,
+        "finished_at": run.finished_at,
+        "heartbeat_at": run.heartbeat_at,
+        "pid": run.pid,
+        "host": run.host,
+        "parent_run_id": run.parent_run_id,
+        "selection": run.selection,
+        "asset_keys": list(run.asset_keys),
+        "partition_keys": list(run.partition_keys),
+        "tags": run.tags,
+    }
+
+
+def _open(project_path: Path | None) -> Storage:
+    """The project's run store, after marking runs of dead processes abandoned."""
+    from catchment.execution.api import open_project_storage
+    from catchment.project import load_project
+
+    return open_project_storage(load_project(project_path))
+
+
+def resolve_run(storage: Storage, run_id: str) -> RunRecord:
+    """The run with this id, or the only one whose id starts with it."""
+    from catchment.errors import CatchmentError
+
+    run = storage.get_run(run_id)
+    if run is not None:
+        return run
+    matches = [r for r in storage.list_runs(limit=10_000) if r.run_id.startswith(run_id)]
+    if len(matches) == 1:
+        return matches[0]
+    hint = "run `catchment runs list` to see run ids"
+    if matches:
+        raise CatchmentError(f"run id prefix {run_id!r} is ambiguous", where="RUN_ID", hint=hint)
+    raise CatchmentError(f"no run {run_id!r} in the run store", where="RUN_ID", hint=hint)
+
+
+_STATUS_COLORS = {
+    "success": "green",
+    "failure": "red",
+    "abandoned": "red",
+    "canceled": "yellow",
+    "started": "cyan",
+}
+
+
+@runs_app.command("list")
+def list_runs(
+    limit: int = typer.Option(20, "--limit", "-n", help="How many runs, newest first."),
+    status: str | None = typer.Option(None, "--status", help="Only runs with this status."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+) -> None:
+    """List recent runs with status, start time, duration and what they built."""
+    storage = _open(project_path)
+    try:
+        runs = storage.list_runs(limit=limit, status=status)
+    finally:
+        storage.close()
+    if as_json:
+        typer.echo(json.dumps([_run_dict(r) for r in runs], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("run", "status", "started", "duration", "assets", "parent")
+    for r in runs:
+        color = _STATUS_COLORS.get(r.status, "default")
+        table.add_row(
+            r.run_id[:12],
+            f"[{color}]{r.status}[/]",
+            _when(r.created_at),
+            _duration(r),
+            str(len(r.asset_keys)),
+            (r.parent_run_id or "")[:12],
+        )
+    Console(highlight=False).print(table)
+
+
+@runs_app.command("show")
+def show_run(
+    run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run and its events as JSON."),
+    project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+) -> None:
+    """Show a run and its events."""
+    import msgspec
+
+    storage = _open(project_path)
+    try:
+        run = resolve_run(storage, run_id)
+        events = storage.events_for_run(run.run_id)
+    finally:
+        storage.close()
+    if as_json:
+        payload = {"run": _run_dict(run), "events": msgspec.to_builtins(events)}
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    typer.echo(f"run {run.run_id}  {run.status}")
+    typer.echo(f"  started {_when(run.created_at)}  duration {_duration(run)}")
+    typer.echo(f"  pid {run.pid} on {run.host}")
+    if run.parent_run_id:
+        typer.echo(f"  retry of {run.parent_run_id}")
+    if run.selection:
+        typer.echo(f"  selection {run.selection}")
+    if run.partition_keys:
+        typer.echo(f"  partitions {', '.join(run.partition_keys)}")
+    for e in events:
+        shown = describe(e)
+        if shown is None:
+            detail = f"{e.type.value} {json.dumps(e.data)}" if e.data else e.type.value
+            shown = ("·", detail)
+        typer.echo(f"  {_when(e.timestamp)} {shown[0]} {shown[1]}")
+
+
+def _left_to_do(storage: Storage, run: RunRecord) -> tuple[list[str], list[str]]:
+    """Assets of ``run`` that did not materialize, and checks of assets that did but were
+    never evaluated."""
+    from catchment.events import EventType
+
+    events = storage.events_for_run(
+        run.run_id, types=[EventType.MATERIALIZATION, EventType.CHECK_EVALUATED]
+    )
+    done = {e.asset_key for e in events if e.type is EventType.MATERIALIZATION}
+    checked = {
+        f"{e.asset_key}:{e.data.get('check_name')}"
+        for e in events
+        if e.type is EventType.CHECK_EVALUATED
+    }
+    assets = [k for k in run.asset_keys if k not in done]
+    checks = [c for c in run.check_ids if c not in checked and c.rpartition(":")[0] in done]
+    return assets, checks
+
+
+@runs_app.command("retry")
+def retry_run(
+    run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
+    from_failure: bool = typer.Option(
+        False,
+        "--from-failure",
+        help="Re-run only the assets (and checks) that did not succeed; otherwise all of them.",
+    ),
+    workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
+    project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+) -> None:
+    """Re-execute a run as a new run whose parent is the old one."""
+    from catchment.errors import CatchmentError
+    from catchment.execution.api import open_project_storage, run_project
+    from catchment.execution.plan import build_plan
+
+    project = load_for_run(project_path)
+    graph = project.require_graph()
+    storage = open_project_storage(project)
+    try:
+        run = resolve_run(storage, run_id)
+        if run.status == "started":
+            raise CatchmentError(
+                f"run {run.run_id} is still running (pid {run.pid} on {run.host})",
+                hint="wait for it to finish, or stop that process first",
+            )
+        if from_failure:
+            assets, checks = _left_to_do(storage, run)
+        else:
+            assets, checks = list(run.asset_keys), []
+        gone = [k for k in assets if k not in graph]
+        for k in gone:
+            typer.secho(f"warning: asset {k} is no longer in the project", err=True, fg="yellow")
+        assets = [k for k in assets if k in graph]
+        if not assets and not checks:
+            typer.echo(f"run {run.run_id} has nothing left to run")
+            return
+        plan = build_plan(graph, assets, partition=run.partition_keys or None, extra_checks=checks)
+        typer.echo(f"retrying {run.run_id}: {len(assets)} asset(s), {len(checks)} check(s)")
+
+        def start(on_event: Callable[[Event], None]) -> ExecutionResult:
+            return run_project(
+                project,
+                plan=plan,
+                workers=workers,
+                storage=storage,
+                on_event=on_event,
+                parent_run_id=run.run_id,
+                tags={"retry_of": run.run_id, "from_failure": str(from_failure).lower()},
+            )
+
+        result = run_with_display(project, storage, start, len(plan.steps))
+    finally:
+        storage.close()
+    if not result.success:
+        raise typer.Exit(1)
+
+
+def show_asset(
+    key: str = typer.Argument(..., help="Asset key, e.g. marts/orders."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    history: int = typer.Option(10, "--history", help="How many check results to show."),
+    project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+) -> None:
+    from catchment.cli.assets_cmd import asset_dict
+    from catchment.errors import CatchmentError
+    from catchment.execution.api import open_project_storage
+    from catchment.execution.reconcile import reconcile
+    from catchment.keys import AssetKey
+
+    project = load_for_run(project_path)
+    graph = project.require_graph()
+    asset_key = AssetKey.parse(key)
+    if asset_key not in graph:
+        raise CatchmentError(
+            f"no asset {asset_key} in the project", hint="run `catchment assets list`"
+        )
+    spec = graph.specs[asset_key]
+    info = asset_dict(project, graph, asset_key)
+    definition = graph.definition_of(asset_key)
+    info.update(
+        {
+            "downstream": sorted(k.to_string() for k in graph.downstream(asset_key)),
+            "code_version": spec.code_version,
+            "partitioned": spec.partitions is not None,
+            "tags": dict(spec.tags),
+            "source": definition.source if definition is not None else None,
+        }
+    )
+    storage = open_project_storage(project)
+    try:
+        (status,) = reconcile(graph, storage, [asset_key])
+        latest = storage.latest_materializations([asset_key]).get(asset_key)
+        checks = storage.check_history(asset_key, limit=history)
+    finally:
+        storage.close()
+    info["state"] = status.state
+    info["reasons"] = list(status.reasons)
+    info["latest_materialization"] = (
+        {
+            "run_id": latest.run_id,
+            "timestamp": latest.timestamp,
+            "partition": latest.partition,
+            "code_version": latest.code_version,
+            "data_version": latest.data_version,
+            "input_versions": dict(latest.input_versions),
+            "metadata": dict(latest.metadata),
+        }
+        if latest is not None
+        else None
+    )
+    info["check_history"] = [
+        {
+            "check": c.check_name,
+            "passed": c.passed,
+            "severity": c.severity,
+            "run_id": c.run_id,
+            "timestamp": c.timestamp,
+        }
+        for c in checks
+    ]
+    if as_json:
+        typer.echo(json.dumps(info, indent=2, default=str))
+        return
+    typer.echo(f"{info['key']}{' (external source)' if info['external'] else ''}")
+    for label, value in (
+        ("description", info["description"]),
+        ("group", info["group"]),
+        ("kinds", ", ".join(info["kinds"])),
+        ("owners", ", ".join(info["owners"])),
+        ("deps", ", ".join(info["deps"])),
+        ("downstream", ", ".join(info["downstream"])),
+        ("table", str(spec.table) if spec.table else None),
+        ("code version", info["code_version"]),
+        ("definition", f"{info['definition']} ({info['source']})" if info["source"] else None),
+        ("checks", ", ".join(info["checks"])),
+    ):
+        if value:
+            typer.echo(f"  {label:13} {value}")
+    reasons = f" ({'; '.join(status.reasons)})" if status.reasons else ""
+    typer.echo(f"  {'state':13} {status.state}{reasons}")
+    if latest is None:
+        typer.echo("  never materialized")
+    else:
+        part = f" partition {latest.partition}" if latest.partition else ""
+        typer.echo(
+            f"  last materialized {_when(latest.timestamp)} by run {latest.run_id[:12]}{part}"
+        )
+        typer.echo(f"    data version {latest.data_version}  code version {latest.code_version}")
+        for k, v in latest.metadata.items():
+            typer.echo(f"    {k}: {v}")
+    if checks:
+        typer.echo("  check history (newest first):")
+        for c in checks:
+            verdict = "passed" if c.passed else f"FAILED ({c.severity})"
+            typer.echo(f"    {_when(c.timestamp)} {c.check_name} {verdict} run {c.run_id[:12]}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``catchment runs`` and ``catchment assets show``."""
+    from catchment.cli.assets_cmd import assets_app
+
+    app.add_typer(runs_app, name="runs")
+    assets_app.command("show", help=ASSET_SHOW_HELP)(show_asset)
