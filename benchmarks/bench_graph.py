@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Benchmark the asset graph: build + validate + toposort 10,000 specs / 20,000 edges, then
+evaluate ``+key``, ``group:x+`` and a compound selection.
+
+    python benchmarks/bench_graph.py [--specs 10000] [--edges 20000] [--runs 7]
+
+Specs come in layers (each spec depends on specs of earlier layers, mostly the previous one),
+with 20 groups, a few tags and kinds, and one multi-asset definition per 100 specs. Every
+selection is timed cold (the first evaluation on a fresh graph, which builds the attribute
+index it needs) and warm (later evaluations); medians of ``--runs`` runs are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from functools import partial
+from typing import Any
+
+from catchment.definitions import AssetsDefinition
+from catchment.graph import AssetGraph
+from catchment.keys import AssetKey
+from catchment.selection import parse
+from catchment.specs import AssetDep, AssetSpec
+
+
+def _noop(context: Any) -> Iterator[Any]:
+    yield from ()
+
+
+def generate(
+    n_specs: int, n_edges: int, *, layers: int = 20, seed: int = 7
+) -> list[AssetsDefinition]:
+    """``n_specs`` specs in ``layers`` layers, ``n_edges`` deps in all, grouped in definitions."""
+    rng = random.Random(seed)
+    per_layer = n_specs // layers
+    keys = [
+        AssetKey._trusted((f"layer_{i // per_layer:02d}", f"asset_{i}")) for i in range(n_specs)
+    ]
+    deps: list[list[AssetKey]] = [[] for _ in range(n_specs)]
+    edges = 0
+    downstream_specs = range(per_layer, n_specs)
+    while edges < n_edges:
+        i = rng.choice(downstream_specs)
+        layer = i // per_layer
+        up_layer = layer - 1 if rng.random() < 0.8 else rng.randrange(layer)
+        up = keys[up_layer * per_layer + rng.randrange(per_layer)]
+        if up not in deps[i]:
+            deps[i].append(up)
+            edges += 1
+    specs = [
+        AssetSpec(
+            key=k,
+            deps=tuple(AssetDep(d) for d in deps[i]),
+            group=f"group_{i % 20}",
+            tags={"tier": str(i % 3), "pii": "true"} if i % 10 == 0 else {"tier": str(i % 3)},
+            kinds=("dbt", "duckdb") if i % 2 else ("python",),
+            owners=(f"team{i % 5}@example.com",),
+        )
+        for i, k in enumerate(keys)
+    ]
+    return [
+        AssetsDefinition(name=f"def_{j}", specs=tuple(specs[j : j + 100]), compute=_noop)
+        for j in range(0, n_specs, 100)
+    ]
+
+
+def _time(fn: Callable[[], Any]) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    out = fn()
+    return (time.perf_counter() - t0) * 1000, out
+
+
+SELECTIONS = {
+    "+key": "+layer_19/asset_{last}",
+    "group:x+": "group:group_3+",
+    "compound": "(group:group_1 or tag:tier=1) and not kind:python",
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--specs", type=int, default=10_000)
+    ap.add_argument("--edges", type=int, default=20_000)
+    ap.add_argument("--runs", type=int, default=7)
+    args = ap.parse_args()
+    defs = generate(args.specs, args.edges)
+    n_edges = sum(len(s.deps) for d in defs for s in d.specs)
+    exprs = {name: e.format(last=args.specs - 1) for name, e in SELECTIONS.items()}
+    results: dict[str, list[float]] = {"build+validate": [], "toposort": []}
+    sizes: dict[str, int] = {}
+    for _ in range(args.runs):
+        ms, graph = _time(lambda: AssetGraph.build(defs))
+        results["build+validate"].append(ms)
+        ms, order = _time(graph.toposort)
+        results["toposort"].append(ms)
+        assert len(order) == args.specs
+        for name, expr in exprs.items():
+            parse.cache_clear()
+            ms, selected = _time(partial(graph.select, expr))
+            results.setdefault(f"{name} (cold)", []).append(ms)
+            ms, selected = _time(partial(graph.select, expr))
+            results.setdefault(f"{name} (warm)", []).append(ms)
+            sizes[name] = len(selected)
+    total = [b + t for b, t in zip(results["build+validate"], results["toposort"], strict=True)]
+    results["graph total"] = total
+    print(
+        f"{args.specs} specs, {n_edges} edges, {len(defs)} definitions, median of {args.runs} runs"
+    )
+    for name, values in results.items():
+        print(f"  {name:<22} {statistics.median(values):8.2f} ms")
+    for name, expr in exprs.items():
+        print(f"  {name:<10} {expr!r} selects {sizes[name]} assets")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""``import catchment`` stays light: no tool, no dataframe library, no pydantic."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = (
+    "dbt",
+    "dlt",
+    "pyspark",
+    "modal",
+    "snowflake",
+    "pandas",
+    "polars",
+    "pyarrow",
+    "duckdb",
+    "pydantic",
+)
+
+
+def _modules_after(code: str) -> set[str]:
+    script = f"{code}\nimport sys, json\nprint(json.dumps(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    return set(json.loads(result.stdout))
+
+
+def _heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in HEAVY)
+
+
+def test_import_catchment_loads_no_heavy_module() -> None:
+    modules = _modules_after("import catchment")
+    assert "catchment" in modules
+    assert _heavy(modules) == []
+
+
+def test_graph_selection_partitions_and_io_managers_stay_light_until_used() -> None:
+    modules = _modules_after(
+        "import catchment\n"
+        "from catchment.graph import AssetGraph\n"
+        "from catchment.selection import parse\n"
+        "from catchment.io_managers import DuckDBIOManager, FilesystemIOManager\n"
+        "from catchment.partitions import TimeWindowPartitions, TimeWindowMapping\n"
+        "catchment.asset, catchment.AssetGraph, catchment.StaticMapping\n"
+        "g = AssetGraph.build([catchment.asset(lambda: 1, key='a')])\n"
+        "assert g.select('+a') == {catchment.AssetKey('a')}"
+    )
+    assert "catchment.graph" in modules and "catchment.io_managers.duckdb" in modules
+    assert _heavy(modules) == []
+
+
+def test_the_check_itself_detects_a_heavy_import() -> None:
+    """Guard against a vacuous pass: the same probe sees duckdb once something imports it."""
+    assert "duckdb" in _heavy(_modules_after("import catchment, duckdb"))
