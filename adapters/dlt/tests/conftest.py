@@ -17,7 +17,7 @@ class ShopProject:
     def __init__(self, root: Path):
         self.root = root
         self.data = root / "data"
-        self.data.mkdir()
+        self.data.mkdir(parents=True)
         shutil.copy(FIXTURES / "shop" / "shop_sources.py", root / "shop_sources.py")
 
     @property
@@ -52,8 +52,30 @@ def orders(ids: range) -> list[dict]:
 @pytest.fixture
 def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ShopProject:
     monkeypatch.setenv("RUNTIME__DLTHUB_TELEMETRY", "false")
+    monkeypatch.setenv("CATCHMENT_ADAPTERS", "dlt")  # other adapters in the venv may be mid-build
     project = ShopProject(tmp_path / "proj")
     project.write("orders", orders(range(1, 4)))
     project.write("customers", [{"id": "c0", "name": "Ann"}, {"id": "c1", "name": "Bo"}])
     project.write("events", [{"id": 1, "kind": "click", "tags": [{"t": "a"}, {"t": "b"}]}])
     return project
+
+
+def shop_yaml(project: ShopProject, extra: list[dict] | None = None, **attributes: object) -> str:
+    """A catchment.yaml with one dlt component ``shop`` (plus ``extra`` components)."""
+    import yaml
+
+    attrs = {"source": "shop_sources.py:shop", "args": {"data_dir": str(project.data)}}
+    attrs.update({"dataset_name": "raw", **attributes})
+    component = {"type": "dlt", "name": "shop", "attributes": attrs}
+    data = {"project": {"name": "shop"}, "components": [component, *(extra or [])]}
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def load(project: ShopProject, text: str):  # type: ignore[no-untyped-def]
+    """Write ``text`` as the project's catchment.yaml and load it with a fresh registry."""
+    from catchment.plugins import reset_registry
+    from catchment.project import load_project
+
+    project.yaml(text)
+    reset_registry()
+    return load_project(project.root)

@@ -35,8 +35,7 @@ def resolve_function(ref: str, *, root: Path, where: str) -> Callable[..., Any]:
             raise ConfigError(
                 f"source {ref!r}: module {module_ref!r} has no attribute {attr!r}",
                 where=where,
-                hint=f"check the function name; {module_ref!r} defines: "
-                + ", ".join(n for n in sorted(vars(module)) if not n.startswith("_"))[:300],
+                hint=f"check the function name; {module_ref!r} defines: {_functions(module)}",
             )
         target = getattr(target, part)
     if not callable(target):
@@ -87,6 +86,18 @@ def call_source(fn: Callable[..., Any], args: Mapping[str, Any], *, ref: str, wh
             "dlt.source/dlt.resource objects",
         )
     return value
+
+
+def _functions(module: Any) -> str:
+    names = [
+        n
+        for n, v in sorted(vars(module).items())
+        if not n.startswith("_")
+        and callable(v)
+        and not isinstance(v, type)
+        and getattr(v, "__module__", module.__name__) == module.__name__
+    ]
+    return ", ".join(names)[:300] or "no functions"
 
 
 def _signature(fn: Callable[..., Any]) -> str:
