@@ -286,7 +286,11 @@ class _Loader:
         self, kind: ProblemKind, path: Sequence[str | int], subject: str, exc: Exception
     ) -> None:
         if isinstance(exc, CatchmentError):
-            where = self.located.where(path) + (f" ({exc.where})" if exc.where else "")
+            where = self.located.where(path)
+            if exc.where and exc.where.startswith(self.located.display):
+                where = exc.where
+            elif exc.where:
+                where += f" ({exc.where})"
             self.problems.append(Problem(kind, where, f"{subject}: {exc.message}", exc.hint))
             return
         self.problem(

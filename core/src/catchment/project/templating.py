@@ -65,9 +65,19 @@ class Renderer:
             from jinja2 import StrictUndefined
             from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-            env = ImmutableSandboxedEnvironment(
-                undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True
-            )
+            class _Sandbox(ImmutableSandboxedEnvironment):
+                """Also refuses huge powers, so a template cannot hang the loader."""
+
+                intercepted_binops = frozenset({"**"})
+
+                def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+                    if operator == "**" and isinstance(right, int) and abs(right) > 64:
+                        from jinja2.exceptions import SecurityError
+
+                        raise SecurityError("exponent too large")
+                    return super().call_binop(context, operator, left, right)
+
+            env = _Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
             env.globals.update(_globals(self._root))
             self._env = env
         return self._env

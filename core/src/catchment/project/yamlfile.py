@@ -81,7 +81,7 @@ def _index(
             _index(item, (*path, i), lines, file, seen_nodes)
 
 
-def _yaml_error(exc: yaml.YAMLError, file: str) -> ConfigError:
+def _yaml_error(exc: yaml.YAMLError, file: str, text: str = "") -> ConfigError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     context = getattr(exc, "context", None)
@@ -92,8 +92,9 @@ def _yaml_error(exc: yaml.YAMLError, file: str) -> ConfigError:
     if mark is not None:
         where = f"{file}:{mark.line + 1}:{mark.column + 1}"
     elif isinstance(exc, yaml.reader.ReaderError):
-        where = f"{file} (character {exc.position})"
-        message = f"invalid YAML: {exc.reason}"
+        before = text[: exc.position]
+        where = f"{file}:{before.count(chr(10)) + 1}:{len(before) - before.rfind(chr(10))}"
+        message = f"invalid YAML: character #x{exc.character:04x}: {exc.reason}"
     else:
         where = file
     return ConfigError(message, where=where, hint="fix the YAML syntax at that position")
@@ -102,7 +103,10 @@ def _yaml_error(exc: yaml.YAMLError, file: str) -> ConfigError:
 def load_yaml_text(text: str, file: Path, display: str | None = None) -> Located:
     """Parse one YAML document from ``text``, remembering key lines."""
     name = display or str(file)
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, name, text) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -111,7 +115,7 @@ def load_yaml_text(text: str, file: Path, display: str | None = None) -> Located
         _index(node, (), lines, name, set())
         data = loader.construct_document(node)
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc, name) from None
+        raise _yaml_error(exc, name, text) from None
     except RecursionError:
         raise ConfigError(
             "invalid YAML: nested too deeply", where=name, hint="simplify the document"
