@@ -11,16 +11,14 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from catchment.cli.main import app
 from catchment.events import EventType
 from catchment.storage import open_storage
+from typer.testing import CliRunner
 
 PROJECT_YAML = """\
 project:
