@@ -253,12 +253,8 @@ def _failures(
         table_name = getattr(inner, "table_name", None)
         job_id = getattr(inner, "job_id", None)
         if job_id and not table_name:
-            from dlt.common.storages.load_package import ParsedLoadJobFileName
-
-            try:
-                table_name = ParsedLoadJobFileName.parse(job_id).table_name
-            except Exception:
-                table_name = None
+            # dlt job ids look like ``<table>.<file id>[.<retry>].<format>``; names hold no dots
+            table_name = str(job_id).split(".", 1)[0]
         client = getattr(inner, "client_exception", None)
         if client is not None:
             message = f"load job for table {table_name!r} failed: {type(client).__name__}: {client}"
