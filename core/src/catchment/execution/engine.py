@@ -216,12 +216,7 @@ class Engine:
     def _load_versions(self) -> None:
         """Data versions of upstreams outside the plan, read once from storage."""
         planned = set(self.plan.asset_keys)
-        outside = {
-            u
-            for k in planned
-            for u in self.graph.upstream(k)
-            if u not in planned and not self.graph.is_external(u)
-        }
+        outside = {u for k in planned for u in self.runtime.inputs_of(k) if u not in planned}
         if outside:
             latest = self.storage.latest_materializations(outside)
             self.versions.update({k: m.data_version for k, m in latest.items()})
@@ -259,7 +254,7 @@ class Engine:
                 done(name)
 
     def _blocked_reason(self, key: AssetKey) -> str | None:
-        for up in self.graph.upstream(key):
+        for up in self.runtime.inputs_of(key):
             state = self.state.get(up)
             if state in ("failed", "skipped"):
                 return f"upstream {up} {state}"
@@ -306,12 +301,8 @@ class Engine:
             self._record(skipped)
         if self.on_event is not None:
             self.on_event(started)
-        input_versions = {
-            str(u): self.versions.get(u)
-            for k in keys
-            for u in self.graph.upstream(k)
-            if not self.graph.is_external(u)
-        }
+        versions = self.versions
+        input_versions = {str(u): versions.get(u) for k in keys for u in self.runtime.inputs_of(k)}
         self.executor.submit(
             StepRequest(
                 run_id=self.run_id,

@@ -8,6 +8,7 @@ boundary without pickling definitions: the worker looks the definition up by nam
 from __future__ import annotations
 
 import io
+import os
 import sys
 import time
 import traceback
@@ -16,7 +17,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
-from uuid import uuid4
 
 import msgspec
 
@@ -60,9 +60,20 @@ class StepRuntime:
     live: Callable[[Event], None] | None = None  # in-process: stream log events as they happen
     sleep: Callable[[float], None] = time.sleep
 
+    _inputs: dict[AssetKey, tuple[AssetKey, ...]] = field(default_factory=dict, repr=False)
+
     @property
     def warehouse_path(self) -> Path:
         return self.warehouse or self.project_root / "warehouse.duckdb"
+
+    def inputs_of(self, key: AssetKey) -> tuple[AssetKey, ...]:
+        """``key``'s upstreams that are not external sources, sorted (cached: hot path)."""
+        found = self._inputs.get(key)
+        if found is None:
+            graph = self.graph
+            found = tuple(sorted(u for u in graph.upstream(key) if not graph.is_external(u)))
+            self._inputs[key] = found
+        return found
 
 
 class _Tee(io.TextIOBase):
@@ -270,11 +281,10 @@ class _Attempt:
         data = {
             "metadata": _jsonable(metadata),
             "code_version": spec.code_version,
-            "data_version": result.data_version or uuid4().hex[:16],
+            "data_version": result.data_version or os.urandom(8).hex(),
             "input_versions": {
-                str(u): request.input_versions.get(str(u))
-                for u in graph.upstream(key)
-                if not graph.is_external(u)
+                name: request.input_versions.get(name)
+                for name in map(str, self.runtime.inputs_of(key))
             },
             "table": str(table) if table is not None else None,
         }

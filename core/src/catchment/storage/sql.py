@@ -28,8 +28,6 @@ from catchment.storage.base import (
 
 T = TypeVar("T")
 
-_MATERIALIZATION = EventType.MATERIALIZATION.value
-_CHECK = EventType.CHECK_EVALUATED.value
 _CHUNK = 500
 
 
@@ -63,7 +61,12 @@ def schema_statements(seq_column: str) -> list[str]:
             body TEXT NOT NULL
         )""",
         "CREATE INDEX IF NOT EXISTS events_run ON events (run_id, seq)",
-        "CREATE INDEX IF NOT EXISTS events_asset ON events (type, asset_key, partition_key, seq)",
+        # Partial indexes: only materializations and checks are queried by asset, and log /
+        # step events (most of the volume) then cost no index maintenance.
+        "CREATE INDEX IF NOT EXISTS events_materialization ON events "
+        "(asset_key, partition_key, seq) WHERE type = 'materialization'",
+        "CREATE INDEX IF NOT EXISTS events_check ON events "
+        "(asset_key, check_name, seq) WHERE type = 'check_evaluated'",
     ]
 
 
@@ -170,17 +173,8 @@ class SqlStorage:
             )
             for e in events
         ]
-        run_ids = {e.run_id for e in events}
-        beat = self._sql("UPDATE runs SET heartbeat_at = ? WHERE run_id = ?")
-        now = time.time()
-
-        def write(cur: Any) -> list[int]:
-            seqs = self._insert_events(cur, rows)
-            for run_id in run_ids:
-                cur.execute(beat, (now, run_id))
-            return seqs
-
-        for event, seq in zip(events, self._write(write), strict=True):
+        seqs = self._write(lambda cur: self._insert_events(cur, rows))
+        for event, seq in zip(events, seqs, strict=True):
             event.seq = seq
 
     def get_run(self, run_id: str) -> RunRecord | None:
@@ -211,17 +205,17 @@ class SqlStorage:
     ) -> dict[AssetKey, MaterializationRecord]:
         base = (
             "SELECT e.seq, e.body FROM events e JOIN (SELECT asset_key, max(seq) AS m FROM events "
-            "WHERE type = ?{filter} GROUP BY asset_key) latest ON e.seq = latest.m"
+            "WHERE type = 'materialization'{filter} GROUP BY asset_key) latest ON e.seq = latest.m"
         )
         batches: list[list[tuple[Any, ...]]] = []
         if keys is None:
-            batches.append(self._read(self._sql(base.format(filter="")), (_MATERIALIZATION,)))
+            batches.append(self._read(self._sql(base.format(filter=""))))
         else:
             wanted = sorted({k.to_string() for k in keys})
             for chunk in _chunks(wanted):
                 marks = ", ".join("?" for _ in chunk)
                 sql = self._sql(base.format(filter=f" AND asset_key IN ({marks})"))
-                batches.append(self._read(sql, (_MATERIALIZATION, *chunk)))
+                batches.append(self._read(sql, chunk))
         out: dict[AssetKey, MaterializationRecord] = {}
         for rows in batches:
             for seq, body in rows:
@@ -234,11 +228,11 @@ class SqlStorage:
     ) -> dict[str | None, MaterializationRecord]:
         sql = self._sql(
             "SELECT e.seq, e.body FROM events e JOIN (SELECT partition_key, max(seq) AS m "
-            "FROM events WHERE type = ? AND asset_key = ? GROUP BY partition_key) latest "
-            "ON e.seq = latest.m"
+            "FROM events WHERE type = 'materialization' AND asset_key = ? GROUP BY partition_key) "
+            "latest ON e.seq = latest.m"
         )
         out: dict[str | None, MaterializationRecord] = {}
-        for seq, body in self._read(sql, (_MATERIALIZATION, key.to_string())):
+        for seq, body in self._read(sql, (key.to_string(),)):
             record = MaterializationRecord.from_event(_decode(seq, body))
             out[record.partition] = record
         return out
@@ -246,13 +240,13 @@ class SqlStorage:
     def check_history(
         self, key: AssetKey, check_name: str | None = None, limit: int = 20
     ) -> list[CheckRecord]:
-        params: list[Any] = [_CHECK, key.to_string()]
+        params: list[Any] = [key.to_string()]
         extra = ""
         if check_name is not None:
             extra = " AND check_name = ?"
             params.append(check_name)
         sql = self._sql(
-            f"SELECT seq, body FROM events WHERE type = ? AND asset_key = ?{extra} "
+            f"SELECT seq, body FROM events WHERE type = 'check_evaluated' AND asset_key = ?{extra} "
             "ORDER BY seq DESC LIMIT ?"
         )
         rows = self._read(sql, (*params, limit))
