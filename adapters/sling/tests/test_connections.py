@@ -114,3 +114,13 @@ def test_masker_hides_urls_passwords_and_any_userinfo() -> None:
         assert secret not in out
     assert "mysql://eve:***@x/y" in out
     assert "failed ***" in out
+
+
+def test_masker_leaves_plain_path_urls_alone_but_hides_token_params() -> None:
+    mask = Masker(
+        ["file://", "duckdb:///data/wh.duckdb", "duckdb:///md?motherduck_token=abc123xyz"]
+    )
+    assert mask("stream file://data/x.csv into duckdb:///data/wh.duckdb") == (
+        "stream file://data/x.csv into duckdb:///data/wh.duckdb"
+    )
+    assert "abc123xyz" not in mask("opening duckdb:///md?motherduck_token=abc123xyz failed")

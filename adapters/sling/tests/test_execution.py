@@ -222,3 +222,24 @@ def test_child_environment_telemetry_off_home_redirected_user_may_override(
     assert "env" not in compute._replication_for([])  # type: ignore[attr-defined]
     override = build_sling({**attrs, "env": {"SLING_DISABLE_TELEMETRY": "false"}}).compute
     assert override._environment(home)["SLING_DISABLE_TELEMETRY"] == "false"  # type: ignore[attr-defined]
+
+
+def test_a_locked_duckdb_file_fails_with_a_hint(project: Path, build_sling: Builder) -> None:
+    (project / "p.csv").write_text("a\n1\n")
+    defn = build_sling(
+        {
+            "replication": {
+                "source": "LOCAL",
+                "target": "WH",
+                "streams": {"file://p.csv": {"object": "raw.p"}},
+            },
+            "connections": {"WH": "duckdb://warehouse.duckdb"},
+        }
+    )
+    with duckdb.connect(str(project / "warehouse.duckdb")):
+        result = materialize([defn], raise_on_failure=False)
+    (failure,) = result.failures
+    assert failure.asset_key == "raw/p"
+    assert "Could not set lock on file" in failure.data["message"]
+    assert "close other connections" in failure.data["message"]
+    assert "file://p.csv" in failure.data["message"]

@@ -38,6 +38,7 @@ _SYSTEMS = {
 }
 _DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306, "redshift": 5439}
 _DEFAULT_SCHEMAS = {"postgres": "public", "duckdb": "main", "redshift": "public"}
+_SECRET_PARAM = re.compile(r"pass|secret|token|key|auth|cred", re.IGNORECASE)
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:@/\s]*):[^@/\s]*@")
 
 
@@ -182,12 +183,17 @@ class Masker:
     def __init__(self, urls: Iterable[str] = ()):
         secrets: set[str] = set()
         for url in urls:
-            if not url:
+            if "://" not in url:
                 continue
-            secrets.add(url)
-            password = urlsplit(url).password if "://" in url else None
-            if password:
-                secrets.update({password, unquote(password)})
+            parts = urlsplit(url)
+            if parts.password:
+                secrets.update({parts.password, unquote(parts.password)})
+            for item in parts.query.split("&"):
+                name, _, value = item.partition("=")
+                if value and _SECRET_PARAM.search(name):
+                    secrets.update({value, unquote(value)})
+            if parts.password or parts.query:
+                secrets.add(url)  # a plain path URL (duckdb:///x, file://) is no secret
         # longest first, so a URL is replaced whole before its password
         self._secrets = sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True)
 

@@ -30,6 +30,11 @@ from catchment_sling.replication import Replication, Stream
 
 # Defaults for the child process; a user's environment or `env:` attribute may override them.
 DEFAULT_ENV = {"SLING_DISABLE_TELEMETRY": "true"}
+LOCK_HINT = (
+    "Sling's DuckDB CLI needs the database file to itself: close other connections to it "
+    "(another process, or one held in this process such as dbt-duckdb's or a DuckDB IO "
+    "manager's) before running the stream"
+)
 
 
 def sling_home(root: Path) -> Path:
@@ -181,6 +186,8 @@ class SlingCompute:
             message = general or f"Sling exited with code {code} before running this stream"
         else:
             message = "Sling finished without reporting on this stream"
+        if "Could not set lock on file" in message:
+            message += f"\nhint: {LOCK_HINT}"
         return AssetFailure(
             key=key,
             message=mask(f"sling stream {stream.name}: {message}"),
