@@ -130,7 +130,7 @@ def test_a_message_for_an_asset_not_in_the_step_is_an_error(tmp_path, make_conte
     assert by_type(results, MaterializeResult) == [MaterializeResult(key=AssetKey("a"))]
     [failure] = by_type(results, AssetFailure)
     assert failure.key == AssetKey("b")
-    assert "finished without reporting it" in failure.message
+    assert "job.py finished without reporting this asset" in failure.message
     assert "asset someone/else is not in this step (the step builds: a, b)" in failure.message
     assert any("someone/else is not in this step" in e for e in ctx.log.at("error"))
 
@@ -167,6 +167,7 @@ def test_a_process_that_dies_before_opening_fails_every_asset(tmp_path, make_con
     assert [f.key for f in failures] == [AssetKey("a"), AssetKey("b")]
     for f in failures:
         assert "job.py exited with code 1 before opening the catchment pipes channel" in f.message
+        assert f.message.endswith("RuntimeError: cannot connect to the cluster")
         assert "RuntimeError: cannot connect to the cluster" in f.output
     assert by_type(results, MaterializeResult) == []
 

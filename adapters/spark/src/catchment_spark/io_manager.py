@@ -133,8 +133,8 @@ class SparkIOManager:
         from catchment_spark.resource import SparkResource
 
         value = resources.get(self.resource_key)
-        if isinstance(value, SparkResource):
-            value = value.setup()
+        if isinstance(value, SparkResource):  # not opened (e.g. OutputContext): join its session
+            value = value.session()
         if value is not None:
             return value
         from pyspark.sql import SparkSession

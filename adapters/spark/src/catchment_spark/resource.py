@@ -17,6 +17,7 @@ LOOPBACK_CONF: dict[str, str] = {
 QUIET_CONF: dict[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
+    "spark.log.level": "WARN",
 }
 
 
@@ -110,6 +111,10 @@ class SparkResource(Resource):
             ) from e
         self._session = session
         return session
+
+    def session(self) -> Any:
+        """The session this resource opened, or a new one (same as ``setup()``)."""
+        return self._session if self._session is not None else self.setup()
 
     def teardown(self) -> None:
         """Stop the session unless it is shared."""

@@ -115,6 +115,7 @@ class _Run:
         self.cwd = cwd
         self.messages = messages
         self.stderr_tail: deque[str] = deque(maxlen=client.stderr_tail_lines)
+        self.traceback = _TracebackCatcher()
         self.events: queue.Queue[tuple[str, Line | None]] = queue.Queue()
 
     def _start(self) -> subprocess.Popen[bytes]:
@@ -183,8 +184,12 @@ class _Run:
             _stop(proc)
             for s in (proc.stdout, proc.stderr):
                 s.close()
-        output = "\n".join(self.stderr_tail) or None
-        yield from self.session.finish(proc.returncode, reason=reason, output=output)
+        tail = "\n".join(self.stderr_tail)
+        caught = "\n".join(self.traceback.lines)
+        output = f"{caught}\n...\n{tail}" if caught and caught not in tail else tail
+        yield from self.session.finish(
+            proc.returncode, reason=reason, output=output or None, error=self.traceback.error
+        )
 
     def _read_messages(self, f: IO[bytes], splitter: LineSplitter) -> Iterator[StepResult]:
         while chunk := f.read(_READ_CHUNK):
@@ -206,19 +211,43 @@ class _Run:
             elif name == "stdout":
                 results = self.session.handle_stdout_line(line)
                 if results is None:
+                    text = _text(line)
+                    self.traceback.feed(text)  # spark-submit sends the driver's stderr here
                     if self.client.forward_stdout:
-                        self.log.info("%s", _text(line))
+                        self.log.info("%s", text)
                 else:
                     yield from results
             else:
                 text = _text(line)
                 self.stderr_tail.append(text)
+                self.traceback.feed(text)
                 if self.client.forward_stderr:
                     self.log.debug("%s", text)
             try:
                 item = self.events.get_nowait()
             except queue.Empty:
                 return ended
+
+
+class _TracebackCatcher:
+    """Keeps the last Python traceback the process printed (drivers often log pages after it)."""
+
+    START = "Traceback (most recent call last):"
+    MAX_LINES = 200
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.error: str | None = None
+        self._open = False
+
+    def feed(self, text: str) -> None:
+        if text.startswith(self.START):
+            self.lines, self.error, self._open = [text], None, True
+        elif self._open:
+            if len(self.lines) < self.MAX_LINES:
+                self.lines.append(text)
+            if text and not text[0].isspace():
+                self.error, self._open = text.strip(), False
 
 
 def _text(line: Line) -> str:

@@ -248,11 +248,17 @@ class PipesSession:
         *,
         reason: str | None = None,
         output: str | None = None,
+        error: str | None = None,
     ) -> list[StepResult]:
         """Results for what the process left unreported, given how it ended: ``returncode``
         (None if unknown, negative for a signal), ``reason`` (e.g. a timeout) overrides the
-        explanation, ``output`` (the tail of stderr) goes with every failure."""
+        explanation, ``output`` (the tail of stderr) goes with every failure, ``error`` (the
+        last exception line the process printed) is added to the reason."""
         why = reason or self._why(returncode)
+        if error and not self.exception:
+            why = f"{why}: {error}"
+        elif not self.opened:
+            why = f"{why} (did it call open_pipes()? see its output)"
         if self.errors:
             shown = "; ".join(self.errors[:5])
             more = f" (and {len(self.errors) - 5} more)" if len(self.errors) > 5 else ""
@@ -266,7 +272,7 @@ class PipesSession:
             results.append(
                 AssetFailure(
                     key=key,
-                    message=f"{why} (asset {key} was not reported)",
+                    message=why,
                     error_class=(self.exception or {}).get("type") or "PipesError",
                     where=self.label,
                     output=detail or None,
@@ -295,10 +301,7 @@ class PipesSession:
     def _why(self, returncode: int | None) -> str:
         exited = _exit_text(returncode)
         if not self.opened:
-            return (
-                f"{self.label} {exited} before opening the catchment pipes channel "
-                "(did it call open_pipes()? see the output below)"
-            )
+            return f"{self.label} {exited} before opening the catchment pipes channel"
         if self.exception:
             return (
                 f"{self.label} raised {self.exception.get('type')}: {self.exception.get('message')}"
@@ -307,7 +310,7 @@ class PipesSession:
             return f"{self.label} {exited}"
         if not self.closed:
             return f"{self.label} {exited} without closing the pipes channel"
-        return f"{self.label} finished without reporting it"
+        return f"{self.label} finished without reporting this asset"
 
 
 def _exit_text(returncode: int | None) -> str:
