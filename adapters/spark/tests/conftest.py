@@ -7,7 +7,6 @@ import socket
 from pathlib import Path
 
 import pytest
-
 from catchment_spark import SparkResource
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
 from catchment import asset, duckdb_table, materialize
 from catchment.io_managers import DuckDBIOManager
 from catchment.keys import AssetKey

@@ -8,7 +8,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from catchment.execution.api import run_project
 from catchment.keys import AssetKey
 from catchment.project import load_project
@@ -114,4 +113,4 @@ def test_a_script_that_crashes_before_reporting_fails_its_assets_with_the_reason
         assert "spark-submit crash.py exited with code 1 before opening" in message
         assert "RuntimeError: input bucket s3://nowhere is not reachable" in message
         assert "input bucket s3://nowhere is not reachable" in event.data["output"]
-    assert result.materializations and all(e.asset_key == "orders" for e in result.materializations)
+    assert [e.asset_key for e in result.materializations] == ["orders"]
