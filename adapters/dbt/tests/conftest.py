@@ -26,7 +26,8 @@ class Jaffle:
 
 def load_raw_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location("jaffle_load_raw", FIXTURE / "load_raw.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

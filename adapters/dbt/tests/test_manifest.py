@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from catchment.errors import ConfigError
 from catchment_dbt.manifest import read_manifest
 

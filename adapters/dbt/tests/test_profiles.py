@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from catchment.errors import ConfigError
 from catchment.tables import duckdb_table, table
 from catchment_dbt.profiles import load_target

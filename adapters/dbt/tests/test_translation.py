@@ -33,7 +33,8 @@ def test_every_model_seed_and_snapshot_is_one_asset(parsed_jaffle: Jaffle) -> No
     assert {k.to_string() for k in d.keys} == expected
     kinds = Counter(s.metadata["dbt_resource_type"] for s in d.specs)
     assert kinds == {"model": 13, "seed": 2, "snapshot": 1}
-    assert d.can_subset and d.adapter == "dbt"
+    assert d.can_subset
+    assert d.adapter == "dbt"
 
 
 def test_tests_become_checks_on_the_right_assets(parsed_jaffle: Jaffle) -> None:
@@ -67,7 +68,8 @@ def test_spec_fields_come_from_the_manifest(parsed_jaffle: Jaffle) -> None:
     assert fct.kinds == ("dbt", "duckdb")
     assert fct.owners == ("carol@jaffle.example",)  # meta.owner
     assert specs["stg_products"].owners == ("platform@jaffle.example",)  # dbt group owner
-    assert fct.group == "marts" and specs["stg_orders"].group == "staging"
+    assert fct.group == "marts"
+    assert specs["stg_orders"].group == "staging"
     assert fct.metadata["materialized"] == "table"
     assert fct.description == node["description"]
     assert fct.table == duckdb_table(parsed_jaffle.warehouse, "fct_orders", schema="main")
@@ -120,8 +122,10 @@ def test_select_and_exclude_use_dbt_semantics(parsed_jaffle: Jaffle) -> None:
         exclude="resource_type:seed",
     )
     keys = {k.to_string() for k in d.keys}
-    assert "fct_orders" in keys and "stg_orders" in keys
-    assert "customers" not in keys and "mart_customer_ltv" not in keys
+    assert "fct_orders" in keys
+    assert "stg_orders" in keys
+    assert "customers" not in keys
+    assert "mart_customer_ltv" not in keys
     fct = next(s for s in d.specs if s.key == AssetKey("fct_orders"))
     stg_products = next(s for s in d.specs if s.key == AssetKey("stg_products"))
     # an upstream outside the selection is a read of its table, not a dangling key

@@ -209,8 +209,8 @@ class DbtProject:
         key = (str(self.project_dir), self.settings_key, self._content_key or "")
         parsed = _PARSED.get(key)
         if parsed is None:
+            from dbt.artifacts.schemas.manifest import WritableManifest
             from dbt.contracts.graph.manifest import Manifest as DbtManifest
-            from dbt.contracts.graph.manifest import WritableManifest
 
             writable = WritableManifest.read_and_check_versions(str(manifest_path))
             parsed = DbtManifest.from_writable_manifest(writable)

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from catchment.keys import AssetKey
 from catchment.partitions import PartitionsDefinition
-from catchment.specs import AssetDep, AssetSpec, CheckSpec
+from catchment.specs import AssetDep, AssetSpec, CheckSpec, Severity
 from catchment.tables import TableRef
 
 from catchment_dbt.manifest import Manifest, Node
@@ -193,7 +193,7 @@ def _declare_tests(
             owner = max(parents, key=lambda p: (depth.get(p, 0), p)) if parents else None
         if owner is None:
             continue
-        severity = "warn" if (node.config.severity or "").lower() == "warn" else "error"
+        severity: Severity = "warn" if (node.config.severity or "").lower() == "warn" else "error"
         kind = "generic" if node.test_metadata is not None else "singular"
         check = CheckSpec(
             name=node.name,
