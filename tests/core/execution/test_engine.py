@@ -292,3 +292,21 @@ def test_life_cycle_hooks_are_called() -> None:
         ("check", True),
         ("finished", "success"),
     ]
+
+
+def test_context_satisfies_the_step_context_protocol(tmp_path: Path) -> None:
+    seen: dict[str, Any] = {}
+
+    @asset
+    def probe(context: StepContext) -> int:
+        seen["is_protocol"] = isinstance(context, StepContext)
+        seen["selected"] = context.selected_keys
+        seen["spec"] = context.spec(AssetKey("probe")).key
+        seen["run_id"] = context.run_id
+        return 1
+
+    result = materialize([probe])
+    assert seen["is_protocol"] is True
+    assert seen["selected"] == {AssetKey("probe")}
+    assert seen["spec"] == AssetKey("probe")
+    assert seen["run_id"] == result.run_id

@@ -71,3 +71,31 @@ def test_memory_io_manager_cannot_cross_processes() -> None:
     with pytest.raises(ExecutionError, match="keeps values in memory") as info:
         materialize([left], executor=MultiprocessExecutor(2))
     assert "--workers 1" in str(info.value)
+
+
+@asset
+def suicide() -> int:
+    import signal
+
+    os.kill(os.getpid(), signal.SIGKILL)
+    return 1
+
+
+@asset
+def after_suicide(suicide: int) -> int:
+    return suicide
+
+
+@pytest.mark.slow
+def test_a_killed_worker_fails_its_step_and_the_run_ends(tmp_path: Path) -> None:
+    io = {"default": FilesystemIOManager(tmp_path / "values")}
+    result = materialize(
+        [suicide, after_suicide],
+        io_managers=io,
+        executor=MultiprocessExecutor(2),
+        raise_on_failure=False,
+    )
+    failure = next(e for e in result.failures if e.asset_key == "suicide")
+    assert failure.data["error_class"] == "WorkerDied"
+    assert result.status_of("after_suicide") == "skipped"
+    assert result.status == "failure"

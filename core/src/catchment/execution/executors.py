@@ -160,7 +160,9 @@ class MultiprocessExecutor:
             return request.step, _events_decoder.decode(future.result())
         except BrokenProcessPool:
             self._pool = None  # start a fresh pool for the steps still to run
-            return request.step, _worker_died(request)
+            return request.step, _worker_failed(request, "WorkerDied", _DIED)
+        except Exception as exc:  # the worker could not run or report the step
+            return request.step, _worker_failed(request, type(exc).__name__, str(exc))
 
     def __enter__(self) -> MultiprocessExecutor:
         return self
@@ -171,10 +173,13 @@ class MultiprocessExecutor:
             self._pool = None
 
 
-def _worker_died(request: StepRequest) -> list[Event]:
+_DIED = "the worker process running this step died (killed, or out of memory)"
+
+
+def _worker_failed(request: StepRequest, error_class: str, message: str) -> list[Event]:
     data = {
-        "error_class": "WorkerDied",
-        "message": "the worker process running this step died (killed, or out of memory)",
+        "error_class": error_class,
+        "message": message,
         "where": f"step {request.step}",
         "output": "",
     }

@@ -188,14 +188,15 @@ def process_alive(pid: int) -> bool:
 
 
 def is_abandoned(run: RunRecord, now: float, stale_after: float) -> bool:
-    """A ``started`` run is abandoned when its process on this host is gone, or (for another
-    host) its heartbeat is older than ``stale_after`` seconds."""
+    """A ``started`` run is abandoned when its process on this host is gone, or its heartbeat
+    is older than ``stale_after`` seconds (another host) or four times that (this host: the
+    pid may have been reused by another process)."""
     if run.status != "started":
         return False
+    silent = now - (run.heartbeat_at or run.created_at)
     if run.host == HOSTNAME and run.pid is not None:
-        return not process_alive(run.pid)
-    last = run.heartbeat_at or run.created_at
-    return now - last > stale_after
+        return not process_alive(run.pid) or silent > 4 * stale_after
+    return silent > stale_after
 
 
 _run_info_encoder = msgspec.json.Encoder()
