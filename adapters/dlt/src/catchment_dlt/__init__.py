@@ -10,7 +10,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from catchment_dlt.telemetry import quiet_dlt as _quiet_dlt
+
 __version__ = "0.1.0"
+_quiet_dlt()  # telemetry off by default, before any project module builds a dlt source
 
 _EXPORTS = {
     "dlt_assets": "catchment_dlt.assets",

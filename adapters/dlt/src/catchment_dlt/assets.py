@@ -23,7 +23,8 @@ from catchment.results import StepResult
 
 from catchment_dlt.destination import resolve_target
 from catchment_dlt.discovery import ResourceOptions, discover, read_stored_schema
-from catchment_dlt.execution import quiet_dlt, run_step
+from catchment_dlt.execution import run_step
+from catchment_dlt.telemetry import quiet_dlt
 
 PIPELINES_DIR = Path(".catchment") / "dlt"
 

@@ -12,8 +12,8 @@ from catchment.partitions import TimeWindowPartitions
 from catchment_dlt.assets import dlt_assets, fingerprint_of
 from catchment_dlt.attributes import DltAttributes
 from catchment_dlt.discovery import ResourceOptions
-from catchment_dlt.execution import quiet_dlt
 from catchment_dlt.loading import call_source, resolve_function
+from catchment_dlt.telemetry import quiet_dlt
 
 
 def build(attributes: DltAttributes, context: ComponentContext) -> Sequence[AssetsDefinition]:

@@ -10,7 +10,6 @@ pipeline's incremental state, so a later run starts clean and loses no rows.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -22,14 +21,8 @@ from catchment.partitions import PartitionsDefinition
 from catchment.results import AssetFailure, AssetSkipped, MaterializeResult, StepResult
 
 from catchment_dlt.discovery import Layout, TableAsset
+from catchment_dlt.telemetry import quiet_dlt
 from catchment_dlt.windows import window_of, windowed
-
-TELEMETRY_ENV = "RUNTIME__DLTHUB_TELEMETRY"
-
-
-def quiet_dlt() -> None:
-    """Turn dlt's telemetry off unless the user set it (dlt ignores ``DO_NOT_TRACK``)."""
-    os.environ.setdefault(TELEMETRY_ENV, "false")
 
 
 def run_step(
