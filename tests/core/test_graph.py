@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from catchment.definitions import AssetsDefinition, asset, asset_check, multi_asset
 from catchment.errors import GraphError
 from catchment.graph import AssetGraph, UnknownAssetError, external_key
@@ -96,12 +95,14 @@ def test_unmatched_reads_become_external_sources(warehouse: Path) -> None:
     ext = K("external/duckdb/warehouse/raw/events")
     assert external_key(events) == ext
     assert graph.upstream("a") == graph.upstream("b") == {ext}  # b's read of itself is no edge
-    assert graph.is_external(ext) and graph.definition_of(ext) is None
+    assert graph.is_external(ext)
+    assert graph.definition_of(ext) is None
     assert graph.specs[ext].table == events
     assert graph.writer_of(events) == ext
     assert graph.roots() == {ext}
     assert graph.select(None) == graph.select("*") == {K("a"), K("b")}
-    assert len(graph) == 3 and ext in graph
+    assert len(graph) == 3
+    assert ext in graph
 
 
 def test_external_key_skips_empty_parts_and_cleans_segments() -> None:
@@ -116,7 +117,8 @@ def test_two_writers_of_one_table_is_an_error_naming_both(warehouse: Path) -> No
     with pytest.raises(GraphError) as info:
         AssetGraph.build([sling, dlt])
     (problem,) = info.value.problems
-    assert "two writers" in problem and str(t) in problem
+    assert "two writers" in problem
+    assert str(t) in problem
     assert "sling_replication (sling.yaml:4)" in problem
     assert "dlt_pipeline (pipeline.py:10)" in problem
 
@@ -216,5 +218,8 @@ def test_unknown_key_lookups_raise_a_clear_error() -> None:
     with pytest.raises(UnknownAssetError, match="no asset nope in the graph") as info:
         graph.upstream("nope")
     assert isinstance(info.value, KeyError)
-    assert "nope" not in graph and "bad key!" not in graph and 3 not in graph
-    assert "a" in graph and K("a") in graph
+    assert "nope" not in graph
+    assert "bad key!" not in graph
+    assert 3 not in graph
+    assert "a" in graph
+    assert K("a") in graph

@@ -13,7 +13,6 @@ import pandas as pd
 import polars as pl
 import pyarrow as pa
 import pytest
-
 from catchment.errors import ConfigError, ExecutionError
 from catchment.io import InputContext, IOManager, OutputContext, TableIOManager
 from catchment.io_managers import DuckDBIOManager, FilesystemIOManager, MemoryIOManager
@@ -76,7 +75,8 @@ def test_missing_values_and_partitions_are_clear_errors(value_manager: IOManager
     with pytest.raises(ExecutionError, match="no stored value for asset nope") as info:
         value_manager.load_input(inp("nope"))
     assert info.value.where == "asset down"
-    assert info.value.hint and "catchment materialize --select nope" in info.value.hint
+    assert info.value.hint
+    assert "catchment materialize --select nope" in info.value.hint
     value_manager.handle_output(out("p", partition="a"), 1)
     with pytest.raises(ExecutionError, match=r"partitions \['b'\] of asset p"):
         value_manager.load_input(inp("p", partitions=("a", "b")))
@@ -85,7 +85,8 @@ def test_missing_values_and_partitions_are_clear_errors(value_manager: IOManager
 def test_range_output_must_be_a_dict_per_partition(value_manager: IOManager) -> None:
     with pytest.raises(ExecutionError, match="ran for 2 partitions") as info:
         value_manager.handle_output(out("p", partitions=("a", "b")), [1, 2])
-    assert info.value.hint and "dict" in info.value.hint
+    assert info.value.hint
+    assert "dict" in info.value.hint
 
 
 def test_filesystem_layout_and_atomic_files(tmp_path: Path) -> None:
@@ -205,7 +206,8 @@ def test_duckdb_range_writes_use_the_partition_column(tmp_path: Path) -> None:
     assert read(db, "SELECT day, v FROM main.e ORDER BY v") == [("a", 1), ("c", 4)]
     with pytest.raises(ExecutionError, match="no 'partition_key' column") as info:
         io.handle_output(out("f", partitions=("a", "b")), pd.DataFrame({"v": [1]}))
-    assert info.value.hint and "one partition at a time" in info.value.hint
+    assert info.value.hint
+    assert "one partition at a time" in info.value.hint
     with pytest.raises(ExecutionError, match=r"partitions outside its run: \['z'\]"):
         io.handle_output(
             out("e", partitions=("a", "b"), partition_column="day"),
@@ -220,16 +222,18 @@ def test_duckdb_rejects_non_frames_suggesting_the_filesystem_manager(tmp_path: P
         io.handle_output(out("raw/orders"), [{"id": 1}])
     assert "builtins.list" in info.value.message
     assert info.value.where == "asset raw/orders"
-    assert info.value.hint and "FilesystemIOManager" in info.value.hint
+    assert info.value.hint
+    assert "FilesystemIOManager" in info.value.hint
 
 
 def test_duckdb_missing_table_and_bad_dataframe_choice(tmp_path: Path) -> None:
     io = DuckDBIOManager(tmp_path / "w.duckdb")
     with pytest.raises(
-        ExecutionError, match="table raw.orders for asset raw/orders does not exist"
+        ExecutionError, match=r"table raw\.orders for asset raw/orders does not exist"
     ) as info:
         io.load_input(inp("raw/orders"))
-    assert info.value.hint and "catchment materialize --select raw/orders" in info.value.hint
+    assert info.value.hint
+    assert "catchment materialize --select raw/orders" in info.value.hint
     io.handle_output(out("x"), pd.DataFrame({"a": [1]}))
     with pytest.raises(ExecutionError, match="does not exist"):
         io.load_input(inp("raw/orders"))

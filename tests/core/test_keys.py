@@ -5,11 +5,10 @@ from __future__ import annotations
 import pickle
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from catchment.errors import InvalidKeyError
 from catchment.keys import AssetKey, keys
+from hypothesis import given
+from hypothesis import strategies as st
 
 SEGMENT = st.from_regex(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,12}", fullmatch=True)
 
@@ -37,7 +36,8 @@ def test_name_parent_prefix_and_python_name() -> None:
 def test_invalid_keys_raise_with_hint(bad: str) -> None:
     with pytest.raises(InvalidKeyError) as info:
         AssetKey(bad)
-    assert info.value.hint and "raw/orders" in info.value.hint
+    assert info.value.hint
+    assert "raw/orders" in info.value.hint
 
 
 def test_empty_sequence_is_rejected() -> None:

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from catchment.errors import ConfigError
 from catchment.partitions import (
     AllPartitionsMapping,
@@ -25,7 +24,8 @@ NEW_YORK = ZoneInfo("America/New_York")
 def test_static_keys_contains_range_validate() -> None:
     p = StaticPartitions(["eu", "us", "apac"])
     assert p.keys() == ("eu", "us", "apac")
-    assert p.contains("us") and not p.contains("mars")
+    assert p.contains("us")
+    assert not p.contains("mars")
     assert p.range("eu", "us") == ["eu", "us"]
     assert p.validate("apac") == "apac"
     with pytest.raises(ConfigError, match="unknown partition key 'mars'") as info:
@@ -33,9 +33,8 @@ def test_static_keys_contains_range_validate() -> None:
     assert info.value.hint == "known keys: eu, us, apac"
     with pytest.raises(ConfigError, match="runs backwards"):
         p.range("apac", "eu")
-    assert p == StaticPartitions(["eu", "us", "apac"]) and hash(p) == hash(
-        StaticPartitions(["eu", "us", "apac"])
-    )
+    assert p == StaticPartitions(["eu", "us", "apac"])
+    assert hash(p) == hash(StaticPartitions(["eu", "us", "apac"]))
 
 
 @pytest.mark.parametrize("bad", [[], "eu", ["eu", "eu"], ["eu", ""]])
@@ -54,7 +53,9 @@ def test_daily_in_a_timezone() -> None:
     assert start.utcoffset() == timedelta(hours=-5)
     assert p.range("2026-01-01", "2026-01-02") == ["2026-01-01", "2026-01-02"]
     assert not p.contains("2026-01-04")  # its window ends after `end`
-    assert not p.contains("2025-12-31") and not p.contains("2026-1-2") and not p.contains("x")
+    assert not p.contains("2025-12-31")
+    assert not p.contains("2026-1-2")
+    assert not p.contains("x")
 
 
 def test_hourly_keys_and_spring_forward_gap() -> None:
@@ -107,7 +108,7 @@ def test_end_defaults_to_the_last_complete_window_before_now() -> None:
     now = datetime.now(UTC)
     p = TimeWindowPartitions("2026-01-01", cadence="hourly")
     last = p.keys()[-1]
-    start, end = p.window(last)
+    _start, end = p.window(last)
     assert end <= now < end + timedelta(hours=1) + timedelta(seconds=5)
     assert p.keys()[-1] == last or p.keys()[-1] > last  # extends as time passes, never shrinks
     today = now.strftime("%Y-%m-%d")
@@ -141,7 +142,8 @@ def test_validate_explains_the_key_format() -> None:
     p = TimeWindowPartitions("2026-01-01", "2026-01-03", cadence="daily")
     with pytest.raises(ConfigError, match="not a daily partition key") as info:
         p.validate("2026/01/01")
-    assert info.value.hint and "'2026-01-01' (format '%Y-%m-%d')" in info.value.hint
+    assert info.value.hint
+    assert "'2026-01-01' (format '%Y-%m-%d')" in info.value.hint
     assert "2026-01-01 ... 2026-01-02" in info.value.hint
 
 
@@ -162,7 +164,8 @@ def test_identity_mapping() -> None:
     assert IdentityMapping().upstream_keys(None, None, StaticPartitions(["a", "b"])) == ["a", "b"]
     with pytest.raises(ConfigError, match="no partition 'x'") as info:
         IdentityMapping().upstream_keys("x", StaticPartitions(["x"]), StaticPartitions(["a"]))
-    assert info.value.hint and "TimeWindowMapping" in info.value.hint
+    assert info.value.hint
+    assert "TimeWindowMapping" in info.value.hint
 
 
 def test_all_partitions_mapping() -> None:

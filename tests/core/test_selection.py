@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from catchment.definitions import AssetsDefinition
 from catchment.errors import SelectionError
 from catchment.graph import AssetGraph

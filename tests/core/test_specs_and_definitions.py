@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from catchment.definitions import AssetsDefinition, asset, asset_check, multi_asset
 from catchment.errors import DefinitionError
 from catchment.keys import AssetKey
@@ -49,7 +48,8 @@ def test_spec_builds_from_loose_inputs() -> None:
     assert s.key == AssetKey("marts/orders")
     assert s.dep_keys == (AssetKey("raw/orders"), AssetKey("raw/days"))
     assert s.deps[1].partition_mapping == mapping
-    assert s.owners == ("team@x",) and s.kinds == ("dbt",)
+    assert s.owners == ("team@x",)
+    assert s.kinds == ("dbt",)
     assert s == spec(
         "marts/orders",
         deps=["raw/orders", AssetDep(AssetKey("raw/days"), TimeWindowMapping(-1, -1))],
@@ -86,9 +86,11 @@ def test_asset_parameters_name_upstream_assets() -> None:
     assert s.key == AssetKey("marts/orders")
     assert s.dep_keys == (AssetKey("marts/customers"),)  # prefix applies to inputs too
     assert s.description == "Orders joined to customers."
-    assert s.kinds == ("python",) and s.group == "sales"
+    assert s.kinds == ("python",)
+    assert s.group == "sales"
     assert orders.name == "marts/orders"
-    assert orders.source and orders.source.endswith(f"{Path(__file__).name}:{_line(orders)}")
+    assert orders.source
+    assert orders.source.endswith(f"{Path(__file__).name}:{_line(orders)}")
     out = run(orders, FakeContext({AssetKey("marts/customers"): [1, 2]}))
     assert out == [Output(key=AssetKey("marts/orders"), value=[1, 2, 3])]
 
@@ -117,7 +119,8 @@ def test_asset_rejects_unknown_ins_and_varargs() -> None:
         def a(b: int) -> int:
             return b
 
-    assert info.value.where and "test_specs_and_definitions.py" in info.value.where
+    assert info.value.where
+    assert "test_specs_and_definitions.py" in info.value.where
     with pytest.raises(DefinitionError, match=r"\*args"):
 
         @asset
@@ -135,13 +138,15 @@ def test_multi_asset_serves_many_specs_and_any_subset() -> None:
         for key in sorted(context.selected_keys):
             yield MaterializeResult(key=key)
 
-    assert load.name == "loader" and load.can_subset
+    assert load.name == "loader"
+    assert load.can_subset
     assert load.keys == (AssetKey("raw/a"), AssetKey("raw/b"))
     assert [c.id for c in load.all_check_specs] == ["raw/b:c"]
     ctx = FakeContext()
     ctx.selected_keys = frozenset({AssetKey("raw/b")})
     assert run(load, ctx) == [MaterializeResult(key=AssetKey("raw/b"))]
-    assert load.label.startswith("loader (") and "test_specs_and_definitions.py" in load.label
+    assert load.label.startswith("loader (")
+    assert "test_specs_and_definitions.py" in load.label
 
 
 def test_asset_check_receives_the_asset_value() -> None:
@@ -157,11 +162,15 @@ def test_asset_check_receives_the_asset_value() -> None:
         "warn",
         "At least one order.",
     )
-    assert has_rows.specs == () and has_rows.name == "marts/orders:has_rows"
+    assert has_rows.specs == ()
+    assert has_rows.name == "marts/orders:has_rows"
     [passed] = run(has_rows, FakeContext({AssetKey("marts/orders"): [1]}))
     [failed] = run(has_rows, FakeContext({AssetKey("marts/orders"): []}))
-    assert isinstance(passed, CheckResult) and passed.passed and passed.severity == "warn"
-    assert isinstance(failed, CheckResult) and not failed.passed
+    assert isinstance(passed, CheckResult)
+    assert passed.passed
+    assert passed.severity == "warn"
+    assert isinstance(failed, CheckResult)
+    assert not failed.passed
 
 
 def test_asset_check_takes_at_most_one_value_parameter() -> None:
@@ -174,7 +183,8 @@ def test_asset_check_takes_at_most_one_value_parameter() -> None:
 
 def _load_module(path: Path, name: str) -> Any:
     module_spec = importlib.util.spec_from_file_location(name, path)
-    assert module_spec and module_spec.loader
+    assert module_spec
+    assert module_spec.loader
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[name] = module
     module_spec.loader.exec_module(module)
@@ -190,7 +200,8 @@ def test_code_version_changes_when_source_changes(tmp_path: Path) -> None:
     v1_again = _load_module(path, "assets_v1b").thing.specs[0].code_version
     path.write_text(template.format(value=2))
     v2 = _load_module(path, "assets_v2").thing.specs[0].code_version
-    assert v1 and v2
+    assert v1
+    assert v2
     assert v1 == v1_again
     assert v1 != v2
 
