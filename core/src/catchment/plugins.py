@@ -99,6 +99,24 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def _name_and_version(dist: metadata.Distribution | None) -> tuple[str | None, str | None]:
+    """Name and version from the METADATA header, without the (slow) email parser that
+    ``dist.name`` / ``dist.version`` run on every access."""
+    if dist is None:
+        return None, None
+    name = version = None
+    for line in (dist.read_text("METADATA") or dist.read_text("PKG-INFO") or "").splitlines():
+        if not line:
+            break
+        if line.startswith("Name:"):
+            name = line[5:].strip()
+        elif line.startswith("Version:"):
+            version = line[8:].strip()
+    if name is None or version is None:
+        return dist.name, dist.version
+    return name, version
+
+
 def _allowlist() -> frozenset[str] | None:
     raw = os.environ.get("CATCHMENT_ADAPTERS")
     if raw is None or not raw.strip():
@@ -200,12 +218,8 @@ class PluginRegistry:
             if ep.name in seen:  # the same distribution found twice on sys.path
                 continue
             seen.add(ep.name)
-            dist = getattr(ep, "dist", None)
-            record = AdapterRecord(
-                name=ep.name,
-                distribution=dist.name if dist is not None else None,
-                version=dist.version if dist is not None else None,
-            )
+            distribution, version = _name_and_version(getattr(ep, "dist", None))
+            record = AdapterRecord(name=ep.name, distribution=distribution, version=version)
             if not self._allowed(record):
                 record.status = "disabled"
                 record.error = "not listed in CATCHMENT_ADAPTERS"
