@@ -10,9 +10,6 @@ from catchment import materialize
 from catchment.keys import AssetKey
 from catchment.project import load_project
 
-pytest.importorskip("catchment_dbt")
-pytest.importorskip("dbt.cli.main")
-
 pytestmark = pytest.mark.slow
 
 CATCHMENT_YAML = """\
@@ -56,6 +53,8 @@ FILES = {
 
 
 def test_dbt_source_over_a_sling_table_links_to_the_stream(project: Path) -> None:
+    pytest.importorskip("catchment_dbt")
+    pytest.importorskip("dbt.cli.main")
     for rel, text in FILES.items():
         path = project / rel
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,9 +10,11 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import msgspec
 from catchment.errors import ConfigError
 from catchment.tables import TableRef, duckdb_table, file_table, table
 from pydantic import SecretStr
@@ -62,10 +64,17 @@ class Connection:
         """The identity of relation ``schema.name`` inside this connection."""
         schema = schema or self.default_schema or None
         if self.system == "duckdb" and self.path is not None:
-            return duckdb_table(self.path, name, schema=schema or "main")
+            # duckdb_table() resolves the path on every call; resolve once, normalise names
+            # the same way (table() on a plain system), and swap them into the base identity.
+            probe = table("generic", name, schema=schema or "main")
+            return msgspec.structs.replace(self._duckdb_base, schema=probe.schema, name=probe.name)
         return table(
             self.system, name, schema=schema, database=self.database, location=self.location
         )
+
+    @cached_property
+    def _duckdb_base(self) -> TableRef:
+        return duckdb_table(self.path or ":memory:", "_")
 
     def file(self, path: str, root: Path) -> TableRef:
         """The identity of a file stream (``file://data/x.csv`` is relative to the project)."""
