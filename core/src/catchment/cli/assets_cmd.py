@@ -20,8 +20,9 @@ assets_app = typer.Typer(
     no_args_is_help=True,
 )
 
-LIST_HELP = """List the assets of the project (all of them, external sources included, or the
-selection), in dependency order.
+LIST_HELP = """List the project's assets in dependency order.
+
+Without -s, every asset is listed, external sources (tables no asset writes) included.
 
 Selection syntax: key:raw/orders, group:marts, tag:team=sales, kind:dbt, owner:ana@x.com,
 +orders (with upstream), orders+ (with downstream), and/or/not.

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import typer
 
-HELP = """Load the project and print every problem: broken adapters, components that fail
-to validate or build, graph errors (duplicate keys, cycles, two writers of a table) and
-policy rejections. Exit code 1 if there is any problem, so CI can gate on it.
+HELP = """Load the project and report every problem (exit code 1 if any).
+
+Problems are: broken adapters, components that fail to validate or build, graph errors
+(duplicate keys, cycles, two writers of a table) and policy rejections. CI can gate on it.
 
 Examples:
 

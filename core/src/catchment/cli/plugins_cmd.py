@@ -6,8 +6,10 @@ import json
 
 import typer
 
-HELP = """Show every installed adapter: name, distribution, version, core API range, status
-(ok, failed, incompatible, disabled), the component types it serves, and its error.
+HELP = """Show every installed adapter and whether it loaded.
+
+For each: name, distribution, version, core API range, status (ok, failed, incompatible,
+disabled), the component types it serves, and its error.
 
 A broken adapter is listed with its error and skipped; the others still work.
 
