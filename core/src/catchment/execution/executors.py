@@ -11,11 +11,12 @@ a distributed engine: implement these four methods over a queue.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import sys
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
+from multiprocessing.connection import wait as wait_for_connections
 from typing import Any, Protocol, runtime_checkable
 
 import msgspec
@@ -101,12 +102,53 @@ def _is_process_local(manager: Any) -> bool:
     }
 
 
+class _Worker:
+    """One forked worker process and the pipe to it."""
+
+    def __init__(self, ctx: Any):
+        parent, child = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=_worker_loop, args=(child,), daemon=True)
+        self.process.start()
+        child.close()  # so the parent sees EOF when the worker dies
+        self.conn: Connection = parent
+        self.request: StepRequest | None = None
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self.conn.send_bytes(b"")
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+def _worker_loop(conn: Connection) -> None:
+    """A worker: receive encoded requests, run them by name, send back encoded events."""
+    while True:
+        try:
+            raw = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        if not raw:
+            return
+        try:
+            out = _run_in_worker(raw)
+        except Exception as exc:  # never leave the parent waiting
+            request = _request_decoder.decode(raw)
+            out = _events_encoder.encode(
+                _worker_failed(request, type(exc).__name__, str(exc) or type(exc).__name__)
+            )
+        conn.send_bytes(out)
+
+
 class MultiprocessExecutor:
     """Run ready steps in parallel worker processes (``--workers N``).
 
     Workers are forked, so they inherit the loaded definitions, resources and IO managers;
-    only step names and events cross the process boundary. Values pass between steps through
-    the IO managers, so an in-memory IO manager cannot be used (``open`` says so).
+    only encoded step requests and events cross the pipes (no pickled definitions, no
+    management thread). Values pass between steps through the IO managers, so an in-memory
+    IO manager cannot be used (``open`` says so). A worker that dies fails only its step.
     """
 
     streams_logs = False
@@ -119,8 +161,8 @@ class MultiprocessExecutor:
                 "parallel workers need fork (Linux or macOS)", hint="use --workers 1"
             )
         self.capacity = workers
-        self._pool: ProcessPoolExecutor | None = None
-        self._futures: dict[Future[bytes], StepRequest] = {}
+        self._ctx = multiprocessing.get_context("fork")
+        self._workers: list[_Worker] = []
 
     def open(self, runtime: StepRuntime, plan: Plan) -> None:
         global _WORKER_RUNTIME
@@ -138,39 +180,42 @@ class MultiprocessExecutor:
                     where=f"asset {spec.key}",
                     hint="run with --workers 1, or use a filesystem or duckdb IO manager",
                 )
-        _WORKER_RUNTIME = runtime
-        self._runtime = runtime
-
-    def _ensure_pool(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.capacity, mp_context=multiprocessing.get_context("fork")
-            )
-        return self._pool
+        _WORKER_RUNTIME = runtime  # forked workers inherit it
 
     def submit(self, request: StepRequest) -> None:
-        raw = msgspec.json.encode(request)
-        self._futures[self._ensure_pool().submit(_run_in_worker, raw)] = request
+        worker = next((w for w in self._workers if w.request is None), None)
+        if worker is None:
+            if len(self._workers) >= self.capacity:
+                raise ExecutionError("no idle worker: the engine submitted beyond capacity")
+            worker = _Worker(self._ctx)
+            self._workers.append(worker)
+        worker.request = request
+        worker.conn.send_bytes(msgspec.json.encode(request))
 
     def next_completed(self) -> tuple[str, list[Event]]:
-        done, _ = wait(list(self._futures), return_when=FIRST_COMPLETED)
-        future = min(done, key=lambda f: self._futures[f].step)
-        request = self._futures.pop(future)
+        busy = [w for w in self._workers if w.request is not None]
+        ready = wait_for_connections([w.conn for w in busy])
+        worker = min(
+            (w for w in busy if w.conn in ready), key=lambda w: w.request.step if w.request else ""
+        )
+        request = worker.request
+        assert request is not None
+        worker.request = None
         try:
-            return request.step, _events_decoder.decode(future.result())
-        except BrokenProcessPool:
-            self._pool = None  # start a fresh pool for the steps still to run
+            return request.step, _events_decoder.decode(worker.conn.recv_bytes())
+        except (EOFError, OSError):
+            self._workers.remove(worker)  # dead: a fresh one is forked on the next submit
+            worker.process.join(timeout=5)
+            worker.conn.close()
             return request.step, _worker_failed(request, "WorkerDied", _DIED)
-        except Exception as exc:  # the worker could not run or report the step
-            return request.step, _worker_failed(request, type(exc).__name__, str(exc))
 
     def __enter__(self) -> MultiprocessExecutor:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        for worker in self._workers:
+            worker.stop()
+        self._workers = []
 
 
 _DIED = "the worker process running this step died (killed, or out of memory)"
