@@ -176,3 +176,20 @@ def test_a_partition_window_reaches_dbt_as_vars(tmp_path: Path) -> None:
             "select order_date::varchar from fct_daily_revenue order by 1"
         ).fetchall()
     assert [d[0] for d in days] == ["2024-01-03", "2024-01-04"]
+
+
+def test_runs_from_a_manifest_the_user_parsed(jaffle: Jaffle) -> None:
+    from catchment_dbt.runner import invoke
+
+    env = {"CATCHMENT_WAREHOUSE": str(jaffle.warehouse)}
+    args = ["parse", "--project-dir", str(jaffle.project_dir), "--profiles-dir", "."]
+    assert invoke(args, project_dir=jaffle.project_dir, env=env).success
+    jaffle.load_raw()
+    d = dbt_assets(jaffle.project_dir, warehouse=jaffle.warehouse)
+    assert d.metadata["dbt_manifest"] == str(jaffle.project_dir / "target" / "manifest.json")
+    result = materialize([d], selection=["customers"])
+    assert result.materialized_keys == [AssetKey("customers")]
+    assert sorted((r.check_name, r.passed) for r in result.check_results) == [
+        ("not_null_customers_customer_id", True),
+        ("unique_customers_customer_id", True),
+    ]

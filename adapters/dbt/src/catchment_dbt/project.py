@@ -204,19 +204,16 @@ class DbtProject:
         _PARSED[(str(self.project_dir), self.settings_key, self._content_key or "")] = result.result
 
     def dbt_manifest(self, manifest_path: Path) -> Any:
-        """dbt's own Manifest object for runs: the one parsed in this process, else read from
-        ``manifest_path`` (so a run does not parse the project again)."""
+        """dbt's own Manifest object for runs: the one parsed in this process, else parsed now
+        into ``manifest_path``'s folder (dbt's partial parsing makes that quick). A manifest
+        read back from JSON is not enough: generic tests need parse-time context."""
         key = (str(self.project_dir), self.settings_key, self._content_key or "")
         parsed = _PARSED.get(key)
         if parsed is None:
-            from dbt.artifacts.schemas.manifest import WritableManifest
-            from dbt.contracts.graph.manifest import Manifest as DbtManifest
-
-            writable = WritableManifest.read_and_check_versions(str(manifest_path))
-            parsed = DbtManifest.from_writable_manifest(writable)
-            if len(_PARSED) > 8:
+            self._parse(manifest_path.parent)
+            parsed = _PARSED[key]
+            while len(_PARSED) > 8:
                 _PARSED.pop(next(iter(_PARSED)))
-            _PARSED[key] = parsed
         return parsed
 
     def resolve_selection(
