@@ -1,0 +1,89 @@
+"""A function asset through a real local Spark Connect server (started and always stopped)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import pytest
+from catchment import materialize
+from catchment_spark import SparkIOManager, SparkResource, find_spark_submit, spark_asset
+from catchment_spark.resource import local_spark_env
+from catchment_spark.submit import pyspark_home
+
+from .conftest import free_port
+
+pytestmark = pytest.mark.slow
+
+SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def connect_url(tmp_path_factory):
+    port = free_port()
+    log = tmp_path_factory.mktemp("connect") / "server.log"
+    env = {**os.environ, **local_spark_env("local[1]"), "SPARK_HOME": str(pyspark_home())}
+    argv = [
+        str(find_spark_submit()),
+        "--class", SERVER_CLASS,
+        "--name", "catchment-test-connect",
+        "--master", "local[1]",
+        "--conf", f"spark.connect.grpc.binding.port={port}",
+        "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
+        "--conf", "spark.driver.bindAddress=127.0.0.1",
+        "--conf", "spark.ui.enabled=false",
+    ]  # fmt: skip
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 180
+        while not _listening(port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"Spark Connect server did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield f"sc://127.0.0.1:{port}"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+def test_a_function_asset_runs_through_spark_connect(connect_url, warehouse_dir):
+    seen = {}
+
+    @spark_asset
+    def numbers(spark):
+        seen["session"] = type(spark).__module__
+        return spark.range(5).withColumnRenamed("id", "n")
+
+    @spark_asset
+    def evens(spark, numbers):
+        return numbers.filter("n % 2 = 0")
+
+    resource = SparkResource(remote=connect_url)
+    result = materialize(
+        [numbers, evens],
+        resources={"spark": resource},
+        io_managers={"spark": SparkIOManager(warehouse_dir)},
+    )
+
+    assert seen["session"].startswith("pyspark.sql.connect")
+    assert {e.asset_key: e.data["metadata"]["rows"] for e in result.materializations} == {
+        "numbers": 5,
+        "evens": 3,
+    }
+    assert any((warehouse_dir / "evens").glob("*.parquet"))
+    assert resource._session is None  # stopped on teardown (not shared)
