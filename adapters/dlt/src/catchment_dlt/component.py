@@ -25,7 +25,6 @@ def build(attributes: DltAttributes, context: ComponentContext) -> Sequence[Asse
     def make_source() -> object:
         return call_source(fn, attributes.args, ref=attributes.source, where=f"{where}: source")
 
-    make_source()  # validate now, so a bad source is a load-time problem of this component
     partitions = (
         TimeWindowPartitions(**attributes.partitions.model_dump(exclude_none=True))
         if attributes.partitions
