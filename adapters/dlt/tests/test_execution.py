@@ -131,3 +131,7 @@ def test_partition_loads_its_incremental_window(shop: ShopProject) -> None:
     assert earlier.success, earlier.failures
     assert _metadata(earlier, "raw/orders")["rows"] == 2
     assert shop.query("select id from raw.orders order by id") == [(0,), (1,), (2,), (3,)]
+    # a range is one run over one window spanning its partitions
+    span = run_project(load(shop, text), "raw/orders", partition="2026-01-02...2026-01-03")
+    assert span.success, span.failures
+    assert shop.query("select count(*), max(id) from raw.orders") == [(6, 5)]

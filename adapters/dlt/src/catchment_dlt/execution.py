@@ -91,10 +91,14 @@ def _apply_partition(
     resources: list[str],
     partitions: PartitionsDefinition | None,
 ) -> tuple[str, str] | None:
-    key = context.partition_key
-    if key is None:
+    keys = context.partition_keys or (
+        (context.partition_key,) if context.partition_key is not None else ()
+    )
+    if not keys:
         return None
-    start, end = window_of(partitions, key)
+    # a range of consecutive windows is one incremental window from the first to the last
+    start, end = window_of(partitions, keys[0])[0], window_of(partitions, keys[-1])[1]
+    key = keys[0] if len(keys) == 1 else f"{keys[0]}...{keys[-1]}"
     for name in resources:
         incremental = layout.cursors.get(name)
         if incremental is None:
