@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -141,17 +142,15 @@ def duckdb_version(cli: Path) -> str:
     return match.group(1)
 
 
-def _extension_files() -> list[tuple[str, Path]]:
-    """(``v1.4.4/linux_amd64`` folder, file) of every installed ``duckdb-ext-*`` package."""
+def _extension_files(version: str) -> list[tuple[str, Path]]:
+    """(``v1.4.4/linux_amd64`` folder, file) of the extensions the ``duckdb-ext-*`` packages
+    install under ``duckdb_ext/extensions/`` on ``sys.path`` (a few stats, no metadata scan)."""
     out: list[tuple[str, Path]] = []
-    for dist in metadata.distributions():
-        name = (dist.metadata["Name"] or "").lower().replace("_", "-")
-        if not name.startswith("duckdb-ext-"):
-            continue
-        for f in dist.files or ():
-            parts = f.parts
-            if f.name.endswith(".duckdb_extension") and len(parts) >= 3:
-                out.append(("/".join(parts[-3:-1]), Path(str(dist.locate_file(f)))))
+    for entry in sys.path:
+        base = Path(entry or ".") / "duckdb_ext" / "extensions" / f"v{version}"
+        if base.is_dir():
+            for f in sorted(base.glob("*/*.duckdb_extension")):
+                out.append((f"v{version}/{f.parent.name}", f))
     return out
 
 
@@ -159,9 +158,7 @@ def place_extensions(home: Path, version: str) -> list[Path]:
     """Link (or copy) the ``duckdb-ext-*`` packages' extensions for DuckDB ``version`` into
     ``home/.duckdb/extensions/``, where the CLI looks before it tries to download."""
     placed: list[Path] = []
-    for folder, src in _extension_files():
-        if not folder.startswith(f"v{version}/"):
-            continue
+    for folder, src in _extension_files(version):
         dest = home / ".duckdb" / "extensions" / folder / src.name
         if dest.exists() and dest.stat().st_size == src.stat().st_size:
             placed.append(dest)
