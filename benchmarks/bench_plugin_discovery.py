@@ -5,7 +5,7 @@ component type with a pydantic attribute model) into a temporary site directory,
 interpreters measures (a) the discovery call ``get_registry()`` and (b) the whole process
 (``python -c 'get_registry()'``), with and without that directory on PYTHONPATH.
 
-Run: python benchmarks/plugin_discovery.py [--adapters 20] [--runs 15]
+Run: python benchmarks/bench_plugin_discovery.py [--adapters 20] [--runs 15]
 """
 
 from __future__ import annotations
