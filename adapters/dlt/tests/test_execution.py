@@ -135,3 +135,12 @@ def test_partition_loads_its_incremental_window(shop: ShopProject) -> None:
     span = run_project(load(shop, text), "raw/orders", partition="2026-01-02...2026-01-03")
     assert span.success, span.failures
     assert shop.query("select count(*), max(id) from raw.orders") == [(6, 5)]
+
+
+def test_selecting_a_child_table_loads_its_resource(shop: ShopProject) -> None:
+    result = run_project(load(shop, shop_yaml(shop)), "raw/orders/lines")
+    assert result.success, result.failures
+    assert [str(k) for k in result.materialized_keys] == ["raw/orders/lines"]
+    assert _metadata(result, "raw/orders/lines")["rows"] == 3
+    # the parent table is loaded too (same resource), but only the selection is reported
+    assert shop.query("select count(*) from raw.orders") == [(3,)]
