@@ -274,3 +274,34 @@ def test_plan_apply_after_a_code_change(tmp_path: Path) -> None:
     assert after == dict.fromkeys("abcd", "fresh")
     again = cli(root, "apply")
     assert "nothing to do" in again.stdout
+
+
+@pytest.mark.slow
+def test_sigkill_with_workers_takes_the_workers_down_too(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    (root / "slow").touch()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "catchment", "materialize", "--workers", "2"],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 60
+    while "c" not in ran(root):
+        assert time.time() < deadline, "the run never reached asset c"
+        time.sleep(0.05)
+    worker_pid = int((root / "ran.log").read_text().splitlines()[-1].split()[1])
+    assert worker_pid != proc.pid
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.time() + 10
+    while Path(f"/proc/{worker_pid}").exists():
+        stat = Path(f"/proc/{worker_pid}/stat").read_text()
+        if stat[stat.rfind(")") + 2] == "Z":
+            break
+        assert time.time() < deadline, "the worker outlived the killed engine"
+        time.sleep(0.05)
+    (root / "slow").unlink()
+    retry = cli(root, "runs", "retry", store_of(root).list_runs()[0].run_id, "--from-failure")
+    assert retry.returncode == 0, retry.stdout + retry.stderr
+    assert ran(root) == ["a", "b", "c", "c", "d"]

@@ -225,6 +225,11 @@ def materialize(
     ),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+    no_check_blocking: bool = typer.Option(
+        False,
+        "--no-check-blocking",
+        help="Run downstream assets even when a blocking error-severity check failed.",
+    ),
 ) -> None:
     from catchment.execution.api import open_project_storage, run_project
     from catchment.execution.plan import build_plan
@@ -240,7 +245,12 @@ def materialize(
 
         def start(on_event: Callable[[Event], None]) -> ExecutionResult:
             return run_project(
-                project, plan=plan, workers=workers, storage=storage, on_event=on_event
+                project,
+                plan=plan,
+                workers=workers,
+                storage=storage,
+                on_event=on_event,
+                stop_on_failed_checks=not no_check_blocking,
             )
 
         result = run_with_display(project, storage, start, len(plan.steps))

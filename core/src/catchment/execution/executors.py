@@ -123,8 +123,22 @@ class _Worker:
         self.conn.close()
 
 
+def _die_with_parent() -> None:
+    """On Linux, have the kernel kill this worker when the engine process dies (even by
+    SIGKILL), so no orphan keeps writing after a killed run."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(Exception):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL))
+
+
 def _worker_loop(conn: Connection) -> None:
     """A worker: receive encoded requests, run them by name, send back encoded events."""
+    _die_with_parent()
     while True:
         try:
             raw = conn.recv_bytes()
@@ -139,7 +153,10 @@ def _worker_loop(conn: Connection) -> None:
             out = _events_encoder.encode(
                 _worker_failed(request, type(exc).__name__, str(exc) or type(exc).__name__)
             )
-        conn.send_bytes(out)
+        try:
+            conn.send_bytes(out)
+        except OSError:  # the engine is gone
+            return
 
 
 class MultiprocessExecutor:
