@@ -19,7 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from catchment_dbt.execution import DbtCompute, RunOptions
 from catchment_dbt.project import DbtProject
-from catchment_dbt.selection import NodeIndex
 from catchment_dbt.translation import TranslationOptions, translate
 
 WAREHOUSE_ENV = "CATCHMENT_WAREHOUSE"
@@ -130,7 +129,7 @@ def build_dbt_component(attrs: DbtAttributes, context: ComponentContext) -> list
         var_format=attrs.partitions.var_format if attrs.partitions else None,
         run_unit_tests=attrs.run_unit_tests,
     )
-    compute = DbtCompute(project, translation, manifest_path, NodeIndex.of(manifest), run_options)
+    compute = DbtCompute(project, translation, manifest_path, manifest, run_options)
     return [
         AssetsDefinition(
             name=context.name,

@@ -30,6 +30,7 @@ from catchment.results import (
 )
 from catchment.specs import CheckSpec
 
+from catchment_dbt.manifest import Manifest
 from catchment_dbt.project import DbtProject
 from catchment_dbt.selection import NodeIndex, select_args
 from catchment_dbt.translation import Translation
@@ -80,14 +81,22 @@ class DbtCompute:
         project: DbtProject,
         translation: Translation,
         manifest_path: Path,
-        index: NodeIndex,
+        manifest: Manifest,
         options: RunOptions,
     ):
         self.project = project
         self.translation = translation
         self.manifest_path = manifest_path
-        self.index = index
+        self.manifest = manifest
         self.options = options
+        self._index: NodeIndex | None = None
+
+    @property
+    def index(self) -> NodeIndex:
+        """The fqn index of the manifest, built on the first run (discovery does not need it)."""
+        if self._index is None:
+            self._index = NodeIndex.of(self.manifest)
+        return self._index
 
     def unit_tests_enabled(self) -> bool:
         flag = os.environ.get(UNIT_TESTS_ENV, "").strip().lower()

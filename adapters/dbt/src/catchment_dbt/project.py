@@ -24,7 +24,7 @@ from typing import Any
 from catchment.errors import ConfigError
 
 from catchment_dbt.manifest import Manifest, read_manifest
-from catchment_dbt.profiles import Target, find_profiles_dir, load_target
+from catchment_dbt.profiles import Target, find_profiles_dir, load_target, yaml_load
 from catchment_dbt.runner import invoke
 
 _ROOT_FILES = (
@@ -296,7 +296,7 @@ def _project_yaml(project_dir: Path) -> dict[str, Any]:
 
     path = project_dir / "dbt_project.yml"
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise ConfigError(f"dbt_project.yml is not valid YAML: {exc}", where=str(path)) from None
     if not isinstance(data, dict):

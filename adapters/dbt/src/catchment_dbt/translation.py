@@ -73,6 +73,8 @@ class _Relations:
 def _norm(part: str | None) -> str:
     if not part:
         return ""
+    if part.isidentifier():
+        return part.lower()
     part = part.strip()
     if len(part) >= 2 and part[0] == part[-1] and part[0] in '"`[':
         part = part[1:-1]
@@ -182,7 +184,7 @@ def _declare_tests(
     checks: dict[str, list[CheckSpec]],
     selected: Set[str] | None,
 ) -> None:
-    depth = _depths(manifest)
+    depth = _Depths(manifest)
     for uid, node in manifest.nodes.items():
         if node.resource_type != "test" or (selected is not None and uid not in selected):
             continue
@@ -190,7 +192,7 @@ def _declare_tests(
             owner = node.attached_node if node.attached_node in out.key_of else None
         else:
             parents = [p for p in node.depends_on.nodes if p in out.key_of]
-            owner = max(parents, key=lambda p: (depth.get(p, 0), p)) if parents else None
+            owner = max(parents, key=lambda p: (depth(p), p)) if parents else None
         if owner is None:
             continue
         severity: Severity = "warn" if (node.config.severity or "").lower() == "warn" else "error"
@@ -232,26 +234,28 @@ def _declare_tests(
         out.files[uid] = unit.original_file_path
 
 
-def _depths(manifest: Manifest) -> dict[str, int]:
-    """Longest path from a root, for every node (iterative, memoised)."""
-    nodes = manifest.nodes
-    depth: dict[str, int] = {}
-    for start in nodes:
-        if start in depth:
-            continue
+class _Depths:
+    """Longest path from a root to a node, computed on demand (only singular tests need it)."""
+
+    def __init__(self, manifest: Manifest):
+        self.nodes = manifest.nodes
+        self.memo: dict[str, int] = {}
+
+    def __call__(self, start: str) -> int:
+        nodes, memo = self.nodes, self.memo
         stack: list[tuple[str, bool]] = [(start, False)]
         while stack:
             uid, done = stack.pop()
-            if uid in depth:
+            if uid in memo:
                 continue
             node = nodes.get(uid)
-            parents = node.depends_on.nodes if node is not None else []
+            parents = [p for p in node.depends_on.nodes if p in nodes] if node else []
             if done:
-                depth[uid] = 1 + max((depth.get(p, 0) for p in parents), default=0)
+                memo[uid] = 1 + max((memo.get(p, 0) for p in parents), default=0)
                 continue
             stack.append((uid, True))
-            stack.extend((p, False) for p in parents if p not in depth and p in nodes)
-    return depth
+            stack.extend((p, False) for p in parents if p not in memo)
+        return memo[start]
 
 
 def _group(node: Node, group_from: GroupFrom) -> str | None:
