@@ -15,8 +15,8 @@ class ConnectionConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    url: SecretStr | None = None
-    url_env: str | None = None
+    url: SecretStr | None = Field(None, description="the connection URL (kept secret)")
+    url_env: str | None = Field(None, description="environment variable holding the URL")
 
     @model_validator(mode="after")
     def _one_source(self) -> ConnectionConfig:
@@ -30,11 +30,11 @@ class StreamOverride(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    key: str | None = None
-    group: str | None = None
-    owners: list[str] = Field(default_factory=list)
-    tags: dict[str, str] = Field(default_factory=dict)
-    description: str | None = None
+    key: str | None = Field(None, description="asset key, e.g. sales/orders")
+    group: str | None = Field(None, description="asset group")
+    owners: list[str] = Field(default_factory=list, description="asset owners")
+    tags: dict[str, str] = Field(default_factory=dict, description="tags added to the asset")
+    description: str | None = Field(None, description="asset description")
 
 
 class SlingAttributes(BaseModel):
@@ -48,13 +48,27 @@ class SlingAttributes(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    replication: str | dict[str, Any]
-    connections: dict[str, SecretStr | ConnectionConfig] = Field(default_factory=dict)
-    overrides: dict[str, StreamOverride] = Field(default_factory=dict)
-    binary: str | None = None
-    duckdb_binary: str | None = None
-    key_prefix: str | list[str] | None = None
-    group: str | None = None
-    owners: list[str] = Field(default_factory=list)
-    tags: dict[str, str] = Field(default_factory=dict)
-    env: dict[str, str] = Field(default_factory=dict)
+    replication: str | dict[str, Any] = Field(
+        description="Sling replication YAML (path relative to the project) or inline mapping"
+    )
+    connections: dict[str, SecretStr | ConnectionConfig] = Field(
+        default_factory=dict,
+        description="connection name -> URL, or {url_env: VAR}; never printed",
+    )
+    overrides: dict[str, StreamOverride] = Field(
+        default_factory=dict,
+        description="stream name -> {key, group, owners, tags, description}",
+    )
+    binary: str | None = Field(
+        None, description="Sling binary (default: SLING_BINARY, sling-linux-amd64, PATH)"
+    )
+    duckdb_binary: str | None = Field(
+        None, description="DuckDB CLI for duckdb connections (default: DUCKDB_PATH, duckdb-cli)"
+    )
+    key_prefix: str | list[str] | None = Field(None, description="prefix of every asset key")
+    group: str | None = Field(None, description="group of every stream's asset")
+    owners: list[str] = Field(default_factory=list, description="owners of every asset")
+    tags: dict[str, str] = Field(default_factory=dict, description="tags of every asset")
+    env: dict[str, str] = Field(
+        default_factory=dict, description="extra non-secret environment for the sling process"
+    )
