@@ -171,10 +171,20 @@ def test_component_loads_through_the_project(shop: ShopProject) -> None:
     assert graph.upstream(AssetKey("raw/orders/lines")) == {AssetKey("raw/orders")}
 
 
-def test_adapter_import_is_light() -> None:
+def test_adapter_import_and_registration_do_not_import_dlt() -> None:
+    import os
     import subprocess
     import sys
 
-    code = "import sys, catchment_dlt.hooks; print('dlt' in sys.modules, 'pydantic' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False"]
+    code = (
+        "import sys, catchment_dlt.hooks\n"
+        "print('dlt' in sys.modules, 'pydantic' in sys.modules)\n"
+        "from catchment.plugins import get_registry\n"
+        "assert 'dlt' in get_registry().component_types\n"
+        "print('dlt' in sys.modules)\n"
+    )
+    env = {**os.environ, "CATCHMENT_ADAPTERS": "dlt"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    assert out.stdout.split() == ["False", "False", "False"]
