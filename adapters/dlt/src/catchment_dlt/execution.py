@@ -130,7 +130,9 @@ def _abort_pending(pipeline: Any, context: StepContext) -> None:
     """Abort what a failed run left pending; dlt restores the pipeline state to before it."""
     try:
         if pipeline.has_pending_data:
-            pipeline.abort_packages()
+            # dlt >= 1.30 restores the state; older versions only drop the packages
+            abort = getattr(pipeline, "abort_packages", None) or pipeline.drop_pending_packages
+            abort()
             context.log.warning(
                 "dlt: aborted the failed load package of pipeline %s and restored its state",
                 pipeline.pipeline_name,
