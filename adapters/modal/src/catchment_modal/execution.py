@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import msgspec
 from catchment.context import StepContext
 from catchment.errors import ExecutionError
 from catchment.keys import AssetKey
 from catchment.pipes.lines import LineSplitter
 from catchment.pipes.remote import CONTEXT_ENV, STDOUT_PREFIX
 from catchment.pipes.session import INLINE_CONTEXT_LIMIT, PipesSession
-from catchment.results import MaterializeResult, StepResult
+from catchment.results import AssetFailure, MaterializeResult, StepResult
 
 Mode = Literal["local", "remote"]
 
@@ -220,11 +221,18 @@ def _conclude(
     """What the function left unreported: its return value, or its exception."""
     if raised is not None:
         tb = "".join(traceback.format_exception(raised))[-8000:]
-        yield from session.finish(
-            1,
-            reason=f"{inv.label} raised {type(raised).__name__}: {raised}",
-            output=tb,
-        )
+        if session.exception:  # raised inside open_pipes(): the channel carried it
+            yield from session.finish(1, output=tb)
+        else:
+            for result in session.finish(
+                1,
+                reason=f"{inv.label} raised {type(raised).__name__}",
+                error=str(raised) or "(no message)",
+                output=tb,
+            ):
+                if isinstance(result, AssetFailure):
+                    result = msgspec.structs.replace(result, error_class=type(raised).__name__)
+                yield result
         return
     for key in sorted(session.asset_keys - set(session.reported)):
         result = _returned(key, value)
