@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
-from catchment import materialize
-from catchment_spark import SparkIOManager, SparkResource, find_spark_submit, spark_asset
+from catchment_spark import find_spark_submit
 from catchment_spark.resource import local_spark_env
 from catchment_spark.submit import pyspark_home
 
@@ -61,29 +62,46 @@ def connect_url(tmp_path_factory):
             proc.wait(10)
 
 
-def test_a_function_asset_runs_through_spark_connect(connect_url, warehouse_dir):
-    seen = {}
+CLIENT = """
+import json, sys
+from catchment import materialize
+from catchment_spark import SparkIOManager, SparkResource, spark_asset
 
-    @spark_asset
-    def numbers(spark):
-        seen["session"] = type(spark).__module__
-        return spark.range(5).withColumnRenamed("id", "n")
+seen = {}
 
-    @spark_asset
-    def evens(spark, numbers):
-        return numbers.filter("n % 2 = 0")
+@spark_asset
+def numbers(spark):
+    seen["session"] = type(spark).__module__
+    return spark.range(5).withColumnRenamed("id", "n")
 
-    resource = SparkResource(remote=connect_url)
-    result = materialize(
-        [numbers, evens],
-        resources={"spark": resource},
-        io_managers={"spark": SparkIOManager(warehouse_dir)},
+@spark_asset
+def evens(spark, numbers):
+    return numbers.filter("n % 2 = 0")
+
+resource = SparkResource(remote=sys.argv[1])
+result = materialize(
+    [numbers, evens],
+    resources={"spark": resource},
+    io_managers={"spark": SparkIOManager(sys.argv[2])},
+)
+rows = {e.asset_key: e.data["metadata"]["rows"] for e in result.materializations}
+print(json.dumps({"session": seen["session"], "rows": rows, "stopped": resource._session is None}))
+"""
+
+
+def test_a_function_asset_runs_through_spark_connect(connect_url, warehouse_dir, tmp_path):
+    # Its own process: pyspark refuses a remote session next to the shared local one.
+    script = tmp_path / "client.py"
+    script.write_text(CLIENT)
+    done = subprocess.run(
+        [sys.executable, str(script), connect_url, str(warehouse_dir)],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
-
-    assert seen["session"].startswith("pyspark.sql.connect")
-    assert {e.asset_key: e.data["metadata"]["rows"] for e in result.materializations} == {
-        "numbers": 5,
-        "evens": 3,
-    }
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["session"].startswith("pyspark.sql.connect")
+    assert report["rows"] == {"numbers": 5, "evens": 3}
+    assert report["stopped"]  # not shared: stopped on teardown
     assert any((warehouse_dir / "evens").glob("*.parquet"))
-    assert resource._session is None  # stopped on teardown (not shared)

@@ -128,11 +128,12 @@ def spark_asset(
             reads=read_refs,
             retry=retry,
         )
-        inner = base.compute
+        base_defn: AssetsDefinition = base
+        inner = base_defn.compute
 
         def compute(context: StepContext) -> Iterator[StepResult]:
-            yield from inner(_SparkStepContext(context, resource_key, read_params))  # type: ignore[arg-type]
+            yield from inner(_SparkStepContext(context, resource_key, read_params))
 
-        return base.replace(compute=compute, adapter="spark", required_resources=own_resources)
+        return base_defn.replace(compute=compute, adapter="spark", required_resources=own_resources)
 
     return decorate(fn) if fn is not None else decorate

@@ -91,9 +91,11 @@ class Relation(_Strict):
             return duckdb_table(db_file, name, schema=schema or "main")
         assert self.table is not None
         parts = self.table.split(".")
-        name, schema = parts[-1], parts[-2] if len(parts) > 1 else None
+        schema_part = parts[-2] if len(parts) > 1 else None
         database = parts[-3] if len(parts) > 2 else None
-        return table(self.system, name, schema=schema, database=database, location=self.location)
+        return table(
+            self.system, parts[-1], schema=schema_part, database=database, location=self.location
+        )
 
 
 class Input(Relation):

@@ -103,6 +103,14 @@ class SparkResource(Resource):
             session = builder.getOrCreate()
         except Exception as e:
             target = self.remote or self.master
+            if "SESSION_ALREADY_EXIST" in str(e):
+                raise ConfigError(
+                    f"cannot start a Spark Connect session on {target}: this process already "
+                    "runs a local Spark session",
+                    where="resource SparkResource",
+                    hint="use one kind of session per process: run Spark Connect work in "
+                    "another process, or stop the local session first",
+                ) from e
             raise ConfigError(
                 f"cannot start a Spark session on {target}: {type(e).__name__}: {e}",
                 where="resource SparkResource",

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from catchment.context import StepContext
 from catchment.keys import AssetKey
 from catchment.pipes.lines import Line, Oversized
@@ -32,6 +34,14 @@ INLINE_CONTEXT_LIMIT = 32 * 1024
 """Contexts larger than this go to a file (environment strings are limited to 128 KiB)."""
 
 _PREVIEW = 120
+
+
+def _decode(line: bytes) -> Any:
+    """msgspec's fast decoder; the standard library's for what only it accepts (NaN)."""
+    try:
+        return msgspec.json.decode(line)
+    except msgspec.DecodeError:
+        return json.loads(line)
 
 
 def _preview(raw: bytes | str) -> str:
@@ -61,6 +71,7 @@ class PipesSession:
         self.max_message_bytes = max_message_bytes
         self.asset_keys = frozenset(context.selected_keys)
         self.check_ids = frozenset(context.selected_checks)
+        self._by_text = {k.to_string(): k for k in self.asset_keys}
         self.opened = False
         self.closed = False
         self.exception: dict[str, Any] | None = None
@@ -123,7 +134,7 @@ class PipesSession:
         if not line.strip():
             return []
         try:
-            message = json.loads(line)
+            message = _decode(line)
         except ValueError as e:
             return self._error(f"not valid JSON ({e}): {_preview(line)}")
         if not isinstance(message, dict) or "method" not in message:
@@ -155,7 +166,9 @@ class PipesSession:
 
     def _asset(self, params: Mapping[str, Any]) -> AssetKey | None:
         raw = params["asset_key"]
-        key = AssetKey.parse(raw)
+        key = self._by_text.get(raw) if isinstance(raw, str) else None
+        if key is None:
+            key = AssetKey.parse(raw)
         if key not in self.asset_keys:
             known = ", ".join(sorted(k.to_string() for k in self.asset_keys))
             self._error(f"asset {key} is not in this step (the step builds: {known})")
