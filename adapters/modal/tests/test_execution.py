@@ -51,7 +51,7 @@ def test_a_function_reports_its_materialization_and_check_over_pipes(
     ]
     logs = [e.data.get("message") for e in run.events if e.type is EventType.LOG]
     assert "scored 4 customers" in logs
-    with duckdb.connect(str(shop.defaults.warehouse), read_only=True) as con:
+    with duckdb.connect(str(shop.defaults.warehouse)) as con:
         top = con.execute("select customer_id from ml.customer_scores where score = 1").fetchall()
     assert top == [(2,)]
 
