@@ -57,6 +57,16 @@ def build_sling(project: Path) -> Builder:
     return make
 
 
+@pytest.fixture
+def registry() -> Any:
+    """Only the adapters these tests use, so another adapter's breakage cannot leak in."""
+    from catchment.plugins import PluginRegistry
+
+    reg = PluginRegistry(allow=["sling", "dbt"])
+    reg.load_entry_points()
+    return reg
+
+
 def _pg() -> Any:
     psycopg = pytest.importorskip("psycopg")
     try:

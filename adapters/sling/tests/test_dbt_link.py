@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -52,7 +53,7 @@ FILES = {
 }
 
 
-def test_dbt_source_over_a_sling_table_links_to_the_stream(project: Path) -> None:
+def test_dbt_source_over_a_sling_table_links_to_the_stream(project: Path, registry: Any) -> None:
     pytest.importorskip("catchment_dbt")
     pytest.importorskip("dbt.cli.main")
     for rel, text in FILES.items():
@@ -60,7 +61,7 @@ def test_dbt_source_over_a_sling_table_links_to_the_stream(project: Path) -> Non
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
     (project / "catchment.yaml").write_text(CATCHMENT_YAML)
-    loaded = load_project(project)
+    loaded = load_project(project, registry=registry)
     assert loaded.problems == []
     graph = loaded.require_graph()
     stream = AssetKey("raw/people")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from catchment.keys import AssetKey
@@ -37,13 +38,17 @@ streams:
 
 
 def test_component_loads_from_catchment_yaml_with_templated_connections(
-    project: Path, pg_url: str, password: str, monkeypatch: pytest.MonkeyPatch
+    project: Path,
+    pg_url: str,
+    password: str,
+    monkeypatch: pytest.MonkeyPatch,
+    registry: Any,
 ) -> None:
     (project / "catchment.yaml").write_text(PROJECT)
     (project / "replication.yaml").write_text(REPLICATION)
     monkeypatch.setenv("SLING_TEST_PG_URL", pg_url)
     monkeypatch.setenv("SLING_TEST_WH_URL", "duckdb://warehouse.duckdb")
-    loaded = load_project(project)
+    loaded = load_project(project, registry=registry)
     assert loaded.problems == []
     graph = loaded.require_graph()
     spec = graph.specs[AssetKey("raw/orders")]
@@ -55,13 +60,13 @@ def test_component_loads_from_catchment_yaml_with_templated_connections(
 
 
 def test_bad_replication_becomes_a_problem_of_that_component_only(
-    project: Path, monkeypatch: pytest.MonkeyPatch
+    project: Path, monkeypatch: pytest.MonkeyPatch, registry: Any
 ) -> None:
     (project / "catchment.yaml").write_text(PROJECT)
     (project / "replication.yaml").write_text("source: PG\ntarget: [WH\n")
     monkeypatch.setenv("SLING_TEST_PG_URL", "postgresql://u:topsecret@h/db")
     monkeypatch.setenv("SLING_TEST_WH_URL", "duckdb://warehouse.duckdb")
-    loaded = load_project(project)
+    loaded = load_project(project, registry=registry)
     (problem,) = loaded.problems
     assert problem.kind == "component"
     assert "does not parse" in problem.message
