@@ -75,16 +75,20 @@ class FunctionSpec(_Strict):
         default_factory=list, description="relations it reads, e.g. duckdb:main.orders"
     )
     writes: Identity | None = Field(default=None, description="the relation it writes")
-    group: str | None = None
-    owners: list[str] = Field(default_factory=list)
-    tags: dict[str, str] = Field(default_factory=dict)
-    description: str | None = None
-    checks: list[str | Check] = Field(default_factory=list)
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    group: str | None = Field(default=None, description="the asset's group")
+    owners: list[str] = Field(default_factory=list, description="the asset's owners")
+    tags: dict[str, str] = Field(default_factory=dict, description="tags of the asset")
+    description: str | None = Field(default=None, description="default: the docstring")
+    checks: list[str | Check] = Field(
+        default_factory=list, description="checks the function reports (names or mappings)"
+    )
+    metadata: dict[str, Any] = Field(default_factory=dict, description="extra metadata")
     kwargs: dict[str, Any] = Field(
         default_factory=dict, description="keyword arguments of the call"
     )
-    retry: Retry | None = None
+    retry: Retry | None = Field(
+        default=None, description="override max_retries / delay / backoff of the retry policy"
+    )
 
 
 class ModalAttributes(_Strict):

@@ -106,14 +106,16 @@ def load_app(ref: str, *, root: Path, where: str) -> LoadedApp:
             hint="point app: at the variable holding modal.App(...)",
         )
     file = Path(module.__file__).resolve() if module.__file__ else None
-    tree = _parse(file)
+    source = _read(file)
+    defs = _top_level_defs(_parse(file, source))
+    lines = source.splitlines() if source is not None else []
     functions: dict[str, ModalFunction] = {}
     seen: set[int] = set()
     for name, obj in vars(module).items():
         if not isinstance(obj, modal.Function) or id(obj) in seen or not _bound_to(obj, app):
             continue
         seen.add(id(obj))
-        functions[name] = _describe(name, obj, module, file, tree)
+        functions[name] = _describe(name, obj, module, file, defs.get(name), lines)
     return LoadedApp(ref=ref, app=app, module=module, file=file, functions=functions)
 
 
@@ -125,21 +127,25 @@ def _bound_to(fn: Any, app: Any) -> bool:
 
 
 def _describe(
-    name: str, fn: Any, module: ModuleType, file: Path | None, tree: ast.Module | None
+    name: str,
+    fn: Any,
+    module: ModuleType,
+    file: Path | None,
+    node: ast.FunctionDef | ast.AsyncFunctionDef | None,
+    lines: list[str],
 ) -> ModalFunction:
     info = fn.info()
-    node = _find_def(tree, name)
     code_version = None
     line = None
     docstring = None
     if node is not None and file is not None:
         first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
-        lines = file.read_text(encoding="utf-8").splitlines()[first - 1 : node.end_lineno]
-        code_version = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
+        own = "\n".join(lines[first - 1 : node.end_lineno])
+        code_version = hashlib.sha256(own.encode()).hexdigest()[:16]
         line = node.lineno
         docstring = ast.get_docstring(node)
-    elif file is not None:  # defined elsewhere (a loop, a factory): any edit of the file counts
-        code_version = hashlib.sha256(file.read_bytes()).hexdigest()[:16]
+    elif lines:  # defined elsewhere (a loop, a factory): any edit of the file counts
+        code_version = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:16]
     return ModalFunction(
         name=name,
         function=fn,
@@ -170,22 +176,35 @@ def parse_schedule(value: Any) -> Schedule | None:
     return Schedule(kind="other", text=text)
 
 
-def _parse(file: Path | None) -> ast.Module | None:
+def _read(file: Path | None) -> str | None:
     if file is None or file.suffix != ".py":
         return None
     try:
-        return ast.parse(file.read_text(encoding="utf-8"), filename=str(file))
-    except (OSError, SyntaxError, UnicodeDecodeError):
+        return file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
         return None
 
 
-def _find_def(tree: ast.Module | None, name: str) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+def _parse(file: Path | None, source: str | None) -> ast.Module | None:
+    if source is None:
+        return None
+    try:
+        return ast.parse(source, filename=str(file))
+    except SyntaxError:
+        return None
+
+
+def _top_level_defs(
+    tree: ast.Module | None,
+) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    """The module's top-level functions by name (the last definition wins, as in Python)."""
     if tree is None:
-        return None
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == name:
-            return node
-    return None
+        return {}
+    return {
+        node.name: node
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
 
 
 def _import(target: str, *, root: Path, where: str) -> ModuleType:
