@@ -251,7 +251,12 @@ class _Attempt:
         elif isinstance(result, AssetSkipped):
             self.emit(self._event(EventType.ASSET_SKIPPED, key, reason=result.reason))
         else:
-            self._materialized(key, result, duration)
+            try:
+                self._materialized(key, result, duration)
+            except BaseException:
+                # The IO manager failed to store it: not reported, so it is recorded as failed.
+                self.reported.discard(key)
+                raise
 
     def _materialized(
         self, key: AssetKey, result: Output | MaterializeResult, duration: float
