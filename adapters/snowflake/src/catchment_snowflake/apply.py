@@ -19,6 +19,7 @@ from catchment_snowflake.ddl import (
     alter_stage_sql,
     alter_table_sql,
     create_sql,
+    grants_sql,
     refresh_sql,
 )
 from catchment_snowflake.identifiers import Relation, quote
@@ -92,6 +93,11 @@ class Applier:
         present = exists(self.cur, d.kind, d.relation)
         outcome = self._change(d, applied, present)
         if outcome.action != "unchanged":
+            previous = None
+            if outcome.action == "altered" and applied is not None:
+                previous = applied.definition.get("grants", {})
+            for sql in grants_sql(d.kind, d.relation, d.definition["grants"], previous):
+                self._run(sql, outcome.statements)
             self.state.record(
                 self.cur,
                 d.state_key,

@@ -151,6 +151,25 @@ def alter_stage_sql(obj: StageObject, rel: Relation) -> list[str]:
     return [f"ALTER STAGE {rel.sql} SET {props}"] if props else []
 
 
+def grants_sql(
+    kind: str,
+    rel: Relation,
+    wanted: Mapping[str, list[str]],
+    previous: Mapping[str, list[str]] | None = None,
+) -> list[str]:
+    """GRANTs for (privilege, role) pairs not granted before, REVOKEs for pairs dropped.
+
+    Both take normalised grants (``{"SELECT": ["ANALYST"]}``); ``previous`` None means
+    nothing is granted yet (a new or replaced object).
+    """
+    on = f"ON {keyword(kind)} {rel.sql}"
+    before = {(p, r) for p, roles in (previous or {}).items() for r in roles}
+    after = {(p, r) for p, roles in wanted.items() for r in roles}
+    out = [f"GRANT {p} {on} TO ROLE {quote(r)}" for p, r in sorted(after - before)]
+    out += [f"REVOKE {p} {on} FROM ROLE {quote(r)}" for p, r in sorted(before - after)]
+    return out
+
+
 def refresh_sql(obj: Any, rel: Relation) -> str | None:
     """``ALTER EXTERNAL TABLE ... REFRESH`` / ``ALTER STAGE ... REFRESH`` when asked."""
     if isinstance(obj, ExternalTableObject) and obj.refresh:

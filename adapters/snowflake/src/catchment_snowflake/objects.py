@@ -54,6 +54,9 @@ class _Object(_Strict):
     options: dict[str, OptionValue] = Field(
         default_factory=dict, description="more properties, e.g. DATA_RETENTION_TIME_IN_DAYS: 1"
     )
+    grants: dict[str, list[str]] = Field(
+        default_factory=dict, description="privilege -> roles, e.g. {SELECT: [ANALYST]}"
+    )
     key: str | None = Field(default=None, description="asset key, default <schema>/<name>")
     group: str | None = None
     owners: list[str] = Field(default_factory=list)
@@ -211,6 +214,11 @@ def normalise(obj: Any, rel: Relation) -> dict[str, Any]:
         "relation": rel.dotted,
         "comment": obj.comment,
         "options": norm_value(obj.options),
+        "grants": {
+            " ".join(p.upper().split()): sorted({resolve(r) for r in roles})
+            for p, roles in sorted(obj.grants.items())
+            if roles
+        },
     }
     if isinstance(obj, TableObject):
         d["columns"] = [
