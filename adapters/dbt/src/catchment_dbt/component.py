@@ -18,6 +18,7 @@ from catchment.partitions import TimeWindowPartitions
 from pydantic import BaseModel, ConfigDict, Field
 
 from catchment_dbt.execution import DbtCompute, RunOptions
+from catchment_dbt.manifest import gc_paused
 from catchment_dbt.project import DbtProject
 from catchment_dbt.translation import TranslationOptions, translate
 
@@ -114,7 +115,8 @@ def build_dbt_component(attrs: DbtAttributes, context: ComponentContext) -> list
         partitions=partitions,
         partitioned=frozenset(partitioned),
     )
-    translation = translate(manifest, project.resolved_target, options, selected=selected)
+    with gc_paused():
+        translation = translate(manifest, project.resolved_target, options, selected=selected)
     if not translation.specs:
         raise ConfigError(
             "the dbt project declares no models, seeds or snapshots"

@@ -7,6 +7,9 @@ makes a 10,000-model manifest decode in a fraction of a second.
 
 from __future__ import annotations
 
+import contextlib
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,19 +17,19 @@ import msgspec
 from catchment.errors import ConfigError
 
 
-class Checksum(msgspec.Struct):
+class Checksum(msgspec.Struct, gc=False):
     """A node's content checksum (``sha256`` of its file)."""
 
     checksum: str = ""
 
 
-class DependsOn(msgspec.Struct):
+class DependsOn(msgspec.Struct, gc=False):
     """Upstream unique ids of a node."""
 
     nodes: list[str] = msgspec.field(default_factory=list)
 
 
-class NodeConfig(msgspec.Struct):
+class NodeConfig(msgspec.Struct, gc=False):
     """The parts of a node's config catchment reads."""
 
     enabled: bool = True
@@ -38,14 +41,14 @@ class NodeConfig(msgspec.Struct):
     unique_key: Any = None
 
 
-class TestMetadata(msgspec.Struct):
+class TestMetadata(msgspec.Struct, gc=False):
     """Present on generic tests: the test macro's name (``unique``, ``not_null``...)."""
 
     name: str = ""
     namespace: str | None = None
 
 
-class Node(msgspec.Struct):
+class Node(msgspec.Struct, gc=False):
     """A model, seed, snapshot, test or other entry of ``manifest["nodes"]``."""
 
     unique_id: str
@@ -71,7 +74,7 @@ class Node(msgspec.Struct):
     test_metadata: TestMetadata | None = None
 
 
-class Source(msgspec.Struct):
+class Source(msgspec.Struct, gc=False):
     """A dbt source table (``source.<project>.<source>.<table>``)."""
 
     unique_id: str
@@ -83,7 +86,7 @@ class Source(msgspec.Struct):
     relation_name: str | None = None
 
 
-class UnitTest(msgspec.Struct):
+class UnitTest(msgspec.Struct, gc=False):
     """A dbt unit test (``manifest["unit_tests"]``), attached to the model it tests."""
 
     unique_id: str
@@ -96,21 +99,21 @@ class UnitTest(msgspec.Struct):
     depends_on: DependsOn = msgspec.field(default_factory=DependsOn)
 
 
-class Owner(msgspec.Struct):
+class Owner(msgspec.Struct, gc=False):
     """A dbt group's owner."""
 
     name: str | None = None
     email: str | None = None
 
 
-class Group(msgspec.Struct):
+class Group(msgspec.Struct, gc=False):
     """A dbt group (``groups:`` in YAML) with its owner."""
 
     name: str
     owner: Owner = msgspec.field(default_factory=Owner)
 
 
-class Metadata(msgspec.Struct):
+class Metadata(msgspec.Struct, gc=False):
     """Who wrote the manifest."""
 
     dbt_version: str = ""
@@ -119,7 +122,7 @@ class Metadata(msgspec.Struct):
     dbt_schema_version: str = ""
 
 
-class Manifest(msgspec.Struct):
+class Manifest(msgspec.Struct, gc=False):
     """The subset of a dbt manifest catchment needs to declare assets and checks."""
 
     metadata: Metadata = msgspec.field(default_factory=Metadata)
@@ -132,13 +135,66 @@ class Manifest(msgspec.Struct):
 _decoder = msgspec.json.Decoder(Manifest)
 
 
+class _Compact(msgspec.Struct, gc=False):
+    """The needed fields of one manifest.json, as msgpack, with the source's size and mtime."""
+
+    size: int
+    mtime_ns: int
+    manifest: Manifest
+
+
+_compact_decoder = msgspec.msgpack.Decoder(_Compact)
+_compact_encoder = msgspec.msgpack.Encoder()
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many acyclic objects: otherwise its
+    full collections, triggered by the allocations themselves, take 2/3 of the decode time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def decode_manifest(raw: bytes) -> Manifest:
     """Decode manifest JSON bytes (raises ``msgspec.DecodeError`` / ``ValidationError``)."""
-    return _decoder.decode(raw)
+    with gc_paused():
+        return _decoder.decode(raw)
 
 
-def read_manifest(path: Path) -> Manifest:
-    """Read and decode ``path``; a missing or corrupt file raises a ``ConfigError`` naming it."""
+def read_manifest(path: Path, compact: Path | None = None) -> Manifest:
+    """Read and decode ``path``; a missing or corrupt file raises a ``ConfigError`` naming it.
+
+    ``compact``: a msgpack copy of just the needed fields, reused while ``path`` keeps its size
+    and mtime (decoding it is several times faster than the JSON), rewritten otherwise.
+    """
+    if compact is not None:
+        try:
+            st = path.stat()
+            with gc_paused():
+                copy = _compact_decoder.decode(compact.read_bytes())
+            if (copy.size, copy.mtime_ns) == (st.st_size, st.st_mtime_ns):
+                return copy.manifest
+        except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+            pass
+    manifest = _read_json(path)
+    if compact is not None:
+        try:
+            st = path.stat()
+            compact.parent.mkdir(parents=True, exist_ok=True)
+            tmp = compact.with_suffix(".tmp")
+            tmp.write_bytes(_compact_encoder.encode(_Compact(st.st_size, st.st_mtime_ns, manifest)))
+            tmp.replace(compact)
+        except OSError:
+            pass
+    return manifest
+
+
+def _read_json(path: Path) -> Manifest:
     try:
         raw = path.read_bytes()
     except OSError as exc:

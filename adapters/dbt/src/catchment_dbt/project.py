@@ -189,11 +189,13 @@ class DbtProject:
 
     def load_manifest(self) -> Manifest:
         """The manifest (fresh, cached or freshly parsed), decoded with catchment's fast reader."""
-        return read_manifest(self.manifest_path())
+        return self.load_manifest_at(self.manifest_path())
 
     def load_manifest_at(self, path: Path) -> Manifest:
-        """Decode the manifest at ``path`` (as returned by :meth:`manifest_path`)."""
-        return read_manifest(path)
+        """Decode the manifest at ``path`` (as returned by :meth:`manifest_path`), through a
+        compact msgpack copy of its needed fields kept in the cache folder."""
+        name = hashlib.sha256(str(path).encode()).hexdigest()[:16]
+        return read_manifest(path, compact=self.cache_root / f"compact-{name}.msgpack")
 
     def _parse(self, cache: Path) -> None:
         cache.mkdir(parents=True, exist_ok=True)

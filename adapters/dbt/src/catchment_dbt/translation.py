@@ -70,6 +70,10 @@ class _Relations:
         )
 
 
+def _path(key: AssetKey) -> tuple[str, ...]:
+    return key.path
+
+
 def _norm(part: str | None) -> str:
     if not part:
         return ""
@@ -109,23 +113,33 @@ def translate(
             name = node.name if node.version is None else f"{node.name}_v{node.version}"
             out.key_of[uid] = AssetKey((*options.key_prefix, name))
 
-    def inputs(node: Node) -> tuple[list[AssetDep], list[TableRef]]:
-        deps: dict[AssetKey, AssetDep] = {}
+    key_of = out.key_of
+    source_reads: dict[str, TableRef] = {
+        uid: relation(src.database, src.schema, src.identifier or src.name)
+        for uid, src in manifest.sources.items()
+    }
+
+    def inputs(node: Node) -> tuple[tuple[AssetDep, ...], tuple[TableRef, ...]]:
+        parents = node.depends_on.nodes
+        if all(p in key_of for p in parents):  # the common case: only assets upstream
+            keys = sorted({key_of[p] for p in parents}, key=_path)
+            return tuple(AssetDep(k) for k in keys), ()
+        deps: set[AssetKey] = set()
         reads: dict[TableRef, None] = {}
-        stack = list(node.depends_on.nodes)
+        stack = list(parents)
         seen: set[str] = set()
         while stack:
             parent = stack.pop()
             if parent in seen:
                 continue
             seen.add(parent)
-            key = out.key_of.get(parent)
+            key = key_of.get(parent)
             if key is not None:
-                deps.setdefault(key, AssetDep(key))
+                deps.add(key)
                 continue
-            src = manifest.sources.get(parent)
-            if src is not None:
-                reads[relation(src.database, src.schema, src.identifier or src.name)] = None
+            read = source_reads.get(parent)
+            if read is not None:
+                reads[read] = None
                 continue
             up = nodes.get(parent)
             if up is None:
@@ -134,7 +148,7 @@ def translate(
                 stack.extend(up.depends_on.nodes)
             elif up.resource_type in ASSET_TYPES:
                 reads[relation(up.database, up.schema, up.alias or up.name)] = None
-        return sorted(deps.values(), key=lambda d: d.key), list(reads)
+        return tuple(AssetDep(k) for k in sorted(deps, key=_path)), tuple(reads)
 
     checks: dict[str, list[CheckSpec]] = {}
     _declare_tests(manifest, out, checks, selected)
@@ -157,7 +171,7 @@ def translate(
         out.specs.append(
             AssetSpec(
                 key=key,
-                deps=tuple(deps),
+                deps=deps,
                 description=node.description or None,
                 group=group,
                 owners=_owners(meta, node.group, owners_of_group),
@@ -168,7 +182,7 @@ def translate(
                 partitions=options.partitions if partitioned else None,
                 checks=tuple(checks.get(uid, ())),
                 table=relation(node.database, node.schema, node.alias or node.name),
-                reads=tuple(reads),
+                reads=reads,
             )
         )
         out.node_of[key] = uid
