@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from catchment.project import Project
     from catchment.storage import Storage
 
-HELP = """Materialize the selected assets (all by default): plan the steps, run them in
-dependency order, record every event in the project's run store.
+HELP = """Materialize the selected assets (all by default).
+
+Plans the steps, runs them in dependency order and records every event in the project's run
+store.
 
 Selection syntax: key:raw/orders, group:marts, tag:team=sales, kind:dbt, owner:ana@x.com,
 +orders (with upstream), orders+ (with downstream), and/or/not.

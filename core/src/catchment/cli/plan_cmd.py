@@ -20,9 +20,11 @@ if TYPE_CHECKING:
     from catchment.execution.api import ExecutionResult
     from catchment.execution.plan import Plan
 
-PLAN_HELP = """Say, per selected asset, whether it is missing (never materialized), stale
-(code changed, an upstream is newer or stale, a partition is missing; with the reason) or
-fresh. Reads the code and the run store; runs nothing.
+PLAN_HELP = """Say, per asset, whether it is missing, stale (and why) or fresh.
+
+Missing: never materialized. Stale: the code changed, an upstream is newer or stale, or a
+partition is missing, with the reason. Fresh: the table is what the code says it should be.
+Reads the code and the run store; runs nothing.
 
 Examples:
 
@@ -31,8 +33,10 @@ Examples:
   catchment plan -s 'marts/*' --json
 """
 
-APPLY_HELP = """Materialize exactly the selected assets that `catchment plan` reports as
-missing or stale, in dependency order. Exit code 1 if a run fails.
+APPLY_HELP = """Materialize exactly the assets that are not fresh.
+
+Runs what `catchment plan` reports as missing or stale, in dependency order. Exit code 1 if a
+run fails.
 
 Examples:
 
