@@ -11,13 +11,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 from catchment.errors import ConfigError
 from catchment.resources import Resource
-from pydantic import ConfigDict, Field, SecretStr, model_validator
+from pydantic import ConfigDict, Field, SecretStr, field_serializer, model_validator
 
 from catchment_snowflake.errors import connection_error, connector_error_types
 
@@ -25,6 +26,7 @@ __all__ = ["SnowflakeResource", "query_tag"]
 
 PLATFORM_DETECTION_ENV = "SNOWFLAKE_DISABLE_PLATFORM_DETECTION"
 MAX_QUERY_TAG = 2000  # Snowflake's limit on QUERY_TAG
+_SECRET_ARG = re.compile(r"pass|secret|token|key|auth|cred", re.IGNORECASE)
 _ENV_FIELDS = {
     "account": "ACCOUNT",
     "user": "USER",
@@ -89,6 +91,11 @@ class SnowflakeResource(Resource):
     connect_args: dict[str, Any] = Field(
         default_factory=dict, repr=False, description="more snowflake.connector.connect args"
     )
+
+    @field_serializer("connect_args")
+    def _mask_secret_args(self, args: dict[str, Any]) -> dict[str, Any]:
+        """``model_dump()`` shows ``token``, ``*password*``, ``*key*``... args as ``***``."""
+        return {k: "***" if _SECRET_ARG.search(k) else v for k, v in args.items()}
 
     @model_validator(mode="after")
     def _needs_a_way_to_authenticate(self) -> SnowflakeResource:
