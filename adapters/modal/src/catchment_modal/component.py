@@ -108,7 +108,7 @@ class ModalAttributes(_Strict):
     )
     mode: Literal["local", "remote"] = Field(
         default="local",
-        description="local: fn.local() in the worker; remote: .remote() on the deployed app",
+        description="local: fn.local() in the worker; remote: the deployed app on Modal",
     )
     app_name: str | None = Field(
         default=None, description="name of the deployed app (default: modal.App's name)"

@@ -145,7 +145,14 @@ def _run_remote(context: StepContext, inv: Invocation) -> Iterator[StepResult]:
         )
     value: Any = None
     raised: BaseException | None = None
-    call = fn.with_options(env={CONTEXT_ENV: payload}).spawn(**inv.kwargs)
+    try:
+        call = fn.with_options(env={CONTEXT_ENV: payload}).spawn(**inv.kwargs)
+    except Exception as exc:
+        raise ExecutionError(
+            f"Modal did not accept the call of {inv.label}: {type(exc).__name__}: {exc}",
+            where=inv.where,
+            hint="check the function's arguments (kwargs:) and the deployment",
+        ) from exc
     try:
         value = call.get(timeout=inv.timeout)
     except TimeoutError as exc:  # builtin: get() gave up waiting
