@@ -119,7 +119,7 @@ def run_sql(resource: SnowflakeResource) -> Any:
     """``run_sql(sql)``: run it on a fresh session (inside a fakesnow patch), return rows."""
 
     def run(sql: str) -> list[tuple[Any, ...]]:
-        with resource.connect(query_tag="test") as conn:
+        with resource.connect(query_tag={"app": "test"}) as conn:
             cur = conn.cursor()
             cur.execute(sql)
             return [tuple(r) for r in cur.fetchall()]

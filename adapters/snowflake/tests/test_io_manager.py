@@ -56,7 +56,8 @@ def test_pandas_round_trip_through_the_engine(resource: SnowflakeResource, run_s
     # Stored under Snowflake's names: schema RAW, table ORDERS, upper-case columns.
     assert run_sql("SELECT COUNT(*), SUM(AMOUNT) FROM ANALYTICS.RAW.ORDERS") == [(3, 37.75)]
     meta = result.materializations[0].data["metadata"]
-    assert meta["rows"] == 3 and meta["table"] == "ANALYTICS.RAW.ORDERS"
+    assert meta["rows"] == 3
+    assert meta["table"] == "ANALYTICS.RAW.ORDERS"
     assert result.materializations[0].data["table"] == "snowflake://acme-prod/analytics.raw.orders"
 
 
@@ -205,7 +206,8 @@ def test_insert_write_method_and_the_query_tag(resource: SnowflakeResource) -> N
     # write's tag the run.
     calls = snowflake.connector.connect.call_args_list  # the fakesnow patch records them
     tags = [json.loads(c.kwargs["session_parameters"]["QUERY_TAG"]) for c in calls]
-    assert tags and all(t["asset_key"] == "raw/small" for t in tags)
+    assert tags
+    assert all(t["asset_key"] == "raw/small" for t in tags)
     assert {"app": "catchment", "run_id": result.run_id, "asset_key": "raw/small"} in tags
 
 

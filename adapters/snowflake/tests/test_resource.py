@@ -47,7 +47,8 @@ def test_from_env_reads_the_snowflake_variables(
     monkeypatch.setenv("SNOWFLAKE_SCHEMA", "raw")
     r = SnowflakeResource.from_env(database="db")
     assert (r.account, r.user, r.schema_, r.database) == ("myorg-acct", "svc", "raw", "db")
-    assert r.password is not None and r.password.get_secret_value() == password
+    assert r.password is not None
+    assert r.password.get_secret_value() == password
     monkeypatch.delenv("SNOWFLAKE_USER")
     with pytest.raises(ConfigError, match="SNOWFLAKE_USER is not set"):
         SnowflakeResource.from_env()
@@ -109,7 +110,8 @@ def test_private_key_pem_is_loaded_and_a_bad_one_is_not_echoed() -> None:
     )
     loaded = r.connect_kwargs()["private_key"]
     assert loaded.private_numbers() == key.private_numbers()
-    assert "s3cret-phrase" not in repr(r) and "BEGIN" not in repr(r)
+    assert "s3cret-phrase" not in repr(r)
+    assert "BEGIN" not in repr(r)
     bad = SnowflakeResource(account="a", user="u", private_key="not-a-key-xyz")
     with pytest.raises(ConfigError) as info:
         bad.connect_kwargs()
@@ -134,14 +136,14 @@ def test_unreachable_account_is_one_clear_error_without_the_password(password: s
         login_timeout=3,
         connect_args={"host": "127.0.0.1", "port": port, "protocol": "http", "network_timeout": 3},
     )
-    with pytest.raises(ExecutionError) as info:
-        with r.connect(query_tag="t"):
-            pass
+    with pytest.raises(ExecutionError) as info, r.connect(query_tag="t"):
+        pass
     text = str(info.value)
     assert "cannot connect to Snowflake account 'acme-unreachable' as user 'loader'" in text
     assert "Could not connect to Snowflake backend" in text  # the connector's own reason
     assert password not in text
-    assert info.value.__cause__ is None and info.value.__suppress_context__
+    assert info.value.__cause__ is None
+    assert info.value.__suppress_context__
 
 
 @pytest.fixture
@@ -189,9 +191,8 @@ def test_wrong_credentials_are_a_config_error_naming_account_and_user(
         login_timeout=5,
         connect_args={"host": "127.0.0.1", "port": rejecting_server, "protocol": "http"},
     )
-    with pytest.raises(ConfigError) as info:
-        with r.connect(query_tag="t"):
-            pass
+    with pytest.raises(ConfigError) as info, r.connect(query_tag="t"):
+        pass
     text = str(info.value)
     assert "Snowflake rejected the credentials for Snowflake account 'acme-prod'" in text
     assert "as user 'loader'" in text
