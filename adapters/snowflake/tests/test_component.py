@@ -102,9 +102,14 @@ def test_code_version_ignores_layout_but_not_meaning(build_objects: Any) -> None
 def test_bad_input_names_the_object_and_the_field(
     build_objects: Any, resource: SnowflakeResource, project_root: Any
 ) -> None:
+    columns = [{"name": "a", "type": "int"}]
     with pytest.raises(ConfigError) as info:
-        build_objects([{"kind": "table", "name": "t", "columns": [{"name": "a", "type": "int"}]},
-                       {"kind": "table", "name": "T", "columns": [{"name": "a", "type": "int"}]}])  # fmt: skip
+        build_objects(
+            [
+                {"kind": "table", "name": "t", "columns": columns},
+                {"kind": "table", "name": "T", "columns": columns},
+            ]
+        )
     assert "table ANALYTICS.PUBLIC.T is declared twice" in info.value.message
     assert "attributes.objects[1] (T)" in str(info.value.where)
     with pytest.raises(ConfigError) as info:

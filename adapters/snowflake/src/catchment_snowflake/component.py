@@ -229,7 +229,7 @@ def build(attrs: SnowflakeAttributes, context: ComponentContext) -> list[AssetsD
         def mask(text: str) -> str:
             return scrub(text, secrets)
 
-        errors = connector_error_types()
+        errors: tuple[type[BaseException], ...] = (CatchmentError, *connector_error_types())
         with res.connect(step) as conn:
             cur = conn.cursor()
             applier = Applier(cur, state, step.run_id, step.log.info, mask)
@@ -243,7 +243,7 @@ def build(attrs: SnowflakeAttributes, context: ComponentContext) -> list[AssetsD
                     continue
                 try:
                     outcome = applier.apply(d, applied.get(d.state_key))
-                except (CatchmentError, *errors) as exc:
+                except errors as exc:
                     failed.add(s.table)  # type: ignore[arg-type]
                     text = exc.message if isinstance(exc, CatchmentError) else str(exc)
                     yield AssetFailure(

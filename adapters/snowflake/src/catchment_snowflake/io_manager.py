@@ -209,7 +209,8 @@ class SnowflakeIOManager:
         parts: tuple[str, ...],
     ) -> None:
         """Delete the rows being replaced and insert the new ones in ONE transaction."""
-        where, params = "", ()
+        where = ""
+        params: tuple[str, ...] = ()
         if pcol:
             where = f" WHERE {quote(pcol)} IN ({', '.join(['%s'] * len(parts))})"
             params = tuple(parts)
@@ -254,7 +255,8 @@ class SnowflakeIOManager:
         rel = self.relation_for(context.key)
         who = context.downstream_key or context.key
         tag = query_tag(None, [context.key], step=str(who))
-        sql, params = f"SELECT * FROM {rel.sql}", ()
+        sql = f"SELECT * FROM {rel.sql}"
+        params: tuple[str, ...] = ()
         if context.partition_keys:
             declared = str(context.spec.metadata.get("partition_column", self.partition_column))
             col = column_name(declared, self.normalize_columns)
