@@ -112,6 +112,11 @@ class _Component(_Strict):
     type: str = Field(min_length=1, description="a component type, see `catchment plugins`")
     name: str = Field(pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$", description="a unique name")
     attributes: dict[str, Any] = Field(default_factory=dict)
+    enabled: bool = Field(
+        default=True,
+        description="false skips the component; may be a template, e.g. "
+        "\"{{ env('PG_URL', '') != '' }}\"",
+    )
 
 
 class _Typed(_Strict):
@@ -313,10 +318,20 @@ class _Loader:
         names: dict[str, str] = {}
         for i, entry in enumerate(raw):
             path: tuple[str | int, ...] = ("components", i)
+            if isinstance(entry, dict) and "enabled" in entry:
+                try:
+                    entry = {**entry, "enabled": self.render(entry["enabled"], (*path, "enabled"))}
+                except ConfigError as exc:
+                    self.problems.append(
+                        Problem("component", exc.where or "", exc.message, exc.hint)
+                    )
+                    continue
             try:
                 comp = _Component.model_validate(entry)
             except ValidationError as exc:
                 self.invalid(exc, "component", path, f"component #{i + 1}: ", _Component, 2)
+                continue
+            if not comp.enabled:
                 continue
             subject = f"component {comp.name!r}"
             if comp.name in names:
