@@ -78,4 +78,4 @@ def test_enabled_that_is_not_a_boolean_is_a_problem_naming_the_field(
     )
     (problem,) = load_project(root, registry=registry).problems
     assert "enabled" in problem.message
-    assert problem.where.endswith(":6")
+    assert problem.where.endswith(":5")  # the line of `enabled:`
