@@ -79,18 +79,36 @@ def _import(module: str, context: ComponentContext) -> Any:
             raise
         return mod
     root = str(context.root)
-    if root not in sys.path:
-        sys.path.insert(0, root)
+    if root in sys.path:
+        sys.path.remove(root)
+    sys.path.insert(0, root)  # first, so this project's module wins over another project's
+    _forget_foreign(module, context.root)
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        if exc.name is not None and module.startswith(exc.name):
+        if exc.name is not None and (module == exc.name or module.startswith(exc.name + ".")):
             raise ConfigError(
                 f"module {module!r} not found",
                 where=f"{context.source} attributes.module",
                 hint=f"use a dotted name importable from {context.root}, or a .py path",
             ) from None
         raise
+
+
+def _forget_foreign(module: str, root: Path) -> None:
+    """Drop the cached package of ``module`` when this project provides that package but the
+    cached one came from elsewhere (another project loaded in this process)."""
+    top = module.partition(".")[0]
+    cached = sys.modules.get(top)
+    if cached is None or not ((root / f"{top}.py").is_file() or (root / top).is_dir()):
+        return
+    origin = getattr(cached, "__file__", None)
+    places = [origin] if origin else list(getattr(cached, "__path__", []))
+    if any(Path(p).resolve().is_relative_to(root) for p in places):
+        return
+    for name in [n for n in sys.modules if n == top or n.startswith(top + ".")]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
 
 
 def _prefixer(prefix: tuple[str, ...], own: frozenset[AssetKey]) -> Callable[[AssetKey], AssetKey]:
