@@ -1,11 +1,13 @@
-"""The built-in ``python`` component: which module it imports."""
+"""The built-in ``python`` component: which module it imports, and prefixed keys at run time."""
 
 from __future__ import annotations
 
 import textwrap
 from pathlib import Path
 
+from catchment.execution.api import run_project
 from catchment.project import load_project
+from catchment.storage.sqlite import SqliteStorage
 
 from .project.conftest import make_registry
 
@@ -45,3 +47,25 @@ def test_two_projects_with_the_same_module_name_each_get_their_own(tmp_path: Pat
     keys_two = [str(k) for k in load_project(second, registry=registry).require_graph()]
     keys_one_again = [str(k) for k in load_project(first, registry=registry).require_graph()]
     assert (keys_one, keys_two, keys_one_again) == (["alpha"], ["beta"], ["alpha"])
+
+
+MULTI = """
+from catchment import AssetKey, MaterializeResult, multi_asset, spec
+
+@multi_asset(specs=[spec("x"), spec("y", deps=["x"])])
+def both(context):
+    for name in ("x", "y"):
+        key = AssetKey(name)
+        if key in context.selected_keys:
+            context.spec(key)
+            yield MaterializeResult(key=key)
+"""
+
+
+def test_prefixed_multi_asset_sees_its_own_keys(tmp_path: Path) -> None:
+    """With ``key_prefix``, a compute written for its own keys still builds what was selected."""
+    root = _project(tmp_path / "proj", "multi.py", {"multi.py": MULTI}, prefix="eu")
+    project = load_project(root, registry=make_registry())
+    result = run_project(project, "eu/y", storage=SqliteStorage(":memory:"))
+    assert result.success, [e.data for e in result.failures]
+    assert [str(k) for k in result.materialized_keys] == ["eu/y"]

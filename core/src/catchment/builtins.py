@@ -24,7 +24,7 @@ from catchment.errors import ConfigError
 from catchment.hookspecs import AdapterInfo, hookimpl
 from catchment.keys import AssetKey
 from catchment.results import CheckResult, StepResult
-from catchment.specs import AssetDep, CheckSpec
+from catchment.specs import AssetDep, AssetSpec, CheckSpec
 
 
 @hookimpl
@@ -111,44 +111,65 @@ def _forget_foreign(module: str, root: Path) -> None:
     importlib.invalidate_caches()
 
 
-def _prefixer(prefix: tuple[str, ...], own: frozenset[AssetKey]) -> Callable[[AssetKey], AssetKey]:
-    def rename(key: AssetKey) -> AssetKey:
-        return AssetKey((*prefix, *key.path)) if key in own else key
+class _Renaming:
+    """The module's own keys and their prefixed names, both ways (other keys stay as they are)."""
 
-    return rename
+    def __init__(self, prefix: tuple[str, ...], own: frozenset[AssetKey]):
+        self.new = {k: AssetKey((*prefix, *k.path)) for k in own}
+        self.old = {v: k for k, v in self.new.items()}
+
+    def to_new(self, key: AssetKey) -> AssetKey:
+        return self.new.get(key, key)
+
+    def to_old(self, key: AssetKey) -> AssetKey:
+        return self.old.get(key, key)
+
+    def check_id(self, check_id: str, rename: Callable[[AssetKey], AssetKey]) -> str:
+        asset, _, name = check_id.rpartition(":")
+        return f"{rename(AssetKey(asset))}:{name}"
 
 
 class _RenamedContext:
-    """A step context whose asset keys are the module's own (unprefixed) keys."""
+    """A step context in the module's own (unprefixed) keys, so a compute written for them
+    works unchanged; prefixed keys are accepted too."""
 
-    def __init__(self, inner: StepContext, to_new: Callable[[AssetKey], AssetKey]):
+    def __init__(self, inner: StepContext, names: _Renaming):
         self._inner = inner
-        self._to_new = to_new
+        self._names = names
+
+    @property
+    def selected_keys(self) -> frozenset[AssetKey]:
+        return frozenset(self._names.to_old(k) for k in self._inner.selected_keys)
+
+    @property
+    def selected_checks(self) -> frozenset[str]:
+        names = self._names
+        return frozenset(names.check_id(c, names.to_old) for c in self._inner.selected_checks)
+
+    def spec(self, key: AssetKey) -> AssetSpec:
+        return self._inner.spec(self._names.to_new(AssetKey.parse(key)))
+
+    def check_spec(self, check_id: str) -> CheckSpec:
+        return self._inner.check_spec(self._names.check_id(check_id, self._names.to_new))
 
     def load_input(self, key: AssetKey) -> Any:
-        return self._inner.load_input(self._to_new(key))
+        return self._inner.load_input(self._names.to_new(AssetKey.parse(key)))
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
 
 def _rename_result(result: StepResult, to_new: Callable[[AssetKey], AssetKey]) -> StepResult:
-    if isinstance(result, CheckResult):
-        return CheckResult(
-            asset_key=to_new(result.asset_key),
-            check_name=result.check_name,
-            passed=result.passed,
-            severity=result.severity,
-            description=result.description,
-            metadata=result.metadata,
-        )
     import msgspec
 
+    if isinstance(result, CheckResult):
+        return msgspec.structs.replace(result, asset_key=to_new(result.asset_key))
     return msgspec.structs.replace(result, key=to_new(result.key))
 
 
-def _with_prefix(d: AssetsDefinition, rename: Callable[[AssetKey], AssetKey]) -> AssetsDefinition:
+def _with_prefix(d: AssetsDefinition, names: _Renaming) -> AssetsDefinition:
     """Prefix the keys of ``d`` (and its deps and checks on this module's assets)."""
+    rename = names.to_new
     specs = tuple(
         s.replace(
             key=rename(s.key),
@@ -161,7 +182,7 @@ def _with_prefix(d: AssetsDefinition, rename: Callable[[AssetKey], AssetKey]) ->
     inner = d.compute
 
     def compute(context: StepContext) -> Iterator[StepResult]:
-        renamed: Any = _RenamedContext(context, rename)
+        renamed: Any = _RenamedContext(context, names)
         for result in inner(renamed):
             yield _rename_result(result, rename)
 
@@ -197,8 +218,8 @@ def build_python(attributes: PythonAttributes, context: ComponentContext) -> lis
         )
         AssetKey(prefix)  # validates the segments
         own = frozenset(k for d in found for k in d.keys)
-        rename = _prefixer(prefix, own)
-        found = [_with_prefix(d, rename) for d in found]
+        names = _Renaming(prefix, own)
+        found = [_with_prefix(d, names) for d in found]
     if attributes.group:
         group = attributes.group
         found = [d.map_specs(lambda s: s if s.group else s.replace(group=group)) for d in found]
