@@ -142,6 +142,7 @@ class _Attempt:
         self.events: list[Event] = []
         self.reported: set[AssetKey] = set()
         self.failed: set[AssetKey] = set()
+        self.produced: dict[str, str] = {}  # asset -> data version made in this attempt
         self.error: dict[str, Any] | None = None
         self.output: list[str] = []
         self._last = time.perf_counter()
@@ -283,16 +284,20 @@ class _Attempt:
                 metadata["rows"] = shape[0]
         metadata.setdefault("duration", round(duration, 6))
         table = spec.table or metadata.get("table")
+        version = result.data_version or os.urandom(8).hex()
         data = {
             "metadata": _jsonable(metadata),
             "code_version": spec.code_version,
-            "data_version": result.data_version or os.urandom(8).hex(),
+            "data_version": version,
+            # An upstream built earlier in this same step (dbt, Snowflake objects) was read
+            # at the version it just got, not the one it had when the step started.
             "input_versions": {
-                name: request.input_versions.get(name)
+                name: self.produced.get(name, request.input_versions.get(name))
                 for name in map(str, self.runtime.inputs_of(key))
             },
             "table": str(table) if table is not None else None,
         }
+        self.produced[str(key)] = version
         for partition in parts or (None,):
             event = self._event(EventType.MATERIALIZATION, key, **data)
             event.partition = partition
