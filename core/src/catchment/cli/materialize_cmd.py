@@ -142,14 +142,20 @@ class RunDisplay:
             return
         subject, detail = shown
         if self.tty:
+            from rich.markup import escape
+
             color = {"✓": "green", "✗": "red", "-": "yellow", "↻": "yellow"}.get(subject[0], "")
-            text = f"[dim]{_clock(event.timestamp)}[/] [{color or 'default'}]{subject}[/] {detail}"
+            text = (
+                f"[dim]{_clock(event.timestamp)}[/] [{color or 'default'}]{escape(subject)}[/] "
+                f"{escape(detail)}"
+            )
             self.console.print(text, markup=True)
         else:
             print(f"{_clock(event.timestamp)} {subject} {detail}", flush=True)
 
     def summary(self, result: ExecutionResult) -> None:
         """The table at the end: each asset's status, duration, rows, and why it failed."""
+        from rich.markup import escape
         from rich.table import Table
 
         from catchment.events import EventType
@@ -172,7 +178,9 @@ class RunDisplay:
         table = Table("asset", "status", "duration", "rows", "detail", title=None)
         colors = {"success": "green", "failed": "red", "skipped": "yellow"}
         for key, (status, dur, n, detail) in rows.items():
-            table.add_row(key, f"[{colors[status]}]{status}[/]", dur, n, detail[:120])
+            table.add_row(
+                escape(key), f"[{colors[status]}]{status}[/]", dur, n, escape(detail[:120])
+            )
         counts = {s: sum(1 for r in rows.values() if r[0] == s) for s in colors}
         if self.tty:
             self.console.print(table)

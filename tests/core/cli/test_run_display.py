@@ -1,0 +1,26 @@
+"""The run display of `materialize`, `apply` and `runs retry`: what a person sees on a terminal."""
+
+from __future__ import annotations
+
+import pytest
+from catchment import asset, materialize
+from catchment.cli.materialize_cmd import RunDisplay
+
+
+@asset
+def brackets() -> None:
+    raise ValueError("no file [/tmp/in.csv] in [bold]raw[/bold]")
+
+
+def test_error_text_with_brackets_is_shown_verbatim_on_a_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Messages are text, not rich markup: a '[/path]' neither crashes the display nor vanishes."""
+    monkeypatch.setenv("COLUMNS", "300")
+    with RunDisplay(1, tty=True) as display:
+        result = materialize([brackets], on_event=display.on_event, raise_on_failure=False)
+    display.summary(result)
+    out = capsys.readouterr().out
+    # step failed + asset failed lines, and the summary table
+    assert out.count("no file [/tmp/in.csv] in [bold]raw[/bold]") == 3
+    assert "FAILED" in out
