@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,7 +81,7 @@ class Env:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+def env(tmp_path_factory: pytest.TempPathFactory) -> Env:
     base = tmp_path_factory.mktemp("template")
     good = _new_adapter("acme", base / "catchment-acme")
     dupes = _new_adapter("dupes", base / "catchment-dupes")
@@ -119,7 +118,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         ]
     )
     assert installed.returncode == 0, installed.stderr
-    yield Env(root=venv, good=good, dupes=dupes, greedy=greedy)
+    return Env(root=venv, good=good, dupes=dupes, greedy=greedy)
 
 
 def test_generated_adapter_is_complete(env: Env) -> None:
