@@ -88,7 +88,8 @@ def list_assets(
         typer.secho("the asset graph could not be built", err=True, fg="red")
         raise typer.Exit(1)
     warn_problems(project)
-    keys = list(graph) if not select else [k for k in graph if k in graph.select(select)]
+    selected = graph.select(select) if select else None
+    keys = [k for k in graph if selected is None or k in selected]
     rows = [asset_dict(project, graph, k) for k in keys]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
