@@ -120,15 +120,8 @@ class DbtCompute:
 
     def args(self, wanted: set[str], extra_vars: Mapping[str, str]) -> list[str]:
         """The ``dbt build`` command line for exactly ``wanted``."""
-        project = self.project
         select, exclude = select_args(self.index, wanted)
-        saved = project.vars
-        try:
-            project.vars = {**saved, **extra_vars}
-            base = project.cli_args()
-        finally:
-            project.vars = saved
-        args = ["build", *base, "--select", *select]
+        args = ["build", *self.project.cli_args(extra_vars), "--select", *select]
         if exclude:
             args += ["--exclude", *exclude]
         args += ["--indirect-selection", "empty", "--log-level", "none", *self.options.extra_args]

@@ -98,15 +98,17 @@ class DbtProject:
             )
         return self._target
 
-    def cli_args(self) -> list[str]:
-        """Flags every invocation of this project gets (project, profiles, target, vars)."""
+    def cli_args(self, extra_vars: Mapping[str, Any] | None = None) -> list[str]:
+        """Flags every invocation of this project gets (project, profiles, target, vars);
+        ``extra_vars`` are merged over the project's vars (e.g. a partition window)."""
         args = ["--project-dir", str(self.project_dir), "--profiles-dir", str(self.profiles_dir)]
         if self.profile:
             args += ["--profile", self.profile]
         if self.target:
             args += ["--target", self.target]
-        if self.vars:
-            args += ["--vars", json.dumps(dict(self.vars), sort_keys=True, default=str)]
+        all_vars = {**self.vars, **(extra_vars or {})}
+        if all_vars:
+            args += ["--vars", json.dumps(all_vars, sort_keys=True, default=str)]
         return args
 
     @property
