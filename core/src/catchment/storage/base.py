@@ -250,15 +250,20 @@ def run_from_row(row: Sequence[Any]) -> RunRecord:
 
 
 def redact_url(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (for error messages)."""
+    """``url`` with any password replaced by ``***`` (for error messages): the one in
+    ``user:password@`` and query parameters such as ``?password=`` or ``?sslpassword=``."""
+    import re
     from urllib.parse import urlsplit, urlunsplit
 
     try:
         parts = urlsplit(url)
+        password = parts.password
     except ValueError:
         return "<unparseable url>"
-    if parts.password is None:
+    query = re.sub(r"(?i)(^|&)([^=&]*password=)[^&]*", r"\1\2***", parts.query)
+    if password is None and query == parts.query:
         return url
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+    netloc = parts.netloc
+    if password is not None:
+        netloc = f"{parts.username or ''}:***@{netloc.rsplit('@', 1)[-1]}"
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
