@@ -43,6 +43,7 @@ from catchment_snowflake.objects import (
     ManagedObject,
     StageObject,
     ViewObject,
+    analyse_sql,
     definition_hash,
     normalise,
     stage_of,
@@ -109,22 +110,9 @@ def _reads(obj: Any, rel: Relation, account: str) -> list[TableRef]:
 
 
 def _query_tables(query: str, rel: Relation) -> list[Relation]:
-    import sqlglot
-    from sqlglot import exp
-    from sqlglot.errors import ParseError, TokenError
-
-    try:
-        tree = sqlglot.parse_one(query, read="snowflake")
-    except (ParseError, TokenError, ValueError):
-        return []  # Snowflake may still accept it; lineage then comes from `reads:`
-    ctes = {c.alias_or_name.upper() for c in tree.find_all(exp.CTE)}
-    out: list[Relation] = []
-    for t in tree.find_all(exp.Table):
-        if not t.name or (not t.db and t.name.upper() in ctes):
-            continue
-        parts = [p.sql(dialect="snowflake") for p in t.parts]
-        out.append(qualify(".".join(parts), rel.database, rel.schema))
-    return out
+    """Tables a view's query reads, resolved in the view's database and schema (a query
+    sqlglot cannot parse reads nothing here: list its inputs under ``reads:``)."""
+    return [qualify(t, rel.database, rel.schema) for t in analyse_sql(query)[1]]
 
 
 def _declare(

@@ -9,6 +9,7 @@ nothing; changing the object changes the hash.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import Annotated, Any, Literal
@@ -150,6 +151,7 @@ ManagedObject = Annotated[
 
 
 # -- normalisation ---------------------------------------------------------------------------
+@functools.lru_cache(maxsize=4096)
 def norm_type(text: str) -> str:
     """``int`` and ``INTEGER`` alike: the type as sqlglot writes it for Snowflake."""
     from sqlglot import exp
@@ -163,15 +165,33 @@ def norm_type(text: str) -> str:
 
 def norm_sql(text: str) -> str:
     """A SQL expression or query, formatted canonically (comments and layout dropped)."""
+    return analyse_sql(text)[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def analyse_sql(text: str) -> tuple[str, tuple[str, ...]]:
+    """One parse of ``text``: its canonical form (identifiers resolved like Snowflake does,
+    comments and layout dropped) and the tables it reads (``db.schema.name`` as written, CTE
+    names left out). Text sqlglot cannot parse keeps its words and reads nothing."""
     import sqlglot
+    from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
     from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
     try:
-        tree = normalize_identifiers(sqlglot.parse_one(text, read="snowflake"), dialect="snowflake")
-        return tree.sql(dialect="snowflake", comments=False)
+        tree = sqlglot.parse_one(text, read="snowflake")
     except (ParseError, TokenError, ValueError):
-        return " ".join(text.split())
+        return " ".join(text.split()), ()
+    ctes = {c.alias_or_name.upper() for c in tree.find_all(exp.CTE)}
+    tables = tuple(
+        ".".join(p.sql(dialect="snowflake") for p in t.parts)
+        for t in tree.find_all(exp.Table)
+        if t.name and not (not t.db and t.name.upper() in ctes)
+    )
+    canonical = normalize_identifiers(tree, dialect="snowflake").sql(
+        dialect="snowflake", comments=False
+    )
+    return canonical, tables
 
 
 def norm_value(value: Any) -> Any:
