@@ -221,3 +221,23 @@ def test_asset_spec_equality_covers_table_and_reads(tmp_path: Path) -> None:
         key=AssetKey("x"), reads=(duckdb_table(tmp_path / "w.duckdb", "ORDERS", schema="RAW"),)
     )
     assert a != AssetSpec(key=AssetKey("x"), table=t)
+
+
+def test_multi_asset_rejects_specs_built_with_string_keys() -> None:
+    """AssetSpec(key="orders") used to pass and crash the graph build with a traceback."""
+    with pytest.raises(DefinitionError, match=r"spec key 'orders' is a str, not an AssetKey") as e:
+
+        @multi_asset(specs=[AssetSpec(key="orders")])  # type: ignore[arg-type]
+        def load(context: Any) -> Iterator[Any]:
+            yield MaterializeResult(key=AssetKey.parse("orders"))
+
+    assert e.value.hint is not None
+    assert "catchment.spec(" in e.value.hint
+    assert e.value.where is not None
+    assert "test_specs_and_definitions.py:" in e.value.where
+    with pytest.raises(DefinitionError, match="not AssetDep objects"):
+        multi_asset(specs=[AssetSpec(key=AssetKey.parse("a"), deps=("b",))])(  # type: ignore[arg-type]
+            lambda context: iter(())
+        )
+    with pytest.raises(DefinitionError, match="specs must be AssetSpec objects, got a str"):
+        multi_asset(specs=["orders"])(lambda context: iter(()))  # type: ignore[list-item]

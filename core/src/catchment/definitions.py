@@ -215,6 +215,7 @@ def multi_asset(
     """Bind many specs to one compute ``fn(context)`` that yields a result per selected asset."""
 
     def decorate(func: Compute) -> AssetsDefinition:
+        _check_specs(specs, f"@multi_asset {name or func.__name__}", _where(func))
         return AssetsDefinition(
             name=name or func.__name__,
             specs=tuple(specs),
@@ -228,6 +229,32 @@ def multi_asset(
         )
 
     return decorate
+
+
+def _check_specs(specs: Sequence[AssetSpec], label: str, where: str | None) -> None:
+    """``AssetSpec(key="orders")`` type-checks loosely at runtime; catch it here, not as a
+    traceback deep in the graph."""
+    hint = "build specs with catchment.spec('raw/orders', deps=[...]), which parses keys"
+    for s in specs:
+        if not isinstance(s, AssetSpec):
+            raise DefinitionError(
+                f"{label}: specs must be AssetSpec objects, got a {type(s).__name__}",
+                where=where,
+                hint=hint,
+            )
+        if not isinstance(s.key, AssetKey):
+            raise DefinitionError(
+                f"{label}: spec key {s.key!r} is a {type(s.key).__name__}, not an AssetKey",
+                where=where,
+                hint=hint,
+            )
+        bad = [d for d in s.deps if not isinstance(d, AssetDep)]
+        if bad:
+            raise DefinitionError(
+                f"{label}: spec {s.key} has deps {bad!r} that are not AssetDep objects",
+                where=where,
+                hint=hint,
+            )
 
 
 def asset_check(
