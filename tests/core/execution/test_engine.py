@@ -310,3 +310,36 @@ def test_context_satisfies_the_step_context_protocol(tmp_path: Path) -> None:
     assert seen["selected"] == {AssetKey("probe")}
     assert seen["spec"] == AssetKey("probe")
     assert seen["run_id"] == result.run_id
+
+
+def test_sys_exit_in_a_compute_fails_that_asset_not_the_run() -> None:
+    """A compute calling sys.exit (a CLI tool's main, say) is a failed asset; the rest runs."""
+
+    @asset
+    def quits() -> int:
+        raise SystemExit(3)
+
+    result = materialize([quits, numbers], raise_on_failure=False)
+    assert result.status_of("quits") == "failed"
+    assert result.status_of("numbers") == "success"
+    failure = next(e for e in result.failures if e.asset_key == "quits")
+    assert failure.data["error_class"] == "SystemExit"
+    assert "sys.exit(3)" in failure.data["message"]
+    assert result.status == "failure"
+
+
+def test_a_failing_teardown_is_recorded_not_raised() -> None:
+    from catchment.resources import Resource
+
+    class Sticky(Resource):
+        def teardown(self) -> None:
+            raise RuntimeError("cannot close the connection")
+
+    @asset(resources=["sticky"])
+    def written(sticky: Any) -> int:
+        return 1
+
+    result = materialize([written], resources={"sticky": Sticky()}, raise_on_failure=False)
+    assert result.status_of("written") == "success"  # the value was stored before teardown
+    (failed,) = [e for e in result.events if e.type is EventType.STEP_FAILED]
+    assert failed.data["message"] == "cannot close the connection"

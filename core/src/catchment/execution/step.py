@@ -108,8 +108,17 @@ def _error_where(exc: BaseException, defn: AssetsDefinition) -> str | None:
     return f"{frame.filename}:{frame.lineno}"
 
 
+# A compute that calls sys.exit (a tool's main()) fails its step, not the whole run.
+_COMPUTE_ERRORS = (Exception, SystemExit)
+
+
 def _error_data(exc: BaseException, defn: AssetsDefinition, output: str) -> dict[str, Any]:
-    message = exc.message if isinstance(exc, CatchmentError) else str(exc)
+    if isinstance(exc, CatchmentError):
+        message = exc.message
+    elif isinstance(exc, SystemExit):
+        message = f"the compute called sys.exit({exc.code!r})"
+    else:
+        message = str(exc)
     data: dict[str, Any] = {
         "error_class": type(exc).__name__,
         "message": message or type(exc).__name__,
@@ -162,37 +171,45 @@ class _Attempt:
         )
 
     def run(self) -> None:
-        runtime, defn, request = self.runtime, self.defn, self.request
+        defn = self.defn
         single = str(next(iter(self.keys))) if len(self.keys) == 1 else None
-        log = StepLog(request.run_id, defn.name, single, self.emit)
+        log = StepLog(self.request.run_id, defn.name, single, self.emit)
         out, err = sys.stdout, sys.stderr
-        with ExitStack() as stack:
-            try:
-                resources = self._open_resources(stack)
-                context = ExecutionStepContext(
-                    run_id=request.run_id,
-                    step_key=defn.name,
-                    selected_keys=self.keys,
-                    selected_checks=self.checks,
-                    partition_keys=request.partition_keys,
-                    resources=resources,
-                    log=log,
-                    project_root=runtime.project_root,
-                    warehouse=runtime.warehouse_path,
-                    attempt=self.attempt,
-                    graph=runtime.graph,
-                    io_managers=runtime.io_managers,
-                )
-                sys.stdout = _Tee(out, self.output)
-                sys.stderr = _Tee(err, self.output)
-                self._last = time.perf_counter()
-                for result in defn.compute(context):
-                    self._handle(result, context)
-            except Exception as exc:
+        try:
+            with ExitStack() as stack:  # resources: torn down however the compute ends
+                self._compute(stack, log, out, err)
+        except _COMPUTE_ERRORS as exc:  # a resource's teardown failed
+            if self.error is None:
                 self.error = _error_data(exc, defn, "".join(self.output))
-            finally:
-                sys.stdout, sys.stderr = out, err
         self._finish()
+
+    def _compute(self, stack: ExitStack, log: StepLog, out: TextIO, err: TextIO) -> None:
+        runtime, defn, request = self.runtime, self.defn, self.request
+        try:
+            resources = self._open_resources(stack)
+            context = ExecutionStepContext(
+                run_id=request.run_id,
+                step_key=defn.name,
+                selected_keys=self.keys,
+                selected_checks=self.checks,
+                partition_keys=request.partition_keys,
+                resources=resources,
+                log=log,
+                project_root=runtime.project_root,
+                warehouse=runtime.warehouse_path,
+                attempt=self.attempt,
+                graph=runtime.graph,
+                io_managers=runtime.io_managers,
+            )
+            sys.stdout = _Tee(out, self.output)
+            sys.stderr = _Tee(err, self.output)
+            self._last = time.perf_counter()
+            for result in defn.compute(context):
+                self._handle(result, context)
+        except _COMPUTE_ERRORS as exc:
+            self.error = _error_data(exc, defn, "".join(self.output))
+        finally:
+            sys.stdout, sys.stderr = out, err
 
     def _open_resources(self, stack: ExitStack) -> dict[str, Any]:
         opened: dict[str, Any] = {}
