@@ -24,3 +24,21 @@ def test_error_text_with_brackets_is_shown_verbatim_on_a_terminal(
     # step failed + asset failed lines, and the summary table
     assert out.count("no file [/tmp/in.csv] in [bold]raw[/bold]") == 3
     assert "FAILED" in out
+
+
+@asset(resources=["warehouse"])
+def needs_warehouse(warehouse: object) -> None:
+    return None
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_a_failed_step_shows_the_hint_of_its_error(
+    tty: bool, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fix (hint) of a catchment error raised in a step is printed, not only recorded."""
+    monkeypatch.setenv("COLUMNS", "300")
+    with RunDisplay(1, tty=tty) as display:
+        materialize([needs_warehouse], on_event=display.on_event, raise_on_failure=False)
+    out = capsys.readouterr().out
+    assert "resource 'warehouse' is not configured" in out
+    assert "hint: add 'warehouse' under resources: in catchment.yaml" in out

@@ -71,9 +71,10 @@ def describe(event: Event) -> tuple[str, str] | None:
             f"failed: {data.get('error_class')}: {data.get('message')}{where}",
         )
     if t is EventType.STEP_FAILED:
+        hint = f"\n  hint: {data['hint']}" if data.get("hint") else ""
         return (
             f"✗ {event.step_key}",
-            f"step failed: {data.get('error_class')}: {data.get('message')}",
+            f"step failed: {data.get('error_class')}: {data.get('message')}{hint}",
         )
     if t is EventType.ASSET_SKIPPED:
         return f"- {event.asset_key}", f"skipped: {data.get('reason')}"
