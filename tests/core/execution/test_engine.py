@@ -343,3 +343,18 @@ def test_a_failing_teardown_is_recorded_not_raised() -> None:
     assert result.status_of("written") == "success"  # the value was stored before teardown
     (failed,) = [e for e in result.events if e.type is EventType.STEP_FAILED]
     assert failed.data["message"] == "cannot close the connection"
+    assert result.status == "failure"
+
+
+def test_a_step_that_fails_without_failing_an_asset_fails_the_run() -> None:
+    """A check whose code crashes is not a passing run (materialize exits 0 otherwise)."""
+
+    @asset_check(asset="numbers")
+    def crashes(numbers: list[int]) -> bool:
+        raise RuntimeError("check code crashed")
+
+    result = materialize([numbers, crashes], raise_on_failure=False)
+    assert result.status_of("numbers") == "success"
+    assert result.status == "failure"
+    with pytest.raises(ExecutionError, match="check code crashed"):
+        materialize([numbers, crashes])

@@ -127,6 +127,7 @@ class Engine:
             if c.blocking and c.severity == "error"
         }
         self._check_failed = False
+        self._step_failed = False  # e.g. a check's code raised: no asset failed, the run did
 
     # -- recording ----------------------------------------------------------------------------
 
@@ -211,7 +212,7 @@ class Engine:
 
     def _final_status(self) -> RunStatus:
         bad = any(s != "success" and s != "check_failed" for s in self.state.values())
-        return "failure" if bad or self._check_failed else "success"
+        return "failure" if bad or self._check_failed or self._step_failed else "success"
 
     def _load_versions(self) -> None:
         """Data versions of upstreams outside the plan, read once from storage."""
@@ -330,7 +331,7 @@ class Engine:
             elif event.type is EventType.ASSET_SKIPPED and key is not None:
                 self.state[key] = "skipped"
             elif event.type is EventType.STEP_FAILED:
-                failed = True
+                failed = self._step_failed = True
             elif (
                 event.type is EventType.CHECK_EVALUATED
                 and key is not None
