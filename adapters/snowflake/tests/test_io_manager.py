@@ -192,6 +192,21 @@ def test_identity_matches_a_dbt_model_on_the_same_relation(resource: SnowflakeRe
         no_schema.table_for(AssetKey("orders"))
 
 
+def test_a_dbt_snowflake_target_names_the_same_relation(
+    resource: SnowflakeResource, tmp_path: Any
+) -> None:
+    profiles = pytest.importorskip("catchment_dbt.profiles")
+    target = profiles.Target(
+        profile="shop",
+        name="prod",
+        type="snowflake",
+        fields={"account": "ACME-PROD", "database": "ANALYTICS", "schema": "RAW"},
+        project_dir=tmp_path,
+    )
+    io = SnowflakeIOManager(resource)
+    assert target.relation("ANALYTICS", "RAW", "ORDERS") == io.table_for(AssetKey("raw/orders"))
+
+
 def test_insert_write_method_and_the_query_tag(resource: SnowflakeResource) -> None:
     io = SnowflakeIOManager(resource, write_method="insert")
 
