@@ -358,3 +358,48 @@ def test_a_step_that_fails_without_failing_an_asset_fails_the_run() -> None:
     assert result.status == "failure"
     with pytest.raises(ExecutionError, match="check code crashed"):
         materialize([numbers, crashes])
+
+
+def test_io_managers_see_the_step_s_opened_resources() -> None:
+    """handle_output and load_input both get what setup() returned, and teardown runs even
+    when the compute fails."""
+    from catchment.io_managers import MemoryIOManager
+    from catchment.resources import Resource
+
+    torn_down: list[str] = []
+
+    class Conn(Resource):
+        def setup(self) -> Any:
+            return "open connection"
+
+        def teardown(self) -> None:
+            torn_down.append("conn")
+
+    seen: list[tuple[str, Any]] = []
+
+    class Recording(MemoryIOManager):
+        def handle_output(self, context: Any, obj: Any) -> Any:
+            seen.append(("out", context.resources["conn"]))
+            return super().handle_output(context, obj)
+
+        def load_input(self, context: Any) -> Any:
+            seen.append(("in", context.resources["conn"]))
+            return super().load_input(context)
+
+    @asset(resources=["conn"])
+    def first(conn: str) -> int:
+        return 1
+
+    @asset(resources=["conn"])
+    def second(first: int, conn: str) -> int:
+        raise ValueError("boom")
+
+    result = materialize(
+        [first, second],
+        resources={"conn": Conn()},
+        io_managers={"default": Recording()},
+        raise_on_failure=False,
+    )
+    assert seen == [("out", "open connection"), ("in", "open connection")]
+    assert torn_down == ["conn", "conn"]
+    assert result.status_of("second") == "failed"

@@ -110,7 +110,9 @@ class ExecutionStepContext:
         attempt: int,
         graph: AssetGraph,
         io_managers: Mapping[str, IOManager],
+        io_resources: Mapping[str, Any] | None = None,
     ):
+        """``io_resources``: what IO managers receive (default: ``resources``)."""
         self._run_id = run_id
         self._step_key = step_key
         self._selected_keys = selected_keys
@@ -123,6 +125,7 @@ class ExecutionStepContext:
         self._attempt = attempt
         self._graph = graph
         self._io_managers = io_managers
+        self._io_resources = resources if io_resources is None else io_resources
         self.loaded: dict[AssetKey, None] = {}
 
     @property
@@ -204,7 +207,7 @@ class ExecutionStepContext:
             partition_keys=upstream_partitions(
                 self._graph, downstream, upstream, self._partition_keys
             ),
-            resources=self._resources,
+            resources=self._io_resources,
         )
         value = io_manager_for(upstream, self._io_managers, where).load_input(context)
         self.loaded[key] = None

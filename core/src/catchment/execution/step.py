@@ -153,6 +153,7 @@ class _Attempt:
         self.failed: set[AssetKey] = set()
         self.produced: dict[str, str] = {}  # asset -> data version made in this attempt
         self.error: dict[str, Any] | None = None
+        self.io_resources: Mapping[str, Any] = runtime.resources
         self.output: list[str] = []
         self._last = time.perf_counter()
 
@@ -187,6 +188,8 @@ class _Attempt:
         runtime, defn, request = self.runtime, self.defn, self.request
         try:
             resources = self._open_resources(stack)
+            # IO managers see what the step opened, and the configured resources otherwise.
+            self.io_resources = {**runtime.resources, **resources}
             context = ExecutionStepContext(
                 run_id=request.run_id,
                 step_key=defn.name,
@@ -200,6 +203,7 @@ class _Attempt:
                 attempt=self.attempt,
                 graph=runtime.graph,
                 io_managers=runtime.io_managers,
+                io_resources=self.io_resources,
             )
             sys.stdout = _Tee(out, self.output)
             sys.stderr = _Tee(err, self.output)
@@ -291,7 +295,7 @@ class _Attempt:
                 run_id=request.run_id,
                 partition_key=parts[0] if len(parts) == 1 else None,
                 partition_keys=parts,
-                resources=self.runtime.resources,
+                resources=self.io_resources,
             )
             stored = manager.handle_output(context, result.value)
             if stored:
