@@ -57,3 +57,14 @@ def test_graph_selection_partitions_and_io_managers_stay_light_until_used() -> N
 def test_the_check_itself_detects_a_heavy_import() -> None:
     """Guard against a vacuous pass: the same probe sees duckdb once something imports it."""
     assert "duckdb" in _heavy(_modules_after("import catchment, duckdb"))
+
+
+def test_every_public_name_resolves() -> None:
+    """Each lazy export names a real object (a typo would only fail at first use)."""
+    import catchment
+
+    missing = [name for name in catchment.__all__ if getattr(catchment, name, None) is None]
+    assert missing == []
+    assert {"materialize", "AssetGraph", "FilesystemIOManager", "load_project"} <= set(
+        catchment.__all__
+    )

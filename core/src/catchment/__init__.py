@@ -40,6 +40,9 @@ _EXPORTS: dict[str, str] = {
     "IOManager": "catchment.io",
     "InputContext": "catchment.io",
     "OutputContext": "catchment.io",
+    "MemoryIOManager": "catchment.io_managers",
+    "FilesystemIOManager": "catchment.io_managers",
+    "DuckDBIOManager": "catchment.io_managers",
     "PartitionsDefinition": "catchment.partitions",
     "StaticPartitions": "catchment.partitions",
     "TimeWindowPartitions": "catchment.partitions",
@@ -55,6 +58,8 @@ _EXPORTS: dict[str, str] = {
     "AdapterInfo": "catchment.hookspecs",
     "CatchmentError": "catchment.errors",
     "materialize": "catchment.execution.api",
+    "ExecutionResult": "catchment.execution.api",
+    "load_project": "catchment.project",
 }
 
 __all__ = [*_EXPORTS, "__version__"]
@@ -79,10 +84,11 @@ if TYPE_CHECKING:
     from catchment.definitions import AssetsDefinition, asset, asset_check, multi_asset
     from catchment.errors import CatchmentError
     from catchment.events import Event, EventType
-    from catchment.execution.api import materialize
+    from catchment.execution.api import ExecutionResult, materialize
     from catchment.graph import AssetGraph
     from catchment.hookspecs import AdapterInfo, hookimpl
     from catchment.io import InputContext, IOManager, OutputContext
+    from catchment.io_managers import DuckDBIOManager, FilesystemIOManager, MemoryIOManager
     from catchment.keys import AssetKey
     from catchment.partitions import (
         AllPartitionsMapping,
@@ -94,6 +100,7 @@ if TYPE_CHECKING:
         TimeWindowMapping,
         TimeWindowPartitions,
     )
+    from catchment.project import load_project
     from catchment.resources import Resource, SecretStr, env_secret
     from catchment.results import (
         AssetFailure,
