@@ -24,7 +24,7 @@ from catchment.errors import ConfigError
 from catchment.hookspecs import AdapterInfo, hookimpl
 from catchment.keys import AssetKey
 from catchment.results import CheckResult, StepResult
-from catchment.specs import AssetDep, AssetSpec, CheckSpec
+from catchment.specs import AssetDep, AssetSpec, CheckSpec, split_check_id
 
 
 @hookimpl
@@ -125,8 +125,8 @@ class _Renaming:
         return self.old.get(key, key)
 
     def check_id(self, check_id: str, rename: Callable[[AssetKey], AssetKey]) -> str:
-        asset, _, name = check_id.rpartition(":")
-        return f"{rename(AssetKey(asset))}:{name}"
+        asset, name = split_check_id(check_id)
+        return f"{rename(asset)}:{name}"
 
 
 class _RenamedContext:

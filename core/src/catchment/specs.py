@@ -34,7 +34,15 @@ class CheckSpec(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def id(self) -> str:
+        """``asset/key:check_name``, how plans, steps and records name the check."""
         return f"{self.asset}:{self.name}"
+
+
+def split_check_id(check_id: str) -> tuple[AssetKey, str]:
+    """``"raw/orders:not_empty"`` -> ``(AssetKey("raw/orders"), "not_empty")``; the inverse of
+    ``CheckSpec.id``."""
+    asset, _, name = check_id.rpartition(":")
+    return AssetKey(asset), name
 
 
 class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):

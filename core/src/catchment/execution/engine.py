@@ -23,6 +23,7 @@ from catchment.execution.plan import Plan, Step
 from catchment.execution.step import StepRequest, StepRuntime
 from catchment.hookspecs import RunInfo
 from catchment.keys import AssetKey
+from catchment.specs import split_check_id
 from catchment.storage.base import HOSTNAME, RunRecord, RunStatus, Storage
 
 if TYPE_CHECKING:
@@ -273,13 +274,13 @@ class Engine:
             first = next(iter(blocked.values()))
             blocked = {k: reasons[k] or f"{first} (same compute)" for k in step.asset_keys}
             keys = []
-        checks = [c for c in step.check_ids if _check_asset(c) not in blocked]
+        checks = [c for c in step.check_ids if split_check_id(c)[0] not in blocked]
         if step.is_check_only:
             checks = [
                 c
                 for c in checks
-                if self.state.get(_check_asset(c), "success") != "failed"
-                and self.state.get(_check_asset(c)) != "skipped"
+                if self.state.get(split_check_id(c)[0], "success") != "failed"
+                and self.state.get(split_check_id(c)[0]) != "skipped"
             ]
         skipped = [
             self._event(
@@ -358,7 +359,3 @@ class Engine:
             [started, *produced, finished],
             already_shown=[started, *(e for e in shown if e.type is EventType.LOG)],
         )
-
-
-def _check_asset(check_id: str) -> AssetKey:
-    return AssetKey(check_id.rpartition(":")[0])

@@ -16,6 +16,7 @@ import msgspec
 
 from catchment.errors import ConfigError, ExecutionError
 from catchment.keys import AssetKey, CoercibleToKey
+from catchment.specs import split_check_id
 
 if TYPE_CHECKING:
     from catchment.definitions import AssetsDefinition
@@ -174,7 +175,7 @@ def build_plan(
     wanted_extra = set(extra_checks)
     check_only_of: dict[AssetKey, set[str]] = {}
     for key in sorted(
-        set(planned) | {_check_asset(c) for c in wanted_extra}, key=lambda k: rank[k]
+        set(planned) | {split_check_id(c)[0] for c in wanted_extra}, key=lambda k: rank[k]
     ):
         for d in graph.check_definitions_for(key):
             ids = [c.id for c in d.all_check_specs if c.asset == key]
@@ -204,12 +205,12 @@ def build_plan(
         if name in step_assets:
             continue
         for check_id in step_checks[name]:
-            owner = planned.get(_check_asset(check_id))
+            owner = planned.get(split_check_id(check_id)[0])
             if owner is not None:
                 upstream_steps[name].add(owner)
 
     def first_rank(name: str) -> tuple[int, str]:
-        keys = step_assets.get(name) or {_check_asset(c) for c in step_checks[name]}
+        keys = step_assets.get(name) or {split_check_id(c)[0] for c in step_checks[name]}
         return (min(rank[k] for k in keys), name)
 
     ordered = _order_steps(upstream_steps, first_rank)
@@ -225,10 +226,6 @@ def build_plan(
     partitions = resolve_partitions(graph, (k for s in steps for k in s.asset_keys), partition)
     text = selection if isinstance(selection, str) else None
     return Plan(steps=steps, partition_keys=partitions, selection=text)
-
-
-def _check_asset(check_id: str) -> AssetKey:
-    return AssetKey(check_id.rpartition(":")[0])
 
 
 def _order_steps(

@@ -27,7 +27,7 @@ from catchment.io import IOManager, OutputContext
 from catchment.keys import AssetKey
 from catchment.resources import Resource
 from catchment.results import AssetFailure, AssetSkipped, CheckResult, MaterializeResult, Output
-from catchment.specs import RetryPolicy
+from catchment.specs import RetryPolicy, split_check_id
 
 if TYPE_CHECKING:
     from catchment.definitions import AssetsDefinition
@@ -412,7 +412,7 @@ def run_step(runtime: StepRuntime, request: StepRequest) -> list[Event]:
         )
         if defn.can_subset and run.error is None:
             keys = frozenset(run.failed)
-            checks = frozenset(c for c in checks if AssetKey(c.rpartition(":")[0]) in keys)
+            checks = frozenset(c for c in checks if split_check_id(c)[0] in keys)
         if wait > 0:
             runtime.sleep(wait)
         attempt += 1

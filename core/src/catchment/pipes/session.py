@@ -29,6 +29,7 @@ from catchment.pipes.remote import (
     _jsonable,
 )
 from catchment.results import AssetFailure, CheckResult, MaterializeResult, StepResult
+from catchment.specs import split_check_id
 
 INLINE_CONTEXT_LIMIT = 32 * 1024
 """Contexts larger than this go to a file (environment strings are limited to 128 KiB)."""
@@ -296,8 +297,7 @@ class PipesSession:
                 "%s", f"{self.label} exited with code {returncode} after reporting every asset"
             )
         for check_id in sorted(self.check_ids - self.checks_reported):
-            asset_text, _, name = check_id.rpartition(":")
-            key = AssetKey.parse(asset_text)
+            key, name = split_check_id(check_id)
             if not isinstance(self.reported.get(key), MaterializeResult):
                 continue  # the asset failed: its checks are not evaluated
             results.append(
