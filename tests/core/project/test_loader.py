@@ -422,3 +422,25 @@ def test_broken_adapters_are_problems(
     assert p.kind == "adapter"
     assert p.where == "adapter nothing"
     assert "catchment_adapter_info" in p.message
+
+
+def test_duplicate_component_and_unknown_resource_type_say_what_to_do(
+    write_project: WriteProject, registry: PluginRegistry
+) -> None:
+    root = write_project(
+        """
+        project: {name: shop}
+        resources:
+          warehouse: {type: snowflake}
+        components:
+          - {type: typed, name: fine, attributes: {server: {host: h, port: 1}, tables: [a]}}
+          - {type: typed, name: fine, attributes: {server: {host: h, port: 1}, tables: [b]}}
+        """
+    )
+    project = load_project(root, registry=registry)
+    twice = next(p for p in project.problems if "defined twice" in p.message)
+    assert twice.hint is not None
+    assert "rename one" in twice.hint
+    resource = next(p for p in project.problems if "unknown resource type" in p.message)
+    assert resource.hint is not None
+    assert "pip install catchment-snowflake" in resource.hint

@@ -245,7 +245,9 @@ class _Loader:
                     "project",
                     (*path, "type"),
                     f"resource {name!r}: unknown resource type {entry.type!r}",
-                    self._unknown_type("resource type", list(self.registry.resource_types)),
+                    self._missing_type_hint(
+                        entry.type, "resource type", list(self.registry.resource_types)
+                    ),
                 )
                 continue
             config = self._config("resources", name, entry)
@@ -335,7 +337,12 @@ class _Loader:
                 continue
             subject = f"component {comp.name!r}"
             if comp.name in names:
-                self.problem("component", (*path, "name"), f"{subject} is defined twice")
+                self.problem(
+                    "component",
+                    (*path, "name"),
+                    f"{subject} is defined twice",
+                    "component names are unique in a project; rename one of the two",
+                )
                 continue
             ct = self.registry.component_types.get(comp.type)
             if ct is None:
@@ -343,7 +350,9 @@ class _Loader:
                     "component",
                     (*path, "type"),
                     f"{subject}: unknown component type {comp.type!r}",
-                    self._missing_type_hint(comp.type),
+                    self._missing_type_hint(
+                        comp.type, "component type", list(self.registry.component_types)
+                    ),
                 )
                 continue
             built = self._build(comp, ct, path, subject, defaults, resources)
@@ -352,8 +361,9 @@ class _Loader:
                 definitions.extend(built)
         return definitions, names
 
-    def _missing_type_hint(self, type_name: str) -> str:
-        known = self._unknown_type("component type", list(self.registry.component_types))
+    def _missing_type_hint(self, type_name: str, kind: str, registered: Sequence[str]) -> str:
+        """Why ``type_name`` is not served: its adapter's status, or how to install it."""
+        known = self._unknown_type(kind, registered)
         tool = re.split(r"[._\-/]", type_name)[0].lower()
         dist = f"catchment-{tool}"
         for rec in self.registry.adapters:
