@@ -211,7 +211,7 @@ class AssetGraph:
         if i is None:
             raise UnknownAssetError(
                 f"no asset {AssetKey.parse(key)} in the graph",
-                hint="run `catchment assets` to list the keys",
+                hint="run `catchment assets list` to see the keys",
             )
         return i
 

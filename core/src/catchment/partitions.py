@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
+from catchment.errors import ConfigError
+
 
 class PartitionsDefinition(ABC):
     """An ordered set of partition keys an asset is materialized by."""
@@ -27,8 +29,6 @@ class PartitionsDefinition(ABC):
     def range(self, start: str, end: str) -> list[str]:
         """The keys from ``start`` to ``end``, both included, in order."""
         all_keys = list(self.keys())
-        from catchment.errors import ConfigError
-
         for k in (start, end):
             if k not in all_keys:
                 raise ConfigError(
@@ -40,8 +40,6 @@ class PartitionsDefinition(ABC):
         return all_keys[i : j + 1]
 
     def validate(self, key: str) -> str:
-        from catchment.errors import ConfigError
-
         if not self.contains(key):
             raise ConfigError(
                 f"unknown partition key {key!r}", hint=f"known keys: {_preview(list(self.keys()))}"
@@ -76,8 +74,6 @@ class StaticPartitions(PartitionsDefinition):
 
     def __init__(self, keys: Sequence[str]):
         """``keys``: unique, non-empty strings, in the order runs should take them."""
-        from catchment.errors import ConfigError
-
         ordered = tuple(keys)
         if isinstance(keys, str) or not ordered:
             raise ConfigError(
@@ -140,8 +136,6 @@ class TimeWindowPartitions(PartitionsDefinition):
     ):
         """``start``/``end``: datetimes or strings in ``fmt`` or ISO 8601 (naive values are
         wall-clock times in ``timezone``)."""
-        from catchment.errors import ConfigError
-
         if cadence not in _DEFAULT_FMT:
             raise ConfigError(
                 f"unknown partition cadence {cadence!r}",
@@ -167,8 +161,6 @@ class TimeWindowPartitions(PartitionsDefinition):
     def _zone(self) -> tzinfo:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-        from catchment.errors import ConfigError
-
         try:
             return ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
@@ -179,8 +171,6 @@ class TimeWindowPartitions(PartitionsDefinition):
 
     def _naive(self, value: str | datetime, what: str) -> datetime:
         """A wall-clock datetime in this timezone, from a string or datetime."""
-        from catchment.errors import ConfigError
-
         if isinstance(value, datetime):
             if value.tzinfo is not None:
                 value = value.astimezone(self._zone())
@@ -278,8 +268,6 @@ class TimeWindowPartitions(PartitionsDefinition):
         return t is not None and self._step(t) <= self._limit()
 
     def validate(self, key: str) -> str:
-        from catchment.errors import ConfigError
-
         if not self.contains(key):
             keys = self.keys()
             span = f"{keys[0]} ... {keys[-1]}" if keys else "none yet"
@@ -291,8 +279,6 @@ class TimeWindowPartitions(PartitionsDefinition):
         return key
 
     def range(self, start: str, end: str) -> list[str]:
-        from catchment.errors import ConfigError
-
         t, last = self._naive_of(self.validate(start)), self._naive_of(self.validate(end))
         if t > last:
             raise ConfigError(f"partition range {start!r}...{end!r} runs backwards")
@@ -378,8 +364,6 @@ class IdentityMapping(PartitionMapping):
         downstream: PartitionsDefinition | None,
         upstream: PartitionsDefinition,
     ) -> list[str]:
-        from catchment.errors import ConfigError
-
         if downstream_key is None:
             return list(upstream.keys())
         if not upstream.contains(downstream_key):
@@ -429,8 +413,6 @@ class TimeWindowMapping(PartitionMapping):
 
     def __init__(self, start_offset: int = 0, end_offset: int = 0):
         """Offsets count downstream windows added to the window's start and end."""
-        from catchment.errors import ConfigError
-
         if start_offset > end_offset:
             raise ConfigError(
                 f"TimeWindowMapping start_offset {start_offset} is after end_offset {end_offset}"
@@ -444,8 +426,6 @@ class TimeWindowMapping(PartitionMapping):
         downstream: PartitionsDefinition | None,
         upstream: PartitionsDefinition,
     ) -> list[str]:
-        from catchment.errors import ConfigError
-
         if not isinstance(upstream, TimeWindowPartitions):
             raise ConfigError(
                 "TimeWindowMapping needs a time-window partitioned upstream",
@@ -491,8 +471,6 @@ class StaticMapping(PartitionMapping):
         downstream: PartitionsDefinition | None,
         upstream: PartitionsDefinition,
     ) -> list[str]:
-        from catchment.errors import ConfigError
-
         if downstream_key is None:
             wanted = list(dict.fromkeys(k for ups in self.mapping.values() for k in ups))
         elif downstream_key in self.mapping:
