@@ -202,6 +202,30 @@ def test_unreachable_postgres_names_server_not_password() -> None:
     assert "127.0.0.1:1" in text
 
 
+def test_postgres_url_keeps_libpq_percent_encoding() -> None:
+    """Only ``schema`` is taken out; other parameters reach libpq as written (a space stays
+    %20: libpq does not read '+' as a space)."""
+    from catchment.storage.postgres import split_schema
+
+    url = (
+        "postgresql://u@h:5432/db?options=-c%20statement_timeout%3D5000&schema=runs&sslmode=disable"
+    )
+    assert split_schema(url) == (
+        "postgresql://u@h:5432/db?options=-c%20statement_timeout%3D5000&sslmode=disable",
+        "runs",
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_postgres_schema_setup_failure_is_a_storage_error() -> None:
+    """A role that cannot create the schema gets one clear error, not a psycopg traceback."""
+    read_only = "options=-c%20default_transaction_read_only%3Don"
+    with pytest.raises(StorageError) as info:
+        open_storage(f"{PG_URL}?{read_only}&schema=catchment_read_only_probe")
+    assert "read-only" in str(info.value)
+
+
 def test_sqlite_url_forms(tmp_path: Path) -> None:
     for url in (f"sqlite:///{tmp_path}/a.db", f"sqlite:///{tmp_path}/b.db".replace(":///", "://")):
         s = open_storage(url)

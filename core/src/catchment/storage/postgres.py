@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from catchment.storage.base import StorageError, redact_url
 from catchment.storage.sql import SqlStorage, schema_statements
@@ -27,7 +27,8 @@ def split_schema(url: str) -> tuple[str, str | None]:
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     schema = next((v for k, v in query if k == "schema"), None)
-    rest = urlencode([(k, v) for k, v in query if k != "schema"])
+    # libpq decodes %XX but not '+', so spaces (e.g. in options=-c ...) must stay %20.
+    rest = urlencode([(k, v) for k, v in query if k != "schema"], quote_via=quote)
     return urlunsplit(parts._replace(query=rest)), schema
 
 
@@ -68,16 +69,20 @@ class PostgresStorage(SqlStorage):
                 where=self.url,
                 hint="is the server running and the URL (host, port, user, database) right?",
             ) from None
-        if schema is not None:
-            self._conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
-            self._conn.execute(f'SET search_path TO "{schema}"')
         statements = schema_statements("BIGSERIAL PRIMARY KEY")
 
         def init(cur: Any) -> None:
             cur.execute("SELECT pg_advisory_xact_lock(7261530)")  # serialise schema creation
+            if schema is not None:
+                cur.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+                cur.execute(f'SET search_path TO "{schema}"')
             self._init_schema(cur, statements)
 
-        self._write(init)
+        try:
+            self._write(init)
+        except StorageError:
+            self._conn.close()
+            raise
 
     def _write(self, fn: Callable[[Any], T]) -> T:
         with self._lock:
