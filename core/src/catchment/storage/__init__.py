@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from catchment.storage.base import (
     SCHEMA_VERSION,
     CheckRecord,
@@ -23,15 +21,8 @@ __all__ = [
     "RunStatus",
     "Storage",
     "StorageError",
-    "default_url",
     "open_storage",
 ]
-
-
-def default_url(project_root: Path) -> str:
-    """The default store of a project: ``<root>/.catchment/runs.db``."""
-    path = (project_root / ".catchment" / "runs.db").resolve()
-    return f"sqlite://{path}" if str(path).startswith("/") else f"sqlite:///{path}"
 
 
 def open_storage(url: str) -> Storage:
