@@ -46,13 +46,14 @@ class CheckResult(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class AssetFailure(msgspec.Struct, frozen=True, kw_only=True):
-    """One asset of the step failed; the others may still succeed."""
+    """One asset of the step failed; the others may still succeed. ``hint`` says what to do."""
 
     key: AssetKey
     message: str
     error_class: str | None = None
     where: str | None = None
     output: str | None = None
+    hint: str | None = None
 
 
 class AssetSkipped(msgspec.Struct, frozen=True, kw_only=True):

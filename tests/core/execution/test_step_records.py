@@ -49,3 +49,16 @@ def test_a_value_the_io_manager_cannot_store_fails_the_asset() -> None:
     assert not result.success
     assert result.status_of("value") == "failed"
     assert "disk full" in str([e.data for e in result.failures])
+
+
+def test_an_asset_failure_keeps_its_hint_in_the_record() -> None:
+    from catchment.results import AssetFailure
+
+    @multi_asset(specs=[spec("t")], name="ddl")
+    def ddl(context: Any) -> Iterator[AssetFailure]:
+        yield AssetFailure(key=spec("t").key, message="needs a replace", hint="set on_change")
+
+    result = materialize([ddl], raise_on_failure=False)
+    (failed,) = result.failures
+    assert failed.data["message"] == "needs a replace"
+    assert failed.data["hint"] == "set on_change"

@@ -66,9 +66,10 @@ def describe(event: Event) -> tuple[str, str] | None:
         return f"✓ {event.asset_key}{part}", "materialized " + ", ".join(bits)
     if t is EventType.ASSET_FAILED:
         where = f" ({data['where']})" if data.get("where") else ""
+        hint = f"\n  hint: {data['hint']}" if data.get("hint") else ""
         return (
             f"✗ {event.asset_key}",
-            f"failed: {data.get('error_class')}: {data.get('message')}{where}",
+            f"failed: {data.get('error_class')}: {data.get('message')}{where}{hint}",
         )
     if t is EventType.STEP_FAILED:
         hint = f"\n  hint: {data['hint']}" if data.get("hint") else ""

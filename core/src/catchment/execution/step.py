@@ -269,6 +269,8 @@ class _Attempt:
                 "where": result.where or self.defn.source,
                 "output": (result.output or "")[-MAX_CAPTURED_OUTPUT:],
             }
+            if result.hint:
+                data["hint"] = result.hint
             self.emit(self._event(EventType.ASSET_FAILED, key, **data))
         elif isinstance(result, AssetSkipped):
             self.emit(self._event(EventType.ASSET_SKIPPED, key, reason=result.reason))
