@@ -301,8 +301,14 @@ def _write_pandas(conn: Any, rel: Relation, data: Any) -> None:
     import snowflake.connector.pandas_tools as tools
 
     frame = data.to_pandas()
-    # Through the module attribute, so fakesnow.patch() (tests) can stand in.
-    ok, _, _, _ = tools.write_pandas(
+    # Through the module attribute, so fakesnow.patch() (tests) can stand in; a session of
+    # the resource's emulator (fakesnow without the patch) takes fakesnow's own write_pandas.
+    write: Any = tools.write_pandas
+    if type(conn).__module__.startswith("fakesnow."):
+        from fakesnow.pandas_tools import write_pandas as fake_write_pandas
+
+        write = fake_write_pandas
+    ok, _, _, _ = write(
         conn,
         frame,
         table_name=rel.name,

@@ -14,11 +14,19 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 from catchment.errors import ConfigError
 from catchment.resources import Resource
-from pydantic import ConfigDict, Field, SecretStr, field_serializer, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from catchment_snowflake.errors import connection_error, connector_error_types
 
@@ -91,6 +99,21 @@ class SnowflakeResource(Resource):
     connect_args: dict[str, Any] = Field(
         default_factory=dict, repr=False, description="more snowflake.connector.connect args"
     )
+    emulator: Literal["fakesnow"] | None = Field(
+        default=None,
+        description="fakesnow: talk to a local emulator (DuckDB) instead of the account; "
+        "empty = the account",
+    )
+    emulator_path: str | None = Field(
+        default=None,
+        description="folder where the emulator keeps its databases (default: in memory)",
+    )
+
+    @field_validator("emulator", mode="before")
+    @classmethod
+    def _blank_emulator_is_none(cls, value: Any) -> Any:
+        """``emulator: ""`` (a template that rendered nothing) means the real account."""
+        return value or None
 
     @field_serializer("connect_args")
     def _mask_secret_args(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -99,9 +122,13 @@ class SnowflakeResource(Resource):
 
     @model_validator(mode="after")
     def _needs_a_way_to_authenticate(self) -> SnowflakeResource:
-        if not (
-            self.password or self.private_key or self.private_key_path or self.authenticator
-        ) and not {"token", "password"} & set(self.connect_args):
+        if (
+            self.emulator is None
+            and not (
+                self.password or self.private_key or self.private_key_path or self.authenticator
+            )
+            and not {"token", "password"} & set(self.connect_args)
+        ):
             raise ValueError(
                 "give password, private_key or private_key_path, or an authenticator "
                 "(secrets from environment variables: {{ env('SNOWFLAKE_PASSWORD') }})"
@@ -216,6 +243,10 @@ class SnowflakeResource(Resource):
         else:
             tag = query_tag
         kwargs = self.connect_kwargs(query_tag=tag, autocommit=autocommit)
+        if self.emulator == "fakesnow":
+            with _fakesnow_session(kwargs, self.emulator_path) as fake:
+                yield fake
+            return
         try:
             # Through the module attribute, so fakesnow.patch() (tests) can stand in.
             conn = snowflake.connector.connect(**kwargs)
@@ -229,3 +260,29 @@ class SnowflakeResource(Resource):
             # Closing a broken session must not hide the real error.
             with contextlib.suppress(Exception):
                 conn.close()
+
+
+@contextmanager
+def _fakesnow_session(kwargs: dict[str, Any], path: str | None) -> Iterator[Any]:
+    """A session on fakesnow (Snowflake emulated on DuckDB, in this process), its databases
+    kept as files under ``path`` when given; the emulator is closed with the session."""
+    try:
+        from fakesnow.instance import FakeSnow
+    except ImportError:
+        raise ConfigError(
+            "emulator: fakesnow needs the fakesnow package",
+            where="snowflake resource emulator",
+            hint="pip install fakesnow (or remove emulator: to use the account)",
+        ) from None
+    if path:
+        Path(path).mkdir(parents=True, exist_ok=True)
+    fake = FakeSnow(db_path=path)
+    try:
+        conn = fake.connect(**kwargs)
+        try:
+            yield conn
+        finally:
+            with contextlib.suppress(Exception):
+                conn.close()
+    finally:
+        fake.duck_conn.close()
