@@ -15,13 +15,21 @@ def test_spark_submit_is_found_in_the_pyspark_package(monkeypatch):
     assert found == pyspark_home() / "bin" / "spark-submit"
 
 
-def test_an_explicit_missing_path_is_skipped_and_listed_when_nothing_else_exists(monkeypatch):
+def test_an_explicit_missing_path_is_an_error_even_when_pyspark_has_one(monkeypatch):
+    monkeypatch.delenv("SPARK_HOME", raising=False)
+    assert pyspark_home() is not None  # a fallback exists, and must not be used silently
+    with pytest.raises(ConfigError, match="is not an executable file") as info:
+        find_spark_submit("/opt/nowhere/spark-submit")
+    assert "/opt/nowhere/spark-submit" in str(info.value)
+    assert "attributes.spark_submit" in str(info.value)
+
+
+def test_nothing_found_lists_what_was_tried(monkeypatch):
     monkeypatch.delenv("SPARK_HOME", raising=False)
     monkeypatch.setattr("catchment_spark.submit.pyspark_home", lambda: None)
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(ConfigError, match="cannot find spark-submit") as info:
-        find_spark_submit("/opt/nowhere/spark-submit")
-    assert "/opt/nowhere/spark-submit" in str(info.value)
+        find_spark_submit()
     assert "SPARK_HOME" in info.value.hint
 
 

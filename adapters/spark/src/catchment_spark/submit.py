@@ -40,10 +40,17 @@ def pyspark_home() -> Path | None:
 def find_spark_submit(explicit: str | os.PathLike[str] | None = None) -> Path:
     """Locate ``spark-submit``: the explicit setting, then ``$SPARK_HOME/bin``, then the pyspark
     package's ``bin/``, then ``PATH``; a clear error if none exists."""
+    if explicit:
+        chosen = Path(explicit).expanduser()
+        if chosen.is_file() and os.access(chosen, os.X_OK):
+            return chosen
+        raise ConfigError(
+            f"spark_submit {str(chosen)!r} is not an executable file",
+            where="spark component attributes.spark_submit",
+            hint="fix the path, or remove spark_submit to use SPARK_HOME or pyspark's own",
+        )
     tried: list[str] = []
     candidates: list[Path] = []
-    if explicit:
-        candidates.append(Path(explicit).expanduser())
     if os.environ.get("SPARK_HOME"):
         candidates.append(Path(os.environ["SPARK_HOME"]) / "bin" / "spark-submit")
     home = pyspark_home()
