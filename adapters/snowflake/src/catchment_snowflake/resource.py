@@ -272,7 +272,7 @@ def _fakesnow_session(kwargs: dict[str, Any], path: str | None) -> Iterator[Any]
         raise ConfigError(
             "emulator: fakesnow needs the fakesnow package",
             where="snowflake resource emulator",
-            hint="pip install 'catchment-snowflake[emulator]', or remove emulator: to use the account",
+            hint="pip install 'catchment-snowflake[emulator]', or drop emulator: for the account",
         ) from None
     if path:
         Path(path).mkdir(parents=True, exist_ok=True)
