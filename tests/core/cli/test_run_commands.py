@@ -147,6 +147,23 @@ def test_materialize_runs_show_and_assets_show(tmp_path: Path) -> None:
     assert "missing" in out
 
 
+def test_runs_list_and_show_read_records_without_loading_the_code(tmp_path: Path) -> None:
+    """Reading run records needs only the run store: the project's code is not imported
+    (so it works, and is fast, even while a component is broken or heavy to load)."""
+    root = make_project(tmp_path / "p")
+    code, out = invoke(root, "materialize", "-s", "a")
+    assert code == 0, out
+    marker = root / "imported"
+    (root / "assets.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    code, out = invoke(root, "runs", "list", "--json")
+    assert code == 0, out
+    (run,) = json.loads(out)
+    code, out = invoke(root, "runs", "show", run["run_id"], "--json")
+    assert code == 0, out
+    assert json.loads(out)["run"]["asset_keys"] == ["a"]
+    assert not marker.exists()
+
+
 def test_failure_exits_1_and_names_the_error(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p", ASSETS.replace("return a + 1", "raise ValueError('no b')"))
     code, out = invoke(root, "materialize")

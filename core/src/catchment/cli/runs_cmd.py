@@ -68,11 +68,12 @@ def _run_dict(run: RunRecord) -> dict[str, Any]:
 
 
 def _open(project_path: Path | None) -> Storage:
-    """The project's run store, after marking runs of dead processes abandoned."""
+    """The project's run store, after marking runs of dead processes abandoned. Only the
+    project's defaults are read: listing runs imports no adapter and builds no component."""
     from catchment.execution.api import open_project_storage
-    from catchment.project import load_project
+    from catchment.project import load_defaults
 
-    return open_project_storage(load_project(project_path))
+    return open_project_storage(load_defaults(project_path))
 
 
 def resolve_run(storage: Storage, run_id: str) -> RunRecord:

@@ -20,6 +20,7 @@ from catchment.results import CheckResult
 from catchment.specs import RetryPolicy
 
 if TYPE_CHECKING:
+    from catchment.components import ProjectDefaults
     from catchment.definitions import AssetsDefinition
     from catchment.graph import AssetGraph
     from catchment.project import Project
@@ -192,11 +193,13 @@ def materialize(
     return result
 
 
-def open_project_storage(project: Project) -> Storage:
+def open_project_storage(project: Project | ProjectDefaults) -> Storage:
     """The project's run store, with runs of dead processes marked abandoned."""
+    from catchment.components import ProjectDefaults
     from catchment.storage import open_storage
 
-    storage = open_storage(project.defaults.storage_url)
+    defaults = project if isinstance(project, ProjectDefaults) else project.defaults
+    storage = open_storage(defaults.storage_url)
     storage.mark_abandoned_runs()
     return storage
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from catchment.project.loader import PROJECT_FILE, Problem, Project, load_project
+from catchment.project.loader import PROJECT_FILE, Problem, Project, load_defaults, load_project
 
-__all__ = ["PROJECT_FILE", "Problem", "Project", "load_project"]
+__all__ = ["PROJECT_FILE", "Problem", "Project", "load_defaults", "load_project"]

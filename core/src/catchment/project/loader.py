@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from catchment.specs import AssetSpec
     from catchment.tables import TableRef
 
-__all__ = ["PROJECT_FILE", "Problem", "Project", "load_project"]
+__all__ = ["PROJECT_FILE", "Problem", "Project", "load_defaults", "load_project"]
 
 PROJECT_FILE = "catchment.yaml"
 ProblemKind = Literal["adapter", "component", "graph", "project"]
@@ -152,12 +152,17 @@ def _locate(path: Path | str | None) -> Path:
 class _Loader:
     """One load: collects problems while building each part."""
 
-    def __init__(self, located: Located, registry: PluginRegistry):
+    def __init__(self, located: Located, registry: PluginRegistry | None):
         self.located = located
-        self.registry = registry
+        self._registry = registry
         self.root = located.file.parent
         self.problems: list[Problem] = []
         self.render = render_with(located, self.root)
+
+    @property
+    def registry(self) -> PluginRegistry:
+        assert self._registry is not None, "this load reads no components"
+        return self._registry
 
     def problem(
         self, kind: ProblemKind, path: Sequence[str | int], message: str, hint: str | None = None
@@ -473,6 +478,27 @@ def _origin(exc: BaseException) -> str:
     return f" (at {tb.tb_frame.f_code.co_filename}:{tb.tb_lineno})" if tb is not None else ""
 
 
+def _read(path: Path | str | None) -> Located:
+    """The project file at ``path``, parsed; a ``ConfigError`` unless it is a YAML mapping."""
+    file = _locate(path)
+    located = load_yaml(file, display=_display(file))
+    if not isinstance(located.data, dict):
+        raise ConfigError(
+            f"{PROJECT_FILE} must be a mapping with `project:`, `components:`, ...",
+            where=located.where(),
+            hint="start from `catchment new project NAME`",
+        )
+    return located
+
+
+def load_defaults(path: Path | str | None = None) -> ProjectDefaults:
+    """Only the project's defaults (folder, warehouse, run store), read without importing
+    adapters or building components: what commands that only read run records need.
+    Like :func:`load_project`, a broken ``defaults:`` section falls back to the defaults."""
+    located = _read(path)
+    return _Loader(located, None).defaults(located.data)
+
+
 def load_project(
     path: Path | str | None = None, *, registry: PluginRegistry | None = None
 ) -> Project:
@@ -483,15 +509,8 @@ def load_project(
     """
     from catchment.plugins import get_registry
 
-    file = _locate(path)
-    located = load_yaml(file, display=_display(file))
-    data = located.data
-    if not isinstance(data, dict):
-        raise ConfigError(
-            f"{PROJECT_FILE} must be a mapping with `project:`, `components:`, ...",
-            where=located.where(),
-            hint="start from `catchment new project NAME`",
-        )
+    located = _read(path)
+    file, data = located.file, located.data
     registry = registry or get_registry()
     loader = _Loader(located, registry)
     for rec in registry.broken:
