@@ -27,6 +27,8 @@ class ProjectDefaults:
 
     @classmethod
     def for_root(cls, root: Path) -> ProjectDefaults:
+        """The defaults of a project in ``root``: ``warehouse.duckdb`` and
+        ``.catchment/runs.db`` there."""
         root = root.resolve()
         return cls(
             root=root,
@@ -46,6 +48,7 @@ class ComponentContext:
 
     @property
     def root(self) -> Path:
+        """The project folder."""
         return self.project.root
 
     def path(self, value: str | Path) -> Path:

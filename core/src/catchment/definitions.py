@@ -55,6 +55,7 @@ class AssetsDefinition(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def keys(self) -> tuple[AssetKey, ...]:
+        """The keys of the specs this compute materializes."""
         return tuple(s.key for s in self.specs)
 
     @property
@@ -71,9 +72,11 @@ class AssetsDefinition(msgspec.Struct, frozen=True, kw_only=True):
         return f"{self.name} ({where})" if where else self.name
 
     def replace(self, **changes: Any) -> AssetsDefinition:
+        """A copy with ``changes`` applied (definitions are immutable)."""
         return msgspec.structs.replace(self, **changes)
 
     def map_specs(self, fn: Callable[[AssetSpec], AssetSpec]) -> AssetsDefinition:
+        """A copy whose specs are ``fn(spec)`` (adapters use it to set groups, tables...)."""
         return self.replace(specs=tuple(fn(s) for s in self.specs))
 
 

@@ -13,6 +13,8 @@ import msgspec
 
 
 class EventType(StrEnum):
+    """What kind of thing an ``Event`` records; the value is what storage keeps."""
+
     RUN_STARTED = "run_started"
     RUN_FINISHED = "run_finished"
     STEP_STARTED = "step_started"
@@ -51,8 +53,10 @@ _decoder = msgspec.json.Decoder(Event)
 
 
 def encode_event(event: Event) -> bytes:
+    """The JSON bytes storage keeps for ``event``."""
     return _encoder.encode(event)
 
 
 def decode_event(raw: bytes | str) -> Event:
+    """The ``Event`` back from its stored JSON."""
     return _decoder.decode(raw)

@@ -41,9 +41,14 @@ class InputContext(msgspec.Struct, frozen=True, kw_only=True):
 class IOManager(Protocol):
     """Store and load asset values. ``handle_output`` may return metadata (row count, table)."""
 
-    def handle_output(self, context: OutputContext, obj: Any) -> Mapping[str, Any] | None: ...
+    def handle_output(self, context: OutputContext, obj: Any) -> Mapping[str, Any] | None:
+        """Store ``obj`` as the value of ``context.key`` (its partitions when partitioned);
+        return metadata to record with the materialization, or None."""
+        ...
 
-    def load_input(self, context: InputContext) -> Any: ...
+    def load_input(self, context: InputContext) -> Any:
+        """The stored value of ``context.key`` (of ``context.partition_keys`` if any)."""
+        ...
 
 
 @runtime_checkable
@@ -51,4 +56,6 @@ class TableIOManager(IOManager, Protocol):
     """An IO manager that stores each asset in a table it can name before anything runs,
     so assets it stores link to other tools' reads of that table."""
 
-    def table_for(self, key: AssetKey) -> TableRef: ...
+    def table_for(self, key: AssetKey) -> TableRef:
+        """The relation this manager writes for ``key``; the graph links reads of it."""
+        ...

@@ -62,12 +62,15 @@ class AssetKey:
 
     @property
     def parent(self) -> AssetKey | None:
+        """The key without its last segment (None for a one-segment key)."""
         return AssetKey._trusted(self.path[:-1]) if len(self.path) > 1 else None
 
     def with_prefix(self, *prefix: str) -> AssetKey:
+        """This key under ``prefix`` (``raw/orders`` -> ``eu/raw/orders``)."""
         return AssetKey(prefix + self.path)
 
     def to_string(self) -> str:
+        """The canonical ``a/b/c`` form (what records and selections use)."""
         return "/".join(self.path)
 
     def to_python_name(self) -> str:

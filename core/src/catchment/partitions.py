@@ -24,6 +24,7 @@ class PartitionsDefinition(ABC):
         """Every partition key, in order."""
 
     def contains(self, key: str) -> bool:
+        """Whether ``key`` is one of this set's partition keys."""
         return key in self.keys()
 
     def range(self, start: str, end: str) -> list[str]:
@@ -40,6 +41,7 @@ class PartitionsDefinition(ABC):
         return all_keys[i : j + 1]
 
     def validate(self, key: str) -> str:
+        """``key`` itself, or a ``ConfigError`` listing the known keys."""
         if not self.contains(key):
             raise ConfigError(
                 f"unknown partition key {key!r}", hint=f"known keys: {_preview(list(self.keys()))}"

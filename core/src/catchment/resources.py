@@ -26,13 +26,16 @@ class Resource(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     def setup(self) -> Any:
+        """Open what computes use (a client, a connection); called once per step."""
         return self
 
     def teardown(self) -> None:
+        """Release what ``setup`` opened; called after the step, however it ended."""
         return None
 
     @contextmanager
     def open(self) -> Iterator[Any]:
+        """``setup()`` on entry, ``teardown()`` on exit: how the engine uses a resource."""
         value = self.setup()
         try:
             yield value

@@ -53,6 +53,7 @@ class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):
     backoff: float = 1.0
 
     def wait_for(self, attempt: int) -> float:
+        """Seconds to wait before retry ``attempt + 1`` (``attempt`` counts from 0)."""
         return self.delay * (self.backoff**attempt)
 
 
@@ -81,6 +82,7 @@ class AssetSpec(msgspec.Struct, frozen=True, kw_only=True):
 
     @property
     def dep_keys(self) -> tuple[AssetKey, ...]:
+        """The keys of ``deps`` (reads linked by table are the graph's business)."""
         return tuple(d.key for d in self.deps)
 
     def replace(self, **changes: Any) -> AssetSpec:

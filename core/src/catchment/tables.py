@@ -51,6 +51,7 @@ class TableRef(msgspec.Struct, frozen=True, kw_only=True, order=True):
         return f"{self.namespace}/{self.qualified_name}"
 
     def to_dict(self) -> dict[str, str]:
+        """The JSON form (``assets list --json``), with namespace and qualified name."""
         return {
             "system": self.system,
             "location": self.location,

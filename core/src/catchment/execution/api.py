@@ -41,10 +41,12 @@ class ExecutionResult:
 
     @property
     def materializations(self) -> list[Event]:
+        """The ``materialization`` events, in order."""
         return [e for e in self.events if e.type is EventType.MATERIALIZATION]
 
     @property
     def check_results(self) -> list[CheckResult]:
+        """Every check evaluation of the run, as ``CheckResult``."""
         return [
             CheckResult(
                 asset_key=AssetKey(e.asset_key or ""),
@@ -66,6 +68,7 @@ class ExecutionResult:
 
     @property
     def materialized_keys(self) -> list[AssetKey]:
+        """The keys materialized, each once, in the order they were."""
         return list(dict.fromkeys(AssetKey(e.asset_key or "") for e in self.materializations))
 
     def status_of(self, key: CoercibleToKey) -> str:

@@ -40,7 +40,9 @@ class Executor(Protocol):
         """Prepare to run ``plan``'s steps; raise ``ExecutionError`` if it cannot."""
         ...
 
-    def submit(self, request: StepRequest) -> None: ...
+    def submit(self, request: StepRequest) -> None:
+        """Start running ``request`` (the engine never submits beyond ``capacity``)."""
+        ...
 
     def next_completed(self) -> tuple[str, list[Event]]:
         """Block until a submitted step finishes; return its name and events."""

@@ -129,7 +129,9 @@ class Storage(Protocol):
         """Append ``events`` in ONE transaction and set each event's ``seq``."""
         ...
 
-    def get_run(self, run_id: str) -> RunRecord | None: ...
+    def get_run(self, run_id: str) -> RunRecord | None:
+        """The run with this exact id, or None."""
+        ...
 
     def list_runs(self, limit: int = 50, status: str | None = None) -> list[RunRecord]:
         """Newest first."""
@@ -161,9 +163,13 @@ class Storage(Protocol):
         """Mark ``started`` runs whose process is gone (or heartbeat stale) ``abandoned``."""
         ...
 
-    def schema_version(self) -> int: ...
+    def schema_version(self) -> int:
+        """The table layout version the store has (``SCHEMA_VERSION`` when current)."""
+        ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the connection; the store is not used afterwards."""
+        ...
 
 
 # -- helpers shared by the backends -------------------------------------------------------
