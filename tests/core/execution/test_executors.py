@@ -53,6 +53,9 @@ def test_ready_steps_run_in_parallel_and_dependencies_hold(tmp_path: Path) -> No
     j = result.output_for("joined")
     assert j["start"] >= j["after"]
     assert [e.type for e in result.events].count(EventType.MATERIALIZATION) == 3
+    from catchment.execution import executors
+
+    assert executors._WORKER_RUNTIME is None  # nothing of the run outlives it in the engine
 
 
 @pytest.mark.slow

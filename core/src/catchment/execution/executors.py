@@ -232,9 +232,11 @@ class MultiprocessExecutor:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        global _WORKER_RUNTIME
         for worker in self._workers:
             worker.stop()
         self._workers = []
+        _WORKER_RUNTIME = None  # the run's graph, resources and IO managers are not kept
 
 
 _DIED = "the worker process running this step died (killed, or out of memory)"
