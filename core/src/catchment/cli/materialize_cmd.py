@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
 
     from catchment.events import Event
     from catchment.execution.api import ExecutionResult
+    from catchment.execution.plan import Plan
     from catchment.project import Project
     from catchment.storage import Storage
 
@@ -213,15 +213,17 @@ def load_for_run(project_path: Path | None) -> Project:
 
 
 def run_with_display(
-    project: Project,
-    storage: Storage,
-    start: Callable[[Callable[[Event], None]], ExecutionResult],
-    total_steps: int,
+    project: Project, storage: Storage, plan: Plan, **options: Any
 ) -> ExecutionResult:
-    """Run ``start(on_event)`` under a ``RunDisplay`` and print the summary."""
-    with RunDisplay(total_steps) as display:
+    """Run ``plan`` (``run_project`` with ``options``) under a ``RunDisplay``, then print the
+    summary."""
+    from catchment.execution.api import run_project
+
+    with RunDisplay(len(plan.steps)) as display:
         try:
-            result = start(display.on_event)
+            result = run_project(
+                project, plan=plan, storage=storage, on_event=display.on_event, **options
+            )
         except KeyboardInterrupt:
             display.__exit__(None, None, None)
             typer.secho("canceled", err=True, fg="yellow")
@@ -243,7 +245,7 @@ def materialize(
         help="Run downstream assets even when a blocking error-severity check failed.",
     ),
 ) -> None:
-    from catchment.execution.api import open_project_storage, run_project
+    from catchment.execution.api import open_project_storage
     from catchment.execution.plan import build_plan
 
     project = load_for_run(project_path)
@@ -254,18 +256,9 @@ def materialize(
         return
     storage = open_project_storage(project)
     try:
-
-        def start(on_event: Callable[[Event], None]) -> ExecutionResult:
-            return run_project(
-                project,
-                plan=plan,
-                workers=workers,
-                storage=storage,
-                on_event=on_event,
-                stop_on_failed_checks=not no_check_blocking,
-            )
-
-        result = run_with_display(project, storage, start, len(plan.steps))
+        result = run_with_display(
+            project, storage, plan, workers=workers, stop_on_failed_checks=not no_check_blocking
+        )
     finally:
         storage.close()
     if not result.success:

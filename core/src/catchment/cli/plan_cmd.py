@@ -7,7 +7,6 @@ assets that are not fresh (only the missing partitions when that is all that is 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,9 +15,7 @@ import typer
 from catchment.cli.materialize_cmd import PROJECT_OPTION_HELP, load_for_run, run_with_display
 
 if TYPE_CHECKING:
-    from catchment.events import Event
-    from catchment.execution.api import ExecutionResult
-    from catchment.execution.plan import Plan
+    pass
 
 PLAN_HELP = """Say, per asset, whether it is missing, stale (and why) or fresh.
 
@@ -88,7 +85,7 @@ def apply(
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
-    from catchment.execution.api import open_project_storage, run_project
+    from catchment.execution.api import open_project_storage
     from catchment.execution.plan import build_plan
     from catchment.execution.reconcile import apply_groups, reconcile
 
@@ -106,20 +103,9 @@ def apply(
             where = f" (partitions {', '.join(partitions)})" if partitions else ""
             typer.echo(f"applying {len(keys)} asset(s){where}: {names}")
             the_plan = build_plan(graph, keys, partition=partitions or None)
-
-            def start(
-                on_event: Callable[[Event], None], the_plan: Plan = the_plan
-            ) -> ExecutionResult:
-                return run_project(
-                    project,
-                    plan=the_plan,
-                    workers=workers,
-                    storage=storage,
-                    on_event=on_event,
-                    tags={"trigger": "apply"},
-                )
-
-            result = run_with_display(project, storage, start, len(the_plan.steps))
+            result = run_with_display(
+                project, storage, the_plan, workers=workers, tags={"trigger": "apply"}
+            )
             failed = failed or not result.success
     finally:
         storage.close()

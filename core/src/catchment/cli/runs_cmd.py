@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +17,6 @@ from catchment.cli.materialize_cmd import (
 )
 
 if TYPE_CHECKING:
-    from catchment.events import Event
-    from catchment.execution.api import ExecutionResult
     from catchment.storage import RunRecord, Storage
 
 runs_app = typer.Typer(
@@ -202,7 +199,7 @@ def retry_run(
 ) -> None:
     """Re-execute a run as a new run whose parent is the old one."""
     from catchment.errors import CatchmentError
-    from catchment.execution.api import open_project_storage, run_project
+    from catchment.execution.api import open_project_storage
     from catchment.execution.plan import build_plan
 
     project = load_for_run(project_path)
@@ -228,19 +225,14 @@ def retry_run(
             return
         plan = build_plan(graph, assets, partition=run.partition_keys or None, extra_checks=checks)
         typer.echo(f"retrying {run.run_id}: {len(assets)} asset(s), {len(checks)} check(s)")
-
-        def start(on_event: Callable[[Event], None]) -> ExecutionResult:
-            return run_project(
-                project,
-                plan=plan,
-                workers=workers,
-                storage=storage,
-                on_event=on_event,
-                parent_run_id=run.run_id,
-                tags={"retry_of": run.run_id, "from_failure": str(from_failure).lower()},
-            )
-
-        result = run_with_display(project, storage, start, len(plan.steps))
+        result = run_with_display(
+            project,
+            storage,
+            plan,
+            workers=workers,
+            parent_run_id=run.run_id,
+            tags={"retry_of": run.run_id, "from_failure": str(from_failure).lower()},
+        )
     finally:
         storage.close()
     if not result.success:
