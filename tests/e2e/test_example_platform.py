@@ -25,6 +25,8 @@ STALE_AFTER_EDIT = {
     "features/customer_features",
     "ml/customer_scores",
     "reports/top_customers",
+    "publish/customer_orders",
+    "publish/revenue_by_country",
 }
 
 
@@ -75,6 +77,12 @@ def test_assets_list_links_every_tool_by_table_identity(platform: Cli) -> None:
     assert deps("ml/customer_scores") == ["features/customer_features"]
     assert adapter["ml/customer_scores"] == "modal"
     assert deps("reports/top_customers") == ["customer_orders", "ml/customer_scores"]
+    # dbt into Snowflake: the mart published through the Snowflake IO manager, and the
+    # Snowflake component's view linked to that table by parsing its query
+    assert deps("publish/customer_orders") == ["customer_orders"]
+    assert assets["publish/customer_orders"]["table"]["system"] == "snowflake"
+    assert deps("publish/revenue_by_country") == ["publish/customer_orders"]
+    assert adapter["publish/revenue_by_country"] == "snowflake"
     # the CSV files are the only external sources (PG_URL is unset)
     external = {k for k, r in assets.items() if r["external"]}
     assert external == {"external/file/customers.csv", "external/file/orders.csv"}

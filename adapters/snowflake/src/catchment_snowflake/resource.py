@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -276,6 +277,11 @@ def _fakesnow_session(kwargs: dict[str, Any], path: str | None) -> Iterator[Any]
         ) from None
     if path:
         Path(path).mkdir(parents=True, exist_ok=True)
+    # fakesnow translates Snowflake SQL with sqlglot, which logs a warning for every property
+    # DuckDB lacks (TRANSIENT...): emulator noise, not the user's concern.
+    translator = logging.getLogger("sqlglot")
+    level = translator.level
+    translator.setLevel(logging.ERROR)
     fake = FakeSnow(db_path=path)
     try:
         conn = fake.connect(**kwargs)
@@ -286,3 +292,4 @@ def _fakesnow_session(kwargs: dict[str, Any], path: str | None) -> Iterator[Any]
                 conn.close()
     finally:
         fake.duck_conn.close()
+        translator.setLevel(level)
