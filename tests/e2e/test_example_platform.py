@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import EXAMPLE, Cli
+from .conftest import EXAMPLE, REPO, Cli
 
 # The model the test edits, and everything downstream of it, across dbt, Spark, Modal,
 # Snowflake and Python.
@@ -143,3 +143,14 @@ def test_materialize_then_edit_one_model_and_apply_only_its_downstream(platform:
     }
     assert rerun == STALE_AFTER_EDIT
     assert set(_states(platform).values()) == {"fresh"}
+
+
+@pytest.mark.slow
+def test_the_docs_picture_is_the_example_graph(platform: Cli) -> None:
+    page = (REPO / "docs" / "examples" / "platform.md").read_text()
+    block = re.search(r"```mermaid\n(.*?)```", page, re.S)
+    assert block, "docs/examples/platform.md has no mermaid block"
+    assert block.group(1) == platform.run("graph").stdout, (
+        "the picture is out of date: paste the output of `catchment graph` (run in "
+        "examples/platform) into docs/examples/platform.md"
+    )
