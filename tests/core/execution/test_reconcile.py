@@ -56,7 +56,7 @@ def test_missing_then_fresh_then_code_change_propagates(tmp_path: Path) -> None:
     assert states["d"][0] == "fresh"  # reads an external source: never stale because of it
 
     graph = AssetGraph.build(changed)
-    groups = apply_groups(reconcile(graph, store))
+    groups = apply_groups(reconcile(graph, store), graph)
     assert groups == [((AssetKey("b"), AssetKey("c")), ())]
     materialize(changed, selection=list(groups[0][0]), storage=store, io_managers=io)
     assert {s for s, _ in _states(changed, store).values()} == {"fresh"}
@@ -90,3 +90,32 @@ def test_missing_partition(tmp_path: Path) -> None:
     materialize([parted], partition="y", storage=store)
     (status,) = reconcile(AssetGraph.build([parted]), store)
     assert status.reasons == ("partition z missing",)
+
+
+def test_apply_runs_upstreams_first_across_partition_sets(tmp_path: Path) -> None:
+    """An unpartitioned asset downstream of a partitioned one is built after it, although the
+    two go into different runs (one per partition set)."""
+
+    @asset
+    def a() -> int:
+        return 1
+
+    @asset(partitions=StaticPartitions(["x", "y"]))
+    def p(context) -> dict[str, int]:  # type: ignore[no-untyped-def]
+        return dict.fromkeys(context.partition_keys, 2)
+
+    @asset
+    def z(p: dict[str, int]) -> int:
+        return sum(p.values())
+
+    defs = [a, p, z]
+    graph = AssetGraph.build(defs)
+    store = open_storage(f"sqlite:///{tmp_path / 'r.db'}")
+    io = {"default": MemoryIOManager()}
+    groups = apply_groups(reconcile(graph, store), graph)
+    for keys, partitions in groups:
+        materialize(
+            defs, selection=list(keys), partition=partitions or None, storage=store, io_managers=io
+        )
+    assert {s.state for s in reconcile(graph, store)} == {"fresh"}
+    assert materialize(defs, selection="z", storage=store, io_managers=io).output_for("z") == 4

@@ -94,7 +94,7 @@ def apply(
     storage = open_project_storage(project)
     failed = False
     try:
-        groups = apply_groups(reconcile(graph, storage, select))
+        groups = apply_groups(reconcile(graph, storage, select), graph)
         if not groups:
             typer.echo("everything selected is fresh; nothing to do")
             return

@@ -147,11 +147,31 @@ def _status(
 
 
 def apply_groups(
-    statuses: Iterable[AssetStatus],
+    statuses: Iterable[AssetStatus], graph: AssetGraph
 ) -> list[tuple[tuple[AssetKey, ...], tuple[str, ...]]]:
-    """Group the non-fresh assets into runs: (keys, partition keys), upstream groups first."""
-    groups: dict[tuple[str, ...], list[AssetKey]] = {}
-    for status in statuses:
-        if status.state != "fresh" and not status.external:
-            groups.setdefault(status.partitions, []).append(status.key)
-    return [(tuple(keys), parts) for parts, keys in groups.items()]
+    """Group the non-fresh assets into runs of one partition set each: (keys, partition
+    keys), every run after the runs that build its assets' upstreams.
+
+    ``statuses`` come in dependency order (as ``reconcile`` returns them). An asset joins the
+    earliest run with its partition set that follows all its upstreams' runs.
+    """
+    todo = [s for s in statuses if s.state != "fresh" and not s.external]
+    partitions = {s.key: s.partitions for s in todo}
+    level: dict[AssetKey, int] = {}
+    for s in todo:
+        level[s.key] = max(
+            (
+                level[u] + (partitions[u] != s.partitions)
+                for u in graph.upstream(s.key)
+                if u in level
+            ),
+            default=0,
+        )
+    groups: dict[tuple[int, tuple[str, ...]], list[AssetKey]] = {}
+    for s in todo:
+        groups.setdefault((level[s.key], s.partitions), []).append(s.key)
+    return [(tuple(keys), parts) for (_, parts), keys in sorted(groups.items(), key=_by_level)]
+
+
+def _by_level(item: tuple[tuple[int, tuple[str, ...]], list[AssetKey]]) -> int:
+    return item[0][0]
