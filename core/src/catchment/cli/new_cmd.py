@@ -41,7 +41,7 @@ project's DuckDB warehouse, tests subclassing the conformance kit (catchment.tes
 README, a changelog and a CI workflow. On a terminal copier asks the remaining questions
 (description, author...); elsewhere defaults are used.
 
-Needs copier: pip install 'catchment[template]'.
+Needs copier: pip install 'catchment\\[template]'.
 
 Examples:
 
@@ -49,7 +49,7 @@ Examples:
 
   catchment new adapter my-tool --dir ~/src/catchment-my-tool --author 'Data Team'
 
-  cd catchment-mytool && pip install -e '.[test]' && pytest
+  cd catchment-mytool && pip install -e '.\\[test]' && pytest
 
 Later template versions: run `copier update` inside the adapter (the template must be served
 from a git repository: pass --template gh:ORG/REPO or a local git checkout).
