@@ -8,7 +8,6 @@ reads and writes by physical identity, so the graph links it to the Spark job.
 from __future__ import annotations
 
 import modal
-
 from catchment_modal import asset_spec
 
 app = modal.App("catchment-platform-scoring")
@@ -25,7 +24,6 @@ app = modal.App("catchment-platform-scoring")
 def score_customers() -> None:
     """Score each customer 0..1 from revenue, basket size and recency (a stand-in model)."""
     import duckdb
-
     from catchment.pipes.remote import open_pipes
 
     with open_pipes() as pipes:

@@ -8,7 +8,6 @@ which the views of the `snowflake_views` component read.
 from __future__ import annotations
 
 import pandas as pd
-
 from catchment import asset
 
 

@@ -7,7 +7,6 @@ that asset wrote (a dbt mart, the Modal scores) and stores what a function retur
 from __future__ import annotations
 
 import pandas as pd
-
 from catchment import asset, asset_check
 
 

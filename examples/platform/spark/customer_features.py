@@ -22,9 +22,9 @@ with open_pipes() as pipes:
         "customer_id",
         F.col("orders").cast("int").alias("orders"),
         F.col("revenue").cast("double").alias("revenue"),
-        (F.col("revenue") / F.greatest(F.col("orders"), F.lit(1))).cast("double").alias(
-            "avg_order_value"
-        ),
+        (F.col("revenue") / F.greatest(F.col("orders"), F.lit(1)))
+        .cast("double")
+        .alias("avg_order_value"),
         F.col("cart_value").cast("double").alias("cart_value"),
         F.datediff(F.lit("2026-11-01"), F.col("last_order_date")).alias("days_since_last_order"),
     )
