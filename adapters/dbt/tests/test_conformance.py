@@ -47,24 +47,6 @@ class TestDbtConformance(AdapterConformance):
     def partition_key(self) -> str:
         return "2024-01-03"
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="known violation: discovery parses into <dbt project>/target/catchment/ (the "
-        "manifest cache), outside the catchment project's .catchment/; set the component's "
-        "cache_dir to avoid it. Remove this override once the default cache moves.",
-    )
-    def test_c4_discovery_is_side_effect_free(self, project_dir: Path) -> None:
-        super().test_c4_discovery_is_side_effect_free(project_dir)
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="known violation: dbt unit tests are declared as checks (metadata "
-        "selected_by_default: False) but the core plans every declared check, and the adapter "
-        "evaluates unit tests only with run_unit_tests: the planned check never reports.",
-    )
-    def test_c11_checks_match_the_flag(self, project: Any, request: pytest.FixtureRequest) -> None:
-        super().test_c11_checks_match_the_flag(project, request)
-
     @pytest.fixture
     def failing_selection(self, project_dir: Path) -> str:
         # turns on models/marts/mart_broken.sql, which fails in the warehouse on purpose

@@ -141,8 +141,8 @@ def test_materializations_carry_dbt_metadata(shop: Project, full_run: ExecutionR
 
 def test_a_subset_runs_exactly_that_subset(jaffle: Jaffle, monkeypatch: pytest.MonkeyPatch) -> None:
     jaffle.load_raw()
-    d = dbt_assets(jaffle.project_dir, warehouse=jaffle.warehouse)
     monkeypatch.setenv("CATCHMENT_DBT_UNIT_TESTS", "1")
+    d = dbt_assets(jaffle.project_dir, warehouse=jaffle.warehouse)
     result = materialize([d], selection=["stg_orders", "stg_payments"])
     assert sorted(k.to_string() for k in result.materialized_keys) == ["stg_orders", "stg_payments"]
     checked = {r.asset_key.to_string() for r in result.check_results}

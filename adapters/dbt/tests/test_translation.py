@@ -43,7 +43,7 @@ def test_tests_become_checks_on_the_right_assets(parsed_jaffle: Jaffle) -> None:
     checks = {c.metadata["dbt_unique_id"]: c for c in d.all_check_specs}
     tests = {u: n for u, n in manifest["nodes"].items() if n["resource_type"] == "test"}
     on_sources = {u for u, n in tests.items() if n["depends_on"]["nodes"][0].startswith("source.")}
-    assert set(checks) == (set(tests) - on_sources) | set(manifest["unit_tests"])
+    assert set(checks) == set(tests) - on_sources
     for uid, test in tests.items():
         if test.get("attached_node") and uid in checks:
             attached = manifest["nodes"][test["attached_node"]]["name"]
@@ -52,9 +52,16 @@ def test_tests_become_checks_on_the_right_assets(parsed_jaffle: Jaffle) -> None:
     assert checks["test.jaffle.assert_payments_cover_order_amounts"].asset == AssetKey("fct_orders")
     warn = [c for c in checks.values() if c.name.startswith("accepted_values_stg_orders_status")]
     assert [(c.severity, c.blocking) for c in warn] == [("warn", False)]
-    unit = [c for c in checks.values() if c.metadata.get("dbt_unit_test")]
-    assert [(c.asset, c.metadata["selected_by_default"]) for c in unit] == [
-        (AssetKey("stg_payments"), False)
+    assert not [c for c in checks.values() if c.metadata.get("dbt_unit_test")]
+
+
+def test_unit_tests_are_checks_only_when_asked(parsed_jaffle: Jaffle) -> None:
+    d = dbt_assets(
+        parsed_jaffle.project_dir, warehouse=parsed_jaffle.warehouse, run_unit_tests=True
+    )
+    unit = [c for c in d.all_check_specs if c.metadata.get("dbt_unit_test")]
+    assert [(c.asset, c.name) for c in unit] == [
+        (AssetKey("stg_payments"), "test_stg_payments_converts_cents_and_normalizes_method")
     ]
 
 

@@ -17,7 +17,7 @@ from catchment.errors import ConfigError
 from catchment.partitions import TimeWindowPartitions
 from pydantic import BaseModel, ConfigDict, Field
 
-from catchment_dbt.execution import DbtCompute, RunOptions
+from catchment_dbt.execution import DbtCompute, RunOptions, unit_tests_enabled
 from catchment_dbt.manifest import gc_paused
 from catchment_dbt.project import DbtProject
 from catchment_dbt.translation import TranslationOptions, translate
@@ -59,8 +59,12 @@ class DbtAttributes(BaseModel):
         "folder", description="asset group: top-level folder, dbt group, or none"
     )
     partitions: DbtPartitions | None = None
-    run_unit_tests: bool = Field(False, description="run dbt unit tests with their models")
-    cache_dir: str | None = Field(None, description="manifest cache (default: target/catchment)")
+    run_unit_tests: bool = Field(
+        False, description="declare dbt unit tests as checks (they then run with their models)"
+    )
+    cache_dir: str | None = Field(
+        None, description="manifest cache (default: .catchment/dbt/<component> in the project)"
+    )
     env: dict[str, str] = Field(
         default_factory=dict, description="environment defaults for dbt (the process env wins)"
     )
@@ -82,7 +86,7 @@ def build_dbt_component(attrs: DbtAttributes, context: ComponentContext) -> list
         target=attrs.target,
         vars=dict(attrs.vars),
         env=env,
-        cache_dir=context.path(attrs.cache_dir) if attrs.cache_dir else None,
+        cache_dir=context.path(attrs.cache_dir or f".catchment/dbt/{context.name}"),
     )
     manifest_path = project.manifest_path()
     manifest = project.load_manifest_at(manifest_path)
@@ -108,6 +112,7 @@ def build_dbt_component(attrs: DbtAttributes, context: ComponentContext) -> list
             }
     prefix = attrs.key_prefix
     options = TranslationOptions(
+        unit_tests=unit_tests_enabled(attrs.run_unit_tests),
         key_prefix=()
         if prefix is None
         else tuple(prefix.split("/") if isinstance(prefix, str) else prefix),
@@ -160,7 +165,8 @@ def dbt_assets(
     """Python API: the definition of a dbt project, as a ``type: dbt`` component would build it.
 
     ``warehouse`` is the DuckDB file exposed to profiles.yml as ``CATCHMENT_WAREHOUSE``
-    (default: ``warehouse.duckdb`` in the current folder); ``attributes`` are DbtAttributes.
+    (default: ``warehouse.duckdb`` in the current folder); ``attributes`` are DbtAttributes
+    (``cache_dir`` defaults to ``<project_dir>/target/catchment`` here).
     """
     root = Path.cwd()
     defaults = ProjectDefaults.for_root(root)
@@ -170,6 +176,7 @@ def dbt_assets(
             warehouse=Path(warehouse).expanduser().resolve(),
             storage_url=defaults.storage_url,
         )
+    attributes.setdefault("cache_dir", str(Path(project_dir).resolve() / "target" / "catchment"))
     attrs = DbtAttributes(project_dir=str(project_dir), **attributes)
     (definition,) = build_dbt_component(attrs, ComponentContext(name=name, project=defaults))
     return definition

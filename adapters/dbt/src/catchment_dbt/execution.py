@@ -53,6 +53,13 @@ class RunOptions:
     env: Mapping[str, str] = field(default_factory=dict)
 
 
+def unit_tests_enabled(attribute: bool) -> bool:
+    """Unit tests are declared (and so run) when the component asks, or for a session with
+    ``CATCHMENT_DBT_UNIT_TESTS=1``: the core runs every declared check of a selected asset."""
+    flag = os.environ.get(UNIT_TESTS_ENV, "").strip().lower()
+    return attribute or flag in {"1", "true", "yes"}
+
+
 def partition_vars(
     partitions: PartitionsDefinition | None,
     keys: tuple[str, ...],
@@ -98,24 +105,16 @@ class DbtCompute:
             self._index = NodeIndex.of(self.manifest)
         return self._index
 
-    def unit_tests_enabled(self) -> bool:
-        flag = os.environ.get(UNIT_TESTS_ENV, "").strip().lower()
-        return self.options.run_unit_tests or flag in {"1", "true", "yes"}
-
     def wanted(self, context: StepContext) -> tuple[dict[str, AssetKey], dict[str, CheckSpec]]:
         """(nodes to build by unique id, tests to run by unique id) for this step."""
         tr = self.translation
         nodes = {tr.node_of[k]: k for k in context.selected_keys if k in tr.node_of}
-        units = self.unit_tests_enabled()
         tests: dict[str, CheckSpec] = {}
         for check_id in context.selected_checks:
             uid = tr.test_of_check.get(check_id)
             if uid is None:
                 continue
-            check = tr.checks_of_test[uid]
-            if check.metadata.get("dbt_unit_test") and not units:
-                continue
-            tests[uid] = check
+            tests[uid] = tr.checks_of_test[uid]
         return nodes, tests
 
     def args(self, wanted: set[str], extra_vars: Mapping[str, str]) -> list[str]:

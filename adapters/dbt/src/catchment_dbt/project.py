@@ -202,6 +202,8 @@ class DbtProject:
     def _parse(self, cache: Path) -> None:
         cache.mkdir(parents=True, exist_ok=True)
         args = ["parse", *self.cli_args(), "--target-path", str(cache), "--log-level", "none"]
+        if cache != self.target_path:  # discovery: keep dbt's log out of the dbt project too
+            args += ["--log-path", str(cache / "logs")]
         result = self.invoke(args)
         if not result.success:
             raise parse_error(result.exception, self.project_dir)
@@ -232,7 +234,7 @@ class DbtProject:
         if isinstance(cached.get("ids"), list):
             return set(cached["ids"])
         args = ["ls", *self.cli_args(), "--output", "json", "--output-keys", "unique_id"]
-        args += ["--log-level", "none", "--quiet"]
+        args += ["--log-level", "none", "--quiet", "--log-path", str(cache / "logs")]
         if select:
             args += ["--select", *select]
         if exclude:

@@ -8,7 +8,8 @@ Rules (documented in the README):
 - generic tests: a check on their ``attached_node``; singular tests: a check on the most
   downstream node they read (deepest in the dbt DAG, ties broken by unique id); tests on sources
   only are not checks (the writer of the source table owns its checks).
-- unit tests: checks with metadata ``dbt_unit_test: True`` and ``selected_by_default: False``.
+- unit tests: checks (metadata ``dbt_unit_test: True``) only when the component asks for them
+  (``run_unit_tests`` or ``CATCHMENT_DBT_UNIT_TESTS=1``): the core runs every declared check.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class TranslationOptions:
     group_from: GroupFrom = "folder"
     partitions: PartitionsDefinition | None = None
     partitioned: Set[str] = frozenset()
+    unit_tests: bool = False
 
 
 @dataclass
@@ -151,7 +153,7 @@ def translate(
         return tuple(AssetDep(k) for k in sorted(deps, key=_path)), tuple(reads)
 
     checks: dict[str, list[CheckSpec]] = {}
-    _declare_tests(manifest, out, checks, selected)
+    _declare_tests(manifest, out, checks, selected, unit_tests=options.unit_tests)
 
     for uid, key in out.key_of.items():
         node = nodes[uid]
@@ -197,6 +199,8 @@ def _declare_tests(
     out: Translation,
     checks: dict[str, list[CheckSpec]],
     selected: Set[str] | None,
+    *,
+    unit_tests: bool,
 ) -> None:
     depth = _Depths(manifest)
     for uid, node in manifest.nodes.items():
@@ -223,7 +227,7 @@ def _declare_tests(
         out.test_of_check[check.id] = uid
         out.checks_of_test[uid] = check
         out.files[uid] = node.original_file_path
-    for uid, unit in manifest.unit_tests.items():
+    for uid, unit in manifest.unit_tests.items() if unit_tests else ():
         if selected is not None and uid not in selected:
             continue
         model = next((p for p in unit.depends_on.nodes if p in out.key_of), None)
@@ -239,7 +243,6 @@ def _declare_tests(
                 "dbt_unique_id": uid,
                 "dbt_test_type": "unit",
                 "dbt_unit_test": True,
-                "selected_by_default": False,
             },
         )
         checks.setdefault(model, []).append(check)
