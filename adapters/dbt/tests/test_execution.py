@@ -193,3 +193,17 @@ def test_runs_from_a_manifest_the_user_parsed(jaffle: Jaffle) -> None:
         ("not_null_customers_customer_id", True),
         ("unique_customers_customer_id", True),
     ]
+
+
+def test_the_warehouse_is_released_after_a_dbt_step(jaffle: Jaffle) -> None:
+    """Another process (a Sling stream, a spark-submit job) must be able to open the DuckDB
+    warehouse as soon as the dbt step is over, while this process lives on."""
+    import subprocess
+    import sys
+
+    jaffle.load_raw()
+    d = dbt_assets(jaffle.project_dir, warehouse=jaffle.warehouse)
+    assert materialize([d], selection=["stg_orders"]).success
+    probe = f"import duckdb; duckdb.connect({str(jaffle.warehouse)!r}).close(); print('opened')"
+    other = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert other.stdout.strip() == "opened", other.stderr[-300:]

@@ -44,9 +44,28 @@ def invoke(
     manifest: Any = None,
     callbacks: Sequence[Callable[[Any], None]] = (),
 ) -> Any:
-    """Run ``dbt <args>`` in-process and return dbt's ``dbtRunnerResult``."""
+    """Run ``dbt <args>`` in-process and return dbt's ``dbtRunnerResult``.
+
+    Afterwards the adapter's connections are closed: dbt-duckdb otherwise keeps the database
+    file open (and locked) for the life of the process, so the next tool in the run (a Sling
+    stream, a spark-submit job) could not open the warehouse.
+    """
     with dbt_environment(project_dir, {**DEFAULT_ENV, **env}):
         from dbt.cli.main import dbtRunner
 
         runner = dbtRunner(manifest=manifest, callbacks=list(callbacks))
-        return runner.invoke(list(args))
+        try:
+            return runner.invoke(list(args))
+        finally:
+            release_connections()
+
+
+def release_connections() -> None:
+    """Close every connection dbt-duckdb holds, if dbt-duckdb was used in this process."""
+    import sys
+
+    if "dbt.adapters.duckdb" not in sys.modules:
+        return
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    DuckDBConnectionManager.close_all_connections()
