@@ -28,8 +28,9 @@ def test_every_component_type_is_in_the_component_reference() -> None:
     rendered = docgen.render_component_reference()
     for name, component in types.items():
         assert f"`type: {name}`" in rendered
-        for field in component.attributes.model_fields:
-            assert f"| `{field}` |" in rendered, f"{name}.{field} missing"
+        for field_name, field in component.attributes.model_fields.items():
+            yaml_name = field.alias or field_name  # what users write in catchment.yaml
+            assert f"| `{yaml_name}` |" in rendered, f"{name}.{yaml_name} missing"
 
 
 def test_reference_pages_include_the_generated_sections() -> None:
