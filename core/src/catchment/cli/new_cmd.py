@@ -1,4 +1,7 @@
-"""`catchment new adapter NAME`: start a new adapter from the copier template.
+"""`catchment new adapter NAME` and `catchment new project NAME`.
+
+`new project` writes a small project that loads and runs at once.
+`new adapter` starts a new adapter from the copier template:
 
 The template (``adapter_template/`` in the catchment repository, packaged with the core) is
 rendered with answers derived from the name; on a terminal copier asks for the rest, otherwise
@@ -24,7 +27,10 @@ _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
 
 new_app = typer.Typer(
     name="new",
-    help="Create something new from a template.\n\nExamples:\n\n  catchment new adapter mytool",
+    help=(
+        "Create a project or an adapter from a template.\n\nExamples:\n\n"
+        "  catchment new project analytics\n\n  catchment new adapter mytool"
+    ),
     no_args_is_help=True,
 )
 
@@ -198,7 +204,38 @@ def new_adapter(
     )
 
 
+PROJECT_HELP = """Create a new project: a catchment.yaml with one python component and an
+assets module with two assets and a check, ready for `catchment materialize`.
+
+Examples:
+
+  catchment new project analytics
+
+  catchment new project analytics --dir ~/src/analytics && cd ~/src/analytics && catchment check
+"""
+
+
+def new_project(
+    name: str = typer.Argument(..., help="Project name, e.g. analytics."),
+    directory: Path | None = typer.Option(
+        None, "--dir", "-d", help="Where to create it (default: ./NAME); new or empty."
+    ),
+) -> None:
+    from catchment.project.scaffold import create_project
+
+    if not _NAME.match(name):
+        raise ConfigError(
+            f"invalid project name {name!r}",
+            where="NAME",
+            hint="use lowercase letters, digits, '-' or '_', starting with a letter",
+        )
+    out = create_project(name, directory or Path.cwd() / name)
+    typer.secho(f"created project {name} in {out}", fg="green")
+    typer.echo(f"next:\n  cd {out}\n  catchment check\n  catchment materialize\n  catchment plan")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``catchment new`` (``catchment new adapter``)."""
+    """Add ``catchment new project`` and ``catchment new adapter``."""
+    new_app.command("project", help=PROJECT_HELP)(new_project)
     new_app.command("adapter", help=ADAPTER_HELP)(new_adapter)
     app.add_typer(new_app, name="new")

@@ -132,7 +132,7 @@ def load_yaml(file: Path, display: str | None = None) -> Located:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(
-            "file not found", where=name, hint="run `catchment new project` or pass the folder"
+            "file not found", where=name, hint="run `catchment new project NAME` or pass the folder"
         ) from None
     except UnicodeDecodeError as exc:
         raise ConfigError(

@@ -1,0 +1,49 @@
+"""`catchment new project` writes a project that checks, runs and is fresh afterwards."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+# CATCHMENT_ADAPTERS=builtin: the project uses only the built-in python component.
+
+
+def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "catchment", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd), "CATCHMENT_ADAPTERS": "builtin"},
+    )
+
+
+@pytest.mark.slow
+def test_a_new_project_checks_materializes_and_is_fresh(tmp_path: Path) -> None:
+    made = _cli(tmp_path, "new", "project", "analytics")
+    assert made.returncode == 0, made.stderr
+    root = tmp_path / "analytics"
+    assert _cli(root, "check").returncode == 0
+    run = _cli(root, "materialize")
+    assert run.returncode == 0, run.stdout + run.stderr
+    plan = json.loads(_cli(root, "plan", "--json").stdout)
+    assert {r["key"]: r["state"] for r in plan} == {"numbers": "fresh", "doubled": "fresh"}
+
+
+def test_new_project_refuses_a_folder_in_use(tmp_path: Path) -> None:
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("mine")
+    out = _cli(tmp_path, "new", "project", "busy")
+    assert out.returncode == 1
+    assert "not an empty folder" in out.stderr
+    assert (tmp_path / "busy" / "notes.txt").read_text() == "mine"
+
+
+def test_new_project_rejects_a_bad_name(tmp_path: Path) -> None:
+    out = _cli(tmp_path, "new", "project", "My Project")
+    assert out.returncode == 1
+    assert "invalid project name" in out.stderr
