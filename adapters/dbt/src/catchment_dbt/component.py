@@ -126,7 +126,7 @@ def build_dbt_component(attrs: DbtAttributes, context: ComponentContext) -> list
         raise ConfigError(
             "the dbt project declares no models, seeds or snapshots"
             + (" for this select/exclude" if selected is not None else ""),
-            where=f"{context.source or project.project_dir} (component {context.name})",
+            where=context.source or f"{project.project_dir} (component {context.name})",
             hint="check `select`/`exclude` with `dbt ls` in the project",
         )
     run_options = RunOptions(
