@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import yaml
 import snowflake.connector
 from catchment import asset
 from catchment.errors import ConfigError
@@ -135,6 +136,8 @@ def test_bad_input_names_the_object_and_the_field(
     with pytest.raises(ConfigError, match="resource 'wh' is not configured") as missing:
         build(attrs, ctx)
     assert missing.value.where == "catchment.yaml:9 attributes.connection"
+    suggested = missing.value.hint.split("`")[1]  # the YAML the hint tells the user to add
+    assert yaml.safe_load(suggested)["wh"]["type"] == "snowflake"
     no_db = ComponentContext(
         name="c", project=ctx.project, source="catchment.yaml:9",
         resources={"wh": resource.model_copy(update={"database": None})},
@@ -263,4 +266,7 @@ def test_changing_what_alter_cannot_change_is_refused_with_a_hint(
         raise_on_failure=False,
     )
     (failure,) = result.failures
-    assert "changing the TRANSIENT flag needs CREATE OR REPLACE" in failure.data["message"]
+    message = failure.data["message"]
+    assert "changing the TRANSIENT flag needs CREATE OR REPLACE" in message
+    assert message.count("KEEP") == 1, message  # the relation is named once
+    assert "on_change: replace" in failure.data["hint"]

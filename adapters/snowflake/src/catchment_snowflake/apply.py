@@ -128,11 +128,10 @@ class Applier:
                 )
             except NeedsReplace as why:
                 raise ExecutionError(
-                    f"table {d.relation.dotted}: changing {why} needs CREATE OR REPLACE, "
-                    "which drops the table's data",
+                    f"changing {why} needs CREATE OR REPLACE, which drops the table's data",
                     where=d.where,
                     hint="set on_change: replace on this table to allow it, or change it by hand",
-                ) from None
+                ) from None  # the component prefixes "table <name>:" and keeps the hint
             for sql in statements:
                 self._run(sql, done)
             return Outcome("altered", done, warnings=warnings)

@@ -83,7 +83,7 @@ def _resource(attrs: SnowflakeAttributes, context: ComponentContext) -> Snowflak
             f"resource {attrs.connection!r} is not configured",
             where=f"{context.source} attributes.connection",
             hint=f"add `{attrs.connection}: {{type: snowflake, config: {{account: ..., user: "
-            "..., password: \"{{ env('SNOWFLAKE_PASSWORD') }}\"}}}` under resources:",
+            "..., password: \"{{ env('SNOWFLAKE_PASSWORD') }}\"}}` under resources:",
         )
     if not isinstance(found, SnowflakeResource):
         raise ConfigError(
@@ -239,6 +239,7 @@ def build(attrs: SnowflakeAttributes, context: ComponentContext) -> list[AssetsD
                         message=mask(f"{d.kind} {d.relation.dotted}: {' '.join(text.split())}"),
                         error_class=type(exc).__name__,
                         where=d.where,
+                        hint=exc.hint if isinstance(exc, CatchmentError) else None,
                     )
                     continue
                 for warning in outcome.warnings:
