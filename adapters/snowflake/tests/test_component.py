@@ -9,8 +9,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import yaml
 import snowflake.connector
+import yaml
 from catchment import asset
 from catchment.errors import ConfigError
 from catchment.execution.api import materialize
