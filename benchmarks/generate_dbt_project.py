@@ -14,7 +14,8 @@ duckdb 1.4.5), in-process dbtRunner, first (full) parse, one dbt thread:
 Layout written to --out DIR:
   dbt_project.yml   project `bench` (on-run-start hooks create the source tables raw.src_*
                     with 100 rows each, so `dbt build` works on an empty DuckDB file)
-  profiles.yml      profile `bench`, DuckDB path from $CATCHMENT_WAREHOUSE, else DIR/warehouse.duckdb
+  profiles.yml      profile `bench`, DuckDB path from $CATCHMENT_WAREHOUSE,
+                    else DIR/warehouse.duckdb
   models/sources.yml                      source `raw` with --sources tables src_0..src_{k-1}
   models/layer_00/ .. layer_{L-1}/        models l{layer}_m{index}.sql + _layer_XX.yml
 Layer 0 models select from 1-2 sources and are views; every later model joins 1-3 models
@@ -54,8 +55,9 @@ def plan(n_models: int, n_layers: int, n_sources: int, seed: int) -> list[dict]:
     """Return one dict per model: name, layer, parents (model names) or sources."""
     rng = random.Random(seed)
     n_layers = max(1, min(n_layers, n_models))
-    per_layer = [n_models // n_layers + (1 if i < n_models % n_layers else 0)
-                 for i in range(n_layers)]
+    per_layer = [
+        n_models // n_layers + (1 if i < n_models % n_layers else 0) for i in range(n_layers)
+    ]
     models: list[dict] = []
     by_layer: list[list[str]] = []
     idx = 0
@@ -135,8 +137,12 @@ def write_project(out: Path, models: list[dict], n_sources: int) -> None:
         yml = ["version: 2", "models:"]
         for m in ms:
             (ldir / f"{m['name']}.sql").write_text(model_sql(m))
-            yml += [f"  - name: {m['name']}", "    columns:", "      - name: id",
-                    "        data_tests: [not_null]"]
+            yml += [
+                f"  - name: {m['name']}",
+                "    columns:",
+                "      - name: id",
+                "        data_tests: [not_null]",
+            ]
         (ldir / f"_layer_{layer:02d}.yml").write_text("\n".join(yml) + "\n")
 
 
@@ -148,9 +154,20 @@ def run_dbt(out: Path, command: str) -> float:
 
     t_import = time.perf_counter() - t0
     t1 = time.perf_counter()
-    res = dbtRunner().invoke([command, "--project-dir", str(out), "--profiles-dir", str(out),
-                              "--log-path", str(out / "logs"), "--target-path",
-                              str(out / "target"), "--quiet"])
+    res = dbtRunner().invoke(
+        [
+            command,
+            "--project-dir",
+            str(out),
+            "--profiles-dir",
+            str(out),
+            "--log-path",
+            str(out / "logs"),
+            "--target-path",
+            str(out / "target"),
+            "--quiet",
+        ]
+    )
     took = time.perf_counter() - t1
     print(f"dbt {command}: {took:.1f} s (dbt import {t_import:.1f} s), success={res.success}")
     if not res.success:
@@ -165,8 +182,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--layers", type=int, default=None, help="folders/layers (default ~log2 N)")
     ap.add_argument("--sources", type=int, default=8, help="tables of source `raw` (default 8)")
     ap.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
-    ap.add_argument("--manifest-only", action="store_true",
-                    help="also run `dbt parse` in-process and copy manifest.json to DIR")
+    ap.add_argument(
+        "--manifest-only",
+        action="store_true",
+        help="also run `dbt parse` in-process and copy manifest.json to DIR",
+    )
     ap.add_argument("--build", action="store_true", help="also run `dbt build` in-process")
     a = ap.parse_args(argv)
     if a.models < 1 or a.sources < 1:
@@ -176,8 +196,10 @@ def main(argv: list[str] | None = None) -> int:
     models = plan(a.models, a.layers or default_layers(a.models), a.sources, a.seed)
     write_project(a.out, models, a.sources)
     n_layers = models[-1]["layer"] + 1
-    print(f"generated {len(models)} models in {n_layers} layers, {a.sources} sources "
-          f"-> {a.out} ({time.perf_counter() - t0:.1f} s)")
+    print(
+        f"generated {len(models)} models in {n_layers} layers, {a.sources} sources "
+        f"-> {a.out} ({time.perf_counter() - t0:.1f} s)"
+    )
 
     if a.manifest_only:
         run_dbt(a.out, "parse")

@@ -40,7 +40,8 @@ def test_reference_pages_include_the_generated_sections() -> None:
         if page.name == "index.md":
             continue
         marker = re.search(r"<!-- catchment:component (\S+) -->", page.read_text())
-        assert marker and marker.group(1) == page.stem, f"{page} lacks its attribute table"
+        assert marker, f"{page} lacks its attribute table"
+        assert marker.group(1) == page.stem, f"{page} shows another adapter's table"
 
 
 def test_unknown_component_type_renders_a_visible_warning() -> None:
