@@ -62,3 +62,25 @@ def test_an_asset_failure_keeps_its_hint_in_the_record() -> None:
     (failed,) = result.failures
     assert failed.data["message"] == "needs a replace"
     assert failed.data["hint"] == "set on_change"
+
+
+def test_a_blocking_check_that_never_reports_fails_and_stops_the_downstream() -> None:
+    from catchment.specs import CheckSpec
+
+    check = CheckSpec(name="rows_match", asset=spec("orders").key)
+
+    @multi_asset(specs=[spec("orders")], check_specs=[check], name="loader")
+    def loader(context: Any) -> Iterator[MaterializeResult]:
+        yield MaterializeResult(key=spec("orders").key)  # ...and forgets its check
+
+    @asset(deps=["orders"])
+    def report() -> int:
+        return 1
+
+    result = materialize([loader, report], raise_on_failure=False)
+    (verdict,) = result.check_results
+    assert (verdict.check_name, verdict.passed) == ("rows_match", False)
+    assert "did not report it" in verdict.metadata["reason"]
+    assert result.status_of("orders") != "failed"
+    assert result.status_of("report") != "success"
+    assert not result.success

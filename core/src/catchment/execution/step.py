@@ -151,6 +151,7 @@ class _Attempt:
         self.events: list[Event] = []
         self.reported: set[AssetKey] = set()
         self.failed: set[AssetKey] = set()
+        self.checked: set[str] = set()  # check ids the compute reported
         self.produced: dict[str, str] = {}  # asset -> data version made in this attempt
         self.error: dict[str, Any] | None = None
         self.io_resources: Mapping[str, Any] = runtime.resources
@@ -328,6 +329,7 @@ class _Attempt:
 
     def _check(self, result: CheckResult) -> None:
         check_id = f"{result.asset_key}:{result.check_name}"
+        self.checked.add(check_id)
         severity = result.severity
         if severity is None:
             spec = next(
@@ -365,6 +367,30 @@ class _Attempt:
                         output="".join(self.output)[-MAX_CAPTURED_OUTPUT:],
                     )
                 )
+        self._unreported_checks()
+
+    def _unreported_checks(self) -> None:
+        """A selected check the compute never reported counts as failed, so a blocking check
+        that did not run cannot let downstream assets through. Checks of assets that failed or
+        were skipped in this step are left alone: there was nothing to check."""
+        if self.error is not None:
+            return
+        for check_id in sorted(self.checks - self.checked):
+            key, name = split_check_id(check_id)
+            if key in self.failed or (key in self.keys and key not in self.reported):
+                continue
+            if any(
+                e.type is EventType.ASSET_SKIPPED and e.asset_key == str(key) for e in self.events
+            ):
+                continue
+            self._check(
+                CheckResult(
+                    asset_key=key,
+                    check_name=name,
+                    passed=False,
+                    metadata={"reason": f"the compute of {self.defn.name} did not report it"},
+                )
+            )
 
     @property
     def ok(self) -> bool:
