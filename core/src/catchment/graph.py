@@ -190,7 +190,7 @@ class AssetGraph:
                 hint="fix the definitions named above; every asset key and every written "
                 "table must belong to exactly one definition, and dependencies must not loop",
             )
-        return cls(
+        graph = cls(
             keys=keys,
             specs=specs,
             definitions=defs,
@@ -202,6 +202,12 @@ class AssetGraph:
             check_definitions=check_defs,
             order=order,
         )
+        # Index group/kind/owner/tag values now, in one pass: every command selects, and a
+        # selection on a built graph is then a lookup plus a walk.
+        from catchment.selection import GraphIndex
+
+        GraphIndex.of(graph).index_attributes()
+        return graph
 
     # ------------------------------------------------------------------ lookups
     def _id(self, key: CoercibleToKey) -> int:

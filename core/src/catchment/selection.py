@@ -87,10 +87,10 @@ def tokenize(text: str) -> list[Token]:
 
 # --------------------------------------------------------------------------- index
 class GraphIndex:
-    """Attribute -> asset ids maps of one graph, each built at first use and then reused."""
+    """Attribute -> asset ids maps of one graph (built with the graph), reused by selections."""
 
     def __init__(self, graph: AssetGraph):
-        """Wrap ``graph``; nothing is computed until a selection asks."""
+        """Wrap ``graph``; ``index_attributes`` fills the attribute maps."""
         self.graph = graph
         self._all: frozenset[int] | None = None
         self._key_strings: list[str] | None = None
@@ -122,32 +122,38 @@ class GraphIndex:
 
     def attr(self, name: str) -> dict[str, frozenset[int]]:
         """``group``, ``kind`` or ``owner`` value -> ids."""
-        table = self._attrs.get(name)
-        if table is None:
-            acc: dict[str, list[int]] = {}
-            specs = self.graph.specs.values()
-            if name == "group":
-                for i, s in enumerate(specs):
-                    if s.group is not None:
-                        acc.setdefault(s.group, []).append(i)
-            else:
-                for i, s in enumerate(specs):
-                    for v in s.kinds if name == "kind" else s.owners:
-                        acc.setdefault(v, []).append(i)
-            table = self._attrs[name] = {v: frozenset(ids) for v, ids in acc.items()}
-        return table
+        if not self._attrs:
+            self.index_attributes()
+        return self._attrs[name]
 
     def tags(self) -> dict[str, dict[str, frozenset[int]]]:
         """Tag key -> tag value -> ids."""
         if self._tags is None:
-            acc: dict[str, dict[str, list[int]]] = {}
-            for i, s in enumerate(self.graph.specs.values()):
-                for tk, tv in s.tags.items():
-                    acc.setdefault(tk, {}).setdefault(tv, []).append(i)
-            self._tags = {
-                tk: {tv: frozenset(ids) for tv, ids in vals.items()} for tk, vals in acc.items()
-            }
+            self.index_attributes()
+        assert self._tags is not None
         return self._tags
+
+    def index_attributes(self) -> None:
+        """Group, kind, owner and tag maps in one pass over the specs (selections usually
+        combine several, and one pass costs little more than one map)."""
+        groups: dict[str, list[int]] = {}
+        kinds: dict[str, list[int]] = {}
+        owners: dict[str, list[int]] = {}
+        tags: dict[str, dict[str, list[int]]] = {}
+        for i, s in enumerate(self.graph.specs.values()):
+            if s.group is not None:
+                groups.setdefault(s.group, []).append(i)
+            for v in s.kinds:
+                kinds.setdefault(v, []).append(i)
+            for v in s.owners:
+                owners.setdefault(v, []).append(i)
+            for tk, tv in s.tags.items():
+                tags.setdefault(tk, {}).setdefault(tv, []).append(i)
+        self._attrs = {
+            name: {v: frozenset(ids) for v, ids in acc.items()}
+            for name, acc in (("group", groups), ("kind", kinds), ("owner", owners))
+        }
+        self._tags = {tk: {tv: frozenset(ids) for tv, ids in vs.items()} for tk, vs in tags.items()}
 
 
 # --------------------------------------------------------------------------- tree
