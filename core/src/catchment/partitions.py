@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
@@ -357,6 +358,7 @@ class TimeWindowPartitions(PartitionsDefinition):
 
 
 # --------------------------------------------------------------------------- mappings
+@dataclass(frozen=True)
 class IdentityMapping(PartitionMapping):
     """Downstream partition ``k`` reads upstream partition ``k`` (the default)."""
 
@@ -375,16 +377,8 @@ class IdentityMapping(PartitionMapping):
             )
         return [downstream_key]
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is IdentityMapping
 
-    def __hash__(self) -> int:
-        return hash(IdentityMapping)
-
-    def __repr__(self) -> str:
-        return "IdentityMapping()"
-
-
+@dataclass(frozen=True)
 class AllPartitionsMapping(PartitionMapping):
     """Every downstream partition reads every upstream partition."""
 
@@ -396,31 +390,23 @@ class AllPartitionsMapping(PartitionMapping):
     ) -> list[str]:
         return list(upstream.keys())
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is AllPartitionsMapping
 
-    def __hash__(self) -> int:
-        return hash(AllPartitionsMapping)
-
-    def __repr__(self) -> str:
-        return "AllPartitionsMapping()"
-
-
+@dataclass(frozen=True)
 class TimeWindowMapping(PartitionMapping):
     """A downstream window reads the upstream windows overlapping it, shifted by whole
     downstream windows: ``start_offset=-1, end_offset=-1`` reads the previous window
     (yesterday's hours for a daily asset); ``start_offset=-6`` a trailing week of days."""
 
-    __slots__ = ("end_offset", "start_offset")
+    start_offset: int = 0
+    end_offset: int = 0
 
-    def __init__(self, start_offset: int = 0, end_offset: int = 0):
+    def __post_init__(self) -> None:
         """Offsets count downstream windows added to the window's start and end."""
-        if start_offset > end_offset:
+        if self.start_offset > self.end_offset:
             raise ConfigError(
-                f"TimeWindowMapping start_offset {start_offset} is after end_offset {end_offset}"
+                f"TimeWindowMapping start_offset {self.start_offset} is after "
+                f"end_offset {self.end_offset}"
             )
-        self.start_offset = start_offset
-        self.end_offset = end_offset
 
     def upstream_keys(
         self,
@@ -442,18 +428,6 @@ class TimeWindowMapping(PartitionMapping):
         start = downstream._step(start, self.start_offset)
         end = downstream._step(end, self.end_offset)
         return upstream.windows_overlapping(downstream._aware(start), downstream._aware(end))
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, TimeWindowMapping) and (
-            self.start_offset,
-            self.end_offset,
-        ) == (other.start_offset, other.end_offset)
-
-    def __hash__(self) -> int:
-        return hash((TimeWindowMapping, self.start_offset, self.end_offset))
-
-    def __repr__(self) -> str:
-        return f"TimeWindowMapping(start_offset={self.start_offset}, end_offset={self.end_offset})"
 
 
 class StaticMapping(PartitionMapping):
