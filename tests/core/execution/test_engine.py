@@ -403,3 +403,27 @@ def test_io_managers_see_the_step_s_opened_resources() -> None:
     assert seen == [("out", "open connection"), ("in", "open connection")]
     assert torn_down == ["conn", "conn"]
     assert result.status_of("second") == "failed"
+
+
+def test_a_failing_display_listener_does_not_stop_the_run() -> None:
+    """E.g. `catchment materialize | head`: the terminal goes away, the run must not."""
+    from catchment import asset, materialize
+
+    @asset
+    def first() -> int:
+        return 1
+
+    @asset
+    def second(first: int) -> int:
+        return first + 1
+
+    seen: list[str] = []
+
+    def listener(event: Any) -> None:
+        seen.append(str(event.type))
+        raise BrokenPipeError("stdout closed")
+
+    result = materialize([first, second], on_event=listener)
+    assert result.success
+    assert result.output_for("second") == 2
+    assert len(seen) == 1  # called once, then left alone

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import heapq
+import logging
 import os
 import threading
 import time
@@ -78,6 +79,28 @@ class _Heartbeat:
         self._stop.set()
 
 
+def _guarded(listener: EventCallback) -> EventCallback:
+    """Wrap a display listener so that its failure (a closed pipe, a broken terminal) never
+    stops the run: the first error is logged, and the listener is not called again."""
+    broken = False
+
+    def call(event: Event) -> None:
+        nonlocal broken
+        if broken:
+            return
+        try:
+            listener(event)
+        except Exception as exc:
+            broken = True
+            logging.getLogger("catchment.engine").warning(
+                "the run display failed (%s: %s); the run goes on and is recorded as usual",
+                type(exc).__name__,
+                exc,
+            )
+
+    return call
+
+
 class Engine:
     """Run one plan: schedule steps, record events, call hooks, compute the final status."""
 
@@ -102,7 +125,7 @@ class Engine:
         self.storage = storage
         self.executor = executor
         self.hooks = hooks
-        self.on_event = on_event
+        self.on_event = _guarded(on_event) if on_event is not None else None
         self.stop_on_failed_checks = stop_on_failed_checks
         self.run_id = run_id or uuid4().hex
         self.parent_run_id = parent_run_id
