@@ -84,3 +84,22 @@ def test_a_blocking_check_that_never_reports_fails_and_stops_the_downstream() ->
     assert result.status_of("orders") != "failed"
     assert result.status_of("report") != "success"
     assert not result.success
+
+
+def test_a_retry_after_a_crash_rebuilds_only_what_was_not_built() -> None:
+    from catchment.specs import RetryPolicy
+
+    calls: list[list[str]] = []
+
+    @multi_asset(specs=[spec("a"), spec("b")], name="pair", retry=RetryPolicy(max_retries=1))
+    def pair(context: Any) -> Iterator[MaterializeResult]:
+        selected = sorted(str(k) for k in context.selected_keys)
+        calls.append(selected)
+        for key in selected:
+            yield MaterializeResult(key=spec(key).key)
+            if len(calls) == 1:
+                raise ConnectionError("warehouse went away")  # after building "a"
+
+    result = materialize([pair])
+    assert result.success
+    assert calls == [["a", "b"], ["b"]]

@@ -438,8 +438,11 @@ def run_step(runtime: StepRuntime, request: StepRequest) -> list[Event]:
                 },
             )
         )
-        if defn.can_subset and run.error is None:
-            keys = frozenset(run.failed)
+        # A definition that can subset retries only what it did not build, whether its
+        # assets failed one by one or the compute crashed part way through.
+        remaining = keys - (run.reported - run.failed)
+        if defn.can_subset and remaining:
+            keys = frozenset(remaining)
             checks = frozenset(c for c in checks if split_check_id(c)[0] in keys)
         if wait > 0:
             runtime.sleep(wait)
