@@ -165,7 +165,7 @@ class IsolatedHooks:
             name = impl.plugin_name
             try:
                 result = impl.function(*(kwargs[a] for a in impl.argnames))
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:  # an adapter must not end the command
                 if self._strict:
                     raise
                 error = _describe(exc)
@@ -279,7 +279,7 @@ class PluginRegistry:
                     f"supports core API {CORE_API_VERSION}, or upgrade catchment",
                 )
             found = self._collect(plugin, record)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             self.pm.unregister(plugin)
             hint = "run with CATCHMENT_STRICT=1 to see the traceback"
             self._fail(record, exc, hint=hint)
@@ -356,7 +356,7 @@ class PluginRegistry:
                     impl.function(*([callbacks[hook_name]] if impl.argnames else []))
                 except _Rejected:
                     raise
-                except Exception as exc:
+                except (Exception, SystemExit) as exc:
                     raise _Rejected(f"{hook_name} raised {_describe(exc)}") from exc
         for kind, names in (
             ("component type", [c.name for c in components]),

@@ -218,3 +218,34 @@ def test_graph_built_rejections_wrong_types_and_crashes_are_reasons() -> None:
     assert reasons["rejects"] == "no owner on a"
     assert "returned int" in reasons["wrong"]
     assert "ValueError: policy bug" in reasons["crashes"]
+
+
+def test_an_adapter_calling_sys_exit_in_a_hook_cannot_end_the_command() -> None:
+    import sys
+
+    class Quitter:
+        @hookimpl
+        def catchment_adapter_info(self) -> AdapterInfo:
+            return AdapterInfo(name="quitter", version="1")
+
+        @hookimpl
+        def catchment_component_types(self, register: Any) -> None:
+            sys.exit("quitter gives up")
+
+    class Exiter:
+        @hookimpl
+        def catchment_adapter_info(self) -> AdapterInfo:
+            return AdapterInfo(name="exiter", version="1")
+
+        @hookimpl
+        def catchment_run_started(self, run: Any) -> None:
+            sys.exit(3)
+
+    registry = PluginRegistry(strict=False, allow=None)
+    quitter = registry.add_plugin(Quitter(), name="quitter")
+    assert quitter.status == "failed"
+    assert "quitter gives up" in (quitter.error or "")
+    assert registry.add_plugin(Exiter(), name="exiter").status == "ok"
+    run = RunInfo(run_id="r1", selection=None, asset_keys=("a",))
+    registry.hook.catchment_run_started(run=run)  # returns: the exit is recorded, not obeyed
+    assert [(a, h) for a, h, _ in registry.hook.errors] == [("exiter", "catchment_run_started")]
