@@ -103,3 +103,27 @@ def test_a_retry_after_a_crash_rebuilds_only_what_was_not_built() -> None:
     result = materialize([pair])
     assert result.success
     assert calls == [["a", "b"], ["b"]]
+
+
+def test_a_retry_rebuilds_what_the_tool_skipped_because_of_a_failure() -> None:
+    from catchment.results import AssetFailure, AssetSkipped
+    from catchment.specs import RetryPolicy
+
+    calls: list[list[str]] = []
+
+    @multi_asset(
+        specs=[spec("a"), spec("b", deps=["a"])], name="tool", retry=RetryPolicy(max_retries=1)
+    )
+    def tool(context: Any) -> Iterator[Any]:
+        calls.append(sorted(str(k) for k in context.selected_keys))
+        if len(calls) == 1:  # like dbt: a fails, so the tool skips b
+            yield AssetFailure(key=spec("a").key, message="flaky")
+            yield AssetSkipped(key=spec("b").key, reason="upstream a failed")
+            return
+        for key in calls[-1]:
+            yield MaterializeResult(key=spec(key).key)
+
+    result = materialize([tool])
+    assert result.success
+    assert calls == [["a", "b"], ["a", "b"]]
+    assert result.status_of("b") == "success"

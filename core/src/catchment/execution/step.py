@@ -151,6 +151,7 @@ class _Attempt:
         self.events: list[Event] = []
         self.reported: set[AssetKey] = set()
         self.failed: set[AssetKey] = set()
+        self.skipped: set[AssetKey] = set()
         self.checked: set[str] = set()  # check ids the compute reported
         self.produced: dict[str, str] = {}  # asset -> data version made in this attempt
         self.error: dict[str, Any] | None = None
@@ -274,6 +275,7 @@ class _Attempt:
                 data["hint"] = result.hint
             self.emit(self._event(EventType.ASSET_FAILED, key, **data))
         elif isinstance(result, AssetSkipped):
+            self.skipped.add(key)
             self.emit(self._event(EventType.ASSET_SKIPPED, key, reason=result.reason))
         else:
             try:
@@ -375,13 +377,10 @@ class _Attempt:
         were skipped in this step are left alone: there was nothing to check."""
         if self.error is not None:
             return
+        built = self.built
         for check_id in sorted(self.checks - self.checked):
             key, name = split_check_id(check_id)
-            if key in self.failed or (key in self.keys and key not in self.reported):
-                continue
-            if any(
-                e.type is EventType.ASSET_SKIPPED and e.asset_key == str(key) for e in self.events
-            ):
+            if key in self.keys and key not in built:
                 continue
             self._check(
                 CheckResult(
@@ -391,6 +390,11 @@ class _Attempt:
                     metadata={"reason": f"the compute of {self.defn.name} did not report it"},
                 )
             )
+
+    @property
+    def built(self) -> set[AssetKey]:
+        """Assets this attempt materialized (reported, and neither failed nor skipped)."""
+        return self.reported - self.failed - self.skipped
 
     @property
     def ok(self) -> bool:
@@ -417,8 +421,10 @@ def run_step(runtime: StepRuntime, request: StepRequest) -> list[Event]:
             events.extend(run.events)
             return events
         wait = policy.wait_for(attempt)
-        failures = (EventType.ASSET_FAILED, EventType.STEP_FAILED)
-        events.extend(e for e in run.events if e.type not in failures)
+        # The next attempt decides the fate of what this one failed or skipped: drop those
+        # verdicts, keep what it built.
+        superseded = (EventType.ASSET_FAILED, EventType.STEP_FAILED, EventType.ASSET_SKIPPED)
+        events.extend(e for e in run.events if e.type not in superseded)
         first = run.error or next(
             (e.data for e in run.events if e.type is EventType.ASSET_FAILED), {}
         )
@@ -440,7 +446,7 @@ def run_step(runtime: StepRuntime, request: StepRequest) -> list[Event]:
         )
         # A definition that can subset retries only what it did not build, whether its
         # assets failed one by one or the compute crashed part way through.
-        remaining = keys - (run.reported - run.failed)
+        remaining = keys - run.built
         if defn.can_subset and remaining:
             keys = frozenset(remaining)
             checks = frozenset(c for c in checks if split_check_id(c)[0] in keys)
