@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -62,8 +63,6 @@ def invoke(
 
 def release_connections() -> None:
     """Close every connection dbt-duckdb holds, if dbt-duckdb was used in this process."""
-    import sys
-
     if "dbt.adapters.duckdb" not in sys.modules:
         return
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
