@@ -43,7 +43,7 @@ DISCOVER = textwrap.dedent(
     import catchment_dbt
     from catchment.graph import AssetGraph
     from catchment_dbt import dbt_assets
-    from catchment_dbt.component import DbtAttributes  # pydantic, counted as import
+    from catchment_dbt.attributes import DbtAttributes  # pydantic, counted as import
     t1 = time.perf_counter()
     d = dbt_assets(sys.argv[1], warehouse=sys.argv[2])
     t2 = time.perf_counter()

@@ -12,10 +12,9 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "DbtAttributes": "catchment_dbt.component",
-    "DbtPartitions": "catchment_dbt.component",
-    "build_dbt_component": "catchment_dbt.component",
-    "dbt_assets": "catchment_dbt.component",
+    "DbtAttributes": "catchment_dbt.attributes",
+    "DbtPartitions": "catchment_dbt.attributes",
+    "dbt_assets": "catchment_dbt.assets",
     "DbtProject": "catchment_dbt.project",
     "Manifest": "catchment_dbt.manifest",
     "read_manifest": "catchment_dbt.manifest",
@@ -38,12 +37,8 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from catchment_dbt.component import (
-        DbtAttributes,
-        DbtPartitions,
-        build_dbt_component,
-        dbt_assets,
-    )
+    from catchment_dbt.assets import dbt_assets
+    from catchment_dbt.attributes import DbtAttributes, DbtPartitions
     from catchment_dbt.execution import DbtCompute, RunOptions
     from catchment_dbt.manifest import Manifest, read_manifest
     from catchment_dbt.project import DbtProject

@@ -1,182 +1,23 @@
-"""The ``dbt`` component type: its attributes and how it builds one asset definition.
-
-One component = one dbt project (optionally narrowed by ``select``/``exclude``) = ONE
-``AssetsDefinition`` that can build any subset of its models, seeds and snapshots in a single
-``dbt build``. Discovery reads the manifest; it runs ``dbt parse`` only when no fresh manifest
-or cache entry exists, and ``dbt ls`` only to resolve ``select``/``exclude``.
-"""
+"""The ``dbt`` component type: a catchment.yaml entry -> one asset definition."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Literal
-
-from catchment.components import ComponentContext, ProjectDefaults
+from catchment.components import ComponentContext, ComponentType
 from catchment.definitions import AssetsDefinition
-from catchment.errors import ConfigError
-from catchment.partitions import TimeWindowPartitions
-from pydantic import BaseModel, ConfigDict, Field
 
-from catchment_dbt.execution import DbtCompute, RunOptions, unit_tests_enabled
-from catchment_dbt.manifest import gc_paused
-from catchment_dbt.project import DbtProject
-from catchment_dbt.translation import TranslationOptions, translate
-
-WAREHOUSE_ENV = "CATCHMENT_WAREHOUSE"
+from catchment_dbt.assets import dbt_definition
+from catchment_dbt.attributes import DbtAttributes
 
 
-class DbtPartitions(BaseModel):
-    """A time-window partitioning for incremental models; a run's window reaches dbt as vars."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    start: str = Field(description="first window start, e.g. 2024-01-01")
-    end: str | None = Field(None, description="end of the last window (default: now)")
-    cadence: Literal["hourly", "daily", "weekly", "monthly"] = "daily"
-    timezone: str = "UTC"
-    models: list[str] | None = Field(
-        None, description="model names to partition (default: every incremental model)"
-    )
-    min_var: str = Field("min_date", description="var receiving the window start (inclusive)")
-    max_var: str = Field("max_date", description="var receiving the window end (exclusive)")
-    var_format: str | None = Field(None, description="strftime format of the var values")
+def build(attributes: DbtAttributes, context: ComponentContext) -> list[AssetsDefinition]:
+    """Declare the dbt project's nodes as ONE subsettable definition (no model is run)."""
+    return [dbt_definition(attributes, context)]
 
 
-class DbtAttributes(BaseModel):
-    """Attributes of a ``type: dbt`` component in catchment.yaml."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    project_dir: str = Field(description="the dbt project folder (relative to catchment.yaml)")
-    profiles_dir: str | None = Field(None, description="folder of profiles.yml (default: project)")
-    profile: str | None = Field(None, description="profile name (default: dbt_project.yml's)")
-    target: str | None = Field(None, description="profile target (default: the profile's)")
-    select: str | list[str] | None = Field(None, description="dbt selection of nodes to include")
-    exclude: str | list[str] | None = Field(None, description="dbt selection of nodes to leave out")
-    vars: dict[str, Any] = Field(default_factory=dict, description="dbt vars for parse and runs")
-    key_prefix: str | list[str] | None = Field(None, description="prefix of every asset key")
-    group_from: Literal["folder", "dbt_group"] | None = Field(
-        "folder", description="asset group: top-level folder, dbt group, or none"
-    )
-    partitions: DbtPartitions | None = None
-    run_unit_tests: bool = Field(
-        False, description="declare dbt unit tests as checks (they then run with their models)"
-    )
-    cache_dir: str | None = Field(
-        None, description="manifest cache (default: .catchment/dbt/<component> in the project)"
-    )
-    env: dict[str, str] = Field(
-        default_factory=dict, description="environment defaults for dbt (the process env wins)"
-    )
-
-
-def _split(value: str | list[str] | None) -> list[str]:
-    if value is None:
-        return []
-    return value.split() if isinstance(value, str) else list(value)
-
-
-def build_dbt_component(attrs: DbtAttributes, context: ComponentContext) -> list[AssetsDefinition]:
-    """Declare a dbt project's nodes as ONE subsettable definition (no model is run)."""
-    env = {WAREHOUSE_ENV: str(context.project.warehouse), **attrs.env}
-    project = DbtProject(
-        project_dir=context.path(attrs.project_dir),
-        profiles_dir=context.path(attrs.profiles_dir) if attrs.profiles_dir else None,
-        profile=attrs.profile,
-        target=attrs.target,
-        vars=dict(attrs.vars),
-        env=env,
-        cache_dir=context.path(attrs.cache_dir or f".catchment/dbt/{context.name}"),
-    )
-    manifest_path = project.manifest_path()
-    manifest = project.load_manifest_at(manifest_path)
-    select, exclude = _split(attrs.select), _split(attrs.exclude)
-    selected = (
-        project.resolve_selection(manifest_path, select, exclude) if (select or exclude) else None
-    )
-
-    partitions = None
-    partitioned: set[str] = set()
-    if attrs.partitions is not None:
-        p = attrs.partitions
-        partitions = TimeWindowPartitions(
-            start=p.start, end=p.end, cadence=p.cadence, timezone=p.timezone
-        )
-        if p.models is not None:
-            partitioned = set(p.models)
-        else:
-            partitioned = {
-                n.unique_id
-                for n in manifest.nodes.values()
-                if n.resource_type == "model" and n.config.materialized == "incremental"
-            }
-    prefix = attrs.key_prefix
-    options = TranslationOptions(
-        unit_tests=unit_tests_enabled(attrs.run_unit_tests),
-        key_prefix=()
-        if prefix is None
-        else tuple(prefix.split("/") if isinstance(prefix, str) else prefix),
-        group_from=attrs.group_from,
-        partitions=partitions,
-        partitioned=frozenset(partitioned),
-    )
-    with gc_paused():
-        translation = translate(manifest, project.resolved_target, options, selected=selected)
-    if not translation.specs:
-        raise ConfigError(
-            "the dbt project declares no models, seeds or snapshots"
-            + (" for this select/exclude" if selected is not None else ""),
-            where=context.source or f"{project.project_dir} (component {context.name})",
-            hint="check `select`/`exclude` with `dbt ls` in the project",
-        )
-    run_options = RunOptions(
-        partitions=partitions,
-        min_var=attrs.partitions.min_var if attrs.partitions else "min_date",
-        max_var=attrs.partitions.max_var if attrs.partitions else "max_date",
-        var_format=attrs.partitions.var_format if attrs.partitions else None,
-        run_unit_tests=attrs.run_unit_tests,
-    )
-    compute = DbtCompute(project, translation, manifest_path, manifest, run_options)
-    return [
-        AssetsDefinition(
-            name=context.name,
-            specs=tuple(translation.specs),
-            compute=compute,
-            can_subset=True,
-            source=context.source or str(project.project_dir / "dbt_project.yml"),
-            component=context.name,
-            adapter="dbt",
-            metadata={
-                "dbt_project_dir": str(project.project_dir),
-                "dbt_manifest": str(manifest_path),
-                "dbt_target": f"{project.resolved_target.profile}.{project.resolved_target.name}",
-            },
-        )
-    ]
-
-
-def dbt_assets(
-    project_dir: str | Path,
-    *,
-    name: str = "dbt",
-    warehouse: str | Path | None = None,
-    **attributes: Any,
-) -> AssetsDefinition:
-    """Python API: the definition of a dbt project, as a ``type: dbt`` component would build it.
-
-    ``warehouse`` is the DuckDB file exposed to profiles.yml as ``CATCHMENT_WAREHOUSE``
-    (default: ``warehouse.duckdb`` in the current folder); ``attributes`` are DbtAttributes
-    (``cache_dir`` defaults to ``<project_dir>/target/catchment`` here).
-    """
-    root = Path.cwd()
-    defaults = ProjectDefaults.for_root(root)
-    if warehouse is not None:
-        defaults = ProjectDefaults(
-            root=defaults.root,
-            warehouse=Path(warehouse).expanduser().resolve(),
-            storage_url=defaults.storage_url,
-        )
-    attributes.setdefault("cache_dir", str(Path(project_dir).resolve() / "target" / "catchment"))
-    attrs = DbtAttributes(project_dir=str(project_dir), **attributes)
-    (definition,) = build_dbt_component(attrs, ComponentContext(name=name, project=defaults))
-    return definition
+COMPONENT_TYPE = ComponentType(
+    name="dbt",
+    attributes=DbtAttributes,
+    build=build,
+    description="A dbt project: models/seeds/snapshots as assets, tests as checks",
+    adapter="dbt",
+)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from catchment.components import ComponentType
 from catchment.hookspecs import AdapterInfo, hookimpl
 
 from catchment_dbt import __version__
+
+if TYPE_CHECKING:
+    from catchment.components import ComponentType
 
 
 @hookimpl
@@ -24,14 +27,6 @@ def catchment_adapter_info() -> AdapterInfo:
 @hookimpl
 def catchment_component_types(register: Callable[[ComponentType], None]) -> None:
     """Register ``type: dbt``."""
-    from catchment_dbt.component import DbtAttributes, build_dbt_component
+    from catchment_dbt.component import COMPONENT_TYPE
 
-    register(
-        ComponentType(
-            name="dbt",
-            attributes=DbtAttributes,
-            build=build_dbt_component,
-            description="A dbt project: models/seeds/snapshots as assets, tests as checks",
-            adapter="dbt",
-        )
-    )
+    register(COMPONENT_TYPE)
