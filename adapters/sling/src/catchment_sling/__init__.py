@@ -13,13 +13,11 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "SlingAttributes": "catchment_sling.attributes",
     "build": "catchment_sling.component",
-    "SLING_COMPONENT": "catchment_sling.component",
     "locate_sling": "catchment_sling.binaries",
     "locate_duckdb": "catchment_sling.binaries",
 }
 
 __all__ = [
-    "SLING_COMPONENT",
     "SlingAttributes",
     "__version__",
     "build",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from catchment.hookspecs import AdapterInfo, hookimpl
 
 from catchment_sling import __version__
+
+if TYPE_CHECKING:
+    from catchment.components import ComponentType
 
 
 @hookimpl
@@ -22,8 +25,8 @@ def catchment_adapter_info() -> AdapterInfo:
 
 
 @hookimpl
-def catchment_component_types(register: Callable[[Any], None]) -> None:
+def catchment_component_types(register: Callable[[ComponentType], None]) -> None:
     """Register the ``sling`` component type."""
-    from catchment_sling.component import SLING_COMPONENT
+    from catchment_sling.component import COMPONENT_TYPE
 
-    register(SLING_COMPONENT)
+    register(COMPONENT_TYPE)
