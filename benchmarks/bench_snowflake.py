@@ -67,7 +67,8 @@ def objects(n: int) -> list[dict[str, Any]]:
 
 def build_component(n: int, resource: Any, root: Path) -> Any:
     from catchment.components import ComponentContext, ProjectDefaults
-    from catchment_snowflake.component import SnowflakeAttributes, build
+    from catchment_snowflake.attributes import SnowflakeAttributes
+    from catchment_snowflake.component import build
 
     attrs = SnowflakeAttributes.model_validate({"connection": "sf", "objects": objects(n)})
     ctx = ComponentContext(

@@ -19,7 +19,8 @@ import fakesnow.cursor
 import pytest
 from catchment.components import ComponentContext, ProjectDefaults
 from catchment.definitions import AssetsDefinition
-from catchment_snowflake.component import SnowflakeAttributes, build
+from catchment_snowflake.attributes import SnowflakeAttributes
+from catchment_snowflake.component import build
 from catchment_snowflake.resource import SnowflakeResource
 
 os.environ.setdefault("SNOWFLAKE_DISABLE_PLATFORM_DETECTION", "true")

@@ -17,7 +17,8 @@ from catchment.execution.api import materialize
 from catchment.graph import AssetGraph
 from catchment.keys import AssetKey
 from catchment.tables import table
-from catchment_snowflake.component import SnowflakeAttributes, build
+from catchment_snowflake.attributes import SnowflakeAttributes
+from catchment_snowflake.component import build
 from catchment_snowflake.io_manager import SnowflakeIOManager
 from catchment_snowflake.resource import SnowflakeResource
 from pydantic import ValidationError

@@ -75,7 +75,8 @@ def test_component_creates_then_issues_no_ddl_over_loopback(
     remote: SnowflakeResource, project_root: Any
 ) -> None:
     from catchment.components import ComponentContext, ProjectDefaults
-    from catchment_snowflake.component import SnowflakeAttributes, build
+    from catchment_snowflake.attributes import SnowflakeAttributes
+    from catchment_snowflake.component import build
 
     attrs = SnowflakeAttributes.model_validate(
         {

@@ -15,8 +15,7 @@ _EXPORTS = {
     "SnowflakeResource": "catchment_snowflake.resource",
     "query_tag": "catchment_snowflake.resource",
     "SnowflakeIOManager": "catchment_snowflake.io_manager",
-    "SnowflakeAttributes": "catchment_snowflake.component",
-    "SNOWFLAKE_COMPONENT": "catchment_snowflake.component",
+    "SnowflakeAttributes": "catchment_snowflake.attributes",
     "build": "catchment_snowflake.component",
     "TableObject": "catchment_snowflake.objects",
     "ViewObject": "catchment_snowflake.objects",
@@ -26,7 +25,6 @@ _EXPORTS = {
 }
 
 __all__ = [
-    "SNOWFLAKE_COMPONENT",
     "ExternalTableObject",
     "FileFormatObject",
     "SnowflakeAttributes",

@@ -4,11 +4,14 @@ manager types it serves."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from catchment.hookspecs import AdapterInfo, hookimpl
 
 from catchment_snowflake import __version__
+
+if TYPE_CHECKING:
+    from catchment.components import ComponentType
 
 
 @hookimpl
@@ -23,11 +26,11 @@ def catchment_adapter_info() -> AdapterInfo:
 
 
 @hookimpl
-def catchment_component_types(register: Callable[[Any], None]) -> None:
+def catchment_component_types(register: Callable[[ComponentType], None]) -> None:
     """Register the ``snowflake`` component type (managed objects declared in YAML)."""
-    from catchment_snowflake.component import SNOWFLAKE_COMPONENT
+    from catchment_snowflake.component import COMPONENT_TYPE
 
-    register(SNOWFLAKE_COMPONENT)
+    register(COMPONENT_TYPE)
 
 
 @hookimpl
