@@ -15,8 +15,8 @@ __version__ = "0.1.0"
 
 _EXPORTS: dict[str, str] = {
     "AssetSpecData": "catchment_modal.decorator",
-    "ModalAttributes": "catchment_modal.component",
-    "modal_assets": "catchment_modal.component",
+    "ModalAttributes": "catchment_modal.attributes",
+    "modal_assets": "catchment_modal.assets",
     "load_app": "catchment_modal.discovery",
     "resolve_identity": "catchment_modal.identity",
     "has_modal_token": "catchment_modal.execution",
@@ -44,7 +44,8 @@ def __getattr__(name: str) -> Any:
 
 
 if TYPE_CHECKING:
-    from catchment_modal.component import ModalAttributes, modal_assets
+    from catchment_modal.assets import modal_assets
+    from catchment_modal.attributes import ModalAttributes
     from catchment_modal.decorator import AssetSpecData
     from catchment_modal.discovery import load_app
     from catchment_modal.execution import has_modal_token

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from catchment.components import ComponentType
 from catchment.hookspecs import AdapterInfo, hookimpl
 
 from catchment_modal import __version__
+
+if TYPE_CHECKING:
+    from catchment.components import ComponentType
 
 
 @hookimpl
@@ -24,14 +27,6 @@ def catchment_adapter_info() -> AdapterInfo:
 @hookimpl
 def catchment_component_types(register: Callable[[ComponentType], None]) -> None:
     """Register the ``modal`` component type (imports modal only when a project uses it)."""
-    from catchment_modal.component import ModalAttributes, build
+    from catchment_modal.component import COMPONENT_TYPE
 
-    register(
-        ComponentType(
-            name="modal",
-            attributes=ModalAttributes,
-            build=build,
-            description="Functions of a Modal app as assets (local: fn.local(); remote: deployed)",
-            adapter="modal",
-        )
-    )
+    register(COMPONENT_TYPE)
