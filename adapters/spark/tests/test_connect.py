@@ -12,8 +12,8 @@ import time
 
 import pytest
 from catchment_spark import find_spark_submit
+from catchment_spark.execution import pyspark_home
 from catchment_spark.resource import local_spark_env
-from catchment_spark.submit import pyspark_home
 
 from .conftest import free_port
 

@@ -16,8 +16,8 @@ _EXPORTS: dict[str, str] = {
     "spark_asset": "catchment_spark.assets",
     "read_table": "catchment_spark.reading",
     "to_spark": "catchment_spark.reading",
-    "find_spark_submit": "catchment_spark.submit",
-    "SparkSubmit": "catchment_spark.submit",
+    "find_spark_submit": "catchment_spark.execution",
+    "SparkSubmit": "catchment_spark.execution",
     "SparkAttributes": "catchment_spark.component",
 }
 
@@ -46,7 +46,7 @@ def __getattr__(name: str) -> Any:
 if TYPE_CHECKING:
     from catchment_spark.assets import spark_asset
     from catchment_spark.component import SparkAttributes
+    from catchment_spark.execution import SparkSubmit, find_spark_submit
     from catchment_spark.io_manager import SparkIOManager
     from catchment_spark.reading import read_table, to_spark
     from catchment_spark.resource import SparkResource
-    from catchment_spark.submit import SparkSubmit, find_spark_submit

@@ -33,7 +33,7 @@ from catchment.specs import AssetSpec, CheckSpec, spec
 from catchment.tables import TableRef, duckdb_table, file_table, table
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from catchment_spark.submit import SparkSubmit
+from catchment_spark.execution import SparkSubmit
 
 
 class _Strict(BaseModel):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from catchment.errors import ConfigError
-from catchment_spark.submit import SparkSubmit, find_spark_submit, pyspark_home
+from catchment_spark.execution import SparkSubmit, find_spark_submit, pyspark_home
 
 
 def test_spark_submit_is_found_in_the_pyspark_package(monkeypatch):
@@ -26,7 +26,7 @@ def test_an_explicit_missing_path_is_an_error_even_when_pyspark_has_one(monkeypa
 
 def test_nothing_found_lists_what_was_tried(monkeypatch):
     monkeypatch.delenv("SPARK_HOME", raising=False)
-    monkeypatch.setattr("catchment_spark.submit.pyspark_home", lambda: None)
+    monkeypatch.setattr("catchment_spark.execution.pyspark_home", lambda: None)
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(ConfigError, match="cannot find spark-submit") as info:
         find_spark_submit()
