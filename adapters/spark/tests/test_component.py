@@ -12,7 +12,8 @@ from catchment.graph import AssetGraph
 from catchment.io_managers import DuckDBIOManager
 from catchment.keys import AssetKey
 from catchment.tables import duckdb_table, file_table, table
-from catchment_spark.component import SparkAttributes, build
+from catchment_spark.attributes import SparkAttributes
+from catchment_spark.component import build
 from pydantic import ValidationError
 
 

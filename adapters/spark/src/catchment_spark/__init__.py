@@ -18,7 +18,7 @@ _EXPORTS: dict[str, str] = {
     "to_spark": "catchment_spark.reading",
     "find_spark_submit": "catchment_spark.execution",
     "SparkSubmit": "catchment_spark.execution",
-    "SparkAttributes": "catchment_spark.component",
+    "SparkAttributes": "catchment_spark.attributes",
 }
 
 __all__ = [
@@ -45,7 +45,7 @@ def __getattr__(name: str) -> Any:
 
 if TYPE_CHECKING:
     from catchment_spark.assets import spark_asset
-    from catchment_spark.component import SparkAttributes
+    from catchment_spark.attributes import SparkAttributes
     from catchment_spark.execution import SparkSubmit, find_spark_submit
     from catchment_spark.io_manager import SparkIOManager
     from catchment_spark.reading import read_table, to_spark

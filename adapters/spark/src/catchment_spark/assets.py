@@ -1,62 +1,28 @@
-"""``@spark_asset``: a Python function that receives the SparkSession (and its upstreams as
-Spark DataFrames) and returns a DataFrame, which the Spark IO manager writes."""
+"""Spark assets: ``@spark_asset`` (a Python function that receives the SparkSession, and its
+upstreams as Spark DataFrames, and returns a DataFrame the Spark IO manager writes) and one
+definition per PySpark script job of a ``spark`` component."""
 
 from __future__ import annotations
 
+import hashlib
 import inspect
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+from catchment.components import ComponentContext
 from catchment.context import StepContext
 from catchment.definitions import AssetsDefinition, asset, code_version_of
-from catchment.errors import DefinitionError
+from catchment.errors import ConfigError, DefinitionError
 from catchment.keys import AssetKey, CoercibleToKey
 from catchment.partitions import PartitionsDefinition
 from catchment.results import StepResult
-from catchment.specs import AssetDep, RetryPolicy
+from catchment.specs import AssetDep, AssetSpec, CheckSpec, RetryPolicy, spec
 from catchment.tables import TableRef
 
-from catchment_spark.reading import read_table, to_spark
-
-
-class _ResourcesWithReads(Mapping[str, Any]):
-    """The step's resources plus one entry per declared read, read on first access."""
-
-    def __init__(self, resources: Mapping[str, Any], spark: Any, reads: Mapping[str, TableRef]):
-        self._resources = resources
-        self._spark = spark
-        self._reads = reads
-        self._loaded: dict[str, Any] = {}
-
-    def __getitem__(self, name: str) -> Any:
-        if name in self._reads:
-            if name not in self._loaded:
-                self._loaded[name] = read_table(self._spark, self._reads[name])
-            return self._loaded[name]
-        return self._resources[name]
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self._resources
-        yield from (n for n in self._reads if n not in self._resources)
-
-    def __len__(self) -> int:
-        return len(set(self._resources) | set(self._reads))
-
-
-class _SparkStepContext:
-    """The engine's context, but upstreams load as Spark DataFrames and declared reads
-    appear as extra 'resources' (read when the function asks for them)."""
-
-    def __init__(self, inner: StepContext, resource_key: str, reads: Mapping[str, TableRef]):
-        self._inner = inner
-        self.spark = inner.resources[resource_key]
-        self.resources = _ResourcesWithReads(inner.resources, self.spark, reads)
-
-    def load_input(self, key: AssetKey) -> Any:
-        return to_spark(self.spark, self._inner.load_input(key))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
+from catchment_spark.attributes import Job, SparkAttributes
+from catchment_spark.execution import SparkStepContext, SparkSubmit
 
 
 def spark_asset(
@@ -132,8 +98,91 @@ def spark_asset(
         inner = base_defn.compute
 
         def compute(context: StepContext) -> Iterator[StepResult]:
-            yield from inner(_SparkStepContext(context, resource_key, read_params))
+            yield from inner(SparkStepContext(context, resource_key, read_params))
 
         return base_defn.replace(compute=compute, adapter="spark", required_resources=own_resources)
 
     return decorate(fn) if fn is not None else decorate
+
+
+def _code_version(script: Path, job: Job) -> str:
+    digest = hashlib.sha256(script.read_bytes())
+    digest.update(json.dumps(job.model_dump(mode="json"), sort_keys=True).encode())
+    return digest.hexdigest()[:16]
+
+
+def job_definition(
+    job: Job, index: int, attrs: SparkAttributes, context: ComponentContext
+) -> AssetsDefinition:
+    """One definition per script: its outputs are the specs, its inputs the deps and reads."""
+    where = f"{context.source} attributes.jobs[{index}]"
+    script = context.path(job.script)
+    if not script.is_file():
+        raise ConfigError(
+            f"script {job.script!r} of job {job.name!r} does not exist",
+            where=f"{where}.script",
+            hint=f"paths are relative to the project folder {context.root}",
+        )
+    deps = [AssetKey.parse(i.asset) for i in job.inputs if i.asset]
+    reads = tuple(i.ref(context) for i in job.inputs if not i.asset)
+    version = _code_version(script, job)
+    outputs: dict[AssetKey, TableRef] = {}
+    specs: list[AssetSpec] = []
+    for out in job.outputs:
+        key = AssetKey.parse(out.key)
+        if out.duckdb:
+            raise ConfigError(
+                f"output {out.key}: Spark jobs write paths or tables, not DuckDB",
+                where=f"{where}.outputs",
+                hint="give path: or table:",
+            )
+        ref = out.ref(context)
+        outputs[key] = ref
+        specs.append(
+            spec(
+                key,
+                deps=deps,
+                description=out.description or job.description,
+                group=job.group or attrs.group,
+                owners=job.owners or attrs.owners,
+                tags={**job.tags, **out.tags},
+                kinds=("spark", "parquet" if ref.system == "file" else ref.system),
+                metadata={**out.metadata, "script": str(script), "job": job.name},
+                code_version=version,
+                checks=[
+                    CheckSpec(
+                        name=c.name,
+                        asset=key,
+                        severity=c.severity,
+                        description=c.description,
+                        blocking=c.blocking,
+                    )
+                    for c in out.checks
+                ],
+                table=ref,
+                reads=reads,
+            )
+        )
+    submit = SparkSubmit(
+        master=attrs.master,
+        conf={**attrs.conf, **job.conf},
+        env={**attrs.env, **job.env},
+        spark_submit=attrs.spark_submit,
+        timeout=job.timeout,
+    )
+
+    def compute(step: StepContext) -> Iterator[StepResult]:
+        yield from submit.run(
+            step, script, args=job.args, outputs=outputs, inputs=reads, cwd=context.root
+        )
+
+    return AssetsDefinition(
+        name=f"{context.name}.{job.name}",
+        specs=tuple(specs),
+        compute=compute,
+        can_subset=False,
+        source=where,
+        component=context.name,
+        adapter="spark",
+        metadata={"script": str(script), "master": attrs.master},
+    )

@@ -1,4 +1,5 @@
-"""Run a PySpark script with ``spark-submit`` as a catchment pipes remote.
+"""Running Spark: a PySpark script with ``spark-submit`` as a catchment pipes remote, and the
+context a ``@spark_asset`` function runs in.
 
 The script gets the catchment pipes module on ``--py-files`` (``import catchment_pipes``), its
 outputs and inputs in the pipes extras, and reports materializations and checks; whatever it
@@ -24,7 +25,7 @@ from catchment.pipes.files import copy_remote_module
 from catchment.results import StepResult
 from catchment.tables import TableRef
 
-from catchment_spark.reading import file_path
+from catchment_spark.reading import file_path, read_table, to_spark
 from catchment_spark.resource import default_conf, local_spark_env
 
 
@@ -148,3 +149,43 @@ class SparkSubmit:
                 extras=all_extras,
                 label=f"spark-submit {script.name}",
             )
+
+
+class _ResourcesWithReads(Mapping[str, Any]):
+    """The step's resources plus one entry per declared read, read on first access."""
+
+    def __init__(self, resources: Mapping[str, Any], spark: Any, reads: Mapping[str, TableRef]):
+        self._resources = resources
+        self._spark = spark
+        self._reads = reads
+        self._loaded: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self._reads:
+            if name not in self._loaded:
+                self._loaded[name] = read_table(self._spark, self._reads[name])
+            return self._loaded[name]
+        return self._resources[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._resources
+        yield from (n for n in self._reads if n not in self._resources)
+
+    def __len__(self) -> int:
+        return len(set(self._resources) | set(self._reads))
+
+
+class SparkStepContext:
+    """The engine's context, but upstreams load as Spark DataFrames and declared reads
+    appear as extra 'resources' (read when the function asks for them)."""
+
+    def __init__(self, inner: StepContext, resource_key: str, reads: Mapping[str, TableRef]):
+        self._inner = inner
+        self.spark = inner.resources[resource_key]
+        self.resources = _ResourcesWithReads(inner.resources, self.spark, reads)
+
+    def load_input(self, key: AssetKey) -> Any:
+        return to_spark(self.spark, self._inner.load_input(key))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)

@@ -8,10 +8,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
+from catchment.components import ProjectDefaults
 from catchment.errors import ConfigError
 from catchment.io import InputContext, OutputContext
 from catchment.keys import AssetKey
 from catchment.tables import TableRef, file_table, table
+from pydantic import BaseModel, ConfigDict, Field
 
 from catchment_spark.reading import is_spark_dataframe, to_spark
 
@@ -147,3 +149,30 @@ class SparkIOManager:
                 hint=f"add resources: {{{self.resource_key}: SparkResource()}}",
             )
         return active
+
+
+class SparkIOManagerConfig(BaseModel):
+    """YAML config of ``type: spark`` IO managers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_dir: str = Field(
+        default="data/spark", description="where parquet files go (project-relative)"
+    )
+    tables: bool = Field(default=False, description="store Spark tables instead of paths")
+    database: str = Field(default="default", description="database of tables")
+    format: Literal["parquet", "orc", "json", "csv"] = "parquet"
+    resource_key: str = Field(default="spark", description="the SparkResource to use")
+
+
+def make_io_manager(config: dict[str, Any], defaults: ProjectDefaults) -> SparkIOManager:
+    """Build a SparkIOManager from YAML config; ``base_dir`` resolves against the project."""
+    c = SparkIOManagerConfig.model_validate(config)
+    base = Path(c.base_dir).expanduser()
+    return SparkIOManager(
+        base if base.is_absolute() else defaults.root / base,
+        tables=c.tables,
+        database=c.database,
+        format=c.format,
+        resource_key=c.resource_key,
+    )
