@@ -7,8 +7,9 @@ this package does not import dlt.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from catchment.lazy import lazy_exports
 
 from catchment_dlt.telemetry import quiet_dlt as _quiet_dlt
 
@@ -24,13 +25,7 @@ _EXPORTS = {
 __all__ = ["DltAttributes", "ResourceOptions", "__version__", "dlt_assets"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'catchment_dlt' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:

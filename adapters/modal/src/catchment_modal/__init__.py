@@ -6,7 +6,6 @@ resolves on first use, so importing this package imports neither modal nor pydan
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from catchment_modal.decorator import asset_spec
@@ -35,12 +34,13 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'catchment_modal' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+    """Resolve a public name on first use. catchment itself is imported only then: an app file
+    that uses ``asset_spec`` alone (and so a Modal container running it) never imports it."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from catchment.lazy import resolve_export
+
+    return resolve_export(__name__, _EXPORTS, name)
 
 
 if TYPE_CHECKING:

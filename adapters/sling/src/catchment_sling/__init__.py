@@ -6,7 +6,9 @@ Public API (imported lazily, so ``import catchment_sling`` stays light): ``Sling
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+from catchment.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -26,10 +28,10 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'catchment_sling' has no attribute {name!r}")
-    import importlib
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-    return getattr(importlib.import_module(module), name)
+
+if TYPE_CHECKING:
+    from catchment_sling.attributes import SlingAttributes
+    from catchment_sling.binaries import locate_duckdb, locate_sling
+    from catchment_sling.component import build

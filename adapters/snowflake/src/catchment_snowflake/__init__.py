@@ -7,7 +7,9 @@ managed object models, ``build`` (the ``snowflake`` component's discovery), ``qu
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+from catchment.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -39,10 +41,18 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'catchment_snowflake' has no attribute {name!r}")
-    import importlib
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
-    return getattr(importlib.import_module(module), name)
+
+if TYPE_CHECKING:
+    from catchment_snowflake.attributes import SnowflakeAttributes
+    from catchment_snowflake.component import build
+    from catchment_snowflake.io_manager import SnowflakeIOManager
+    from catchment_snowflake.objects import (
+        ExternalTableObject,
+        FileFormatObject,
+        StageObject,
+        TableObject,
+        ViewObject,
+    )
+    from catchment_snowflake.resource import SnowflakeResource, query_tag
