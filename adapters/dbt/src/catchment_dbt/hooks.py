@@ -19,7 +19,6 @@ def catchment_adapter_info() -> AdapterInfo:
     return AdapterInfo(
         name="dbt",
         version=__version__,
-        api=">=1.0,<2",
         description="dbt models, seeds, snapshots, sources and tests as assets and checks",
     )
 

@@ -23,7 +23,6 @@ def catchment_adapter_info() -> AdapterInfo:
     return AdapterInfo(
         name="dlt",
         version=__version__,
-        api=">=1.0,<2",
         description="dlt sources and resources as assets",
     )
 

@@ -19,7 +19,6 @@ def catchment_adapter_info() -> AdapterInfo:
     return AdapterInfo(
         name="modal",
         version=__version__,
-        api=">=1.0,<2",
         description="Functions of a Modal app as assets, run locally or on Modal over pipes",
     )
 

@@ -19,7 +19,6 @@ def catchment_adapter_info() -> AdapterInfo:
     return AdapterInfo(
         name="sling",
         version=__version__,
-        api=">=1.0,<2",
         description="Sling replication streams as assets",
     )
 

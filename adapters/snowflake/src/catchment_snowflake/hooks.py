@@ -20,7 +20,6 @@ def catchment_adapter_info() -> AdapterInfo:
     return AdapterInfo(
         name="snowflake",
         version=__version__,
-        api=">=1.0,<2",
         description="Snowflake resource, IO manager and managed objects as assets",
     )
 

@@ -20,7 +20,6 @@ def catchment_adapter_info() -> AdapterInfo:
     return AdapterInfo(
         name="spark",
         version=__version__,
-        api=">=1.0,<2",
         description="Spark DataFrame assets, a Spark IO manager and spark-submit script jobs",
     )
 
