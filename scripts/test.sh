@@ -13,7 +13,7 @@ export DO_NOT_TRACK=1 RUNTIME__DLTHUB_TELEMETRY=false SLING_DISABLE_TELEMETRY=tr
 echo "== ruff"
 ruff check .
 ruff format --check .
-echo "== mypy (core, strict)"
+echo "== mypy (core and adapters, strict)"
 mypy
 if [ -f mkdocs.yml ]; then
   echo "== docs (mkdocs --strict)"
