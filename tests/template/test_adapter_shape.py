@@ -13,20 +13,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from catchment.cli.new_cmd import render_adapter
 
-REPO = Path(__file__).resolve().parents[2]
-ADAPTERS = sorted(p.name for p in (REPO / "adapters").iterdir() if (p / "pyproject.toml").is_file())
+from .conftest import ADAPTERS, REPO, package_of
+
 SHAPE = ("__init__.py", "hooks.py", "component.py", "attributes.py", "assets.py", "execution.py")
 HOOKS_MAY_IMPORT = ("__future__", "collections.abc", "typing", "catchment.hookspecs")
 """What ``hooks.py`` may import at module level besides its own package's ``__init__``: the
 entry point imports it whenever catchment starts, so it must not pull in pydantic or the tool."""
 DEFAULT_API = ">=1.0,<2"
-
-
-def _package(root: Path) -> Path:
-    (package,) = (root / "src").glob("catchment_*/")
-    return package
 
 
 def _tree(path: Path) -> ast.Module:
@@ -47,7 +41,7 @@ def _top_level_imports(tree: ast.Module) -> list[tuple[str, int]]:
 
 def shape_problems(root: Path) -> list[str]:
     """What in the adapter at ``root`` departs from the template's shape (empty: none)."""
-    package = _package(root)
+    package = package_of(root)
     name = package.name
     missing = [f for f in (*SHAPE, "py.typed") if not (package / f).is_file()]
     if missing:
@@ -108,12 +102,6 @@ def shape_problems(root: Path) -> list[str]:
     return problems
 
 
-@pytest.fixture(scope="module")
-def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An adapter rendered from the template with the real renderer."""
-    return render_adapter("acme", tmp_path_factory.mktemp("shape") / "catchment-acme")
-
-
 @pytest.mark.parametrize("adapter", ADAPTERS)
 def test_each_adapter_has_the_template_shape(adapter: str) -> None:
     assert shape_problems(REPO / "adapters" / adapter) == []
@@ -129,7 +117,7 @@ def test_the_check_sees_a_departure(rendered: Path, tmp_path: Path) -> None:
 
     broken = tmp_path / "broken"
     shutil.copytree(rendered, broken)
-    package = _package(broken)
+    package = package_of(broken)
     (package / "execution.py").unlink()
     assert shape_problems(broken) == ["catchment_acme: missing execution.py"]
     (package / "execution.py").write_text("")

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
     from catchment.definitions import AssetsDefinition
 
+__all__ = ["ComponentContext", "ComponentType", "ProjectDefaults"]
+
 
 @dataclass(frozen=True)
 class ProjectDefaults:

@@ -9,6 +9,8 @@ from typing import Any, Protocol, runtime_checkable
 from catchment.keys import AssetKey
 from catchment.specs import AssetSpec, CheckSpec
 
+__all__ = ["Log", "StepContext"]
+
 
 @runtime_checkable
 class Log(Protocol):

@@ -29,6 +29,8 @@ from catchment.results import (
 from catchment.specs import AssetDep, AssetSpec, CheckSpec, RetryPolicy, Severity, spec
 from catchment.tables import TableRef
 
+__all__ = ["AssetsDefinition", "Compute", "asset", "asset_check", "code_version_of", "multi_asset"]
+
 Compute: TypeAlias = Callable[[StepContext], Iterable[StepResult]]
 
 

@@ -10,7 +10,9 @@ if TYPE_CHECKING:
 
 
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ").strip()
+    """Plain text for a table cell: ``|`` would end the cell, ``[a][b]`` would be a link."""
+    out = text.replace("|", "\\|").replace("[", "\\[").replace("]", "\\]")
+    return out.replace("\n", " ").strip()
 
 
 def cli_commands() -> dict[str, Any]:
@@ -103,3 +105,19 @@ def render_component_reference(only: str | None = None) -> str:
             continue
         parts.append(render_component_attributes(types[name]))
     return "\n".join(parts)
+
+
+def render_sdk_reference() -> str:
+    """Markdown table of the adapter SDK: each module an adapter may import, what it is for
+    (its docstring's first paragraph) and the names it offers (its ``__all__``)."""
+    import importlib
+
+    from catchment.hookspecs import SDK_MODULES
+
+    rows = []
+    for name in SDK_MODULES:
+        module = importlib.import_module(name)
+        summary = " ".join((module.__doc__ or "").strip().split("\n\n")[0].split())
+        names = ", ".join(f"`{n}`" for n in sorted(module.__all__, key=str.lower))
+        rows.append(f"| `{name}` | {_escape(summary)} | {names} |")
+    return "| module | what it is | names |\n|---|---|---|\n" + "\n".join(rows) + "\n"

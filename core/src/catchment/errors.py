@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+__all__ = [
+    "CatchmentError",
+    "ConfigError",
+    "DefinitionError",
+    "ExecutionError",
+    "GraphError",
+    "InvalidKeyError",
+    "SelectionError",
+]
+
 
 class CatchmentError(Exception):
     """Base of every error catchment raises on purpose.

@@ -1,4 +1,4 @@
-"""The plugin contract: every hook an adapter may implement, in one place.
+"""The plugin contract: every hook an adapter may implement, and the SDK it may import.
 
 Adapters are modules named by an entry point in the group ``catchment.adapters``; they
 implement these hooks with ``@hookimpl``. Hook signatures only ever gain arguments (pluggy lets
@@ -18,9 +18,39 @@ if TYPE_CHECKING:
     from catchment.events import Event
     from catchment.graph import AssetGraph
 
+__all__ = [
+    "CORE_API_VERSION",
+    "ENTRY_POINT_GROUP",
+    "SDK_MODULES",
+    "AdapterInfo",
+    "RunInfo",
+    "hookimpl",
+]
+
 PROJECT_NAME = "catchment"
 ENTRY_POINT_GROUP = "catchment.adapters"
 CORE_API_VERSION = "1.0"
+
+SDK_MODULES = (
+    "catchment",
+    "catchment.components",
+    "catchment.context",
+    "catchment.definitions",
+    "catchment.errors",
+    "catchment.hookspecs",
+    "catchment.io",
+    "catchment.keys",
+    "catchment.lazy",
+    "catchment.partitions",
+    "catchment.pipes",
+    "catchment.resources",
+    "catchment.results",
+    "catchment.specs",
+    "catchment.tables",
+    "catchment.testing",
+)
+"""The adapter SDK: the core modules an adapter may import, and of each only the names in its
+``__all__``. Everything else is the core's own and may change within an API version."""
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)

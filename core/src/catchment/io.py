@@ -15,6 +15,8 @@ from catchment.keys import AssetKey
 from catchment.specs import AssetSpec
 from catchment.tables import TableRef
 
+__all__ = ["IOManager", "InputContext", "OutputContext", "TableIOManager"]
+
 
 class OutputContext(msgspec.Struct, frozen=True, kw_only=True):
     """What ``handle_output`` knows about the value it stores."""

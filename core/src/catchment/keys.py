@@ -8,6 +8,8 @@ from typing import TypeAlias
 
 from catchment.errors import InvalidKeyError
 
+__all__ = ["AssetKey", "CoercibleToKey", "keys"]
+
 _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 
 

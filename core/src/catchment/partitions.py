@@ -16,6 +16,18 @@ from typing import Literal
 
 from catchment.errors import ConfigError
 
+__all__ = [
+    "AllPartitionsMapping",
+    "Cadence",
+    "IdentityMapping",
+    "PartitionMapping",
+    "PartitionsDefinition",
+    "StaticMapping",
+    "StaticPartitions",
+    "TimeWindowMapping",
+    "TimeWindowPartitions",
+]
+
 
 class PartitionsDefinition(ABC):
     """An ordered set of partition keys an asset is materialized by."""

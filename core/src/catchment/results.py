@@ -16,6 +16,15 @@ import msgspec
 from catchment.keys import AssetKey
 from catchment.specs import Severity
 
+__all__ = [
+    "AssetFailure",
+    "AssetSkipped",
+    "CheckResult",
+    "MaterializeResult",
+    "Output",
+    "StepResult",
+]
+
 
 class Output(msgspec.Struct, frozen=True, kw_only=True):
     """A value for the asset's IO manager to store."""

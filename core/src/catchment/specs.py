@@ -11,6 +11,8 @@ from catchment.keys import AssetKey, CoercibleToKey
 from catchment.partitions import PartitionMapping, PartitionsDefinition
 from catchment.tables import TableRef
 
+__all__ = ["AssetDep", "AssetSpec", "CheckSpec", "RetryPolicy", "Severity", "spec"]
+
 Severity = Literal["error", "warn"]
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import msgspec
 
+__all__ = ["TableRef", "duckdb_table", "file_table", "table"]
+
 
 def _norm(part: str | None) -> str:
     """Case-fold and strip identifier quoting, as SQL engines resolve unquoted names."""

@@ -27,9 +27,13 @@ import msgspec
 from catchment.context import StepContext
 from catchment.errors import ExecutionError
 from catchment.keys import AssetKey
-from catchment.pipes.lines import LineSplitter
-from catchment.pipes.remote import CONTEXT_ENV, STDOUT_PREFIX
-from catchment.pipes.session import INLINE_CONTEXT_LIMIT, PipesSession
+from catchment.pipes import (
+    CONTEXT_ENV,
+    INLINE_CONTEXT_LIMIT,
+    STDOUT_PREFIX,
+    LineSplitter,
+    PipesSession,
+)
 from catchment.results import AssetFailure, MaterializeResult, StepResult
 
 Mode = Literal["local", "remote"]

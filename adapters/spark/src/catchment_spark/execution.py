@@ -20,8 +20,7 @@ from typing import Any
 from catchment.context import StepContext
 from catchment.errors import ConfigError
 from catchment.keys import AssetKey
-from catchment.pipes.client import PipesSubprocessClient
-from catchment.pipes.files import copy_remote_module
+from catchment.pipes import PipesSubprocessClient, copy_remote_module
 from catchment.results import StepResult
 from catchment.tables import TableRef
 

@@ -19,6 +19,9 @@ _EXPORTS: dict[str, str] = {
     "PROTOCOL_VERSION": "catchment.pipes.remote",
     "CONTEXT_ENV": "catchment.pipes.remote",
     "MESSAGES_ENV": "catchment.pipes.remote",
+    "STDOUT_PREFIX": "catchment.pipes.remote",
+    "INLINE_CONTEXT_LIMIT": "catchment.pipes.session",
+    "LineSplitter": "catchment.pipes.lines",
     "PipesSession": "catchment.pipes.session",
     "PipesSubprocessClient": "catchment.pipes.client",
     "remote_module_path": "catchment.pipes.files",
@@ -27,8 +30,11 @@ _EXPORTS: dict[str, str] = {
 
 __all__ = [
     "CONTEXT_ENV",
+    "INLINE_CONTEXT_LIMIT",
     "MESSAGES_ENV",
     "PROTOCOL_VERSION",
+    "STDOUT_PREFIX",
+    "LineSplitter",
     "PipesContext",
     "PipesError",
     "PipesSession",
@@ -46,13 +52,15 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 if TYPE_CHECKING:
     from catchment.pipes.client import PipesSubprocessClient
     from catchment.pipes.files import copy_remote_module, remote_module_path
+    from catchment.pipes.lines import LineSplitter
     from catchment.pipes.remote import (
         CONTEXT_ENV,
         MESSAGES_ENV,
         PROTOCOL_VERSION,
+        STDOUT_PREFIX,
         PipesContext,
         PipesError,
         is_pipes_process,
         open_pipes,
     )
-    from catchment.pipes.session import PipesSession
+    from catchment.pipes.session import INLINE_CONTEXT_LIMIT, PipesSession
