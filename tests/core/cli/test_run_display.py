@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from catchment import asset, materialize
-from catchment.cli.materialize_cmd import RunDisplay
+from catchment.cli.display import RunDisplay
 
 
 @asset

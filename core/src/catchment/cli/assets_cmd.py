@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from catchment.cli.common import PROJECT_OPTION_HELP, load_for_listing
+
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
     from catchment.keys import AssetKey
@@ -58,36 +60,13 @@ def asset_dict(project: Project, graph: AssetGraph, key: AssetKey) -> dict[str, 
     }
 
 
-def warn_problems(project: Project) -> None:
-    """Tell (on stderr) that parts of the project did not load, without failing."""
-    if project.problems:
-        n = len(project.problems)
-        typer.secho(
-            f"warning: {n} problem{'s' if n != 1 else ''} (run `catchment check`); "
-            "listing what loaded",
-            err=True,
-            fg="yellow",
-        )
-
-
 @assets_app.command("list", help=LIST_HELP)
 def list_assets(
     select: str | None = typer.Option(None, "-s", "--select", help="Selection expression."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object per asset."),
-    project_path: Path | None = typer.Option(
-        None, "--project", "-p", help="Project folder or catchment.yaml (default: .)"
-    ),
+    project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
-    from catchment.project import load_project
-
-    project = load_project(project_path)
-    graph = project.graph
-    if graph is None:
-        for p in project.problems:
-            typer.secho(f"✗ [{p.kind}] {p.where}: {p.message}", err=True, fg="red")
-        typer.secho("the asset graph could not be built", err=True, fg="red")
-        raise typer.Exit(1)
-    warn_problems(project)
+    project, graph = load_for_listing(project_path)
     selected = graph.select(select) if select else None
     keys = [k for k in graph if selected is None or k in selected]
     rows = [asset_dict(project, graph, k) for k in keys]

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from catchment.cli.common import PROJECT_OPTION_HELP, load_for_listing
+
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
     from catchment.keys import AssetKey
@@ -238,21 +240,10 @@ def to_json(lin: Lineage) -> dict[str, Any]:
 def graph(
     select: str | None = typer.Option(None, "-s", "--select", help="Selection expression."),
     fmt: Format = typer.Option(Format.mermaid, "--format", "-f", help="mermaid, dot or json."),
-    project_path: Path | None = typer.Option(
-        None, "--project", "-p", help="Project folder or catchment.yaml (default: .)"
-    ),
+    project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
-    from catchment.cli.assets_cmd import warn_problems
-    from catchment.project import load_project
-
-    project = load_project(project_path)
-    if project.graph is None:
-        for p in project.problems:
-            typer.secho(f"✗ [{p.kind}] {p.where}: {p.message}", err=True, fg="red")
-        typer.secho("the asset graph could not be built", err=True, fg="red")
-        raise typer.Exit(1)
-    warn_problems(project)
-    lin = lineage(project.graph, select)
+    _, graph = load_for_listing(project_path)
+    lin = lineage(graph, select)
     if fmt is Format.json:
         typer.echo(json.dumps(to_json(lin), indent=2))
     elif fmt is Format.dot:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from catchment.cli.materialize_cmd import PROJECT_OPTION_HELP, load_for_run, run_with_display
+from catchment.cli.common import PROJECT_OPTION_HELP, load_for_run, run_with_display
 
 if TYPE_CHECKING:
     pass

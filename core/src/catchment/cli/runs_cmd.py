@@ -9,12 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from catchment.cli.materialize_cmd import (
-    PROJECT_OPTION_HELP,
-    describe,
-    load_for_run,
-    run_with_display,
-)
+from catchment.cli.common import PROJECT_OPTION_HELP, load_for_run, run_with_display
+from catchment.cli.display import describe
 
 if TYPE_CHECKING:
     from catchment.storage import RunRecord, Storage

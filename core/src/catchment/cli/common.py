@@ -1,0 +1,79 @@
+"""What the CLI's commands share: the ``--project`` option, loading a project for a command,
+and running a plan under the run display."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from catchment.cli.display import RunDisplay
+
+if TYPE_CHECKING:
+    from catchment.execution.api import ExecutionResult
+    from catchment.execution.plan import Plan
+    from catchment.graph import AssetGraph
+    from catchment.project import Project
+    from catchment.storage import Storage
+
+PROJECT_OPTION_HELP = "Project folder or catchment.yaml (default: .)"
+
+
+def load_for_run(project_path: Path | None) -> Project:
+    """Load the project, warn about problems that do not stop a run."""
+    from catchment.project import load_project
+
+    project = load_project(project_path)
+    for p in project.problems:
+        if p.kind != "graph":
+            typer.secho(f"warning: {p}", err=True, fg="yellow")
+    return project
+
+
+def load_for_listing(project_path: Path | None) -> tuple[Project, AssetGraph]:
+    """Load the project for a command that lists what loaded: exit 1 (naming every problem)
+    when there is no graph, else warn about the problems and go on with the graph."""
+    from catchment.project import load_project
+
+    project = load_project(project_path)
+    graph = project.graph
+    if graph is None:
+        for p in project.problems:
+            typer.secho(f"✗ [{p.kind}] {p.where}: {p.message}", err=True, fg="red")
+        typer.secho("the asset graph could not be built", err=True, fg="red")
+        raise typer.Exit(1)
+    warn_problems(project)
+    return project, graph
+
+
+def warn_problems(project: Project) -> None:
+    """Tell (on stderr) that parts of the project did not load, without failing."""
+    if project.problems:
+        n = len(project.problems)
+        typer.secho(
+            f"warning: {n} problem{'s' if n != 1 else ''} (run `catchment check`); "
+            "listing what loaded",
+            err=True,
+            fg="yellow",
+        )
+
+
+def run_with_display(
+    project: Project, storage: Storage, plan: Plan, **options: Any
+) -> ExecutionResult:
+    """Run ``plan`` (``run_project`` with ``options``) under a ``RunDisplay``, then print the
+    summary."""
+    from catchment.execution.api import run_project
+
+    with RunDisplay(len(plan.steps)) as display:
+        try:
+            result = run_project(
+                project, plan=plan, storage=storage, on_event=display.on_event, **options
+            )
+        except KeyboardInterrupt:
+            display.__exit__(None, None, None)
+            typer.secho("canceled", err=True, fg="yellow")
+            raise typer.Exit(130) from None
+    display.summary(result)
+    return result
