@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from catchment.execution.api import run_project
+from catchment.execution.project import run_project
 from catchment.project import load_project
 from catchment.storage.sqlite import SqliteStorage
 

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from catchment.execution.api import ExecutionResult, materialize, run_project
+from catchment.execution.api import materialize
+from catchment.execution.project import run_project
+from catchment.execution.result import ExecutionResult
 from catchment.keys import AssetKey
 from catchment.project import Project, load_project
 from catchment_dbt import dbt_assets

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 from catchment.events import EventType
-from catchment.execution.api import run_project
+from catchment.execution.project import run_project
 
 from .conftest import ShopProject, load, orders, shop_yaml
 

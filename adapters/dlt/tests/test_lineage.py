@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from catchment.execution.api import run_project
+from catchment.execution.project import run_project
 
 from .conftest import FIXTURES, ShopProject, load, shop_yaml
 

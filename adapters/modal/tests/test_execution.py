@@ -10,7 +10,9 @@ import duckdb
 import pytest
 from catchment.errors import ExecutionError
 from catchment.events import EventType
-from catchment.execution.api import ExecutionResult, materialize, run_project
+from catchment.execution.api import materialize
+from catchment.execution.project import run_project
+from catchment.execution.result import ExecutionResult
 from catchment.keys import AssetKey
 from catchment.project import Project, load_project
 from catchment_modal import has_modal_token, modal_assets

@@ -8,7 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from catchment.execution.api import run_project
+from catchment.execution.project import run_project
 from catchment.keys import AssetKey
 from catchment.project import load_project
 from catchment.tables import duckdb_table

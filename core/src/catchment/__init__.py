@@ -59,7 +59,7 @@ _EXPORTS: dict[str, str] = {
     "AdapterInfo": "catchment.hookspecs",
     "CatchmentError": "catchment.errors",
     "materialize": "catchment.execution.api",
-    "ExecutionResult": "catchment.execution.api",
+    "ExecutionResult": "catchment.execution.result",
     "load_project": "catchment.project",
 }
 
@@ -75,7 +75,8 @@ if TYPE_CHECKING:
     from catchment.definitions import AssetsDefinition, asset, asset_check, multi_asset
     from catchment.errors import CatchmentError
     from catchment.events import Event, EventType
-    from catchment.execution.api import ExecutionResult, materialize
+    from catchment.execution.api import materialize
+    from catchment.execution.result import ExecutionResult
     from catchment.graph import AssetGraph
     from catchment.hookspecs import AdapterInfo, hookimpl
     from catchment.io import InputContext, IOManager, OutputContext

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from catchment import AdapterInfo, ComponentType, Resource, SecretStr, asset, hookimpl
-from catchment.execution.api import run_project
+from catchment.execution.project import run_project
 from catchment.hookspecs import RunInfo
 from catchment.io_managers import MemoryIOManager
 from catchment.plugins import PluginRegistry

@@ -11,8 +11,8 @@ import typer
 from catchment.cli.display import RunDisplay
 
 if TYPE_CHECKING:
-    from catchment.execution.api import ExecutionResult
     from catchment.execution.plan import Plan
+    from catchment.execution.result import ExecutionResult
     from catchment.graph import AssetGraph
     from catchment.project import Project
     from catchment.storage import Storage
@@ -64,7 +64,7 @@ def run_with_display(
 ) -> ExecutionResult:
     """Run ``plan`` (``run_project`` with ``options``) under a ``RunDisplay``, then print the
     summary."""
-    from catchment.execution.api import run_project
+    from catchment.execution.project import run_project
 
     with RunDisplay(len(plan.steps)) as display:
         try:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from catchment.events import Event
-    from catchment.execution.api import ExecutionResult
+    from catchment.execution.result import ExecutionResult
 
 
 def _clock(ts: float) -> str:

@@ -41,8 +41,8 @@ def materialize(
         help="Run downstream assets even when a blocking error-severity check failed.",
     ),
 ) -> None:
-    from catchment.execution.api import open_project_storage
     from catchment.execution.plan import build_plan
+    from catchment.execution.project import open_project_storage
 
     project = load_for_run(project_path)
     graph = project.require_graph()

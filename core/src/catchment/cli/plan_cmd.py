@@ -50,7 +50,7 @@ def plan(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object per asset."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
-    from catchment.execution.api import open_project_storage
+    from catchment.execution.project import open_project_storage
     from catchment.execution.reconcile import reconcile
 
     project = load_for_run(project_path)
@@ -85,8 +85,8 @@ def apply(
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
-    from catchment.execution.api import open_project_storage
     from catchment.execution.plan import build_plan
+    from catchment.execution.project import open_project_storage
     from catchment.execution.reconcile import apply_groups, reconcile
 
     project = load_for_run(project_path)

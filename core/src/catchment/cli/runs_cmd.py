@@ -63,7 +63,7 @@ def _run_dict(run: RunRecord) -> dict[str, Any]:
 def _open(project_path: Path | None) -> Storage:
     """The project's run store, after marking runs of dead processes abandoned. Only the
     project's defaults are read: listing runs imports no adapter and builds no component."""
-    from catchment.execution.api import open_project_storage
+    from catchment.execution.project import open_project_storage
     from catchment.project import load_defaults
 
     return open_project_storage(load_defaults(project_path))
@@ -195,8 +195,8 @@ def retry_run(
 ) -> None:
     """Re-execute a run as a new run whose parent is the old one."""
     from catchment.errors import CatchmentError
-    from catchment.execution.api import open_project_storage
     from catchment.execution.plan import build_plan
+    from catchment.execution.project import open_project_storage
 
     project = load_for_run(project_path)
     graph = project.require_graph()
@@ -243,7 +243,7 @@ def show_asset(
 ) -> None:
     from catchment.cli.assets_cmd import asset_dict
     from catchment.errors import CatchmentError
-    from catchment.execution.api import open_project_storage
+    from catchment.execution.project import open_project_storage
     from catchment.execution.reconcile import reconcile
     from catchment.keys import AssetKey
 

@@ -47,7 +47,7 @@ from catchment.testing.rules import check, violated
 if TYPE_CHECKING:
     from catchment.definitions import AssetsDefinition
     from catchment.events import Event
-    from catchment.execution.api import ExecutionResult
+    from catchment.execution.result import ExecutionResult
     from catchment.graph import AssetGraph
     from catchment.keys import AssetKey
     from catchment.project import Project
@@ -184,7 +184,7 @@ class AdapterConformance:
     @pytest.fixture
     def store(self, project: Project) -> Iterator[Storage]:
         """The project's run store (SQLite under .catchment/), closed afterwards."""
-        from catchment.execution.api import open_project_storage
+        from catchment.execution.project import open_project_storage
 
         storage = open_project_storage(project)
         try:
@@ -424,7 +424,7 @@ class AdapterConformance:
         self, project: Project, subsets: list[Selection], request: pytest.FixtureRequest
     ) -> None:
         """C7: each selection's run reports every selected asset once and nothing else."""
-        from catchment.execution.api import run_project
+        from catchment.execution.project import run_project
 
         check(subsets, "C7", "the `subsets` fixture returned no selection")
         graph = self._graph(project)
@@ -453,7 +453,7 @@ class AdapterConformance:
         """C8: a failure inside the tool is a failed asset with a message; the store records
         the run as failed, keeps no half-open run, and later runs work."""
         from catchment.events import EventType
-        from catchment.execution.api import open_project_storage, run_project
+        from catchment.execution.project import open_project_storage, run_project
 
         project = load_isolated(project_dir, self._adapters())
         graph = self._graph(project)
@@ -558,7 +558,7 @@ class AdapterConformance:
             result = run_cli(args, cwd=project_dir)
             outputs.append((f"output of `catchment {' '.join(args)}`", result.output))
         from catchment.events import encode_event
-        from catchment.execution.api import open_project_storage
+        from catchment.execution.project import open_project_storage
 
         project = load_isolated(project_dir, self._adapters())
         storage = open_project_storage(project)
@@ -589,7 +589,7 @@ class AdapterConformance:
         """C10: partitioned specs only with supports_partitions; a partition run records
         materializations of exactly that partition."""
         from catchment.events import EventType
-        from catchment.execution.api import run_project
+        from catchment.execution.project import run_project
 
         partitioned = [
             s.key for d in self._own_definitions(project) for s in d.specs if s.partitions
@@ -642,7 +642,7 @@ class AdapterConformance:
     ) -> None:
         """C11: checks only with has_checks; a run evaluates exactly its planned checks."""
         from catchment.events import EventType
-        from catchment.execution.api import run_project
+        from catchment.execution.project import run_project
 
         declared = [c.id for d in self._own_definitions(project) for c in d.all_check_specs]
         if not self.has_checks:

@@ -1,0 +1,89 @@
+"""Running a loaded project (what the CLI and the conformance kit do): its step runtime, its
+run store, and ``run_project``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from catchment.execution.engine import Engine, EventCallback
+from catchment.execution.executors import Executor, executor_for
+from catchment.execution.plan import Plan, build_plan
+from catchment.execution.result import ExecutionResult
+from catchment.execution.step import StepRuntime
+from catchment.keys import CoercibleToKey
+from catchment.specs import RetryPolicy
+
+if TYPE_CHECKING:
+    from catchment.components import ProjectDefaults
+    from catchment.project import Project
+    from catchment.storage import Storage
+
+
+def open_project_storage(project: Project | ProjectDefaults) -> Storage:
+    """The project's run store, with runs of dead processes marked abandoned."""
+    from catchment.components import ProjectDefaults
+    from catchment.storage import open_storage
+
+    defaults = project if isinstance(project, ProjectDefaults) else project.defaults
+    storage = open_storage(defaults.storage_url)
+    storage.mark_abandoned_runs()
+    return storage
+
+
+def runtime_for_project(project: Project, *, retry: RetryPolicy | None = None) -> StepRuntime:
+    """A ``StepRuntime`` from a loaded project (what any worker of it needs)."""
+    return StepRuntime(
+        graph=project.require_graph(),
+        resources=project.resources,
+        io_managers=project.io_managers,
+        project_root=project.root,
+        warehouse=project.defaults.warehouse,
+        default_retry=retry,
+    )
+
+
+def run_project(
+    project: Project,
+    selection: str | Iterable[CoercibleToKey] | None = None,
+    partition: str | Sequence[str] | None = None,
+    workers: int | None = None,
+    *,
+    storage: Storage | None = None,
+    executor: Executor | None = None,
+    on_event: EventCallback | None = None,
+    parent_run_id: str | None = None,
+    extra_checks: Iterable[str] = (),
+    stop_on_failed_checks: bool = True,
+    tags: dict[str, str] | None = None,
+    plan: Plan | None = None,
+) -> ExecutionResult:
+    """Plan and run ``selection`` of a loaded project, recording to its run store."""
+    runtime = runtime_for_project(project)
+    if plan is None:
+        plan = build_plan(runtime.graph, selection, partition=partition, extra_checks=extra_checks)
+    store = storage if storage is not None else open_project_storage(project)
+    try:
+        outcome = Engine(
+            plan,
+            runtime,
+            store,
+            executor or executor_for(workers),
+            hooks=project.hooks,
+            on_event=on_event,
+            stop_on_failed_checks=stop_on_failed_checks,
+            parent_run_id=parent_run_id,
+            tags=tags,
+        ).run()
+    finally:
+        if storage is None:
+            store.close()
+    return ExecutionResult(
+        run_id=outcome.run_id,
+        success=outcome.success,
+        status=outcome.status,
+        events=outcome.events,
+        plan=plan,
+        graph=runtime.graph,
+        io_managers=runtime.io_managers,
+    )
