@@ -41,7 +41,9 @@ def catchment_component_types(register):
 
 PROBE = """
 import json, time
-import catchment.builtins, catchment.plugins  # the core's own import cost, same either way
+# the core's own import cost, same either way
+import catchment.builtin_adapter.component, catchment.builtin_adapter.io_managers
+import catchment.plugins
 t0, c0 = time.perf_counter(), time.process_time()
 registry = catchment.plugins.get_registry()
 t1, c1 = time.perf_counter(), time.process_time()
@@ -58,7 +60,7 @@ class Attributes(BaseModel):
     path: str
     tables: list[str] = []
 """
-SHARED_MODEL = "from catchment.builtins import PythonAttributes as Attributes"
+SHARED_MODEL = "from catchment.builtin_adapter.attributes import PythonAttributes as Attributes"
 
 
 def write_adapters(site: Path, n: int, own_model: bool = True) -> None:
