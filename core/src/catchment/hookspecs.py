@@ -37,6 +37,7 @@ SDK_MODULES = (
     "catchment.context",
     "catchment.definitions",
     "catchment.errors",
+    "catchment.frames",
     "catchment.hookspecs",
     "catchment.io",
     "catchment.keys",
@@ -46,6 +47,7 @@ SDK_MODULES = (
     "catchment.resources",
     "catchment.results",
     "catchment.specs",
+    "catchment.sql",
     "catchment.tables",
     "catchment.testing",
 )

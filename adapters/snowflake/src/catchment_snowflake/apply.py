@@ -22,7 +22,7 @@ from catchment_snowflake.ddl import (
     grants_sql,
     refresh_sql,
 )
-from catchment_snowflake.identifiers import Relation, quote
+from catchment_snowflake.identifiers import Relation
 from catchment_snowflake.objects import StageObject, TableObject
 from catchment_snowflake.state import Applied, StateTable, columns, exists, object_key
 
@@ -83,9 +83,7 @@ class Applier:
     def _ensure_schema(self, rel: Relation, done: list[str]) -> None:
         key = (rel.database, rel.schema)
         if key not in self._schemas:
-            self._run(
-                f"CREATE SCHEMA IF NOT EXISTS {quote(rel.database)}.{quote(rel.schema)}", done
-            )
+            self._run(f"CREATE SCHEMA IF NOT EXISTS {rel.schema_sql}", done)
             self._schemas.add(key)
 
     def apply(self, d: Declared, applied: Applied | None) -> Outcome:

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from catchment_snowflake.identifiers import Relation, literal, qualify, quote, resolve
+from catchment.sql import quote_identifier
+
+from catchment_snowflake.identifiers import Relation, literal, qualify, resolve
 from catchment_snowflake.objects import (
     ExternalTableObject,
     FileFormatObject,
@@ -70,7 +72,7 @@ def _file_format_sql(value: str | Mapping[str, Any], rel: Relation) -> str:
 
 
 def _column_sql(c: Any) -> str:
-    text = f"{quote(resolve(c.name))} {c.type.upper()}"
+    text = f"{quote_identifier(resolve(c.name))} {c.type.upper()}"
     if not c.nullable:
         text += " NOT NULL"
     if c.default:
@@ -108,13 +110,15 @@ def create_sql(obj: Any, rel: Relation, *, replace: bool = False) -> str:
     if isinstance(obj, ExternalTableObject):
         stage, path = stage_of(obj.location, rel.database, rel.schema)
         columns = ", ".join(
-            f"{quote(resolve(c.name))} {c.type.upper()} AS ({c.expression})" for c in obj.columns
+            f"{quote_identifier(resolve(c.name))} {c.type.upper()} AS ({c.expression})"
+            for c in obj.columns
         )
         sql = f"{head} EXTERNAL TABLE{guard} {rel.sql}"
         if columns:
             sql += f" ({columns})"
         if obj.partition_by:
-            sql += f" PARTITION BY ({', '.join(quote(resolve(p)) for p in obj.partition_by)})"
+            keys = ", ".join(quote_identifier(resolve(p)) for p in obj.partition_by)
+            sql += f" PARTITION BY ({keys})"
         sql += f" LOCATION = @{stage.sql}/{path}"
         if obj.pattern:
             sql += f" PATTERN = {literal(obj.pattern)}"
@@ -131,7 +135,7 @@ def _stage_properties(obj: StageObject, rel: Relation) -> str:
     if obj.url:
         parts.append(f"URL = {literal(obj.url)}")
     if obj.storage_integration:
-        parts.append(f"STORAGE_INTEGRATION = {quote(resolve(obj.storage_integration))}")
+        parts.append(f"STORAGE_INTEGRATION = {quote_identifier(resolve(obj.storage_integration))}")
     if obj.credentials:
         creds = {k.upper(): v.get_secret_value() for k, v in obj.credentials.items()}
         parts.append(f"CREDENTIALS = ({options_sql(creds)})")
@@ -165,8 +169,8 @@ def grants_sql(
     on = f"ON {keyword(kind)} {rel.sql}"
     before = {(p, r) for p, roles in (previous or {}).items() for r in roles}
     after = {(p, r) for p, roles in wanted.items() for r in roles}
-    out = [f"GRANT {p} {on} TO ROLE {quote(r)}" for p, r in sorted(after - before)]
-    out += [f"REVOKE {p} {on} FROM ROLE {quote(r)}" for p, r in sorted(before - after)]
+    out = [f"GRANT {p} {on} TO ROLE {quote_identifier(r)}" for p, r in sorted(after - before)]
+    out += [f"REVOKE {p} {on} FROM ROLE {quote_identifier(r)}" for p, r in sorted(before - after)]
     return out
 
 
@@ -205,7 +209,7 @@ def alter_table_sql(
             out.append(f"{t} ADD COLUMN {_column_sql(col)}")
     for name in prev_cols:
         if name not in wanted and name in existing:
-            out.append(f"{t} DROP COLUMN {quote(name)}")
+            out.append(f"{t} DROP COLUMN {quote_identifier(name)}")
     extra = sorted(existing - set(wanted) - set(prev_cols))
     if extra:
         warnings.append(f"table {rel.dotted} has undeclared columns {extra}; left as they are")
@@ -213,7 +217,7 @@ def alter_table_sql(
         before = prev_cols.get(name)
         if before is None or name not in existing:
             continue
-        c = f"{t} ALTER COLUMN {quote(name)}"
+        c = f"{t} ALTER COLUMN {quote_identifier(name)}"
         if before["type"] != norm_type(col.type):
             out.append(f"{c} SET DATA TYPE {col.type.upper()}")
         if before["nullable"] != col.nullable:

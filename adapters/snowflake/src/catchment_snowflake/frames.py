@@ -7,16 +7,6 @@ from typing import Any
 
 from catchment_snowflake.identifiers import is_simple, resolve
 
-LIBRARIES = ("pandas", "pyarrow", "polars")
-
-
-def frame_library(obj: Any) -> str | None:
-    """``pandas``, ``pyarrow`` or ``polars`` for a frame of that library, else None."""
-    root = type(obj).__module__.partition(".")[0]
-    if root in LIBRARIES and type(obj).__name__ in ("DataFrame", "Table"):
-        return root
-    return None
-
 
 def to_arrow(obj: Any, library: str) -> Any:
     """A ``pyarrow.Table`` of a pandas / pyarrow / polars frame."""

@@ -10,6 +10,7 @@ import re
 from typing import NamedTuple
 
 from catchment.errors import ConfigError
+from catchment.sql import quote_identifier
 from catchment.tables import TableRef, table
 
 SYSTEM = "snowflake"
@@ -22,11 +23,6 @@ def resolve(part: str) -> str:
     if len(part) >= 2 and part[0] == part[-1] == '"':
         return part[1:-1].replace('""', '"')
     return part.upper()
-
-
-def quote(name: str) -> str:
-    """SQL text for an already resolved name (always quoted, so it resolves to itself)."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def is_simple(name: str) -> bool:
@@ -66,7 +62,12 @@ class Relation(NamedTuple):
     @property
     def sql(self) -> str:
         """``"DB"."SCHEMA"."NAME"``."""
-        return ".".join(quote(p) for p in self)
+        return ".".join(quote_identifier(p) for p in self)
+
+    @property
+    def schema_sql(self) -> str:
+        """``"DB"."SCHEMA"``: the schema the object lives in."""
+        return f"{quote_identifier(self.database)}.{quote_identifier(self.schema)}"
 
     @property
     def dotted(self) -> str:

@@ -17,21 +17,21 @@ from typing import Any, Literal
 
 from catchment.components import ProjectDefaults
 from catchment.errors import ConfigError, ExecutionError
+from catchment.frames import FRAME_LIBRARIES, frame_library
 from catchment.io import InputContext, OutputContext
 from catchment.keys import AssetKey
+from catchment.sql import quote_identifier
 from catchment.tables import TableRef
 from pydantic import BaseModel, ConfigDict, Field
 
 from catchment_snowflake.errors import connector_error_types, query_error
 from catchment_snowflake.frames import (
-    LIBRARIES,
     column_name,
-    frame_library,
     frame_name,
     snowflake_type,
     to_arrow,
 )
-from catchment_snowflake.identifiers import Relation, quote, resolve
+from catchment_snowflake.identifiers import Relation, resolve
 from catchment_snowflake.resource import SnowflakeResource, query_tag
 
 WriteMethod = Literal["write_pandas", "insert"]
@@ -117,9 +117,7 @@ class SnowflakeIOManager:
             try:
                 existing = self._columns(cur, rel)
                 if not existing:
-                    cur.execute(
-                        f"CREATE SCHEMA IF NOT EXISTS {quote(rel.database)}.{quote(rel.schema)}"
-                    )
+                    cur.execute(f"CREATE SCHEMA IF NOT EXISTS {rel.schema_sql}")
                     cur.execute(f"CREATE TABLE {rel.sql} ({_column_defs(columns)})")
                     self._load(conn, cur, rel, data)
                 elif sorted(existing) == sorted(c for c, _ in columns):
@@ -192,7 +190,7 @@ class SnowflakeIOManager:
 
     def _columns(self, cur: Any, rel: Relation) -> list[str]:
         cur.execute(
-            f"SELECT column_name FROM {quote(rel.database)}.information_schema.columns "
+            f"SELECT column_name FROM {quote_identifier(rel.database)}.information_schema.columns "
             "WHERE table_schema = %s AND table_name = %s",
             (rel.schema, rel.name),
         )
@@ -212,9 +210,9 @@ class SnowflakeIOManager:
         where = ""
         params: tuple[str, ...] = ()
         if pcol:
-            where = f" WHERE {quote(pcol)} IN ({', '.join(['%s'] * len(parts))})"
+            where = f" WHERE {quote_identifier(pcol)} IN ({', '.join(['%s'] * len(parts))})"
             params = tuple(parts)
-        names = ", ".join(quote(c) for c in data.column_names)
+        names = ", ".join(quote_identifier(c) for c in data.column_names)
         if self.write_method == "insert":
             cur.execute(f"DELETE FROM {rel.sql}{where}", params)
             _insert(cur, rel, data)
@@ -246,11 +244,11 @@ class SnowflakeIOManager:
         """Read the asset's table (only the asked partitions) as pandas (default), pyarrow or
         polars, per the upstream's ``metadata["dataframe"]``."""
         want = str(context.spec.metadata.get("dataframe", "pandas"))
-        if want not in LIBRARIES:
+        if want not in FRAME_LIBRARIES:
             raise ConfigError(
                 f"asset {context.key} asks for dataframe {want!r}",
                 where=f"asset {context.key} metadata['dataframe']",
-                hint=f"use one of {', '.join(LIBRARIES)}",
+                hint=f"use one of {', '.join(FRAME_LIBRARIES)}",
             )
         rel = self.relation_for(context.key)
         who = context.downstream_key or context.key
@@ -261,7 +259,7 @@ class SnowflakeIOManager:
             declared = str(context.spec.metadata.get("partition_column", self.partition_column))
             col = column_name(declared, self.normalize_columns)
             keys = context.partition_keys
-            sql += f" WHERE {quote(col)} IN ({', '.join(['%s'] * len(keys))})"
+            sql += f" WHERE {quote_identifier(col)} IN ({', '.join(['%s'] * len(keys))})"
             params = tuple(keys)
         with self.resource.connect(query_tag=tag) as conn:
             cur = conn.cursor()
@@ -294,7 +292,7 @@ class SnowflakeIOManager:
 
 
 def _column_defs(columns: list[tuple[str, str]]) -> str:
-    return ", ".join(f"{quote(name)} {type_}" for name, type_ in columns)
+    return ", ".join(f"{quote_identifier(name)} {type_}" for name, type_ in columns)
 
 
 def _write_pandas(conn: Any, rel: Relation, data: Any) -> None:
@@ -325,7 +323,7 @@ def _write_pandas(conn: Any, rel: Relation, data: Any) -> None:
 def _insert(cur: Any, rel: Relation, data: Any) -> None:
     if data.num_rows == 0:
         return
-    names = ", ".join(quote(c) for c in data.column_names)
+    names = ", ".join(quote_identifier(c) for c in data.column_names)
     marks = ", ".join(["%s"] * data.num_columns)
     rows = [tuple(r.values()) for r in data.to_pylist()]
     cur.executemany(f"INSERT INTO {rel.sql} ({names}) VALUES ({marks})", rows)

@@ -12,8 +12,10 @@ import json
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from catchment.sql import quote_identifier
+
 from catchment_snowflake.errors import connector_error_types
-from catchment_snowflake.identifiers import Relation, literal, quote
+from catchment_snowflake.identifiers import Relation, literal
 
 _COLUMNS = (
     "OBJECT_KEY VARCHAR, OBJECT_KIND VARCHAR, OBJECT_NAME VARCHAR, DEFINITION_HASH VARCHAR, "
@@ -65,7 +67,7 @@ class StateTable:
         """Store ``applied`` for ``key`` (creating the state table on first use)."""
         if not self._created:
             s = self.relation
-            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(s.database)}.{quote(s.schema)}")
+            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {s.schema_sql}")
             cur.execute(f"CREATE TABLE IF NOT EXISTS {s.sql} ({_COLUMNS})")
             self._created = True
         cur.execute(f"DELETE FROM {self.relation.sql} WHERE OBJECT_KEY = %s", (key,))
@@ -91,7 +93,7 @@ def _missing(exc: BaseException) -> bool:
 
 def exists(cur: Any, kind: str, rel: Relation) -> bool | None:
     """Whether the object exists; None when this account (or emulator) cannot say."""
-    db = quote(rel.database)
+    db = quote_identifier(rel.database)
     try:
         if kind in ("table", "external_table"):
             cur.execute(
@@ -108,7 +110,9 @@ def exists(cur: Any, kind: str, rel: Relation) -> bool | None:
             )
             return bool(cur.fetchone()[0])
         what = {"stage": "STAGES", "file_format": "FILE FORMATS"}[kind]
-        cur.execute(f"SHOW {what} LIKE {literal(rel.name)} IN SCHEMA {db}.{quote(rel.schema)}")
+        cur.execute(
+            f"SHOW {what} LIKE {literal(rel.name)} IN SCHEMA {db}.{quote_identifier(rel.schema)}"
+        )
         # SHOW output: created_on, name, ... (LIKE is case-insensitive: compare exactly).
         return any(str(row[1]) == rel.name for row in cur.fetchall())
     except connector_error_types() as exc:
@@ -121,7 +125,7 @@ def columns(cur: Any, rel: Relation) -> list[str] | None:
     """The table's column names (None when they cannot be read)."""
     try:
         cur.execute(
-            f"SELECT column_name FROM {quote(rel.database)}.information_schema.columns "
+            f"SELECT column_name FROM {quote_identifier(rel.database)}.information_schema.columns "
             "WHERE table_schema = %s AND table_name = %s",
             (rel.schema, rel.name),
         )

@@ -16,26 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from catchment.errors import ConfigError, ExecutionError
+from catchment.frames import FRAME_LIBRARIES, frame_library
 from catchment.io import InputContext, OutputContext
 from catchment.keys import AssetKey
+from catchment.sql import quote_identifier
 from catchment.tables import TableRef, duckdb_table
 
-_FRAME_MODULES = {"pandas": "pandas", "pyarrow": "pyarrow", "polars": "polars"}
-_LOADERS = ("pandas", "pyarrow", "polars")
 _VIEW = "__catchment_output"
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _frame_library(obj: Any) -> str | None:
-    """``pandas``, ``pyarrow`` or ``polars`` for a frame of that library, else None."""
-    root = type(obj).__module__.partition(".")[0]
-    name = type(obj).__name__
-    if root in _FRAME_MODULES and name in ("DataFrame", "Table"):
-        return _FRAME_MODULES[root]
-    return None
 
 
 class DuckDBIOManager:
@@ -97,7 +84,7 @@ class DuckDBIOManager:
     # -- store
     def handle_output(self, context: OutputContext, obj: Any) -> Mapping[str, Any] | None:
         """Write ``obj`` to the asset's table (replacing it, or replacing its partitions)."""
-        library = _frame_library(obj)
+        library = frame_library(obj)
         if library is None:
             raise ExecutionError(
                 f"asset {context.key} returned a {type(obj).__module__}.{type(obj).__name__}, "
@@ -109,12 +96,12 @@ class DuckDBIOManager:
         import duckdb
 
         schema, name = self.schema_and_table(context.key)
-        target = f"{_ident(schema)}.{_ident(name)}"
+        target = f"{quote_identifier(schema)}.{quote_identifier(name)}"
         con = self._connect()
         try:
             con.register(_VIEW, obj)
             con.execute("BEGIN TRANSACTION")
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(schema)}")
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_identifier(schema)}")
             partitions = (
                 (context.partition_key,) if context.partition_key else context.partition_keys
             )
@@ -147,7 +134,7 @@ class DuckDBIOManager:
         partitions: tuple[str, ...],
     ) -> None:
         col = context.spec.metadata.get("partition_column", self.partition_column)
-        qcol = _ident(col)
+        qcol = quote_identifier(col)
         columns = [d[0] for d in con.execute(f"SELECT * FROM {_VIEW} LIMIT 0").description]
         if len(partitions) == 1:
             select = (
@@ -194,11 +181,11 @@ class DuckDBIOManager:
     def load_input(self, context: InputContext) -> Any:
         """Read the asset's table (only the asked partitions) as pandas, pyarrow or polars."""
         want = context.spec.metadata.get("dataframe", "pandas")
-        if want not in _LOADERS:
+        if want not in FRAME_LIBRARIES:
             raise ConfigError(
                 f"asset {context.key} asks for dataframe {want!r}",
                 where=f"asset {context.key} metadata['dataframe']",
-                hint=f"use one of {', '.join(_LOADERS)}",
+                hint=f"use one of {', '.join(FRAME_LIBRARIES)}",
             )
         import duckdb
 
@@ -215,10 +202,10 @@ class DuckDBIOManager:
             if not columns:
                 raise self._missing(context, schema, name)
             col = context.spec.metadata.get("partition_column", self.partition_column)
-            query = f"SELECT * FROM {_ident(schema)}.{_ident(name)}"
+            query = f"SELECT * FROM {quote_identifier(schema)}.{quote_identifier(name)}"
             params: list[Any] = []
             if context.partition_keys and (col,) in columns:
-                query += f" WHERE {_ident(col)} IN (SELECT unnest(?))"
+                query += f" WHERE {quote_identifier(col)} IN (SELECT unnest(?))"
                 params.append(list(context.partition_keys))
             result = con.execute(query, params)
             if want == "polars":
