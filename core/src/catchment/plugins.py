@@ -403,10 +403,6 @@ class PluginRegistry:
         """Adapters that failed or are incompatible (disabled ones are not broken)."""
         return [r for r in self.adapters if r.status in ("failed", "incompatible")]
 
-    def owner_of(self, kind: str, name: str) -> str | None:
-        """Which adapter registered ``name`` as ``kind`` (``component type``, ...)."""
-        return self.owners.get(f"{kind}:{name}")
-
     def graph_rejections(self, graph: AssetGraph) -> list[tuple[str, str]]:
         """Ask every adapter's ``catchment_graph_built``; ``(adapter, reason)`` for each
         rejection. An adapter that raises or returns something else is a rejection too, so

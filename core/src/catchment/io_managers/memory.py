@@ -34,7 +34,3 @@ class MemoryIOManager:
             slot.__getitem__,
             "memory",
         )
-
-    def has(self, key: AssetKey, partition: str | None = None) -> bool:
-        """Whether a value is stored for ``key`` (and ``partition``)."""
-        return partition in self._values.get(key, {})

@@ -36,7 +36,6 @@ CONTEXT_ENV = "CATCHMENT_PIPES_CONTEXT"
 MESSAGES_ENV = "CATCHMENT_PIPES_MESSAGES"
 STDOUT_PREFIX = "__catchment_pipes__ "
 DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
-METHODS = ("opened", "log", "materialization", "check", "failure", "closed")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
 __all__ = [
