@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 from catchment.errors import InvalidKeyError
-from catchment.keys import AssetKey, keys
+from catchment.keys import AssetKey, CheckKey, keys
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -66,3 +66,25 @@ def test_string_form_round_trips(segments: list[str]) -> None:
     assert AssetKey(str(k)) == k
     assert AssetKey(str(k)).path == tuple(segments)
     assert hash(AssetKey(str(k))) == hash(k)
+
+
+def test_a_check_key_names_its_asset_and_its_check() -> None:
+    key = CheckKey(AssetKey("raw/orders"), "not_empty")
+    assert key.to_string() == str(key) == "raw/orders:not_empty"
+    assert CheckKey.parse("raw/orders:not_empty") == key
+    asset, name = key
+    assert (asset, name) == (AssetKey("raw/orders"), "not_empty")
+    assert pickle.loads(pickle.dumps(key)) == key
+
+
+def test_text_without_an_asset_key_is_an_invalid_key() -> None:
+    """The asset key is everything before the last colon (its segments never hold one)."""
+    assert CheckKey.parse("a/b:c").asset == AssetKey("a/b")
+    with pytest.raises(InvalidKeyError):
+        CheckKey.parse("no_colon_here")
+
+
+@given(st.lists(SEGMENT, min_size=1, max_size=4), st.from_regex(r"[a-z_]{1,12}", fullmatch=True))
+def test_check_key_text_round_trips(segments: list[str], name: str) -> None:
+    key = CheckKey(AssetKey(segments), name)
+    assert CheckKey.parse(key.to_string()) == key

@@ -311,7 +311,7 @@ def asset_check(
                 )
 
         return AssetsDefinition(
-            name=f"{asset_key}:{check.name}",
+            name=check.id,
             specs=(),
             compute=compute,
             check_specs=(check,),

@@ -1,14 +1,15 @@
-"""Asset keys: the stable, human-readable names of assets (``raw/orders``)."""
+"""Asset keys and check keys: the stable, human-readable names of assets (``raw/orders``) and
+of their checks (``raw/orders:not_empty``)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import TypeAlias
+from typing import NamedTuple, TypeAlias
 
 from catchment.errors import InvalidKeyError
 
-__all__ = ["AssetKey", "CoercibleToKey", "keys"]
+__all__ = ["AssetKey", "CheckKey", "CoercibleToKey", "keys"]
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 
@@ -105,6 +106,27 @@ class AssetKey:
 
 
 CoercibleToKey: TypeAlias = AssetKey | str | Sequence[str]
+
+
+class CheckKey(NamedTuple):
+    """A check's identity: the asset it checks and its name. Its text form,
+    ``raw/orders:not_empty``, is how plans, steps and ``StepContext.selected_checks`` name it."""
+
+    asset: AssetKey
+    name: str
+
+    @classmethod
+    def parse(cls, text: str) -> CheckKey:
+        """``"raw/orders:not_empty"`` -> ``CheckKey(AssetKey("raw/orders"), "not_empty")``."""
+        asset, _, name = text.rpartition(":")
+        return cls(AssetKey(asset), name)
+
+    def to_string(self) -> str:
+        """The text form ``asset/key:check_name``."""
+        return f"{self.asset}:{self.name}"
+
+    def __str__(self) -> str:
+        return self.to_string()
 
 
 def keys(values: Iterable[CoercibleToKey]) -> tuple[AssetKey, ...]:

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from catchment.keys import AssetKey, CoercibleToKey
+from catchment.keys import AssetKey, CheckKey, CoercibleToKey
 from catchment.partitions import PartitionMapping, PartitionsDefinition
 from catchment.tables import TableRef
 
@@ -35,16 +35,14 @@ class CheckSpec(msgspec.Struct, frozen=True, kw_only=True):
     metadata: Mapping[str, Any] = msgspec.field(default_factory=dict)
 
     @property
+    def key(self) -> CheckKey:
+        """The check's identity: its asset and name."""
+        return CheckKey(self.asset, self.name)
+
+    @property
     def id(self) -> str:
         """``asset/key:check_name``, how plans, steps and records name the check."""
-        return f"{self.asset}:{self.name}"
-
-
-def split_check_id(check_id: str) -> tuple[AssetKey, str]:
-    """``"raw/orders:not_empty"`` -> ``(AssetKey("raw/orders"), "not_empty")``; the inverse of
-    ``CheckSpec.id``."""
-    asset, _, name = check_id.rpartition(":")
-    return AssetKey(asset), name
+        return self.key.to_string()
 
 
 class RetryPolicy(msgspec.Struct, frozen=True, kw_only=True):

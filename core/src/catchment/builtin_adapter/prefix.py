@@ -8,9 +8,9 @@ from typing import Any
 
 from catchment.context import StepContext
 from catchment.definitions import AssetsDefinition
-from catchment.keys import AssetKey
+from catchment.keys import AssetKey, CheckKey
 from catchment.results import CheckResult, StepResult
-from catchment.specs import AssetDep, AssetSpec, CheckSpec, split_check_id
+from catchment.specs import AssetDep, AssetSpec, CheckSpec
 
 
 class Renaming:
@@ -27,8 +27,8 @@ class Renaming:
         return self.old.get(key, key)
 
     def check_id(self, check_id: str, rename: Callable[[AssetKey], AssetKey]) -> str:
-        asset, name = split_check_id(check_id)
-        return f"{rename(asset)}:{name}"
+        asset, name = CheckKey.parse(check_id)
+        return CheckKey(rename(asset), name).to_string()
 
 
 class _RenamedContext:

@@ -23,6 +23,7 @@ def _clock(ts: float) -> str:
 def describe(event: Event) -> tuple[str, str] | None:
     """A short (symbol + subject, detail) for the events a person watches; None for others."""
     from catchment.events import EventType
+    from catchment.keys import AssetKey, CheckKey
 
     data = event.data
     t = event.type
@@ -52,9 +53,8 @@ def describe(event: Event) -> tuple[str, str] | None:
         return f"- {event.asset_key}", f"skipped: {data.get('reason')}"
     if t is EventType.CHECK_EVALUATED:
         verdict = "passed" if data.get("passed") else f"FAILED ({data.get('severity')})"
-        return f"{'✓' if data.get('passed') else '✗'} {event.asset_key}:{data.get('check_name')}", (
-            f"check {verdict}"
-        )
+        check = CheckKey(AssetKey(event.asset_key or ""), data.get("check_name", ""))
+        return f"{'✓' if data.get('passed') else '✗'} {check}", f"check {verdict}"
     if t is EventType.STEP_RETRY:
         return f"↻ {event.step_key}", (
             f"retry {data.get('attempt')}/{data.get('of')} in {data.get('wait')}s after "

@@ -167,18 +167,19 @@ def _left_to_do(storage: Storage, run: RunRecord) -> tuple[list[str], list[str]]
     """Assets of ``run`` that did not materialize, and checks of assets that did but were
     never evaluated."""
     from catchment.events import EventType
+    from catchment.keys import AssetKey, CheckKey
 
     events = storage.events_for_run(
         run.run_id, types=[EventType.MATERIALIZATION, EventType.CHECK_EVALUATED]
     )
     done = {e.asset_key for e in events if e.type is EventType.MATERIALIZATION}
     checked = {
-        f"{e.asset_key}:{e.data.get('check_name')}"
+        CheckKey(AssetKey(e.asset_key or ""), e.data.get("check_name", "")).to_string()
         for e in events
         if e.type is EventType.CHECK_EVALUATED
     }
     assets = [k for k in run.asset_keys if k not in done]
-    checks = [c for c in run.check_ids if c not in checked and c.rpartition(":")[0] in done]
+    checks = [c for c in run.check_ids if c not in checked and str(CheckKey.parse(c).asset) in done]
     return assets, checks
 
 

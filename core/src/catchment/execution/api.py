@@ -14,7 +14,7 @@ from catchment.execution.plan import build_plan
 from catchment.execution.result import ExecutionResult
 from catchment.execution.step import StepRuntime
 from catchment.io import IOManager
-from catchment.keys import CoercibleToKey
+from catchment.keys import CheckKey, CoercibleToKey
 from catchment.specs import RetryPolicy
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ def _raise_failure(result: ExecutionResult) -> None:
         where = f" ({e.data.get('where')})" if e.data.get("where") else ""
         lines.append(f"{what}: {e.data.get('error_class')}: {e.data.get('message')}{where}")
     failed_checks = [
-        f"check {c.asset_key}:{c.check_name} failed"
+        f"check {CheckKey(c.asset_key, c.check_name)} failed"
         for c in result.check_results
         if not c.passed and c.severity == "error"
     ]

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 from catchment.errors import ExecutionError
 from catchment.events import Event, EventType
 from catchment.io import InputContext, IOManager
-from catchment.keys import AssetKey
-from catchment.specs import AssetSpec, CheckSpec, split_check_id
+from catchment.keys import AssetKey, CheckKey
+from catchment.specs import AssetSpec, CheckSpec
 
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
@@ -181,7 +181,7 @@ class ExecutionStepContext:
 
     def check_spec(self, check_id: str) -> CheckSpec:
         """The check named by ``CheckSpec.id`` (``asset:name``)."""
-        for check in self._graph.checks_for(split_check_id(check_id)[0]):
+        for check in self._graph.checks_for(CheckKey.parse(check_id).asset):
             if check.id == check_id:
                 return check
         raise ExecutionError(f"no check {check_id} in the graph", where=f"step {self._step_key}")

@@ -23,8 +23,7 @@ from catchment.events import Event, EventType
 from catchment.execution.plan import Plan, Step
 from catchment.execution.step import StepRequest, StepRuntime
 from catchment.hookspecs import RunInfo
-from catchment.keys import AssetKey
-from catchment.specs import split_check_id
+from catchment.keys import AssetKey, CheckKey
 from catchment.storage.base import HOSTNAME, RunRecord, RunStatus, Storage
 
 if TYPE_CHECKING:
@@ -297,13 +296,13 @@ class Engine:
             first = next(iter(blocked.values()))
             blocked = {k: reasons[k] or f"{first} (same compute)" for k in step.asset_keys}
             keys = []
-        checks = [c for c in step.check_ids if split_check_id(c)[0] not in blocked]
+        checks = [c for c in step.check_ids if CheckKey.parse(c).asset not in blocked]
         if step.is_check_only:
             checks = [
                 c
                 for c in checks
-                if self.state.get(split_check_id(c)[0], "success") != "failed"
-                and self.state.get(split_check_id(c)[0]) != "skipped"
+                if self.state.get(CheckKey.parse(c).asset, "success") != "failed"
+                and self.state.get(CheckKey.parse(c).asset) != "skipped"
             ]
         skipped = [
             self._event(
@@ -363,7 +362,7 @@ class Engine:
                 and event.data.get("severity") == "error"
             ):
                 self._check_failed = True
-                check_id = f"{key}:{event.data.get('check_name')}"
+                check_id = CheckKey(key, event.data.get("check_name", "")).to_string()
                 if check_id in self._blocking and self.state.get(key) == "success":
                     self.state[key] = "check_failed"
                     self.blocked_by[key] = check_id

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from catchment.errors import ConfigError, ExecutionError
-from catchment.keys import AssetKey, CoercibleToKey
-from catchment.specs import split_check_id
+from catchment.keys import AssetKey, CheckKey, CoercibleToKey
 
 if TYPE_CHECKING:
     from catchment.definitions import AssetsDefinition
@@ -175,7 +174,7 @@ def build_plan(
     wanted_extra = set(extra_checks)
     check_only_of: dict[AssetKey, set[str]] = {}
     for key in sorted(
-        set(planned) | {split_check_id(c)[0] for c in wanted_extra}, key=lambda k: rank[k]
+        set(planned) | {CheckKey.parse(c).asset for c in wanted_extra}, key=lambda k: rank[k]
     ):
         for d in graph.check_definitions_for(key):
             ids = [c.id for c in d.all_check_specs if c.asset == key]
@@ -205,12 +204,12 @@ def build_plan(
         if name in step_assets:
             continue
         for check_id in step_checks[name]:
-            owner = planned.get(split_check_id(check_id)[0])
+            owner = planned.get(CheckKey.parse(check_id).asset)
             if owner is not None:
                 upstream_steps[name].add(owner)
 
     def first_rank(name: str) -> tuple[int, str]:
-        keys = step_assets.get(name) or {split_check_id(c)[0] for c in step_checks[name]}
+        keys = step_assets.get(name) or {CheckKey.parse(c).asset for c in step_checks[name]}
         return (min(rank[k] for k in keys), name)
 
     ordered = _order_steps(upstream_steps, first_rank)

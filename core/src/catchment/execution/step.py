@@ -24,10 +24,10 @@ from catchment.errors import CatchmentError
 from catchment.events import Event, EventType
 from catchment.execution.context import ExecutionStepContext, StepLog, io_manager_for
 from catchment.io import IOManager, OutputContext
-from catchment.keys import AssetKey
+from catchment.keys import AssetKey, CheckKey
 from catchment.resources import Resource
 from catchment.results import AssetFailure, AssetSkipped, CheckResult, MaterializeResult, Output
-from catchment.specs import RetryPolicy, split_check_id
+from catchment.specs import RetryPolicy
 
 if TYPE_CHECKING:
     from catchment.definitions import AssetsDefinition
@@ -330,7 +330,7 @@ class _Attempt:
             self.emit(event)
 
     def _check(self, result: CheckResult) -> None:
-        check_id = f"{result.asset_key}:{result.check_name}"
+        check_id = CheckKey(result.asset_key, result.check_name).to_string()
         self.checked.add(check_id)
         severity = result.severity
         if severity is None:
@@ -379,7 +379,7 @@ class _Attempt:
             return
         built = self.built
         for check_id in sorted(self.checks - self.checked):
-            key, name = split_check_id(check_id)
+            key, name = CheckKey.parse(check_id)
             if key in self.keys and key not in built:
                 continue
             self._check(
@@ -449,7 +449,7 @@ def run_step(runtime: StepRuntime, request: StepRequest) -> list[Event]:
         remaining = keys - run.built
         if defn.can_subset and remaining:
             keys = frozenset(remaining)
-            checks = frozenset(c for c in checks if split_check_id(c)[0] in keys)
+            checks = frozenset(c for c in checks if CheckKey.parse(c).asset in keys)
         if wait > 0:
             runtime.sleep(wait)
         attempt += 1

@@ -17,7 +17,7 @@ from typing import Any
 import msgspec
 
 from catchment.context import StepContext
-from catchment.keys import AssetKey
+from catchment.keys import AssetKey, CheckKey
 from catchment.pipes.lines import Line, Oversized
 from catchment.pipes.remote import (
     CONTEXT_ENV,
@@ -29,7 +29,6 @@ from catchment.pipes.remote import (
     _jsonable,
 )
 from catchment.results import AssetFailure, CheckResult, MaterializeResult, StepResult
-from catchment.specs import split_check_id
 
 INLINE_CONTEXT_LIMIT = 32 * 1024
 """Contexts larger than this go to a file (environment strings are limited to 128 KiB)."""
@@ -219,7 +218,7 @@ class PipesSession:
         if key is None:
             return []
         name = str(params["check_name"])
-        check_id = f"{key}:{name}"
+        check_id = CheckKey(key, name).to_string()
         if check_id not in self.check_ids:
             known = ", ".join(sorted(self.check_ids)) or "none"
             self._error(
@@ -297,7 +296,7 @@ class PipesSession:
                 "%s", f"{self.label} exited with code {returncode} after reporting every asset"
             )
         for check_id in sorted(self.check_ids - self.checks_reported):
-            key, name = split_check_id(check_id)
+            key, name = CheckKey.parse(check_id)
             if not isinstance(self.reported.get(key), MaterializeResult):
                 continue  # the asset failed: its checks are not evaluated
             results.append(

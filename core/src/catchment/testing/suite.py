@@ -643,6 +643,7 @@ class AdapterConformance:
         """C11: checks only with has_checks; a run evaluates exactly its planned checks."""
         from catchment.events import EventType
         from catchment.execution.project import run_project
+        from catchment.keys import AssetKey, CheckKey
 
         declared = [c.id for d in self._own_definitions(project) for c in d.all_check_specs]
         if not self.has_checks:
@@ -662,7 +663,7 @@ class AdapterConformance:
         what = "run of every asset"
         _check_well_formed(result, what, "C11")
         evaluated = Counter(
-            f"{e.asset_key}:{e.data.get('check_name')}"
+            CheckKey(AssetKey(e.asset_key or ""), e.data.get("check_name", "")).to_string()
             for e in result.events
             if e.type is EventType.CHECK_EVALUATED
         )
