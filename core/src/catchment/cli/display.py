@@ -25,43 +25,47 @@ def describe(event: Event) -> tuple[str, str] | None:
     from catchment.events import EventType
     from catchment.keys import AssetKey, CheckKey
 
-    data = event.data
     t = event.type
     part = f" [{event.partition}]" if event.partition else ""
     if t is EventType.STEP_STARTED:
         return f"▶ {event.step_key}", "started"
     if t is EventType.MATERIALIZATION:
-        meta = data.get("metadata") or {}
+        meta = event.materialization.metadata
         bits = [f"{meta['duration']:.3f}s"] if "duration" in meta else []
         if "rows" in meta:
             bits.append(f"{meta['rows']} rows")
         return f"✓ {event.asset_key}{part}", "materialized " + ", ".join(bits)
     if t is EventType.ASSET_FAILED:
-        where = f" ({data['where']})" if data.get("where") else ""
-        hint = f"\n  hint: {data['hint']}" if data.get("hint") else ""
+        failure = event.failure
+        where = f" ({failure.where})" if failure.where else ""
+        hint = f"\n  hint: {failure.hint}" if failure.hint else ""
         return (
             f"✗ {event.asset_key}",
-            f"failed: {data.get('error_class')}: {data.get('message')}{where}{hint}",
+            f"failed: {failure.error_class}: {failure.message}{where}{hint}",
         )
     if t is EventType.STEP_FAILED:
-        hint = f"\n  hint: {data['hint']}" if data.get("hint") else ""
+        failure = event.failure
+        hint = f"\n  hint: {failure.hint}" if failure.hint else ""
         return (
             f"✗ {event.step_key}",
-            f"step failed: {data.get('error_class')}: {data.get('message')}{hint}",
+            f"step failed: {failure.error_class}: {failure.message}{hint}",
         )
     if t is EventType.ASSET_SKIPPED:
-        return f"- {event.asset_key}", f"skipped: {data.get('reason')}"
+        return f"- {event.asset_key}", f"skipped: {event.skipped.reason}"
     if t is EventType.CHECK_EVALUATED:
-        verdict = "passed" if data.get("passed") else f"FAILED ({data.get('severity')})"
-        check = CheckKey(AssetKey(event.asset_key or ""), data.get("check_name", ""))
-        return f"{'✓' if data.get('passed') else '✗'} {check}", f"check {verdict}"
+        check = event.check
+        verdict = "passed" if check.passed else f"FAILED ({check.severity})"
+        key = CheckKey(AssetKey(event.asset_key or ""), check.check_name)
+        return f"{'✓' if check.passed else '✗'} {key}", f"check {verdict}"
     if t is EventType.STEP_RETRY:
+        retry = event.retry
         return f"↻ {event.step_key}", (
-            f"retry {data.get('attempt')}/{data.get('of')} in {data.get('wait')}s after "
-            f"{data.get('error_class')}: {data.get('message')}"
+            f"retry {retry.attempt}/{retry.of} in {retry.wait}s after "
+            f"{retry.error_class}: {retry.message}"
         )
     if t is EventType.LOG:
-        return f"  {event.step_key}", f"{data.get('level')}: {data.get('message')}"
+        line = event.log_line
+        return f"  {event.step_key}", f"{line.level}: {line.message}"
     return None
 
 
@@ -138,14 +142,14 @@ class RunDisplay:
             if not e.asset_key:
                 continue
             if e.type is EventType.MATERIALIZATION:
-                meta = e.data.get("metadata") or {}
+                meta = e.materialization.metadata
                 dur = f"{meta['duration']:.3f}s" if "duration" in meta else ""
                 rows[e.asset_key] = ["success", dur, str(meta.get("rows", "")), ""]
             elif e.type is EventType.ASSET_FAILED:
-                msg = f"{e.data.get('error_class')}: {e.data.get('message')}"
-                rows[e.asset_key] = ["failed", "", "", msg]
+                failure = e.failure
+                rows[e.asset_key] = ["failed", "", "", f"{failure.error_class}: {failure.message}"]
             elif e.type is EventType.ASSET_SKIPPED:
-                rows[e.asset_key] = ["skipped", "", "", str(e.data.get("reason"))]
+                rows[e.asset_key] = ["skipped", "", "", str(e.skipped.reason)]
         checks = result.check_results
         failed_checks = [c for c in checks if not c.passed]
         table = Table("asset", "status", "duration", "rows", "detail", title=None)

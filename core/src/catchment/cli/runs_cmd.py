@@ -174,7 +174,7 @@ def _left_to_do(storage: Storage, run: RunRecord) -> tuple[list[str], list[str]]
     )
     done = {e.asset_key for e in events if e.type is EventType.MATERIALIZATION}
     checked = {
-        CheckKey(AssetKey(e.asset_key or ""), e.data.get("check_name", "")).to_string()
+        CheckKey(AssetKey(e.asset_key or ""), e.check.check_name).to_string()
         for e in events
         if e.type is EventType.CHECK_EVALUATED
     }

@@ -32,8 +32,9 @@ def _raise_failure(result: ExecutionResult) -> None:
         ):
             continue
         what = f"asset {e.asset_key}" if e.asset_key else f"step {e.step_key}"
-        where = f" ({e.data.get('where')})" if e.data.get("where") else ""
-        lines.append(f"{what}: {e.data.get('error_class')}: {e.data.get('message')}{where}")
+        failure = e.failure
+        where = f" ({failure.where})" if failure.where else ""
+        lines.append(f"{what}: {failure.error_class}: {failure.message}{where}")
     failed_checks = [
         f"check {CheckKey(c.asset_key, c.check_name)} failed"
         for c in result.check_results

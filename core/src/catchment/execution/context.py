@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from catchment.errors import ExecutionError
-from catchment.events import Event, EventType
+from catchment.events import Event, EventType, LogData
 from catchment.io import InputContext, IOManager
 from catchment.keys import AssetKey, CheckKey
 from catchment.specs import AssetSpec, CheckSpec
@@ -32,12 +32,12 @@ class StepLog:
     def _log(self, level: str, msg: str, args: tuple[Any, ...]) -> None:
         text = str(msg) % args if args else str(msg)
         self._emit(
-            Event(
-                run_id=self._run_id,
-                type=EventType.LOG,
+            Event.of(
+                self._run_id,
+                EventType.LOG,
+                LogData(level=level, message=text),
                 step_key=self._step,
                 asset_key=self._asset,
-                data={"level": level, "message": text},
             )
         )
 

@@ -19,7 +19,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import uuid4
 
-from catchment.events import Event, EventType
+from catchment.events import (
+    Event,
+    EventData,
+    EventType,
+    RunFinishedData,
+    RunStartedData,
+    SkippedData,
+    StepFinishedData,
+    StepStartedData,
+)
 from catchment.execution.plan import Plan, Step
 from catchment.execution.step import StepRequest, StepRuntime
 from catchment.hookspecs import RunInfo
@@ -154,8 +163,15 @@ class Engine:
 
     # -- recording ----------------------------------------------------------------------------
 
-    def _event(self, type: EventType, **kw: Any) -> Event:
-        return Event(run_id=self.run_id, type=type, **kw)
+    def _event(
+        self,
+        type: EventType,
+        payload: EventData,
+        *,
+        step_key: str | None = None,
+        asset_key: str | None = None,
+    ) -> Event:
+        return Event.of(self.run_id, type, payload, step_key=step_key, asset_key=asset_key)
 
     def _record(self, batch: list[Event], already_shown: Iterable[Event] = ()) -> None:
         """Append ``batch`` in one transaction, then tell listeners and hooks."""
@@ -197,15 +213,15 @@ class Engine:
             [
                 self._event(
                     EventType.RUN_STARTED,
-                    data={
-                        "selection": plan.selection,
-                        "asset_keys": list(self.info.asset_keys),
-                        "steps": len(plan.steps),
-                        "partition_keys": list(plan.partition_keys),
-                        "parent_run_id": self.parent_run_id,
-                        "pid": os.getpid(),
-                        "host": HOSTNAME,
-                    },
+                    RunStartedData(
+                        selection=plan.selection,
+                        asset_keys=list(self.info.asset_keys),
+                        steps=len(plan.steps),
+                        partition_keys=list(plan.partition_keys),
+                        parent_run_id=self.parent_run_id,
+                        pid=os.getpid(),
+                        host=HOSTNAME,
+                    ),
                 )
             ]
         )
@@ -225,10 +241,15 @@ class Engine:
         return RunOutcome(run_id=self.run_id, status=status, events=self.events)
 
     def _finish(self, status: RunStatus) -> None:
-        counts: dict[str, int] = {}
-        for s in self.state.values():
-            counts[s] = counts.get(s, 0) + 1
-        self._record([self._event(EventType.RUN_FINISHED, data={"status": status, **counts})])
+        states = list(self.state.values())
+        finished = RunFinishedData(
+            status=status,
+            success=states.count("success"),
+            failed=states.count("failed"),
+            skipped=states.count("skipped"),
+            check_failed=states.count("check_failed"),
+        )
+        self._record([self._event(EventType.RUN_FINISHED, finished)])
         self.storage.update_run_status(self.run_id, status)
         if self.hooks is not None:
             self.hooks.catchment_run_finished(run=self.info, status=status)
@@ -306,7 +327,7 @@ class Engine:
             ]
         skipped = [
             self._event(
-                EventType.ASSET_SKIPPED, step_key=step.name, asset_key=str(k), data={"reason": r}
+                EventType.ASSET_SKIPPED, SkippedData(reason=r), step_key=step.name, asset_key=str(k)
             )
             for k, r in blocked.items()
         ]
@@ -318,8 +339,8 @@ class Engine:
             return None
         started = self._event(
             EventType.STEP_STARTED,
+            StepStartedData(asset_keys=[str(k) for k in keys], check_ids=checks),
             step_key=step.name,
-            data={"asset_keys": [str(k) for k in keys], "check_ids": checks},
         )
         if skipped:
             self._record(skipped)
@@ -347,7 +368,7 @@ class Engine:
                 self.state.setdefault(key, "success")
                 if self.state[key] == "failed":
                     self.state[key] = "success"
-                self.versions[key] = event.data.get("data_version")
+                self.versions[key] = event.materialization.data_version
             elif event.type is EventType.ASSET_FAILED and key is not None:
                 self.state[key] = "failed"
                 failed = True
@@ -355,25 +376,23 @@ class Engine:
                 self.state[key] = "skipped"
             elif event.type is EventType.STEP_FAILED:
                 failed = self._step_failed = True
-            elif (
-                event.type is EventType.CHECK_EVALUATED
-                and key is not None
-                and not event.data.get("passed")
-                and event.data.get("severity") == "error"
-            ):
+            elif event.type is EventType.CHECK_EVALUATED and key is not None:
+                check = event.check
+                if check.passed or check.severity != "error":
+                    continue
                 self._check_failed = True
-                check_id = CheckKey(key, event.data.get("check_name", "")).to_string()
+                check_id = CheckKey(key, check.check_name).to_string()
                 if check_id in self._blocking and self.state.get(key) == "success":
                     self.state[key] = "check_failed"
                     self.blocked_by[key] = check_id
         finished = self._event(
             EventType.STEP_FINISHED,
+            StepFinishedData(
+                status="failure" if failed else "success",
+                duration=round(time.time() - started.timestamp, 6),
+                attempts=1 + sum(e.type is EventType.STEP_RETRY for e in produced),
+            ),
             step_key=started.step_key,
-            data={
-                "status": "failure" if failed else "success",
-                "duration": round(time.time() - started.timestamp, 6),
-                "attempts": 1 + sum(e.type is EventType.STEP_RETRY for e in produced),
-            },
         )
         live = self.executor.streams_logs and self.runtime.live is not None
         shown = produced if live else ()

@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 import msgspec
 
 from catchment.errors import ExecutionError
-from catchment.events import Event, EventType
+from catchment.events import Event, EventType, FailureData
 from catchment.execution.context import io_manager_for
 from catchment.execution.plan import Plan
 from catchment.execution.step import StepRequest, StepRuntime, run_step
@@ -243,22 +243,15 @@ _DIED = "the worker process running this step died (killed, or out of memory)"
 
 
 def _worker_failed(request: StepRequest, error_class: str, message: str) -> list[Event]:
-    data = {
-        "error_class": error_class,
-        "message": message,
-        "where": f"step {request.step}",
-        "output": "",
-    }
-    events = [
-        Event(run_id=request.run_id, type=EventType.STEP_FAILED, step_key=request.step, data=data)
-    ]
+    failure = FailureData(error_class=error_class, message=message, where=f"step {request.step}")
+    events = [Event.of(request.run_id, EventType.STEP_FAILED, failure, step_key=request.step)]
     events.extend(
-        Event(
-            run_id=request.run_id,
-            type=EventType.ASSET_FAILED,
+        Event.of(
+            request.run_id,
+            EventType.ASSET_FAILED,
+            failure,
             step_key=request.step,
             asset_key=str(AssetKey(k)),
-            data=data,
         )
         for k in request.asset_keys
     )

@@ -38,17 +38,19 @@ class ExecutionResult:
     @property
     def check_results(self) -> list[CheckResult]:
         """Every check evaluation of the run, as ``CheckResult``."""
+        checks = [
+            (e.asset_key, e.check) for e in self.events if e.type is EventType.CHECK_EVALUATED
+        ]
         return [
             CheckResult(
-                asset_key=AssetKey(e.asset_key or ""),
-                check_name=e.data["check_name"],
-                passed=e.data["passed"],
-                severity=e.data.get("severity"),
-                description=e.data.get("description"),
-                metadata=e.data.get("metadata") or {},
+                asset_key=AssetKey(key or ""),
+                check_name=check.check_name,
+                passed=check.passed,
+                severity=check.severity,
+                description=check.description,
+                metadata=check.metadata,
             )
-            for e in self.events
-            if e.type is EventType.CHECK_EVALUATED
+            for key, check in checks
         ]
 
     @property

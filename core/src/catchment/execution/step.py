@@ -21,7 +21,17 @@ from typing import TYPE_CHECKING, Any, TextIO
 import msgspec
 
 from catchment.errors import CatchmentError
-from catchment.events import Event, EventType
+from catchment.events import (
+    CheckData,
+    Event,
+    EventData,
+    EventType,
+    FailureData,
+    LogData,
+    MaterializationData,
+    SkippedData,
+    StepRetryData,
+)
 from catchment.execution.context import ExecutionStepContext, StepLog, io_manager_for
 from catchment.io import IOManager, OutputContext
 from catchment.keys import AssetKey, CheckKey
@@ -112,22 +122,20 @@ def _error_where(exc: BaseException, defn: AssetsDefinition) -> str | None:
 _COMPUTE_ERRORS = (Exception, SystemExit)
 
 
-def _error_data(exc: BaseException, defn: AssetsDefinition, output: str) -> dict[str, Any]:
+def _error_data(exc: BaseException, defn: AssetsDefinition, output: str) -> FailureData:
     if isinstance(exc, CatchmentError):
         message = exc.message
     elif isinstance(exc, SystemExit):
         message = f"the compute called sys.exit({exc.code!r})"
     else:
         message = str(exc)
-    data: dict[str, Any] = {
-        "error_class": type(exc).__name__,
-        "message": message or type(exc).__name__,
-        "where": _error_where(exc, defn),
-        "output": output[-MAX_CAPTURED_OUTPUT:],
-    }
-    if isinstance(exc, CatchmentError) and exc.hint:
-        data["hint"] = exc.hint
-    return data
+    return FailureData(
+        error_class=type(exc).__name__,
+        message=message or type(exc).__name__,
+        where=_error_where(exc, defn),
+        output=output[-MAX_CAPTURED_OUTPUT:],
+        hint=exc.hint if isinstance(exc, CatchmentError) else None,
+    )
 
 
 class _Attempt:
@@ -154,7 +162,7 @@ class _Attempt:
         self.skipped: set[AssetKey] = set()
         self.checked: set[str] = set()  # check ids the compute reported
         self.produced: dict[str, str] = {}  # asset -> data version made in this attempt
-        self.error: dict[str, Any] | None = None
+        self.error: FailureData | None = None
         self.io_resources: Mapping[str, Any] = runtime.resources
         self.output: list[str] = []
         self._last = time.perf_counter()
@@ -164,13 +172,20 @@ class _Attempt:
         if self.runtime.live is not None and event.type is EventType.LOG:
             self.runtime.live(event)
 
-    def _event(self, type: EventType, key: AssetKey | str | None, **data: Any) -> Event:
-        return Event(
-            run_id=self.request.run_id,
-            type=type,
+    def _event(
+        self,
+        type: EventType,
+        key: AssetKey | str | None,
+        payload: EventData,
+        partition: str | None = None,
+    ) -> Event:
+        return Event.of(
+            self.request.run_id,
+            type,
+            payload,
             step_key=self.defn.name,
             asset_key=str(key) if key is not None else None,
-            data=data,
+            partition=partition,
         )
 
     def run(self) -> None:
@@ -253,8 +268,10 @@ class _Attempt:
                     self._event(
                         EventType.LOG,
                         key,
-                        level="warning",
-                        message=f"{key} was not selected; its result is ignored",
+                        LogData(
+                            level="warning",
+                            message=f"{key} was not selected; its result is ignored",
+                        ),
                     )
                 )
                 return
@@ -265,18 +282,17 @@ class _Attempt:
         self.reported.add(key)
         if isinstance(result, AssetFailure):
             self.failed.add(key)
-            data = {
-                "error_class": result.error_class or "AssetFailure",
-                "message": result.message,
-                "where": result.where or self.defn.source,
-                "output": (result.output or "")[-MAX_CAPTURED_OUTPUT:],
-            }
-            if result.hint:
-                data["hint"] = result.hint
-            self.emit(self._event(EventType.ASSET_FAILED, key, **data))
+            failure = FailureData(
+                error_class=result.error_class or "AssetFailure",
+                message=result.message,
+                where=result.where or self.defn.source,
+                output=(result.output or "")[-MAX_CAPTURED_OUTPUT:],
+                hint=result.hint,
+            )
+            self.emit(self._event(EventType.ASSET_FAILED, key, failure))
         elif isinstance(result, AssetSkipped):
             self.skipped.add(key)
-            self.emit(self._event(EventType.ASSET_SKIPPED, key, reason=result.reason))
+            self.emit(self._event(EventType.ASSET_SKIPPED, key, SkippedData(reason=result.reason)))
         else:
             try:
                 self._materialized(key, result, duration)
@@ -311,23 +327,21 @@ class _Attempt:
         metadata.setdefault("duration", round(duration, 6))
         table = spec.table or metadata.get("table")
         version = result.data_version or os.urandom(8).hex()
-        data = {
-            "metadata": _jsonable(metadata),
-            "code_version": spec.code_version,
-            "data_version": version,
+        data = MaterializationData(
+            metadata=_jsonable(metadata),
+            code_version=spec.code_version,
+            data_version=version,
             # An upstream built earlier in this same step (dbt, Snowflake objects) was read
             # at the version it just got, not the one it had when the step started.
-            "input_versions": {
+            input_versions={
                 name: self.produced.get(name, request.input_versions.get(name))
                 for name in map(str, self.runtime.inputs_of(key))
             },
-            "table": str(table) if table is not None else None,
-        }
+            table=str(table) if table is not None else None,
+        )
         self.produced[str(key)] = version
         for partition in parts or (None,):
-            event = self._event(EventType.MATERIALIZATION, key, **data)
-            event.partition = partition
-            self.emit(event)
+            self.emit(self._event(EventType.MATERIALIZATION, key, data, partition))
 
     def _check(self, result: CheckResult) -> None:
         check_id = CheckKey(result.asset_key, result.check_name).to_string()
@@ -339,23 +353,22 @@ class _Attempt:
                 None,
             )
             severity = spec.severity if spec is not None else "error"
-        data: dict[str, Any] = {
-            "check_name": result.check_name,
-            "passed": result.passed,
-            "severity": severity,
-            "metadata": _jsonable(result.metadata),
-        }
-        if result.description:
-            data["description"] = result.description
-        self.emit(self._event(EventType.CHECK_EVALUATED, result.asset_key, **data))
+        data = CheckData(
+            check_name=result.check_name,
+            passed=result.passed,
+            severity=severity,
+            metadata=_jsonable(result.metadata),
+            description=result.description,
+        )
+        self.emit(self._event(EventType.CHECK_EVALUATED, result.asset_key, data))
 
     def _finish(self) -> None:
         missing = sorted(self.keys - self.reported)
         if self.error is not None:
-            self.emit(self._event(EventType.STEP_FAILED, None, **self.error))
+            self.emit(self._event(EventType.STEP_FAILED, None, self.error))
             for key in missing:
                 self.failed.add(key)
-                self.emit(self._event(EventType.ASSET_FAILED, key, **self.error))
+                self.emit(self._event(EventType.ASSET_FAILED, key, self.error))
         else:
             for key in missing:
                 self.failed.add(key)
@@ -363,10 +376,13 @@ class _Attempt:
                     self._event(
                         EventType.ASSET_FAILED,
                         key,
-                        error_class="MissingResult",
-                        message=f"the compute of {self.defn.name} finished without reporting {key}",
-                        where=self.defn.source,
-                        output="".join(self.output)[-MAX_CAPTURED_OUTPUT:],
+                        FailureData(
+                            error_class="MissingResult",
+                            message=f"the compute of {self.defn.name} finished without "
+                            f"reporting {key}",
+                            where=self.defn.source,
+                            output="".join(self.output)[-MAX_CAPTURED_OUTPUT:],
+                        ),
                     )
                 )
         self._unreported_checks()
@@ -426,24 +442,18 @@ def run_step(runtime: StepRuntime, request: StepRequest) -> list[Event]:
         superseded = (EventType.ASSET_FAILED, EventType.STEP_FAILED, EventType.ASSET_SKIPPED)
         events.extend(e for e in run.events if e.type not in superseded)
         first = run.error or next(
-            (e.data for e in run.events if e.type is EventType.ASSET_FAILED), {}
+            (e.failure for e in run.events if e.type is EventType.ASSET_FAILED), FailureData()
         )
-        events.append(
-            Event(
-                run_id=request.run_id,
-                type=EventType.STEP_RETRY,
-                step_key=defn.name,
-                data={
-                    "attempt": attempt + 1,
-                    "of": policy.max_retries,
-                    "wait": wait,
-                    "failed": sorted(str(k) for k in run.failed),
-                    "error_class": first.get("error_class"),
-                    "message": first.get("message"),
-                    "where": first.get("where"),
-                },
-            )
+        retry = StepRetryData(
+            attempt=attempt + 1,
+            of=policy.max_retries,
+            wait=wait,
+            failed=sorted(str(k) for k in run.failed),
+            error_class=first.error_class,
+            message=first.message,
+            where=first.where,
         )
+        events.append(Event.of(request.run_id, EventType.STEP_RETRY, retry, step_key=defn.name))
         # A definition that can subset retries only what it did not build, whether its
         # assets failed one by one or the compute crashed part way through.
         remaining = keys - run.built

@@ -64,17 +64,17 @@ class MaterializationRecord(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def from_event(cls, event: Event) -> MaterializationRecord:
-        data = event.data
+        data = event.materialization
         return cls(
             asset_key=AssetKey(event.asset_key or ""),
             partition=event.partition,
             run_id=event.run_id,
             seq=event.seq or 0,
             timestamp=event.timestamp,
-            code_version=data.get("code_version"),
-            data_version=data.get("data_version"),
-            input_versions=data.get("input_versions") or {},
-            metadata=data.get("metadata") or {},
+            code_version=data.code_version,
+            data_version=data.data_version,
+            input_versions=data.input_versions,
+            metadata=data.metadata,
         )
 
 
@@ -93,17 +93,17 @@ class CheckRecord(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def from_event(cls, event: Event) -> CheckRecord:
-        data = event.data
+        data = event.check
         return cls(
             asset_key=AssetKey(event.asset_key or ""),
-            check_name=data.get("check_name", ""),
-            passed=bool(data.get("passed")),
-            severity=data.get("severity"),
+            check_name=data.check_name,
+            passed=data.passed,
+            severity=data.severity,
             run_id=event.run_id,
             seq=event.seq or 0,
             timestamp=event.timestamp,
             partition=event.partition,
-            metadata=data.get("metadata") or {},
+            metadata=data.metadata,
         )
 
 

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
-from catchment.events import Event, EventType, decode_event, encode_event
+from catchment.events import Event, EventType, RunFinishedData, decode_event, encode_event
 from catchment.keys import AssetKey
 from catchment.storage.base import (
     RUN_COLUMNS,
@@ -168,7 +168,7 @@ class SqlStorage:
                 e.step_key,
                 e.asset_key,
                 e.partition,
-                e.data.get("check_name") if e.type is EventType.CHECK_EVALUATED else None,
+                e.check.check_name if e.type is EventType.CHECK_EVALUATED else None,
                 encode_event(e).decode(),
             )
             for e in events
@@ -275,11 +275,11 @@ class SqlStorage:
                     if run.pid is not None
                     else "no heartbeat"
                 )
-                event = Event(
-                    run_id=run.run_id,
-                    type=EventType.RUN_FINISHED,
+                event = Event.of(
+                    run.run_id,
+                    EventType.RUN_FINISHED,
+                    RunFinishedData(status="abandoned", reason=reason),
                     timestamp=now,
-                    data={"status": "abandoned", "reason": reason},
                 )
                 rows.append(
                     (

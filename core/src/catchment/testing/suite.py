@@ -31,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import msgspec
 import pytest
 
 from catchment.testing.project import (
@@ -468,16 +469,17 @@ class AdapterConformance:
         failed = [e for e in result.events if e.type is EventType.ASSET_FAILED]
         check(failed, "C8", f"{what} failed without any asset_failed event: {_failures(result)}")
         for e in failed:
+            failure = e.failure
             check(
-                str(e.data.get("message") or "").strip(),
+                (failure.message or "").strip(),
                 "C8",
                 f"{what}: asset {e.asset_key} failed without a message",
             )
             check(
-                e.data.get("error_class") != "MissingResult",
+                failure.error_class != "MissingResult",
                 "C8",
                 f"{what}: the compute never reported {e.asset_key} (yield AssetFailure with the "
-                f"tool's message): {e.data.get('message')}",
+                f"tool's message): {failure.message}",
             )
         storage = open_project_storage(project)
         try:
@@ -663,7 +665,7 @@ class AdapterConformance:
         what = "run of every asset"
         _check_well_formed(result, what, "C11")
         evaluated = Counter(
-            CheckKey(AssetKey(e.asset_key or ""), e.data.get("check_name", "")).to_string()
+            CheckKey(AssetKey(e.asset_key or ""), e.check.check_name).to_string()
             for e in result.events
             if e.type is EventType.CHECK_EVALUATED
         )
@@ -768,8 +770,8 @@ def _keys_of(graph: Any, selection: Selection) -> list[AssetKey]:
 
 def _failures(result: ExecutionResult) -> str:
     lines = [
-        f"{e.asset_key or e.step_key}: {e.data.get('error_class')}: {e.data.get('message')}"
-        for e in result.failures
+        f"{e.asset_key or e.step_key}: {f.error_class}: {f.message}"
+        for e, f in ((e, e.failure) for e in result.failures)
     ]
     return "; ".join(lines[:5]) or result.status
 
@@ -829,14 +831,14 @@ def _check_well_formed(result: ExecutionResult, what: str, rule: str) -> None:
     terminal: Counter[str] = Counter()
     for e in result.events:
         check(e.run_id == result.run_id, rule, f"{what}: event {e.type} of another run")
-        if e.type is EventType.LOG and _NOT_SELECTED in str(e.data.get("message", "")):
+        if e.type is EventType.LOG and _NOT_SELECTED in e.log_line.message:
             violated(
                 "C7",
                 f"{what}: the compute reported {e.asset_key}, which was not selected "
                 "(build and report only context.selected_keys)",
             )
-        if e.type is EventType.STEP_FAILED and "does not declare" in str(e.data.get("message")):
-            violated("C7", f"{what}: {e.data.get('message')}")
+        if e.type is EventType.STEP_FAILED and "does not declare" in str(e.failure.message):
+            violated("C7", f"{what}: {e.failure.message}")
         if e.type.value not in _TERMINAL:
             continue
         check(
@@ -859,7 +861,7 @@ def _check_well_formed(result: ExecutionResult, what: str, rule: str) -> None:
     missing = [
         e.asset_key
         for e in result.events
-        if e.type is EventType.ASSET_FAILED and e.data.get("error_class") == "MissingResult"
+        if e.type is EventType.ASSET_FAILED and e.failure.error_class == "MissingResult"
     ]
     check(
         not missing,
@@ -873,32 +875,30 @@ def _check_event(e: Event, result: ExecutionResult, what: str, rule: str) -> Non
     from catchment.events import EventType
 
     if e.type is EventType.MATERIALIZATION:
-        meta = e.data.get("metadata")
-        check(
-            isinstance(meta, dict),
-            rule,
-            f"{what}: materialization of {e.asset_key} has no metadata",
-        )
         try:
-            json.dumps(meta)
+            data = e.materialization
+        except msgspec.ValidationError as exc:
+            violated(rule, f"{what}: materialization of {e.asset_key} is malformed: {exc}")
+        try:
+            json.dumps(data.metadata)
         except (TypeError, ValueError):
-            violated(rule, f"{what}: metadata of {e.asset_key} is not JSON: {meta!r}")
+            violated(rule, f"{what}: metadata of {e.asset_key} is not JSON: {data.metadata!r}")
         spec = result.graph.specs.get(_key(e.asset_key))
         if spec is not None and spec.table is not None:
             check(
-                e.data.get("table") == str(spec.table),
+                data.table == str(spec.table),
                 rule,
-                f"{what}: materialization of {e.asset_key} names table {e.data.get('table')} "
+                f"{what}: materialization of {e.asset_key} names table {data.table} "
                 f"but the asset declares {spec.table}",
             )
     elif e.type is EventType.ASSET_FAILED:
         check(
-            str(e.data.get("message") or "").strip(),
+            (e.failure.message or "").strip(),
             rule,
             f"{what}: asset {e.asset_key} failed without a message",
         )
     elif e.type is EventType.ASSET_SKIPPED:
-        check(e.data.get("reason"), rule, f"{what}: asset {e.asset_key} skipped without a reason")
+        check(e.skipped.reason, rule, f"{what}: asset {e.asset_key} skipped without a reason")
 
 
 def _key(text: str | None) -> AssetKey:
