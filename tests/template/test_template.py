@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from .test_adapter_shape import shape_problems
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -145,6 +147,7 @@ def test_generated_adapter_is_complete(env: Env) -> None:
     )
     assert "adapter_name: acme" in (env.good / ".copier-answers.yml").read_text()
     assert "pytest" in (env.good / ".github" / "workflows" / "ci.yml").read_text()
+    assert shape_problems(env.good) == []  # the shape every first-party adapter has
 
 
 def test_generated_adapter_passes_its_own_tests_in_a_fresh_environment(env: Env) -> None:
