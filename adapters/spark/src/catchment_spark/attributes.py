@@ -1,18 +1,5 @@
 """The YAML ``attributes:`` of a ``type: spark`` component: PySpark scripts with the relations
-they write (outputs) and read (inputs), validated by pydantic.
-
-```yaml
-- type: spark
-  name: spark_jobs
-  attributes:
-    master: local[2]
-    jobs:
-      - name: revenue
-        script: jobs/revenue.py
-        inputs: [{duckdb: main.orders}]        # a table in the project warehouse
-        outputs:
-          - {key: spark/revenue_daily, path: data/spark/revenue_daily}
-```
+they write (outputs) and read (inputs), validated by pydantic (an example is in component.py).
 """
 
 from __future__ import annotations
