@@ -1,14 +1,83 @@
-"""Test-wide isolation: every test starts with a fresh plugin registry.
+"""Test-wide isolation: every test starts with a fresh plugin registry, and a test that
+hits its time limit leaves no process behind.
 
 The registry is scanned once per process and cached, by design; a test that changes
 ``CATCHMENT_ADAPTERS`` or installs a fake adapter must not leak that into the next test.
+
+On Linux the pytest process is made a child subreaper, so processes orphaned by a test
+(a tool whose parent was killed) are re-parented to pytest rather than to init; after a test
+that timed out, every process that appeared under pytest during it is killed with its group.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+_SUBREAPER = 36  # prctl PR_SET_CHILD_SUBREAPER
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(_SUBREAPER, 1, 0, 0, 0)
+
+
+def _children() -> set[int]:
+    """Processes whose parent is this pytest process (Linux; empty elsewhere)."""
+    me = str(os.getpid())
+    out: set[int] = set()
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{me}/task"):
+            with contextlib.suppress(OSError):
+                out.update(
+                    int(c) for c in Path(f"/proc/{me}/task/{task}/children").read_text().split()
+                )
+    return out
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    yield
+    if call.excinfo is not None and "Timeout" in str(call.excinfo.value):
+        item.stash[_TIMED_OUT] = True
+
+
+_TIMED_OUT = pytest.StashKey[bool]()
+
+
+@pytest.fixture(autouse=True)
+def _no_leftovers_after_a_timeout(request: pytest.FixtureRequest) -> Iterator[None]:
+    before = _children()
+    yield
+    new = _children() - before
+    if request.node.stash.get(_TIMED_OUT, False):
+        for pid in new:
+            for kill in (os.killpg, os.kill):
+                with contextlib.suppress(OSError):
+                    kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        return
+    for pid in new:  # orphans re-parented here by the subreaper: reap the dead ones
+        if _zombie(pid):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False
 
 
 @pytest.fixture(autouse=True)

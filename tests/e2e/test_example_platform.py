@@ -55,6 +55,7 @@ def test_the_example_declares_no_key_alignment() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # loads every adapter's project (dbt parse, Spark, Modal)
 def test_assets_list_links_every_tool_by_table_identity(platform: Cli) -> None:
     assets = _by_key(platform.json("assets", "list"))
     adapter = {k: r["adapter"] for k, r in assets.items()}
@@ -91,6 +92,7 @@ def test_assets_list_links_every_tool_by_table_identity(platform: Cli) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1500)  # materializes every tool twice: minutes on 2 busy cores
 def test_materialize_then_edit_one_model_and_apply_only_its_downstream(platform: Cli) -> None:
     assert platform.run("check").stdout.startswith("OK platform:")
     internal = {k for k, r in _by_key(platform.json("assets", "list")).items() if not r["external"]}
@@ -146,6 +148,7 @@ def test_materialize_then_edit_one_model_and_apply_only_its_downstream(platform:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # loads every adapter's project (dbt parse, Spark, Modal)
 def test_the_docs_picture_is_the_example_graph(platform: Cli) -> None:
     page = (REPO / "docs" / "examples" / "platform.md").read_text()
     block = re.search(r"```mermaid\n(.*?)```", page, re.S)

@@ -41,6 +41,8 @@ def _clean_env() -> dict[str, str]:
     return env
 
 
+# bootstraps a fresh clone's venv, then runs every tool (its own limit: 1800 s)
+@pytest.mark.timeout(2400)
 def test_example_sh_runs_the_example_end_to_end_in_a_fresh_clone(tmp_path: Path) -> None:
     clone = tmp_path / "catchment"
     subprocess.run(["git", "clone", "-q", str(REPO), str(clone)], check=True, timeout=300)

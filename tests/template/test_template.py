@@ -17,7 +17,8 @@ import pytest
 
 from .test_adapter_shape import shape_problems
 
-pytestmark = pytest.mark.slow
+# builds a virtual environment for rendered adapters and runs their test suites
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 REPO = Path(__file__).resolve().parents[2]
 CONSTRAINTS = REPO / "constraints.txt"

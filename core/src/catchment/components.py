@@ -26,6 +26,7 @@ class ProjectDefaults:
     root: Path
     warehouse: Path
     storage_url: str
+    timeout: float | None = None  # seconds per step attempt, unless a component sets its own
 
     @classmethod
     def for_root(cls, root: Path) -> ProjectDefaults:

@@ -87,6 +87,17 @@ class StepContext(Protocol):
         """0 on the first try, then 1, 2... on retries."""
         ...
 
+    @property
+    def deadline(self) -> float | None:
+        """When this attempt must end (a ``time.monotonic()`` instant), or None: hand it to
+        :class:`catchment.toolprocess.ToolProcess` so a tool is killed in time."""
+        ...
+
+    @property
+    def timeout(self) -> float | None:
+        """The step's time limit in seconds (what ``deadline`` was computed from), or None."""
+        ...
+
     def spec(self, key: AssetKey) -> AssetSpec:
         """The spec of any asset of the graph (an ``ExecutionError`` if unknown)."""
         ...

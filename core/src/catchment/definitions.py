@@ -28,6 +28,7 @@ from catchment.results import (
 )
 from catchment.specs import AssetDep, AssetSpec, CheckSpec, RetryPolicy, Severity, spec
 from catchment.tables import TableRef
+from catchment.timeouts import parse_timeout
 
 __all__ = ["AssetsDefinition", "Compute", "asset", "asset_check", "code_version_of", "multi_asset"]
 
@@ -54,6 +55,7 @@ class AssetsDefinition(msgspec.Struct, frozen=True, kw_only=True):
     component: str | None = None
     adapter: str = "python"
     metadata: Mapping[str, Any] = msgspec.field(default_factory=dict)
+    timeout: float | None = None  # seconds one attempt of the step may run (None: no limit)
 
     @property
     def keys(self) -> tuple[AssetKey, ...]:
@@ -119,6 +121,7 @@ def asset(
     table: TableRef | None = None,
     reads: Iterable[TableRef] = (),
     retry: RetryPolicy | None = None,
+    timeout: float | str | None = None,
 ) -> Any:
     """Declare a plain Python function as an asset.
 
@@ -126,10 +129,12 @@ def asset(
     parameter to another key); ``context`` receives the step context; parameters named in
     ``resources`` receive those resources. The return value is stored by the IO manager, unless
     the function returns a ``MaterializeResult``. ``deps`` adds upstreams whose value is not
-    loaded. The code version defaults to a hash of the function's source.
+    loaded. The code version defaults to a hash of the function's source. ``timeout`` (seconds
+    or ``"30m"``) limits each attempt of the step.
     """
 
     def decorate(func: Callable[..., Any]) -> AssetsDefinition:
+        limit = parse_timeout(timeout, where=_where(func))
         prefix: tuple[str, ...] = (
             ()
             if key_prefix is None
@@ -193,6 +198,7 @@ def asset(
             retry=retry,
             source=_where(func),
             metadata={"python_function": f"{func.__module__}.{func.__qualname__}"},
+            timeout=limit,
         )
 
     return decorate(fn) if fn is not None else decorate
@@ -216,11 +222,14 @@ def multi_asset(
     resources: Iterable[str] = (),
     retry: RetryPolicy | None = None,
     adapter: str = "python",
+    timeout: float | str | None = None,
 ) -> Callable[[Compute], AssetsDefinition]:
-    """Bind many specs to one compute ``fn(context)`` that yields a result per selected asset."""
+    """Bind many specs to one compute ``fn(context)`` that yields a result per selected asset
+    (``timeout``: seconds or ``"30m"`` for each attempt of the step)."""
 
     def decorate(func: Compute) -> AssetsDefinition:
         _check_specs(specs, f"@multi_asset {name or func.__name__}", _where(func))
+        limit = parse_timeout(timeout, where=_where(func))
         return AssetsDefinition(
             name=name or func.__name__,
             specs=tuple(specs),
@@ -231,6 +240,7 @@ def multi_asset(
             retry=retry,
             source=_where(func),
             adapter=adapter,
+            timeout=limit,
         )
 
     return decorate
@@ -271,6 +281,7 @@ def asset_check(
     description: str | None = None,
     blocking: bool = True,
     resources: Iterable[str] = (),
+    timeout: float | str | None = None,
 ) -> Any:
     """Declare a check on ``asset``. The function receives the asset's value (first parameter,
     unless it is ``context``) and returns a bool or a ``CheckResult``."""
@@ -317,6 +328,7 @@ def asset_check(
             check_specs=(check,),
             required_resources=resource_names,
             source=_where(func),
+            timeout=parse_timeout(timeout, where=_where(func)),
         )
 
     return decorate(fn) if fn is not None else decorate

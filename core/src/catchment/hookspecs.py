@@ -50,6 +50,8 @@ SDK_MODULES = (
     "catchment.sql",
     "catchment.tables",
     "catchment.testing",
+    "catchment.timeouts",
+    "catchment.toolprocess",
 )
 """The adapter SDK: the core modules an adapter may import, and of each only the names in its
 ``__all__``. Everything else is the core's own and may change within an API version."""

@@ -5,12 +5,18 @@ An adapter that fails to import, raises in a hook, returns the wrong type, needs
 recorded (``AdapterRecord``) and skipped; every other adapter still loads.
 ``CATCHMENT_ADAPTERS=a,b`` limits which entry points are imported (the built-in adapter always
 loads); ``CATCHMENT_STRICT=1`` re-raises the first failure, for adapter authors.
+
+Each adapter's import and registration hooks run on a worker thread with a deadline
+(``CATCHMENT_ADAPTER_TIMEOUT`` seconds, default 30): one that never returns is recorded as
+failed ("timed out after 30 s while importing") and the others load. Python cannot stop that
+thread; it is left behind as a daemon and never consulted again.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import metadata
@@ -22,11 +28,13 @@ from catchment import hookspecs
 from catchment.components import ComponentType
 from catchment.errors import CatchmentError
 from catchment.hookspecs import CORE_API_VERSION, ENTRY_POINT_GROUP, AdapterInfo
+from catchment.timeouts import format_seconds, parse_timeout
 
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
 
 __all__ = [
+    "ADAPTER_TIMEOUT_ENV",
     "AdapterError",
     "AdapterRecord",
     "IsolatedHooks",
@@ -39,6 +47,8 @@ log = logging.getLogger("catchment.plugins")
 
 Status = Literal["ok", "failed", "incompatible", "disabled"]
 BUILTIN = "builtin"
+ADAPTER_TIMEOUT_ENV = "CATCHMENT_ADAPTER_TIMEOUT"
+DEFAULT_ADAPTER_TIMEOUT = 30.0
 _REGISTER_HOOKS = (
     "catchment_component_types",
     "catchment_resource_types",
@@ -124,6 +134,44 @@ def _allowlist() -> frozenset[str] | None:
     return frozenset(p.strip() for p in raw.split(",") if p.strip())
 
 
+def _adapter_timeout() -> float:
+    """Seconds one adapter may take to import, and again to register
+    (``$CATCHMENT_ADAPTER_TIMEOUT``, default 30; an unreadable value keeps the default)."""
+    raw = os.environ.get(ADAPTER_TIMEOUT_ENV)
+    try:
+        return parse_timeout(raw) or DEFAULT_ADAPTER_TIMEOUT
+    except CatchmentError:
+        log.warning(
+            "%s=%r is not a duration; using %g s", ADAPTER_TIMEOUT_ENV, raw, DEFAULT_ADAPTER_TIMEOUT
+        )
+        return DEFAULT_ADAPTER_TIMEOUT
+
+
+class _Hung(Exception):
+    """Internal: an adapter's import or hook did not return in time."""
+
+
+def _bounded(fn: Callable[[], Any], seconds: float, doing: str, name: str) -> Any:
+    """``fn()`` on a daemon thread; its result or exception, or ``_Hung`` after ``seconds``."""
+    outcome: list[Any] = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, fn()))
+        except BaseException as exc:  # handed to the caller, which decides
+            outcome.append((False, exc))
+
+    thread = threading.Thread(target=target, daemon=True, name=f"adapter-{name}-{doing}")
+    thread.start()
+    thread.join(seconds)
+    if not outcome:
+        raise _Hung(f"timed out after {format_seconds(seconds)} s while {doing}")
+    ok, value = outcome[0]
+    if ok:
+        return value
+    raise value
+
+
 def _strict() -> bool:
     return os.environ.get("CATCHMENT_STRICT", "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -195,9 +243,16 @@ class PluginRegistry:
     directly and add plugin objects with :meth:`add_plugin`.
     """
 
-    def __init__(self, *, strict: bool | None = None, allow: Iterable[str] | None = None):
+    def __init__(
+        self,
+        *,
+        strict: bool | None = None,
+        allow: Iterable[str] | None = None,
+        adapter_timeout: float | None = None,
+    ):
         self.strict = _strict() if strict is None else strict
         self.allow = _allowlist() if allow is None else frozenset(allow)
+        self.adapter_timeout = adapter_timeout or _adapter_timeout()
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         self.adapters: list[AdapterRecord] = []
@@ -226,7 +281,10 @@ class PluginRegistry:
                 self.adapters.append(record)
                 continue
             try:
-                plugin = ep.load()
+                plugin = _bounded(ep.load, self.adapter_timeout, "importing", ep.name)
+            except _Hung as exc:
+                self._fail(record, exc, hint=_hung_hint(record))
+                continue
             except (Exception, SystemExit) as exc:
                 self._fail(record, exc, hint=f"fix the import of {ep.value!r} or uninstall it")
                 continue
@@ -246,14 +304,16 @@ class PluginRegistry:
         return record.name in self.allow or (record.distribution or "") in self.allow
 
     def _fail(self, record: AdapterRecord, exc: BaseException, hint: str | None = None) -> None:
-        if isinstance(exc, _Rejected):
+        if isinstance(exc, _Hung):
+            record.status, record.error, record.hint = "failed", str(exc), hint
+        elif isinstance(exc, _Rejected):
             record.status, record.error, record.hint = exc.status, str(exc), exc.hint
         else:
             record.status, record.error, record.hint = "failed", _describe(exc), hint
         self.adapters.append(record)
         log.warning("adapter %s skipped: %s", record.label, record.error)
         if self.strict:
-            if isinstance(exc, _Rejected):
+            if isinstance(exc, _Rejected | _Hung):
                 raise AdapterError(
                     record.error, where=f"adapter {record.label}", hint=record.hint
                 ) from exc
@@ -267,7 +327,12 @@ class PluginRegistry:
             return
         try:
             self._check_unknown_hooks(plugin)
-            info = self._adapter_info(plugin, record)
+            info = _bounded(
+                lambda: self._adapter_info(plugin, record),
+                self.adapter_timeout,
+                "registering",
+                record.name,
+            )
             record.api = info.api
             if record.version is None:
                 record.version = info.version
@@ -278,10 +343,19 @@ class PluginRegistry:
                     hint=f"install a version of {record.distribution or record.name} that "
                     f"supports core API {CORE_API_VERSION}, or upgrade catchment",
                 )
-            found = self._collect(plugin, record)
+            found = _bounded(
+                lambda: self._collect(plugin, record),
+                self.adapter_timeout,
+                "registering",
+                record.name,
+            )
         except (Exception, SystemExit) as exc:
             self.pm.unregister(plugin)
-            hint = "run with CATCHMENT_STRICT=1 to see the traceback"
+            hint = (
+                _hung_hint(record)
+                if isinstance(exc, _Hung)
+                else "run with CATCHMENT_STRICT=1 to see the traceback"
+            )
             self._fail(record, exc, hint=hint)
             return
         self._commit(record, *found)
@@ -425,6 +499,13 @@ class PluginRegistry:
         for name, _hook, error in self.hook.errors[before:]:
             out.append((name, f"catchment_graph_built raised {error}"))
         return out
+
+
+def _hung_hint(record: AdapterRecord) -> str:
+    return (
+        f"leave it out with CATCHMENT_ADAPTERS (list the adapters to load), or raise "
+        f"{ADAPTER_TIMEOUT_ENV} if {record.name} is only slow; report it to its authors"
+    )
 
 
 def _check_component_type(ct: object) -> None:

@@ -242,7 +242,7 @@ def test_a_timeout_kills_the_process_and_says_so(tmp_path, make_context):
     )
     assert time.monotonic() - start < 30
     [failure] = results
-    assert "job.py timed out after 1 s and was killed" in failure.message
+    assert "job.py timed out after 1 s; killed job.py (pid " in failure.message
 
 
 def test_messages_over_stdout_when_no_messages_file(tmp_path, make_context):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,13 +30,16 @@ from catchment.results import (
     StepResult,
 )
 from catchment.specs import CheckSpec
+from catchment.timeouts import StepTimeout, deadline_of, remaining
 
 from catchment_dbt.manifest import Manifest
 from catchment_dbt.project import DbtProject
+from catchment_dbt.runner import cancel_running
 from catchment_dbt.selection import NodeIndex, select_args
 from catchment_dbt.translation import Translation
 
 UNIT_TESTS_ENV = "CATCHMENT_DBT_UNIT_TESTS"
+STOP_GRACE = 10.0  # seconds dbt gets to end after its queries were cancelled
 _DONE = object()
 
 
@@ -138,10 +142,14 @@ class DbtCompute:
         results: queue.Queue[Any] = queue.Queue()
         handler = _Handler(self, nodes, tests, results)
         failure: list[str] = []
+        deadline = deadline_of(context)
+        limit = getattr(context, "timeout", None)
 
         def run() -> None:
             try:
-                outcome = self.project.invoke(args, manifest=manifest, callbacks=[handler])
+                outcome = self.project.invoke(
+                    args, manifest=manifest, callbacks=[handler], deadline=deadline, limit=limit
+                )
                 if outcome.exception is not None:
                     failure.append(f"{type(outcome.exception).__name__}: {outcome.exception}")
             except BaseException as exc:
@@ -152,8 +160,12 @@ class DbtCompute:
         context.log.info("dbt %s", " ".join(_short(args)))
         worker = threading.Thread(target=run, name=f"dbt-{context.step_key}", daemon=True)
         worker.start()
-        while (item := results.get()) is not _DONE:
-            yield item
+        try:
+            while (item := _next(results, deadline, limit)) is not _DONE:
+                yield item
+        finally:
+            if worker.is_alive():  # timed out, canceled, or the step stopped reading
+                _stop(worker, context)
         worker.join()
         for uid in nodes.keys() - handler.reported:
             yield AssetFailure(
@@ -262,6 +274,36 @@ class _Handler:
             severity="warn" if status == "warn" else check.severity,
             description=rr.message or None,
             metadata=meta,
+        )
+
+
+def _next(results: queue.Queue[Any], deadline: float | None, limit: float | None) -> Any:
+    """The next result dbt reported; ``StepTimeout`` when the step's deadline passes first."""
+    while True:
+        left = remaining(deadline)
+        try:
+            return results.get(timeout=None if left is None else max(left, 0.01))
+        except queue.Empty:
+            if left is not None and left <= 0:
+                raise StepTimeout(
+                    limit if limit is not None else 0.0, what="dbt", killed=None
+                ) from None
+
+
+def _stop(worker: threading.Thread, context: StepContext) -> None:
+    """Cancel dbt's open queries until the in-process invocation ends (a node that starts
+    after one cancel is caught by the next); say so if it does not end in time."""
+    cancelled: set[str] = set()
+    until = time.monotonic() + STOP_GRACE
+    while worker.is_alive() and time.monotonic() < until:
+        cancelled.update(cancel_running())
+        worker.join(0.25)
+    if worker.is_alive():
+        context.log.error(
+            "dbt is still running %s s after its queries were cancelled (%s); it runs in this "
+            "process and cannot be killed; its results are ignored",
+            STOP_GRACE,
+            ", ".join(sorted(cancelled)) or "no open query",
         )
 
 

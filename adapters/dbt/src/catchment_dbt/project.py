@@ -250,7 +250,15 @@ class DbtProject:
         _write_json(path, {"ids": sorted(ids)})
         return ids
 
-    def invoke(self, args: list[str], *, manifest: Any = None, callbacks: Any = ()) -> Any:
+    def invoke(
+        self,
+        args: list[str],
+        *,
+        manifest: Any = None,
+        callbacks: Any = (),
+        deadline: float | None = None,
+        limit: float | None = None,
+    ) -> Any:
         """Run ``dbt <args>`` in-process for this project (see :mod:`catchment_dbt.runner`)."""
         try:
             return invoke(
@@ -259,6 +267,8 @@ class DbtProject:
                 env=self.env,
                 manifest=manifest,
                 callbacks=callbacks,
+                deadline=deadline,
+                limit=limit,
             )
         except ImportError as exc:
             raise ConfigError(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -19,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from catchment.context import StepContext
-from catchment.errors import ConfigError
+from catchment.errors import ConfigError, ExecutionError
 from catchment.keys import AssetKey
 from catchment.results import AssetFailure, MaterializeResult, StepResult
+from catchment.timeouts import deadline_of
+from catchment.toolprocess import ToolProcess, line_text
 
 from catchment_sling.binaries import duckdb_version, locate_duckdb, locate_sling, place_extensions
 from catchment_sling.connections import Connection, Masker
@@ -120,29 +121,37 @@ class SlingCompute:
         context: StepContext,
         mask: Masker,
     ) -> tuple[LogParser, int, str]:
+        """Run ``sling run`` in its own process group, bounded by the step's deadline (the
+        group, with Sling's DuckDB CLI, is killed when it passes), logging as Sling prints."""
         parser = LogParser()
-        err_path = file.with_name("stderr.txt")
-        with err_path.open("w+", encoding="utf-8", errors="replace") as err:
-            try:
-                proc = subprocess.Popen(
-                    [str(binary), "run", "-r", str(file)],
-                    cwd=self.root,
-                    env=env,
-                    stdout=subprocess.PIPE,
-                    stderr=err,
-                    stdin=subprocess.DEVNULL,
-                    text=True,
-                    errors="replace",
-                )
-            except OSError as exc:
-                raise ConfigError(
-                    f"could not start the Sling binary {binary}: {exc.strerror}",
-                    where=f"component {self.component}",
-                    hint="check that the binary is a Sling executable for this platform",
-                ) from None
-            assert proc.stdout is not None
-            for raw in proc.stdout:
-                line = parser.feed(raw)
+        stderr: list[str] = []
+        tool = ToolProcess(
+            [str(binary), "run", "-r", str(file)],
+            label="sling",
+            env=env,
+            cwd=self.root,
+            deadline=deadline_of(context),
+            limit=getattr(context, "timeout", None),
+            log=context.log,
+            where=f"component {self.component}",
+        )
+        try:
+            tool.start()
+        except ExecutionError as exc:
+            raise ConfigError(
+                f"could not start the Sling binary {binary}: {exc.message.rpartition(': ')[2]}",
+                where=f"component {self.component}",
+                hint="check that the binary is a Sling executable for this platform",
+            ) from None
+        with tool:
+            for item in tool.lines():
+                if item is None:
+                    continue
+                name, raw = item
+                if name == "stderr":
+                    stderr.append(line_text(raw))
+                    continue
+                line = parser.feed(line_text(raw))
                 if line is None:
                     continue
                 text = mask(line.message)
@@ -154,10 +163,8 @@ class SlingCompute:
                     context.log.error("sling: %s", text)
                 else:
                     context.log.info("sling: %s", text)
-            code = proc.wait()
-            err.seek(0)
-            stderr = err.read()
-        return parser, code, stderr
+        code = tool.returncode
+        return parser, code if code is not None else -1, "\n".join(stderr)
 
     def _result(
         self,

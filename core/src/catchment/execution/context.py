@@ -111,8 +111,11 @@ class ExecutionStepContext:
         graph: AssetGraph,
         io_managers: Mapping[str, IOManager],
         io_resources: Mapping[str, Any] | None = None,
+        deadline: float | None = None,
+        timeout: float | None = None,
     ):
-        """``io_resources``: what IO managers receive (default: ``resources``)."""
+        """``io_resources``: what IO managers receive (default: ``resources``);
+        ``deadline``: the ``time.monotonic()`` instant this attempt must end by."""
         self._run_id = run_id
         self._step_key = step_key
         self._selected_keys = selected_keys
@@ -126,7 +129,19 @@ class ExecutionStepContext:
         self._graph = graph
         self._io_managers = io_managers
         self._io_resources = resources if io_resources is None else io_resources
+        self._deadline = deadline
+        self._timeout = timeout
         self.loaded: dict[AssetKey, None] = {}
+
+    @property
+    def deadline(self) -> float | None:
+        """When this attempt must end (``time.monotonic()``), or None without a time limit."""
+        return self._deadline
+
+    @property
+    def timeout(self) -> float | None:
+        """The step's time limit in seconds (what ``deadline`` was computed from)."""
+        return self._timeout
 
     @property
     def run_id(self) -> str:

@@ -12,6 +12,7 @@ import contextlib
 import heapq
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -30,7 +31,7 @@ from catchment.events import (
     StepStartedData,
 )
 from catchment.execution.plan import Plan, Step
-from catchment.execution.step import StepRequest, StepRuntime
+from catchment.execution.step import CANCELED, StepRequest, StepRuntime
 from catchment.hookspecs import RunInfo
 from catchment.keys import AssetKey, CheckKey
 from catchment.storage.base import HOSTNAME, RunRecord, RunStatus, Storage
@@ -85,6 +86,56 @@ class _Heartbeat:
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
+
+
+def _as_canceled(events: list[Event]) -> list[Event]:
+    """A step that ended after Ctrl-C: its failures were caused by the interrupt (a tool that
+    swallowed it reports "could not parse" or a failed node), so they become "canceled";
+    what it did build stays recorded."""
+    out: list[Event] = []
+    for event in events:
+        if event.type is EventType.STEP_FAILED:
+            continue
+        if event.type is EventType.ASSET_FAILED:
+            event = Event(
+                run_id=event.run_id,
+                type=EventType.ASSET_SKIPPED,
+                step_key=event.step_key,
+                asset_key=event.asset_key,
+                data={"reason": CANCELED, "error": event.data.get("message")},
+            )
+        out.append(event)
+    return out
+
+
+class _CancelOnInterrupt:
+    """While a run is on the main thread: note every SIGINT (Ctrl-C) in ``canceled``, then
+    raise ``KeyboardInterrupt`` as Python does. A tool that swallows the interrupt (dbt
+    catches it and reports a failure) cannot hide it: the engine sees the flag."""
+
+    def __init__(self, canceled: threading.Event):
+        self.canceled = canceled
+        self._previous: Any = None
+        self._installed = False
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.canceled.set()
+        previous = self._previous
+        if callable(previous) and previous is not signal.default_int_handler:
+            previous(signum, frame)
+            return
+        raise KeyboardInterrupt
+
+    def __enter__(self) -> _CancelOnInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            with contextlib.suppress(ValueError, TypeError):
+                self._previous = signal.signal(signal.SIGINT, self._handler)
+                self._installed = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._installed:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def _guarded(listener: EventCallback) -> EventCallback:
@@ -160,6 +211,7 @@ class Engine:
         }
         self._check_failed = False
         self._step_failed = False  # e.g. a check's code raised: no asset failed, the run did
+        self.canceled = threading.Event()  # set on Ctrl-C; the run ends as canceled
 
     # -- recording ----------------------------------------------------------------------------
 
@@ -230,9 +282,15 @@ class Engine:
             self.hooks.catchment_run_started(run=self.info)
         status: RunStatus = "failure"
         try:
-            with _Heartbeat(self.storage, self.run_id, self.heartbeat_seconds), self.executor:
+            with (
+                _CancelOnInterrupt(self.canceled),
+                _Heartbeat(self.storage, self.run_id, self.heartbeat_seconds),
+                self.executor,
+            ):
                 self._schedule()
             status = self._final_status()
+            if self.canceled.is_set():
+                raise KeyboardInterrupt
         except KeyboardInterrupt:
             status = "canceled"
             raise
@@ -297,6 +355,8 @@ class Engine:
                 name, produced = self.executor.next_completed()
                 self._completed(running.pop(name), produced)
                 done(name)
+            if self.canceled.is_set():
+                raise KeyboardInterrupt  # what finished is recorded; nothing new starts
 
     def _blocked_reason(self, key: AssetKey) -> str | None:
         for up in self.runtime.inputs_of(key):
@@ -356,11 +416,14 @@ class Engine:
                 check_ids=tuple(checks),
                 partition_keys=self.plan.partition_keys,
                 input_versions=input_versions,
+                timeout=self.runtime.timeout_for(defn),
             )
         )
         return started
 
     def _completed(self, started: Event, produced: list[Event]) -> None:
+        if self.canceled.is_set():
+            produced = _as_canceled(produced)
         failed = False
         for event in produced:
             key = AssetKey(event.asset_key) if event.asset_key else None

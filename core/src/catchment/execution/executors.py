@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
+import signal
 import sys
+import time
 from collections import deque
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_for_connections
@@ -27,6 +30,8 @@ from catchment.execution.context import io_manager_for
 from catchment.execution.plan import Plan
 from catchment.execution.step import StepRequest, StepRuntime, run_step
 from catchment.keys import AssetKey
+from catchment.specs import RetryPolicy
+from catchment.timeouts import format_seconds
 
 
 @runtime_checkable
@@ -114,6 +119,20 @@ class _Worker:
         child.close()  # so the parent sees EOF when the worker dies
         self.conn: Connection = parent
         self.request: StepRequest | None = None
+        self.hard_deadline: float | None = None  # kill the worker if still busy then
+
+    def kill(self) -> None:
+        """SIGKILL the worker and the process groups of the tools it started."""
+        pid = self.process.pid
+        if pid is not None:
+            for child in _children(pid):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(child, signal.SIGKILL)  # tools run as group leaders
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(child, signal.SIGKILL)
+        self.process.kill()
+        self.process.join(timeout=5)
+        self.conn.close()
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -123,6 +142,16 @@ class _Worker:
             self.process.kill()
             self.process.join()
         self.conn.close()
+
+
+def _children(pid: int) -> list[int]:
+    """Direct children of ``pid`` (Linux ``/proc``; empty elsewhere)."""
+    out: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{task}/children") as f:
+                out.extend(int(c) for c in f.read().split())
+    return out
 
 
 def _die_with_parent() -> None:
@@ -144,7 +173,7 @@ def _worker_loop(conn: Connection) -> None:
     while True:
         try:
             raw = conn.recv_bytes()
-        except (EOFError, OSError):
+        except (EOFError, OSError, KeyboardInterrupt):  # engine gone, or Ctrl-C while idle
             return
         if not raw:
             return
@@ -168,11 +197,16 @@ class MultiprocessExecutor:
     only encoded step requests and events cross the pipes (no pickled definitions, no
     management thread). Values pass between steps through the IO managers, so an in-memory
     IO manager cannot be used (``open`` says so). A worker that dies fails only its step.
+
+    A step with a time limit is interrupted inside its worker at each attempt's deadline; a
+    worker still busy ``kill_grace`` seconds after the step's last possible deadline (all
+    attempts and retry waits counted) is killed with SIGKILL, with the tools it started, and
+    the step fails as timed out.
     """
 
     streams_logs = False
 
-    def __init__(self, workers: int = 2):
+    def __init__(self, workers: int = 2, *, kill_grace: float = 10.0):
         if workers < 1:
             raise ExecutionError("--workers must be at least 1", where="--workers")
         if sys.platform == "win32":  # pragma: no cover - fork is POSIX only
@@ -180,8 +214,10 @@ class MultiprocessExecutor:
                 "parallel workers need fork (Linux or macOS)", hint="use --workers 1"
             )
         self.capacity = workers
+        self.kill_grace = kill_grace
         self._ctx = multiprocessing.get_context("fork")
         self._workers: list[_Worker] = []
+        self._runtime: StepRuntime | None = None
 
     def open(self, runtime: StepRuntime, plan: Plan) -> None:
         global _WORKER_RUNTIME
@@ -200,6 +236,7 @@ class MultiprocessExecutor:
                     hint="run with --workers 1, or use a filesystem or duckdb IO manager",
                 )
         _WORKER_RUNTIME = runtime  # forked workers inherit it
+        self._runtime = runtime
 
     def submit(self, request: StepRequest) -> None:
         worker = next((w for w in self._workers if w.request is None), None)
@@ -209,11 +246,29 @@ class MultiprocessExecutor:
             worker = _Worker(self._ctx)
             self._workers.append(worker)
         worker.request = request
+        worker.hard_deadline = self._hard_deadline(request)
         worker.conn.send_bytes(msgspec.json.encode(request))
+
+    def _hard_deadline(self, request: StepRequest) -> float | None:
+        """When a worker running ``request`` is overdue beyond any doubt."""
+        if request.timeout is None:
+            return None
+        policy: RetryPolicy | None = None
+        if self._runtime is not None:
+            defn = self._runtime.graph.definitions.get(request.step)
+            policy = (defn.retry if defn is not None else None) or self._runtime.default_retry
+        policy = policy or RetryPolicy()
+        attempts = 1 + policy.max_retries
+        waits = sum(policy.wait_for(a) for a in range(policy.max_retries))
+        return time.monotonic() + attempts * (request.timeout + self.kill_grace) + waits
 
     def next_completed(self) -> tuple[str, list[Event]]:
         busy = [w for w in self._workers if w.request is not None]
-        ready = wait_for_connections([w.conn for w in busy])
+        deadlines = [w.hard_deadline for w in busy if w.hard_deadline is not None]
+        wait = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+        ready = wait_for_connections([w.conn for w in busy], timeout=wait)
+        if not ready:
+            return self._kill_overdue(busy)
         worker = min(
             (w for w in busy if w.conn in ready), key=lambda w: w.request.step if w.request else ""
         )
@@ -227,6 +282,27 @@ class MultiprocessExecutor:
             worker.process.join(timeout=5)
             worker.conn.close()
             return request.step, _worker_failed(request, "WorkerDied", _DIED)
+
+    def _kill_overdue(self, busy: list[_Worker]) -> tuple[str, list[Event]]:
+        now = time.monotonic()
+        worker = min(
+            (w for w in busy if w.hard_deadline is not None and w.hard_deadline <= now),
+            key=lambda w: w.hard_deadline or 0.0,
+            default=None,
+        )
+        if worker is None:  # woke early: wait again
+            return self.next_completed()
+        request = worker.request
+        assert request is not None
+        assert request.timeout is not None
+        pid = worker.process.pid
+        self._workers.remove(worker)
+        worker.kill()
+        message = (
+            f"timed out after {format_seconds(request.timeout)} s and did not stop; "
+            f"killed its worker process (pid {pid}) and the tools it started"
+        )
+        return request.step, _worker_failed(request, "StepTimeout", message)
 
     def __enter__(self) -> MultiprocessExecutor:
         return self

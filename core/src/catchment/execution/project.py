@@ -40,6 +40,7 @@ def runtime_for_project(project: Project, *, retry: RetryPolicy | None = None) -
         project_root=project.root,
         warehouse=project.defaults.warehouse,
         default_retry=retry,
+        default_timeout=project.defaults.timeout,
     )
 
 

@@ -38,12 +38,17 @@ from catchment.keys import AssetKey, CheckKey
 from catchment.resources import Resource
 from catchment.results import AssetFailure, AssetSkipped, CheckResult, MaterializeResult, Output
 from catchment.specs import RetryPolicy
+from catchment.timeouts import StepInterrupted, StepTimeout, format_seconds, interrupt_at
 
 if TYPE_CHECKING:
     from catchment.definitions import AssetsDefinition
     from catchment.graph import AssetGraph
 
 MAX_CAPTURED_OUTPUT = 20_000
+# The compute is interrupted this long after its deadline, so that a tool started through
+# ToolProcess (killed AT the deadline) reports first, naming what it killed.
+INTERRUPT_MARGIN = 0.5
+CANCELED = "canceled: the run was interrupted (Ctrl-C) before this was built"
 
 
 class StepRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -55,6 +60,7 @@ class StepRequest(msgspec.Struct, frozen=True, kw_only=True):
     check_ids: tuple[str, ...] = ()
     partition_keys: tuple[str, ...] = ()
     input_versions: dict[str, str | None] = msgspec.field(default_factory=dict)
+    timeout: float | None = None  # seconds per attempt; the engine resolves it (see timeout_for)
 
 
 @dataclass
@@ -67,6 +73,7 @@ class StepRuntime:
     project_root: Path = field(default_factory=Path.cwd)
     warehouse: Path | None = None
     default_retry: RetryPolicy | None = None
+    default_timeout: float | None = None  # seconds per step attempt (``defaults: timeout:``)
     live: Callable[[Event], None] | None = None  # in-process: stream log events as they happen
     sleep: Callable[[float], None] = time.sleep
 
@@ -75,6 +82,10 @@ class StepRuntime:
     @property
     def warehouse_path(self) -> Path:
         return self.warehouse or self.project_root / "warehouse.duckdb"
+
+    def timeout_for(self, defn: AssetsDefinition) -> float | None:
+        """The time limit of one attempt of ``defn``'s step: its own, else the project's."""
+        return defn.timeout if defn.timeout is not None else self.default_timeout
 
     def inputs_of(self, key: AssetKey) -> tuple[AssetKey, ...]:
         """``key``'s upstreams that are not external sources, sorted (cached: hot path)."""
@@ -118,8 +129,9 @@ def _error_where(exc: BaseException, defn: AssetsDefinition) -> str | None:
     return f"{frame.filename}:{frame.lineno}"
 
 
-# A compute that calls sys.exit (a tool's main()) fails its step, not the whole run.
-_COMPUTE_ERRORS = (Exception, SystemExit)
+# A compute that calls sys.exit (a tool's main()) fails its step, not the whole run; one
+# interrupted at its deadline fails as timed out.
+_COMPUTE_ERRORS = (Exception, SystemExit, StepInterrupted)
 
 
 def _error_data(exc: BaseException, defn: AssetsDefinition, output: str) -> FailureData:
@@ -163,9 +175,12 @@ class _Attempt:
         self.checked: set[str] = set()  # check ids the compute reported
         self.produced: dict[str, str] = {}  # asset -> data version made in this attempt
         self.error: FailureData | None = None
+        self.canceled = False  # Ctrl-C reached the compute
         self.io_resources: Mapping[str, Any] = runtime.resources
         self.output: list[str] = []
         self._last = time.perf_counter()
+        self.timeout = request.timeout
+        self.deadline = None if self.timeout is None else time.monotonic() + self.timeout
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
@@ -193,13 +208,43 @@ class _Attempt:
         single = str(next(iter(self.keys))) if len(self.keys) == 1 else None
         log = StepLog(self.request.run_id, defn.name, single, self.emit)
         out, err = sys.stdout, sys.stderr
+
+        def overdue() -> None:
+            limit = format_seconds(self.timeout or 0.0)
+            log.error(
+                "step %s passed its %s s timeout but is still running: it is blocked where "
+                "no exception reaches it (native code); run with --workers to have it killed",
+                defn.name,
+                limit,
+            )
+
         try:
-            with ExitStack() as stack:  # resources: torn down however the compute ends
+            interrupt = None if self.deadline is None else self.deadline + INTERRUPT_MARGIN
+            with interrupt_at(interrupt, on_overdue=overdue), ExitStack() as stack:
                 self._compute(stack, log, out, err)
-        except _COMPUTE_ERRORS as exc:  # a resource's teardown failed
+        except _COMPUTE_ERRORS as exc:  # a resource's teardown failed, or the deadline hit
             if self.error is None:
                 self.error = _error_data(exc, defn, "".join(self.output))
+        self._timed_out()
         self._finish()
+
+    def _timed_out(self) -> None:
+        """Past the deadline, whatever the compute raised (a tool killed under it, a query
+        cancelled) is reported as the timeout it is."""
+        if self.error is None or self.deadline is None or self.timeout is None:
+            return
+        cause = self.error
+        kind = cause.error_class
+        if kind == "StepTimeout":
+            return  # a tool's own report, naming what was killed
+        if time.monotonic() < self.deadline and kind != "StepInterrupted":
+            return
+        where = cause.where or self.defn.label
+        timeout = _error_data(StepTimeout(self.timeout, where=where), self.defn, cause.output)
+        if kind != "StepInterrupted":
+            timeout.message = f"{timeout.message} (then: {kind}: {cause.message})"
+        timeout.where = where
+        self.error = timeout
 
     def _compute(self, stack: ExitStack, log: StepLog, out: TextIO, err: TextIO) -> None:
         runtime, defn, request = self.runtime, self.defn, self.request
@@ -221,6 +266,8 @@ class _Attempt:
                 graph=runtime.graph,
                 io_managers=runtime.io_managers,
                 io_resources=self.io_resources,
+                deadline=self.deadline,
+                timeout=self.timeout,
             )
             sys.stdout = _Tee(out, self.output)
             sys.stderr = _Tee(err, self.output)
@@ -229,6 +276,10 @@ class _Attempt:
                 self._handle(result, context)
         except _COMPUTE_ERRORS as exc:
             self.error = _error_data(exc, defn, "".join(self.output))
+        except KeyboardInterrupt:
+            # recorded as canceled (what it built so far stays); the engine then stops
+            self.canceled = True
+            self.error = FailureData(error_class="Canceled", message=CANCELED, where=defn.label)
         finally:
             sys.stdout, sys.stderr = out, err
 
@@ -248,6 +299,14 @@ class _Attempt:
         return opened
 
     def _handle(self, result: Any, context: ExecutionStepContext) -> None:
+        if (
+            self.deadline is not None
+            and time.monotonic() > self.deadline
+            and not isinstance(result, AssetFailure | AssetSkipped)
+        ):
+            # a compute that ignored its deadline: what it builds now is not recorded
+            # (failures it reports, e.g. a killed tool's, still are)
+            raise StepInterrupted
         now = time.perf_counter()
         duration, self._last = now - self._last, now
         if isinstance(result, CheckResult):
@@ -364,6 +423,11 @@ class _Attempt:
 
     def _finish(self) -> None:
         missing = sorted(self.keys - self.reported)
+        if self.canceled:
+            for key in missing:
+                self.skipped.add(key)
+                self.emit(self._event(EventType.ASSET_SKIPPED, key, SkippedData(reason=CANCELED)))
+            return
         if self.error is not None:
             self.emit(self._event(EventType.STEP_FAILED, None, self.error))
             for key in missing:
@@ -433,7 +497,7 @@ def run_step(runtime: StepRuntime, request: StepRequest) -> list[Event]:
     while True:
         run = _Attempt(runtime, request, defn, keys, checks, attempt)
         run.run()
-        if run.ok or attempt >= policy.max_retries:
+        if run.ok or run.canceled or attempt >= policy.max_retries:
             events.extend(run.events)
             return events
         wait = policy.wait_for(attempt)

@@ -7,29 +7,25 @@ ends fails every selected asset it did not report, with the reason and the tail 
 
 from __future__ import annotations
 
-import contextlib
 import os
-import queue
 import shlex
-import signal
-import subprocess
 import tempfile
-import threading
 import time
 from collections import deque
-from collections.abc import Generator, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
 from catchment.context import StepContext
 from catchment.errors import ExecutionError
-from catchment.pipes.lines import Line, LineSplitter, Oversized
+from catchment.pipes.lines import Line, LineSplitter
 from catchment.pipes.remote import DEFAULT_MAX_MESSAGE_BYTES
 from catchment.pipes.session import PipesSession
 from catchment.results import StepResult
+from catchment.timeouts import StepTimeout, deadline_of
+from catchment.toolprocess import Stream, ToolProcess, line_text
 
 _OUTPUT_LINE_LIMIT = 64 * 1024
-_ORPHAN_GRACE = 5.0
 _READ_CHUNK = 1 << 20
 
 
@@ -96,7 +92,7 @@ class PipesSubprocessClient:
 
 
 class _Run:
-    """One running process: its reader threads, its message file and how it ended."""
+    """One running process (a :class:`ToolProcess`): its message file and how it ended."""
 
     def __init__(
         self,
@@ -116,79 +112,48 @@ class _Run:
         self.messages = messages
         self.stderr_tail: deque[str] = deque(maxlen=client.stderr_tail_lines)
         self.traceback = _TracebackCatcher()
-        self.events: queue.Queue[tuple[str, Line | None]] = queue.Queue()
 
-    def _start(self) -> subprocess.Popen[bytes]:
-        try:
-            return subprocess.Popen(
-                self.argv,
-                env=self.env,
-                cwd=self.cwd,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                start_new_session=True,
-            )
-        except OSError as e:
-            raise ExecutionError(
-                f"cannot start {self.argv[0]!r}: {e.strerror or e}",
-                where=f"{self.session.context.step_key} ({self.session.label})",
-                hint="check that the program exists, is executable and is on PATH",
-            ) from e
-
-    def _pump(self, name: str, stream: IO[bytes]) -> None:
-        splitter = LineSplitter(max(_OUTPUT_LINE_LIMIT, self.client.max_message_bytes))
-        read = getattr(stream, "read1", stream.read)
-        while chunk := read(_READ_CHUNK):
-            for line in splitter.feed(chunk):
-                self.events.put((name, line))
-        for line in splitter.flush():
-            self.events.put((name, line))
-        self.events.put((name, None))
+    def _tool(self, timeout: float | None) -> ToolProcess:
+        """The process, bounded by the client's ``timeout`` and the step's deadline."""
+        context = self.session.context
+        step_deadline = deadline_of(context)
+        deadline, limit = step_deadline, getattr(context, "timeout", None)
+        if timeout is not None:
+            own = time.monotonic() + timeout
+            if step_deadline is None or own < step_deadline:
+                deadline, limit = own, timeout
+        return ToolProcess(
+            self.argv,
+            label=self.session.label,
+            env=self.env,
+            cwd=self.cwd,
+            deadline=deadline,
+            limit=limit,
+            log=self.log,
+            max_line_bytes=max(_OUTPUT_LINE_LIMIT, self.client.max_message_bytes),
+            where=f"{context.step_key} ({self.session.label})",
+        )
 
     def results(self, timeout: float | None) -> Iterator[StepResult]:
-        proc = self._start()
-        assert proc.stdout is not None
-        assert proc.stderr is not None
-        pumps = [
-            threading.Thread(target=self._pump, args=(n, s), daemon=True)
-            for n, s in (("stdout", proc.stdout), ("stderr", proc.stderr))
-        ]
-        for t in pumps:
-            t.start()
         splitter = LineSplitter(self.client.max_message_bytes)
-        deadline = None if timeout is None else time.monotonic() + timeout
         reason: str | None = None
-        open_streams = 2
-        exited_at: float | None = None
-        try:
-            with open(self.messages, "rb") as f:
-                while True:
-                    if exited_at is None and proc.poll() is not None:
-                        exited_at = time.monotonic()
-                    if exited_at is not None and time.monotonic() - exited_at > _ORPHAN_GRACE:
-                        _kill_group(proc.pid)  # children still hold stdout/stderr open
-                    done = exited_at is not None and open_streams == 0
+        tool = self._tool(timeout)
+        with tool, open(self.messages, "rb") as f:
+            try:
+                for item in tool.lines(poll=self.client.poll_interval):
                     yield from self._read_messages(f, splitter)
-                    if done:
-                        for line in splitter.flush():
-                            yield from self.session.handle_line(line)
-                        break
-                    open_streams -= yield from self._drain_output()
-                    if deadline is not None and time.monotonic() > deadline and reason is None:
-                        reason = (
-                            f"{self.session.label} timed out after {timeout:g} s and was killed"
-                        )
-                        _stop(proc)
-        finally:
-            _stop(proc)
-            for s in (proc.stdout, proc.stderr):
-                s.close()
+                    if item is not None:
+                        yield from self._output(*item)
+            except StepTimeout as exc:
+                reason = exc.message
+            yield from self._read_messages(f, splitter)
+            for line in splitter.flush():
+                yield from self.session.handle_line(line)
         tail = "\n".join(self.stderr_tail)
         caught = "\n".join(self.traceback.lines)
         output = f"{caught}\n...\n{tail}" if caught and caught not in tail else tail
         yield from self.session.finish(
-            proc.returncode, reason=reason, output=output or None, error=self.traceback.error
+            tool.returncode, reason=reason, output=output or None, error=self.traceback.error
         )
 
     def _read_messages(self, f: IO[bytes], splitter: LineSplitter) -> Iterator[StepResult]:
@@ -196,37 +161,22 @@ class _Run:
             for line in splitter.feed(chunk):
                 yield from self.session.handle_line(line)
 
-    def _drain_output(self) -> Generator[StepResult, None, int]:
-        """Handle what the reader threads queued (waiting up to one poll interval); return how
-        many streams reached their end."""
-        ended = 0
-        try:
-            item = self.events.get(timeout=self.client.poll_interval)
-        except queue.Empty:
-            return 0
-        while True:
-            name, line = item
-            if line is None:
-                ended += 1
-            elif name == "stdout":
-                results = self.session.handle_stdout_line(line)
-                if results is None:
-                    text = _text(line)
-                    self.traceback.feed(text)  # spark-submit sends the driver's stderr here
-                    if self.client.forward_stdout:
-                        self.log.info("%s", text)
-                else:
-                    yield from results
-            else:
-                text = _text(line)
-                self.stderr_tail.append(text)
-                self.traceback.feed(text)
-                if self.client.forward_stderr:
-                    self.log.debug("%s", text)
-            try:
-                item = self.events.get_nowait()
-            except queue.Empty:
-                return ended
+    def _output(self, name: Stream, line: Line) -> Iterator[StepResult]:
+        if name == "stdout":
+            results = self.session.handle_stdout_line(line)
+            if results is not None:
+                yield from results
+                return
+            text = line_text(line)
+            self.traceback.feed(text)  # spark-submit sends the driver's stderr here
+            if self.client.forward_stdout:
+                self.log.info("%s", text)
+            return
+        text = line_text(line)
+        self.stderr_tail.append(text)
+        self.traceback.feed(text)
+        if self.client.forward_stderr:
+            self.log.debug("%s", text)
 
 
 class _TracebackCatcher:
@@ -248,30 +198,3 @@ class _TracebackCatcher:
                 self.lines.append(text)
             if text and not text[0].isspace():
                 self.error, self._open = text.strip(), False
-
-
-def _text(line: Line) -> str:
-    if isinstance(line, Oversized):
-        return line.head.decode("utf-8", "replace") + f"... ({line.size} bytes, truncated)"
-    return line.decode("utf-8", "replace").rstrip("\r")
-
-
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Terminate the process and its children (its own session), then kill if it lingers."""
-    if proc.poll() is not None:
-        return
-    for sig, wait in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue

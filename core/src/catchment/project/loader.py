@@ -21,6 +21,7 @@ from catchment.definitions import AssetsDefinition
 from catchment.errors import CatchmentError, ConfigError, GraphError
 from catchment.project.templating import render_with
 from catchment.project.yamlfile import Located, field_path, load_yaml
+from catchment.timeouts import parse_timeout
 
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
@@ -106,6 +107,10 @@ class _Defaults(_Strict):
     storage: str | None = Field(
         default=None, description="run storage URL, default sqlite:///<root>/.catchment/runs.db"
     )
+    timeout: float | str | None = Field(
+        default=None,
+        description="time limit of each step attempt: seconds or a duration like '30m', '2h'",
+    )
 
 
 class _Component(_Strict):
@@ -116,6 +121,11 @@ class _Component(_Strict):
         default=True,
         description="false skips the component; may be a template, e.g. "
         "\"{{ env('PG_URL', '') != '' }}\"",
+    )
+    timeout: float | str | None = Field(
+        default=None,
+        description="time limit of each step attempt of this component's assets: seconds or "
+        "a duration like '30m', '2h' (default: defaults.timeout)",
     )
 
 
@@ -214,7 +224,18 @@ class _Loader:
             root=base.root,
             warehouse=warehouse if warehouse.is_absolute() else (base.root / warehouse).resolve(),
             storage_url=cfg.storage or base.storage_url,
+            timeout=self.timeout(cfg.timeout, ("defaults", "timeout")),
         )
+
+    def timeout(self, value: float | str | None, path: Sequence[str | int]) -> float | None:
+        """Seconds from a ``timeout:`` value; a problem naming file:line if it is no duration."""
+        try:
+            return parse_timeout(value)
+        except ConfigError as exc:
+            self.problem(
+                "project" if path[0] == "defaults" else "component", path, exc.message, exc.hint
+            )
+            return None
 
     def typed_entries(self, data: Mapping[str, Any], key: str) -> dict[str, _Typed]:
         raw = data.get(key) or {}
@@ -361,6 +382,9 @@ class _Loader:
                 )
                 continue
             built = self._build(comp, ct, path, subject, defaults, resources)
+            if built is not None and comp.timeout is not None:
+                limit = self.timeout(comp.timeout, (*path, "timeout"))
+                built = [d.replace(timeout=limit) for d in built] if limit else None
             if built is not None:
                 names[comp.name] = comp.type
                 definitions.extend(built)

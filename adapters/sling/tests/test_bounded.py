@@ -1,0 +1,80 @@
+"""A Sling run that stops answering is bounded: the real Sling binary, driving a DuckDB CLI
+that never answers (the state Sling 1.4.11 was seen stuck in), is killed with its whole
+process group at the step's timeout, the step fails as timed out, and the silence is reported
+in the live log while it lasts."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from catchment import materialize
+from catchment.definitions import AssetsDefinition
+from catchment.events import Event, EventType
+
+pytestmark = pytest.mark.slow
+
+Builder = Callable[..., AssetsDefinition]
+
+SILENT_DUCKDB = """#!/bin/sh
+# A DuckDB CLI that answers --version, then reads its input and never replies.
+if [ "$1" = "--version" ]; then echo "v1.4.4 0000000"; exit 0; fi
+echo $$ > "{pidfile}"
+exec sleep 600
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"
+
+
+def test_a_stuck_sling_run_is_killed_at_the_timeout_and_reported(
+    project: Path, build_sling: Builder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CATCHMENT_TOOL_QUIET_SECONDS", "0.5")
+    monkeypatch.delenv("DUCKDB_PATH", raising=False)
+    pidfile = project / "duckdb.pid"
+    fake = project / "silent-duckdb"
+    fake.write_text(SILENT_DUCKDB.format(pidfile=pidfile))
+    fake.chmod(0o755)
+    (project / "people.csv").write_text("id,name\n1,ann\n")
+    defn = build_sling(
+        {
+            "replication": {
+                "source": "LOCAL",
+                "target": "WH",
+                "defaults": {"object": "raw.{stream_file_name}"},
+                "streams": {"file://people.csv": None},
+            },
+            "connections": {"WH": "duckdb://warehouse.duckdb"},
+            "duckdb_binary": str(fake),
+        }
+    ).replace(timeout=3.0)
+    live: list[Event] = []
+    start = time.monotonic()
+    result = materialize([defn], raise_on_failure=False, on_event=live.append)
+    assert time.monotonic() - start < 30
+    (failure,) = [e for e in result.events if e.type is EventType.ASSET_FAILED]
+    message = failure.data["message"]
+    assert failure.data["error_class"] == "StepTimeout"
+    assert "sling timed out after 3 s" in message
+    found = re.search(r"killed sling \(pid (\d+)\) and its process group", message)
+    assert found, message
+    assert _gone(int(found.group(1)))
+    assert _gone(int(pidfile.read_text()))  # Sling's DuckDB CLI went with it
+    quiet = [
+        e.data["message"]
+        for e in live
+        if e.type is EventType.LOG and "no output from sling" in e.data["message"]
+    ]
+    assert quiet, "the silence must show in the live log while it lasts"
+    assert f"(still running, pid {found.group(1)})" in quiet[0]
+    assert os.environ["CATCHMENT_TOOL_QUIET_SECONDS"] == "0.5"

@@ -1,0 +1,306 @@
+"""Run a tool subprocess in its own process group, with a deadline, streaming its output.
+
+Every adapter that starts a process (Sling, spark-submit, a pipes remote) uses
+:class:`ToolProcess`, so each gets the same guarantees:
+
+- the tool starts in a new session (its own process group), with stdin closed;
+- its stdout and stderr arrive line by line (bounded lines) while it runs;
+- at the ``deadline`` (a ``time.monotonic()`` instant, usually ``context.deadline``) a
+  watchdog thread sends the whole group SIGTERM, then SIGKILL after ``kill_grace`` seconds,
+  and the reader raises :class:`~catchment.timeouts.StepTimeout` ("timed out after N s");
+- a tool that prints nothing for ``quiet_after`` seconds is reported once per quiet spell:
+  "no output from sling for 60 s (still running, pid N)";
+- however the caller leaves (return, error, Ctrl-C, a timeout), nothing of the group survives:
+  the leader is reaped only after the group is killed, so a reused pid is never signalled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import IO, Any, Literal
+
+from catchment.context import Log
+from catchment.errors import ExecutionError
+from catchment.pipes.lines import Line, LineSplitter, Oversized
+from catchment.timeouts import StepTimeout, format_seconds
+
+__all__ = ["QUIET_ENV", "Stream", "ToolProcess", "line_text", "quiet_after_default"]
+
+Stream = Literal["stdout", "stderr"]
+QUIET_ENV = "CATCHMENT_TOOL_QUIET_SECONDS"
+DEFAULT_QUIET = 60.0
+_READ_CHUNK = 1 << 16
+_MAX_LINE = 1 << 20
+
+
+def quiet_after_default() -> float | None:
+    """Seconds of silence before a tool is reported (``$CATCHMENT_TOOL_QUIET_SECONDS``,
+    default 60; ``0`` turns the report off)."""
+    raw = os.environ.get(QUIET_ENV, "").strip()
+    if not raw:
+        return DEFAULT_QUIET
+    try:
+        value = float(raw)
+    except ValueError:
+        return DEFAULT_QUIET
+    return value if value > 0 else None
+
+
+def line_text(line: Line) -> str:
+    """A line as text (undecodable bytes replaced; an oversized line shown by its head)."""
+    if isinstance(line, Oversized):
+        return line.head.decode("utf-8", "replace") + f"... ({line.size} bytes, truncated)"
+    return line.decode("utf-8", "replace").rstrip("\r")
+
+
+class ToolProcess:
+    """One tool subprocess; use as a context manager and iterate :meth:`lines`.
+
+    ``label`` names the tool in messages (``sling``, ``spark-submit job.py``). ``limit`` is
+    the time limit the deadline came from, for the message (default: the time left at start).
+    ``stderr`` may be an open file to send stderr there instead of streaming it.
+    """
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        label: str,
+        env: Mapping[str, str] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        deadline: float | None = None,
+        limit: float | None = None,
+        quiet_after: float | Literal["default"] | None = "default",
+        log: Log | None = None,
+        stderr: IO[Any] | None = None,
+        kill_grace: float = 3.0,
+        orphan_grace: float = 2.0,
+        max_line_bytes: int = _MAX_LINE,
+        where: str | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.argv = [str(a) for a in argv]
+        self.label = label
+        self.env = None if env is None else dict(env)
+        self.cwd = cwd
+        self.deadline = deadline
+        self.limit = limit
+        self.quiet_after = quiet_after_default() if quiet_after == "default" else quiet_after
+        self.log = log
+        self.kill_grace = kill_grace
+        self.orphan_grace = orphan_grace
+        self.max_line_bytes = max_line_bytes
+        self.where = where
+        self.clock = clock
+        self.timed_out = False
+        self.quiet_reports = 0
+        self._stderr_file = stderr
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._lines: queue.Queue[tuple[Stream, Line | None]] = queue.Queue()
+        self._open_streams = 0
+        self._exited = threading.Event()
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+
+    # -- life cycle ------------------------------------------------------------------------
+    @property
+    def pid(self) -> int:
+        """The tool's pid (also its process group id)."""
+        assert self._proc is not None, "start() first"
+        return self._proc.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """The exit code once the tool ended and was reaped (negative: killed by signal)."""
+        return None if self._proc is None else self._proc.returncode
+
+    def start(self) -> ToolProcess:
+        """Start the tool in its own session; raise ``ExecutionError`` if it cannot start."""
+        if self.limit is None and self.deadline is not None:
+            self.limit = max(0.0, self.deadline - time.monotonic())
+        try:
+            self._proc = subprocess.Popen(
+                self.argv,
+                env=self.env,
+                cwd=self.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr_file if self._stderr_file is not None else subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            program = repr(self.argv[0])
+            what = program if self.label == self.argv[0] else f"{self.label} ({program})"
+            raise ExecutionError(
+                f"cannot start {what}: {exc.strerror or exc}",
+                where=self.where,
+                hint="check that the program exists, is executable and is on PATH",
+            ) from exc
+        streams: list[tuple[Stream, IO[bytes] | None]] = [("stdout", self._proc.stdout)]
+        if self._stderr_file is None:
+            streams.append(("stderr", self._proc.stderr))
+        for name, stream in streams:
+            assert stream is not None
+            self._open_streams += 1
+            self._spawn(self._pump, name, stream)
+        self._spawn(self._watch)
+        return self
+
+    def __enter__(self) -> ToolProcess:
+        return self.start() if self._proc is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _spawn(self, target: Callable[..., None], *args: Any) -> None:
+        thread = threading.Thread(
+            target=target, args=args, daemon=True, name=f"tool-{self.label}-{target.__name__}"
+        )
+        thread.start()
+        self._threads.append(thread)
+
+    # -- threads ---------------------------------------------------------------------------
+    def _pump(self, name: Stream, stream: IO[bytes]) -> None:
+        splitter = LineSplitter(self.max_line_bytes)
+        read = getattr(stream, "read1", stream.read)
+        try:
+            while chunk := read(_READ_CHUNK):
+                for line in splitter.feed(chunk):
+                    self._lines.put((name, line))
+        except (OSError, ValueError):  # closed under us while the group is being killed
+            pass
+        for line in splitter.flush():
+            self._lines.put((name, line))
+        self._lines.put((name, None))
+
+    def _watch(self) -> None:
+        """Wait for the tool to exit (without reaping it); at the deadline, kill its group."""
+        assert self._proc is not None
+        pid = self._proc.pid
+        if self.deadline is None:
+            self._wait_exit(pid, None)
+            return
+        if not self._wait_exit(pid, self.deadline):
+            self.timed_out = True
+            self._signal_group(signal.SIGTERM)
+            if not self._wait_exit(pid, time.monotonic() + self.kill_grace):
+                self._signal_group(signal.SIGKILL)
+                self._wait_exit(pid, None)
+
+    def _wait_exit(self, pid: int, until: float | None) -> bool:
+        """True once ``pid`` has exited (left unreaped, so its pgid stays reserved)."""
+        while not self._exited.is_set():
+            if self._done.is_set():
+                return True
+            try:
+                exited = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None
+            except ChildProcessError:  # already reaped by close()
+                exited = True
+            if exited:
+                self._exited.set()
+                break
+            if until is not None and time.monotonic() >= until:
+                return False
+            wait = 0.05 if until is None else min(0.05, max(0.0, until - time.monotonic()))
+            self._done.wait(wait)
+        return True
+
+    def _signal_group(self, sig: int) -> None:
+        """Signal the whole group, unless the leader was already reaped (pid may be reused)."""
+        with self._lock:
+            if self._proc is None or self._proc.returncode is not None:
+                return
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._proc.pid, sig)
+
+    # -- reading ---------------------------------------------------------------------------
+    def lines(self, poll: float | None = None) -> Iterator[tuple[Stream, Line] | None]:
+        """Yield ``(stream, line)`` as the tool prints; with ``poll``, also ``None`` after
+        each ``poll`` seconds without output (so the caller can do other work).
+
+        Ends when the tool exited and its output closed. Raises ``StepTimeout`` (after the
+        group was killed) when the deadline passed.
+        """
+        assert self._proc is not None, "start() first"
+        last_output = self.clock()
+        exited_at: float | None = None
+        while True:
+            if self.timed_out:
+                raise self._timeout_error()
+            wait = 0.1 if poll is None else min(poll, 0.1)
+            try:
+                name, line = self._lines.get(timeout=wait)
+            except queue.Empty:
+                name, line = "stdout", None
+                now = self.clock()
+                if self._exited.is_set():
+                    exited_at = exited_at if exited_at is not None else time.monotonic()
+                    if self._open_streams == 0:
+                        return
+                    if time.monotonic() - exited_at > self.orphan_grace:
+                        # the leader is gone; children of it still hold the pipes open
+                        self._signal_group(signal.SIGKILL)
+                elif self.quiet_after is not None and now - last_output >= self.quiet_after:
+                    self.quiet_reports += 1
+                    if self.log is not None:
+                        self.log.warning(
+                            "no output from %s for %s s (still running, pid %d)",
+                            self.label,
+                            format_seconds(round(now - last_output, 1)),
+                            self._proc.pid,
+                        )
+                    last_output = now
+                if poll is not None:
+                    yield None
+                continue
+            if line is None:
+                self._open_streams -= 1
+                if self._open_streams == 0 and self._wait_exit(self._proc.pid, None):
+                    if self.timed_out:
+                        raise self._timeout_error()
+                    return
+                continue
+            last_output = self.clock()
+            yield name, line
+
+    def _timeout_error(self) -> StepTimeout:
+        seconds = self.limit if self.limit is not None else 0.0
+        return StepTimeout(
+            seconds,
+            what=self.label,
+            killed=f"{self.label} (pid {self.pid}) and its process group",
+            where=self.where,
+        )
+
+    # -- ending ----------------------------------------------------------------------------
+    def close(self) -> int | None:
+        """Kill whatever is left of the group (SIGTERM, then SIGKILL), reap the tool, close
+        its pipes; return its exit code. Safe to call twice."""
+        proc = self._proc
+        if proc is None:
+            return None
+        if proc.returncode is None:
+            if not self._exited.is_set():
+                self._signal_group(signal.SIGTERM)
+                deadline = time.monotonic() + self.kill_grace
+                while not self._exited.is_set() and time.monotonic() < deadline:
+                    self._exited.wait(0.05)
+            self._signal_group(signal.SIGKILL)  # stragglers too; the leader is not reaped yet
+            with self._lock:
+                proc.wait()
+        self._done.set()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None and stream is not self._stderr_file:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        for thread in self._threads:
+            thread.join(timeout=1.0)
+        return proc.returncode
