@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from catchment.events import EventType
-from catchment.execution.api import run_project
+from catchment.execution.project import run_project
 from catchment.plugins import PluginRegistry
 from catchment.project import load_project
 from catchment.storage.sqlite import SqliteStorage
