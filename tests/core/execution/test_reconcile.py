@@ -119,3 +119,21 @@ def test_apply_runs_upstreams_first_across_partition_sets(tmp_path: Path) -> Non
         )
     assert {s.state for s in reconcile(graph, store)} == {"fresh"}
     assert materialize(defs, selection="z", storage=store, io_managers=io).output_for("z") == 4
+
+
+def test_reconcile_reads_do_not_grow_with_partitioned_assets(tmp_path: Path) -> None:
+    store = open_storage(f"sqlite:///{tmp_path / 'r.db'}")
+    parts = StaticPartitions(["x", "y"])
+
+    def parted(n: int) -> list[AssetsDefinition]:
+        return [asset(lambda: 1, key=f"p{i}", partitions=parts, code_version="1") for i in range(n)]
+
+    reads = []
+    for n in (2, 40):
+        defs = parted(n)
+        materialize(defs, partition="x", storage=store, io_managers={"default": MemoryIOManager()})
+        before = store.reads  # type: ignore[attr-defined]
+        statuses = reconcile(AssetGraph.build(defs), store)
+        reads.append(store.reads - before)  # type: ignore[attr-defined]
+        assert {s.reasons for s in statuses} == {("partition y missing",)}
+    assert reads[0] == reads[1] <= 2

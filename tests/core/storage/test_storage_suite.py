@@ -130,6 +130,27 @@ def test_latest_materializations_per_asset_and_partition(store: Storage) -> None
     assert store.latest_materializations_by_partition(AssetKey("a"))[None].data_version == "v2"
 
 
+def test_partition_materializations_in_one_query_however_many_keys(store: Storage) -> None:
+    store.create_run(_run("r1"))
+    store.append_events([_mat("r1", "u", "u1"), _mat("r1", "p", "p1", "2024-01-01")])
+    store.append_events([_mat("r1", "p", "p2", "2024-01-02"), _mat("r1", "p", "p3", "2024-01-01")])
+    store.append_events([_mat("r1", f"k{i}", "x", "2024-01-01") for i in range(600)])
+    reads = store.reads  # type: ignore[attr-defined]
+    got = store.partition_materializations([AssetKey("p"), AssetKey("u"), AssetKey("none")])
+    assert {k.to_string(): {p: r.data_version for p, r in v.items()} for k, v in got.items()} == {
+        "p": {"2024-01-01": "p3", "2024-01-02": "p2"},
+        "u": {None: "u1"},
+    }
+    only_first = store.partition_materializations([AssetKey("p")], partitions=["2024-01-01"])
+    assert {p: r.data_version for p, r in only_first[AssetKey("p")].items()} == {"2024-01-01": "p3"}
+    many = [AssetKey(f"k{i}") for i in range(550)]  # past the IN-list limit: filtered on rows
+    days = [f"2024-01-{d:02}" for d in range(1, 30)]
+    got = store.partition_materializations(many, partitions=days)
+    assert set(got) == set(many)
+    assert store.latest_materializations(many).keys() == set(many)
+    assert store.reads - reads == 4  # type: ignore[attr-defined]
+
+
 def test_check_history_newest_first(store: Storage) -> None:
     store.create_run(_run("r1"))
     for i, passed in enumerate([True, False, True]):

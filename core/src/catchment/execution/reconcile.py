@@ -76,9 +76,11 @@ def reconcile(
     needed = set(selected) | set(graph.ancestors(selected))
     internal = [k for k in graph.toposort(needed) if not graph.is_external(k)]
     latest = storage.latest_materializations(internal)
+    partitioned = [k for k in internal if graph.specs[k].partitions is not None and k in latest]
+    by_partition = storage.partition_materializations(partitioned) if partitioned else {}
     statuses: dict[AssetKey, AssetStatus] = {}
     for key in internal:
-        statuses[key] = _status(graph, storage, key, latest, statuses)
+        statuses[key] = _status(graph, key, latest, by_partition.get(key, {}), statuses)
     out = []
     for key in graph.toposort(selected):
         if graph.is_external(key):
@@ -90,9 +92,9 @@ def reconcile(
 
 def _status(
     graph: AssetGraph,
-    storage: Storage,
     key: AssetKey,
     latest: dict[AssetKey, MaterializationRecord],
+    by_partition: dict[str | None, MaterializationRecord],
     known: dict[AssetKey, AssetStatus],
 ) -> AssetStatus:
     spec = graph.specs[key]
@@ -104,7 +106,6 @@ def _status(
     records = [record]
     missing_partitions: list[str] = []
     if spec.partitions is not None:
-        by_partition = storage.latest_materializations_by_partition(key)
         records = [r for p, r in by_partition.items() if p is not None] or [record]
         missing_partitions = [p for p in all_partitions if p not in by_partition]
 

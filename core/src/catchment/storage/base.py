@@ -153,6 +153,13 @@ class Storage(Protocol):
         """The newest materialization of ``key`` for each partition (None: unpartitioned)."""
         ...
 
+    def partition_materializations(
+        self, keys: Iterable[AssetKey] | None = None, partitions: Iterable[str] | None = None
+    ) -> dict[AssetKey, dict[str | None, MaterializationRecord]]:
+        """The newest materialization of each asset of ``keys`` (None: all) for each partition
+        of ``partitions`` (None: all; the unpartitioned record always counts), in ONE query."""
+        ...
+
     def check_history(
         self, key: AssetKey, check_name: str | None = None, limit: int = 20
     ) -> list[CheckRecord]:

@@ -93,6 +93,7 @@ class PostgresStorage(SqlStorage):
                 raise StorageError(f"run store error: {exc}", where=self.url) from None
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self.reads += 1
         with self._lock:
             try:
                 with self._conn.cursor() as cur:

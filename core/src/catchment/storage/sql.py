@@ -7,7 +7,7 @@ write transaction; everything else (queries, encoding, abandoned-run detection) 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from catchment.events import Event, EventType, RunFinishedData, decode_event, encode_event
@@ -28,7 +28,9 @@ from catchment.storage.base import (
 
 T = TypeVar("T")
 
-_CHUNK = 500
+MAX_IN_VALUES = 500
+"""Longest ``IN (...)`` list a query sends; longer filters are applied to the rows instead, so
+a query's count never grows with the number of assets or partitions asked for."""
 
 
 def schema_statements(seq_column: str) -> list[str]:
@@ -76,9 +78,21 @@ def _decode(seq: int, body: str | bytes) -> Event:
     return event
 
 
-def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
-    for i in range(0, len(items), _CHUNK):
-        yield items[i : i + _CHUNK]
+def _in_filter(
+    column: str, values: Iterable[AssetKey] | Iterable[str] | None
+) -> tuple[frozenset[str] | None, str, list[str]]:
+    """``(wanted, "column IN (?, ...)", params)`` for a query that one statement answers
+    however many values there are: past ``MAX_IN_VALUES`` the condition is ``1 = 1`` and the
+    caller keeps only the ``wanted`` rows. ``wanted`` is None (and the condition ``1 = 1``)
+    when ``values`` is None: nothing is filtered."""
+    if values is None:
+        return None, "1 = 1", []
+    wanted = frozenset(str(v) for v in values)
+    if len(wanted) > MAX_IN_VALUES:
+        return wanted, "1 = 1", []
+    if not wanted:
+        return wanted, "1 = 0", []
+    return wanted, f"{column} IN ({', '.join('?' for _ in wanted)})", sorted(wanted)
 
 
 class SqlStorage:
@@ -86,6 +100,8 @@ class SqlStorage:
 
     url: str
     ph: str = "?"  # the parameter placeholder of the dialect
+    reads: int = 0
+    """Read queries issued so far: ticks and benchmarks report it, tests bound it."""
 
     # -- supplied by the backend ------------------------------------------------------------
 
@@ -203,38 +219,44 @@ class SqlStorage:
     def latest_materializations(
         self, keys: Iterable[AssetKey] | None = None
     ) -> dict[AssetKey, MaterializationRecord]:
-        base = (
+        names, where, params = _in_filter("asset_key", keys)
+        sql = self._sql(
             "SELECT e.seq, e.body FROM events e JOIN (SELECT asset_key, max(seq) AS m FROM events "
-            "WHERE type = 'materialization'{filter} GROUP BY asset_key) latest ON e.seq = latest.m"
+            f"WHERE type = 'materialization' AND {where} GROUP BY asset_key) latest "
+            "ON e.seq = latest.m"
         )
-        batches: list[list[tuple[Any, ...]]] = []
-        if keys is None:
-            batches.append(self._read(self._sql(base.format(filter=""))))
-        else:
-            wanted = sorted({k.to_string() for k in keys})
-            for chunk in _chunks(wanted):
-                marks = ", ".join("?" for _ in chunk)
-                sql = self._sql(base.format(filter=f" AND asset_key IN ({marks})"))
-                batches.append(self._read(sql, chunk))
         out: dict[AssetKey, MaterializationRecord] = {}
-        for rows in batches:
-            for seq, body in rows:
-                record = MaterializationRecord.from_event(_decode(seq, body))
+        for seq, body in self._read(sql, params):
+            record = MaterializationRecord.from_event(_decode(seq, body))
+            if names is None or record.asset_key.to_string() in names:
                 out[record.asset_key] = record
         return out
 
     def latest_materializations_by_partition(
         self, key: AssetKey
     ) -> dict[str | None, MaterializationRecord]:
+        return self.partition_materializations([key]).get(key, {})
+
+    def partition_materializations(
+        self, keys: Iterable[AssetKey] | None = None, partitions: Iterable[str] | None = None
+    ) -> dict[AssetKey, dict[str | None, MaterializationRecord]]:
+        names, key_where, key_params = _in_filter("asset_key", keys)
+        wanted, part_where, part_params = _in_filter("partition_key", partitions)
         sql = self._sql(
-            "SELECT e.seq, e.body FROM events e JOIN (SELECT partition_key, max(seq) AS m "
-            "FROM events WHERE type = 'materialization' AND asset_key = ? GROUP BY partition_key) "
-            "latest ON e.seq = latest.m"
+            "SELECT e.seq, e.body FROM events e JOIN (SELECT max(seq) AS m FROM events "
+            f"WHERE type = 'materialization' AND {key_where} "
+            f"AND (partition_key IS NULL OR {part_where}) "
+            "GROUP BY asset_key, partition_key) latest ON e.seq = latest.m"
         )
-        out: dict[str | None, MaterializationRecord] = {}
-        for seq, body in self._read(sql, (key.to_string(),)):
+        out: dict[AssetKey, dict[str | None, MaterializationRecord]] = {}
+        for seq, body in self._read(sql, [*key_params, *part_params]):
             record = MaterializationRecord.from_event(_decode(seq, body))
-            out[record.partition] = record
+            if names is not None and record.asset_key.to_string() not in names:
+                continue
+            part = record.partition
+            if wanted is not None and part is not None and part not in wanted:
+                continue
+            out.setdefault(record.asset_key, {})[record.partition] = record
         return out
 
     def check_history(

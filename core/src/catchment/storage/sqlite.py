@@ -94,6 +94,8 @@ class SqliteStorage(SqlStorage):
         return self._retrying(attempt)
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self.reads += 1
+
         def attempt() -> list[tuple[Any, ...]]:
             with self._lock:
                 return self._conn.execute(sql, params).fetchall()
