@@ -219,3 +219,63 @@ def test_static_mapping() -> None:
     with pytest.raises(ConfigError, match=r"do not exist: \['es'\]"):
         StaticMapping({"emea": ["es"]}).upstream_keys("emea", None, up)
     assert m == StaticMapping({"emea": ("de", "fr"), "amer": ["us"]})
+
+
+# --------------------------------------------------------------------------- scope
+def test_keys_at_gives_the_newest_complete_windows_at_a_moment() -> None:
+    from catchment.partitions import TimeWindowPartitions
+
+    daily = TimeWindowPartitions("2026-01-01", timezone="Europe/Berlin")
+    noon = datetime(2026, 1, 5, 12, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert daily.keys_at(noon, 1) == ["2026-01-04"]  # the 5th is not complete yet
+    assert daily.keys_at(noon, 3) == ["2026-01-02", "2026-01-03", "2026-01-04"]
+    assert daily.keys_at(noon) == ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"]
+    assert daily.keys_at(datetime(2026, 1, 1, 5, tzinfo=UTC), 2) == []  # before the first ends
+    ended = TimeWindowPartitions("2026-01-01", end="2026-01-03")
+    assert ended.keys_at(noon, 5) == ["2026-01-01", "2026-01-02"]
+
+
+def test_partition_scope_defaults_and_spellings() -> None:
+    from catchment.partitions import (
+        DynamicPartitions,
+        PartitionScope,
+        StaticPartitions,
+        TimeWindowPartitions,
+        as_partition_scope,
+        default_scope,
+    )
+
+    assert as_partition_scope("latest") == PartitionScope(last=1)
+    assert as_partition_scope("last 7") == as_partition_scope(7) == PartitionScope(last=7)
+    assert as_partition_scope("all") == PartitionScope(last=None)
+    assert [str(as_partition_scope(v)) for v in ("latest", "last 3", "all")] == [
+        "latest",
+        "last 3",
+        "all",
+    ]
+    with pytest.raises(ConfigError, match="unknown partition scope 'recent'"):
+        as_partition_scope("recent")
+    with pytest.raises(ConfigError, match="positive number"):
+        PartitionScope(last=0)
+    assert default_scope(TimeWindowPartitions("2026-01-01")).last == 1
+    assert default_scope(StaticPartitions(["a", "b"])).last is None
+    assert default_scope(DynamicPartitions("customers")).last is None
+    assert PartitionScope(last=2).keys(StaticPartitions(["a", "b", "c"]), datetime.now(UTC)) == [
+        "b",
+        "c",
+    ]
+
+
+def test_dynamic_partitions_know_only_the_keys_bound_from_the_store() -> None:
+    from catchment.partitions import DynamicPartitions
+
+    customers = DynamicPartitions("customers")
+    with pytest.raises(ConfigError, match="catchment partitions add customers acme"):
+        customers.validate("acme")
+    customers.bind(["globex", "acme"])
+    assert customers.keys() == ("globex", "acme")
+    assert customers.validate("acme") == "acme"
+    assert customers == DynamicPartitions("customers")
+    assert hash(customers) == hash(DynamicPartitions("customers"))
+    with pytest.raises(ConfigError, match="invalid dynamic partition set name"):
+        DynamicPartitions("no spaces")

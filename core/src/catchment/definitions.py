@@ -14,10 +14,13 @@ from typing import Any, TypeAlias
 
 import msgspec
 
+from catchment.automation.conditions import AutomationCondition
+from catchment.automation.expression import as_condition
+from catchment.automation.policy import FreshnessPolicy
 from catchment.context import StepContext
 from catchment.errors import DefinitionError
 from catchment.keys import AssetKey, CoercibleToKey
-from catchment.partitions import PartitionsDefinition
+from catchment.partitions import PartitionScope, PartitionsDefinition
 from catchment.results import (
     AssetFailure,
     AssetSkipped,
@@ -122,6 +125,9 @@ def asset(
     reads: Iterable[TableRef] = (),
     retry: RetryPolicy | None = None,
     timeout: float | str | None = None,
+    automation: AutomationCondition | str | None = None,
+    partition_scope: PartitionScope | str | int | None = None,
+    freshness: FreshnessPolicy | str | float | Mapping[str, Any] | None = None,
 ) -> Any:
     """Declare a plain Python function as an asset.
 
@@ -130,7 +136,9 @@ def asset(
     ``resources`` receive those resources. The return value is stored by the IO manager, unless
     the function returns a ``MaterializeResult``. ``deps`` adds upstreams whose value is not
     loaded. The code version defaults to a hash of the function's source. ``timeout`` (seconds
-    or ``"30m"``) limits each attempt of the step.
+    or ``"30m"``) limits each attempt of the step. ``automation`` (a condition such as
+    ``eager()``), ``partition_scope`` and ``freshness`` tell the daemon when to materialize it
+    and how old it may get.
     """
 
     def decorate(func: Callable[..., Any]) -> AssetsDefinition:
@@ -179,6 +187,9 @@ def asset(
             io_manager_key=io_manager_key,
             table=table,
             reads=reads,
+            automation=automation,
+            partition_scope=partition_scope,
+            freshness=freshness,
         )
         wants_context = any(p.name == "context" for p in params)
 
@@ -223,16 +234,24 @@ def multi_asset(
     retry: RetryPolicy | None = None,
     adapter: str = "python",
     timeout: float | str | None = None,
+    automation: AutomationCondition | str | None = None,
 ) -> Callable[[Compute], AssetsDefinition]:
     """Bind many specs to one compute ``fn(context)`` that yields a result per selected asset
-    (``timeout``: seconds or ``"30m"`` for each attempt of the step)."""
+    (``timeout``: seconds or ``"30m"`` for each attempt of the step; ``automation``: the
+    condition of every spec that declares none of its own)."""
 
     def decorate(func: Compute) -> AssetsDefinition:
         _check_specs(specs, f"@multi_asset {name or func.__name__}", _where(func))
         limit = parse_timeout(timeout, where=_where(func))
+        condition = as_condition(automation, _where(func))
         return AssetsDefinition(
             name=name or func.__name__,
-            specs=tuple(specs),
+            specs=tuple(
+                s.replace(automation=condition)
+                if condition is not None and s.automation is None
+                else s
+                for s in specs
+            ),
             compute=func,
             check_specs=tuple(check_specs),
             can_subset=can_subset,

@@ -14,13 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Literal
 
+import msgspec
+
 from catchment.errors import ConfigError
 
 __all__ = [
     "AllPartitionsMapping",
     "Cadence",
+    "DynamicPartitions",
     "IdentityMapping",
     "PartitionMapping",
+    "PartitionScope",
     "PartitionsDefinition",
     "StaticMapping",
     "StaticPartitions",
@@ -317,7 +321,14 @@ class TimeWindowPartitions(PartitionsDefinition):
 
     def key_for(self, moment: datetime) -> str | None:
         """The key of the window containing ``moment`` (naive = wall clock), if it exists."""
-        target = self._naive(moment, "time")
+        t = self._window_start(self._naive(moment, "time"))
+        if t is None:
+            return None
+        key = t.strftime(self.fmt)
+        return key if self.contains(key) else None
+
+    def _window_start(self, target: datetime) -> datetime | None:
+        """The start of the window containing wall-clock ``target`` (None before the first)."""
         if target < self._start:
             return None
         t = self._start
@@ -332,8 +343,34 @@ class TimeWindowPartitions(PartitionsDefinition):
                 t -= timedelta(hours=1)
         if t > target:  # e.g. before the first window of its month
             t = self._step(t, -1)
-        key = t.strftime(self.fmt)
-        return key if self.contains(key) else None
+        return t
+
+    def keys_at(self, moment: datetime, last: int | None = None) -> list[str]:
+        """The keys of the windows complete at ``moment`` (and by ``end``, if set), in order:
+        the ``last`` newest of them, or all when ``last`` is None. What automation and
+        ``plan`` keep current at a given time, computed without listing older windows."""
+        limit = self._naive(moment, "time")
+        if self._end is not None:
+            limit = min(limit, self._end)
+        current = self._window_start(limit)
+        if current is None:
+            return []
+        newest = current if self._step(current) <= limit else self._step(current, -1)
+        if newest < self._start:
+            return []
+        if last is None:
+            out, t = [], self._start
+            while t <= newest:
+                out.append(t.strftime(self.fmt))
+                t = self._step(t)
+            return out
+        keys: list[str] = []
+        t = newest
+        while len(keys) < last and t >= self._start:
+            keys.append(t.strftime(self.fmt))
+            t = self._step(t, -1)
+        keys.reverse()
+        return keys
 
     def windows_overlapping(self, start: datetime, end: datetime) -> list[str]:
         """Keys of existing windows that overlap ``[start, end)`` (naive = wall clock)."""
@@ -367,6 +404,119 @@ class TimeWindowPartitions(PartitionsDefinition):
             f"TimeWindowPartitions(start={self._start.isoformat()!r}{end}, "
             f"cadence={self.cadence!r}, timezone={self.timezone!r})"
         )
+
+
+class DynamicPartitions(PartitionsDefinition):
+    """A named set of partition keys added while the platform runs (a sensor finding a new
+    customer, ``catchment partitions add SET KEY``, ``add_dynamic_partitions``), kept in the
+    record store's ``dynamic_partitions`` table. Keys keep the order they were added in.
+
+    The keys are read from the record store when a command opens it (``bind``); until then
+    the set is empty, so a partition nobody added is an error that says how to add it.
+    """
+
+    __slots__ = ("_keys", "_set", "name")
+
+    def __init__(self, name: str):
+        """``name``: the set's name in the record store (letters, digits, ``_ - .``)."""
+        if (
+            not isinstance(name, str)
+            or not name
+            or not all(c.isalnum() or c in "_-." for c in name)
+        ):
+            raise ConfigError(
+                f"invalid dynamic partition set name {name!r}",
+                hint="use letters, digits, '_', '-' or '.', e.g. DynamicPartitions('customers')",
+            )
+        self.name = name
+        self._keys: tuple[str, ...] = ()
+        self._set: frozenset[str] = frozenset()
+
+    def bind(self, keys: Sequence[str]) -> None:
+        """Set the keys the record store holds for this set (what a command read at start)."""
+        self._keys = tuple(keys)
+        self._set = frozenset(self._keys)
+
+    def keys(self) -> tuple[str, ...]:
+        return self._keys
+
+    def contains(self, key: str) -> bool:
+        return key in self._set
+
+    def validate(self, key: str) -> str:
+        if key not in self._set:
+            raise ConfigError(
+                f"dynamic partition set {self.name!r} has no key {key!r}",
+                hint=f"add it: catchment partitions add {self.name} {key}"
+                + (f" (known: {_preview(list(self._keys))})" if self._keys else ""),
+            )
+        return key
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DynamicPartitions) and self.name == other.name
+
+    def __hash__(self) -> int:
+        return hash(("dynamic", self.name))
+
+    def __repr__(self) -> str:
+        return f"DynamicPartitions({self.name!r})"
+
+
+# --------------------------------------------------------------------------- scope
+class PartitionScope(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Which partitions automation keeps current, and ``plan``/``apply`` reconcile: the
+    ``last`` newest ones (time windows: the newest complete windows), or all (None).
+
+    The default (:func:`default_scope`) is the latest window for time partitions and every
+    key for static and dynamic ones. Older partitions are left to backfills.
+    """
+
+    last: int | None = 1
+
+    def __post_init__(self) -> None:
+        """``last`` counts partitions, so it is at least 1."""
+        if self.last is not None and (not isinstance(self.last, int) or self.last < 1):
+            raise ConfigError(
+                f"partition scope needs a positive number of partitions, got {self.last!r}",
+                hint="use 'latest', 'last 7' or 'all'",
+            )
+
+    def keys(self, partitions: PartitionsDefinition, now: datetime) -> list[str]:
+        """The keys in scope of ``partitions`` at ``now``, oldest first."""
+        if isinstance(partitions, TimeWindowPartitions):
+            return partitions.keys_at(now, self.last)
+        keys = list(partitions.keys())
+        return keys if self.last is None else keys[-self.last :]
+
+    def __str__(self) -> str:
+        if self.last is None:
+            return "all"
+        return "latest" if self.last == 1 else f"last {self.last}"
+
+
+def as_partition_scope(value: PartitionScope | str | int | None) -> PartitionScope | None:
+    """A scope from ``'latest'``, ``'all'``, ``'last 7'``, ``7`` or a ``PartitionScope``
+    (None stays None: the default applies)."""
+    if value is None or isinstance(value, PartitionScope):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return PartitionScope(last=value)
+    text = str(value).strip().lower()
+    if text == "all":
+        return PartitionScope(last=None)
+    if text == "latest":
+        return PartitionScope(last=1)
+    count = text.removeprefix("last").strip()
+    if text.startswith("last") and count.isdigit():
+        return PartitionScope(last=int(count))
+    raise ConfigError(
+        f"unknown partition scope {value!r}", hint="use 'latest', 'last 7' (any number) or 'all'"
+    )
+
+
+def default_scope(partitions: PartitionsDefinition) -> PartitionScope:
+    """The latest window for time partitions; every key for static and dynamic sets."""
+    return PartitionScope(last=1 if isinstance(partitions, TimeWindowPartitions) else None)
 
 
 # --------------------------------------------------------------------------- mappings

@@ -7,8 +7,15 @@ from typing import Any, Literal
 
 import msgspec
 
+from catchment.automation.conditions import AnyCondition, AutomationCondition
+from catchment.automation.policy import FreshnessPolicy, as_freshness_policy
 from catchment.keys import AssetKey, CheckKey, CoercibleToKey
-from catchment.partitions import PartitionMapping, PartitionsDefinition
+from catchment.partitions import (
+    PartitionMapping,
+    PartitionScope,
+    PartitionsDefinition,
+    as_partition_scope,
+)
 from catchment.tables import TableRef
 
 __all__ = ["AssetDep", "AssetSpec", "CheckSpec", "RetryPolicy", "Severity", "spec"]
@@ -79,6 +86,9 @@ class AssetSpec(msgspec.Struct, frozen=True, kw_only=True):
     checks: tuple[CheckSpec, ...] = ()
     table: TableRef | None = None
     reads: tuple[TableRef, ...] = ()
+    automation: AnyCondition | None = None
+    partition_scope: PartitionScope | None = None
+    freshness: FreshnessPolicy | None = None
 
     @property
     def dep_keys(self) -> tuple[AssetKey, ...]:
@@ -106,8 +116,15 @@ def spec(
     checks: Iterable[CheckSpec] = (),
     table: TableRef | None = None,
     reads: Iterable[TableRef] = (),
+    automation: AutomationCondition | str | None = None,
+    partition_scope: PartitionScope | str | int | None = None,
+    freshness: FreshnessPolicy | str | float | Mapping[str, Any] | None = None,
 ) -> AssetSpec:
-    """Build an ``AssetSpec`` from loose inputs (strings for keys, lists for tuples)."""
+    """Build an ``AssetSpec`` from loose inputs (strings for keys, lists for tuples, an
+    expression for ``automation``, ``'last 7'`` for ``partition_scope``, ``'36h'`` or a
+    mapping for ``freshness``)."""
+    from catchment.automation.expression import as_condition
+
     return AssetSpec(
         key=AssetKey.parse(key),
         deps=tuple(d if isinstance(d, AssetDep) else AssetDep(AssetKey.parse(d)) for d in deps),
@@ -123,4 +140,9 @@ def spec(
         checks=tuple(checks),
         table=table,
         reads=tuple(reads),
+        automation=as_condition(automation),
+        partition_scope=as_partition_scope(partition_scope),
+        freshness=as_freshness_policy(
+            dict(freshness) if isinstance(freshness, Mapping) else freshness
+        ),
     )

@@ -427,3 +427,21 @@ def test_a_failing_display_listener_does_not_stop_the_run() -> None:
     assert result.success
     assert result.output_for("second") == 2
     assert len(seen) == 1  # called once, then left alone
+
+
+def test_a_failed_partitioned_asset_is_recorded_per_partition(tmp_path: Path) -> None:
+    """Like materializations, failures are recorded per partition, so automation can ask
+    whether one partition's last attempt failed."""
+    from catchment.partitions import StaticPartitions
+    from catchment.storage import open_storage
+
+    @asset(partitions=StaticPartitions(["a", "b", "c"]))
+    def boom(context) -> int:  # type: ignore[no-untyped-def]
+        raise RuntimeError("no")
+
+    store = open_storage(f"sqlite:///{tmp_path / 'r.db'}")
+    result = materialize([boom], partition="a...b", storage=store, raise_on_failure=False)
+    failures = [e for e in result.events if e.type is EventType.ASSET_FAILED]
+    assert [e.partition for e in failures] == ["a", "b"]
+    subjects = [(AssetKey("boom"), p) for p in "abc"]
+    assert sorted(p for _, p in store.failures_of(subjects)) == ["a", "b"]

@@ -137,3 +137,65 @@ def test_reconcile_reads_do_not_grow_with_partitioned_assets(tmp_path: Path) -> 
         reads.append(store.reads - before)  # type: ignore[attr-defined]
         assert {s.reasons for s in statuses} == {("partition y missing",)}
     assert reads[0] == reads[1] <= 2
+
+
+def test_an_unpartitioned_upstream_change_makes_only_partitions_in_scope_stale(
+    tmp_path: Path,
+) -> None:
+    """The port this replaces recomputed every hour since the first when one upstream changed;
+    here only the partitions automation keeps current (the scope) go stale."""
+    from datetime import UTC, datetime
+
+    from catchment.partitions import TimeWindowPartitions
+
+    store = open_storage(f"sqlite:///{tmp_path / 'r.db'}")
+    io = {"default": MemoryIOManager()}
+    daily = TimeWindowPartitions("2026-01-01")
+    noon = datetime(2026, 1, 5, 12, tzinfo=UTC)
+
+    @asset(code_version="1")
+    def rates() -> int:
+        return 1
+
+    def defs(scope: str | None) -> list[AssetsDefinition]:
+        @asset(partitions=daily, code_version="1", partition_scope=scope)
+        def sales(context, rates: int) -> dict[str, int]:  # type: ignore[no-untyped-def]
+            return dict.fromkeys(context.partition_keys, rates)
+
+        return [rates, sales]
+
+    materialize(defs(None), storage=store, io_managers=io, selection="rates")
+    materialize(
+        defs(None),
+        storage=store,
+        io_managers=io,
+        selection="sales",
+        partition="2026-01-01...2026-01-04",
+    )
+    graph = AssetGraph.build(defs(None))
+    assert {s.state for s in reconcile(graph, store, now=noon)} == {"fresh"}
+    materialize(defs(None), storage=store, io_managers=io, selection="rates")  # new data
+
+    by_scope = {}
+    for scope in (None, "last 3", "all"):
+        statuses = reconcile(AssetGraph.build(defs(scope)), store, now=noon)
+        sales = next(s for s in statuses if s.key == AssetKey("sales"))
+        assert sales.state == "stale"
+        assert sales.reasons == ("upstream rates newer",)
+        by_scope[scope] = sales.partitions
+    assert by_scope == {
+        None: ("2026-01-04",),
+        "last 3": ("2026-01-02", "2026-01-03", "2026-01-04"),
+        "all": ("2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"),
+    }
+    # a day later the new window is missing, and only it is asked for
+    tomorrow = datetime(2026, 1, 6, 12, tzinfo=UTC)
+    materialize(
+        defs(None), storage=store, io_managers=io, selection="sales", partition="2026-01-04"
+    )
+    (_, sales) = reconcile(AssetGraph.build(defs(None)), store, now=tomorrow)
+    assert (sales.state, sales.reasons, sales.partitions) == (
+        "stale",
+        ("partition 2026-01-05 missing",),
+        ("2026-01-05",),
+    )

@@ -255,3 +255,105 @@ def test_sqlite_url_forms(tmp_path: Path) -> None:
     assert (tmp_path / "b.db").exists()
     mem = open_storage("sqlite:///:memory:")
     assert mem.schema_version() == SCHEMA_VERSION
+
+
+# -- what automation reads (schema version 2) ------------------------------------------------
+
+
+def test_automation_reads_answer_for_many_subjects_in_one_query(store: Storage) -> None:
+    from catchment.storage.base import Subject
+
+    store.create_run(_run("r1", status="success"))
+    store.append_events([_mat("r1", "a", "v1"), _mat("r1", "p", "p1", "2024-01-01")])
+    store.append_events([_mat("r1", "a", "v2"), _mat("r1", "p", "p2", "2024-01-01")])
+    cursor = store.latest_event_seq()
+    store.append_events([_mat("r1", "a", "v3")])  # after the cursor
+    failed = Event(
+        run_id="r1",
+        type=EventType.ASSET_FAILED,
+        asset_key="p",
+        partition="2024-01-02",
+        data={"message": "boom"},
+    )
+    check = Event(
+        run_id="r1",
+        type=EventType.CHECK_EVALUATED,
+        asset_key="a",
+        data={"check_name": "rows", "passed": False, "severity": "error"},
+    )
+    store.append_events([failed, check])
+    wanted: list[Subject] = [(AssetKey(f"x{i}"), None) for i in range(700)]
+    wanted += [(AssetKey("a"), None), (AssetKey("p"), "2024-01-01"), (AssetKey("p"), "2024-01-02")]
+    reads = store.reads  # type: ignore[attr-defined]
+    mats = store.materializations_of(wanted)
+    assert {k: r.data_version for k, r in mats.items()} == {
+        (AssetKey("a"), None): "v3",
+        (AssetKey("p"), "2024-01-01"): "p2",
+    }
+    assert (
+        store.materializations_of(wanted, up_to=cursor)[(AssetKey("a"), None)].data_version == "v2"
+    )
+    fails = store.failures_of(wanted)
+    assert [(k, r.message) for k, r in fails.items()] == [((AssetKey("p"), "2024-01-02"), "boom")]
+    checks = store.latest_checks([(AssetKey("a"), "rows"), (AssetKey("a"), "other")])
+    assert [(k, r.passed) for k, r in checks.items()] == [((AssetKey("a"), "rows"), False)]
+    assert store.reads - reads == 4  # type: ignore[attr-defined]
+    assert store.materializations_of([]) == {}
+    store.create_run(_run("r2"))
+    assert [r.run_id for r in store.active_runs()] == ["r2"]
+
+
+def test_dynamic_partitions_keep_their_order_and_add_each_key_once(store: Storage) -> None:
+    assert store.add_dynamic_partitions("customers", ["globex", "acme", "globex"]) == [
+        "globex",
+        "acme",
+    ]
+    assert store.add_dynamic_partitions("customers", ["acme", "initech"]) == ["initech"]
+    store.add_dynamic_partitions("regions", ["eu"])
+    assert store.dynamic_partitions() == {
+        "customers": ["globex", "acme", "initech"],
+        "regions": ["eu"],
+    }
+    assert store.dynamic_partitions(["customers", "unknown"]) == {
+        "customers": ["globex", "acme", "initech"],
+        "unknown": [],
+    }
+    assert store.delete_dynamic_partitions("customers", ["acme", "nope"]) == 1
+    assert store.dynamic_partitions(["customers"]) == {"customers": ["globex", "initech"]}
+    with pytest.raises(StorageError, match="non-empty strings"):
+        store.add_dynamic_partitions("customers", [""])
+
+
+def test_a_v1_store_is_upgraded_in_place(tmp_path: Path) -> None:
+    """A store written by catchment 0.1 (schema version 1) opens, reads and gains the
+    version-2 tables."""
+    import sqlite3
+
+    path = tmp_path / "v1.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        """
+        CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at DOUBLE PRECISION);
+        INSERT INTO schema_version VALUES (1, 0);
+        CREATE TABLE runs (run_id TEXT PRIMARY KEY, status TEXT NOT NULL,
+            created_at DOUBLE PRECISION NOT NULL, finished_at DOUBLE PRECISION,
+            heartbeat_at DOUBLE PRECISION, pid INTEGER, host TEXT, parent_run_id TEXT,
+            selection TEXT, info TEXT);
+        CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
+            type TEXT NOT NULL, timestamp DOUBLE PRECISION NOT NULL, step_key TEXT,
+            asset_key TEXT, partition_key TEXT, check_name TEXT, body TEXT NOT NULL);
+        INSERT INTO runs VALUES ('r1', 'success', 1, 2, 2, 1, 'h', NULL, 'a', '{}');
+        INSERT INTO events (run_id, type, timestamp, asset_key, body) VALUES ('r1',
+            'materialization', 1, 'a', '{"run_id":"r1","type":"materialization",
+            "timestamp":1.0,"asset_key":"a","data":{"data_version":"d1"}}');
+        """
+    )
+    conn.close()
+    store = open_storage(f"sqlite:///{path}")
+    assert store.schema_version() == SCHEMA_VERSION
+    assert (
+        store.materializations_of([(AssetKey("a"), None)])[(AssetKey("a"), None)].data_version
+        == "d1"
+    )
+    assert store.add_dynamic_partitions("s", ["k"]) == ["k"]
+    store.close()

@@ -40,7 +40,7 @@ def describe(event: Event) -> tuple[str, str] | None:
         where = f" ({failure.where})" if failure.where else ""
         hint = f"\n  hint: {failure.hint}" if failure.hint else ""
         return (
-            f"✗ {event.asset_key}",
+            f"✗ {event.asset_key}{part}",
             f"failed: {failure.error_class}: {failure.message}{where}{hint}",
         )
     if t is EventType.STEP_FAILED:

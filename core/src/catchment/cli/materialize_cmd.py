@@ -46,12 +46,12 @@ def materialize(
 
     project = load_for_run(project_path)
     graph = project.require_graph()
-    plan = build_plan(graph, select, partition=partition)
-    if not plan.steps:
-        typer.echo("nothing selected")
-        return
-    storage = open_project_storage(project)
+    storage = open_project_storage(project)  # first: it binds dynamic partition keys
     try:
+        plan = build_plan(graph, select, partition=partition)
+        if not plan.steps:
+            typer.echo("nothing selected")
+            return
         result = run_with_display(
             project, storage, plan, workers=workers, stop_on_failed_checks=not no_check_blocking
         )

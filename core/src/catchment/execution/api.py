@@ -40,7 +40,8 @@ def _raise_failure(result: ExecutionResult) -> None:
         for c in result.check_results
         if not c.passed and c.severity == "error"
     ]
-    summary = "; ".join([*lines, *failed_checks][:5]) or result.status
+    # a partitioned asset fails once per partition, with the same cause: say it once
+    summary = "; ".join(list(dict.fromkeys([*lines, *failed_checks]))[:5]) or result.status
     raise ExecutionError(
         f"the run failed: {summary}",
         where=f"run {result.run_id}",

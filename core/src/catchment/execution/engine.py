@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 from uuid import uuid4
 
+import msgspec
+
 from catchment.events import (
     Event,
     EventData,
@@ -358,6 +360,31 @@ class Engine:
             if self.canceled.is_set():
                 raise KeyboardInterrupt  # what finished is recorded; nothing new starts
 
+    def _failures_per_partition(self, produced: list[Event]) -> list[Event]:
+        """One ``asset_failed`` event per partition of the run for a partitioned asset (as
+        materializations are recorded), so "did this partition's last attempt fail" is one
+        indexed lookup."""
+        parts = self.plan.partition_keys
+        if not parts:
+            return produced
+        out: list[Event] = []
+        for event in produced:
+            key = event.asset_key
+            spec = self.graph.specs.get(AssetKey(key)) if key else None
+            if (
+                event.type is not EventType.ASSET_FAILED
+                or event.partition is not None
+                or spec is None
+                or spec.partitions is None
+            ):
+                out.append(event)
+                continue
+            for i, part in enumerate(parts):
+                copy = event if i == 0 else msgspec.structs.replace(event, data=dict(event.data))
+                copy.partition = part
+                out.append(copy)
+        return out
+
     def _blocked_reason(self, key: AssetKey) -> str | None:
         for up in self.runtime.inputs_of(key):
             state = self.state.get(up)
@@ -422,6 +449,7 @@ class Engine:
         return started
 
     def _completed(self, started: Event, produced: list[Event]) -> None:
+        produced = self._failures_per_partition(produced)
         if self.canceled.is_set():
             produced = _as_canceled(produced)
         failed = False

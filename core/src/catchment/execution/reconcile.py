@@ -1,18 +1,22 @@
 """Reconciliation: compare the code with the records and say, per asset, what is out of date.
 
 An asset is ``missing`` (never materialized), ``stale`` (its code version changed, an upstream
-was re-materialized since, an upstream is itself missing or stale, or a partition is missing)
-or ``fresh``. Each materialization records its code version and the data versions of the
-inputs it read; that is all this needs. External source assets are never stale.
+was re-materialized since, an upstream is itself missing or stale, or a partition in scope is
+missing) or ``fresh``. Partitioned assets are judged partition by partition, on the partitions
+in scope only (``catchment.execution.subjects``): a change upstream makes only those stale.
+Each materialization records its code version and the data versions of the inputs it read;
+that is all this needs. External source assets are never stale.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 import msgspec
 
+from catchment.execution.subjects import Subject, Subjects, subject_label
 from catchment.keys import AssetKey, CoercibleToKey
 from catchment.storage.base import MaterializationRecord, Storage
 
@@ -59,91 +63,141 @@ def _partition_reason(missing: list[str]) -> str:
     return f"partitions {shown}{f' and {more} more' if more > 0 else ''} missing"
 
 
+class SubjectStatus(NamedTuple):
+    """Where one asset partition (or unpartitioned asset) stands, and why."""
+
+    state: AssetState
+    reasons: tuple[str, ...] = ()
+
+
+def subject_statuses(
+    graph: AssetGraph,
+    subjects: Subjects,
+    records: Mapping[Subject, MaterializationRecord],
+    wanted: Iterable[Subject],
+) -> dict[Subject, SubjectStatus]:
+    """The status of each subject of ``wanted`` and of every subject upstream of them.
+
+    ``records`` holds the newest materialization of each of those subjects (those without
+    one are missing). Statuses are computed upstream first, so "upstream X stale" propagates.
+    """
+    closure = subjects.closure(wanted)
+    rank = {k: i for i, k in enumerate(graph.toposort({k for k, _ in closure}))}
+    out: dict[Subject, SubjectStatus] = {}
+    for subject in sorted(closure, key=lambda s: rank[s[0]]):
+        out[subject] = _subject_status(graph, subjects, subject, records, out)
+    return out
+
+
+def _subject_status(
+    graph: AssetGraph,
+    subjects: Subjects,
+    subject: Subject,
+    records: Mapping[Subject, MaterializationRecord],
+    known: Mapping[Subject, SubjectStatus],
+) -> SubjectStatus:
+    record = records.get(subject)
+    if record is None:
+        return SubjectStatus("missing")
+    reasons: list[str] = []
+    spec = graph.specs[subject[0]]
+    if spec.code_version is not None and record.code_version != spec.code_version:
+        reasons.append(
+            f"code changed ({_short(record.code_version)} -> {_short(spec.code_version)})"
+        )
+    for up in subjects.upstream(subject):
+        state: str = known[up].state
+        if state == "fresh":
+            if not is_newer(record, up, records[up]):
+                continue
+            state = "newer"
+        reason = f"upstream {subject_label(up)} {state}"
+        if reason not in reasons:
+            reasons.append(reason)
+    return SubjectStatus("stale" if reasons else "fresh", tuple(reasons))
+
+
+def is_newer(record: MaterializationRecord, up: Subject, up_record: MaterializationRecord) -> bool:
+    """Whether ``up_record`` holds data ``record`` did not read: another data version than the
+    one recorded as read (unpartitioned upstreams), else recorded after it."""
+    name = up[0].to_string()
+    if up[1] is None and name in record.input_versions:
+        return record.input_versions[name] != up_record.data_version
+    return up_record.seq > record.seq
+
+
 def reconcile(
     graph: AssetGraph,
     storage: Storage,
     selection: str | Iterable[CoercibleToKey] | None = None,
+    now: datetime | None = None,
 ) -> list[AssetStatus]:
     """The status of each selected asset (None = all), in dependency order.
 
-    Upstreams outside the selection are evaluated too, so "upstream X stale" is reported
-    whatever the selection.
+    Partitioned assets are judged on their partitions in scope at ``now`` (default: the
+    current time; see ``catchment.execution.subjects``). Upstreams outside the selection are
+    evaluated too, so "upstream X stale" is reported whatever the selection. The records are
+    read in two queries, however many assets and partitions there are.
     """
     if selection is None or isinstance(selection, str):
         selected = graph.select(selection)
     else:
         selected = frozenset(AssetKey.parse(k) for k in selection)
-    needed = set(selected) | set(graph.ancestors(selected))
-    internal = [k for k in graph.toposort(needed) if not graph.is_external(k)]
-    latest = storage.latest_materializations(internal)
-    partitioned = [k for k in internal if graph.specs[k].partitions is not None and k in latest]
-    by_partition = storage.partition_materializations(partitioned) if partitioned else {}
-    statuses: dict[AssetKey, AssetStatus] = {}
-    for key in internal:
-        statuses[key] = _status(graph, key, latest, by_partition.get(key, {}), statuses)
+    subjects = Subjects(graph, now)
+    chosen = [k for k in graph.toposort(selected) if not graph.is_external(k)]
+    wanted = subjects.subjects(chosen)
+    closure = subjects.closure(wanted)
+    records = storage.materializations_of(closure)
+    latest = storage.latest_materializations(chosen)
+    statuses = subject_statuses(graph, subjects, records, wanted)
     out = []
     for key in graph.toposort(selected):
         if graph.is_external(key):
             out.append(AssetStatus(key=key, state="fresh", external=True))
         else:
-            out.append(statuses[key])
+            out.append(_asset_status(graph, subjects, key, latest.get(key), records, statuses))
     return out
 
 
-def _status(
+def _asset_status(
     graph: AssetGraph,
+    subjects: Subjects,
     key: AssetKey,
-    latest: dict[AssetKey, MaterializationRecord],
-    by_partition: dict[str | None, MaterializationRecord],
-    known: dict[AssetKey, AssetStatus],
+    latest: MaterializationRecord | None,
+    records: Mapping[Subject, MaterializationRecord],
+    statuses: Mapping[Subject, SubjectStatus],
 ) -> AssetStatus:
-    spec = graph.specs[key]
-    record = latest.get(key)
-    all_partitions: tuple[str, ...] = tuple(spec.partitions.keys()) if spec.partitions else ()
-    if record is None:
-        return AssetStatus(key=key, state="missing", partitions=all_partitions)
+    domain = subjects.domain(key)
+    partitioned = graph.specs[key].partitions is not None
+    in_scope = tuple(p for p in domain if p is not None)
+    if latest is None:
+        return AssetStatus(key=key, state="missing", partitions=in_scope)
+    newest = max(
+        (records[(key, p)] for p in domain if (key, p) in records),
+        key=lambda r: r.seq,
+        default=latest,
+    )
+    if not partitioned:
+        status = statuses[(key, None)]
+        return AssetStatus(key=key, state=status.state, reasons=status.reasons, latest=newest)
     reasons: list[str] = []
-    records = [record]
-    missing_partitions: list[str] = []
-    if spec.partitions is not None:
-        records = [r for p, r in by_partition.items() if p is not None] or [record]
-        missing_partitions = [p for p in all_partitions if p not in by_partition]
-
-    if spec.code_version is not None:
-        old = sorted({r.code_version or "" for r in records if r.code_version != spec.code_version})
-        if old:
-            before = ", ".join(_short(v or None) for v in old)
-            reasons.append(f"code changed ({before} -> {_short(spec.code_version)})")
-
-    for up in sorted(graph.upstream(key)):
-        if graph.is_external(up):
-            continue
-        up_status = known[up]
-        if up_status.state == "missing":
-            reasons.append(f"upstream {up} missing")
-        elif up_status.state == "stale":
-            reasons.append(f"upstream {up} stale")
+    missing: list[str] = []
+    todo: list[str] = []
+    for p in in_scope:
+        status = statuses[(key, p)]
+        if status.state == "missing":
+            missing.append(p)
+        elif status.state == "stale":
+            reasons.extend(r for r in status.reasons if r not in reasons)
         else:
-            up_record = latest[up]
-            name = up.to_string()
-            if name in record.input_versions:
-                newer = record.input_versions[name] != up_record.data_version
-            else:
-                newer = up_record.timestamp > record.timestamp
-            if newer:
-                reasons.append(f"upstream {up} newer")
-
-    if missing_partitions:
-        reasons.append(_partition_reason(missing_partitions))
-    if not reasons:
-        return AssetStatus(key=key, state="fresh", latest=record)
-    only_partitions = len(reasons) == 1 and bool(missing_partitions)
+            continue
+        todo.append(p)
+    if missing:
+        reasons.append(_partition_reason(missing))
+    if not todo:
+        return AssetStatus(key=key, state="fresh", latest=newest)
     return AssetStatus(
-        key=key,
-        state="stale",
-        reasons=tuple(reasons),
-        latest=record,
-        partitions=tuple(missing_partitions) if only_partitions else all_partitions,
+        key=key, state="stale", reasons=tuple(reasons), latest=newest, partitions=tuple(todo)
     )
 
 

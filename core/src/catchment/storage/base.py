@@ -18,10 +18,17 @@ from catchment.errors import CatchmentError
 from catchment.events import Event, EventType
 from catchment.keys import AssetKey
 
-SCHEMA_VERSION = 1
-"""Bumped when the tables change; recorded in ``schema_version`` by every backend."""
+SCHEMA_VERSION = 2
+"""Bumped when the tables change; recorded in ``schema_version`` by every backend.
+1: runs, events. 2: dynamic_partitions; asset failures indexed by asset and partition."""
 
 RunStatus = Literal["started", "success", "failure", "canceled", "abandoned"]
+
+ACTIVE_RUN_STATUSES = ("queued", "started")
+"""Statuses of runs that have not ended: automation treats their targets as in progress."""
+
+Subject = tuple[AssetKey, str | None]
+"""One asset partition (None: the unpartitioned asset): what automation decides about."""
 
 STALE_HEARTBEAT_SECONDS = 300.0
 """A run on another host whose heartbeat is older than this is considered abandoned."""
@@ -75,6 +82,28 @@ class MaterializationRecord(msgspec.Struct, frozen=True, kw_only=True):
             data_version=data.data_version,
             input_versions=data.input_versions,
             metadata=data.metadata,
+        )
+
+
+class FailureRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """The newest ``asset_failed`` event of one asset partition."""
+
+    asset_key: AssetKey
+    partition: str | None
+    run_id: str
+    seq: int
+    timestamp: float
+    message: str | None = None
+
+    @classmethod
+    def from_event(cls, event: Event) -> FailureRecord:
+        return cls(
+            asset_key=AssetKey(event.asset_key or ""),
+            partition=event.partition,
+            run_id=event.run_id,
+            seq=event.seq or 0,
+            timestamp=event.timestamp,
+            message=event.data.get("message"),
         )
 
 
@@ -164,6 +193,48 @@ class Storage(Protocol):
         self, key: AssetKey, check_name: str | None = None, limit: int = 20
     ) -> list[CheckRecord]:
         """Check evaluations of ``key``, newest first."""
+        ...
+
+    # -- what automation reads: each ONE query, however many assets and partitions ----------
+    def latest_event_seq(self) -> int:
+        """The highest event ``seq`` (0 when there are none): one primary-key lookup."""
+        ...
+
+    def materializations_of(
+        self, subjects: Iterable[Subject], up_to: int | None = None
+    ) -> dict[Subject, MaterializationRecord]:
+        """The newest materialization of each asset partition (``seq <= up_to``)."""
+        ...
+
+    def failures_of(
+        self, subjects: Iterable[Subject], up_to: int | None = None
+    ) -> dict[Subject, FailureRecord]:
+        """The newest ``asset_failed`` event of each asset partition (``seq <= up_to``)."""
+        ...
+
+    def latest_checks(
+        self, checks: Iterable[tuple[AssetKey, str]], up_to: int | None = None
+    ) -> dict[tuple[AssetKey, str], CheckRecord]:
+        """The newest evaluation of each ``(asset, check name)`` (``seq <= up_to``)."""
+        ...
+
+    def active_runs(self) -> list[RunRecord]:
+        """Runs that have not ended (queued or started), oldest first."""
+        ...
+
+    # -- dynamic partitions ----------------------------------------------------------------
+    def add_dynamic_partitions(
+        self, set_name: str, keys: Iterable[str], now: float | None = None
+    ) -> list[str]:
+        """Add ``keys`` to the set in ONE transaction; returns those that were new."""
+        ...
+
+    def delete_dynamic_partitions(self, set_name: str, keys: Iterable[str]) -> int:
+        """Remove ``keys`` from the set; how many were there."""
+        ...
+
+    def dynamic_partitions(self, set_names: Iterable[str] | None = None) -> dict[str, list[str]]:
+        """set name -> its keys in the order they were added (all sets when None)."""
         ...
 
     def mark_abandoned_runs(self, stale_after: float = STALE_HEARTBEAT_SECONDS) -> list[str]:

@@ -111,6 +111,9 @@ class PostgresStorage(SqlStorage):
                 break
         return seqs
 
+    def _json_rows(self, columns: Sequence[str]) -> str:
+        return f"json_to_recordset(%s::json) AS w({', '.join(f'{c} text' for c in columns)})"
+
     def drop_schema(self) -> None:
         """Drop this store's schema and everything in it (tests use it to clean up)."""
         if self.schema is None:

@@ -6,6 +6,7 @@ write transaction; everything else (queries, encoding, abandoned-run detection) 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
@@ -13,14 +14,17 @@ from typing import Any, TypeVar
 from catchment.events import Event, EventType, RunFinishedData, decode_event, encode_event
 from catchment.keys import AssetKey
 from catchment.storage.base import (
+    ACTIVE_RUN_STATUSES,
     RUN_COLUMNS,
     SCHEMA_VERSION,
     STALE_HEARTBEAT_SECONDS,
     CheckRecord,
+    FailureRecord,
     MaterializationRecord,
     RunRecord,
     RunStatus,
     StorageError,
+    Subject,
     encode_run_info,
     is_abandoned,
     run_from_row,
@@ -69,6 +73,16 @@ def schema_statements(seq_column: str) -> list[str]:
         "(asset_key, partition_key, seq) WHERE type = 'materialization'",
         "CREATE INDEX IF NOT EXISTS events_check ON events "
         "(asset_key, check_name, seq) WHERE type = 'check_evaluated'",
+        # -- version 2 -------------------------------------------------------------------
+        "CREATE INDEX IF NOT EXISTS events_asset_failed ON events "
+        "(asset_key, partition_key, seq) WHERE type = 'asset_failed'",
+        """CREATE TABLE IF NOT EXISTS dynamic_partitions (
+            set_name TEXT NOT NULL,
+            partition_key TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            added_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (set_name, partition_key)
+        )""",
     ]
 
 
@@ -116,6 +130,11 @@ class SqlStorage:
         """Insert event rows and return their assigned ``seq`` values, in order."""
         raise NotImplementedError
 
+    def _json_rows(self, columns: Sequence[str]) -> str:
+        """A FROM item ``w`` with text ``columns``, read from ONE parameter holding a JSON
+        list of objects: how a query takes thousands of values without an ``IN`` list."""
+        raise NotImplementedError
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -130,7 +149,9 @@ class SqlStorage:
         cur.execute("SELECT max(version) FROM schema_version")
         row = cur.fetchone()
         found = row[0] if row else None
-        if found is None:
+        if found is None or found < SCHEMA_VERSION:
+            # Every version so far only adds tables and indexes, which the CREATE ... IF NOT
+            # EXISTS statements above have just made: recording the version upgrades the store.
             cur.execute(
                 self._sql("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)"),
                 (SCHEMA_VERSION, time.time()),
@@ -273,6 +294,146 @@ class SqlStorage:
         )
         rows = self._read(sql, (*params, limit))
         return [CheckRecord.from_event(_decode(seq, body)) for seq, body in rows]
+
+    # -- what automation reads --------------------------------------------------------------
+
+    def latest_event_seq(self) -> int:
+        rows = self._read("SELECT max(seq) FROM events")
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+    def _latest_per_subject(
+        self, type: str, subjects: Iterable[Subject], up_to: int | None
+    ) -> list[tuple[Any, ...]]:
+        """``(seq, body)`` of the newest ``type`` event of each subject: one index seek per
+        subject, in ONE statement fed by a JSON parameter."""
+        wanted = [
+            {"k": key.to_string(), "p": part}
+            for key, part in dict.fromkeys((k, p) for k, p in subjects)
+        ]
+        if not wanted:
+            return []
+        bound = "" if up_to is None else f" AND x.seq <= {int(up_to)}"
+        newest = (
+            "SELECT max(x.seq) FROM events x WHERE x.type = ? AND x.asset_key = w.k AND "
+            "x.partition_key {cond}" + bound
+        )
+        sql = self._sql(
+            "SELECT e.seq, e.body FROM (SELECT CASE WHEN w.p IS NULL THEN ("
+            + newest.format(cond="IS NULL")
+            + ") ELSE ("
+            + newest.format(cond="= w.p")
+            + f") END AS m FROM {self._json_rows(('k', 'p'))}) latest "
+            "JOIN events e ON e.seq = latest.m"
+        )
+        return self._read(sql, (type, type, json.dumps(wanted)))
+
+    def materializations_of(
+        self, subjects: Iterable[Subject], up_to: int | None = None
+    ) -> dict[Subject, MaterializationRecord]:
+        out: dict[Subject, MaterializationRecord] = {}
+        for seq, body in self._latest_per_subject("materialization", subjects, up_to):
+            record = MaterializationRecord.from_event(_decode(seq, body))
+            out[(record.asset_key, record.partition)] = record
+        return out
+
+    def failures_of(
+        self, subjects: Iterable[Subject], up_to: int | None = None
+    ) -> dict[Subject, FailureRecord]:
+        out: dict[Subject, FailureRecord] = {}
+        for seq, body in self._latest_per_subject("asset_failed", subjects, up_to):
+            record = FailureRecord.from_event(_decode(seq, body))
+            out[(record.asset_key, record.partition)] = record
+        return out
+
+    def latest_checks(
+        self, checks: Iterable[tuple[AssetKey, str]], up_to: int | None = None
+    ) -> dict[tuple[AssetKey, str], CheckRecord]:
+        wanted = [{"k": k.to_string(), "c": c} for k, c in dict.fromkeys(checks)]
+        if not wanted:
+            return {}
+        bound = "" if up_to is None else f" AND x.seq <= {int(up_to)}"
+        sql = self._sql(
+            "SELECT e.seq, e.body FROM (SELECT (SELECT max(x.seq) FROM events x WHERE "
+            "x.type = 'check_evaluated' AND x.asset_key = w.k AND x.check_name = w.c"
+            f"{bound}) AS m FROM {self._json_rows(('k', 'c'))}) latest "
+            "JOIN events e ON e.seq = latest.m"
+        )
+        out: dict[tuple[AssetKey, str], CheckRecord] = {}
+        for seq, body in self._read(sql, (json.dumps(wanted),)):
+            record = CheckRecord.from_event(_decode(seq, body))
+            out[(record.asset_key, record.check_name)] = record
+        return out
+
+    def active_runs(self) -> list[RunRecord]:
+        marks = ", ".join("?" for _ in ACTIVE_RUN_STATUSES)
+        sql = self._sql(
+            f"SELECT {RUN_COLUMNS} FROM runs WHERE status IN ({marks}) ORDER BY created_at"
+        )
+        return [run_from_row(r) for r in self._read(sql, ACTIVE_RUN_STATUSES)]
+
+    # -- dynamic partitions ------------------------------------------------------------------
+
+    def add_dynamic_partitions(
+        self, set_name: str, keys: Iterable[str], now: float | None = None
+    ) -> list[str]:
+        wanted = list(dict.fromkeys(keys))
+        bad = [k for k in wanted if not isinstance(k, str) or not k.strip()]
+        if bad:
+            raise StorageError(
+                f"dynamic partition keys must be non-empty strings, got {bad!r}",
+                where=f"dynamic partition set {set_name!r}",
+            )
+        if not wanted:
+            return []
+        when = time.time() if now is None else now
+        existing = self._sql(
+            "SELECT partition_key FROM dynamic_partitions WHERE set_name = ? "
+            f"AND partition_key IN (SELECT w.k FROM {self._json_rows(('k',))})"
+        )
+        last = self._sql("SELECT max(position) FROM dynamic_partitions WHERE set_name = ?")
+        insert = self._sql(
+            "INSERT INTO dynamic_partitions (set_name, partition_key, position, added_at) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+        )
+        payload = json.dumps([{"k": k} for k in wanted])
+
+        def write(cur: Any) -> list[str]:
+            cur.execute(existing, (set_name, payload))
+            there = {row[0] for row in cur.fetchall()}
+            new = [k for k in wanted if k not in there]
+            cur.execute(last, (set_name,))
+            row = cur.fetchone()
+            start = (row[0] if row and row[0] is not None else 0) + 1
+            if new:
+                cur.executemany(insert, [(set_name, k, start + i, when) for i, k in enumerate(new)])
+            return new
+
+        return self._write(write)
+
+    def delete_dynamic_partitions(self, set_name: str, keys: Iterable[str]) -> int:
+        payload = json.dumps([{"k": k} for k in dict.fromkeys(keys)])
+        sql = self._sql(
+            "DELETE FROM dynamic_partitions WHERE set_name = ? "
+            f"AND partition_key IN (SELECT w.k FROM {self._json_rows(('k',))})"
+        )
+
+        def write(cur: Any) -> int:
+            cur.execute(sql, (set_name, payload))
+            return int(cur.rowcount or 0)
+
+        return self._write(write)
+
+    def dynamic_partitions(self, set_names: Iterable[str] | None = None) -> dict[str, list[str]]:
+        names, where, params = _in_filter("set_name", set_names)
+        sql = self._sql(
+            "SELECT set_name, partition_key FROM dynamic_partitions "
+            f"WHERE {where} ORDER BY set_name, position"
+        )
+        out: dict[str, list[str]] = {n: [] for n in names or ()}
+        for name, key in self._read(sql, params):
+            if names is None or name in names:
+                out.setdefault(name, []).append(key)
+        return out
 
     def mark_abandoned_runs(self, stale_after: float = STALE_HEARTBEAT_SECONDS) -> list[str]:
         select = self._sql(f"SELECT {RUN_COLUMNS} FROM runs WHERE status = ?")

@@ -109,6 +109,10 @@ class SqliteStorage(SqlStorage):
         last = cur.execute("SELECT last_insert_rowid()").fetchone()[0]
         return list(range(last - len(rows) + 1, last + 1))
 
+    def _json_rows(self, columns: Sequence[str]) -> str:
+        picked = ", ".join(f"json_extract(value, '$.{c}') AS {c}" for c in columns)
+        return f"(SELECT {picked} FROM json_each(?)) w"
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()

@@ -1,0 +1,1 @@
+"""Declarative automation: conditions on assets, evaluated per partition in ticks."""
