@@ -34,6 +34,7 @@ __all__ = [
     "missing",
     "newly_requested",
     "newly_updated",
+    "node_value",
     "not_",
     "on_cron",
     "on_missing",
@@ -373,6 +374,21 @@ else:
 """Every concrete condition node: the type msgspec decodes a condition field as."""
 
 _STATEFUL = (Since, NewlyTrue, NewlyUpdated, NewlyRequested, UpstreamNewlyUpdated, CronTickPassed)
+
+
+def node_value(node: AutomationCondition, path: str, recorded: Callable[[str], bool]) -> bool:
+    """The value of ``node`` (at ``path`` in its tree) for one subject, given ``recorded``:
+    whether a leaf, ``.since()`` or ``.newly_true()`` node was true for it (evaluations record
+    only those; ``&``, ``|``, ``~`` and prebuilt names follow from them)."""
+    if isinstance(node, Prebuilt):
+        return node_value(node.condition, f"{path}.0", recorded)
+    if isinstance(node, And):
+        return all(node_value(c, f"{path}.{i}", recorded) for i, c in enumerate(node.children))
+    if isinstance(node, Or):
+        return any(node_value(c, f"{path}.{i}", recorded) for i, c in enumerate(node.children))
+    if isinstance(node, Not):
+        return not node_value(node.child, f"{path}.0", recorded)
+    return recorded(path)
 
 
 def _caller() -> str | None:
