@@ -19,6 +19,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from catchment.components import ComponentContext, ComponentType, ProjectDefaults
 from catchment.definitions import AssetsDefinition
 from catchment.errors import CatchmentError, ConfigError, GraphError
+from catchment.project.automation import (
+    CONDITION_HELP,
+    FRESHNESS_HELP,
+    SCOPE_HELP,
+    AssetSettings,
+    FreshnessRule,
+    apply_freshness_rules,
+    apply_settings,
+    component_settings,
+)
 from catchment.project.templating import render_with
 from catchment.project.yamlfile import Located, field_path, load_yaml
 from catchment.timeouts import parse_timeout
@@ -127,6 +137,15 @@ class _Component(_Strict):
         description="time limit of each step attempt of this component's assets: seconds or "
         "a duration like '30m', '2h' (default: defaults.timeout)",
     )
+    automation_condition: str | None = Field(default=None, description=CONDITION_HELP)
+    partition_scope: str | int | None = Field(default=None, description=SCOPE_HELP)
+    freshness: str | int | float | dict[str, Any] | None = Field(
+        default=None, description=FRESHNESS_HELP
+    )
+    assets: dict[str, AssetSettings] = Field(
+        default_factory=dict,
+        description="per asset (a key or a glob): automation_condition, partition_scope, freshness",
+    )
 
 
 class _Typed(_Strict):
@@ -134,7 +153,7 @@ class _Typed(_Strict):
     config: dict[str, Any] = Field(default_factory=dict)
 
 
-_SECTIONS = ("project", "defaults", "components", "resources", "io_managers")
+_SECTIONS = ("project", "defaults", "components", "resources", "io_managers", "freshness")
 
 
 def _display(path: Path) -> str:
@@ -387,8 +406,60 @@ class _Loader:
                 built = [d.replace(timeout=limit) for d in built] if limit else None
             if built is not None:
                 names[comp.name] = comp.type
-                definitions.extend(built)
+                definitions.extend(self._automation(comp, path, subject, built))
         return definitions, names
+
+    def _automation(
+        self,
+        comp: _Component,
+        path: tuple[str | int, ...],
+        subject: str,
+        built: list[AssetsDefinition],
+    ) -> list[AssetsDefinition]:
+        """``built`` with the component's automation settings (and ``assets:`` overrides)."""
+
+        def report(at: Sequence[str | int], message: str, hint: str | None) -> None:
+            self.problem("component", at, f"{subject}: {message}", hint)
+
+        settings = component_settings(comp, path, self.render, self.located.where, report)
+        return apply_settings(built, settings, report)
+
+    def freshness_rules(
+        self, data: Mapping[str, Any]
+    ) -> list[tuple[FreshnessRule, tuple[str | int, ...]]]:
+        """The project's ``freshness:`` section: a list of {select, max_lag, cron, timezone}."""
+        raw = data.get("freshness")
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.problem(
+                "project",
+                ("freshness",),
+                "freshness must be a list of {select, max_lag, cron, timezone}",
+                "e.g. freshness: [{select: 'group:marts', max_lag: 36h}]",
+            )
+            return []
+        out: list[tuple[FreshnessRule, tuple[str | int, ...]]] = []
+        for i, item in enumerate(raw):
+            at: tuple[str | int, ...] = ("freshness", i)
+            try:
+                out.append((FreshnessRule.model_validate(self.render(item, at)), at))
+            except ConfigError as exc:
+                self.problems.append(Problem("project", exc.where or "", exc.message, exc.hint))
+            except ValidationError as exc:
+                self.invalid(exc, "project", at, "freshness: ", FreshnessRule, 0)
+        return out
+
+    def project_freshness(
+        self,
+        graph: AssetGraph,
+        definitions: list[AssetsDefinition],
+        rules: list[tuple[FreshnessRule, tuple[str | int, ...]]],
+    ) -> list[AssetsDefinition] | None:
+        def report(at: Sequence[str | int], message: str, hint: str | None) -> None:
+            self.problem("project", at, f"freshness: {message}", hint)
+
+        return apply_freshness_rules(graph, definitions, rules, self.located.where, report)
 
     def _missing_type_hint(self, type_name: str, kind: str, registered: Sequence[str]) -> str:
         """Why ``type_name`` is not served: its adapter's status, or how to install it."""
@@ -552,6 +623,12 @@ def load_project(
     io_managers = loader.io_managers(data, defaults)
     definitions, components = loader.components(data, defaults, resources)
     graph = loader.graph(definitions, io_managers)
+    rules = loader.freshness_rules(data)
+    if graph is not None and rules:
+        with_policies = loader.project_freshness(graph, definitions, rules)
+        if with_policies is not None:
+            definitions = with_policies
+            graph = loader.graph(definitions, io_managers)
     if graph is not None:
         for adapter, reason in registry.graph_rejections(graph):
             loader.problems.append(

@@ -2,7 +2,9 @@
 
 Available: ``env("NAME", default)`` (an environment variable; missing without a default is an
 error naming it), ``project_root``, ``today()`` / ``now()`` (ISO strings, optional strftime
-format), ``yesterday()``. An undefined name is an error naming the file, line and field.
+format), ``yesterday()``, and ``automation_condition.<operand>(...)`` (renders the condition's
+expression, e.g. ``{{ automation_condition.on_cron('0 3 * * *') }}``). An undefined name is an
+error naming the file, line and field.
 Rendered values are never put into error messages (they may be secrets).
 """
 
@@ -14,7 +16,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from catchment.errors import ConfigError
+from catchment.errors import CatchmentError, ConfigError
 from catchment.project.yamlfile import Located, field_path
 
 _MISSING = object()
@@ -42,7 +44,10 @@ def _fmt(moment: dt.date, fmt: str | None) -> str:
 
 
 def _globals(root: Path) -> dict[str, Any]:
+    from catchment.automation.expression import TemplateHelpers
+
     return {
+        "automation_condition": TemplateHelpers(),
         "env": _env,
         "project_root": str(root),
         "today": lambda fmt=None: _fmt(dt.date.today(), fmt),
@@ -112,12 +117,15 @@ class Renderer:
         except jinja2.UndefinedError as exc:
             raise fail(
                 f"template: {exc.message}",
-                "available: env(NAME, default), project_root, today(), yesterday(), now()",
+                "available: env(NAME, default), project_root, today(), yesterday(), now(), "
+                "automation_condition.eager() and the other operands",
             ) from None
         except jinja2.TemplateSyntaxError as exc:
             raise fail(
                 f"template syntax error: {exc.message}", "fix the {{ ... }} expression"
             ) from None
+        except CatchmentError as exc:  # a helper refused its arguments (a bad cron string)
+            raise fail(exc.message, exc.hint or "check the {{ ... }} expression") from None
         except SecurityError:
             raise fail(
                 "template uses something the sandbox forbids", "templates may only call the helpers"
