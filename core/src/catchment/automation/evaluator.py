@@ -42,6 +42,7 @@ from catchment.automation.conditions import (
     UpstreamUpdated,
     node_value,
 )
+from catchment.automation.explain import Explanation, explain_result
 from catchment.automation.result import (
     UNPARTITIONED,
     AutomationState,
@@ -61,7 +62,7 @@ if TYPE_CHECKING:
     from catchment.storage import Storage
     from catchment.storage.base import CheckRecord, FailureRecord, MaterializationRecord
 
-__all__ = ["condition_id", "evaluate", "to_datetime"]
+__all__ = ["condition_id", "evaluate", "explain_now", "to_datetime"]
 
 FRESHNESS_CHECK = "freshness"
 """The check freshness evaluation records; ``check_failed()`` without a name ignores it."""
@@ -111,6 +112,21 @@ def evaluate(
     result.queries = getattr(storage, "reads", 0) - reads
     result.duration = round(time.perf_counter() - started, 6)
     return result
+
+
+def explain_now(
+    graph: AssetGraph,
+    storage: Storage,
+    key: AssetKey,
+    partition: str | None = None,
+    now: datetime | float | None = None,
+    previous_state: AutomationState | None = None,
+) -> Explanation:
+    """Evaluate at ``now`` (nothing is launched or recorded) and explain ``key``'s decision
+    for ``partition``, each true operand saying what made it true."""
+    tick = _Tick(graph, storage, to_datetime(now), previous_state or AutomationState())
+    tick.run()
+    return explain_result(graph, tick.result(), key, partition, source="now", detail=tick.detail)
 
 
 class _Tick:

@@ -1,8 +1,10 @@
-"""What the CLI's commands share: the ``--project`` option, loading a project for a command,
-and running a plan under the run display."""
+"""What the CLI's commands share: the ``--project`` option, loading a project for a command
+(with its open run store), and running a plan under the run display."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,6 +31,21 @@ def load_for_run(project_path: Path | None) -> Project:
         if p.kind != "graph":
             typer.secho(f"warning: {p}", err=True, fg="yellow")
     return project
+
+
+@contextmanager
+def project_store(project_path: Path | None) -> Iterator[tuple[Project, AssetGraph, Storage]]:
+    """Load the project (warning about problems that leave its graph usable), open its run
+    store (dynamic partition keys bound) and close the store however the command ends."""
+    from catchment.execution.project import open_project_storage
+
+    project = load_for_run(project_path)
+    graph = project.require_graph()
+    storage = open_project_storage(project)
+    try:
+        yield project, graph, storage
+    finally:
+        storage.close()
 
 
 def load_for_listing(project_path: Path | None) -> tuple[Project, AssetGraph]:

@@ -25,6 +25,8 @@ COMMAND_MODULES = (
     "catchment.cli.runs_cmd",
     "catchment.cli.graph_cmd",
     "catchment.cli.new_cmd",
+    "catchment.cli.automation_cmd",
+    "catchment.cli.partitions_cmd",
 )
 
 app = typer.Typer(

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
 PLAN_HELP = """Say, per asset, whether it is missing, stale (and why) or fresh.
 
 Missing: never materialized. Stale: the code changed, an upstream is newer or stale, or a
-partition is missing, with the reason. Fresh: the table is what the code says it should be.
+partition in scope is missing, with the reason. Fresh: the table is what the code says it
+should be. Partitioned assets are judged on their partitions in scope (partition_scope: the
+latest time window by default). Assets past their freshness policy are marked overdue.
 Reads the code and the run store; runs nothing.
 
 Examples:
@@ -50,6 +52,7 @@ def plan(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object per asset."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
+    from catchment.automation.freshness import evaluate_freshness
     from catchment.execution.project import open_project_storage
     from catchment.execution.reconcile import reconcile
 
@@ -58,24 +61,45 @@ def plan(
     storage = open_project_storage(project)
     try:
         statuses = reconcile(graph, storage, select)
+        freshness = {s.asset: s for s in evaluate_freshness(graph, storage).statuses}
     finally:
         storage.close()
     if as_json:
-        typer.echo(json.dumps([s.to_dict() for s in statuses], indent=2))
+        rows = []
+        for s in statuses:
+            row = s.to_dict()
+            policy = freshness.get(s.key.to_string())
+            if policy is not None:
+                row["freshness"] = {
+                    "policy": policy.policy,
+                    "overdue": policy.overdue,
+                    "reason": policy.reason,
+                }
+            rows.append(row)
+        typer.echo(json.dumps(rows, indent=2))
         return
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     console = Console(highlight=False)
     table = Table("asset", "state", "why")
+    overdue = 0
     for s in statuses:
         state = f"[{_COLORS[s.state]}]{s.state}[/]"
-        table.add_row(s.key.to_string(), state, "; ".join(s.reasons))
+        why = escape("; ".join(s.reasons))
+        policy = freshness.get(s.key.to_string())
+        if policy is not None and policy.overdue:
+            overdue += 1
+            state += " [red]overdue[/]"
+            why = "; ".join(filter(None, [why, f"freshness: {escape(policy.reason)}"]))
+        table.add_row(escape(s.key.to_string()), state, why)
     console.print(table)
     counts = {state: sum(1 for s in statuses if s.state == state) for state in _COLORS}
     todo = counts["missing"] + counts["stale"]
     console.print(
         f"{counts['missing']} missing, {counts['stale']} stale, {counts['fresh']} fresh"
+        + (f", {overdue} overdue" if overdue else "")
         + (f" — `catchment apply` would materialize {todo}" if todo else "")
     )
 

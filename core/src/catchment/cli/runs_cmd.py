@@ -272,10 +272,29 @@ def show_asset(
         (status,) = reconcile(graph, storage, [asset_key])
         latest = storage.latest_materializations([asset_key]).get(asset_key)
         checks = storage.check_history(asset_key, limit=history)
+        freshness = None
+        if spec.freshness is not None:
+            from catchment.automation.freshness import evaluate_freshness
+
+            freshness = next(
+                (
+                    s
+                    for s in evaluate_freshness(graph, storage).statuses
+                    if s.asset == str(asset_key)
+                ),
+                None,
+            )
     finally:
         storage.close()
     info["state"] = status.state
     info["reasons"] = list(status.reasons)
+    info["automation"] = str(spec.automation) if spec.automation is not None else None
+    info["partition_scope"] = str(spec.partition_scope) if spec.partition_scope else None
+    info["freshness"] = (
+        {"policy": freshness.policy, "overdue": freshness.overdue, "reason": freshness.reason}
+        if freshness is not None
+        else None
+    )
     info["latest_materialization"] = (
         {
             "run_id": latest.run_id,
@@ -314,11 +333,16 @@ def show_asset(
         ("code version", info["code_version"]),
         ("definition", f"{info['definition']} ({info['source']})" if info["source"] else None),
         ("checks", ", ".join(info["checks"])),
+        ("automation", info["automation"]),
+        ("partitions", f"{info['partition_scope']} in scope" if info["partition_scope"] else None),
     ):
         if value:
             typer.echo(f"  {label:13} {value}")
     reasons = f" ({'; '.join(status.reasons)})" if status.reasons else ""
     typer.echo(f"  {'state':13} {status.state}{reasons}")
+    if freshness is not None:
+        verdict = "OVERDUE" if freshness.overdue else "fresh"
+        typer.echo(f"  {'freshness':13} {verdict}: {freshness.reason}")
     if latest is None:
         typer.echo("  never materialized")
     else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from catchment.dynamic import bind_dynamic_partitions
 from catchment.errors import ExecutionError
 from catchment.events import EventType
 from catchment.execution.engine import Engine, EventCallback, HookRelay
@@ -87,15 +88,21 @@ def materialize(
     managers: dict[str, IOManager] = dict(io_managers or {})
     managers.setdefault("default", MemoryIOManager())
     graph = AssetGraph.build(definitions, io_tables=_io_tables(managers))
-    plan = build_plan(graph, selection, partition=partition)
+    own_storage = storage is None
+    store: Storage = storage if storage is not None else SqliteStorage(":memory:")
+    try:
+        bind_dynamic_partitions(graph, store)
+        plan = build_plan(graph, selection, partition=partition)
+    except BaseException:
+        if own_storage:
+            store.close()
+        raise
     runtime = StepRuntime(
         graph=graph,
         resources=dict(resources or {}),
         io_managers=managers,
         default_retry=retry,
     )
-    own_storage = storage is None
-    store: Storage = storage if storage is not None else SqliteStorage(":memory:")
     try:
         outcome = Engine(
             plan,

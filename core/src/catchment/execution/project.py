@@ -1,11 +1,12 @@
 """Running a loaded project (what the CLI and the conformance kit do): its step runtime, its
-run store, and ``run_project``."""
+run store (dynamic partition keys bound from it), and ``run_project``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from catchment.dynamic import bind_dynamic_partitions
 from catchment.execution.engine import Engine, EventCallback
 from catchment.execution.executors import Executor, executor_for
 from catchment.execution.plan import Plan, build_plan
@@ -28,6 +29,9 @@ def open_project_storage(project: Project | ProjectDefaults) -> Storage:
     defaults = project if isinstance(project, ProjectDefaults) else project.defaults
     storage = open_storage(defaults.storage_url)
     storage.mark_abandoned_runs()
+    graph = getattr(project, "graph", None)
+    if graph is not None:
+        bind_dynamic_partitions(graph, storage)
     return storage
 
 
@@ -61,9 +65,18 @@ def run_project(
 ) -> ExecutionResult:
     """Plan and run ``selection`` of a loaded project, recording to its run store."""
     runtime = runtime_for_project(project)
-    if plan is None:
-        plan = build_plan(runtime.graph, selection, partition=partition, extra_checks=extra_checks)
     store = storage if storage is not None else open_project_storage(project)
+    try:
+        if storage is not None:
+            bind_dynamic_partitions(runtime.graph, store)
+        if plan is None:
+            plan = build_plan(
+                runtime.graph, selection, partition=partition, extra_checks=extra_checks
+            )
+    except BaseException:
+        if storage is None:
+            store.close()
+        raise
     try:
         outcome = Engine(
             plan,

@@ -1,0 +1,112 @@
+"""`catchment partitions add|list|remove`: the keys of dynamic partition sets.
+
+The keys live in the record store, so the daemon, runs and the UI see a key as soon as it is
+added; the set must be one the project's assets use (``DynamicPartitions("customers")``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from catchment.cli.common import PROJECT_OPTION_HELP, project_store
+
+partitions_app = typer.Typer(
+    name="partitions",
+    help="Manage the keys of dynamic partition sets.\n\nExamples:\n\n"
+    "  catchment partitions add customers acme globex\n\n  catchment partitions list --json",
+    no_args_is_help=True,
+)
+
+ADD_HELP = """Add keys to a dynamic partition set (keys already there are left alone).
+
+Automation sees the new partitions at its next evaluation; `catchment materialize
+--partition KEY` accepts them at once.
+
+Examples:
+
+  catchment partitions add customers acme globex
+"""
+
+LIST_HELP = """List the dynamic partition sets of the project and their keys, in the order
+they were added.
+
+Examples:
+
+  catchment partitions list
+
+  catchment partitions list customers --json
+"""
+
+REMOVE_HELP = """Remove keys from a dynamic partition set (their records stay).
+
+Examples:
+
+  catchment partitions remove customers acme
+"""
+
+
+@partitions_app.command("add", help=ADD_HELP)
+def add(
+    set_name: str = typer.Argument(..., metavar="SET", help="The dynamic partition set."),
+    keys: list[str] = typer.Argument(..., metavar="KEY...", help="Keys to add."),
+    project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+) -> None:
+    from catchment.dynamic import add_dynamic_partitions
+
+    with project_store(project_path) as (_, graph, storage):
+        added = add_dynamic_partitions(storage, set_name, keys, graph)
+    there = [k for k in dict.fromkeys(keys) if k not in added]
+    if added:
+        typer.echo(f"added to {set_name}: {', '.join(added)}")
+    if there:
+        typer.echo(f"already in {set_name}: {', '.join(there)}")
+
+
+@partitions_app.command("list", help=LIST_HELP)
+def list_sets(
+    set_name: str | None = typer.Argument(None, metavar="[SET]", help="Only this set."),
+    as_json: bool = typer.Option(False, "--json", help="Print {set: [keys]} as JSON."),
+    project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+) -> None:
+    from catchment.dynamic import dynamic_sets
+    from catchment.errors import CatchmentError
+
+    with project_store(project_path) as (_, graph, storage):
+        names = sorted(dynamic_sets(graph))
+        if set_name is not None:
+            if set_name not in names:
+                raise CatchmentError(
+                    f"no dynamic partition set named {set_name!r} in the project",
+                    hint=f"the project's dynamic sets: {', '.join(names) or 'none'}",
+                )
+            names = [set_name]
+        keys = storage.dynamic_partitions(names)
+    if as_json:
+        typer.echo(json.dumps({n: keys.get(n, []) for n in names}, indent=2))
+        return
+    if not names:
+        typer.echo("the project has no dynamic partition sets")
+    for name in names:
+        found = keys.get(name, [])
+        typer.echo(f"{name} ({len(found)} key{'s' if len(found) != 1 else ''})")
+        for k in found:
+            typer.echo(f"  {k}")
+
+
+@partitions_app.command("remove", help=REMOVE_HELP)
+def remove(
+    set_name: str = typer.Argument(..., metavar="SET", help="The dynamic partition set."),
+    keys: list[str] = typer.Argument(..., metavar="KEY...", help="Keys to remove."),
+    project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+) -> None:
+    with project_store(project_path) as (_, _graph, storage):
+        removed = storage.delete_dynamic_partitions(set_name, keys)
+    typer.echo(f"removed {removed} key{'s' if removed != 1 else ''} from {set_name}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``catchment partitions``."""
+    app.add_typer(partitions_app, name="partitions")

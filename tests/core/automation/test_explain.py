@@ -1,0 +1,77 @@
+"""Explaining a decision from a recorded evaluation alone, and evaluated now with details."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import msgspec
+import pytest
+from catchment import AssetKey, asset
+from catchment.automation.conditions import eager, on_missing
+from catchment.automation.evaluator import evaluate, explain_now
+from catchment.automation.explain import explain_result, latest_evaluation, render
+from catchment.automation.result import EvaluationResult
+from catchment.errors import CatchmentError
+from catchment.events import Event, EventType
+from catchment.graph import AssetGraph
+from catchment.partitions import TimeWindowPartitions
+from catchment.storage import open_storage
+
+NOW = datetime(2026, 3, 2, 12, tzinfo=UTC)
+
+
+def _graph() -> AssetGraph:
+    daily = TimeWindowPartitions("2026-02-25")
+    return AssetGraph.build(
+        [
+            asset(lambda: 1, key="up", automation=on_missing()),
+            asset(lambda: 1, key="down", deps=["up"], automation=eager()),
+            asset(
+                lambda: 1, key="day", partitions=daily, partition_scope="last 2", automation=eager()
+            ),
+        ]
+    )
+
+
+def test_a_recorded_evaluation_explains_every_node_like_evaluating_now(tmp_path: Path) -> None:
+    store = open_storage(f"sqlite:///{tmp_path / 'r.db'}")
+    store.append_events(
+        [Event(run_id="r", type=EventType.MATERIALIZATION, asset_key="day", partition="2026-02-28")]
+    )
+    graph = _graph()
+    result = evaluate(graph, store, NOW)
+    body = msgspec.json.decode(msgspec.json.encode(result.to_body()))  # as a tick stores it
+    recorded = EvaluationResult.from_body(body)
+    for key, part in (("down", None), ("up", None), ("day", "2026-02-28"), ("day", None)):
+        then = explain_result(graph, recorded, AssetKey(key), part, tick_id=7)
+        now = explain_now(graph, store, AssetKey(key), part, NOW)
+        assert [(n.path, n.value) for n in then.nodes] == [(n.path, n.value) for n in now.nodes]
+        assert then.requested == now.requested
+    day = explain_result(graph, recorded, AssetKey("day"))
+    assert day.partition == "2026-03-01"  # the newest in scope by default
+    assert day.requested
+    text = render(explain_result(graph, recorded, AssetKey("down"), tick_id=7))
+    assert text.splitlines()[0].startswith(
+        "down: requested (evaluated 2026-03-02 12:00:00 UTC, tick 7)"
+    )
+    assert "    ✓ all of (&)" in text
+    detailed = render(explain_now(graph, store, AssetKey("down"), None, NOW))
+    assert "✓ missing()  — never materialized" in detailed
+    assert latest_evaluation(store) is None  # no daemon ticks in this store
+    store.close()
+
+
+def test_explain_refuses_partitions_out_of_scope_and_assets_without_conditions(
+    tmp_path: Path,
+) -> None:
+    store = open_storage(f"sqlite:///{tmp_path / 'r.db'}")
+    graph = AssetGraph.build([*list(_graph().definitions.values()), asset(lambda: 1, key="plain")])
+    result = evaluate(graph, store, NOW)
+    with pytest.raises(CatchmentError, match="was not in scope"):
+        explain_result(graph, result, AssetKey("day"), "2026-02-25")
+    with pytest.raises(CatchmentError, match="is not partitioned"):
+        explain_result(graph, result, AssetKey("up"), "x")
+    with pytest.raises(CatchmentError, match="has no automation condition"):
+        explain_result(graph, result, AssetKey("plain"))
+    store.close()
