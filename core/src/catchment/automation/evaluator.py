@@ -191,20 +191,22 @@ class _Tick:
         if kinds & {InProgress, UpstreamInProgress}:
             self._load_active()
         if Stale in kinds:
-            self.statuses = subject_statuses(graph, self.subjects, self.mats, wanted)
+            self.statuses = subject_statuses(graph, self.subjects, self.mats, wanted, closure)
         for key, problem in self.subjects.problems.items():
             self.problems[str(key)] = problem
         return wanted
 
     def _checks_wanted(self) -> list[tuple[AssetKey, str]]:
+        names: dict[AutomationCondition, list[str | None]] = {
+            c: [n.check for _, n in c.walk() if isinstance(n, CheckFailed)] for c in self.ids
+        }
         out: list[tuple[AssetKey, str]] = []
         for key, c in self.conditions.items():
-            for _, node in c.walk():
-                if isinstance(node, CheckFailed):
-                    if node.check is not None:
-                        out.append((key, node.check))
-                    else:
-                        out.extend((key, spec.name) for spec in self.graph.checks_for(key))
+            for name in names[c]:
+                if name is not None:
+                    out.append((key, name))
+                else:
+                    out.extend((key, spec.name) for spec in self.graph.checks_for(key))
         return out
 
     def _load_active(self) -> None:

@@ -75,13 +75,16 @@ def subject_statuses(
     subjects: Subjects,
     records: Mapping[Subject, MaterializationRecord],
     wanted: Iterable[Subject],
+    closure: set[Subject] | None = None,
 ) -> dict[Subject, SubjectStatus]:
-    """The status of each subject of ``wanted`` and of every subject upstream of them.
+    """The status of each subject of ``wanted`` and of every subject upstream of them
+    (``closure``, when the caller has it already).
 
     ``records`` holds the newest materialization of each of those subjects (those without
     one are missing). Statuses are computed upstream first, so "upstream X stale" propagates.
     """
-    closure = subjects.closure(wanted)
+    if closure is None:
+        closure = subjects.closure(wanted)
     rank = {k: i for i, k in enumerate(graph.toposort({k for k, _ in closure}))}
     out: dict[Subject, SubjectStatus] = {}
     for subject in sorted(closure, key=lambda s: rank[s[0]]):
@@ -120,9 +123,11 @@ def _subject_status(
 def is_newer(record: MaterializationRecord, up: Subject, up_record: MaterializationRecord) -> bool:
     """Whether ``up_record`` holds data ``record`` did not read: another data version than the
     one recorded as read (unpartitioned upstreams), else recorded after it."""
-    name = up[0].to_string()
-    if up[1] is None and name in record.input_versions:
-        return record.input_versions[name] != up_record.data_version
+    inputs = record.input_versions
+    if up[1] is None and inputs:
+        name = up[0].to_string()
+        if name in inputs:
+            return inputs[name] != up_record.data_version
     return up_record.seq > record.seq
 
 
@@ -149,7 +154,7 @@ def reconcile(
     closure = subjects.closure(wanted)
     records = storage.materializations_of(closure)
     latest = storage.latest_materializations(chosen)
-    statuses = subject_statuses(graph, subjects, records, wanted)
+    statuses = subject_statuses(graph, subjects, records, wanted, closure)
     out = []
     for key in graph.toposort(selected):
         if graph.is_external(key):

@@ -12,17 +12,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from catchment.errors import CatchmentError
 from catchment.keys import AssetKey
-from catchment.partitions import PartitionScope, default_scope
+from catchment.partitions import PartitionMapping, PartitionScope, default_scope
 from catchment.storage.base import Subject
 
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
 
 __all__ = ["Subject", "Subjects", "subject_label"]
+
+
+_path = attrgetter("path")
 
 
 def subject_label(subject: Subject) -> str:
@@ -41,6 +45,8 @@ class Subjects:
         self._domains: dict[AssetKey, tuple[str | None, ...]] = {}
         self._scoped: dict[tuple[object, PartitionScope], tuple[str, ...]] = {}
         self._upstream: dict[Subject, tuple[Subject, ...]] = {}
+        self._inputs: dict[AssetKey, list[tuple[AssetKey, bool, PartitionMapping | None]]] = {}
+        self._external: frozenset[AssetKey] | None = None
         self.problems: dict[AssetKey, str] = {}
 
     def scope_of(self, key: AssetKey) -> PartitionScope | None:
@@ -72,31 +78,42 @@ class Subjects:
         """Every subject of ``keys`` in scope, asset by asset."""
         return [(k, p) for k in keys for p in self.domain(k)]
 
+    def _inputs_of(self, key: AssetKey) -> list[tuple[AssetKey, bool, PartitionMapping | None]]:
+        """``key``'s non-external upstreams: (key, partitioned?, the dep's mapping)."""
+        found = self._inputs.get(key)
+        if found is None:
+            graph = self.graph
+            specs = graph.specs
+            if self._external is None:  # external sources are roots: look only at those
+                self._external = frozenset(k for k in graph.roots() if graph.is_external(k))
+            external = self._external
+            mappings = {d.key: d.partition_mapping for d in specs[key].deps}
+            found = [
+                (up, specs[up].partitions is not None, mappings.get(up))
+                for up in sorted(graph.upstream(key), key=_path)
+                if up not in external
+            ]
+            self._inputs[key] = found
+        return found
+
     def upstream(self, subject: Subject) -> tuple[Subject, ...]:
         """The upstream subjects ``subject`` reads (external sources left out)."""
         found = self._upstream.get(subject)
         if found is not None:
             return found
         key, part = subject
-        graph = self.graph
-        specs = graph.specs
-        spec = specs[key]
         out: list[Subject] = []
-        for up in sorted(graph.upstream(key)):
-            if graph.is_external(up):
-                continue
-            up_parts = specs[up].partitions
-            if up_parts is None:
+        for up, partitioned, mapping in self._inputs_of(key):
+            if not partitioned:
                 out.append((up, None))
             elif part is None:
                 out.extend((up, q) for q in self.domain(up))
+            elif mapping is None:
+                out.append((up, part))
             else:
-                mapping = next((d.partition_mapping for d in spec.deps if d.key == up), None)
-                if mapping is None:
-                    out.append((up, part))
-                    continue
+                specs = self.graph.specs
                 try:
-                    keys = mapping.upstream_keys(part, spec.partitions, up_parts)
+                    keys = mapping.upstream_keys(part, specs[key].partitions, specs[up].partitions)  # type: ignore[arg-type]
                 except CatchmentError as exc:
                     self.problems[key] = f"partition mapping to {up}: {exc.message}"
                     continue

@@ -6,6 +6,7 @@ every write is one transaction, so a killed process never leaves a partial recor
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import time
@@ -56,6 +57,13 @@ class RunRecord(msgspec.Struct, kw_only=True):
     tags: dict[str, str] = msgspec.field(default_factory=dict)
 
 
+@functools.lru_cache(maxsize=65536)
+def stored_key(name: str | None) -> AssetKey:
+    """The key of a stored event: validated when it was recorded, so parsed without checks
+    (and cached: a tick reads thousands of records of the same keys)."""
+    return AssetKey._trusted(tuple((name or "").split("/")))
+
+
 class MaterializationRecord(msgspec.Struct, frozen=True, kw_only=True):
     """The stored facts of one materialization, as reconciliation reads them."""
 
@@ -70,10 +78,11 @@ class MaterializationRecord(msgspec.Struct, frozen=True, kw_only=True):
     metadata: Mapping[str, Any] = msgspec.field(default_factory=dict)
 
     @classmethod
-    def from_event(cls, event: Event) -> MaterializationRecord:
+    def from_event(cls, event: Event, key: AssetKey | None = None) -> MaterializationRecord:
+        """The record of ``event`` (``key``: its asset key, when the caller has it)."""
         data = event.materialization
         return cls(
-            asset_key=AssetKey(event.asset_key or ""),
+            asset_key=key or stored_key(event.asset_key),
             partition=event.partition,
             run_id=event.run_id,
             seq=event.seq or 0,
@@ -96,14 +105,15 @@ class FailureRecord(msgspec.Struct, frozen=True, kw_only=True):
     message: str | None = None
 
     @classmethod
-    def from_event(cls, event: Event) -> FailureRecord:
+    def from_event(cls, event: Event, key: AssetKey | None = None) -> FailureRecord:
+        """The record of ``event`` (``key``: its asset key, when the caller has it)."""
         return cls(
-            asset_key=AssetKey(event.asset_key or ""),
+            asset_key=key or stored_key(event.asset_key),
             partition=event.partition,
             run_id=event.run_id,
             seq=event.seq or 0,
             timestamp=event.timestamp,
-            message=event.data.get("message"),
+            message=event.failure.message,
         )
 
 
@@ -124,7 +134,7 @@ class CheckRecord(msgspec.Struct, frozen=True, kw_only=True):
     def from_event(cls, event: Event) -> CheckRecord:
         data = event.check
         return cls(
-            asset_key=AssetKey(event.asset_key or ""),
+            asset_key=stored_key(event.asset_key),
             check_name=data.check_name,
             passed=data.passed,
             severity=data.severity,

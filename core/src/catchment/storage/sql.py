@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from catchment.events import Event, EventType, RunFinishedData, decode_event, encode_event
@@ -31,6 +32,9 @@ from catchment.storage.base import (
 )
 
 T = TypeVar("T")
+
+_PER_SUBJECT_TYPES = ("materialization", "asset_failed")
+"""Event types indexed by (asset_key, partition_key, seq)."""
 
 MAX_IN_VALUES = 500
 """Longest ``IN (...)`` list a query sends; longer filters are applied to the rows instead, so
@@ -303,19 +307,21 @@ class SqlStorage:
 
     def _latest_per_subject(
         self, type: str, subjects: Iterable[Subject], up_to: int | None
-    ) -> list[tuple[Any, ...]]:
-        """``(seq, body)`` of the newest ``type`` event of each subject: one index seek per
-        subject, in ONE statement fed by a JSON parameter."""
-        wanted = [
-            {"k": key.to_string(), "p": part}
-            for key, part in dict.fromkeys((k, p) for k, p in subjects)
-        ]
-        if not wanted:
-            return []
+    ) -> Iterator[tuple[Subject, Event]]:
+        """``(subject, event)`` for the newest ``type`` event of each subject that has one:
+        one index seek per subject, in ONE statement fed by a JSON parameter. The subjects
+        are the caller's own objects (dict lookups on them then need no key comparisons)."""
+        by_name = {(key.to_string(), part): (key, part) for key, part in subjects}
+        if not by_name:
+            return
+        if type not in _PER_SUBJECT_TYPES:
+            raise ValueError(f"no per-subject index for {type!r} events")
         bound = "" if up_to is None else f" AND x.seq <= {int(up_to)}"
+        # The type is written into the SQL, not bound: only then can the planner use the
+        # partial index of that type (a bound parameter could be anything).
         newest = (
-            "SELECT max(x.seq) FROM events x WHERE x.type = ? AND x.asset_key = w.k AND "
-            "x.partition_key {cond}" + bound
+            f"SELECT max(x.seq) FROM events x WHERE x.type = '{type}' AND x.asset_key = w.k "
+            "AND x.partition_key {cond}" + bound
         )
         sql = self._sql(
             "SELECT e.seq, e.body FROM (SELECT CASE WHEN w.p IS NULL THEN ("
@@ -325,24 +331,29 @@ class SqlStorage:
             + f") END AS m FROM {self._json_rows(('k', 'p'))}) latest "
             "JOIN events e ON e.seq = latest.m"
         )
-        return self._read(sql, (type, type, json.dumps(wanted)))
+        # in index order: neighbouring seeks then read neighbouring pages
+        ordered = sorted(by_name, key=itemgetter(0))
+        payload = json.dumps([{"k": k, "p": p} for k, p in ordered])
+        for seq, body in self._read(sql, (payload,)):
+            event = _decode(seq, body)
+            subject = by_name.get((event.asset_key or "", event.partition))
+            if subject is not None:
+                yield subject, event
 
     def materializations_of(
         self, subjects: Iterable[Subject], up_to: int | None = None
     ) -> dict[Subject, MaterializationRecord]:
         out: dict[Subject, MaterializationRecord] = {}
-        for seq, body in self._latest_per_subject("materialization", subjects, up_to):
-            record = MaterializationRecord.from_event(_decode(seq, body))
-            out[(record.asset_key, record.partition)] = record
+        for subject, event in self._latest_per_subject("materialization", subjects, up_to):
+            out[subject] = MaterializationRecord.from_event(event, subject[0])
         return out
 
     def failures_of(
         self, subjects: Iterable[Subject], up_to: int | None = None
     ) -> dict[Subject, FailureRecord]:
         out: dict[Subject, FailureRecord] = {}
-        for seq, body in self._latest_per_subject("asset_failed", subjects, up_to):
-            record = FailureRecord.from_event(_decode(seq, body))
-            out[(record.asset_key, record.partition)] = record
+        for subject, event in self._latest_per_subject("asset_failed", subjects, up_to):
+            out[subject] = FailureRecord.from_event(event, subject[0])
         return out
 
     def latest_checks(
