@@ -13,9 +13,11 @@ operand's value (for ``explain``) and the state the next evaluation needs.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -106,12 +108,27 @@ def evaluate(
     """
     started = time.perf_counter()
     reads = getattr(storage, "reads", 0)
-    tick = _Tick(graph, storage, to_datetime(now), previous_state or AutomationState())
-    tick.run()
-    result = tick.result()
+    with _gc_paused():
+        tick = _Tick(graph, storage, to_datetime(now), previous_state or AutomationState())
+        tick.run()
+        result = tick.result()
     result.queries = getattr(storage, "reads", 0) - reads
     result.duration = round(time.perf_counter() - started, 6)
     return result
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection during a tick: it allocates many short-lived objects
+    next to a large graph, and each collection would walk the graph (a fifth of the tick's
+    time on 10,000 assets). Collection resumes afterwards."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def explain_now(
