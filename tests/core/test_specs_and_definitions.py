@@ -241,3 +241,48 @@ def test_multi_asset_rejects_specs_built_with_string_keys() -> None:
         )
     with pytest.raises(DefinitionError, match="specs must be AssetSpec objects, got a str"):
         multi_asset(specs=["orders"])(lambda context: iter(()))  # type: ignore[list-item]
+
+
+def test_automation_settings_on_specs_survive_a_msgspec_round_trip() -> None:
+    """What a definitions snapshot does with a spec: its condition, partition scope and
+    freshness policy come back equal (they are msgspec structs, no hooks needed)."""
+    import msgspec
+    from catchment.automation.conditions import check_failed, eager
+    from catchment.automation.policy import FreshnessPolicy
+    from catchment.partitions import PartitionScope
+
+    @asset(
+        automation=eager() & ~check_failed("rows"),
+        partition_scope="last 3",
+        freshness={"cron": "0 9 * * *", "max_lag": "6h", "timezone": "Europe/Berlin"},
+    )
+    def sales() -> int:
+        return 1
+
+    (original,) = sales.specs
+    assert original.partition_scope == PartitionScope(last=3)
+    assert original.freshness == FreshnessPolicy(
+        max_lag=21600, cron="0 9 * * *", timezone="Europe/Berlin"
+    )
+
+    def enc(obj: object) -> object:
+        if isinstance(obj, AssetKey):
+            return list(obj.path)
+        raise NotImplementedError(type(obj))
+
+    def dec(tp: type, obj: object) -> object:
+        if tp is AssetKey:
+            return AssetKey(obj)  # type: ignore[arg-type]
+        raise NotImplementedError(tp)
+
+    raw = msgspec.msgpack.encode(original, enc_hook=enc)
+    back = msgspec.msgpack.decode(raw, type=AssetSpec, dec_hook=dec)
+    assert back == original
+    assert str(back.automation) == "eager() & ~check_failed('rows')"
+    multi = multi_asset(
+        specs=[spec("x"), spec("y", automation="on_missing()")], automation="eager()"
+    )
+    assert [str(s.automation) for s in multi(lambda context: iter(())).specs] == [
+        "eager()",
+        "on_missing()",
+    ]

@@ -151,3 +151,24 @@ def test_project_freshness_section_by_selection(
     (problem,) = project.problems
     assert problem.where.endswith("catchment.yaml:11")
     assert "nope" in problem.message
+
+
+def test_a_bad_condition_in_python_names_the_module_line(
+    write_project: WriteProject, registry: PluginRegistry
+) -> None:
+    root = write_project(
+        HEADER.replace("assets.py", "bad.py"),
+        {
+            "bad.py": """
+                from catchment import asset
+                from catchment.automation.conditions import on_cron
+
+                @asset(automation=on_cron("0 3 * *"))
+                def nightly():
+                    return 1
+            """
+        },
+    )
+    (problem,) = load_project(root, registry=registry).problems
+    assert "invalid cron schedule '0 3 * *'" in problem.message
+    assert problem.where.endswith(f"({root / 'bad.py'}:5)")
