@@ -4,6 +4,8 @@ records written straight into a real SQLite store (no sleeping, no real runs nee
 from __future__ import annotations
 
 import itertools
+import os
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,11 +44,31 @@ T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # a Monday, 01:00 UTC
 _ids = itertools.count()
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Storage]:
-    s = open_storage(f"sqlite:///{tmp_path / 'runs.db'}")
-    yield s
-    s.close()
+PG_URL = os.environ.get("CATCHMENT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite"),
+        pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow]),
+    ]
+)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    """A real record store: SQLite always, PostgreSQL on loopback in the slow suite."""
+    if request.param == "sqlite":
+        s = open_storage(f"sqlite:///{tmp_path / 'runs.db'}")
+        yield s
+        s.close()
+        return
+    from catchment.storage.postgres import PostgresStorage
+
+    pg = open_storage(f"{PG_URL}?schema=catchment_auto_{uuid.uuid4().hex[:12]}")
+    assert isinstance(pg, PostgresStorage)
+    try:
+        yield pg
+    finally:
+        pg.drop_schema()
+        pg.close()
 
 
 def _asset(
