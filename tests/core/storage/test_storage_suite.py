@@ -320,8 +320,10 @@ def test_dynamic_partitions_keep_their_order_and_add_each_key_once(store: Storag
     }
     assert store.delete_dynamic_partitions("customers", ["acme", "nope"]) == 1
     assert store.dynamic_partitions(["customers"]) == {"customers": ["globex", "initech"]}
-    with pytest.raises(StorageError, match="non-empty strings"):
-        store.add_dynamic_partitions("customers", [""])
+    for bad in ("", " acme", "a\nb", "x" * 256):
+        with pytest.raises(StorageError, match="non-empty strings"):
+            store.add_dynamic_partitions("customers", [bad])
+    assert store.dynamic_partitions(["customers"]) == {"customers": ["globex", "initech"]}
 
 
 def test_a_v1_store_is_upgraded_in_place(tmp_path: Path) -> None:

@@ -388,11 +388,20 @@ class SqlStorage:
         self, set_name: str, keys: Iterable[str], now: float | None = None
     ) -> list[str]:
         wanted = list(dict.fromkeys(keys))
-        bad = [k for k in wanted if not isinstance(k, str) or not k.strip()]
+        bad = [
+            k
+            for k in wanted
+            if not isinstance(k, str)
+            or not k.strip()
+            or k != k.strip()
+            or len(k) > 255
+            or not k.isprintable()
+        ]
         if bad:
             raise StorageError(
                 f"dynamic partition keys must be non-empty strings, got {bad!r}",
                 where=f"dynamic partition set {set_name!r}",
+                hint="at most 255 printable characters, no surrounding spaces",
             )
         if not wanted:
             return []
