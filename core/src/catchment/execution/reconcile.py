@@ -142,7 +142,8 @@ def reconcile(
     Partitioned assets are judged on their partitions in scope at ``now`` (default: the
     current time; see ``catchment.execution.subjects``). Upstreams outside the selection are
     evaluated too, so "upstream X stale" is reported whatever the selection. The records are
-    read in two queries, however many assets and partitions there are.
+    read in two queries (one when no asset is partitioned), however many assets and
+    partitions there are.
     """
     if selection is None or isinstance(selection, str):
         selected = graph.select(selection)
@@ -153,7 +154,10 @@ def reconcile(
     wanted = subjects.subjects(chosen)
     closure = subjects.closure(wanted)
     records = storage.materializations_of(closure)
-    latest = storage.latest_materializations(chosen)
+    # a partitioned asset may have older partitions, outside the scope: it is not "missing"
+    partitioned = [k for k in chosen if graph.specs[k].partitions is not None]
+    latest = storage.latest_materializations(partitioned) if partitioned else {}
+    latest.update((k, records[(k, None)]) for k in chosen if (k, None) in records)
     statuses = subject_statuses(graph, subjects, records, wanted, closure)
     out = []
     for key in graph.toposort(selected):

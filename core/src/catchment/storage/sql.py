@@ -244,17 +244,31 @@ class SqlStorage:
     def latest_materializations(
         self, keys: Iterable[AssetKey] | None = None
     ) -> dict[AssetKey, MaterializationRecord]:
-        names, where, params = _in_filter("asset_key", keys)
+        if keys is None:
+            sql = self._sql(
+                "SELECT e.seq, e.body FROM events e JOIN (SELECT asset_key, max(seq) AS m "
+                "FROM events WHERE type = 'materialization' GROUP BY asset_key) latest "
+                "ON e.seq = latest.m"
+            )
+            rows = self._read(sql)
+            records = (MaterializationRecord.from_event(_decode(s, b)) for s, b in rows)
+            return {r.asset_key: r for r in records}
+        # one seek per asked key (fed by one JSON parameter), not a scan of every asset's
+        by_name = {key.to_string(): key for key in keys}
+        if not by_name:
+            return {}
         sql = self._sql(
-            "SELECT e.seq, e.body FROM events e JOIN (SELECT asset_key, max(seq) AS m FROM events "
-            f"WHERE type = 'materialization' AND {where} GROUP BY asset_key) latest "
-            "ON e.seq = latest.m"
+            "SELECT e.seq, e.body FROM (SELECT (SELECT max(x.seq) FROM events x WHERE "
+            "x.type = 'materialization' AND x.asset_key = w.k) AS m "
+            f"FROM {self._json_rows(('k',))}) latest JOIN events e ON e.seq = latest.m"
         )
+        payload = json.dumps([{"k": k} for k in sorted(by_name)])
         out: dict[AssetKey, MaterializationRecord] = {}
-        for seq, body in self._read(sql, params):
-            record = MaterializationRecord.from_event(_decode(seq, body))
-            if names is None or record.asset_key.to_string() in names:
-                out[record.asset_key] = record
+        for seq, body in self._read(sql, (payload,)):
+            event = _decode(seq, body)
+            key = by_name.get(event.asset_key or "")
+            if key is not None:
+                out[key] = MaterializationRecord.from_event(event, key)
         return out
 
     def latest_materializations_by_partition(
