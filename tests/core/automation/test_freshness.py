@@ -101,11 +101,11 @@ def test_one_failed_record_per_episode_then_a_passed_one_and_hooks_hear_both(
 
     class Hooks:
         def catchment_check_evaluated(self, run: Any, event: Event) -> None:
-            heard.append((run.run_id, event.data["passed"]))
+            heard.append((run.run_id, event.check.passed))
 
     _mat(store, "orders", NOW - timedelta(hours=7))
     first = evaluate_freshness(graph, store, NOW)
-    assert [e.data["passed"] for e in first.events] == [False]
+    assert [e.check.passed for e in first.events] == [False]
     record_freshness(store, first, run_id="tick-1", hooks=Hooks())
     again = evaluate_freshness(graph, store, NOW + timedelta(minutes=1))
     assert again.events == []  # still overdue: nothing new to record

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from catchment.automation.evaluator import FRESHNESS_CHECK, to_datetime
-from catchment.events import Event, EventType
+from catchment.events import CheckData, Event, EventType
 from catchment.keys import AssetKey
 
 if TYPE_CHECKING:
@@ -132,19 +132,20 @@ def _check_event(status: FreshnessStatus, now: float) -> Event:
     }
     if status.deadline is not None:
         metadata["deadline"] = status.deadline
-    return Event(
-        run_id="",
-        type=EventType.CHECK_EVALUATED,
-        timestamp=now,
+    event = Event.of(
+        "",
+        EventType.CHECK_EVALUATED,
+        CheckData(
+            check_name=FRESHNESS_CHECK,
+            passed=not status.overdue,
+            severity="warn",
+            description=("overdue: " if status.overdue else "fresh again: ") + status.reason,
+            metadata=metadata,
+        ),
         asset_key=status.asset,
-        data={
-            "check_name": FRESHNESS_CHECK,
-            "passed": not status.overdue,
-            "severity": "warn",
-            "description": ("overdue: " if status.overdue else "fresh again: ") + status.reason,
-            "metadata": metadata,
-        },
+        timestamp=now,
     )
+    return event
 
 
 def record_freshness(
