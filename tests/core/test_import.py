@@ -54,6 +54,17 @@ def test_graph_selection_partitions_and_io_managers_stay_light_until_used() -> N
     assert _heavy(modules) == []
 
 
+def test_automation_and_reconciliation_import_no_engine_and_no_pydantic() -> None:
+    """The daemon evaluates conditions and freshness and explains them without importing
+    the engine, pydantic or any tool."""
+    modules = _modules_after(
+        "import catchment.automation.evaluator, catchment.automation.freshness\n"
+        "import catchment.automation.explain, catchment.execution.reconcile"
+    )
+    assert "catchment.execution.engine" not in modules
+    assert _heavy(modules) == []
+
+
 def test_the_check_itself_detects_a_heavy_import() -> None:
     """Guard against a vacuous pass: the same probe sees duckdb once something imports it."""
     assert "duckdb" in _heavy(_modules_after("import catchment, duckdb"))
