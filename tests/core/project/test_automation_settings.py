@@ -172,3 +172,23 @@ def test_a_bad_condition_in_python_names_the_module_line(
     (problem,) = load_project(root, registry=registry).problems
     assert "invalid cron schedule '0 3 * *'" in problem.message
     assert problem.where.endswith(f"({root / 'bad.py'}:5)")
+
+
+def test_a_bad_condition_string_in_python_names_the_module_line(
+    write_project: WriteProject, registry: PluginRegistry
+) -> None:
+    root = write_project(
+        HEADER.replace("assets.py", "bad.py"),
+        {
+            "bad.py": """
+                from catchment import asset
+
+                @asset(automation="eagre() & ~failed()")
+                def nightly():
+                    return 1
+            """
+        },
+    )
+    (problem,) = load_project(root, registry=registry).problems
+    assert "unknown operand eagre()" in problem.message
+    assert problem.where.endswith(f"({root / 'bad.py'}:4)")

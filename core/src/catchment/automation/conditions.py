@@ -166,7 +166,7 @@ class CronTickPassed(AutomationCondition, frozen=True, tag="cron_tick_passed"):
         try:
             CronSchedule(self.cron, self.timezone)
         except ConfigError as exc:
-            raise ConfigError(exc.message, where=exc.where or _caller(), hint=exc.hint) from None
+            raise ConfigError(exc.message, where=exc.where or caller(), hint=exc.hint) from None
 
     def _arguments(self) -> str:
         tz = "" if self.timezone == "UTC" else f", timezone={_quote(self.timezone)}"
@@ -391,13 +391,13 @@ def node_value(node: AutomationCondition, path: str, recorded: Callable[[str], b
     return recorded(path)
 
 
-def _caller() -> str | None:
-    """``file:line`` of the first frame outside catchment's automation package and msgspec:
-    where the user wrote the condition."""
+def caller() -> str | None:
+    """``file:line`` of the first frame outside catchment and msgspec: where the user wrote
+    the condition (a decorator's or ``spec()``'s call)."""
     frame: Any = sys._getframe(1)
     while frame is not None:
         name = frame.f_globals.get("__name__", "")
-        if not name.startswith(("catchment.automation", "catchment.cron", "msgspec")):
+        if name != "catchment" and not name.startswith(("catchment.", "msgspec")):
             return f"{frame.f_code.co_filename}:{frame.f_lineno}"
         frame = frame.f_back
     return None

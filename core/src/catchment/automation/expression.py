@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from catchment.automation.conditions import OPERANDS, AutomationCondition
+from catchment.automation.conditions import OPERANDS, AutomationCondition, caller
 from catchment.errors import CatchmentError, ConfigError
 
 __all__ = ["TemplateHelpers", "as_condition", "parse_condition"]
@@ -45,11 +45,11 @@ def as_condition(value: object, where: str | None = None) -> AutomationCondition
     if value is None or isinstance(value, AutomationCondition):
         return value
     if isinstance(value, str):
-        return parse_condition(value, where)
+        return parse_condition(value, where or caller())
     raise ConfigError(
         f"an automation condition must be a condition or an expression string, "
         f"not a {type(value).__name__}",
-        where=where,
+        where=where or caller(),
         hint='e.g. automation=eager(), or in YAML "{{ automation_condition.eager() }}"',
     )
 
