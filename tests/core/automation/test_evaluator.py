@@ -303,6 +303,23 @@ def test_each_operand(
     assert {d.asset for d in result.decisions} == expected
 
 
+def test_a_run_whose_process_is_gone_is_not_in_progress(store: Storage) -> None:
+    """A run killed with -9 stays ``started`` in the store until someone marks it; automation
+    must not wait on it forever."""
+    import subprocess
+    import sys
+
+    from catchment.storage.base import HOSTNAME
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    graph = AssetGraph.build([_asset("x", (), in_progress())])
+    store.create_run(RunRecord(run_id="gone", asset_keys=("x",), pid=dead.pid, host=HOSTNAME))
+    assert Clock(graph, store).tick().decisions == []
+    store.create_run(RunRecord(run_id="alive", asset_keys=("x",), pid=os.getpid(), host=HOSTNAME))
+    assert [d.asset for d in Clock(graph, store).tick().decisions] == ["x"]
+
+
 def test_check_failed_by_name_or_any_but_never_freshness(store: Storage) -> None:
     graph = AssetGraph.build([_checked("x", check_failed()), _checked("y", check_failed("rows"))])
     for key, check, passed in (

@@ -58,6 +58,7 @@ from catchment.execution.reconcile import SubjectStatus, is_newer, subject_statu
 from catchment.execution.subjects import Subject, Subjects, subject_label
 from catchment.keys import AssetKey
 from catchment.runs.request import RunRequest
+from catchment.storage.base import STALE_HEARTBEAT_SECONDS, is_abandoned
 
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
@@ -228,7 +229,10 @@ class _Tick:
 
     def _load_active(self) -> None:
         graph = self.graph
+        wall_clock = time.time()  # liveness is about real processes, whatever ``now`` is
         for run in self.storage.active_runs():
+            if is_abandoned(run, wall_clock, STALE_HEARTBEAT_SECONDS):
+                continue  # its process is gone: nothing is in progress (kill -9, a crash)
             keys: Iterable[AssetKey]
             if run.asset_keys:
                 keys = [AssetKey(k) for k in run.asset_keys if AssetKey(k) in graph]
