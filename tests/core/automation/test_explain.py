@@ -75,3 +75,31 @@ def test_explain_refuses_partitions_out_of_scope_and_assets_without_conditions(
     with pytest.raises(CatchmentError, match="has no automation condition"):
         explain_result(graph, result, AssetKey("plain"))
     store.close()
+
+
+def test_the_latest_recorded_evaluation_is_read_from_the_daemon_s_ticks(tmp_path: Path) -> None:
+    """The daemon keeps ``to_body()`` (plus its own keys) as each automation tick's body;
+    ``latest_evaluation`` reads the newest one that has a state."""
+    from types import SimpleNamespace
+
+    store = open_storage(f"sqlite:///{tmp_path / 'r.db'}")
+    graph = _graph()
+    body = {**evaluate(graph, store, NOW).to_body(), "evaluation": 3, "requests": []}
+    ticks = [
+        SimpleNamespace(tick_id=9, body={}),  # a failed tick: no state
+        SimpleNamespace(tick_id=8, body=msgspec.json.decode(msgspec.json.encode(body))),
+    ]
+
+    class WithTicks:
+        def list_ticks(self, kind: str | None = None, limit: int = 50) -> list[object]:
+            assert kind == "automation"
+            return ticks[:limit]
+
+    found = latest_evaluation(WithTicks())  # type: ignore[arg-type]
+    assert found is not None
+    tick_id, result = found
+    assert tick_id == 8
+    assert render(explain_result(graph, result, AssetKey("down"), tick_id=tick_id)).startswith(
+        "down: requested (evaluated 2026-03-02 12:00:00 UTC, tick 8)"
+    )
+    store.close()
