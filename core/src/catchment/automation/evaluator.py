@@ -199,8 +199,15 @@ class _Tick:
         self.cursor = storage.latest_event_seq()
         wanted = self.subjects.subjects(self.targets)
         self.domain_size = len(wanted)
-        depth = None if Stale in kinds else 1 if kinds & set(_UPSTREAM) else 0
-        closure = self.subjects.closure(wanted, depth)
+        closure = self.subjects.closure(wanted, 1 if kinds & set(_UPSTREAM) else 0)
+        stale_wanted: list[Subject] = []
+        stale_closure: set[Subject] = set()
+        if Stale in kinds:  # stale() judges upstream all the way up, but only where it is used
+            users = {c for c in self.ids if any(isinstance(n, Stale) for _, n in c.walk())}
+            stale_keys = [k for k in self.targets if self.conditions[k] in users]
+            stale_wanted = self.subjects.subjects(stale_keys)
+            stale_closure = self.subjects.closure(stale_wanted)
+            closure |= stale_closure
         self.mats = storage.materializations_of(closure, up_to=self.cursor) if closure else {}
         if Failed in kinds:
             self.failures = storage.failures_of(wanted, up_to=self.cursor)
@@ -209,7 +216,9 @@ class _Tick:
         if kinds & {InProgress, UpstreamInProgress}:
             self._load_active()
         if Stale in kinds:
-            self.statuses = subject_statuses(graph, self.subjects, self.mats, wanted, closure)
+            self.statuses = subject_statuses(
+                graph, self.subjects, self.mats, stale_wanted, stale_closure
+            )
         for key, problem in self.subjects.problems.items():
             self.problems[str(key)] = problem
         return wanted
