@@ -326,36 +326,183 @@ def test_dynamic_partitions_keep_their_order_and_add_each_key_once(store: Storag
     assert store.dynamic_partitions(["customers"]) == {"customers": ["globex", "initech"]}
 
 
-def test_a_v1_store_is_upgraded_in_place(tmp_path: Path) -> None:
-    """A store written by catchment 0.1 (schema version 1) opens, reads and gains the
-    version-2 tables."""
-    import sqlite3
+# -- control plane (schema version 2): queued runs, run keys, ticks, cursors, leases -----------
 
-    path = tmp_path / "v1.db"
-    conn = sqlite3.connect(path)
-    conn.executescript(
-        """
-        CREATE TABLE schema_version (version INTEGER NOT NULL, applied_at DOUBLE PRECISION);
-        INSERT INTO schema_version VALUES (1, 0);
-        CREATE TABLE runs (run_id TEXT PRIMARY KEY, status TEXT NOT NULL,
-            created_at DOUBLE PRECISION NOT NULL, finished_at DOUBLE PRECISION,
-            heartbeat_at DOUBLE PRECISION, pid INTEGER, host TEXT, parent_run_id TEXT,
-            selection TEXT, info TEXT);
-        CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL,
-            type TEXT NOT NULL, timestamp DOUBLE PRECISION NOT NULL, step_key TEXT,
-            asset_key TEXT, partition_key TEXT, check_name TEXT, body TEXT NOT NULL);
-        INSERT INTO runs VALUES ('r1', 'success', 1, 2, 2, 1, 'h', NULL, 'a', '{}');
-        INSERT INTO events (run_id, type, timestamp, asset_key, body) VALUES ('r1',
-            'materialization', 1, 'a', '{"run_id":"r1","type":"materialization",
-            "timestamp":1.0,"asset_key":"a","data":{"data_version":"d1"}}');
-        """
+V1_FIXTURE = Path(__file__).parent / "fixtures" / "store_v1.sql"
+
+
+def _v1_store(backend: str, tmp_path: Path) -> str:
+    """A store as catchment 0.1 left it, on ``backend``; returns its URL."""
+    statements = [s for s in V1_FIXTURE.read_text().split(";\n") if s.strip()]
+    statements = [
+        "\n".join(line for line in s.splitlines() if not line.startswith("--")) for s in statements
+    ]
+    if backend == "sqlite":
+        import sqlite3
+
+        path = tmp_path / "v1.db"
+        conn = sqlite3.connect(path)
+        for s in statements:
+            conn.execute(s.replace("{seq}", "INTEGER PRIMARY KEY AUTOINCREMENT"))
+        conn.commit()
+        conn.close()
+        return f"sqlite:///{path}"
+    import psycopg
+
+    schema = f"catchment_v1_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        conn.execute(f'SET search_path TO "{schema}"')
+        for s in statements:
+            conn.execute(s.replace("{seq}", "BIGSERIAL PRIMARY KEY"))  # type: ignore[arg-type]
+    return f"{PG_URL}?schema={schema}"
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        pytest.param("sqlite"),
+        pytest.param("postgres", marks=[pytest.mark.postgres, pytest.mark.slow]),
+    ],
+)
+def test_a_v1_store_is_upgraded_in_place_and_its_records_stay_readable(
+    backend: str, tmp_path: Path
+) -> None:
+    url = _v1_store(backend, tmp_path)
+    store = open_storage(url)
+    try:
+        assert store.schema_version() == SCHEMA_VERSION
+        (run,) = store.list_runs()
+        assert (run.status, run.asset_keys) == ("success", ("a", "b"))
+        latest = store.latest_materializations()
+        assert latest[AssetKey("b")].input_versions == {"a": latest[AssetKey("a")].data_version}
+        assert store.latest_event_seq() == 8
+        key = AssetKey("b")
+        assert store.materializations_of([(key, None)])[(key, None)].input_versions
+        # the new tables work in the upgraded store
+        assert store.add_dynamic_partitions("s", ["k"]) == ["k"]
+        assert store.acquire_lease("daemon", "me", now=100.0, ttl=10)
+        store.set_cursors({"sensor:x": "1"}, now=100.0)
+        assert store.get_cursors(["sensor:x"]) == {"sensor:x": "1"}
+    finally:
+        if backend == "postgres":
+            store.drop_schema()  # type: ignore[attr-defined]
+        store.close()
+    reopened = open_storage(url)  # a second open finds the current version: nothing to do
+    assert reopened.schema_version() == SCHEMA_VERSION
+    reopened.close()
+
+
+def _queued(run_id: str, **kw: object) -> RunRecord:
+    return RunRecord(run_id=run_id, status="queued", **kw)  # type: ignore[arg-type]
+
+
+def test_submit_run_claims_its_run_key_in_the_same_transaction(store: Storage) -> None:
+    first = store.submit_run(_queued("q1", selection="a", tags={"origin": "test"}), "key-1")
+    assert (first.run_id, first.created) == ("q1", True)
+    again = store.submit_run(_queued("q2", selection="a"), "key-1")
+    assert (again.run_id, again.created) == ("q1", False)
+    assert store.get_run("q2") is None  # the losing request left no run behind
+    assert store.submit_run(_queued("q3"), None).created  # no key: always a new run
+    assert [r.run_id for r in store.queued_runs()] == ["q1", "q3"]
+    assert store.run_ids_for_keys(["key-1", "key-2"]) == {"key-1": "q1"}
+    queued = store.get_run("q1")
+    assert queued is not None
+    assert (queued.status, queued.pid, queued.tags) == ("queued", None, {"origin": "test"})
+
+
+def test_a_queued_run_is_claimed_once_then_adopted_by_its_engine(store: Storage) -> None:
+    store.submit_run(_queued("q1", selection="a", tags={"origin": "test"}), "k")
+    assert store.claim_run("q1", pid=os.getpid(), host=HOSTNAME, now=time.time())
+    assert not store.claim_run("q1", pid=12345, host="other", now=time.time())
+    assert store.queued_runs() == []
+    # the engine records the run it now runs: the claimed row is updated, not duplicated
+    store.create_run(_run("q1", selection="a", asset_keys=("a",), tags={"origin": "test"}))
+    run = store.get_run("q1")
+    assert run is not None
+    assert (run.status, run.asset_keys, run.pid) == ("started", ("a",), os.getpid())
+    assert len(store.list_runs()) == 1
+    # nobody else may record a run under that id
+    with pytest.raises(StorageError, match="already recorded"):
+        store.create_run(RunRecord(run_id="q1", pid=1, host="elsewhere"))
+
+
+def test_ticks_start_finish_list_and_latest_per_loop(store: Storage) -> None:
+    from catchment.storage.control import TickRecord
+
+    t1 = TickRecord(kind="sensor", name="files", started_at=10.0)
+    store.start_tick(t1)
+    t1.status, t1.finished_at = "success", 11.0
+    t1.body = {"requests": [{"partition_keys": ["2025-08-01-03:00"]}]}
+    t1.run_ids = ("r1",)
+    store.finish_tick(t1)
+    t2 = TickRecord(kind="sensor", name="files", started_at=20.0, status="skipped")
+    store.start_tick(t2)
+    t3 = TickRecord(kind="schedule", name="nightly", started_at=30.0)
+    store.start_tick(t3)
+    assert t1.tick_id < t2.tick_id < t3.tick_id
+    ticks = store.list_ticks()
+    assert [t.tick_id for t in ticks] == [t3.tick_id, t2.tick_id, t1.tick_id]
+    (done,) = [t for t in ticks if t.tick_id == t1.tick_id]
+    assert (done.status, done.run_ids, done.body["requests"][0]["partition_keys"]) == (
+        "success",
+        ("r1",),
+        ["2025-08-01-03:00"],
     )
-    conn.close()
-    store = open_storage(f"sqlite:///{path}")
-    assert store.schema_version() == SCHEMA_VERSION
-    assert (
-        store.materializations_of([(AssetKey("a"), None)])[(AssetKey("a"), None)].data_version
-        == "d1"
+    assert [t.tick_id for t in store.list_ticks(kind="sensor", limit=1)] == [t2.tick_id]
+    assert [t.tick_id for t in store.list_ticks(statuses=["success"])] == [t1.tick_id]
+    latest = store.latest_ticks()
+    assert {k: t.tick_id for k, t in latest.items()} == {
+        ("sensor", "files"): t2.tick_id,
+        ("schedule", "nightly"): t3.tick_id,
+    }
+    assert store.interrupt_ticks(now=40.0) == 1  # t3 was left started
+    assert store.list_ticks(kind="schedule")[0].status == "interrupted"
+    assert store.purge_ticks(before=25.0) == 1  # the skipped tick
+    assert [t.tick_id for t in store.list_ticks()] == [t3.tick_id, t1.tick_id]
+
+
+def test_cursors_are_written_together_and_overwritten(store: Storage) -> None:
+    store.set_cursors({"sensor:a": "1", "schedule:b": "2"}, now=1.0)
+    store.set_cursors({"sensor:a": "3"}, now=2.0)
+    assert store.get_cursors() == {"sensor:a": "3", "schedule:b": "2"}
+    assert store.get_cursors(["schedule:b", "nope"]) == {"schedule:b": "2"}
+
+
+def test_a_lease_has_one_holder_until_it_lapses_or_is_released(store: Storage) -> None:
+    assert store.acquire_lease("daemon", "A", now=100.0, ttl=30)
+    assert not store.acquire_lease("daemon", "B", now=110.0, ttl=30)
+    assert store.acquire_lease("daemon", "A", now=120.0, ttl=30)  # renewal
+    lease = store.get_lease("daemon")
+    assert lease is not None
+    assert (lease.holder, lease.acquired_at, lease.expires_at) == ("A", 100.0, 150.0)
+    assert not store.acquire_lease("daemon", "B", now=149.0, ttl=30)
+    assert store.acquire_lease("daemon", "B", now=150.0, ttl=30)  # lapsed: B takes over
+    assert not store.acquire_lease("daemon", "A", now=151.0, ttl=30)
+    store.release_lease("daemon", "A")  # not A's: nothing happens
+    assert store.get_lease("daemon").holder == "B"  # type: ignore[union-attr]
+    store.release_lease("daemon", "B")
+    assert store.get_lease("daemon") is None
+    assert store.acquire_lease("daemon", "A", now=152.0, ttl=30)
+
+
+def test_latest_event_seq_and_asset_events_since(store: Storage) -> None:
+    assert store.latest_event_seq() == 0
+    store.create_run(_run("r1"))
+    store.append_events([_mat("r1", "a", "v1"), _mat("r1", "p", "p1", "2024-01-01")])
+    mark = store.latest_event_seq()
+    store.append_events(
+        [
+            Event(run_id="r1", type=EventType.LOG, data={"level": "info", "message": "x"}),
+            _mat("r1", "a", "v2"),
+            _mat("r1", "a", "v3"),
+        ]
     )
-    assert store.add_dynamic_partitions("s", ["k"]) == ["k"]
-    store.close()
+    assert store.latest_event_seq() == mark + 3
+    (only,) = store.asset_events_since(mark)
+    assert (only.asset_key, only.partition, only.seq) == ("a", None, mark + 3)
+    assert {(m.asset_key, m.partition) for m in store.asset_events_since(0)} == {
+        ("a", None),
+        ("p", "2024-01-01"),
+    }
+    assert store.asset_events_since(mark + 3) == []

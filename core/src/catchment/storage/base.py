@@ -18,12 +18,15 @@ import msgspec
 from catchment.errors import CatchmentError
 from catchment.events import Event, EventType
 from catchment.keys import AssetKey
+from catchment.storage.control import ControlStore
 
 SCHEMA_VERSION = 2
 """Bumped when the tables change; recorded in ``schema_version`` by every backend.
-1: runs, events. 2: dynamic_partitions; asset failures indexed by asset and partition."""
+1: runs, events. 2: dynamic_partitions; asset failures indexed by asset and partition; ticks,
+cursors, run_keys, leases; runs may be ``queued``."""
 
-RunStatus = Literal["started", "success", "failure", "canceled", "abandoned"]
+RunStatus = Literal["queued", "started", "success", "failure", "canceled", "abandoned"]
+"""``queued``: recorded, waiting for a process (``catchment runs execute``) to claim it."""
 
 ACTIVE_RUN_STATUSES = ("queued", "started")
 """Statuses of runs that have not ended: automation treats their targets as in progress."""
@@ -147,7 +150,7 @@ class CheckRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @runtime_checkable
-class Storage(Protocol):
+class Storage(ControlStore, Protocol):
     """Record runs and events; answer the queries the CLI, reconciliation and retries need."""
 
     url: str

@@ -114,6 +114,10 @@ class PostgresStorage(SqlStorage):
     def _json_rows(self, columns: Sequence[str]) -> str:
         return f"json_to_recordset(%s::json) AS w({', '.join(f'{c} text' for c in columns)})"
 
+    def _insert_returning_id(self, cur: Any, sql: str, params: Sequence[Any], column: str) -> int:
+        cur.execute(f"{sql} RETURNING {column}", params)
+        return int(cur.fetchone()[0])
+
     def drop_schema(self) -> None:
         """Drop this store's schema and everything in it (tests use it to clean up)."""
         if self.schema is None:

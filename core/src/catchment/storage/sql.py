@@ -30,6 +30,7 @@ from catchment.storage.base import (
     is_abandoned,
     run_from_row,
 )
+from catchment.storage.control_sql import ControlSql, control_statements
 
 T = TypeVar("T")
 
@@ -42,7 +43,21 @@ a query's count never grows with the number of assets or partitions asked for.""
 
 
 def schema_statements(seq_column: str) -> list[str]:
-    """CREATE statements for both dialects (only the ``seq`` column type differs)."""
+    """CREATE statements for both dialects (only the ``seq`` column type differs): runs,
+    events and what automation reads, then the control plane's tables (all idempotent)."""
+    return [*_run_statements(seq_column), *control_statements(seq_column)]
+
+
+UPGRADES: dict[int, tuple[str, ...]] = {
+    # v2 (dynamic_partitions, the asset_failed index; the control plane's ticks, cursors,
+    # run_keys, leases; runs may be `queued`) only adds tables and indexes, which the
+    # CREATE ... IF NOT EXISTS statements above make in an existing store.
+    2: (),
+}
+"""Statements that bring a store from version ``n - 1`` to ``n``, beyond creating tables."""
+
+
+def _run_statements(seq_column: str) -> list[str]:
     return [
         "CREATE TABLE IF NOT EXISTS schema_version "
         "(version INTEGER NOT NULL, applied_at DOUBLE PRECISION)",
@@ -113,7 +128,7 @@ def _in_filter(
     return wanted, f"{column} IN ({', '.join('?' for _ in wanted)})", sorted(wanted)
 
 
-class SqlStorage:
+class SqlStorage(ControlSql):
     """Storage on a DB-API connection; subclasses implement ``_read`` and ``_write``."""
 
     url: str
@@ -153,13 +168,14 @@ class SqlStorage:
         cur.execute("SELECT max(version) FROM schema_version")
         row = cur.fetchone()
         found = row[0] if row else None
-        if found is None or found < SCHEMA_VERSION:
-            # Every version so far only adds tables and indexes, which the CREATE ... IF NOT
-            # EXISTS statements above have just made: recording the version upgrades the store.
-            cur.execute(
-                self._sql("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)"),
-                (SCHEMA_VERSION, time.time()),
-            )
+        record = self._sql("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)")
+        if found is None:
+            cur.execute(record, (SCHEMA_VERSION, time.time()))
+        elif found < SCHEMA_VERSION:
+            for version in range(found + 1, SCHEMA_VERSION + 1):
+                for statement in UPGRADES.get(version, ()):
+                    cur.execute(statement)
+                cur.execute(record, (version, time.time()))
         elif found > SCHEMA_VERSION:
             raise StorageError(
                 f"the run store has schema version {found}, newer than this catchment "
@@ -186,8 +202,26 @@ class SqlStorage:
             run.selection,
             encode_run_info(run),
         )
-        sql = self._sql(f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        self._write(lambda cur: cur.execute(sql, params))
+        # A run that was queued (``submit_run``) and claimed by this process (``claim_run``)
+        # is adopted: the engine's record of what it runs replaces the request's.
+        sql = self._sql(
+            f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (run_id) DO UPDATE SET selection = excluded.selection, "
+            "info = excluded.info, parent_run_id = excluded.parent_run_id, "
+            "heartbeat_at = excluded.heartbeat_at WHERE runs.status = 'started' "
+            "AND runs.pid = excluded.pid AND runs.host = excluded.host"
+        )
+
+        def write(cur: Any) -> None:
+            cur.execute(sql, params)
+            if cur.rowcount != 1:
+                raise StorageError(
+                    f"run {run.run_id} is already recorded by another process",
+                    where=self.url,
+                    hint="a run id is used once; queued runs are claimed before they start",
+                )
+
+        self._write(write)
 
     def update_run_status(self, run_id: str, status: RunStatus) -> None:
         finished = None if status == "started" else time.time()

@@ -113,6 +113,10 @@ class SqliteStorage(SqlStorage):
         picked = ", ".join(f"json_extract(value, '$.{c}') AS {c}" for c in columns)
         return f"(SELECT {picked} FROM json_each(?)) w"
 
+    def _insert_returning_id(self, cur: Any, sql: str, params: Sequence[Any], column: str) -> int:
+        cur.execute(sql, params)
+        return int(cur.lastrowid)
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
