@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "catchment.cli.materialize_cmd",
     "catchment.cli.plan_cmd",
     "catchment.cli.runs_cmd",
+    "catchment.cli.execute_cmd",
     "catchment.cli.graph_cmd",
     "catchment.cli.new_cmd",
     "catchment.cli.automation_cmd",

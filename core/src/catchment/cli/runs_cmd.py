@@ -91,6 +91,7 @@ _STATUS_COLORS = {
     "abandoned": "red",
     "canceled": "yellow",
     "started": "cyan",
+    "queued": "blue",
 }
 
 

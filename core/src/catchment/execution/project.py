@@ -62,8 +62,10 @@ def run_project(
     stop_on_failed_checks: bool = True,
     tags: dict[str, str] | None = None,
     plan: Plan | None = None,
+    run_id: str | None = None,
 ) -> ExecutionResult:
-    """Plan and run ``selection`` of a loaded project, recording to its run store."""
+    """Plan and run ``selection`` of a loaded project, recording to its run store.
+    ``run_id`` runs under an id already claimed (a queued run, see ``catchment.runs``)."""
     runtime = runtime_for_project(project)
     store = storage if storage is not None else open_project_storage(project)
     try:
@@ -88,6 +90,7 @@ def run_project(
             stop_on_failed_checks=stop_on_failed_checks,
             parent_run_id=parent_run_id,
             tags=tags,
+            run_id=run_id,
         ).run()
     finally:
         if storage is None:
