@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 from catchment.errors import CatchmentError
-from catchment.runs import RunRequest, submit_run
+from catchment.runs import RunRequest
 from catchment.runs.execute import RunNotQueued, execute_run
 from catchment.runs.launch import SubprocessLauncher, run_log_path
+from catchment.runs.submit import submit_run
 from catchment.storage import Storage, open_storage
 
 PROJECT = """\

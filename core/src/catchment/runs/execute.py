@@ -108,7 +108,10 @@ def execute_run(
             project = (load or load_project)(project_path)
             graph = project.require_graph()
             plan = build_plan(
-                graph, selected_keys(graph, run), partition=run.partition_keys or None
+                graph,
+                selected_keys(graph, run),
+                partition=run.partition_keys or None,
+                extra_checks=run.check_ids,
             )
         except Exception as exc:
             fail_claimed(storage, run, exc)

@@ -21,6 +21,8 @@ def queued_record(request: RunRequest, now: float | None = None) -> RunRecord:
         tags[RUN_KEY_TAG] = request.run_key
     if request.priority:
         tags["priority"] = str(request.priority)
+    if request.reason:
+        tags["reason"] = request.reason[:200]
     return RunRecord(
         run_id=uuid4().hex,
         status="queued",
@@ -28,6 +30,7 @@ def queued_record(request: RunRequest, now: float | None = None) -> RunRecord:
         selection=request.selection,
         asset_keys=request.asset_keys,
         partition_keys=request.partition_keys,
+        check_ids=request.check_ids,
         tags=tags,
     )
 
