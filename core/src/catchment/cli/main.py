@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "catchment.cli.plan_cmd",
     "catchment.cli.runs_cmd",
     "catchment.cli.execute_cmd",
+    "catchment.cli.daemon_cmd",
+    "catchment.cli.control_cmd",
     "catchment.cli.graph_cmd",
     "catchment.cli.new_cmd",
     "catchment.cli.automation_cmd",

@@ -36,6 +36,8 @@ from catchment.timeouts import parse_timeout
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
     from catchment.plugins import IsolatedHooks, PluginRegistry
+    from catchment.schedules import ScheduleDefinition
+    from catchment.sensors import SensorDefinition
     from catchment.specs import AssetSpec
     from catchment.tables import TableRef
 
@@ -78,6 +80,8 @@ class Project:
     resources: dict[str, Any] = field(default_factory=dict)
     io_managers: dict[str, Any] = field(default_factory=dict)
     components: dict[str, str] = field(default_factory=dict)  # component name -> type
+    schedules: tuple[ScheduleDefinition, ...] = ()
+    sensors: tuple[SensorDefinition, ...] = ()
 
     @property
     def hooks(self) -> IsolatedHooks:
@@ -153,7 +157,16 @@ class _Typed(_Strict):
     config: dict[str, Any] = Field(default_factory=dict)
 
 
-_SECTIONS = ("project", "defaults", "components", "resources", "io_managers", "freshness")
+_SECTIONS = (
+    "project",
+    "defaults",
+    "components",
+    "resources",
+    "io_managers",
+    "freshness",
+    "schedules",
+    "sensors",
+)
 
 
 def _display(path: Path) -> str:
@@ -562,6 +575,24 @@ class _Loader:
             )
         return None
 
+    def control(
+        self, data: Mapping[str, Any], graph: AssetGraph | None
+    ) -> tuple[list[ScheduleDefinition], list[SensorDefinition]]:
+        """The ``schedules:`` and ``sensors:`` sections (their targets checked on ``graph``)."""
+        if not data.get("schedules") and not data.get("sensors"):
+            return [], []
+        from catchment.project.control import ControlLoader, check_targets
+
+        def report(path: Sequence[str | int], message: str, hint: str | None) -> None:
+            self.problem("project", path, message, hint)
+
+        control = ControlLoader(data, self.root, self.located.where, report, self.render)
+        schedules, sensors = control.schedules(), control.sensors()
+        if graph is not None:
+            for where, message, hint in check_targets(graph, [*schedules, *sensors]):
+                self.problems.append(Problem("project", where, message, hint or None))
+        return schedules, sensors
+
 
 def _origin(exc: BaseException) -> str:
     """`` (at file:line)`` of the innermost frame, to point at the user's code."""
@@ -629,6 +660,7 @@ def load_project(
         if with_policies is not None:
             definitions = with_policies
             graph = loader.graph(definitions, io_managers)
+    schedules, sensors = loader.control(data, graph)
     if graph is not None:
         for adapter, reason in registry.graph_rejections(graph):
             loader.problems.append(
@@ -651,6 +683,8 @@ def load_project(
         resources=resources,
         io_managers=io_managers,
         components=components,
+        schedules=tuple(schedules),
+        sensors=tuple(sensors),
     )
 
 

@@ -1,0 +1,106 @@
+"""`catchment daemon`: run the control plane's loops (sensors, schedules, automation) for one
+project until stopped."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
+
+import typer
+
+from catchment.cli.materialize_cmd import PROJECT_OPTION_HELP
+
+if TYPE_CHECKING:
+    from catchment.storage.control import TickRecord
+
+HELP = """Run sensors, schedules and automation for the project, starting the runs they ask for.
+
+One daemon acts per record store: a second one started on the same store waits and takes
+over when the first stops or its lease lapses. Every tick is recorded (`catchment ticks`);
+runs start in processes of their own and outlive the daemon. Stop it with Ctrl-C or SIGTERM.
+
+Examples:
+
+  catchment daemon
+
+  catchment daemon --project examples/platform --catch-up 6h
+"""
+
+
+def _duration(value: str, option: str) -> float:
+    from catchment.errors import CatchmentError
+    from catchment.project.control import parse_duration
+
+    try:
+        return parse_duration(value, option)
+    except ValueError as exc:
+        raise CatchmentError(str(exc), where=option, hint="write e.g. 30s, 5m, 1h") from None
+
+
+def _show(tick: TickRecord) -> None:
+    when = time.strftime("%H:%M:%S", time.localtime(tick.started_at))
+    runs = f" -> {len(tick.run_ids)} run(s): {', '.join(r[:12] for r in tick.run_ids)}"
+    detail = tick.error or tick.body.get("reason") or ""
+    line = f"{when} {tick.kind} {tick.name} {tick.status}{runs if tick.run_ids else ''}"
+    color = {"failure": "red", "success": "green"}.get(tick.status)
+    typer.secho(f"{line}{': ' + str(detail) if detail else ''}", fg=color)
+
+
+def daemon(
+    project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+    catch_up: str = typer.Option(
+        "24h", "--catch-up", help="Run cron ticks missed while no daemon ran, this far back."
+    ),
+    lease_ttl: str = typer.Option(
+        "30s", "--lease-ttl", help="How long the lease lasts unless renewed (takeover delay)."
+    ),
+    poll: str = typer.Option(
+        "250ms", "--poll", help="Time between steps (how fast materializations are noticed)."
+    ),
+    once: bool = typer.Option(False, "--once", help="Do one step and exit."),
+) -> None:
+    from catchment.daemon.daemon import Daemon, DaemonSettings
+    from catchment.daemon.evaluators import default_add_partitions, default_evaluator
+
+    settings = DaemonSettings(
+        catch_up=_duration(catch_up, "--catch-up"),
+        lease_ttl=_duration(lease_ttl, "--lease-ttl"),
+        poll_interval=_duration(poll, "--poll"),
+    )
+    d = Daemon(
+        project_path,
+        settings=settings,
+        evaluator=default_evaluator(),
+        add_partitions=default_add_partitions(),
+    )
+    for problem in d.workspace.problems:
+        typer.secho(f"warning: {problem}", err=True, fg="yellow")
+    if once:
+        try:
+            for tick in d.step():
+                _show(tick)
+        finally:
+            d.close()
+        return
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        d.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    what = f"{len(d.workspace.schedules)} schedule(s), {len(d.workspace.sensors)} sensor(s)"
+    auto = "automation on" if d.evaluator is not None else "automation off"
+    typer.echo(f"catchment daemon for {d.workspace.root} ({d.storage.url}): {what}, {auto}")
+    d.run(on_tick=_show)
+    typer.echo("daemon stopped; the lease is released")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``catchment daemon``."""
+    app.command("daemon", help=HELP)(daemon)

@@ -1,0 +1,279 @@
+"""The daemon on a fake clock: run keys, cursors, catch-up, lease takeover and contained
+sensor failures. Sensors run in real subprocesses; time only moves when a test moves it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from catchment.daemon.sensor_loop import SensorLoop
+
+from .conftest import T0, Harness, settle
+
+HOURLY_SCHEDULE = """\
+schedules:
+  - name: hourly_events
+    cron: "0 * * * *"
+    assets: [events]
+"""
+
+
+def test_each_cron_tick_runs_the_window_that_just_ended_once(harness: Harness) -> None:
+    d = harness.make(HOURLY_SCHEDULE)
+    assert d.step() == []  # first sight: the cursor starts now, no history is replayed
+    harness.clock.advance(30 * 60)
+    assert d.step() == []  # 10:30: nothing due
+    harness.clock.advance(30 * 60)  # 11:00
+    (tick,) = d.step()
+    assert (tick.kind, tick.name, tick.status) == ("schedule", "hourly_events", "success")
+    (run,) = harness.runs()
+    assert run.status == "queued"
+    assert run.asset_keys == ("events",)
+    assert run.partition_keys == ("2025-08-01-10:00",)  # the hour that just ended
+    assert run.tags["origin"] == "schedule:hourly_events"
+    assert harness.launcher.launched == [run.run_id]
+    assert tick.run_ids == (run.run_id,)
+    assert tick.body["tick_time"] == "2025-08-01T11:00:00+00:00"
+
+
+def test_a_tick_repeated_after_a_crash_starts_no_second_run(harness: Harness) -> None:
+    """The daemon dies after submitting a tick's run but before moving its cursor: the next
+    daemon handles the tick again, and the run key (taken in the run's transaction) stops a
+    second run."""
+    d = harness.make(HOURLY_SCHEDULE)
+    d.step()
+    harness.clock.advance(3600)
+    d.step()
+    (run,) = harness.runs()
+    assert harness.store.claim_run(run.run_id, os.getpid(), "here", T0)  # its process took it
+    harness.store.set_cursors({"schedule:hourly_events": repr(T0)}, T0)  # the lost write
+    d.close()
+    again = harness.make()
+    (tick,) = again.step()
+    assert tick.status == "skipped"
+    assert tick.body["reason"] == "already requested (run key taken)"
+    assert tick.body["requests"][0]["created"] is False
+    assert len(harness.runs()) == 1
+    assert harness.launcher.launched == [run.run_id]
+
+
+def test_ticks_missed_while_down_are_run_within_the_catch_up_window(harness: Harness) -> None:
+    d = harness.make(HOURLY_SCHEDULE, catch_up=3 * 3600.0)
+    d.step()
+    d.close()  # down from 10:00 to 15:30: ticks at 11, 12, 13, 14 and 15 were missed
+    harness.clock.advance(5.5 * 3600)
+    ticks = harness.make(catch_up=3 * 3600.0).step()
+    assert [t.body["tick_time"][11:16] for t in ticks] == ["13:00", "14:00", "15:00"]
+    assert ticks[0].body["missed"] == 2  # 11:00 and 12:00 were older than 3 h
+    parts = sorted(r.partition_keys[0] for r in harness.runs())
+    assert parts == ["2025-08-01-12:00", "2025-08-01-13:00", "2025-08-01-14:00"]
+
+
+def test_one_daemon_acts_and_a_standby_takes_over_when_its_lease_lapses(
+    harness: Harness,
+) -> None:
+    a = harness.make(HOURLY_SCHEDULE, lease_ttl=30.0)
+    b = harness.make(lease_ttl=30.0)
+    a.step()
+    assert b.step() == []
+    assert b.loops == {}
+    harness.clock.advance(3600)  # 11:00; A is stuck (no step), its lease lapses
+    (tick,) = b.step()
+    assert tick.status == "success"
+    assert b.lease.held
+    assert a.step() == []  # A comes back: the lease is B's, A stands by and acts on nothing
+    assert not a.lease.held
+    assert a.loops == {}
+    assert len(harness.runs()) == 1
+    b.close()  # a clean stop releases the lease: A takes over at once
+    harness.clock.advance(3600)
+    (tick,) = a.step()
+    assert tick.body["tick_time"].startswith("2025-08-01T12:00")
+    assert len(harness.runs()) == 2
+
+
+SENSORS_YAML = """\
+sensors:
+  - module: sensors.py
+  - name: raising
+    function: sensors.py:raising
+    assets: [a]
+  - name: hanging
+    function: sensors.py:hanging
+    assets: [a]
+    timeout: 5s
+  - name: garbage
+    function: sensors.py:garbage
+    assets: [a]
+  - name: exiting
+    function: sensors.py:exiting
+    assets: [a]
+schedules:
+  - name: hourly_a
+    cron: "0 * * * *"
+    assets: [a]
+"""
+
+
+def test_a_failing_sensor_is_a_failed_tick_and_the_rest_go_on(harness: Harness) -> None:
+    d = harness.make(SENSORS_YAML)
+    ticks = {t.name: t for t in settle(d, hung=("hanging",))}
+    assert ticks["counting"].status == "success"
+    assert ticks["raising"].status == "failure"
+    assert "raised ValueError: the API said no" in (ticks["raising"].error or "")
+    assert "sensors.py:" in (ticks["raising"].error or "")  # where in the user's code
+    assert ticks["garbage"].status == "failure"
+    assert "returned int" in (ticks["garbage"].error or "")
+    assert ticks["exiting"].status == "failure"
+    assert "SystemExit" in (ticks["exiting"].error or "")
+    assert "hanging" not in ticks  # still running, blocking nobody
+    hanging = d.loops[("sensor", "hanging")]
+    assert isinstance(hanging, SensorLoop)
+    assert hanging.running is not None
+    pid = hanging.running[0].proc.pid
+    harness.clock.advance(3600)  # past the hanging sensor's timeout, and the cron's 11:00
+    ticks = {t.name: t for t in settle(d, hung=("hanging",))}
+    assert ticks["hanging"].status == "failure"
+    assert "timed out after 5s" in (ticks["hanging"].error or "")
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # the sensor's process was killed
+    assert ticks["hourly_a"].status == "success"
+    assert ticks["counting"].status == "success"
+    assert ticks["counting"].body["cursor"] == "2"
+    stored = {t.name: t.status for t in harness.store.list_ticks(limit=100)}
+    assert stored["raising"] == "failure"
+
+
+def test_a_sensor_cursor_survives_a_restart(harness: Harness) -> None:
+    d = harness.make("sensors:\n  - module: sensors.py\n")
+    settle(d)
+    harness.clock.advance(10)
+    settle(d)
+    assert harness.store.get_cursors(["sensor:counting"]) == {"sensor:counting": "2"}
+    d.close()
+    harness.clock.advance(10)
+    again = harness.make()
+    (tick,) = settle(again)
+    assert tick.body["cursor_before"] == "2"
+    assert tick.body["cursor"] == "3"
+    keys = sorted(r.tags["run_key"] for r in harness.runs())
+    assert keys == ["sensor:counting:n1", "sensor:counting:n2", "sensor:counting:n3"]
+    assert {r.asset_keys for r in harness.runs()} == {("a",)}
+
+
+def test_a_sensor_waits_its_interval_after_a_restart(harness: Harness) -> None:
+    d = harness.make("sensors:\n  - module: sensors.py\n")
+    settle(d)
+    d.close()
+    harness.clock.advance(3)
+    second = harness.make()
+    assert settle(second) == []  # interval 10 s, last tick 3 s ago
+    second.close()
+    harness.clock.advance(7)
+    assert len(settle(harness.make())) == 1
+
+
+FILES_YAML = """\
+sensors:
+  - name: landing
+    type: files
+    path: landing
+    pattern: "%Y/%m/%d/%H"
+    assets: [events]
+    interval: 5s
+"""
+
+
+def test_the_files_sensor_requests_the_hour_of_each_new_folder_once(harness: Harness) -> None:
+    landing = harness.root / "landing"
+    (landing / "2025/08/01/03").mkdir(parents=True)
+    d = harness.make(FILES_YAML)
+    (tick,) = settle(d)
+    (run,) = harness.runs()
+    assert (run.asset_keys, run.partition_keys) == (("events",), ("2025-08-01-03:00",))
+    assert run.tags["run_key"] == "sensor:landing:2025-08-01-03:00"
+    (landing / "2025/08/01/04").mkdir(parents=True)
+    (landing / "2025/08/01/notes.txt").write_text("not a partition")
+    harness.clock.advance(5)
+    (tick,) = settle(d)
+    assert [r["partition_keys"] for r in tick.body["requests"]] == [["2025-08-01-04:00"]]
+    harness.clock.advance(5)
+    (tick,) = settle(d)
+    assert tick.status == "skipped"
+    assert len(harness.runs()) == 2
+
+
+def test_a_ready_marker_holds_a_folder_back_until_it_is_complete(harness: Harness) -> None:
+    folder = harness.root / "landing" / "2025" / "08" / "01" / "05"
+    folder.mkdir(parents=True)
+    d = harness.make(FILES_YAML.replace("interval: 5s", "interval: 5s\n    ready_marker: _SUCCESS"))
+    assert settle(d)[0].status == "skipped"
+    (folder / "_SUCCESS").write_text("")
+    harness.clock.advance(5)
+    assert settle(d)[0].status == "success"
+    assert harness.runs()[0].partition_keys == ("2025-08-01-05:00",)
+
+
+ASSET_SENSOR_YAML = """\
+sensors:
+  - name: after_a
+    type: asset
+    asset: a
+    assets: [b]
+    interval: 1h
+"""
+
+
+def test_an_asset_sensor_reacts_to_a_materialization_at_once(harness: Harness) -> None:
+    from catchment.events import Event, EventType
+    from catchment.storage import RunRecord
+
+    d = harness.make(ASSET_SENSOR_YAML)
+    (tick,) = d.step()
+    assert tick.status == "skipped"  # first tick: starts watching
+    harness.store.create_run(RunRecord(run_id="cli-run"))
+    harness.store.append_events(
+        [Event(run_id="cli-run", type=EventType.MATERIALIZATION, asset_key="a")]
+    )
+    (tick,) = d.step()  # same instant, an hour before its interval: pushed
+    assert tick.status == "success"
+    (run,) = harness.store.list_runs(status="queued")
+    assert run.asset_keys == ("b",)
+    assert d.step() == []
+
+
+def test_push_wakes_automation_in_the_step_that_sees_the_materialization(
+    harness: Harness, tmp_path: Path
+) -> None:
+    from catchment.daemon.automation_loop import Evaluation
+    from catchment.events import Event, EventType
+    from catchment.runs.request import RunRequest
+    from catchment.storage import RunRecord
+
+    calls: list[float] = []
+
+    def evaluate(graph: object, storage: object, now: float, state: str | None) -> Evaluation:
+        calls.append(now)
+        wanted = [RunRequest(asset_keys=("b",), reason="a was updated")] if len(calls) == 2 else []
+        return Evaluation(requests=wanted, body={"decisions": []}, state=str(len(calls)))
+
+    d = harness.make("", evaluator=evaluate, automation_interval=3600.0)
+    (first,) = d.step()
+    assert (first.kind, first.status, len(calls)) == ("automation", "skipped", 1)
+    assert d.step() == []  # its interval is an hour
+    harness.clock.advance(1)
+    harness.store.create_run(RunRecord(run_id="cli-run"))
+    harness.store.append_events(
+        [Event(run_id="cli-run", type=EventType.MATERIALIZATION, asset_key="a")]
+    )
+    (tick,) = d.step()
+    assert len(calls) == 2
+    assert tick.kind == "automation"
+    assert tick.status == "success"
+    (run,) = harness.store.list_runs(status="queued")
+    assert run.tags["run_key"].startswith("automation:2:")
+    assert harness.store.get_cursors(["automation", "automation:evaluations"]) == {
+        "automation": "2",
+        "automation:evaluations": "2",
+    }
