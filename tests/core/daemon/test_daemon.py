@@ -4,12 +4,11 @@ sensor failures. Sensors run in real subprocesses; time only moves when a test m
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 from catchment.daemon.sensor_loop import SensorLoop
 
-from .conftest import T0, Harness, settle
+from .conftest import T0, Harness, settle, write_project
 
 HOURLY_SCHEDULE = """\
 schedules:
@@ -243,37 +242,58 @@ def test_an_asset_sensor_reacts_to_a_materialization_at_once(harness: Harness) -
     assert d.step() == []
 
 
-def test_push_wakes_automation_in_the_step_that_sees_the_materialization(
-    harness: Harness, tmp_path: Path
+EAGER_ASSETS = """\
+from catchment import asset
+from catchment.automation.conditions import eager
+
+@asset
+def a():
+    return 1
+
+@asset(automation=eager())
+def b(a):
+    return a + 1
+
+@asset(automation=eager())
+def c(b):
+    return b + 1
+"""
+
+
+def test_push_evaluates_automation_in_the_step_that_sees_the_materialization(
+    harness: Harness,
 ) -> None:
-    from catchment.daemon.automation_loop import Evaluation
+    """A materialization recorded by another process (here: the test, as the CLI would)
+    makes the next step evaluate the eager downstream, an hour before its interval."""
+    from catchment.daemon.evaluators import evaluate_conditions
     from catchment.events import Event, EventType
-    from catchment.runs.request import RunRequest
     from catchment.storage import RunRecord
 
-    calls: list[float] = []
-
-    def evaluate(graph: object, storage: object, now: float, state: str | None) -> Evaluation:
-        calls.append(now)
-        wanted = [RunRequest(asset_keys=("b",), reason="a was updated")] if len(calls) == 2 else []
-        return Evaluation(requests=wanted, body={"decisions": []}, state=str(len(calls)))
-
-    d = harness.make("", evaluator=evaluate, automation_interval=3600.0)
+    write_project(harness.root)
+    (harness.root / "assets.py").write_text(EAGER_ASSETS)
+    d = harness.make(evaluator=evaluate_conditions, automation_interval=3600.0)
     (first,) = d.step()
-    assert (first.kind, first.status, len(calls)) == ("automation", "skipped", 1)
+    assert (first.kind, first.status) == ("automation", "skipped")  # a is missing: wait
     assert d.step() == []  # its interval is an hour
     harness.clock.advance(1)
-    harness.store.create_run(RunRecord(run_id="cli-run"))
+    harness.store.create_run(RunRecord(run_id="cli-run", asset_keys=("a",)))
     harness.store.append_events(
         [Event(run_id="cli-run", type=EventType.MATERIALIZATION, asset_key="a")]
     )
+    harness.store.update_run_status("cli-run", "success")
     (tick,) = d.step()
-    assert len(calls) == 2
     assert tick.kind == "automation"
     assert tick.status == "success"
     (run,) = harness.store.list_runs(status="queued")
+    assert "b" in run.asset_keys  # the eager chain starts at once (c may share the run)
     assert run.tags["run_key"].startswith("automation:2:")
-    assert harness.store.get_cursors(["automation", "automation:evaluations"]) == {
-        "automation": "2",
-        "automation:evaluations": "2",
-    }
+    assert tick.body["decisions"][0]["asset"] == "b"
+    cursors = harness.store.get_cursors(["automation", "automation:evaluations"])
+    assert cursors["automation:evaluations"] == "2"
+    assert '"cursor"' in cursors["automation"]  # the evaluator's state, for the next tick
+    # a restarted daemon resumes from that state: nothing new, nothing requested twice
+    d.close()
+    again = harness.make(evaluator=evaluate_conditions, automation_interval=3600.0)
+    (resumed,) = again.step()
+    assert resumed.status == "skipped", resumed.body.get("decisions")
+    assert len(harness.store.list_runs(status="queued")) == 1

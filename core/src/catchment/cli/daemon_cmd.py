@@ -63,7 +63,7 @@ def daemon(
     once: bool = typer.Option(False, "--once", help="Do one step and exit."),
 ) -> None:
     from catchment.daemon.daemon import Daemon, DaemonSettings
-    from catchment.daemon.evaluators import default_add_partitions, default_evaluator
+    from catchment.daemon.evaluators import add_partitions, evaluate_conditions
 
     settings = DaemonSettings(
         catch_up=_duration(catch_up, "--catch-up"),
@@ -73,8 +73,8 @@ def daemon(
     d = Daemon(
         project_path,
         settings=settings,
-        evaluator=default_evaluator(),
-        add_partitions=default_add_partitions(),
+        evaluator=evaluate_conditions,
+        add_partitions=add_partitions,
     )
     for problem in d.workspace.problems:
         typer.secho(f"warning: {problem}", err=True, fg="yellow")
@@ -95,8 +95,7 @@ def daemon(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     what = f"{len(d.workspace.schedules)} schedule(s), {len(d.workspace.sensors)} sensor(s)"
-    auto = "automation on" if d.evaluator is not None else "automation off"
-    typer.echo(f"catchment daemon for {d.workspace.root} ({d.storage.url}): {what}, {auto}")
+    typer.echo(f"catchment daemon for {d.workspace.root} ({d.storage.url}): {what}")
     d.run(on_tick=_show)
     typer.echo("daemon stopped; the lease is released")
 

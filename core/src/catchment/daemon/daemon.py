@@ -20,6 +20,8 @@ from pathlib import Path
 
 from catchment.daemon.automation_loop import AutomationLoop, Evaluator
 from catchment.daemon.clock import Clock, SystemClock
+from catchment.daemon.evaluators import has_conditions
+from catchment.daemon.freshness_loop import FreshnessLoop
 from catchment.daemon.lease import Lease
 from catchment.daemon.loop import Loop
 from catchment.daemon.push import PushWatcher
@@ -49,6 +51,8 @@ class DaemonSettings:
     """Cron ticks missed while no daemon ran are run this far back."""
     automation_interval: float = 30.0
     """Seconds between automation evaluations when nothing pushes one."""
+    freshness_interval: float = 60.0
+    """Seconds between freshness evaluations."""
     reload_every: float = 5.0
     """Seconds between checks whether the project file changed (then it is read again)."""
     tick_retention: float = 7 * 86400.0
@@ -70,6 +74,7 @@ class Daemon:
         load: Callable[[Path | str | None], Workspace] = load_workspace,
         evaluator: Evaluator | None = None,
         add_partitions: AddPartitions | None = None,
+        freshness: bool = True,
         holder: str | None = None,
     ):
         self.project_path = project_path
@@ -90,6 +95,7 @@ class Daemon:
         self.lease = Lease(storage, holder=holder, ttl=self.settings.lease_ttl)
         self.evaluator = evaluator
         self.add_partitions = add_partitions
+        self.freshness = freshness
         self.loops: dict[tuple[str, str], Loop] = {}
         self.watcher: PushWatcher | None = None
         self._checked_at = -math.inf
@@ -184,6 +190,8 @@ class Daemon:
     def _build_loops(self, workspace: Workspace) -> None:
         """(Re)create the loops of ``workspace``, reading every cursor and last tick in two
         queries; a sensor still running is killed and evaluated again."""
+        from catchment.automation.freshness import freshness_policies
+
         self._close_loops()
         cursors = self.storage.get_cursors()
         latest = self.storage.latest_ticks()
@@ -217,7 +225,14 @@ class Daemon:
                 last_tick_at=last.started_at if last is not None else None,
                 add_partitions=self.add_partitions,
             )
-        if graph is not None and self.evaluator is not None:
+        if graph is not None and self.freshness and freshness_policies(graph):
+            loops[("freshness", "policies")] = FreshnessLoop(
+                graph,
+                self.storage,
+                hooks=workspace.hooks,
+                interval=self.settings.freshness_interval,
+            )
+        if graph is not None and self.evaluator is not None and has_conditions(graph):
             loops[("automation", "conditions")] = AutomationLoop(
                 graph,
                 self.storage,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from catchment.components import ProjectDefaults
@@ -33,6 +33,8 @@ class Workspace:
     sensors: tuple[SensorDefinition, ...] = ()
     problems: tuple[Problem, ...] = ()
     stamp: tuple[float, ...] = field(default=(), compare=False)
+    hooks: Any = field(default=None, compare=False)
+    """The plugins' hook relay (freshness checks are told to ``catchment_check_evaluated``)."""
 
 
 def project_stamp(file: Path) -> tuple[float, ...]:
@@ -58,4 +60,5 @@ def load_workspace(path: Path | str | None) -> Workspace:
         sensors=project.sensors,
         problems=tuple(project.problems),
         stamp=project_stamp(project.file),
+        hooks=project.hooks,
     )
