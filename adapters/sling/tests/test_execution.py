@@ -243,3 +243,58 @@ def test_a_locked_duckdb_file_fails_with_a_hint(project: Path, build_sling: Buil
     assert "Could not set lock on file" in failure.data["message"]
     assert "close other connections" in failure.data["message"]
     assert "file://p.csv" in failure.data["message"]
+
+
+def test_a_partitioned_stream_loads_the_folder_of_each_window(
+    project: Path, build_sling: Builder
+) -> None:
+    """``{partition_start:%Y/%m/%d/%H}`` in the stream name is the run's window: one `sling run`
+    per hour, each reading that hour's folder; a re-run of an hour replaces nothing twice."""
+    for hour, rows in (("03", "1,10\n2,20\n"), ("04", "3,30\n")):
+        folder = project / "landing" / "2025" / "08" / "01" / hour
+        folder.mkdir(parents=True)
+        (folder / "part-0.csv").write_text("id,amount\n" + rows)
+    defn = build_sling(
+        {
+            "replication": {
+                "source": "LOCAL",
+                "target": "WH",
+                "defaults": {"mode": "incremental", "primary_key": ["id"], "object": "raw.events"},
+                "streams": {"file://landing/{partition_start:%Y/%m/%d/%H}/": None},
+            },
+            "connections": {"WH": "duckdb://warehouse.duckdb"},
+            "partitions": {"cadence": "hourly", "start": "2025-08-01-00:00", "end": "2025-08-02"},
+        }
+    )
+    (spec,) = defn.specs
+    assert spec.key.to_string() == "raw/events"
+    assert spec.partitions is not None
+    result = materialize([defn], partition="2025-08-01-03:00...2025-08-01-04:00")
+    assert [e.partition for e in result.materializations] == [
+        "2025-08-01-03:00",
+        "2025-08-01-04:00",
+    ]
+    assert result.materializations[0].data["metadata"]["rows"] == 3
+    wh = project / "warehouse.duckdb"
+    assert _rows(wh, "select count(*), sum(amount) from raw.events") == [(3, 60)]
+    materialize([defn], partition="2025-08-01-03:00")
+    assert _rows(wh, "select count(*), sum(amount) from raw.events") == [(3, 60)]
+
+
+def test_partitions_may_name_only_streams_of_the_replication(build_sling: Builder) -> None:
+    from catchment.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"partitions\.streams names streams") as info:
+        build_sling(
+            {
+                "replication": {
+                    "source": "LOCAL",
+                    "target": "WH",
+                    "defaults": {"object": "raw.events"},
+                    "streams": {"file://landing/{partition_key}/": None},
+                },
+                "connections": {"WH": "duckdb://warehouse.duckdb"},
+                "partitions": {"cadence": "daily", "start": "2025-08-01", "streams": ["nope"]},
+            }
+        )
+    assert "file://landing/{partition_key}/" in (info.value.hint or "")

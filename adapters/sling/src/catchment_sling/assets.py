@@ -16,6 +16,7 @@ from catchment.components import ComponentContext
 from catchment.definitions import AssetsDefinition
 from catchment.errors import ConfigError
 from catchment.keys import AssetKey
+from catchment.partitions import TimeWindowPartitions
 from catchment.specs import AssetSpec
 from catchment.tables import TableRef
 
@@ -76,6 +77,7 @@ def _spec(
     rep_source: str,
     rep_target: str,
     target: Connection,
+    partitions: TimeWindowPartitions | None = None,
 ) -> AssetSpec:
     metadata: dict[str, Any] = {
         "stream": stream.name,
@@ -105,6 +107,7 @@ def _spec(
         code_version=stream.code_version({"table": str(written), "reads": [str(r) for r in reads]}),
         table=written,
         reads=reads,
+        partitions=partitions,
     )
 
 
@@ -128,6 +131,7 @@ def sling_definition(attrs: SlingAttributes, ctx: ComponentContext) -> AssetsDef
             where=f"component {ctx.name} (attributes.overrides)",
             hint=f"streams in {rep.where}: {', '.join(rep.streams)}",
         )
+    windows = _partitions(attrs, ctx, rep.streams, rep.where)
     streams = resolve_streams(
         rep,
         source_is_file=source.is_file_system,
@@ -153,8 +157,21 @@ def sling_definition(attrs: SlingAttributes, ctx: ComponentContext) -> AssetsDef
         writers[written] = stream.name
         by_key[key] = stream
         reads = _source_reads(stream, source, ctx)
+        chosen = attrs.partitions.streams if attrs.partitions is not None else None
+        partitioned = windows is not None and (chosen is None or stream.name in chosen)
         specs.append(
-            _spec(stream, key, written, reads, attrs, override, rep.source, rep.target, target)
+            _spec(
+                stream,
+                key,
+                written,
+                reads,
+                attrs,
+                override,
+                rep.source,
+                rep.target,
+                target,
+                windows if partitioned else None,
+            )
         )
     source_text = ctx.source or f"{rep.where} (component {ctx.name})"
     compute = SlingCompute(
@@ -169,6 +186,8 @@ def sling_definition(attrs: SlingAttributes, ctx: ComponentContext) -> AssetsDef
         binary=attrs.binary,
         duckdb_binary=attrs.duckdb_binary,
         env=dict(attrs.env),
+        partitioned=frozenset(s.key for s in specs if s.partitions is not None),
+        windows=windows,
     )
     return AssetsDefinition(
         name=ctx.name,
@@ -180,6 +199,24 @@ def sling_definition(attrs: SlingAttributes, ctx: ComponentContext) -> AssetsDef
         adapter="sling",
         metadata=_definition_metadata(rep.where, rep.source, rep.target, len(specs)),
     )
+
+
+def _partitions(
+    attrs: SlingAttributes, ctx: ComponentContext, streams: Mapping[str, Any], where: str
+) -> TimeWindowPartitions | None:
+    """The time windows of ``attributes.partitions`` (None when the streams are not
+    partitioned); names in ``partitions.streams`` must be streams of the replication."""
+    p = attrs.partitions
+    if p is None:
+        return None
+    unknown = sorted(set(p.streams or ()) - set(streams))
+    if unknown:
+        raise ConfigError(
+            f"partitions.streams names streams the replication does not have: {', '.join(unknown)}",
+            where=f"component {ctx.name} (attributes.partitions.streams)",
+            hint=f"streams in {where}: {', '.join(streams)}",
+        )
+    return TimeWindowPartitions(start=p.start, end=p.end, cadence=p.cadence, timezone=p.timezone)
 
 
 def _definition_metadata(where: str, source: str, target: str, n: int) -> Mapping[str, Any]:

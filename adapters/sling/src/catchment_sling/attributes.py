@@ -5,7 +5,7 @@ Connection URLs are held as ``SecretStr`` so they never show in ``repr``, logs o
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
@@ -35,6 +35,24 @@ class StreamOverride(BaseModel):
     owners: list[str] = Field(default_factory=list, description="asset owners")
     tags: dict[str, str] = Field(default_factory=dict, description="tags added to the asset")
     description: str | None = Field(None, description="asset description")
+
+
+class SlingPartitions(BaseModel):
+    """Time windows the streams are loaded by: one ``sling run`` per window, with
+    ``{partition_key}``, ``{partition_start:%Y/%m/%d/%H}`` and ``{partition_end:FMT}`` in a
+    stream's name or settings replaced by the window's values (e.g. the folder of an hour)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cadence: Literal["hourly", "daily", "weekly", "monthly"] = Field(
+        description="hourly, daily, weekly or monthly"
+    )
+    start: str = Field(description="the first window's start, e.g. 2025-08-01 or 2025-08-01-00:00")
+    end: str | None = Field(None, description="windows end by this time (default: now)")
+    timezone: str = Field("UTC", description="IANA timezone of the windows")
+    streams: list[str] | None = Field(
+        None, description="stream names that are partitioned (default: every stream)"
+    )
 
 
 class SlingAttributes(BaseModel):
@@ -71,4 +89,7 @@ class SlingAttributes(BaseModel):
     tags: dict[str, str] = Field(default_factory=dict, description="tags of every asset")
     env: dict[str, str] = Field(
         default_factory=dict, description="extra non-secret environment for the sling process"
+    )
+    partitions: SlingPartitions | None = Field(
+        None, description="time windows: {cadence, start, end, timezone, streams}"
     )

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 from catchment.context import StepContext
 from catchment.errors import ConfigError, ExecutionError
 from catchment.keys import AssetKey
+from catchment.partitions import TimeWindowPartitions
 from catchment.results import AssetFailure, MaterializeResult, StepResult
 from catchment.timeouts import deadline_of
 from catchment.toolprocess import ToolProcess, line_text
@@ -28,6 +30,20 @@ from catchment_sling.binaries import duckdb_version, locate_duckdb, locate_sling
 from catchment_sling.connections import Connection, Masker
 from catchment_sling.logs import LogParser, StreamOutcome, failure_sections
 from catchment_sling.replication import Replication, Stream
+
+_WINDOW = re.compile(r"\{partition_(key|start|end)(?::([^}]*))?\}")
+
+
+def _rendered(value: Any, render: Callable[[str], str]) -> Any:
+    """``value`` with every string rendered (a stream's settings, at any depth)."""
+    if isinstance(value, str):
+        return render(value)
+    if isinstance(value, dict):
+        return {k: _rendered(v, render) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rendered(v, render) for v in value]
+    return value
+
 
 # Defaults for the child process; a user's environment or `env:` attribute may override them.
 DEFAULT_ENV = {"SLING_DISABLE_TELEMETRY": "true"}
@@ -59,21 +75,53 @@ class SlingCompute:
     binary: str | None = None
     duckdb_binary: str | None = None
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    partitioned: frozenset[AssetKey] = frozenset()
+    windows: TimeWindowPartitions | None = None
 
     def __call__(self, context: StepContext) -> Iterator[StepResult]:
         selected = [(k, s) for k, s in self.streams.items() if k in context.selected_keys]
         if not selected:
             return
+        windows = context.partition_keys if any(k in self.partitioned for k, _ in selected) else ()
+        if not windows:
+            yield from self._run_once(context, selected, None)
+            return
+        # one `sling run` per window; an asset is materialized when every window loaded
+        totals: dict[AssetKey, MaterializeResult | AssetFailure] = {}
+        for window in windows:
+            for result in self._run_once(context, selected, window):
+                if not isinstance(result, MaterializeResult | AssetFailure):
+                    continue
+                key = result.key
+                before = totals.get(key)
+                if isinstance(before, AssetFailure):
+                    continue
+                if isinstance(result, MaterializeResult) and isinstance(before, MaterializeResult):
+                    rows = before.metadata.get("rows", 0) + result.metadata.get("rows", 0)
+                    result = MaterializeResult(key=key, metadata={**result.metadata, "rows": rows})
+                totals[key] = result
+        for key, _ in selected:
+            if key in totals:
+                yield totals[key]
+
+    def _run_once(
+        self,
+        context: StepContext,
+        selected: list[tuple[AssetKey, Stream]],
+        window: str | None,
+    ) -> Iterator[StepResult]:
         mask = Masker.for_connections([self.source, self.target])
         binary = locate_sling(self.binary, root=self.root)
         home = sling_home(self.root)
         home.mkdir(parents=True, exist_ok=True)
         env = self._environment(home)
+        render = self._renderer(window)
         work = Path(tempfile.mkdtemp(prefix="sling-run-", dir=home.parent))
         try:
             env["TMPDIR"] = str(work)
             file = work / "replication.json"
-            file.write_text(json.dumps(self._replication_for([s for _, s in selected])))
+            streams = [s for _, s in selected]
+            file.write_text(json.dumps(self._replication_for(streams, render)))
             parser, code, stderr = self._run(binary, file, env, context, mask)
         finally:
             shutil.rmtree(work, ignore_errors=True)
@@ -81,8 +129,25 @@ class SlingCompute:
         by_lower = {name.lower(): o for name, o in parser.outcomes.items()}
         sections_lower = {name.lower(): text for name, text in sections.items()}
         for key, stream in selected:
-            outcome = parser.outcomes.get(stream.name) or by_lower.get(stream.name.lower())
-            yield self._result(key, stream, outcome, code, sections_lower, general, mask)
+            name = render(stream.name)
+            outcome = parser.outcomes.get(name) or by_lower.get(name.lower())
+            yield self._result(key, stream, outcome, code, sections_lower, general, mask, name)
+
+    def _renderer(self, window: str | None) -> Callable[[str], str]:
+        """Replace ``{partition_key}``, ``{partition_start:FMT}``, ``{partition_end:FMT}``
+        with the values of ``window`` (nothing to replace when it is None)."""
+        if window is None or self.windows is None:
+            return lambda text: text
+        start, end = self.windows.window(window)
+
+        def value(match: re.Match[str]) -> str:
+            what, fmt = match.group(1), match.group(2)
+            if what == "key":
+                return window
+            moment = start if what == "start" else end
+            return moment.strftime(fmt) if fmt else moment.isoformat()
+
+        return lambda text: _WINDOW.sub(value, text)
 
     def _environment(self, home: Path) -> dict[str, str]:
         env = {**DEFAULT_ENV, **os.environ, **self.env}
@@ -103,9 +168,14 @@ class SlingCompute:
             env.update(DUCKDB_PATH=str(cli), DUCKDB_VERSION=version)
         return env
 
-    def _replication_for(self, streams: list[Stream]) -> dict[str, Any]:
+    def _replication_for(
+        self, streams: list[Stream], render: Callable[[str], str] = str
+    ) -> dict[str, Any]:
         data = dict(self.replication.raw)
-        data["streams"] = {s.name: dict(self.replication.streams[s.name]) for s in streams}
+        data["streams"] = {
+            render(s.name): _rendered(dict(self.replication.streams[s.name]), render)
+            for s in streams
+        }
         env = {k: v for k, v in self.replication.env.items() if k != "SLING_THREADS"}
         if env:
             data["env"] = env
@@ -175,6 +245,7 @@ class SlingCompute:
         sections: Mapping[str, str],
         general: str,
         mask: Masker,
+        name: str,
     ) -> StepResult:
         if outcome is not None and outcome.status == "succeeded":
             metadata: dict[str, Any] = {
@@ -188,7 +259,7 @@ class SlingCompute:
                 metadata["warnings"] = [mask(w) for w in outcome.warnings]
             return MaterializeResult(key=key, metadata=metadata)
         if outcome is not None and outcome.status == "failed":
-            message = sections.get(stream.name.lower()) or general or "Sling reported a failure"
+            message = sections.get(name.lower()) or general or "Sling reported a failure"
         elif code != 0:
             message = general or f"Sling exited with code {code} before running this stream"
         else:
@@ -197,7 +268,7 @@ class SlingCompute:
             message += f"\nhint: {LOCK_HINT}"
         return AssetFailure(
             key=key,
-            message=mask(f"sling stream {stream.name}: {message}"),
+            message=mask(f"sling stream {name}: {message}"),
             error_class="SlingStreamError",
             where=f"{self.where} (streams.{stream.name})",
         )
