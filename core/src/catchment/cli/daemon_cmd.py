@@ -61,6 +61,9 @@ def daemon(
         "250ms", "--poll", help="Time between steps (how fast materializations are noticed)."
     ),
     once: bool = typer.Option(False, "--once", help="Do one step and exit."),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Also print ticks that found nothing to do."
+    ),
 ) -> None:
     from catchment.daemon.daemon import Daemon, DaemonSettings
     from catchment.daemon.evaluators import add_partitions, evaluate_conditions
@@ -78,10 +81,15 @@ def daemon(
     )
     for problem in d.workspace.problems:
         typer.secho(f"warning: {problem}", err=True, fg="yellow")
+
+    def show(tick: TickRecord) -> None:
+        if verbose or tick.status != "skipped":
+            _show(tick)
+
     if once:
         try:
             for tick in d.step():
-                _show(tick)
+                show(tick)
         finally:
             d.close()
         return
@@ -96,7 +104,7 @@ def daemon(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     what = f"{len(d.workspace.schedules)} schedule(s), {len(d.workspace.sensors)} sensor(s)"
     typer.echo(f"catchment daemon for {d.workspace.root} ({d.storage.url}): {what}")
-    d.run(on_tick=_show)
+    d.run(on_tick=show)
     typer.echo("daemon stopped; the lease is released")
 
 
