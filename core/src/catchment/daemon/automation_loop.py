@@ -3,15 +3,17 @@
 The evaluation itself is the automation package's (``catchment.automation``); this loop gives
 it the graph, the record store, the time and its previous state, submits the runs it asks
 for and records the tick with its per asset / partition decisions. It ticks every
-``interval`` and, pushed, as soon as a materialization is recorded (at most every
-``min_gap`` seconds). Requests get run keys that name the evaluation, so an evaluation
-repeated after a crash starts nothing twice.
+``interval`` and, pushed, as soon as a materialization is recorded; pushed evaluations are
+spaced by at least as long as the last one took (and ``min_gap``), so a burst of
+materializations cannot keep the daemon evaluating. Requests get run keys that name the
+evaluation, so an evaluation repeated after a crash starts nothing twice.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +29,7 @@ from catchment.storage.control import TickRecord
 STATE_CURSOR = "automation"
 COUNT_CURSOR = "automation:evaluations"
 DEFAULT_INTERVAL = 30.0
-MIN_GAP = 0.5
+MIN_GAP = 0.05
 
 
 @dataclass
@@ -77,13 +79,14 @@ class AutomationLoop:
         self.state = cursors.get(STATE_CURSOR)
         self.count = int(cursors.get(COUNT_CURSOR, "0"))
         self.last: float = -math.inf
+        self.took = 0.0
         self._due = -math.inf
 
     def due_at(self) -> float:
         return self._due
 
     def wake(self, now: float) -> None:
-        self._due = min(self._due, max(now, self.last + self.min_gap))
+        self._due = min(self._due, max(now, self.last + max(self.min_gap, self.took)))
 
     def close(self) -> None:
         """Nothing runs between steps."""
@@ -91,7 +94,11 @@ class AutomationLoop:
     def step(self, now: float) -> list[TickRecord]:
         if now < self._due:
             return []
-        return [self._evaluate(now)]
+        started = time.perf_counter()
+        try:
+            return [self._evaluate(now)]
+        finally:
+            self.took = time.perf_counter() - started
 
     def _evaluate(self, now: float) -> TickRecord:
         self.last = now
