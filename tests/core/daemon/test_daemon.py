@@ -4,6 +4,7 @@ sensor failures. Sensors run in real subprocesses; time only moves when a test m
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from catchment.daemon.sensor_loop import SensorLoop
@@ -297,3 +298,111 @@ def test_push_evaluates_automation_in_the_step_that_sees_the_materialization(
     (resumed,) = again.step()
     assert resumed.status == "skipped", resumed.body.get("decisions")
     assert len(harness.store.list_runs(status="queued")) == 1
+
+
+DYNAMIC_ASSETS = """\
+from catchment import asset
+from catchment.partitions import DynamicPartitions
+
+@asset(partitions=DynamicPartitions("customers"))
+def per_customer(context):
+    return context.partition_key
+"""
+
+DYNAMIC_SENSOR = """\
+from catchment.runs.request import RunRequest
+from catchment.sensors import SensorResult, sensor
+
+@sensor(asset_keys=["per_customer"])
+def new_customers(context):
+    return SensorResult(
+        dynamic_partitions={"customers": ["acme"]},
+        run_requests=[RunRequest(partition_keys=("acme",), run_key="acme")],
+    )
+
+@sensor(asset_keys=["per_customer"])
+def wrong_set(context):
+    return SensorResult(dynamic_partitions={"suppliers": ["x"]})
+"""
+
+
+def test_a_sensor_adds_dynamic_partition_keys_and_runs_them(harness: Harness) -> None:
+    from catchment.runs.execute import execute_run
+
+    write_project(harness.root, "sensors:\n  - module: sensors.py\n")
+    (harness.root / "assets.py").write_text(DYNAMIC_ASSETS)
+    (harness.root / "sensors.py").write_text(DYNAMIC_SENSOR)
+    ticks = {t.name: t for t in settle(harness.make())}
+    assert ticks["new_customers"].status == "success"
+    assert ticks["new_customers"].body["dynamic_partitions"] == {"customers": ["acme"]}
+    assert harness.store.dynamic_partitions(["customers"]) == {"customers": ["acme"]}
+    assert ticks["wrong_set"].status == "failure"
+    assert "no dynamic partition set named 'suppliers'" in (ticks["wrong_set"].error or "")
+    (run,) = harness.runs()
+    assert run.partition_keys == ("acme",)
+    result = execute_run(harness.root, run.run_id)  # the launched process sees the new key
+    assert [e.partition for e in result.materializations] == ["acme"]
+
+
+def test_the_files_sensor_lists_an_object_store_prefix_through_fsspec(tmp_path: Path) -> None:
+    """fsspec's in-memory filesystem stands in for an object store (no S3 here)."""
+    import fsspec
+    from catchment.sensors.definition import SensorContext
+    from catchment.sensors.files import files_sensor
+
+    fs = fsspec.filesystem("memory")
+    fs.pipe("/landing/2025/08/01/03/part-0.json", b"{}")
+    fs.pipe("/landing/2025/08/01/04/_SUCCESS", b"")
+    fs.pipe("/landing/2025/08/01/04/part-0.json", b"{}")
+    config = {
+        "path": "memory://landing",
+        "pattern": "%Y/%m/%d/%H",
+        "ready_marker": "_SUCCESS",
+        "partition_format": "%Y-%m-%d-%H:%M",
+    }
+    context = SensorContext(sensor_name="s3", project_root=str(tmp_path), config=config)
+    result = files_sensor(context)
+    assert [r.partition_keys for r in result.run_requests] == [("2025-08-01-04:00",)]
+    fs.pipe("/landing/2025/08/01/03/_SUCCESS", b"")  # the late hour completes
+    again = files_sensor(msgspec_replace(context, cursor=result.cursor))
+    assert [r.partition_keys for r in again.run_requests] == [("2025-08-01-03:00",)]
+    third = files_sensor(msgspec_replace(context, cursor=again.cursor))
+    assert third.run_requests == []
+
+
+def msgspec_replace(context: object, **changes: object) -> object:
+    import msgspec
+
+    return msgspec.structs.replace(context, **changes)  # type: ignore[type-var]
+
+
+CHECK_SENSOR_YAML = """\
+sensors:
+  - name: on_bad_a
+    type: asset
+    asset: a
+    event: check_failed
+    assets: [b]
+"""
+
+
+def test_an_asset_sensor_can_react_to_a_failed_check(harness: Harness) -> None:
+    from catchment.events import Event, EventType
+    from catchment.storage import RunRecord
+
+    d = harness.make(CHECK_SENSOR_YAML)
+    d.step()
+    harness.store.create_run(RunRecord(run_id="r"))
+
+    def check(passed: bool) -> Event:
+        data = {"check_name": "positive", "passed": passed, "severity": "error"}
+        return Event(run_id="r", type=EventType.CHECK_EVALUATED, asset_key="a", data=data)
+
+    harness.store.append_events([check(True)])
+    harness.clock.advance(30)
+    assert d.step()[0].status == "skipped"
+    harness.store.append_events([check(False)])
+    harness.clock.advance(30)
+    (tick,) = d.step()
+    assert tick.status == "success"
+    assert "failed check of a" in tick.body["requests"][0]["reason"]

@@ -66,19 +66,13 @@ def daemon(
     ),
 ) -> None:
     from catchment.daemon.daemon import Daemon, DaemonSettings
-    from catchment.daemon.evaluators import add_partitions, evaluate_conditions
 
     settings = DaemonSettings(
         catch_up=_duration(catch_up, "--catch-up"),
         lease_ttl=_duration(lease_ttl, "--lease-ttl"),
         poll_interval=_duration(poll, "--poll"),
     )
-    d = Daemon(
-        project_path,
-        settings=settings,
-        evaluator=evaluate_conditions,
-        add_partitions=add_partitions,
-    )
+    d = Daemon(project_path, settings=settings)
     for problem in d.workspace.problems:
         typer.secho(f"warning: {problem}", err=True, fg="yellow")
 

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from catchment.daemon.automation_loop import AutomationLoop, Evaluator
 from catchment.daemon.clock import Clock, SystemClock
-from catchment.daemon.evaluators import has_conditions
+from catchment.daemon.evaluators import add_partitions as add_dynamic_keys
+from catchment.daemon.evaluators import evaluate_conditions, has_conditions
 from catchment.daemon.freshness_loop import FreshnessLoop
 from catchment.daemon.lease import Lease
 from catchment.daemon.loop import Loop
@@ -72,8 +73,8 @@ class Daemon:
         sensor_runner: SubprocessSensorRunner | None = None,
         settings: DaemonSettings | None = None,
         load: Callable[[Path | str | None], Workspace] = load_workspace,
-        evaluator: Evaluator | None = None,
-        add_partitions: AddPartitions | None = None,
+        evaluator: Evaluator | None = evaluate_conditions,
+        add_partitions: AddPartitions | None = add_dynamic_keys,
         freshness: bool = True,
         holder: str | None = None,
     ):

@@ -37,8 +37,10 @@ def has_conditions(graph: AssetGraph) -> bool:
     return any(getattr(spec, "automation", None) is not None for spec in graph.specs.values())
 
 
-def add_partitions(storage: Storage, set_name: str, keys: Sequence[str], now: float) -> Any:
-    """Add a sensor's new keys to a dynamic partition set."""
+def add_partitions(
+    storage: Storage, set_name: str, keys: Sequence[str], now: float, graph: AssetGraph | None
+) -> Any:
+    """Add a sensor's new keys to a dynamic partition set (one the graph uses)."""
     from catchment.dynamic import add_dynamic_partitions
 
-    return add_dynamic_partitions(storage, set_name, keys, now=now)
+    return add_dynamic_partitions(storage, set_name, keys, graph=graph, now=now)

@@ -26,8 +26,8 @@ from catchment.storage.control import TickRecord, TickStatus
 
 FILES_FUNCTION = "catchment.sensors.files:files_sensor"
 
-AddPartitions = Callable[[Storage, str, Sequence[str], float], Any]
-"""Adds keys to a dynamic partition set (the automation package's API)."""
+AddPartitions = Callable[[Storage, str, Sequence[str], float, AssetGraph | None], Any]
+"""Adds keys to a dynamic partition set of the graph (the automation package's API)."""
 
 
 def cursor_name(name: str) -> str:
@@ -166,9 +166,10 @@ class SensorLoop:
         try:
             if self.starter is None:
                 raise RuntimeError("this sensor loop only previews")
+            # new partition keys first: a run for one of them may start at once
+            added = self._add_partitions(result.dynamic_partitions, now)
             requests = [self._complete(r) for r in result.run_requests]
             started = self.starter.start(requests, now)
-            added = self._add_partitions(result.dynamic_partitions, now)
         except Exception as exc:
             return finish_tick(self.storage, tick, now, "failure", body, error=error_text(exc))
         if result.cursor is not None and result.cursor != self.cursor:
@@ -203,7 +204,7 @@ class SensorLoop:
         if self.add_partitions is None:
             raise RuntimeError("this catchment has no dynamic partitions store")
         for set_name, keys in sets.items():
-            self.add_partitions(self.storage, set_name, keys, now)
+            self.add_partitions(self.storage, set_name, keys, now, self.graph)
         return sets
 
     def _asset_result(self, now: float) -> SensorResult:
@@ -216,7 +217,7 @@ class SensorLoop:
         if self.cursor is None:  # first tick: react to what happens from now on
             return SensorResult(cursor=str(top), skip_reason="started watching " + asset)
         since = int(self.cursor)
-        on = self.sensor.config.get("on") or "materialization"
+        on = self.sensor.config.get("event") or "materialization"
         if on == "check_failed":
             checks = self.storage.check_history(AssetKey.parse(asset), limit=100)
             seqs = [c.seq for c in checks if since < c.seq <= top and not c.passed]

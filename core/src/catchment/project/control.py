@@ -37,7 +37,7 @@ SENSOR_SETTINGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # sensor type -> (required settings, optional settings)
     "python": (("function",), ()),
     "files": (("path", "pattern"), ("ready_marker", "lookback_hours")),
-    "asset": (("asset",), ("on",)),
+    "asset": (("asset",), ("event",)),
 }
 
 
@@ -93,7 +93,7 @@ class _SensorEntry(_Strict):
     ready_marker: str | None = Field(default=None, description="files: e.g. _SUCCESS")
     lookback_hours: float | None = Field(default=None, description="files: late arrivals")
     asset: str | None = Field(default=None, description="asset: the asset to watch")
-    on: Literal["materialization", "check_failed"] | None = Field(
+    event: Literal["materialization", "check_failed"] | None = Field(
         default=None, description="asset: materialization (default) or check_failed"
     )
 

@@ -97,6 +97,7 @@ def execute_run(
     load: Callable[[Path | str | None], Project] | None = None,
 ) -> ExecutionResult:
     """Claim queued run ``run_id`` and run it to the end in this process."""
+    from catchment.dynamic import bind_dynamic_partitions
     from catchment.execution.project import open_project_storage, run_project
     from catchment.execution.plan import build_plan
     from catchment.project import load_defaults, load_project
@@ -107,6 +108,7 @@ def execute_run(
         try:
             project = (load or load_project)(project_path)
             graph = project.require_graph()
+            bind_dynamic_partitions(graph, storage)  # keys a sensor may just have added
             plan = build_plan(
                 graph,
                 selected_keys(graph, run),
