@@ -122,3 +122,35 @@ def test_schedules_and_sensors_list_and_preview(tmp_path: Path) -> None:
     # nothing was submitted
     ticks = runner.invoke(app, ["ticks", "-p", str(root), "--json"])
     assert json.loads(ticks.output) == []
+
+
+def test_daemon_once_then_ticks_from_the_cli(tmp_path: Path) -> None:
+    import json
+
+    root = write_project(tmp_path / "p", GOOD)
+    (root / "schedules.py").write_text(SCHEDULES_PY)
+    (root / "landing" / "2025" / "08" / "01" / "03").mkdir(parents=True)
+    runner = CliRunner()
+    once = runner.invoke(app, ["daemon", "-p", str(root), "--once"])
+    assert once.exit_code == 0, once.output
+    assert "sensor landing success -> 1 run(s)" in once.output
+    ticks = json.loads(runner.invoke(app, ["ticks", "-p", str(root), "--json"]).output)
+    by_name = {t["name"]: t for t in ticks}
+    assert by_name["landing"]["status"] == "success"
+    assert by_name["counting"]["status"] == "success"
+    assert by_name["landing"]["body"]["requests"][0]["partition_keys"] == ["2025-08-01-03:00"]
+    listed = runner.invoke(app, ["ticks", "-p", str(root), "--kind", "sensor", "--name", "landing"])
+    assert "landing" in listed.output
+    assert "counting" not in listed.output
+    # the daemon launched real `runs execute` processes: they run to the end on their own
+    import time
+
+    from catchment.storage import open_storage
+
+    store = open_storage(f"sqlite:///{root / '.catchment' / 'runs.db'}")
+    deadline = time.monotonic() + 60
+    while any(r.status in ("queued", "started") for r in store.list_runs()):
+        assert time.monotonic() < deadline, [(r.run_id, r.status) for r in store.list_runs()]
+        time.sleep(0.2)
+    assert {r.status for r in store.list_runs()} == {"success"}
+    store.close()

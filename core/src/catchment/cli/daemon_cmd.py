@@ -60,7 +60,9 @@ def daemon(
     poll: str = typer.Option(
         "250ms", "--poll", help="Time between steps (how fast materializations are noticed)."
     ),
-    once: bool = typer.Option(False, "--once", help="Do one step and exit."),
+    once: bool = typer.Option(
+        False, "--once", help="Do one step (and wait for the sensors it started), then exit."
+    ),
     verbose: bool = typer.Option(
         False, "--verbose", "-v", help="Also print ticks that found nothing to do."
     ),
@@ -82,7 +84,7 @@ def daemon(
 
     if once:
         try:
-            for tick in d.step():
+            for tick in d.settle():
                 show(tick)
         finally:
             d.close()

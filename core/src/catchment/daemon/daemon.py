@@ -136,6 +136,19 @@ class Daemon:
         self._maybe_purge(now)
         return ticks
 
+    def busy(self) -> bool:
+        """Whether a sensor's subprocess is still running."""
+        return any(isinstance(x, SensorLoop) and x.running for x in self.loops.values())
+
+    def settle(self) -> list[TickRecord]:
+        """One step, then more until every sensor it started has finished or timed out
+        (``catchment daemon --once``; on the real clock a hung sensor's timeout ends it)."""
+        ticks = self.step()
+        while self.busy():
+            self.clock.sleep(0.02, self.stop_event)
+            ticks.extend(self.step())
+        return ticks
+
     def next_due(self) -> float:
         """The earliest time a loop is due."""
         return min((loop.due_at() for loop in self.loops.values()), default=math.inf)
