@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from catchment.cli.materialize_cmd import PROJECT_OPTION_HELP
+from catchment.cli.common import PROJECT_OPTION_HELP
 
 if TYPE_CHECKING:
     from catchment.project import Project
@@ -45,8 +45,8 @@ def _when(ts: float | None) -> str:
 
 
 def _load(project_path: Path | None) -> tuple[Project, Storage]:
-    from catchment.cli.materialize_cmd import load_for_run
-    from catchment.execution.api import open_project_storage
+    from catchment.cli.common import load_for_run
+    from catchment.execution.project import open_project_storage
 
     project = load_for_run(project_path)
     for p in project.problems:
@@ -239,7 +239,7 @@ def ticks(
     as_json: bool = typer.Option(False, "--json", help="Print JSON (with each tick's body)."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
-    from catchment.execution.api import open_project_storage
+    from catchment.execution.project import open_project_storage
     from catchment.project import load_defaults
 
     storage = open_project_storage(load_defaults(project_path))

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from catchment.cli.materialize_cmd import PROJECT_OPTION_HELP
+from catchment.cli.common import PROJECT_OPTION_HELP
 
 if TYPE_CHECKING:
     from catchment.storage.control import TickRecord

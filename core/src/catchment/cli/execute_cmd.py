@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from catchment.cli.materialize_cmd import PROJECT_OPTION_HELP
+from catchment.cli.common import PROJECT_OPTION_HELP
 
 HELP = """Claim a queued run and execute it in this process.
 
@@ -25,7 +25,7 @@ def execute(
     run_id: str = typer.Argument(..., help="The id of a queued run."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
-    from catchment.cli.materialize_cmd import RunDisplay
+    from catchment.cli.display import RunDisplay
     from catchment.runs.execute import execute_run
 
     display = RunDisplay(0, tty=False)

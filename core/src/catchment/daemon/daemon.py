@@ -85,7 +85,7 @@ class Daemon:
         self.workspace = load(project_path)
         own = storage is None
         if storage is None:
-            from catchment.execution.api import open_project_storage
+            from catchment.execution.project import open_project_storage
 
             storage = open_project_storage(self.workspace.defaults)
         self.storage = storage

@@ -23,8 +23,8 @@ from catchment.storage import RunRecord, Storage
 from catchment.storage.base import HOSTNAME
 
 if TYPE_CHECKING:
-    from catchment.execution.result import ExecutionResult
     from catchment.execution.engine import EventCallback
+    from catchment.execution.result import ExecutionResult
     from catchment.graph import AssetGraph
     from catchment.project import Project
 
@@ -98,8 +98,8 @@ def execute_run(
 ) -> ExecutionResult:
     """Claim queued run ``run_id`` and run it to the end in this process."""
     from catchment.dynamic import bind_dynamic_partitions
-    from catchment.execution.project import open_project_storage, run_project
     from catchment.execution.plan import build_plan
+    from catchment.execution.project import open_project_storage, run_project
     from catchment.project import load_defaults, load_project
 
     storage = open_project_storage(load_defaults(project_path))
