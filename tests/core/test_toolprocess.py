@@ -148,3 +148,45 @@ def test_a_missing_program_is_one_clear_error() -> None:
 
     with pytest.raises(ExecutionError, match="cannot start mytool"):
         ToolProcess(["/nonexistent/mytool"], label="mytool").start()
+
+
+# A tool that waits on a child, and goes on waiting after the child died: what Sling 1.4 does
+# when its DuckDB CLI exits early.
+_WEDGED = (
+    "import subprocess, sys, time\n"
+    "subprocess.run([sys.executable, '-c', 'import time; time.sleep(0.5)'])\n"
+    "time.sleep(600)\n"
+)
+
+
+def test_a_tool_silent_after_its_child_exited_is_killed_as_stalled() -> None:
+    from catchment.toolprocess import ToolStalled
+
+    start = time.monotonic()
+    tool = ToolProcess(
+        [PY, "-c", _WEDGED], label="sling", stall_after_child_exit=1.0, stall_hint="look here"
+    )
+    with pytest.raises(ToolStalled) as caught, tool:
+        list(tool.lines())
+    assert time.monotonic() - start < 20
+    message = caught.value.message
+    assert "sling stopped answering: its child process python" in message
+    assert "printed nothing for 1 s since" in message
+    assert f"killed sling (pid {tool.pid}) and its process group" in message
+    assert caught.value.hint == "look here"
+    assert not _alive(tool.pid)
+
+
+def test_a_tool_that_speaks_after_its_child_exited_is_not_stalled() -> None:
+    script = _WEDGED.replace("time.sleep(600)", "time.sleep(0.3); print('done', flush=True)")
+    with ToolProcess([PY, "-c", script], label="t", stall_after_child_exit=2.0) as tool:
+        lines = [line_text(i[1]) for i in tool.lines() if i]
+    assert lines == ["done"]
+    assert tool.returncode == 0
+
+
+def test_a_silent_tool_that_never_had_a_child_is_left_to_its_deadline() -> None:
+    script = "import time; time.sleep(1.5); print('late', flush=True)"
+    with ToolProcess([PY, "-c", script], label="t", stall_after_child_exit=0.2) as tool:
+        lines = [line_text(i[1]) for i in tool.lines() if i]
+    assert lines == ["late"]

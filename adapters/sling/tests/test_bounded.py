@@ -78,3 +78,49 @@ def test_a_stuck_sling_run_is_killed_at_the_timeout_and_reported(
     assert quiet, "the silence must show in the live log while it lasts"
     assert f"(still running, pid {found.group(1)})" in quiet[0]
     assert os.environ["CATCHMENT_TOOL_QUIET_SECONDS"] == "0.5"
+
+
+EXITING_DUCKDB = """#!/bin/sh
+# A DuckDB CLI that answers --version, then exits without a word after reading for a moment:
+# what a CLI that cannot lock its file looks like to Sling. Sling 1.4.11 then waits forever.
+if [ "$1" = "--version" ]; then echo "v1.4.4 0000000"; exit 0; fi
+sleep 0.5
+exit 1
+"""
+
+
+def test_sling_wedged_after_its_duckdb_cli_exited_is_killed_without_a_timeout(
+    project: Path, build_sling: Builder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import catchment_sling.execution as execution
+
+    monkeypatch.setattr(execution, "STALL_SECONDS", 2.0)
+    monkeypatch.delenv("DUCKDB_PATH", raising=False)
+    fake = project / "exiting-duckdb"
+    fake.write_text(EXITING_DUCKDB)
+    fake.chmod(0o755)
+    (project / "people.csv").write_text("id,name\n1,ann\n")
+    defn = build_sling(
+        {
+            "replication": {
+                "source": "LOCAL",
+                "target": "WH",
+                "streams": {"file://people.csv": {"object": "raw.people"}},
+            },
+            "connections": {"WH": "duckdb://warehouse.duckdb"},
+            "duckdb_binary": str(fake),
+        }
+    )
+    assert defn.timeout is None  # no time limit: the stall guard alone must end it
+    start = time.monotonic()
+    result = materialize([defn], raise_on_failure=False)
+    assert time.monotonic() - start < 60
+    (failure,) = [e for e in result.events if e.type is EventType.ASSET_FAILED]
+    assert failure.data["error_class"] == "ToolStalled"
+    message = failure.data["message"]
+    assert "sling stopped answering: its child process" in message
+    assert "printed nothing for 2 s since" in message
+    found = re.search(r"killed sling \(pid (\d+)\) and its process group", message)
+    assert found, message
+    assert _gone(int(found.group(1)))
+    assert "Sling 1.5.20" in failure.data["hint"]

@@ -3,6 +3,9 @@ loads, per-stream failures, selection, secrets and a clean home directory."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -241,8 +244,48 @@ def test_a_locked_duckdb_file_fails_with_a_hint(project: Path, build_sling: Buil
     (failure,) = result.failures
     assert failure.asset_key == "raw/p"
     assert "Could not set lock on file" in failure.data["message"]
+    assert f"this process holds it (pid {os.getpid()})" in failure.data["message"]
     assert "close other connections" in failure.data["message"]
     assert "file://p.csv" in failure.data["message"]
+
+
+def test_a_duckdb_file_locked_by_another_process_names_it_before_sling_starts(
+    project: Path, build_sling: Builder
+) -> None:
+    # Asked before Sling runs: Sling 1.4 can wait forever when its DuckDB CLI cannot lock.
+    (project / "p.csv").write_text("a\n1\n")
+    warehouse = project / "warehouse.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys, time; c = duckdb.connect({str(warehouse)!r}); "
+            "print('locked', flush=True); time.sleep(120)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        defn = build_sling(
+            {
+                "replication": {
+                    "source": "LOCAL",
+                    "target": "WH",
+                    "streams": {"file://p.csv": {"object": "raw.p"}},
+                },
+                "connections": {"WH": "duckdb://warehouse.duckdb"},
+            }
+        )
+        result = materialize([defn], raise_on_failure=False)
+    finally:
+        holder.kill()
+        holder.wait()
+    (failure,) = result.failures
+    assert f"process {holder.pid} holds it" in failure.data["message"]
+    assert "close other connections" in failure.data["message"]
 
 
 def test_a_partitioned_stream_loads_the_folder_of_each_window(

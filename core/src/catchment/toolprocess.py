@@ -10,6 +10,9 @@ Every adapter that starts a process (Sling, spark-submit, a pipes remote) uses
   and the reader raises :class:`~catchment.timeouts.StepTimeout` ("timed out after N s");
 - a tool that prints nothing for ``quiet_after`` seconds is reported once per quiet spell:
   "no output from sling for 60 s (still running, pid N)";
+- with ``stall_after_child_exit``, a tool whose child process exited and which then stays
+  silent, with no child left, for that many seconds is taken as wedged (Sling 1.4 waits forever
+  when its DuckDB CLI dies): the group is killed and :class:`ToolStalled` raised (Linux only);
 - however the caller leaves (return, error, Ctrl-C, a timeout), nothing of the group survives:
   the leader is reaped only after the group is killed, so a reused pid is never signalled.
 """
@@ -31,7 +34,14 @@ from catchment.errors import ExecutionError
 from catchment.pipes.lines import Line, LineSplitter, Oversized
 from catchment.timeouts import StepTimeout, format_seconds
 
-__all__ = ["QUIET_ENV", "Stream", "ToolProcess", "line_text", "quiet_after_default"]
+__all__ = [
+    "QUIET_ENV",
+    "Stream",
+    "ToolProcess",
+    "ToolStalled",
+    "line_text",
+    "quiet_after_default",
+]
 
 Stream = Literal["stdout", "stderr"]
 QUIET_ENV = "CATCHMENT_TOOL_QUIET_SECONDS"
@@ -51,6 +61,32 @@ def quiet_after_default() -> float | None:
     except ValueError:
         return DEFAULT_QUIET
     return value if value > 0 else None
+
+
+class ToolStalled(ExecutionError):
+    """A tool stopped answering after its child process exited (see ``stall_after_child_exit``)."""
+
+
+def _children(pid: int) -> dict[int, str] | None:
+    """``pid``'s child processes and their names, from /proc; None where /proc cannot tell."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return None
+    kids: dict[int, str] = {}
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                found = [int(p) for p in f.read().split()]
+        except (OSError, ValueError):
+            return None
+        for child in found:
+            try:
+                with open(f"/proc/{child}/comm") as f:
+                    kids[child] = f.read().strip()
+            except OSError:
+                kids[child] = "?"
+    return kids
 
 
 def line_text(line: Line) -> str:
@@ -82,6 +118,8 @@ class ToolProcess:
         stderr: IO[Any] | None = None,
         kill_grace: float = 3.0,
         orphan_grace: float = 2.0,
+        stall_after_child_exit: float | None = None,
+        stall_hint: str | None = None,
         max_line_bytes: int = _MAX_LINE,
         where: str | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -96,6 +134,10 @@ class ToolProcess:
         self.log = log
         self.kill_grace = kill_grace
         self.orphan_grace = orphan_grace
+        self.stall_after_child_exit = stall_after_child_exit
+        self.stall_hint = stall_hint
+        self._child_gone: tuple[float, int, str] | None = None  # (when, pid, name)
+        self._had_children: dict[int, str] = {}
         self.max_line_bytes = max_line_bytes
         self.where = where
         self.clock = clock
@@ -248,6 +290,10 @@ class ToolProcess:
                     if time.monotonic() - exited_at > self.orphan_grace:
                         # the leader is gone; children of it still hold the pipes open
                         self._signal_group(signal.SIGKILL)
+                elif self._stalled(last_output):
+                    self._signal_group(signal.SIGKILL)
+                    self._wait_exit(self._proc.pid, time.monotonic() + self.kill_grace)
+                    raise self._stall_error() from None
                 elif self.quiet_after is not None and now - last_output >= self.quiet_after:
                     self.quiet_reports += 1
                     if self.log is not None:
@@ -270,6 +316,39 @@ class ToolProcess:
                 continue
             last_output = self.clock()
             yield name, line
+
+    def _stalled(self, last_output: float) -> bool:
+        """Whether a child of the tool exited and the tool has been silent and childless for
+        ``stall_after_child_exit`` seconds since (both counted on ``clock``)."""
+        if self.stall_after_child_exit is None or self._proc is None:
+            return False
+        kids = _children(self._proc.pid)
+        if kids is None:
+            return False
+        now = self.clock()
+        if kids:
+            self._had_children.update(kids)
+            self._child_gone = None
+            return False
+        if not self._had_children:
+            return False
+        if self._child_gone is None:
+            pid, name = next(reversed(self._had_children.items()))
+            self._child_gone = (now, pid, name)
+        since = max(self._child_gone[0], last_output)
+        return now - since >= self.stall_after_child_exit
+
+    def _stall_error(self) -> ToolStalled:
+        assert self._child_gone is not None
+        _, child, name = self._child_gone
+        seconds = format_seconds(self.stall_after_child_exit or 0.0)
+        return ToolStalled(
+            f"{self.label} stopped answering: its child process {name} (pid {child}) exited and "
+            f"{self.label} printed nothing for {seconds} s since; killed {self.label} "
+            f"(pid {self.pid}) and its process group",
+            where=self.where,
+            hint=self.stall_hint,
+        )
 
     def _timeout_error(self) -> StepTimeout:
         seconds = self.limit if self.limit is not None else 0.0

@@ -28,6 +28,7 @@ from catchment.toolprocess import ToolProcess, line_text
 
 from catchment_sling.binaries import duckdb_version, locate_duckdb, locate_sling, place_extensions
 from catchment_sling.connections import Connection, Masker
+from catchment_sling.locks import lock_holder
 from catchment_sling.logs import LogParser, StreamOutcome, failure_sections
 from catchment_sling.replication import Replication, Stream
 
@@ -51,6 +52,12 @@ LOCK_HINT = (
     "Sling's DuckDB CLI needs the database file to itself: close other connections to it "
     "(another process, or one held in this process such as dbt-duckdb's or a DuckDB IO "
     "manager's) before running the stream"
+)
+STALL_SECONDS = 15.0
+"""Silence after Sling's DuckDB CLI exits before Sling is taken as wedged and killed."""
+STALL_HINT = (
+    "Sling 1.4 waits forever when its DuckDB CLI exits early (fixed upstream in Sling 1.5.20): "
+    "look for a lock on the DuckDB file or a crash of the DuckDB CLI, then run again"
 )
 
 
@@ -111,6 +118,16 @@ class SlingCompute:
         window: str | None,
     ) -> Iterator[StepResult]:
         mask = Masker.for_connections([self.source, self.target])
+        locked = self._locked_file()
+        if locked is not None:
+            for key, stream in selected:
+                yield AssetFailure(
+                    key=key,
+                    message=f"sling stream {stream.name}: {locked}\nhint: {LOCK_HINT}",
+                    error_class="SlingStreamError",
+                    where=f"{self.where} (streams.{stream.name})",
+                )
+            return
         binary = locate_sling(self.binary, root=self.root)
         home = sling_home(self.root)
         home.mkdir(parents=True, exist_ok=True)
@@ -132,6 +149,28 @@ class SlingCompute:
             name = render(stream.name)
             outcome = parser.outcomes.get(name) or by_lower.get(name.lower())
             yield self._result(key, stream, outcome, code, sections_lower, general, mask, name)
+
+    def _locked_file(self) -> str | None:
+        """Why a DuckDB file of the run cannot be opened for writing now (its lock holder), or
+        None. Asked before Sling starts, since a DuckDB CLI that cannot lock the file exits and
+        Sling 1.4 can then wait forever."""
+        for conn in (self.source, self.target):
+            if conn.system != "duckdb" or conn.path is None:
+                continue
+            holder = lock_holder(conn.path)
+            if holder is None:
+                continue
+            who = (
+                "this process"
+                if holder == os.getpid()
+                else "another process"
+                if holder < 0
+                else f"process {holder}"
+            )
+            return f"Could not set lock on file {conn.path}: {who} holds it" + (
+                f" (pid {holder})" if holder == os.getpid() else ""
+            )
+        return None
 
     def _renderer(self, window: str | None) -> Callable[[str], str]:
         """Replace ``{partition_key}``, ``{partition_start:FMT}``, ``{partition_end:FMT}``
@@ -204,6 +243,8 @@ class SlingCompute:
             limit=getattr(context, "timeout", None),
             log=context.log,
             where=f"component {self.component}",
+            stall_after_child_exit=STALL_SECONDS,
+            stall_hint=STALL_HINT,
         )
         try:
             tool.start()
