@@ -172,6 +172,36 @@ def test_walks_with_and_without_depth() -> None:
     assert graph.upstream("d") == {K("a"), K("c")}
 
 
+def test_the_id_level_api_walks_the_same_graph_as_the_key_api(warehouse: Path) -> None:
+    reads = spec("report", reads=[duckdb_table(warehouse, "raw.src")])
+    graph = AssetGraph.build([*chain("a", "b", "c"), definition("report", reads)])
+    ids = {k: graph.find_id(k) for k in graph.keys_by_id}
+    assert None not in ids.values() and graph.find_id(K("missing")) is None
+    a, c = ids[K("a")], ids[K("c")]
+    assert graph.keys_of(graph.downstream_ids([a])) == graph.descendants(["a"])
+    assert graph.keys_of(graph.upstream_ids([c], depth=1)) == {K("b")}
+    (external,) = graph.keys_of(graph.external_ids)
+    assert graph.is_external(external) and external in graph.upstream("report")
+
+
+def test_selection_uses_only_the_public_graph_api() -> None:
+    """The seam: selections evaluate on graph ids without reaching into its private parts."""
+    import ast
+
+    import catchment.selection as selection
+
+    tree = ast.parse(Path(selection.__file__).read_text())
+    private = sorted(
+        f"line {node.lineno}: .{node.attr}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr.startswith("_")
+        and not node.attr.startswith("__")
+        and "graph" in ast.unparse(node.value)
+    )
+    assert private == []
+
+
 def test_toposort_is_deterministic_whatever_the_definition_order() -> None:
     defs = chain("m", "n") + chain("b", "a") + chain("z")
     first = AssetGraph.build(defs).toposort()

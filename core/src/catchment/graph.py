@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from catchment.definitions import AssetsDefinition
@@ -100,90 +100,14 @@ class AssetGraph:
         writers of one table, deps on unknown keys, checks on unknown assets and cycles.
         """
         problems: list[str] = []
-        defs: dict[str, AssetsDefinition] = {}
-        specs: dict[AssetKey, AssetSpec] = {}
-        owner: dict[AssetKey, AssetsDefinition] = {}
-        writers: dict[TableRef, AssetKey] = {}
-
-        for d in definitions:
-            if d.name in defs:
-                problems.append(
-                    f"two definitions are named {d.name!r}: {defs[d.name].label} and {d.label}"
-                )
-                continue
-            if io_tables is not None and any(s.table is None for s in d.specs):
-                d = d.map_specs(lambda s: _fill_table(s, io_tables))
-            defs[d.name] = d
-            for s in d.specs:
-                k = s.key
-                if k in specs:
-                    problems.append(
-                        f"asset {k} is defined twice: by {owner[k].label} and by {d.label}"
-                    )
-                    continue
-                specs[k] = s
-                owner[k] = d
-                t = s.table
-                if t is not None:
-                    other = writers.get(t)
-                    if other is None:
-                        writers[t] = k
-                    else:
-                        problems.append(
-                            f"table {t} has two writers: asset {other} ({owner[other].label}) "
-                            f"and asset {k} ({d.label})"
-                        )
-
-        # External source assets for reads no asset writes.
-        externals: dict[AssetKey, AssetSpec] = {}
-        for k, s in list(specs.items()):
-            for ref in s.reads:
-                if ref in writers:
-                    continue
-                ek = external_key(ref)
-                if ek in specs:
-                    problems.append(
-                        f"asset {k} ({owner[k].label}) reads {ref}, whose external source key "
-                        f"{ek} is already an asset of {owner[ek].label}"
-                    )
-                elif ek not in externals:
-                    externals[ek] = AssetSpec(
-                        key=ek,
-                        description=f"External source: {ref} (read, but written by no asset)",
-                        kinds=(ref.system,),
-                        table=ref,
-                        metadata={"external": True},
-                    )
+        defs, specs, owner, writers = _collect_definitions(definitions, io_tables, problems)
+        externals = _external_sources(specs, owner, writers, problems)
         specs.update(externals)
-
         keys = list(specs)
         index = {k: i for i, k in enumerate(keys)}
-        upstream: list[tuple[int, ...]] = []
-        for k in keys:
-            s = specs[k]
-            ups: list[int] = []
-            for dep in s.deps:
-                j = index.get(dep.key)
-                if j is None:
-                    problems.append(
-                        f"asset {k} ({owner[k].label}) depends on unknown asset {dep.key}"
-                    )
-                elif j not in ups:
-                    ups.append(j)
-            for ref in s.reads:
-                w = writers.get(ref)
-                j = index[w] if w is not None else index.get(external_key(ref))
-                if j is not None and j not in ups and keys[j] != k:
-                    ups.append(j)
-            upstream.append(tuple(ups))
-
+        upstream = _link(keys, index, specs, owner, writers, problems)
         checks, check_defs = _collect_checks(defs.values(), index, problems)
-        order, cyclic = _toposort(keys, upstream)
-        if cyclic:
-            for cycle in _find_cycles(cyclic, upstream, keys):
-                path = " -> ".join(str(keys[i]) for i in cycle)
-                labels = sorted({owner[keys[i]].label for i in cycle[:-1] if keys[i] in owner})
-                problems.append(f"cycle {path} (definitions: {', '.join(labels)})")
+        order = _order(keys, upstream, owner, problems)
         if problems:
             raise GraphError(
                 problems,
@@ -204,10 +128,46 @@ class AssetGraph:
         )
         # Index group/kind/owner/tag values now, in one pass: every command selects, and a
         # selection on a built graph is then a lookup plus a walk.
-        from catchment.selection import GraphIndex
-
-        GraphIndex.of(graph).index_attributes()
+        graph.selection_index.index_attributes()
         return graph
+
+    @property
+    def selection_index(self) -> GraphIndex:
+        """The attribute index selections evaluate against, built once per graph."""
+        if self._selection_index is None:
+            from catchment.selection import GraphIndex
+
+            self._selection_index = GraphIndex(self)
+        return self._selection_index
+
+    # ------------------------------------------------------------------ id-level API
+    # Assets have dense integer ids (their position in ``keys_by_id``); selections and
+    # planners work on sets of ids and turn them into keys once, at the end.
+    @property
+    def keys_by_id(self) -> Sequence[AssetKey]:
+        """Every key, indexed by asset id."""
+        return self._keys
+
+    @property
+    def external_ids(self) -> frozenset[int]:
+        """The ids of external source assets."""
+        return self._external
+
+    def find_id(self, key: AssetKey) -> int | None:
+        """The id of ``key``, or None when it is not in the graph."""
+        return self._index.get(key)
+
+    def keys_of(self, ids: Iterable[int]) -> frozenset[AssetKey]:
+        """The keys of ``ids``."""
+        return self._keyset(ids)
+
+    def upstream_ids(self, ids: Iterable[int], depth: int | None = None) -> set[int]:
+        """Ids upstream of ``ids`` within ``depth`` steps (all when None), ``ids`` excluded."""
+        return self._walk(ids, self._up, depth)
+
+    def downstream_ids(self, ids: Iterable[int], depth: int | None = None) -> set[int]:
+        """Ids downstream of ``ids`` within ``depth`` steps (all when None)."""
+        return self._walk(ids, self._down, depth)
 
     # ------------------------------------------------------------------ lookups
     def _id(self, key: CoercibleToKey) -> int:
@@ -344,6 +304,121 @@ class AssetGraph:
         return f"<AssetGraph {len(self._keys)} assets, {len(self.definitions)} definitions>"
 
 
+_Owners = dict[AssetKey, AssetsDefinition]
+
+
+def _collect_definitions(
+    definitions: Iterable[AssetsDefinition],
+    io_tables: Callable[[AssetSpec], TableRef | None] | None,
+    problems: list[str],
+) -> tuple[
+    dict[str, AssetsDefinition], dict[AssetKey, AssetSpec], _Owners, dict[TableRef, AssetKey]
+]:
+    """Phase 1: every definition's specs by key, their owners and the tables they write."""
+    defs: dict[str, AssetsDefinition] = {}
+    specs: dict[AssetKey, AssetSpec] = {}
+    owner: _Owners = {}
+    writers: dict[TableRef, AssetKey] = {}
+    for d in definitions:
+        if d.name in defs:
+            problems.append(
+                f"two definitions are named {d.name!r}: {defs[d.name].label} and {d.label}"
+            )
+            continue
+        if io_tables is not None and any(s.table is None for s in d.specs):
+            d = d.map_specs(lambda s: _fill_table(s, io_tables))
+        defs[d.name] = d
+        for s in d.specs:
+            k = s.key
+            if k in specs:
+                problems.append(f"asset {k} is defined twice: by {owner[k].label} and by {d.label}")
+                continue
+            specs[k] = s
+            owner[k] = d
+            t = s.table
+            if t is None:
+                continue
+            other = writers.get(t)
+            if other is None:
+                writers[t] = k
+            else:
+                problems.append(
+                    f"table {t} has two writers: asset {other} ({owner[other].label}) "
+                    f"and asset {k} ({d.label})"
+                )
+    return defs, specs, owner, writers
+
+
+def _external_sources(
+    specs: Mapping[AssetKey, AssetSpec],
+    owner: _Owners,
+    writers: Mapping[TableRef, AssetKey],
+    problems: list[str],
+) -> dict[AssetKey, AssetSpec]:
+    """Phase 2: one external source asset per relation that is read but written by no asset."""
+    externals: dict[AssetKey, AssetSpec] = {}
+    for k, s in specs.items():
+        for ref in s.reads:
+            if ref in writers:
+                continue
+            ek = external_key(ref)
+            if ek in specs:
+                problems.append(
+                    f"asset {k} ({owner[k].label}) reads {ref}, whose external source key "
+                    f"{ek} is already an asset of {owner[ek].label}"
+                )
+            elif ek not in externals:
+                externals[ek] = AssetSpec(
+                    key=ek,
+                    description=f"External source: {ref} (read, but written by no asset)",
+                    kinds=(ref.system,),
+                    table=ref,
+                    metadata={"external": True},
+                )
+    return externals
+
+
+def _link(
+    keys: list[AssetKey],
+    index: Mapping[AssetKey, int],
+    specs: Mapping[AssetKey, AssetSpec],
+    owner: _Owners,
+    writers: Mapping[TableRef, AssetKey],
+    problems: list[str],
+) -> list[tuple[int, ...]]:
+    """Phase 3: each asset's upstream ids, from its deps (keys) and its reads (tables)."""
+    upstream: list[tuple[int, ...]] = []
+    for k in keys:
+        s = specs[k]
+        ups: list[int] = []
+        for dep in s.deps:
+            j = index.get(dep.key)
+            if j is None:
+                problems.append(f"asset {k} ({owner[k].label}) depends on unknown asset {dep.key}")
+            elif j not in ups:
+                ups.append(j)
+        for ref in s.reads:
+            w = writers.get(ref)
+            j = index[w] if w is not None else index.get(external_key(ref))
+            if j is not None and j not in ups and keys[j] != k:
+                ups.append(j)
+        upstream.append(tuple(ups))
+    return upstream
+
+
+def _order(
+    keys: list[AssetKey], upstream: list[tuple[int, ...]], owner: _Owners, problems: list[str]
+) -> list[int]:
+    """Phase 5: the topological order; every cycle found becomes a problem naming its owners."""
+    order, cyclic = _toposort(keys, upstream)
+    if cyclic:
+        for cycle in _find_cycles(cyclic, upstream, keys):
+            path = " -> ".join(str(keys[i]) for i in cycle)
+            labels = sorted({owner[keys[i]].label for i in cycle[:-1] if keys[i] in owner})
+            problems.append(f"cycle {path} (definitions: {', '.join(labels)})")
+    return order
+
+
 def _fill_table(s: AssetSpec, io_tables: Callable[[AssetSpec], TableRef | None]) -> AssetSpec:
     if s.table is not None:
         return s
@@ -354,6 +429,7 @@ def _fill_table(s: AssetSpec, io_tables: Callable[[AssetSpec], TableRef | None])
 def _collect_checks(
     defs: Iterable[AssetsDefinition], index: Mapping[AssetKey, int], problems: list[str]
 ) -> tuple[dict[AssetKey, tuple[CheckSpec, ...]], dict[AssetKey, tuple[AssetsDefinition, ...]]]:
+    """Phase 4: every check by the asset it checks, and the definitions evaluating them."""
     checks: dict[AssetKey, list[CheckSpec]] = {}
     check_defs: dict[AssetKey, list[AssetsDefinition]] = {}
     seen: dict[str, AssetsDefinition] = {}

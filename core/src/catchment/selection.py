@@ -100,24 +100,21 @@ class GraphIndex:
     @classmethod
     def of(cls, graph: AssetGraph) -> GraphIndex:
         """The index cached on ``graph``."""
-        ix = graph._selection_index
-        if ix is None:
-            ix = graph._selection_index = cls(graph)
-        return ix
+        return graph.selection_index
 
     @property
     def all(self) -> frozenset[int]:
         """Every non-external asset id."""
         if self._all is None:
-            ext = self.graph._external
-            self._all = frozenset(i for i in range(len(self.graph._keys)) if i not in ext)
+            ext = self.graph.external_ids
+            self._all = frozenset(i for i in range(len(self.graph)) if i not in ext)
         return self._all
 
     @property
     def key_strings(self) -> list[str]:
         """Canonical key strings, by id."""
         if self._key_strings is None:
-            self._key_strings = [str(k) for k in self.graph._keys]
+            self._key_strings = [str(k) for k in self.graph.keys_by_id]
         return self._key_strings
 
     def attr(self, name: str) -> dict[str, frozenset[int]]:
@@ -162,7 +159,7 @@ class Selection(ABC):
 
     def evaluate(self, graph: AssetGraph) -> frozenset[AssetKey]:
         """The keys of ``graph`` this selection selects."""
-        return graph._keyset(self._ids(GraphIndex.of(graph)))
+        return graph.keys_of(self._ids(GraphIndex.of(graph)))
 
     @abstractmethod
     def _ids(self, ix: GraphIndex) -> frozenset[int] | set[int]:
@@ -225,7 +222,7 @@ class KeyMatch(_Atom):
         if _is_glob(self.pattern):
             rx = re.compile(fnmatch.translate(self.pattern))
             return {i for i, s in enumerate(ix.key_strings) if rx.match(s)}
-        i = ix.graph._index.get(AssetKey(self.pattern))
+        i = ix.graph.find_id(AssetKey(self.pattern))
         if i is None:
             raise self._fail(f"no asset has key {self.pattern!r}", ix.key_strings, self.pattern)
         return frozenset((i,))
@@ -352,7 +349,7 @@ class Upstream(Selection):
 
     def _ids(self, ix: GraphIndex) -> frozenset[int] | set[int]:
         ids = self.inner._ids(ix)
-        return ix.graph._walk(ids, ix.graph._up, self.depth).union(ids)
+        return ix.graph.upstream_ids(ids, self.depth).union(ids)
 
     def __str__(self) -> str:
         return f"{self.depth or ''}+{self.inner._str_in(Upstream)}"
@@ -370,7 +367,7 @@ class Downstream(Selection):
 
     def _ids(self, ix: GraphIndex) -> frozenset[int] | set[int]:
         ids = self.inner._ids(ix)
-        return ix.graph._walk(ids, ix.graph._down, self.depth).union(ids)
+        return ix.graph.downstream_ids(ids, self.depth).union(ids)
 
     def __str__(self) -> str:
         return f"{self.inner._str_in(Downstream)}+{self.depth or ''}"
