@@ -33,6 +33,7 @@ CORE_API_VERSION = "1.0"
 
 SDK_MODULES = (
     "catchment",
+    "catchment.columns",
     "catchment.components",
     "catchment.context",
     "catchment.definitions",

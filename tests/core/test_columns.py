@@ -1,0 +1,89 @@
+"""Column lineage of SQL: CTEs, joins, derived tables, set operations, stars and bad SQL."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from catchment.columns import ColumnSource, SqlParseError, column_lineage
+
+MODEL = """
+with orders as (select id, customer_id, amount from "warehouse"."main"."raw_orders"),
+customers as (select id as customer_id, name from warehouse.main.raw_customers)
+select c.customer_id, c.name, sum(o.amount) as revenue, count(*) as n_orders,
+       upper(name) as shout
+from orders o join customers c on o.customer_id = c.customer_id
+where o.id not in (select order_id from warehouse.main.refunds)
+group by 1, 2, 5
+"""
+
+
+def test_a_dbt_like_model_resolves_ctes_to_physical_columns() -> None:
+    lineage = column_lineage(MODEL, dialect="duckdb")
+    assert lineage.tables == (
+        "warehouse.main.raw_orders",
+        "warehouse.main.raw_customers",
+        "warehouse.main.refunds",
+    )
+    orders, customers = "warehouse.main.raw_orders", "warehouse.main.raw_customers"
+    assert lineage.columns == {
+        "customer_id": (ColumnSource(customers, "id"),),
+        "name": (ColumnSource(customers, "name"),),
+        "revenue": (ColumnSource(orders, "amount"),),
+        "n_orders": (),
+        "shout": (ColumnSource(customers, "name"),),
+    }
+    assert lineage.kinds == {
+        "customer_id": "identity",
+        "name": "identity",
+        "revenue": "aggregation",
+        "n_orders": "aggregation",
+        "shout": "transformation",
+    }
+
+
+def test_a_union_maps_columns_by_position_and_a_create_reads_its_select() -> None:
+    sql = (
+        "create or replace table main.all_events as "
+        "select id, ts as at from raw.web union all select event_id, created_at from raw.app"
+    )
+    lineage = column_lineage(sql, dialect="duckdb")
+    assert lineage.tables == ("raw.web", "raw.app")
+    assert lineage.columns["at"] == (
+        ColumnSource("raw.app", "created_at"),
+        ColumnSource("raw.web", "ts"),
+    )
+    assert lineage.columns["id"] == (
+        ColumnSource("raw.app", "event_id"),
+        ColumnSource("raw.web", "id"),
+    )
+
+
+def test_stars_pass_through_derived_tables_and_stay_stars_on_tables() -> None:
+    lineage = column_lineage(
+        "select d.*, t.* from (select a as x from s.one) d join s.two t on true", dialect="duckdb"
+    )
+    assert lineage.columns == {
+        "x": (ColumnSource("s.one", "a"),),
+        "*": (ColumnSource("s.two", "*"),),
+    }
+
+
+def test_unparseable_sql_is_one_clear_error() -> None:
+    with pytest.raises(SqlParseError, match="cannot parse the SQL"):
+        column_lineage("select from where (", dialect="duckdb")
+    with pytest.raises(SqlParseError, match="no statement"):
+        column_lineage("  ", dialect="duckdb")
+
+
+@pytest.mark.timeout(60)
+def test_a_wide_union_is_fast() -> None:
+    cols = ", ".join(f"coalesce(a.c{i}, 0) + 1 as c{i}" for i in range(150))
+    sql = " union all ".join(f"select {cols} from s.t{j} a" for j in range(7))
+    column_lineage(sql, dialect="duckdb")  # warm sqlglot's dialect tables
+    start = time.process_time()
+    lineage = column_lineage(sql, dialect="duckdb")
+    spent = time.process_time() - start
+    assert len(lineage.columns) == 150
+    assert lineage.columns["c149"] == tuple(ColumnSource(f"s.t{j}", "c149") for j in range(7))
+    assert spent < 0.5  # benchmarks/column_lineage.py measures it (docs/benchmarks.md)
