@@ -87,3 +87,47 @@ def test_a_wide_union_is_fast() -> None:
     assert len(lineage.columns) == 150
     assert lineage.columns["c149"] == tuple(ColumnSource(f"s.t{j}", "c149") for j in range(7))
     assert spent < 0.5  # benchmarks/column_lineage.py measures it (docs/benchmarks.md)
+
+
+PLAIN_QUERIES = [
+    'select t0.id, (t0.val + t1.val) % 1000003 as val from "warehouse"."main"."a" as t0 '
+    'join "warehouse"."main"."b" as t1 on t1.id = t0.id',
+    "select distinct a.x, b.y as why, upper(a.z) zed, sum(b.n) total, a.k || 'x' as s "
+    "from db.s.one a left outer join s.two b on a.id = b.id and (a.k = b.k) "
+    "where a.x > 1 group by 1, 2 order by 1 desc limit 5;",
+    "select id, ts as at from raw.web union all select event_id, created_at from raw.app",
+    "select x, case when y is null then 0 else y end as y2, coalesce(z, 1) z from t",
+    "select count(x) as n, max(y) m from t union select 1 as n, min(y) as m from u",
+]
+
+
+@pytest.mark.parametrize("sql", PLAIN_QUERIES)
+def test_the_token_path_agrees_with_the_parse_tree(sql: str) -> None:
+    import sqlglot
+    from catchment import columns
+
+    fast = columns._fast(sql, "duckdb")
+    assert fast is not None, "a plain query takes the token path"
+    full = columns._full(sqlglot, sql, "duckdb")
+    assert fast.columns == full.columns
+    assert fast.kinds == full.kinds
+    assert sorted(fast.tables) == sorted(full.tables)
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select * from t",
+        "with c as (select 1 as x) select x from c",
+        "select x from (select x from t) d",
+        "select x from t where x in (select y from u)",
+        "select x + 1 from t",
+        "select cast(x as int) as y from t",
+        "select x from t; select y from u",
+        "select a.x from t a join u using (id)",
+    ],
+)
+def test_anything_less_plain_takes_the_parse_tree(sql: str) -> None:
+    from catchment import columns
+
+    assert columns._fast(sql, "duckdb") is None

@@ -1,8 +1,11 @@
 """Column lineage of one SQL query: which input columns each output column is computed from.
 
 One sqlglot parse and one walk over the tree (CTEs, derived tables, joins, set operations
-by position), no schema and no optimizer, so a 150-column UNION of 7 branches takes
-milliseconds where sqlglot's own per-column tracker takes seconds. Used by lineage exporters
+by position), no schema and no optimizer. Plain queries (SELECTs of expressions from tables
+and joins, UNIONs of them: what most dbt models compile to) skip the parse: sqlglot's
+compiled tokenizer and one pass over the tokens give the same answer in a fraction of the
+time, so a 150-column UNION of 7 branches takes milliseconds where sqlglot's own per-column
+tracker takes seconds. Anything else takes the full parse. Used by lineage exporters
 (OpenLineage's column-lineage facet), ``catchment assets show KEY --columns`` and by adapters
 that need the tables a query reads. sqlglot is imported on first use only.
 """
@@ -204,6 +207,300 @@ class _Walker:
                 out.update(source)
 
 
+_FAST_TYPES = frozenset(
+    [
+        "SELECT",
+        "DISTINCT",
+        "FROM",
+        "JOIN",
+        "LEFT",
+        "RIGHT",
+        "FULL",
+        "INNER",
+        "OUTER",
+        "CROSS",
+        "ON",
+        "WHERE",
+        "GROUP_BY",
+        "ORDER_BY",
+        "HAVING",
+        "LIMIT",
+        "UNION",
+        "ALL",
+        "ALIAS",
+        "VAR",
+        "IDENTIFIER",
+        "DOT",
+        "COMMA",
+        "L_PAREN",
+        "R_PAREN",
+        "NUMBER",
+        "STRING",
+        "PLUS",
+        "DASH",
+        "SLASH",
+        "MOD",
+        "EQ",
+        "NEQ",
+        "LT",
+        "LTE",
+        "GT",
+        "GTE",
+        "AND",
+        "OR",
+        "NOT",
+        "IS",
+        "NULL",
+        "TRUE",
+        "FALSE",
+        "CASE",
+        "WHEN",
+        "THEN",
+        "ELSE",
+        "END",
+        "DPIPE",
+        "SEMICOLON",
+        "ASC",
+        "DESC",
+    ]
+)
+_CLAUSE_END = frozenset(["WHERE", "GROUP_BY", "ORDER_BY", "HAVING", "LIMIT", "SEMICOLON"])
+_JOIN_WORDS = frozenset(["JOIN", "LEFT", "RIGHT", "FULL", "INNER", "OUTER", "CROSS"])
+_NAMES = frozenset(("VAR", "IDENTIFIER"))
+_AGGREGATES: dict[tuple[str | None, str], bool] = {}
+
+
+_TOKEN_NAMES: dict[int, str] = {}
+
+
+def _token_names() -> dict[int, str]:
+    """Token type name by the type's id: reading ``.name`` of an enum member costs a Python
+    call per token, a dict lookup by id does not."""
+    if not _TOKEN_NAMES:
+        from sqlglot.tokenizer_core import TokenType
+
+        _TOKEN_NAMES.update({id(member): member.name for member in TokenType})
+    return _TOKEN_NAMES
+
+
+def _is_aggregate(name: str, dialect: str | None) -> bool:
+    """Whether sqlglot parses ``name(x)`` as an aggregate in ``dialect`` (asked once)."""
+    key = (dialect, name.lower())
+    if key not in _AGGREGATES:
+        import sqlglot
+        from sqlglot import exp
+
+        try:
+            tree = sqlglot.parse_one(f"select {name}(x) from t", read=dialect)
+            _AGGREGATES[key] = tree.find(exp.AggFunc) is not None
+        except Exception:
+            _AGGREGATES[key] = False
+    return _AGGREGATES[key]
+
+
+def _split(tokens: list[tuple[str, str]], at: frozenset[str]) -> list[list[tuple[str, str]]] | None:
+    """``tokens`` cut at depth-0 tokens whose type is in ``at`` (the cut tokens dropped);
+    None when parentheses do not balance."""
+    parts: list[list[tuple[str, str]]] = [[]]
+    depth = 0
+    for token in tokens:
+        kind = token[0]
+        if kind == "L_PAREN":
+            depth += 1
+        elif kind == "R_PAREN":
+            depth -= 1
+            if depth < 0:
+                return None
+        if depth == 0 and kind in at:
+            parts.append([])
+        else:
+            parts[-1].append(token)
+    return parts if depth == 0 else None
+
+
+def _column_ref(tokens: list[tuple[str, str]]) -> list[str] | None:
+    """The parts of ``a``, ``t.a`` (names joined by dots), or None."""
+    if len(tokens) % 2 == 0:
+        return None
+    for i, token in enumerate(tokens):
+        if token[0] != ("DOT" if i % 2 else "VAR") and not (
+            i % 2 == 0 and token[0] == "IDENTIFIER"
+        ):
+            return None
+    return [_name(t[1]) for t in tokens[::2]]
+
+
+def _fast_branch(
+    tokens: list[tuple[str, str]], dialect: str | None, tables: dict[str, None]
+) -> list[tuple[str, frozenset[ColumnSource], str]] | None:
+    """One ``SELECT ... FROM t [JOIN u ON ...] [WHERE ...]`` by its tokens, or None when it is
+    not that plain."""
+    if not tokens or tokens[0][0] != "SELECT":
+        return None
+    body = tokens[1:]
+    if body and body[0][0] == "DISTINCT":
+        body = body[1:]
+    parts = _split(body, frozenset(("FROM",)))
+    if parts is None or len(parts) != 2:
+        return None
+    projections, rest = parts
+    from_parts = _split(rest, _CLAUSE_END)
+    if from_parts is None:
+        return None
+    sources = _fast_sources(from_parts[0])
+    if not sources:
+        return None
+    for name in sources.values():
+        tables.setdefault(name, None)
+    first = next(iter(sources.values()))
+    out = []
+    for item in _split(projections, frozenset(("COMMA",))) or [[]]:  # [[]]: no projection
+        named = _fast_projection(item, sources, first, dialect)
+        if named is None:
+            return None
+        out.append(named)
+    return out
+
+
+def _fast_sources(tokens: list[tuple[str, str]]) -> dict[str, str] | None:
+    """alias -> table name of a FROM clause of tables and joins (ON conditions skipped)."""
+    sources: dict[str, str] = {}
+    i, n = 0, len(tokens)
+    while i < n:
+        while i < n and tokens[i][0] in _JOIN_WORDS:
+            i += 1
+        start = i
+        if i < n and tokens[i][0] in _NAMES:
+            i += 1
+            while i + 1 < n and tokens[i][0] == "DOT" and tokens[i + 1][0] in _NAMES:
+                i += 2
+        parts = _column_ref(tokens[start:i])
+        if not parts or len(parts) > 3:
+            return None
+        alias = parts[-1]
+        if i < n and tokens[i][0] == "ALIAS":
+            i += 1
+        if i < n and tokens[i][0] in _NAMES:
+            alias = _name(tokens[i][1])
+            i += 1
+        sources[alias] = ".".join(parts)
+        if i < n and tokens[i][0] == "ON":
+            depth = 0
+            while i < n:
+                kind = tokens[i][0]
+                depth += kind == "L_PAREN"
+                depth -= kind == "R_PAREN"
+                if depth == 0 and kind in _JOIN_WORDS:
+                    break
+                i += 1
+        elif i < n and tokens[i][0] not in _JOIN_WORDS:
+            return None
+    return sources
+
+
+def _fast_projection(
+    tokens: list[tuple[str, str]], sources: dict[str, str], first: str, dialect: str | None
+) -> tuple[str, frozenset[ColumnSource], str] | None:
+    """(name, sources, kind) of one projection; None when it has no plain name."""
+    if not tokens:
+        return None
+    ref = _column_ref(tokens)
+    if ref is not None:
+        name, expr = ref[-1], tokens
+    elif len(tokens) >= 3 and tokens[-2][0] == "ALIAS":
+        name, expr = _name(tokens[-1][1]), tokens[:-2]
+    elif (
+        len(tokens) >= 2
+        and tokens[-1][0] in _NAMES
+        and tokens[-2][0]
+        in (
+            "R_PAREN",
+            "VAR",
+            "IDENTIFIER",
+            "NUMBER",
+            "STRING",
+        )
+    ):
+        name, expr = _name(tokens[-1][1]), tokens[:-1]
+    else:
+        return None  # an unnamed expression: sqlglot names it, the full parse answers
+    if tokens[-1][0] not in _NAMES:
+        return None
+    found: set[ColumnSource] = set()
+    aggregate = False
+    i, n = 0, len(expr)
+    while i < n:
+        if expr[i][0] not in _NAMES:
+            i += 1
+            continue
+        start = i
+        i += 1
+        while i + 1 < n and expr[i][0] == "DOT" and expr[i + 1][0] in _NAMES:
+            i += 2
+        if i < n and expr[i][0] == "L_PAREN":
+            if i - start != 1:
+                return None  # a qualified function name
+            aggregate = aggregate or _is_aggregate(expr[start][1], dialect)
+            continue
+        parts = [_name(t[1]) for t in expr[start:i:2]]
+        if len(parts) == 1:
+            found.add(ColumnSource(first, parts[0]))
+        elif len(parts) == 2:
+            if parts[0] in sources:
+                found.add(ColumnSource(sources[parts[0]], parts[1]))
+        else:
+            return None
+    plain = ref is not None or _column_ref(expr) is not None
+    kind = IDENTITY if plain else AGGREGATION if aggregate else TRANSFORMATION
+    return name, frozenset(found), kind
+
+
+def _fast(sql: str, dialect: str | None) -> ColumnLineage | None:
+    """Column lineage of a plain query from its tokens alone, or None (use the full parse)."""
+    from sqlglot.dialects.dialect import Dialect
+
+    try:
+        raw = Dialect.get_or_raise(dialect).tokenize(sql)
+    except Exception:
+        return None
+    names = _token_names()
+    tokens = [(names.get(id(t.token_type), ""), t.text) for t in raw]
+    if not tokens or any(t[0] not in _FAST_TYPES for t in tokens):
+        return None
+    if tokens[-1][0] == "SEMICOLON":
+        tokens = tokens[:-1]
+    depth = 0
+    for token in tokens:
+        kind = token[0]
+        depth += kind == "L_PAREN"
+        depth -= kind == "R_PAREN"
+        if depth and kind in ("SELECT", "SEMICOLON"):
+            return None  # a subquery, or several statements
+    tables: dict[str, None] = {}
+    columns: _Columns = {}
+    branches = _split(tokens, frozenset(("UNION",)))
+    if branches is None:
+        return None
+    for index, branch in enumerate(branches):
+        if index and branch and branch[0][0] == "ALL":
+            branch = branch[1:]
+        resolved = _fast_branch(branch, dialect, tables)
+        if resolved is None or (index and len(resolved) != len(columns)):
+            return None
+        if index == 0:
+            if len({name for name, _, _ in resolved}) != len(resolved):
+                return None  # a repeated name: the full parse decides
+            columns = {name: (found, kind) for name, found, kind in resolved}
+            continue
+        for (name, (found, kind)), (_, more, other) in zip(columns.items(), resolved, strict=True):
+            columns[name] = (found | more, kind if kind == other else TRANSFORMATION)
+    return ColumnLineage(
+        tables=tuple(tables),
+        columns={k: tuple(sorted(v[0])) for k, v in columns.items()},
+        kinds={k: v[1] for k, v in columns.items()},
+    )
+
+
 def column_lineage(sql: str, *, dialect: str | None = None) -> ColumnLineage:
     """Parse ``sql`` (a SELECT, or a CREATE/INSERT ... AS SELECT) and return its column lineage.
 
@@ -212,6 +509,14 @@ def column_lineage(sql: str, *, dialect: str | None = None) -> ColumnLineage:
     ``SELECT *`` from a table yields the output column ``*``. Raises ``SqlParseError``.
     """
     sqlglot = _sqlglot()
+    fast = _fast(sql, dialect)
+    if fast is not None:
+        return fast
+    return _full(sqlglot, sql, dialect)
+
+
+def _full(sqlglot: Any, sql: str, dialect: str | None) -> ColumnLineage:
+    """Column lineage from sqlglot's parse tree (any query sqlglot reads)."""
     from sqlglot import exp
     from sqlglot.errors import ParseError
 
