@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from catchment.columns import ColumnSource, SqlParseError, column_lineage
@@ -131,3 +132,38 @@ def test_anything_less_plain_takes_the_parse_tree(sql: str) -> None:
     from catchment import columns
 
     assert columns._fast(sql, "duckdb") is None
+
+
+def test_an_assets_sql_comes_from_its_compiled_file_else_its_spec(tmp_path: Path) -> None:
+    from catchment import AssetKey, AssetSpec
+    from catchment.cli.assets_cmd import column_lines
+    from catchment.columns import asset_column_lineage, asset_sql
+    from catchment.tables import table
+
+    spec = AssetSpec(
+        key=AssetKey("orders"),
+        kinds=("sling",),
+        metadata={"sql": "select id, amount * 100 as cents from public.orders"},
+        table=table("duckdb", "orders", location=tmp_path / "w.duckdb"),
+    )
+    compiled = tmp_path / "orders.sql"
+    compiled.write_text("select id from main.stg_orders")
+    assert asset_sql(spec) == spec.metadata["sql"]
+    assert asset_sql(spec, {"compiled_code_path": str(compiled)}) == compiled.read_text()
+    assert (
+        asset_sql(spec, {"compiled_code_path": str(tmp_path / "gone.sql")}) == spec.metadata["sql"]
+    )
+    lineage = asset_column_lineage(spec)
+    assert lineage is not None
+    assert lineage.columns["cents"] == (ColumnSource("public.orders", "amount"),)
+    data, lines = column_lines(spec, None)
+    assert data == {
+        "id": {"kind": "identity", "sources": ["public.orders.id"]},
+        "cents": {"kind": "transformation", "sources": ["public.orders.amount"]},
+    }
+    assert lines[0] == "  columns (2, from public.orders):"
+    bare = AssetSpec(key=AssetKey("x"))
+    assert column_lines(bare, None) == (
+        None,
+        ["  columns       no SQL to read column lineage from"],
+    )

@@ -107,6 +107,18 @@ def test_the_example_platform_emits_valid_spec_named_events(
     orders = complete["platform.raw/orders"]["outputs"][0]  # Sling reports rows written
     assert orders["outputFacets"]["outputStatistics"]["rowCount"] > 0
 
+    # the same parse, shown by the CLI
+    shown = _catchment(root, "assets", "show", "customer_orders", "--columns").stdout
+    assert "warehouse.main.stg_orders." in shown, shown
+    shown_json = json.loads(
+        _catchment(root, "assets", "show", "customer_orders", "--columns", "--json").stdout
+    )
+    assert any(
+        src.startswith("warehouse.main.stg_customers.")
+        for col in shown_json["columns"].values()
+        for src in col["sources"]
+    ), shown_json["columns"]
+
     # a broken model: START then FAIL with dbt's error message
     model = root / "dbt" / "models" / "marts" / "daily_revenue.sql"
     model.write_text("select no_such_column from {{ ref('stg_orders') }}\n")

@@ -12,7 +12,8 @@ that need the tables a query reads. sqlglot is imported on first use only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -20,7 +21,16 @@ import msgspec
 if TYPE_CHECKING:
     from sqlglot import exp
 
-__all__ = ["ColumnLineage", "ColumnSource", "SqlParseError", "column_lineage"]
+    from catchment.specs import AssetSpec
+
+__all__ = [
+    "ColumnLineage",
+    "ColumnSource",
+    "SqlParseError",
+    "asset_column_lineage",
+    "asset_sql",
+    "column_lineage",
+]
 
 IDENTITY = "identity"
 TRANSFORMATION = "transformation"
@@ -541,3 +551,38 @@ def _full(sqlglot: Any, sql: str, dialect: str | None) -> ColumnLineage:
         columns={k: tuple(sorted(v[0])) for k, v in columns.items()},
         kinds={k: v[1] for k, v in columns.items()},
     )
+
+
+_DIALECTS = {"duckdb": "duckdb", "postgres": "postgres", "snowflake": "snowflake"}
+_MAX_SQL = 2_000_000
+
+
+def asset_sql(spec: AssetSpec, metadata: Mapping[str, Any] | None = None) -> str | None:
+    """The SQL that computes ``spec``: the compiled file a materialization names in
+    ``compiled_code_path`` (dbt), else the spec's ``sql`` metadata (a Sling ``sql:`` stream,
+    any SQL asset); None when there is none."""
+    path = (metadata or {}).get("compiled_code_path")
+    if isinstance(path, str) and path:
+        try:
+            text = Path(path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        if text.strip() and len(text) <= _MAX_SQL:
+            return text
+    sql = spec.metadata.get("sql")
+    return sql if isinstance(sql, str) and sql.strip() else None
+
+
+def asset_column_lineage(
+    spec: AssetSpec, metadata: Mapping[str, Any] | None = None
+) -> ColumnLineage | None:
+    """Column lineage of ``spec`` from :func:`asset_sql`, parsed in the dialect of the system
+    its table lives in (a Sling stream's SQL runs on its source, unnamed: generic SQL); None
+    when it has no SQL. Raises ``SqlParseError``."""
+    sql = asset_sql(spec, metadata)
+    if sql is None:
+        return None
+    dialect = None
+    if "sling" not in spec.kinds and spec.table is not None:
+        dialect = _DIALECTS.get(spec.table.system)
+    return column_lineage(sql, dialect=dialect)

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from catchment.columns import asset_sql
 from catchment.hookspecs import RunInfo
 from catchment.keys import AssetKey
 
-from catchment_openlineage.columns import asset_sql, lineage_of
+from catchment_openlineage.columns import lineage_of
 from catchment_openlineage.config import Settings, make_client, secrets, settings
 from catchment_openlineage.delivery import Delivery, redact
 from catchment_openlineage.events import AssetEvents, AssetGraph
