@@ -167,3 +167,17 @@ def test_an_assets_sql_comes_from_its_compiled_file_else_its_spec(tmp_path: Path
         None,
         ["  columns       no SQL to read column lineage from"],
     )
+
+
+def test_how_a_column_is_computed_carries_through_ctes() -> None:
+    lineage = column_lineage(
+        "with o as (select id, max(d) as d, id + 1 as j from t group by id) "
+        "select o.d, coalesce(o.d, 0) as e, o.id, o.j from o",
+        dialect="duckdb",
+    )
+    assert lineage.kinds == {
+        "d": "aggregation",
+        "e": "aggregation",
+        "id": "identity",
+        "j": "transformation",
+    }

@@ -62,6 +62,16 @@ class ColumnLineage(msgspec.Struct, frozen=True, kw_only=True):
     kinds: dict[str, str] = msgspec.field(default_factory=dict)
 
 
+def _combine(kind: str, inherited: set[str]) -> str:
+    """How an output column is computed, through CTEs and derived tables: aggregated anywhere
+    on the way is an aggregation, a copy of a copy is an identity, the rest transformations."""
+    if AGGREGATION in inherited or kind == AGGREGATION:
+        return AGGREGATION
+    if kind == IDENTITY and inherited <= {IDENTITY}:
+        return IDENTITY
+    return TRANSFORMATION
+
+
 # A resolved relation: output name -> (sources, kind), in output order.
 _Columns = dict[str, tuple[frozenset[ColumnSource], str]]
 
@@ -148,18 +158,19 @@ class _Walker:
             name = _name(projection.alias_or_name)
             inner = projection.this if isinstance(projection, exp.Alias) else projection
             found: set[ColumnSource] = set()
+            inherited: set[str] = set()
             for column in self._columns(inner, ctes):
                 if isinstance(column, frozenset):
                     found |= column
                 else:
-                    found |= self._resolve(column, sources)
+                    found |= self._resolve(column, sources, inherited)
             if isinstance(inner, exp.Column):
                 kind = IDENTITY
             elif inner.find(exp.AggFunc) is not None:
                 kind = AGGREGATION
             else:
                 kind = TRANSFORMATION
-            out[name] = (frozenset(found), kind)
+            out[name] = (frozenset(found), _combine(kind, inherited))
         return out
 
     def _columns(
@@ -186,7 +197,10 @@ class _Walker:
         self,
         column: exp.Column,
         sources: dict[str, _Columns | str],
+        kinds: set[str],
     ) -> set[ColumnSource]:
+        """The input columns ``column`` reads; adds to ``kinds`` how a CTE or derived table
+        computed it."""
         name = _name(column.name)
         qualifier = _name(column.table) if column.table else ""
         candidates: list[_Columns | str]
@@ -204,6 +218,7 @@ class _Walker:
                 found.add(ColumnSource(source, name))
             elif name in source:
                 found |= source[name][0]
+                kinds.add(source[name][1])
         return found
 
     def _star(self, qualifier: str, sources: dict[str, _Columns | str], out: _Columns) -> None:

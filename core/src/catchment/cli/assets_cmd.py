@@ -86,7 +86,7 @@ def column_lines(
     lines = [f"  columns ({len(data)}, from {', '.join(lineage.tables) or 'no table'}):"]
     width = max((len(n) for n in data), default=0)
     for name, entry in data.items():
-        sources = ", ".join(entry["sources"]) or "(constant)"
+        sources = ", ".join(entry["sources"]) or "(no column)"
         lines.append(f"    {name:{width}}  <- {sources}  [{entry['kind']}]")
     return data, lines
 
