@@ -11,7 +11,7 @@ import posixpath
 
 from catchment.tables import TableRef
 
-__all__ = ["dataset_id", "snowflake_account"]
+__all__ = ["dataset_id", "parse_table_text", "snowflake_account"]
 
 
 def snowflake_account(account: str) -> str:
