@@ -164,7 +164,7 @@ class AssetEvents:
             if schema is not None:
                 facets["schema"] = schema
             if lineage is not None:
-                column_facet = self._column_lineage(lineage, inputs, output_id)
+                column_facet = self._column_lineage(lineage, inputs, output_id, spec)
                 if column_facet is not None:
                     facets["columnLineage"] = column_facet
             output_facets: dict[str, Any] = {}
@@ -225,7 +225,17 @@ class AssetEvents:
         lineage: ColumnLineage,
         inputs: list[tuple[str, str, TableRef | None]],
         output_id: tuple[str, str],
+        spec: AssetSpec | None,
     ) -> Any:
+        # a table the SQL names that no input is: in the inputs' system when there are any
+        # (a Sling stream's SQL runs on its source); for SQL run where it writes (dbt), the
+        # output's; a Sling stream with no known input: left out (its source is not named)
+        if inputs:
+            fallback: str | None = inputs[0][0]
+        elif spec is not None and "sling" in spec.kinds:
+            fallback = None
+        else:
+            fallback = output_id[0]
         candidates = [
             (t.database, t.schema, t.name) if t is not None else tuple(n.split("."))
             for _, n, t in inputs
@@ -241,8 +251,10 @@ class AssetEvents:
                 index = match_table(source.table, candidates)
                 if index is not None:
                     namespace, name = inputs[index][0], inputs[index][1]
-                else:  # a table no asset writes or reads: named as the query names it
-                    namespace, name = output_id[0], source.table
+                elif fallback is not None:  # named as the query names it
+                    namespace, name = fallback, source.table
+                else:
+                    continue
                 found.append(
                     column_lineage_dataset.InputField(
                         namespace=namespace,
@@ -253,7 +265,8 @@ class AssetEvents:
                         ],
                     )
                 )
-            fields[column] = column_lineage_dataset.Fields(inputFields=found)
+            if found:
+                fields[column] = column_lineage_dataset.Fields(inputFields=found)
         return column_lineage_dataset.ColumnLineageDatasetFacet(fields=fields) if fields else None
 
 
