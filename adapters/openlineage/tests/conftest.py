@@ -25,11 +25,13 @@ class Receiver:
         self.events: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.paths: list[str] = []
+        self.attempts = 0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.attempts += 1
                 if receiver.mode == "slow":
                     time.sleep(receiver.delay)
                 if receiver.mode == "error":

@@ -135,6 +135,8 @@ def test_an_api_key_is_sent_as_bearer_and_never_logged(
     assert len(warnings) == 1, [r.getMessage() for r in warnings]
     assert "could not deliver events" in warnings[0].getMessage()
     assert "sk-live-0123456789" not in caplog.text
+    # the first event was tried 3 times (2 brief retries), the rest dropped while it is down
+    assert receiver.attempts == 3
     receiver.mode = "ok"
     monkeypatch.setenv("OPENLINEAGE_NAMESPACE", "prod")  # a new configuration: a new client
     assert _run(raw_orders).success
@@ -188,3 +190,21 @@ def test_the_file_transport_from_openlineage_yml_in_the_project(
 
     for line in lines:
         validate(json.loads(line))
+
+
+def test_the_console_transport_from_the_clients_environment_variables(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import json
+
+    monkeypatch.setenv("OPENLINEAGE__TRANSPORT__TYPE", "console")
+    with caplog.at_level(logging.INFO, logger="openlineage.client.transport.console"):
+        assert _run(raw_orders).success
+    events = [
+        json.loads(r.getMessage())
+        for r in caplog.records
+        if r.name == "openlineage.client.transport.console"
+    ]
+    assert [e["eventType"] for e in events] == ["START", "START", "COMPLETE", "COMPLETE"]
+    for event in events:
+        validate(event)
