@@ -326,21 +326,22 @@ def _is_aggregate(name: str, dialect: str | None) -> bool:
 def _split(tokens: list[tuple[str, str]], at: frozenset[str]) -> list[list[tuple[str, str]]] | None:
     """``tokens`` cut at depth-0 tokens whose type is in ``at`` (the cut tokens dropped);
     None when parentheses do not balance."""
-    parts: list[list[tuple[str, str]]] = [[]]
+    cuts: list[int] = []
     depth = 0
-    for token in tokens:
-        kind = token[0]
+    for index, (kind, _text) in enumerate(tokens):
         if kind == "L_PAREN":
             depth += 1
         elif kind == "R_PAREN":
             depth -= 1
             if depth < 0:
                 return None
-        if depth == 0 and kind in at:
-            parts.append([])
-        else:
-            parts[-1].append(token)
-    return parts if depth == 0 else None
+        elif depth == 0 and kind in at:
+            cuts.append(index)
+    if depth:
+        return None
+    starts = [0, *(c + 1 for c in cuts)]
+    ends = [*cuts, len(tokens)]
+    return [tokens[a:b] for a, b in zip(starts, ends, strict=True)]
 
 
 def _column_ref(tokens: list[tuple[str, str]]) -> list[str] | None:
