@@ -1,8 +1,9 @@
 """Every adapter has the template's shape, so a newcomer who copies any of them copies the same
 thing: ``COMPONENT_TYPE`` and ``build`` in ``component.py``, the YAML model in
 ``attributes.py``, asset construction in ``assets.py``, the run in ``execution.py`` and a light
-``hooks.py``. Checked on the source (no import), for each adapter under ``adapters/`` and for
-an adapter freshly rendered from the template."""
+``hooks.py``. An adapter that serves no component type (only life-cycle hooks, such as
+catchment-openlineage) needs the light ``hooks.py`` alone. Checked on the source (no import),
+for each adapter under ``adapters/`` and for an adapter freshly rendered from the template."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from .conftest import ADAPTERS, REPO, package_of
 
 SHAPE = ("__init__.py", "hooks.py", "component.py", "attributes.py", "assets.py", "execution.py")
+HOOKS_ONLY_SHAPE = ("__init__.py", "hooks.py")
 HOOKS_MAY_IMPORT = ("__future__", "collections.abc", "typing", "catchment.hookspecs")
 """What ``hooks.py`` may import at module level besides its own package's ``__init__``: the
 entry point imports it whenever catchment starts, so it must not pull in pydantic or the tool."""
@@ -43,9 +45,15 @@ def shape_problems(root: Path) -> list[str]:
     """What in the adapter at ``root`` departs from the template's shape (empty: none)."""
     package = package_of(root)
     name = package.name
-    missing = [f for f in (*SHAPE, "py.typed") if not (package / f).is_file()]
+    hooks_only = (package / "hooks.py").is_file() and (
+        "def catchment_component_types(" not in (package / "hooks.py").read_text()
+    )
+    shape = HOOKS_ONLY_SHAPE if hooks_only else SHAPE
+    missing = [f for f in (*shape, "py.typed") if not (package / f).is_file()]
     if missing:
         return [f"{name}: missing {', '.join(missing)}"]
+    if hooks_only:
+        return _hooks_problems(package)
     problems: list[str] = []
 
     component = _tree(package / "component.py")
@@ -87,6 +95,14 @@ def shape_problems(root: Path) -> list[str]:
     if not any(m == "pydantic" for m, _ in _top_level_imports(attributes_tree)):
         problems.append(f"{name}/attributes.py: the YAML model is not a pydantic model")
 
+    return problems + _hooks_problems(package)
+
+
+def _hooks_problems(package: Path) -> list[str]:
+    """What in ``hooks.py`` departs from the template: module-level imports beyond the light
+    ones, an ``api=`` that restates the default."""
+    name = package.name
+    problems: list[str] = []
     hooks = _tree(package / "hooks.py")
     for module, line in _top_level_imports(hooks):
         if module not in (*HOOKS_MAY_IMPORT, name):

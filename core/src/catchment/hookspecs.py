@@ -33,6 +33,7 @@ CORE_API_VERSION = "1.0"
 
 SDK_MODULES = (
     "catchment",
+    "catchment.columns",
     "catchment.components",
     "catchment.context",
     "catchment.definitions",
@@ -112,8 +113,19 @@ def catchment_run_started(run: RunInfo) -> None:
 
 
 @hookspec
+def catchment_step_started(run: RunInfo, event: Event, graph: AssetGraph) -> None:
+    """A step was handed to the executor (``event``: its ``step_started`` event; ``graph``:
+    the project's asset graph, whose specs name the tables the step reads and writes)."""
+
+
+@hookspec
 def catchment_asset_materialized(run: RunInfo, event: Event) -> None:
     """An asset was materialized (the event carries its metadata)."""
+
+
+@hookspec
+def catchment_asset_failed(run: RunInfo, event: Event) -> None:
+    """An asset failed (``event``: its ``asset_failed`` event with the error)."""
 
 
 @hookspec

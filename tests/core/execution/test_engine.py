@@ -294,6 +294,46 @@ def test_life_cycle_hooks_are_called() -> None:
     ]
 
 
+class _Api10Relay:
+    """A hand-written relay of the hooks of core API 1.0 (no step_started, no asset_failed)."""
+
+    def catchment_run_started(self, run: RunInfo) -> None: ...
+
+    def catchment_asset_materialized(self, run: RunInfo, event: Any) -> None: ...
+
+    def catchment_check_evaluated(self, run: RunInfo, event: Any) -> None: ...
+
+    def catchment_run_finished(self, run: RunInfo, status: str) -> None: ...
+
+
+def test_step_started_and_asset_failed_hooks_see_the_graph_and_the_error() -> None:
+    calls: list[tuple[str, Any]] = []
+
+    class Relay(_Api10Relay):
+        def catchment_step_started(self, run: RunInfo, event: Any, graph: Any) -> None:
+            keys = event.data["asset_keys"]
+            calls.append(("step", keys, [str(k) for k in graph.upstream(keys[0])]))
+
+        def catchment_asset_failed(self, run: RunInfo, event: Any) -> None:
+            calls.append(("failed", event.asset_key, event.data["message"]))
+
+    @asset
+    def broken(numbers: list[int]) -> int:
+        raise ValueError("no numbers today")
+
+    materialize([numbers, broken], hooks=Relay(), raise_on_failure=False)
+    assert calls == [
+        ("step", ["numbers"], []),
+        ("step", ["broken"], ["numbers"]),
+        ("failed", "broken", "no numbers today"),
+    ]
+
+
+def test_a_relay_without_the_newer_hooks_still_runs() -> None:
+    result = materialize([numbers, total], hooks=_Api10Relay())
+    assert result.success
+
+
 def test_context_satisfies_the_step_context_protocol(tmp_path: Path) -> None:
     seen: dict[str, Any] = {}
 

@@ -11,9 +11,12 @@ import typer
 from catchment.cli.common import PROJECT_OPTION_HELP, load_for_listing
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from catchment.graph import AssetGraph
     from catchment.keys import AssetKey
     from catchment.project import Project
+    from catchment.specs import AssetSpec
 
 assets_app = typer.Typer(
     name="assets",
@@ -58,6 +61,34 @@ def asset_dict(project: Project, graph: AssetGraph, key: AssetKey) -> dict[str, 
         "description": spec.description,
         "external": graph.is_external(key),
     }
+
+
+def column_lines(
+    spec: AssetSpec, metadata: Mapping[str, Any] | None
+) -> tuple[dict[str, Any] | None, list[str]]:
+    """Column lineage of ``spec`` for `assets show --columns`: the JSON form (None when the
+    asset has no SQL) and the text lines."""
+    from catchment.columns import SqlParseError, asset_column_lineage
+
+    try:
+        lineage = asset_column_lineage(spec, metadata)
+    except SqlParseError as error:
+        return None, [f"  columns       its SQL does not parse: {error}"]
+    if lineage is None:
+        return None, ["  columns       no SQL to read column lineage from"]
+    data = {
+        name: {
+            "kind": lineage.kinds.get(name, "transformation"),
+            "sources": [f"{s.table}.{s.column}" for s in sources],
+        }
+        for name, sources in lineage.columns.items()
+    }
+    lines = [f"  columns ({len(data)}, from {', '.join(lineage.tables) or 'no table'}):"]
+    width = max((len(n) for n in data), default=0)
+    for name, entry in data.items():
+        sources = ", ".join(entry["sources"]) or "(no column)"
+        lines.append(f"    {name:{width}}  <- {sources}  [{entry['kind']}]")
+    return data, lines
 
 
 @assets_app.command("list", help=LIST_HELP)

@@ -26,9 +26,14 @@ runs_app = typer.Typer(
 ASSET_SHOW_HELP = """Show one asset: its spec (deps, table, code version, checks), its latest
 materialization, whether it is fresh, and its check history.
 
+With --columns, also where each output column comes from: the asset's SQL (dbt's compiled
+SQL of its latest run, a Sling `sql:` stream's query) parsed for column lineage.
+
 Examples:
 
   catchment assets show marts/orders
+
+  catchment assets show marts/orders --columns
 
   catchment assets show raw/events --json
 """
@@ -241,9 +246,12 @@ def show_asset(
     key: str = typer.Argument(..., help="Asset key, e.g. marts/orders."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     history: int = typer.Option(10, "--history", help="How many check results to show."),
+    columns: bool = typer.Option(
+        False, "--columns", help="Show column lineage (from the asset's SQL)."
+    ),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
-    from catchment.cli.assets_cmd import asset_dict
+    from catchment.cli.assets_cmd import asset_dict, column_lines
     from catchment.errors import CatchmentError
     from catchment.execution.project import open_project_storage
     from catchment.execution.reconcile import reconcile
@@ -319,6 +327,9 @@ def show_asset(
         }
         for c in checks
     ]
+    lines: list[str] = []
+    if columns:
+        info["columns"], lines = column_lines(spec, latest.metadata if latest else None)
     if as_json:
         typer.echo(json.dumps(info, indent=2, default=str))
         return
@@ -359,6 +370,8 @@ def show_asset(
         for c in checks:
             verdict = "passed" if c.passed else f"FAILED ({c.severity})"
             typer.echo(f"    {_when(c.timestamp)} {c.check_name} {verdict} run {c.run_id[:12]}")
+    for line in lines:
+        typer.echo(line)
 
 
 def register(app: typer.Typer) -> None:

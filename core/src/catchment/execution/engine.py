@@ -240,6 +240,15 @@ class Engine:
                     self.hooks.catchment_asset_materialized(run=self.info, event=event)
                 elif event.type is EventType.CHECK_EVALUATED:
                     self.hooks.catchment_check_evaluated(run=self.info, event=event)
+                elif event.type is EventType.ASSET_FAILED:
+                    self._optional_hook("catchment_asset_failed", event=event)
+
+    def _optional_hook(self, name: str, **kwargs: Any) -> None:
+        """Call a hook added after API 1.0 when the relay has it (a hand-written relay in a
+        test or an embedder may not)."""
+        call = getattr(self.hooks, name, None) if self.hooks is not None else None
+        if call is not None:
+            call(run=self.info, **kwargs)
 
     # -- the run ------------------------------------------------------------------------------
 
@@ -433,6 +442,7 @@ class Engine:
             self._record(skipped)
         if self.on_event is not None:
             self.on_event(started)
+        self._optional_hook("catchment_step_started", event=started, graph=self.graph)
         versions = self.versions
         input_versions = {str(u): versions.get(u) for k in keys for u in self.runtime.inputs_of(k)}
         self.executor.submit(
