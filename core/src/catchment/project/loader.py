@@ -14,9 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
-from catchment.components import ComponentContext, ComponentType, ProjectDefaults
+from catchment.components import (
+    ComponentContext,
+    ComponentType,
+    ProjectDefaults,
+    QueueSettings,
+)
 from catchment.definitions import AssetsDefinition
 from catchment.errors import CatchmentError, ConfigError, GraphError
 from catchment.project.automation import (
@@ -157,8 +162,34 @@ class _Typed(_Strict):
     config: dict[str, Any] = Field(default_factory=dict)
 
 
+class _TagLimit(_Strict):
+    key: str = Field(min_length=1, description="a run tag, e.g. team")
+    value: str | None = Field(
+        default=None, description="the tag value limited; omitted: each value separately"
+    )
+    limit: int = Field(ge=0, description="most runs with this tag value at once")
+
+
+class _Queue(_Strict):
+    max_concurrent_runs: int | None = Field(
+        default=None, ge=0, description="most runs in progress at once (omitted: no limit)"
+    )
+    tag_limits: list[_TagLimit] = Field(
+        default_factory=list, description="limits per tag value: [{key, value, limit}]"
+    )
+    pool_lease_seconds: float = Field(
+        default=60.0, gt=0, description="seconds after which a dead run's pool slots are free"
+    )
+
+
+class _Pools(RootModel[dict[str, int]]):
+    """``pools: {warehouse: 4}``: slot limits per pool name."""
+
+
 _SECTIONS = (
     "project",
+    "queue",
+    "pools",
     "defaults",
     "components",
     "resources",
@@ -257,7 +288,28 @@ class _Loader:
             warehouse=warehouse if warehouse.is_absolute() else (base.root / warehouse).resolve(),
             storage_url=cfg.storage or base.storage_url,
             timeout=self.timeout(cfg.timeout, ("defaults", "timeout")),
+            queue=self.queue(data),
         )
+
+    def queue(self, data: Mapping[str, Any]) -> QueueSettings:
+        """The ``queue:`` and ``pools:`` sections (the run limits and pool slot limits)."""
+        from catchment.storage.queue import QueueLimits, TagLimit
+
+        cfg: _Queue = self.section(data, "queue", _Queue)
+        pools: _Pools = self.section(data, "pools", _Pools)
+        good = {}
+        for name, slots in pools.root.items():
+            if slots < 0:
+                self.problem("project", ("pools", name), f"pools.{name}: must be 0 or more")
+            else:
+                good[name] = slots
+        limits = QueueLimits(
+            max_concurrent_runs=cfg.max_concurrent_runs,
+            tag_limits=tuple(
+                TagLimit(key=t.key, value=t.value, limit=t.limit) for t in cfg.tag_limits
+            ),
+        )
+        return QueueSettings(limits=limits, pools=good, pool_lease_seconds=cfg.pool_lease_seconds)
 
     def timeout(self, value: float | str | None, path: Sequence[str | int]) -> float | None:
         """Seconds from a ``timeout:`` value; a problem naming file:line if it is no duration."""

@@ -41,7 +41,9 @@ def claim(storage: Storage, run_id: str) -> RunRecord:
         raise CatchmentError(
             f"no run {run_id!r} in the run store", hint="run `catchment runs list --status queued`"
         )
-    if run.status == "queued" and storage.claim_run(run_id, os.getpid(), HOSTNAME, time.time()):
+    if run.status in ("queued", "starting") and storage.claim_run(
+        run_id, os.getpid(), HOSTNAME, time.time()
+    ):
         claimed = storage.get_run(run_id)
         assert claimed is not None
         return claimed

@@ -68,8 +68,8 @@ class ControlStore(Protocol):
         ...
 
     def claim_run(self, run_id: str, pid: int, host: str, now: float) -> bool:
-        """Move a ``queued`` run to ``started`` for this process (True), or leave it (False:
-        another process claimed it first, or it is not queued)."""
+        """Move a ``queued`` or ``starting`` run to ``started`` for this process (True), or
+        leave it (False: another process claimed it first, or it is not waiting)."""
         ...
 
     def queued_runs(self, limit: int = 100) -> list[Any]:

@@ -84,6 +84,7 @@ class ControlSql:
     ``SqlStorage``)."""
 
     _sql: Callable[[str], str]
+    _enqueue: Callable[[Any, RunRecord], None]  # the queue's row of a queued run (queue_sql)
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError
@@ -125,6 +126,8 @@ class ControlSql:
                     cur.execute(holder, (run_key,))
                     return SubmittedRun(run_id=cur.fetchone()[0], created=False)
             cur.execute(insert_run, params)
+            if run.status == "queued":
+                self._enqueue(cur, run)
             return SubmittedRun(run_id=run.run_id, created=True)
 
         return self._write(write)
@@ -132,7 +135,7 @@ class ControlSql:
     def claim_run(self, run_id: str, pid: int, host: str, now: float) -> bool:
         sql = self._sql(
             "UPDATE runs SET status = 'started', pid = ?, host = ?, heartbeat_at = ? "
-            "WHERE run_id = ? AND status = 'queued'"
+            "WHERE run_id = ? AND status IN ('queued', 'starting')"
         )
 
         def write(cur: Any) -> bool:
