@@ -3,6 +3,7 @@ launch was lost, recorded reasons, and a real daemon killed with SIGKILL mid-que
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -47,7 +48,7 @@ def test_a_backfill_cannot_starve_another_teams_hourly_runs(tmp_path: Path) -> N
         )
         submit_run(store, request, now=clock.now() + i * 1e-3)
     hourly_waits = []
-    for hour in range(24):
+    for _ in range(24):
         clock.advance(3600)
         hourly = submit_run(
             store,
@@ -196,5 +197,5 @@ def test_a_daemon_killed_mid_queue_launches_no_run_twice_and_keeps_the_limit(
         assert len(finished) == 1
         spans.append((started[0].timestamp, finished[0].timestamp))
     spans.sort()
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))  # one at a time
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # one at a time
     store.close()
