@@ -92,6 +92,8 @@ _STATUS_COLORS = {
     "canceled": "yellow",
     "started": "cyan",
     "queued": "blue",
+    "starting": "cyan",
+    "canceling": "yellow",
 }
 
 
@@ -106,17 +108,31 @@ def list_runs(
     storage = _open(project_path)
     try:
         runs = storage.list_runs(limit=limit, status=status)
+        queue = {e.run_id: e for e in storage.queue_entries()}  # one query: place and reason
     finally:
         storage.close()
     if as_json:
-        typer.echo(json.dumps([_run_dict(r) for r in runs], indent=2))
+        out = []
+        for r in runs:
+            entry = queue.get(r.run_id)
+            row = _run_dict(r)
+            row["queue_position"] = entry.position if entry else None
+            row["wait_reason"] = entry.wait_reason if entry else None
+            out.append(row)
+        typer.echo(json.dumps(out, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("run", "status", "started", "duration", "assets", "parent")
+    table = Table("run", "status", "started", "duration", "assets", "parent", "queue")
     for r in runs:
         color = _STATUS_COLORS.get(r.status, "default")
+        entry = queue.get(r.run_id)
+        waits = ""
+        if entry is not None and entry.position is not None:
+            waits = f"#{entry.position} " + (entry.wait_reason or "waiting for the daemon")
+        elif "backfill" in r.tags:
+            waits = f"backfill {r.tags['backfill'][:8]}"
         table.add_row(
             r.run_id[:12],
             f"[{color}]{r.status}[/]",
@@ -124,6 +140,7 @@ def list_runs(
             _duration(r),
             str(len(r.asset_keys)),
             (r.parent_run_id or "")[:12],
+            waits,
         )
     Console(highlight=False).print(table)
 
