@@ -155,6 +155,10 @@ class _Component(_Strict):
         default_factory=dict,
         description="per asset (a key or a glob): automation_condition, partition_scope, freshness",
     )
+    pool: str | None = Field(
+        default=None, min_length=1, description="the pool whose slots its steps hold (pools:)"
+    )
+    pool_slots: int = Field(default=1, ge=1, description="slots each of its steps takes")
 
 
 class _Typed(_Strict):
@@ -469,6 +473,8 @@ class _Loader:
             if built is not None and comp.timeout is not None:
                 limit = self.timeout(comp.timeout, (*path, "timeout"))
                 built = [d.replace(timeout=limit) for d in built] if limit else None
+            if built is not None and comp.pool is not None:
+                built = [d.replace(pool=comp.pool, pool_slots=comp.pool_slots) for d in built]
             if built is not None:
                 names[comp.name] = comp.type
                 definitions.extend(self._automation(comp, path, subject, built))
