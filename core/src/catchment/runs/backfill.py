@@ -169,7 +169,8 @@ def submit_backfill(storage: Storage, backfill: BackfillRecord, now: float | Non
         attempts[chunk] = max(attempts.get(chunk, 0), attempt)
     tags = {**backfill.tags, BACKFILL_TAG: backfill.backfill_id}
     batch = []
-    for index, parts in enumerate(backfill.chunks()):
+    chunks = backfill.chunks()
+    for index, parts in enumerate(chunks):
         run = state.runs.get(index)
         if run is not None and (run.status in _DONE or run.status in _LIVE):
             continue
@@ -183,11 +184,11 @@ def submit_backfill(storage: Storage, backfill: BackfillRecord, now: float | Non
             priority=backfill.priority,
             run_key=key,
             origin=f"backfill:{backfill.backfill_id}",
-            reason=f"backfill {backfill.backfill_id} chunk {index + 1}/{len(backfill.chunks())}",
+            reason=f"backfill {backfill.backfill_id} chunk {index + 1}/{len(chunks)}",
         )
         batch.append((queued_record(request, when + index * 1e-6), key))
     created = sum(s.created for s in storage.submit_runs(batch)) if batch else 0
-    backfill.submitted = len(backfill.chunks())
+    backfill.submitted = len(chunks)
     backfill.updated_at = when
     storage.update_backfill(backfill)
     return created
