@@ -163,8 +163,9 @@ class QueueSql:
         the run limits allow; record every waiting run's reason. One locked transaction."""
         active_sql = self._sql(f"SELECT info FROM runs WHERE status IN ({_ACTIVE})")
         queued_sql = self._sql(
-            f"SELECT {_R_COLUMNS} FROM run_queue q JOIN runs r ON r.run_id = q.run_id "
-            "WHERE r.status = 'queued' ORDER BY q.priority DESC, q.enqueued_at, q.run_id LIMIT ?"
+            f"SELECT {_R_COLUMNS}, q.wait_reason FROM run_queue q JOIN runs r "
+            "ON r.run_id = q.run_id WHERE r.status = 'queued' "
+            "ORDER BY q.priority DESC, q.enqueued_at, q.run_id LIMIT ?"
         )
         start_sql = self._sql(
             "UPDATE runs SET status = 'starting' WHERE run_id = ? AND status = 'queued'"
@@ -187,13 +188,15 @@ class QueueSql:
             out = DequeueResult()
             reasons: list[tuple[str, str]] = []
             cap = limits.max_concurrent_runs
-            for run in map(run_from_row, cur.fetchall()):
+            for row in cur.fetchall():
+                run, before = run_from_row(row), row[-1]
                 if cap is not None and running >= cap:
                     reason = f"max concurrent runs reached: {running}/{cap}"
                 else:
                     reason = tag_limit_reason(run.tags, limits, counts) or ""
                 if reason:
-                    reasons.append((reason, run.run_id))
+                    if reason != before:  # written only when it changed
+                        reasons.append((reason, run.run_id))
                     out.decisions.append(Decision(run_id=run.run_id, action="wait", reason=reason))
                     continue
                 cur.execute(start_sql, (run.run_id,))
