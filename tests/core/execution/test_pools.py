@@ -30,6 +30,10 @@ def heavy_b():
 @asset(pool="warehouse", pool_slots=3)
 def huge():
     return 1
+
+@asset
+def light():
+    return 1
 """
 
 PROJECT = """\
@@ -126,7 +130,7 @@ def test_pools_cli_sets_lists_and_a_stored_limit_wins(tmp_path: Path) -> None:
     assert '"limit_from": "cli"' in listed.output
 
 
-def test_a_component_puts_its_steps_in_a_pool(tmp_path: Path) -> None:
+def test_a_component_puts_its_steps_in_a_pool_unless_they_name_their_own(tmp_path: Path) -> None:
     from catchment.project import load_project
 
     root = _project(tmp_path / "p", limit=2)
@@ -137,4 +141,6 @@ def test_a_component_puts_its_steps_in_a_pool(tmp_path: Path) -> None:
     project = load_project(root)
     assert project.ok, project.problems
     graph = project.require_graph()
-    assert {(d.pool, d.pool_slots) for d in graph.definitions.values()} == {("db", 2)}
+    pools = {name: (d.pool, d.pool_slots) for name, d in graph.definitions.items()}
+    assert pools["light"] == ("db", 2)  # the component's pool
+    assert pools["huge"] == ("warehouse", 3)  # an asset's own pool wins

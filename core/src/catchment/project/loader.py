@@ -474,7 +474,12 @@ class _Loader:
                 limit = self.timeout(comp.timeout, (*path, "timeout"))
                 built = [d.replace(timeout=limit) for d in built] if limit else None
             if built is not None and comp.pool is not None:
-                built = [d.replace(pool=comp.pool, pool_slots=comp.pool_slots) for d in built]
+                built = [  # an asset's own pool wins over its component's
+                    d
+                    if d.pool is not None
+                    else d.replace(pool=comp.pool, pool_slots=comp.pool_slots)
+                    for d in built
+                ]
             if built is not None:
                 names[comp.name] = comp.type
                 definitions.extend(self._automation(comp, path, subject, built))
