@@ -124,24 +124,28 @@ def list_runs(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("run", "status", "started", "duration", "assets", "parent", "queue")
+    waits = {}
+    for r in runs:
+        entry = queue.get(r.run_id)
+        if entry is not None and entry.position is not None:
+            waits[r.run_id] = f"#{entry.position} " + (
+                entry.wait_reason or "waiting for the daemon"
+            )
+        elif "backfill" in r.tags:
+            waits[r.run_id] = f"backfill {r.tags['backfill'][:8]}"
+    columns = ["run", "status", "started", "duration", "assets", "parent"]
+    table = Table(*columns, *(["queue"] if waits else []))  # the column only when it says something
     for r in runs:
         color = _STATUS_COLORS.get(r.status, "default")
-        entry = queue.get(r.run_id)
-        waits = ""
-        if entry is not None and entry.position is not None:
-            waits = f"#{entry.position} " + (entry.wait_reason or "waiting for the daemon")
-        elif "backfill" in r.tags:
-            waits = f"backfill {r.tags['backfill'][:8]}"
-        table.add_row(
+        cells = [
             r.run_id[:12],
             f"[{color}]{r.status}[/]",
             _when(r.created_at),
             _duration(r),
             str(len(r.asset_keys)),
             (r.parent_run_id or "")[:12],
-            waits,
-        )
+        ]
+        table.add_row(*cells, *([waits.get(r.run_id, "")] if waits else []))
     Console(highlight=False).print(table)
 
 
