@@ -144,3 +144,55 @@ def test_a_component_puts_its_steps_in_a_pool_unless_they_name_their_own(tmp_pat
     pools = {name: (d.pool, d.pool_slots) for name, d in graph.definitions.items()}
     assert pools["light"] == ("db", 2)  # the component's pool
     assert pools["huge"] == ("warehouse", 3)  # an asset's own pool wins
+
+
+SLEEPER = """\
+import os
+import time
+from catchment import asset
+
+@asset(pool="warehouse")
+def sleeper():
+    time.sleep(float(os.environ.get("SLEEP", "0")))
+    return 1
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_a_sigkilled_runs_slots_are_free_for_the_next_run(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    root = _project(tmp_path / "p", limit=1)
+    (root / "assets.py").write_text(SLEEPER)
+    cmd = [sys.executable, "-m", "catchment", "materialize", "-p", str(root), "-s", "sleeper"]
+    holder = subprocess.Popen(
+        cmd,
+        env={**os.environ, "SLEEP": "60"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    store = open_storage(f"sqlite:///{root / '.catchment' / 'runs.db'}")
+    deadline = time.monotonic() + 60
+    while not any(p.used for p in store.pools()):
+        assert time.monotonic() < deadline, "the first run never took its slot"
+        time.sleep(0.05)
+    os.killpg(holder.pid, signal.SIGKILL)
+    holder.wait()
+    started = time.monotonic()
+    nxt = subprocess.run(cmd, capture_output=True, timeout=120)
+    assert nxt.returncode == 0, nxt.stdout.decode()
+    assert time.monotonic() - started < 30  # not after the 60 s lease: the dead pid is seen
+    runs = store.list_runs()
+    waits = [
+        e
+        for r in runs
+        for e in store.events_for_run(r.run_id, [EventType.LOG])
+        if "waits" in e.log_line.message
+    ]
+    assert waits == []  # the dead run's slot was dropped at the first claim
+    assert store.pools() == []
+    store.close()
