@@ -237,6 +237,7 @@ def _most_at_once(intervals: list[tuple[float, float]]) -> int:
     return most
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_eight_processes_never_exceed_the_run_tag_or_pool_limits(store: Storage, url: str) -> None:
     for i in range(40):
