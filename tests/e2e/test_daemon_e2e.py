@@ -139,7 +139,7 @@ def test_a_new_folder_runs_its_hour_then_the_eager_dbt_model_once_across_a_kill_
 
         def ingested() -> bool:
             run = store.get_run(ingest.run_id)
-            return run is not None and run.status not in ("queued", "started")
+            return run is not None and run.status not in ("queued", "starting", "started")
 
         _wait("the Sling run to finish", ingested, 90, logs)
         done = store.get_run(ingest.run_id)
@@ -162,7 +162,7 @@ def test_a_new_folder_runs_its_hour_then_the_eager_dbt_model_once_across_a_kill_
 
         def dbt_done() -> bool:
             run = store.get_run(dbt.run_id)
-            return run is not None and run.status not in ("queued", "started")
+            return run is not None and run.status not in ("queued", "starting", "started")
 
         _wait("the dbt run to finish", dbt_done, 90, logs)
         assert store.get_run(dbt.run_id).status == "success", logs()  # type: ignore[union-attr]

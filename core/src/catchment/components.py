@@ -15,8 +15,24 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from catchment.definitions import AssetsDefinition
+    from catchment.storage.queue import QueueLimits
 
 __all__ = ["ComponentContext", "ComponentType", "ProjectDefaults"]
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    """The project's ``queue:`` and ``pools:`` sections: run limits and pool slot limits."""
+
+    limits: QueueLimits = field(default_factory=lambda: _no_limits())
+    pools: dict[str, int] = field(default_factory=dict)
+    pool_lease_seconds: float = 60.0
+
+
+def _no_limits() -> QueueLimits:
+    from catchment.storage.queue import QueueLimits
+
+    return QueueLimits()
 
 
 @dataclass(frozen=True)
@@ -27,6 +43,7 @@ class ProjectDefaults:
     warehouse: Path
     storage_url: str
     timeout: float | None = None  # seconds per step attempt, unless a component sets its own
+    queue: QueueSettings = field(default_factory=lambda: QueueSettings())
 
     @classmethod
     def for_root(cls, root: Path) -> ProjectDefaults:

@@ -18,7 +18,7 @@ from catchment.automation.conditions import AutomationCondition
 from catchment.automation.expression import as_condition
 from catchment.automation.policy import FreshnessPolicy
 from catchment.context import StepContext
-from catchment.errors import DefinitionError
+from catchment.errors import ConfigError, DefinitionError
 from catchment.keys import AssetKey, CoercibleToKey
 from catchment.partitions import PartitionScope, PartitionsDefinition
 from catchment.results import (
@@ -36,6 +36,13 @@ from catchment.timeouts import parse_timeout
 __all__ = ["AssetsDefinition", "Compute", "asset", "asset_check", "code_version_of", "multi_asset"]
 
 Compute: TypeAlias = Callable[[StepContext], Iterable[StepResult]]
+
+
+def _pool_slots(value: int, where: str | None) -> int:
+    """``pool_slots`` checked: a whole number of at least 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"pool_slots must be a whole number >= 1, got {value!r}", where=where)
+    return value
 
 
 class AssetsDefinition(msgspec.Struct, frozen=True, kw_only=True):
@@ -59,6 +66,8 @@ class AssetsDefinition(msgspec.Struct, frozen=True, kw_only=True):
     adapter: str = "python"
     metadata: Mapping[str, Any] = msgspec.field(default_factory=dict)
     timeout: float | None = None  # seconds one attempt of the step may run (None: no limit)
+    pool: str | None = None  # the pool whose slots the step holds while it runs
+    pool_slots: int = 1  # how many of them (heavier steps take more)
 
     @property
     def keys(self) -> tuple[AssetKey, ...]:
@@ -125,6 +134,8 @@ def asset(
     reads: Iterable[TableRef] = (),
     retry: RetryPolicy | None = None,
     timeout: float | str | None = None,
+    pool: str | None = None,
+    pool_slots: int = 1,
     automation: AutomationCondition | str | None = None,
     partition_scope: PartitionScope | str | int | None = None,
     freshness: FreshnessPolicy | str | float | Mapping[str, Any] | None = None,
@@ -210,6 +221,8 @@ def asset(
             source=_where(func),
             metadata={"python_function": f"{func.__module__}.{func.__qualname__}"},
             timeout=limit,
+            pool=pool,
+            pool_slots=_pool_slots(pool_slots, _where(func)),
         )
 
     return decorate(fn) if fn is not None else decorate
@@ -235,6 +248,8 @@ def multi_asset(
     adapter: str = "python",
     timeout: float | str | None = None,
     automation: AutomationCondition | str | None = None,
+    pool: str | None = None,
+    pool_slots: int = 1,
 ) -> Callable[[Compute], AssetsDefinition]:
     """Bind many specs to one compute ``fn(context)`` that yields a result per selected asset
     (``timeout``: seconds or ``"30m"`` for each attempt of the step; ``automation``: the
@@ -260,6 +275,8 @@ def multi_asset(
             source=_where(func),
             adapter=adapter,
             timeout=limit,
+            pool=pool,
+            pool_slots=_pool_slots(pool_slots, _where(func)),
         )
 
     return decorate

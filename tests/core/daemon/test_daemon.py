@@ -28,7 +28,7 @@ def test_each_cron_tick_runs_the_window_that_just_ended_once(harness: Harness) -
     (tick,) = d.step()
     assert (tick.kind, tick.name, tick.status) == ("schedule", "hourly_events", "success")
     (run,) = harness.runs()
-    assert run.status == "queued"
+    assert run.status == "starting"  # queued, then let through by the queue and launched
     assert run.asset_keys == ("events",)
     assert run.partition_keys == ("2025-08-01-10:00",)  # the hour that just ended
     assert run.tags["origin"] == "schedule:hourly_events"
@@ -238,7 +238,7 @@ def test_an_asset_sensor_reacts_to_a_materialization_at_once(harness: Harness) -
     )
     (tick,) = d.step()  # same instant, an hour before its interval: pushed
     assert tick.status == "success"
-    (run,) = harness.store.list_runs(status="queued")
+    (run,) = harness.store.list_runs(status="starting")
     assert run.asset_keys == ("b",)
     assert d.step() == []
 
@@ -285,7 +285,7 @@ def test_push_evaluates_automation_in_the_step_that_sees_the_materialization(
     (tick,) = d.step()
     assert tick.kind == "automation"
     assert tick.status == "success"
-    (run,) = harness.store.list_runs(status="queued")
+    (run,) = harness.store.list_runs(status="starting")
     assert "b" in run.asset_keys  # the eager chain starts at once (c may share the run)
     assert run.tags["run_key"].startswith("automation:2:")
     assert tick.body["decisions"][0]["asset"] == "b"
@@ -297,7 +297,7 @@ def test_push_evaluates_automation_in_the_step_that_sees_the_materialization(
     again = harness.make(evaluator=evaluate_conditions, automation_interval=3600.0)
     (resumed,) = again.step()
     assert resumed.status == "skipped", resumed.body.get("decisions")
-    assert len(harness.store.list_runs(status="queued")) == 1
+    assert len(harness.store.list_runs(status="starting")) == 1
 
 
 DYNAMIC_ASSETS = """\

@@ -149,7 +149,7 @@ def test_daemon_once_then_ticks_from_the_cli(tmp_path: Path) -> None:
 
     store = open_storage(f"sqlite:///{root / '.catchment' / 'runs.db'}")
     deadline = time.monotonic() + 60
-    while any(r.status in ("queued", "started") for r in store.list_runs()):
+    while any(r.status in ("queued", "starting", "started") for r in store.list_runs()):
         assert time.monotonic() < deadline, [(r.run_id, r.status) for r in store.list_runs()]
         time.sleep(0.2)
     assert {r.status for r in store.list_runs()} == {"success"}

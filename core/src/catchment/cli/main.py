@@ -30,6 +30,8 @@ COMMAND_MODULES = (
     "catchment.cli.new_cmd",
     "catchment.cli.automation_cmd",
     "catchment.cli.partitions_cmd",
+    "catchment.cli.queue_cmd",
+    "catchment.cli.backfill_cmd",
 )
 
 app = typer.Typer(

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from catchment.cli.common import PROJECT_OPTION_HELP, load_for_run, run_with_display
+
+if TYPE_CHECKING:
+    from catchment.storage import Storage
 
 HELP = """Materialize the selected assets (all by default).
 
@@ -40,6 +44,13 @@ def materialize(
         "--no-check-blocking",
         help="Run downstream assets even when a blocking error-severity check failed.",
     ),
+    queue: bool = typer.Option(
+        False, "--queue", help="Queue the run for the daemon (limits, priorities) instead."
+    ),
+    priority: int = typer.Option(0, "--priority", help="With --queue: higher starts first."),
+    tag: list[str] = typer.Option(
+        [], "--tag", help="With --queue: a run tag KEY=VALUE (tag limits use them)."
+    ),
 ) -> None:
     from catchment.execution.plan import build_plan
     from catchment.execution.project import open_project_storage
@@ -52,6 +63,9 @@ def materialize(
         if not plan.steps:
             typer.echo("nothing selected")
             return
+        if queue:
+            _queue_run(storage, select, plan.partition_keys, priority, tag)
+            return
         result = run_with_display(
             project, storage, plan, workers=workers, stop_on_failed_checks=not no_check_blocking
         )
@@ -59,6 +73,37 @@ def materialize(
         storage.close()
     if not result.success:
         raise typer.Exit(1)
+
+
+def _queue_run(
+    storage: Storage,
+    select: str | None,
+    partitions: tuple[str, ...],
+    priority: int,
+    tags: list[str],
+) -> None:
+    """Record the run as queued (the daemon starts it under the limits) and say where."""
+    from catchment.errors import CatchmentError
+    from catchment.runs.request import RunRequest
+    from catchment.runs.submit import submit_run
+
+    pairs = {}
+    for item in tags:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CatchmentError(f"--tag {item!r} is not KEY=VALUE", where="--tag")
+        pairs[key] = value
+    request = RunRequest(
+        selection=select,
+        partition_keys=partitions,
+        priority=priority,
+        tags=pairs,
+        origin="cli",
+        reason="catchment materialize --queue",
+    )
+    run_id = submit_run(storage, request).run_id
+    place = next((e.position for e in storage.queue_entries() if e.run_id == run_id), None)
+    typer.echo(f"queued run {run_id} (position {place}); the daemon starts it")
 
 
 def register(app: typer.Typer) -> None:

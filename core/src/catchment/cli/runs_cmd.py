@@ -97,6 +97,8 @@ _STATUS_COLORS = {
     "canceled": "yellow",
     "started": "cyan",
     "queued": "blue",
+    "starting": "cyan",
+    "canceling": "yellow",
 }
 
 
@@ -111,25 +113,44 @@ def list_runs(
     storage = _open(project_path)
     try:
         runs = storage.list_runs(limit=limit, status=status)
+        queue = {e.run_id: e for e in storage.queue_entries()}  # one query: place and reason
     finally:
         storage.close()
     if as_json:
-        typer.echo(json.dumps([_run_dict(r) for r in runs], indent=2))
+        out = []
+        for r in runs:
+            entry = queue.get(r.run_id)
+            row = _run_dict(r)
+            row["queue_position"] = entry.position if entry else None
+            row["wait_reason"] = entry.wait_reason if entry else None
+            out.append(row)
+        typer.echo(json.dumps(out, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table("run", "status", "started", "duration", "assets", "parent")
+    waits = {}
+    for r in runs:
+        entry = queue.get(r.run_id)
+        if entry is not None and entry.position is not None:
+            waits[r.run_id] = f"#{entry.position} " + (
+                entry.wait_reason or "waiting for the daemon"
+            )
+        elif "backfill" in r.tags:
+            waits[r.run_id] = f"backfill {r.tags['backfill'][:8]}"
+    columns = ["run", "status", "started", "duration", "assets", "parent"]
+    table = Table(*columns, *(["queue"] if waits else []))  # the column only when it says something
     for r in runs:
         color = _STATUS_COLORS.get(r.status, "default")
-        table.add_row(
+        cells = [
             r.run_id[:12],
             f"[{color}]{r.status}[/]",
             _when(r.created_at),
             _duration(r),
             str(len(r.asset_keys)),
             (r.parent_run_id or "")[:12],
-        )
+        ]
+        table.add_row(*cells, *([waits.get(r.run_id, "")] if waits else []))
     Console(highlight=False).print(table)
 
 

@@ -26,6 +26,7 @@ from catchment.daemon.freshness_loop import FreshnessLoop
 from catchment.daemon.lease import Lease
 from catchment.daemon.loop import Loop
 from catchment.daemon.push import PushWatcher
+from catchment.daemon.queue_loop import QueueCoordinator
 from catchment.daemon.schedule_loop import ScheduleLoop
 from catchment.daemon.schedule_loop import cursor_name as schedule_cursor
 from catchment.daemon.sensor_loop import AddPartitions, SensorLoop
@@ -91,7 +92,12 @@ class Daemon:
         self.storage = storage
         self._own_storage = own
         root = self.workspace.root
-        self.starter = RunStarter(storage, launcher or SubprocessLauncher(root))
+        launcher = launcher or SubprocessLauncher(root)
+        self.starter = RunStarter(storage)
+        self.queue = QueueCoordinator(storage, launcher, self.workspace.defaults.queue.limits)
+        self.queue_ticks: list[TickRecord] = []
+        """The queue's ticks of the last step (recorded like every tick; kept apart from
+        what ``step`` returns, which are the ticks of the loops that request runs)."""
         self.runner = sensor_runner or SubprocessSensorRunner(root)
         self.lease = Lease(storage, holder=holder, ttl=self.settings.lease_ttl)
         self.evaluator = evaluator
@@ -125,7 +131,6 @@ class Daemon:
                     isinstance(loop, SensorLoop) and loop.watched_asset in changed
                 ):
                     loop.wake(now)
-        self.starter.launch_queued(now)
         ticks = []
         for loop in list(self.loops.values()):
             if loop.due_at() <= now:
@@ -133,6 +138,10 @@ class Daemon:
                     ticks.extend(loop.step(now))
                 except Exception:  # a loop's own bug must not stop the others
                     log.exception("the %s loop %s failed", loop.kind, loop.name)
+        try:  # after the loops: what they just requested starts in this step
+            self.queue_ticks = self.queue.step(now)
+        except Exception:
+            log.exception("the run queue failed")
         self._maybe_purge(now)
         return ticks
 
@@ -199,6 +208,7 @@ class Daemon:
             return
         log.info("the project changed: reloading its schedules, sensors and graph")
         self.workspace = workspace
+        self.queue.limits = workspace.defaults.queue.limits
         self._build_loops(workspace)
 
     def _build_loops(self, workspace: Workspace) -> None:

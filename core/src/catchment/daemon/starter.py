@@ -1,23 +1,15 @@
-"""Submitting run requests and launching the runs they create: the one path every daemon loop
-uses to start runs (the run queue will sit between submission and launch)."""
+"""Submitting run requests: the one path every daemon loop uses to ask for runs (the queue
+coordinator then launches them under the run limits)."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from catchment.runs.launch import Launcher
 from catchment.runs.request import RunRequest
 from catchment.runs.submit import queued_record
-from catchment.storage import RunRecord, Storage
-
-log = logging.getLogger("catchment.daemon")
-
-RELAUNCH_AFTER = 60.0
-"""A run still queued this long after its launch gets another process (the claim stops a
-second one from running it twice)."""
+from catchment.storage import Storage
 
 
 @dataclass
@@ -37,42 +29,17 @@ class Started:
 
 
 class RunStarter:
-    """Submit requests (de-duplicated by run key) and launch the runs they create; launch
-    runs left queued (by a daemon that died, or by anyone who only queued them)."""
+    """Submit requests (de-duplicated by run key) as queued runs; the queue coordinator
+    (``catchment.daemon.queue_loop``) starts them under the limits."""
 
-    def __init__(self, storage: Storage, launcher: Launcher):
+    def __init__(self, storage: Storage):
         self.storage = storage
-        self.launcher = launcher
-        self.launched: dict[str, float] = {}
 
     def start(self, requests: list[RunRequest], now: float) -> list[Started]:
-        """Submit every request, then launch the runs that are new."""
+        """Submit every request as a queued run."""
         out = []
         for request in requests:
             record = queued_record(request, now)
             submitted = self.storage.submit_run(record, request.run_key)
             out.append(Started(request, submitted.run_id, submitted.created))
-            if submitted.created:
-                self._launch(record, now)
         return out
-
-    def launch_queued(self, now: float) -> list[str]:
-        """Launch queued runs no process has claimed (never launched by this daemon, or
-        launched more than ``RELAUNCH_AFTER`` seconds ago); their ids."""
-        out = []
-        for run in self.storage.queued_runs():
-            last = self.launched.get(run.run_id)
-            if last is None or now - last >= RELAUNCH_AFTER:
-                self._launch(run, now)
-                out.append(run.run_id)
-        return out
-
-    def _launch(self, run: RunRecord, now: float) -> None:
-        self.launched[run.run_id] = now
-        try:
-            self.launcher.launch(run)
-        except OSError as exc:  # left queued: the next step launches it again
-            log.error("could not launch run %s: %s", run.run_id, exc)
-        if len(self.launched) > 10_000:  # forget the oldest launches
-            for run_id in sorted(self.launched, key=self.launched.__getitem__)[:5_000]:
-                del self.launched[run_id]

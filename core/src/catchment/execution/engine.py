@@ -26,6 +26,7 @@ from catchment.events import (
     Event,
     EventData,
     EventType,
+    LogData,
     RunFinishedData,
     RunStartedData,
     SkippedData,
@@ -33,6 +34,7 @@ from catchment.events import (
     StepStartedData,
 )
 from catchment.execution.plan import Plan, Step
+from catchment.execution.pools import PoolGate
 from catchment.execution.step import CANCELED, StepRequest, StepRuntime
 from catchment.hookspecs import RunInfo
 from catchment.keys import AssetKey, CheckKey
@@ -214,6 +216,8 @@ class Engine:
         self._check_failed = False
         self._step_failed = False  # e.g. a check's code raised: no asset failed, the run did
         self.canceled = threading.Event()  # set on Ctrl-C; the run ends as canceled
+        self.pools = PoolGate(storage, self.run_id, runtime)
+        self.pool_poll = 0.5  # seconds between claims while every runnable step waits
 
     # -- recording ----------------------------------------------------------------------------
 
@@ -306,6 +310,8 @@ class Engine:
             status = "canceled"
             raise
         finally:
+            with contextlib.suppress(Exception):  # lapses with its lease if this fails
+                self.pools.release_all()
             self._finish(status)
         return RunOutcome(run_id=self.run_id, status=status, events=self.events)
 
@@ -354,20 +360,43 @@ class Engine:
                 if not waiting[down]:
                     heapq.heappush(ready, index[down])
 
+        told: set[str] = set()  # steps whose wait for a pool was recorded
         while ready or running:
+            blocked: list[int] = []  # waiting for pool slots: back in line after this pass
             while ready and len(running) < capacity:
-                step = steps[heapq.heappop(ready)]
+                i = heapq.heappop(ready)
+                step = steps[i]
+                why = self.pools.claim(step.name, self.graph.definitions[step.name])
+                if why is not None:
+                    blocked.append(i)
+                    if step.name not in told:
+                        told.add(step.name)
+                        self._record_wait(step.name, why)
+                    continue
                 started = self._launch(step)
                 if started is None:
+                    self.pools.release(step.name)
                     done(step.name)
                 else:
                     running[step.name] = started
+            for i in blocked:
+                heapq.heappush(ready, i)
             if running:
                 name, produced = self.executor.next_completed()
+                self.pools.release(name)
                 self._completed(running.pop(name), produced)
                 done(name)
+            elif blocked:
+                self.runtime.sleep(self.pool_poll)
             if self.canceled.is_set():
                 raise KeyboardInterrupt  # what finished is recorded; nothing new starts
+
+    def _record_wait(self, step: str, why: str) -> None:
+        """Record (once per step) why a step waits before it starts."""
+        message = f"step {step} waits: {why}"
+        self._record(
+            [self._event(EventType.LOG, LogData(level="info", message=message), step_key=step)]
+        )
 
     def _failures_per_partition(self, produced: list[Event]) -> list[Event]:
         """One ``asset_failed`` event per partition of the run for a partitioned asset (as

@@ -45,6 +45,8 @@ def runtime_for_project(project: Project, *, retry: RetryPolicy | None = None) -
         warehouse=project.defaults.warehouse,
         default_retry=retry,
         default_timeout=project.defaults.timeout,
+        pools=project.defaults.queue.pools,
+        pool_lease_seconds=project.defaults.queue.pool_lease_seconds,
     )
 
 

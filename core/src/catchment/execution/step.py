@@ -74,6 +74,8 @@ class StepRuntime:
     warehouse: Path | None = None
     default_retry: RetryPolicy | None = None
     default_timeout: float | None = None  # seconds per step attempt (``defaults: timeout:``)
+    pools: Mapping[str, int] = field(default_factory=dict)  # the project's ``pools:`` limits
+    pool_lease_seconds: float = 60.0  # a dead run's pool slots are free after this
     live: Callable[[Event], None] | None = None  # in-process: stream log events as they happen
     sleep: Callable[[float], None] = time.sleep
 

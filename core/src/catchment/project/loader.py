@@ -14,9 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
-from catchment.components import ComponentContext, ComponentType, ProjectDefaults
+from catchment.components import (
+    ComponentContext,
+    ComponentType,
+    ProjectDefaults,
+    QueueSettings,
+)
 from catchment.definitions import AssetsDefinition
 from catchment.errors import CatchmentError, ConfigError, GraphError
 from catchment.project.automation import (
@@ -150,6 +155,10 @@ class _Component(_Strict):
         default_factory=dict,
         description="per asset (a key or a glob): automation_condition, partition_scope, freshness",
     )
+    pool: str | None = Field(
+        default=None, min_length=1, description="the pool whose slots its steps hold (pools:)"
+    )
+    pool_slots: int = Field(default=1, ge=1, description="slots each of its steps takes")
 
 
 class _Typed(_Strict):
@@ -157,8 +166,34 @@ class _Typed(_Strict):
     config: dict[str, Any] = Field(default_factory=dict)
 
 
+class _TagLimit(_Strict):
+    key: str = Field(min_length=1, description="a run tag, e.g. team")
+    value: str | None = Field(
+        default=None, description="the tag value limited; omitted: each value separately"
+    )
+    limit: int = Field(ge=0, description="most runs with this tag value at once")
+
+
+class _Queue(_Strict):
+    max_concurrent_runs: int | None = Field(
+        default=None, ge=0, description="most runs in progress at once (omitted: no limit)"
+    )
+    tag_limits: list[_TagLimit] = Field(
+        default_factory=list, description="limits per tag value: [{key, value, limit}]"
+    )
+    pool_lease_seconds: float = Field(
+        default=60.0, gt=0, description="seconds after which a dead run's pool slots are free"
+    )
+
+
+class _Pools(RootModel[dict[str, int]]):
+    """``pools: {warehouse: 4}``: slot limits per pool name."""
+
+
 _SECTIONS = (
     "project",
+    "queue",
+    "pools",
     "defaults",
     "components",
     "resources",
@@ -257,7 +292,28 @@ class _Loader:
             warehouse=warehouse if warehouse.is_absolute() else (base.root / warehouse).resolve(),
             storage_url=cfg.storage or base.storage_url,
             timeout=self.timeout(cfg.timeout, ("defaults", "timeout")),
+            queue=self.queue(data),
         )
+
+    def queue(self, data: Mapping[str, Any]) -> QueueSettings:
+        """The ``queue:`` and ``pools:`` sections (the run limits and pool slot limits)."""
+        from catchment.storage.queue import QueueLimits, TagLimit
+
+        cfg: _Queue = self.section(data, "queue", _Queue)
+        pools: _Pools = self.section(data, "pools", _Pools)
+        good = {}
+        for name, slots in pools.root.items():
+            if slots < 0:
+                self.problem("project", ("pools", name), f"pools.{name}: must be 0 or more")
+            else:
+                good[name] = slots
+        limits = QueueLimits(
+            max_concurrent_runs=cfg.max_concurrent_runs,
+            tag_limits=tuple(
+                TagLimit(key=t.key, value=t.value, limit=t.limit) for t in cfg.tag_limits
+            ),
+        )
+        return QueueSettings(limits=limits, pools=good, pool_lease_seconds=cfg.pool_lease_seconds)
 
     def timeout(self, value: float | str | None, path: Sequence[str | int]) -> float | None:
         """Seconds from a ``timeout:`` value; a problem naming file:line if it is no duration."""
@@ -417,6 +473,13 @@ class _Loader:
             if built is not None and comp.timeout is not None:
                 limit = self.timeout(comp.timeout, (*path, "timeout"))
                 built = [d.replace(timeout=limit) for d in built] if limit else None
+            if built is not None and comp.pool is not None:
+                built = [  # an asset's own pool wins over its component's
+                    d
+                    if d.pool is not None
+                    else d.replace(pool=comp.pool, pool_slots=comp.pool_slots)
+                    for d in built
+                ]
             if built is not None:
                 names[comp.name] = comp.type
                 definitions.extend(self._automation(comp, path, subject, built))

@@ -19,7 +19,7 @@ import msgspec
 
 from catchment.errors import CatchmentError
 from catchment.events import Event, EventType
-from catchment.storage import RunRecord, Storage
+from catchment.storage import RunRecord, RunStatus, Storage
 from catchment.storage.base import HOSTNAME
 
 if TYPE_CHECKING:
@@ -41,7 +41,9 @@ def claim(storage: Storage, run_id: str) -> RunRecord:
         raise CatchmentError(
             f"no run {run_id!r} in the run store", hint="run `catchment runs list --status queued`"
         )
-    if run.status == "queued" and storage.claim_run(run_id, os.getpid(), HOSTNAME, time.time()):
+    if run.status in ("queued", "starting") and storage.claim_run(
+        run_id, os.getpid(), HOSTNAME, time.time()
+    ):
         claimed = storage.get_run(run_id)
         assert claimed is not None
         return claimed
@@ -53,21 +55,27 @@ def claim(storage: Storage, run_id: str) -> RunRecord:
     )
 
 
-def fail_claimed(storage: Storage, run: RunRecord, error: CatchmentError | Exception) -> None:
-    """Record that a claimed run could not start (the project or its plan is broken)."""
+def fail_claimed(storage: Storage, run: RunRecord, error: CatchmentError | BaseException) -> None:
+    """Record that a claimed run could not start: the project or its plan is broken
+    (failure), or it was interrupted before its engine started (canceled)."""
+    status: RunStatus = "canceled" if isinstance(error, KeyboardInterrupt) else "failure"
     message = (
-        str(error) if isinstance(error, CatchmentError) else f"{type(error).__name__}: {error}"
+        str(error)
+        if isinstance(error, CatchmentError)
+        else "interrupted before it started"
+        if status == "canceled"
+        else f"{type(error).__name__}: {error}"
     )
     storage.append_events(
         [
             Event(
                 run_id=run.run_id,
                 type=EventType.RUN_FINISHED,
-                data={"status": "failure", "error": message},
+                data={"status": status, "error": message},
             )
         ]
     )
-    storage.update_run_status(run.run_id, "failure")
+    storage.update_run_status(run.run_id, status)
 
 
 def selected_keys(graph: AssetGraph, run: RunRecord) -> list[str]:
@@ -115,7 +123,7 @@ def execute_run(
                 partition=run.partition_keys or None,
                 extra_checks=run.check_ids,
             )
-        except Exception as exc:
+        except (Exception, KeyboardInterrupt) as exc:
             fail_claimed(storage, run, exc)
             raise
         return run_project(

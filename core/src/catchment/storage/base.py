@@ -19,16 +19,21 @@ from catchment.errors import CatchmentError
 from catchment.events import Event, EventType
 from catchment.keys import AssetKey
 from catchment.storage.control import ControlStore
+from catchment.storage.queue import QueueStore
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bumped when the tables change; recorded in ``schema_version`` by every backend.
 1: runs, events. 2: dynamic_partitions; asset failures indexed by asset and partition; ticks,
-cursors, run_keys, leases; runs may be ``queued``."""
+cursors, run_keys, leases; runs may be ``queued``. 3: run_queue (priority, wait reason),
+pools, pool_claims, backfills; runs may be ``starting`` and ``canceling``."""
 
-RunStatus = Literal["queued", "started", "success", "failure", "canceled", "abandoned"]
-"""``queued``: recorded, waiting for a process (``catchment runs execute``) to claim it."""
+RunStatus = Literal[
+    "queued", "starting", "started", "canceling", "success", "failure", "canceled", "abandoned"
+]
+"""``queued``: recorded, waiting for the queue; ``starting``: the queue let it start and a
+process was launched to claim it; ``canceling``: asked to stop while it runs."""
 
-ACTIVE_RUN_STATUSES = ("queued", "started")
+ACTIVE_RUN_STATUSES = ("queued", "starting", "started", "canceling")
 """Statuses of runs that have not ended: automation treats their targets as in progress."""
 
 Subject = tuple[AssetKey, str | None]
@@ -150,7 +155,7 @@ class CheckRecord(msgspec.Struct, frozen=True, kw_only=True):
 
 
 @runtime_checkable
-class Storage(ControlStore, Protocol):
+class Storage(ControlStore, QueueStore, Protocol):
     """Record runs and events; answer the queries the CLI, reconciliation and retries need."""
 
     url: str

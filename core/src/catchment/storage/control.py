@@ -67,9 +67,13 @@ class ControlStore(Protocol):
         the run that claimed it, so a key is launched exactly once."""
         ...
 
+    def submit_runs(self, runs: Sequence[tuple[Any, str | None]]) -> list[SubmittedRun]:
+        """``submit_run`` for each ``(run, run_key)`` in ONE transaction."""
+        ...
+
     def claim_run(self, run_id: str, pid: int, host: str, now: float) -> bool:
-        """Move a ``queued`` run to ``started`` for this process (True), or leave it (False:
-        another process claimed it first, or it is not queued)."""
+        """Move a ``queued`` or ``starting`` run to ``started`` for this process (True), or
+        leave it (False: another process claimed it first, or it is not waiting)."""
         ...
 
     def queued_runs(self, limit: int = 100) -> list[Any]:

@@ -84,6 +84,7 @@ class ControlSql:
     ``SqlStorage``)."""
 
     _sql: Callable[[str], str]
+    _enqueue: Callable[[Any, RunRecord], None]  # the queue's row of a queued run (queue_sql)
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         raise NotImplementedError
@@ -97,42 +98,47 @@ class ControlSql:
 
     # -- queued runs --------------------------------------------------------------------------
     def submit_run(self, run: RunRecord, run_key: str | None = None) -> SubmittedRun:
-        insert_run = self._sql(
-            f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        )
-        params = (
-            run.run_id,
-            run.status,
-            run.created_at,
-            run.finished_at,
-            run.heartbeat_at,
-            run.pid,
-            run.host,
-            run.parent_run_id,
-            run.selection,
-            encode_run_info(run),
-        )
-        claim = self._sql(
-            "INSERT INTO run_keys (run_key, run_id, created_at) VALUES (?, ?, ?) "
-            "ON CONFLICT (run_key) DO NOTHING"
-        )
-        holder = self._sql("SELECT run_id FROM run_keys WHERE run_key = ?")
+        return self._write(lambda cur: self._submit(cur, run, run_key))
 
-        def write(cur: Any) -> SubmittedRun:
-            if run_key is not None:
-                cur.execute(claim, (run_key, run.run_id, run.created_at))
-                if cur.rowcount == 0:
-                    cur.execute(holder, (run_key,))
-                    return SubmittedRun(run_id=cur.fetchone()[0], created=False)
-            cur.execute(insert_run, params)
-            return SubmittedRun(run_id=run.run_id, created=True)
+    def submit_runs(self, runs: Sequence[tuple[RunRecord, str | None]]) -> list[SubmittedRun]:
+        """``submit_run`` for many runs in ONE transaction (a backfill's thousands of runs)."""
+        return self._write(lambda cur: [self._submit(cur, run, key) for run, key in runs])
 
-        return self._write(write)
+    def _submit(self, cur: Any, run: RunRecord, run_key: str | None) -> SubmittedRun:
+        if run_key is not None:
+            cur.execute(
+                self._sql(
+                    "INSERT INTO run_keys (run_key, run_id, created_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (run_key) DO NOTHING"
+                ),
+                (run_key, run.run_id, run.created_at),
+            )
+            if cur.rowcount == 0:
+                cur.execute(self._sql("SELECT run_id FROM run_keys WHERE run_key = ?"), (run_key,))
+                return SubmittedRun(run_id=cur.fetchone()[0], created=False)
+        cur.execute(
+            self._sql(f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+            (
+                run.run_id,
+                run.status,
+                run.created_at,
+                run.finished_at,
+                run.heartbeat_at,
+                run.pid,
+                run.host,
+                run.parent_run_id,
+                run.selection,
+                encode_run_info(run),
+            ),
+        )
+        if run.status == "queued":
+            self._enqueue(cur, run)
+        return SubmittedRun(run_id=run.run_id, created=True)
 
     def claim_run(self, run_id: str, pid: int, host: str, now: float) -> bool:
         sql = self._sql(
             "UPDATE runs SET status = 'started', pid = ?, host = ?, heartbeat_at = ? "
-            "WHERE run_id = ? AND status = 'queued'"
+            "WHERE run_id = ? AND status IN ('queued', 'starting')"
         )
 
         def write(cur: Any) -> bool:

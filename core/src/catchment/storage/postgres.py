@@ -114,6 +114,9 @@ class PostgresStorage(SqlStorage):
     def _json_rows(self, columns: Sequence[str]) -> str:
         return f"json_to_recordset(%s::json) AS w({', '.join(f'{c} text' for c in columns)})"
 
+    def _serialise(self, cur: Any, key: int) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (key,))
+
     def _insert_returning_id(self, cur: Any, sql: str, params: Sequence[Any], column: str) -> int:
         cur.execute(f"{sql} RETURNING {column}", params)
         return int(cur.fetchone()[0])

@@ -31,6 +31,7 @@ from catchment.storage.base import (
     run_from_row,
 )
 from catchment.storage.control_sql import ControlSql, control_statements
+from catchment.storage.queue_sql import QUEUE_UPGRADE, QueueSql, queue_statements
 
 T = TypeVar("T")
 
@@ -45,7 +46,7 @@ a query's count never grows with the number of assets or partitions asked for.""
 def schema_statements(seq_column: str) -> list[str]:
     """CREATE statements for both dialects (only the ``seq`` column type differs): runs,
     events and what automation reads, then the control plane's tables (all idempotent)."""
-    return [*_run_statements(seq_column), *control_statements(seq_column)]
+    return [*_run_statements(seq_column), *control_statements(seq_column), *queue_statements()]
 
 
 UPGRADES: dict[int, tuple[str, ...]] = {
@@ -53,6 +54,8 @@ UPGRADES: dict[int, tuple[str, ...]] = {
     # run_keys, leases; runs may be `queued`) only adds tables and indexes, which the
     # CREATE ... IF NOT EXISTS statements above make in an existing store.
     2: (),
+    # v3 (run_queue, pools, pool_claims, backfills): runs left queued join the queue.
+    3: QUEUE_UPGRADE,
 }
 """Statements that bring a store from version ``n - 1`` to ``n``, beyond creating tables."""
 
@@ -128,7 +131,7 @@ def _in_filter(
     return wanted, f"{column} IN ({', '.join('?' for _ in wanted)})", sorted(wanted)
 
 
-class SqlStorage(ControlSql):
+class SqlStorage(ControlSql, QueueSql):
     """Storage on a DB-API connection; subclasses implement ``_read`` and ``_write``."""
 
     url: str
@@ -208,7 +211,7 @@ class SqlStorage(ControlSql):
             f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (run_id) DO UPDATE SET selection = excluded.selection, "
             "info = excluded.info, parent_run_id = excluded.parent_run_id, "
-            "heartbeat_at = excluded.heartbeat_at WHERE runs.status = 'started' "
+            "heartbeat_at = excluded.heartbeat_at WHERE runs.status IN ('started', 'canceling') "
             "AND runs.pid = excluded.pid AND runs.host = excluded.host"
         )
 
@@ -230,7 +233,14 @@ class SqlStorage(ControlSql):
 
     def heartbeat(self, run_id: str) -> None:
         sql = self._sql("UPDATE runs SET heartbeat_at = ? WHERE run_id = ?")
-        self._write(lambda cur: cur.execute(sql, (time.time(), run_id)))
+        renew = self._sql("UPDATE pool_claims SET expires_at = ? + ttl WHERE run_id = ?")
+
+        def write(cur: Any) -> None:
+            now = time.time()
+            cur.execute(sql, (now, run_id))
+            cur.execute(renew, (now, run_id))  # the run's pool slots live as long as it does
+
+        self._write(write)
 
     def append_events(self, events: Sequence[Event]) -> None:
         if not events:
