@@ -176,12 +176,14 @@ def test_the_id_level_api_walks_the_same_graph_as_the_key_api(warehouse: Path) -
     reads = spec("report", reads=[duckdb_table(warehouse, "raw.src")])
     graph = AssetGraph.build([*chain("a", "b", "c"), definition("report", reads)])
     ids = {k: graph.find_id(k) for k in graph.keys_by_id}
-    assert None not in ids.values() and graph.find_id(K("missing")) is None
+    assert None not in ids.values()
+    assert graph.find_id(K("missing")) is None
     a, c = ids[K("a")], ids[K("c")]
     assert graph.keys_of(graph.downstream_ids([a])) == graph.descendants(["a"])
     assert graph.keys_of(graph.upstream_ids([c], depth=1)) == {K("b")}
     (external,) = graph.keys_of(graph.external_ids)
-    assert graph.is_external(external) and external in graph.upstream("report")
+    assert graph.is_external(external)
+    assert external in graph.upstream("report")
 
 
 def test_selection_uses_only_the_public_graph_api() -> None:
