@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "catchment.cli.new_cmd",
     "catchment.cli.automation_cmd",
     "catchment.cli.partitions_cmd",
+    "catchment.cli.ui_cmd",
 )
 
 app = typer.Typer(

@@ -61,7 +61,7 @@ class UiApp:
         self.env = _env()
 
     # -- rendering ----------------------------------------------------------------------------
-    def page(self, request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    def page(self, request: Request, template: str, http_status: int = 200, **context: Any) -> Response:
         """Render ``template`` with the navigation's context and a CSRF cookie."""
         token = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
         html = self.env.get_template(template).render(
@@ -71,7 +71,7 @@ class UiApp:
             project=self.state.loaded.project.name if self.state.loaded else "",
             **context,
         )
-        response = HTMLResponse(html, status_code=status)
+        response = HTMLResponse(html, status_code=http_status)
         if CSRF_COOKIE not in request.cookies:
             response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict")
         return response
@@ -80,7 +80,7 @@ class UiApp:
         """A 4xx/5xx as JSON for the API, as a page otherwise."""
         if request.url.path.startswith("/api/"):
             return Response(_json({"error": message, "status": status}), status, media_type="application/json")
-        return self.page(request, "error.html", status=status, status_code=status, message=message)
+        return self.page(request, "error.html", http_status=status, status_code=status, message=message)
 
     def guarded(self, handler: Handler, *, needs_project: bool = True) -> Handler:
         """``handler`` with bad parameters as 400, unknown things as 404, and a loading page
@@ -93,7 +93,7 @@ class UiApp:
                 return self.page(
                     request,
                     "loading.html",
-                    status=503,
+                    http_status=503,
                     state=self.state.status,
                     error=views.safe(self.state.error or ""),
                     seconds=round(time.time() - self.state.started_at, 1),
