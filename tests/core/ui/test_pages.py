@@ -146,3 +146,20 @@ def test_static_files_are_served_from_the_package(client: Any) -> None:
     r = client.get("/static/htmx.min.js")
     assert r.status_code == 200 and "htmx" in r.text[:200]
     assert client.get("/static/ui.css").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("select", "focus"),
+    [("+revenue+", "revenue"), ("2+l10/asset_5000+2", "l10/asset_5000"), ("revenue", "revenue"),
+     ("group:marts", None), ("a or b", None), ("", None)],
+)
+def test_the_graph_focus_is_the_centre_of_a_neighbourhood(select: str, focus: str | None) -> None:
+    from catchment.ui.app import _focus
+
+    assert _focus(select) == focus
+
+
+def test_neighbourhood_page_marks_its_centre(client: Any) -> None:
+    html = client.get("/graph", params={"select": "1+revenue+1"}).text
+    assert html.count('class="node ') == 3
+    assert 'class="node s-fresh focus" data-key="revenue"' in html

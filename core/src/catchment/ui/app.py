@@ -7,6 +7,7 @@ the record store like the daemon's runs, so it goes on if the browser closes.
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -242,10 +243,8 @@ class UiApp:
 
 def _focus(select: str | None) -> str | None:
     """The asset a neighbourhood selection (``+key+``, ``2+key+2``) is centred on."""
-    if not select:
-        return None
-    core = select.strip().strip("+0123456789")
-    return core if core and " " not in core and ":" not in core else None
+    found = re.fullmatch(r"(?:\d*\+)?([^\s:+()*]+?)(?:\+\d*)?", (select or "").strip())
+    return found.group(1) if found else None
 
 
 def _json(data: Any) -> bytes:
