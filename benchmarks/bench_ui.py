@@ -40,6 +40,10 @@ sys.path.insert(0, str(REPO / "tests" / "core" / "ui"))
 from server import CHROMIUM, UiServer  # noqa: E402
 
 LAYERS = 20
+TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))"
+FIRST_PAINT = (
+    "() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || null"
+)
 
 PROJECT_YAML = """\
 project:
@@ -67,7 +71,8 @@ for i in range(N):
     deps = ()
     if layer:
         lo = (layer - 1) * per
-        deps = tuple(AssetDep(AssetKey(f"l{{(j // per)}}/asset_{{j}}")) for j in sorted({{rng.randrange(lo, lo + per) for _ in range(2)}}))
+        ups = sorted({{rng.randrange(lo, lo + per) for _ in range(2)}})
+        deps = tuple(AssetDep(AssetKey(f"l{{j // per}}/asset_{{j}}")) for j in ups)
     specs.append(AssetSpec(
         key=AssetKey(f"l{{layer}}/asset_{{i}}"), deps=deps, group=f"group_{{i % 40}}",
         kinds=("duckdb", ["dbt", "sling", "spark", "dlt"][i % 4]), owners=(f"team:{{i % 12}}",),
@@ -116,8 +121,26 @@ def write_runs(root: Path, n_assets: int, n_runs: int) -> int:
             (EventType.STEP_FINISHED, 1.0, {"status": "success", "duration": 0.9}, None),
             (EventType.RUN_FINISHED, 1.1, {"status": "success", "success": 1}, None),
         ):
-            e = Event(run_id=run_id, type=typ, timestamp=t + dt, step_key="synthetic" if asset or typ.name.startswith("STEP") else None, asset_key=asset, data=data)
-            rows.append((run_id, typ.value, e.timestamp, e.step_key, asset, None, None, encode_event(e).decode()))
+            e = Event(
+                run_id=run_id,
+                type=typ,
+                timestamp=t + dt,
+                step_key="synthetic" if asset or typ.name.startswith("STEP") else None,
+                asset_key=asset,
+                data=data,
+            )
+            rows.append(
+                (
+                    run_id,
+                    typ.value,
+                    e.timestamp,
+                    e.step_key,
+                    asset,
+                    None,
+                    None,
+                    encode_event(e).decode(),
+                )
+            )
         runs.append((run_id, "success", t, t + 1.1, t + 1.1, json.dumps({"asset_keys": [key]})))
     conn.execute("BEGIN")
     conn.executemany(
@@ -149,7 +172,11 @@ def server_side(srv: UiServer, paths: dict[str, str]) -> dict[str, Any]:
     for name, path in paths.items():
         cold, size = timed_get(srv.url + path)
         warm = statistics.median(timed_get(srv.url + path)[0] for _ in range(5))
-        out[name] = {"cold_ms": round(cold * 1000, 1), "warm_ms": round(warm * 1000, 1), "bytes": size}
+        out[name] = {
+            "cold_ms": round(cold * 1000, 1),
+            "warm_ms": round(warm * 1000, 1),
+            "bytes": size,
+        }
     return out
 
 
@@ -173,19 +200,22 @@ def browser_side(srv: UiServer, paths: dict[str, str]) -> dict[str, Any]:
                 page.goto(srv.url + path, wait_until="load")
                 if name.startswith("graph"):
                     page.wait_for_selector("#graph-svg")
-                    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+                    page.evaluate(TWO_FRAMES)
                 wall = time.perf_counter() - t0
-                fcp = page.evaluate(
-                    "() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || null"
-                )
-                out[name] = {"displayed_ms": round(wall * 1000, 1), "first_contentful_paint_ms": round(fcp, 1) if fcp else None}
+                fcp = page.evaluate(FIRST_PAINT)
+                out[name] = {
+                    "displayed_ms": round(wall * 1000, 1),
+                    "first_contentful_paint_ms": round(fcp, 1) if fcp else None,
+                }
                 page.close()
         finally:
             browser.close()
     return out
 
 
-def bench(root: Path, paths: dict[str, str], browser_paths: dict[str, str], browser: bool) -> dict[str, Any]:
+def bench(
+    root: Path, paths: dict[str, str], browser_paths: dict[str, str], browser: bool
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     srv = UiServer(root)
     try:
@@ -215,14 +245,20 @@ def main() -> None:
     ap.add_argument("--example", action="store_true", help="also benchmark examples/platform")
     args = ap.parse_args()
     report: dict[str, Any] = {
-        "machine": f"{pyplatform.node()} {pyplatform.machine()} {os.cpu_count()} cpus, Python {pyplatform.python_version()}",
+        "machine": f"{pyplatform.machine()}, {os.cpu_count()} cpus, "
+        f"Python {pyplatform.python_version()}",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
     with tempfile.TemporaryDirectory() as tmp:
         root = write_project(Path(tmp) / "synthetic", args.assets)
         t0 = time.perf_counter()
         events = write_runs(root, args.assets, args.runs)
-        report["synthetic"] = {"assets": args.assets, "runs": args.runs, "events": events, "history_write_s": round(time.perf_counter() - t0, 1)}
+        report["synthetic"] = {
+            "assets": args.assets,
+            "runs": args.runs,
+            "events": events,
+            "history_write_s": round(time.perf_counter() - t0, 1),
+        }
         mid = f"l10/asset_{args.assets // 2}"
         paths = {
             "catalog_first_page": "/assets",
@@ -242,12 +278,27 @@ def main() -> None:
         if args.example:
             ex = Path(tmp) / "platform"
             shutil.copytree(
-                REPO / "examples" / "platform", ex,
-                ignore=shutil.ignore_patterns("warehouse.duckdb*", ".catchment", "target", "logs", "features", ".fakesnow", "__pycache__"),
+                REPO / "examples" / "platform",
+                ex,
+                ignore=shutil.ignore_patterns(
+                    "warehouse.duckdb*",
+                    ".catchment",
+                    "target",
+                    "logs",
+                    "features",
+                    ".fakesnow",
+                    "__pycache__",
+                ),
             )
             report["example"] = bench(
                 ex,
-                {"catalog_first_page": "/assets", "asset_page": "/assets/stg_orders", "graph_full": "/graph", "runs_list": "/runs", "automation": "/automation"},
+                {
+                    "catalog_first_page": "/assets",
+                    "asset_page": "/assets/stg_orders",
+                    "graph_full": "/graph",
+                    "runs_list": "/runs",
+                    "automation": "/automation",
+                },
                 {"catalog": "/assets", "graph_full": "/graph"},
                 not args.no_browser,
             )

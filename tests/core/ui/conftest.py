@@ -32,7 +32,7 @@ schedules:
     assets: [orders]
 """
 
-ASSETS = '''\
+ASSETS = """\
 from catchment import asset, asset_check
 
 @asset(group="raw", description="Orders as exported", owners=["team:data"],
@@ -52,7 +52,7 @@ def report(revenue):
 @asset_check(asset="revenue")
 def revenue_positive(revenue):
     return revenue > 0
-'''
+"""
 
 
 def write_project(root: Path) -> Path:

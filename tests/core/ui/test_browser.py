@@ -24,7 +24,9 @@ from .server import CHROMIUM, UiServer
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.timeout(600),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install chromium)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="no /usr/bin/chromium (apt-get install chromium)"
+    ),
 ]
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -119,7 +121,9 @@ def test_neighbourhood_graph_opens_from_an_asset(server: UiServer, page: Any, sh
     page.click("#neighbourhood")
     page.wait_for_selector("#graph-svg")
     keys = page.locator("#graph-svg a.node").evaluate_all("ns => ns.map(n => n.dataset.key)")
-    assert "stg_orders" in keys and "raw/orders" in keys and "customer_orders" in keys
+    assert "stg_orders" in keys
+    assert "raw/orders" in keys
+    assert "customer_orders" in keys
     assert page.locator("#graph-svg a.focus").get_attribute("data-key") == "stg_orders"
     page.screenshot(path=str(shots / "ui-neighbourhood.png"))
     box = page.locator("#graph-svg").get_attribute("viewBox")

@@ -12,14 +12,25 @@ from catchment.ui.catalog import CatalogIndex, column_names
 
 def _index() -> CatalogIndex:
     specs = (
-        AssetSpec(key=AssetKey("stg/orders"), group="staging", kinds=("dbt",),
-                  metadata={"columns": {"order_id": {}, "amount": {}}},
-                  table=table("duckdb", "stg_orders", schema="main")),
-        AssetSpec(key=AssetKey("marts/revenue"), group="marts", owners=("team:fin",),
-                  description="Daily revenue", tags={"tier": "gold"},
-                  metadata={"columns": [{"name": "revenue_day"}]}),
+        AssetSpec(
+            key=AssetKey("stg/orders"),
+            group="staging",
+            kinds=("dbt",),
+            metadata={"columns": {"order_id": {}, "amount": {}}},
+            table=table("duckdb", "stg_orders", schema="main"),
+        ),
+        AssetSpec(
+            key=AssetKey("marts/revenue"),
+            group="marts",
+            owners=("team:fin",),
+            description="Daily revenue",
+            tags={"tier": "gold"},
+            metadata={"columns": [{"name": "revenue_day"}]},
+        ),
     )
-    return CatalogIndex.build(AssetGraph.build([AssetsDefinition(name="d", specs=specs, compute=lambda c: None)]))
+    return CatalogIndex.build(
+        AssetGraph.build([AssetsDefinition(name="d", specs=specs, compute=lambda c: None)])
+    )
 
 
 def test_search_matches_every_word_in_key_description_table_and_columns() -> None:
@@ -40,4 +51,6 @@ def test_facets_count_and_filter() -> None:
 
 def test_column_names_reads_the_shapes_adapters_record() -> None:
     assert column_names(AssetSpec(key=AssetKey("x"), metadata={"columns": "nope"})) == []
-    assert column_names(AssetSpec(key=AssetKey("x"), metadata={"columns": ["a", {"name": "b"}]})) == ["a", "b"]
+    assert column_names(
+        AssetSpec(key=AssetKey("x"), metadata={"columns": ["a", {"name": "b"}]})
+    ) == ["a", "b"]

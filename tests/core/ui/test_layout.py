@@ -19,13 +19,16 @@ def _chain_graph(width: int, depth: int) -> AssetGraph:
         for w in range(width):
             deps = (AssetDep(AssetKey(f"l{d - 1}/a{(w * 7) % width}")),) if d else ()
             specs.append(AssetSpec(key=AssetKey(f"l{d}/a{w}"), deps=deps))
-    return AssetGraph.build([AssetsDefinition(name="all", specs=tuple(specs), compute=lambda c: None)])
+    return AssetGraph.build(
+        [AssetsDefinition(name="all", specs=tuple(specs), compute=lambda c: None)]
+    )
 
 
 def test_every_edge_goes_right_and_no_two_nodes_overlap() -> None:
     graph = _chain_graph(10, 4)
     layout = layered_layout(graph, graph.specs.keys())
-    assert len(layout.keys) == 40 and len(layout.edges) == 30
+    assert len(layout.keys) == 40
+    assert len(layout.edges) == 30
     for a, b in layout.edges:
         assert layout.xs[a] < layout.xs[b]
     spots = set(zip(layout.xs, layout.ys, strict=True))
@@ -39,7 +42,8 @@ def test_a_subset_lays_out_only_its_own_edges() -> None:
     c = asset(lambda b: 1, key="c")
     graph = AssetGraph.build([a, b, c])
     layout = layered_layout(graph, [AssetKey("b"), AssetKey("c")])
-    assert layout.keys == ("b", "c") and layout.edges == ((0, 1),)
+    assert layout.keys == ("b", "c")
+    assert layout.edges == ((0, 1),)
 
 
 def test_five_thousand_assets_lay_out_in_under_two_seconds() -> None:

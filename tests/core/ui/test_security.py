@@ -24,8 +24,11 @@ def _app(root: Path, **options: Any) -> Any:
 
 
 def test_loopback_addresses() -> None:
-    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
-    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+    assert is_loopback("127.0.0.1")
+    assert is_loopback("::1")
+    assert is_loopback("localhost")
+    assert not is_loopback("0.0.0.0")
+    assert not is_loopback("192.168.1.5")
 
 
 def test_token_is_required_on_every_request_and_a_link_sets_the_cookie(tmp_path: Path) -> None:
@@ -52,7 +55,8 @@ def test_materialize_needs_the_csrf_token(tmp_path: Path) -> None:
         token = _csrf(c)
         assert c.cookies.get(CSRF_COOKIE) == token
         bad = c.post("/actions/materialize", data={"select": "orders", "csrf": "forged"})
-        assert bad.status_code == 403 and "CSRF" in bad.text
+        assert bad.status_code == 403
+        assert "CSRF" in bad.text
         cross = c.post(
             "/actions/materialize",
             data={"select": "orders", "csrf": token},
@@ -66,13 +70,15 @@ def test_materialize_rejects_a_bad_selection_with_400(tmp_path: Path) -> None:
     with client_class()(_app(write_project(tmp_path / "p"))) as c:
         token = _csrf(c)
         r = c.post("/actions/materialize", data={"select": "nope", "csrf": token})
-        assert r.status_code == 400 and "select=" in r.text
+        assert r.status_code == 400
+        assert "select=" in r.text
 
 
 def test_read_only_refuses_actions_and_hides_the_button(tmp_path: Path) -> None:
     with client_class()(_app(write_project(tmp_path / "p"), read_only=True)) as c:
         html = c.get("/assets/orders").text
-        assert 'id="materialize"' not in html and "read-only" in html
+        assert 'id="materialize"' not in html
+        assert "read-only" in html
         r = c.post("/actions/materialize", data={"select": "orders", "csrf": "x"})
         assert r.status_code == 403
 

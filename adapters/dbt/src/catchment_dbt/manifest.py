@@ -1,8 +1,8 @@
 """A fast, partial reader of dbt's ``target/manifest.json``.
 
-The structs below name only the fields the adapter uses; msgspec skips everything else
-(compiled code, docs, macros; of columns only their names) without building Python objects for it, which is what
-makes a 10,000-model manifest decode in a fraction of a second.
+The structs below name only the fields the adapter uses (of columns, only their names);
+msgspec skips everything else (compiled code, docs, macros) without building Python objects
+for it, which is what makes a 10,000-model manifest decode in a fraction of a second.
 """
 
 from __future__ import annotations

@@ -62,7 +62,9 @@ class UiApp:
         self.env = _env()
 
     # -- rendering ----------------------------------------------------------------------------
-    def page(self, request: Request, template: str, http_status: int = 200, **context: Any) -> Response:
+    def page(
+        self, request: Request, template: str, http_status: int = 200, **context: Any
+    ) -> Response:
         """Render ``template`` with the navigation's context and a CSRF cookie."""
         token = request.cookies.get(CSRF_COOKIE) or new_csrf_token()
         html = self.env.get_template(template).render(
@@ -80,8 +82,12 @@ class UiApp:
     def error(self, request: Request, status: int, message: str) -> Response:
         """A 4xx/5xx as JSON for the API, as a page otherwise."""
         if request.url.path.startswith("/api/"):
-            return Response(_json({"error": message, "status": status}), status, media_type="application/json")
-        return self.page(request, "error.html", http_status=status, status_code=status, message=message)
+            return Response(
+                _json({"error": message, "status": status}), status, media_type="application/json"
+            )
+        return self.page(
+            request, "error.html", http_status=status, status_code=status, message=message
+        )
 
     def guarded(self, handler: Handler, *, needs_project: bool = True) -> Handler:
         """``handler`` with bad parameters as 400, unknown things as 404, and a loading page
@@ -158,7 +164,9 @@ class UiApp:
         return self.page(request, template, r=data)
 
     def automation(self, request: Request) -> Response:
-        return self.page(request, "automation.html", **views.automation(self.state, request.query_params))
+        return self.page(
+            request, "automation.html", **views.automation(self.state, request.query_params)
+        )
 
     def health(self, request: Request) -> Response:
         return self.page(request, "health.html", h=views.health(self.state))
@@ -184,10 +192,17 @@ class UiApp:
             "select": select or "",
             "total": len(layout.keys),
             "nodes": [
-                {"key": k, "x": layout.xs[i], "y": layout.ys[i], "state": states.get(stored_key(k), "missing")}
+                {
+                    "key": k,
+                    "x": layout.xs[i],
+                    "y": layout.ys[i],
+                    "state": states.get(stored_key(k), "missing"),
+                }
                 for i, k in enumerate(names)
             ],
-            "edges": [[layout.keys[a], layout.keys[b]] for a, b in layout.edges if a < limit and b < limit],
+            "edges": [
+                [layout.keys[a], layout.keys[b]] for a, b in layout.edges if a < limit and b < limit
+            ],
         }
 
     # -- actions ------------------------------------------------------------------------------
@@ -199,7 +214,9 @@ class UiApp:
         if origin and origin.split("://", 1)[-1] != request.headers.get("host"):
             return self.error(request, 403, f"cross-origin request from {origin} refused")
         if not same(fields.get(CSRF_FIELD), request.cookies.get(CSRF_COOKIE)):
-            return self.error(request, 403, "missing or wrong CSRF token: reload the page and try again")
+            return self.error(
+                request, 403, "missing or wrong CSRF token: reload the page and try again"
+            )
         if self.state.status != "ready":
             return self.error(request, 503, "the project is not loaded yet")
         from starlette.concurrency import run_in_threadpool
@@ -228,9 +245,15 @@ class UiApp:
         keys = frozenset(k for k in keys if not loaded.graph.is_external(k))
         if not keys:
             raise BadRequest(f"select={select!r} matches no asset that can be materialized")
-        partitions = tuple(p.strip() for p in text_param(fields, "partitions").split(",") if p.strip())
+        partitions = tuple(
+            p.strip() for p in text_param(fields, "partitions").split(",") if p.strip()
+        )
         request = RunRequest.for_assets(
-            keys, partition_keys=partitions, selection=select, origin="ui", reason="materialize from the UI"
+            keys,
+            partition_keys=partitions,
+            selection=select,
+            origin="ui",
+            reason="materialize from the UI",
         )
         storage = self.state.storage
         from catchment.runs.submit import queued_record
@@ -269,12 +292,23 @@ def create_app(
         Route("/health", g(ui.health, needs_project=False)),
         Route("/actions/materialize", ui.materialize, methods=["POST"]),
         Route("/api/assets", g(ui.api(lambda r: views.catalog(ui.state, r.query_params)))),
-        Route("/api/assets/{key:path}", g(ui.api(lambda r: views.asset(ui.state, r.path_params["key"])))),
+        Route(
+            "/api/assets/{key:path}",
+            g(ui.api(lambda r: views.asset(ui.state, r.path_params["key"]))),
+        ),
         Route("/api/graph", g(ui.api(ui.api_graph))),
         Route("/api/runs", g(ui.api(lambda r: views.runs(ui.state, r.query_params)))),
         Route(
             "/api/runs/{run_id}",
-            g(ui.api(lambda r: views.run(ui.state, r.path_params["run_id"], int_param(r.query_params, "after", 0, 0, 10**15)))),
+            g(
+                ui.api(
+                    lambda r: views.run(
+                        ui.state,
+                        r.path_params["run_id"],
+                        int_param(r.query_params, "after", 0, 0, 10**15),
+                    )
+                )
+            ),
         ),
         Route("/api/automation", g(ui.api(lambda r: views.automation(ui.state, r.query_params)))),
         Route("/api/health", g(ui.api(lambda r: views.health(ui.state)), needs_project=False)),

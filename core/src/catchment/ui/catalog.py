@@ -71,9 +71,7 @@ class CatalogIndex:
                 "group": frozenset([spec.group] if spec.group else ()),
                 "kind": frozenset(spec.kinds),
                 "owner": frozenset(spec.owners),
-                "tag": frozenset(
-                    f"{k}={v}" if v else k for k, v in spec.tags.items()
-                ),
+                "tag": frozenset(f"{k}={v}" if v else k for k, v in spec.tags.items()),
                 "tool": frozenset([tool]),
                 "component": frozenset([component] if component else ()),
             }

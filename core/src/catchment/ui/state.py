@@ -30,8 +30,17 @@ if TYPE_CHECKING:
 LoadStatus = Literal["loading", "ready", "failed"]
 AssetState = Literal["fresh", "stale", "missing", "failed", "running", "external"]
 WATCH_SUFFIXES = (".yaml", ".yml", ".py", ".sql", ".csv", ".json")
-WATCH_SKIP = {".catchment", ".venv", "target", "node_modules", "__pycache__", "logs", "dbt_packages"}
+WATCH_SKIP = {
+    ".catchment",
+    ".venv",
+    "target",
+    "node_modules",
+    "__pycache__",
+    "logs",
+    "dbt_packages",
+}
 LAYOUT_CACHE_SIZE = 64
+SYNC_STATES_SECONDS = 0.25
 
 
 @dataclass
@@ -82,6 +91,8 @@ class UiState:
         self.loaded: Loaded | None = None
         self._storage: Storage | None = None
         self._states: AssetStates | None = None
+        self._states_lock = threading.Lock()
+        self._states_seconds = 0.0
         self._lock = threading.Lock()
         self._version = 0
         self._stop = threading.Event()
@@ -91,7 +102,9 @@ class UiState:
     def start(self, watch: float | None = 2.0) -> None:
         """Load the project in a background thread; then watch its files every ``watch``
         seconds (None: never) and reload it when they change."""
-        threading.Thread(target=self._run, args=(watch,), name="catchment-ui-load", daemon=True).start()
+        threading.Thread(
+            target=self._run, args=(watch,), name="catchment-ui-load", daemon=True
+        ).start()
 
     def stop(self) -> None:
         """Stop watching and close the record store."""
@@ -129,11 +142,18 @@ class UiState:
             with self._lock:
                 self.loaded = loaded
                 self._states = None
+            try:  # warm the states, so that the first page does not reconcile
+                with self._states_lock:
+                    self._compute_states()
+            except Exception:  # a record store problem shows on the pages that need it
+                pass
             self.status, self.error = "ready", None
         except Exception as exc:  # any failure of user code is shown, not raised
             from catchment.errors import CatchmentError
 
-            self.error = str(exc) if isinstance(exc, CatchmentError) else traceback.format_exc(limit=3)
+            self.error = (
+                str(exc) if isinstance(exc, CatchmentError) else traceback.format_exc(limit=3)
+            )
             if self.loaded is None:
                 self.status = "failed"
 
@@ -172,23 +192,47 @@ class UiState:
             return self._storage
 
     def asset_states(self) -> AssetStates:
-        """Every asset's state, recomputed only when the record store has new events or runs
-        started or ended since the last call (two or three queries, whatever the size)."""
-        from catchment.execution.reconcile import reconcile
-        from catchment.storage.base import stored_key
-
-        loaded = self.require()
+        """Every asset's state. Recomputed when the record store has new events or runs
+        started or ended: at once when that is quick (under ``SYNC_STATES_SECONDS``), else
+        in the background while requests get the previous states (a big graph's pages never
+        wait for reconciliation after the first)."""
         storage = self.storage
-        seq = storage.latest_event_seq()
-        active = storage.active_runs()
-        mark = seq * 1_000_003 + len(active)
+        mark = storage.latest_event_seq() * 1_000_003 + len(storage.active_runs())
         states = self._states
         if states is not None and states.seq == mark:
             return states
-        graph = loaded.graph
+        if states is None or self._states_seconds < SYNC_STATES_SECONDS:
+            with self._states_lock:
+                current = self._states
+                if current is not None and current.seq == mark:
+                    return current
+                return self._compute_states()
+        if self._states_lock.acquire(blocking=False):
+            threading.Thread(target=self._refresh_states, daemon=True).start()
+        return states
+
+    def _refresh_states(self) -> None:
+        try:
+            self._compute_states()
+        except Exception:  # the next request tries again; pages keep the previous states
+            pass
+        finally:
+            self._states_lock.release()
+
+    def _compute_states(self) -> AssetStates:
+        """Reconcile every asset (two or three queries, whatever the size), then mark the
+        failed and running ones; cached by record-store version."""
+        from catchment.execution.reconcile import reconcile
+        from catchment.storage.base import stored_key
+
+        t0 = time.perf_counter()
+        loaded = self.require()
+        storage = self.storage
+        mark = storage.latest_event_seq() * 1_000_003 + len(storage.active_runs())
+        active = storage.active_runs()
         result: dict[AssetKey, AssetState] = {}
         reasons: dict[AssetKey, tuple[str, ...]] = {}
-        statuses = reconcile(graph, storage)
+        statuses = reconcile(loaded.graph, storage)
         for st in statuses:
             result[st.key] = "external" if st.external else st.state
             reasons[st.key] = st.reasons
@@ -204,7 +248,9 @@ class UiState:
                 if k in result:
                     result[k] = "running"
         states = AssetStates(seq=mark, states=result, reasons=reasons)
-        self._states = states
+        if self.loaded is loaded:
+            self._states = states
+        self._states_seconds = time.perf_counter() - t0
         return states
 
     def require(self) -> Loaded:

@@ -12,9 +12,18 @@ from urllib.parse import quote
 from catchment.ui.layout import NODE_H, NODE_W, Layout
 
 PALETTE = ("#dbeafe", "#dcfce7", "#fef9c3", "#fce7f3", "#ede9fe", "#ffedd5", "#cffafe", "#f1f5f9")
-FIXED = {"dbt": "#ffedd5", "dlt": "#dcfce7", "sling": "#dbeafe", "spark": "#fef9c3",
-         "modal": "#ede9fe", "snowflake": "#cffafe", "python": "#fce7f3", "external": "#f1f5f9"}
+FIXED = {
+    "dbt": "#ffedd5",
+    "dlt": "#dcfce7",
+    "sling": "#dbeafe",
+    "spark": "#fef9c3",
+    "modal": "#ede9fe",
+    "snowflake": "#cffafe",
+    "python": "#fce7f3",
+    "external": "#f1f5f9",
+}
 MAX_LABEL = 24
+FAR_ABOVE = 400
 
 
 def tool_colour(tool: str) -> str:
@@ -25,32 +34,42 @@ def tool_colour(tool: str) -> str:
 def render(
     layout: Layout, tools: Mapping[str, str], states: Mapping[str, str], focus: str | None = None
 ) -> str:
-    """The SVG of ``layout``; ``tools`` and ``states`` map key strings to tool and state."""
+    """The SVG of ``layout``; ``tools`` and ``states`` map key strings to tool and state.
+
+    Kept small for big graphs: every edge in ONE path element, box size and colours in CSS
+    (classes ``t-<n>`` per tool, ``s-<state>``), and labels hidden by CSS while the whole
+    of a big graph is in view (``far``; the pan-zoom script drops it when zoomed in).
+    """
     xs, ys = layout.xs, layout.ys
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" id="graph-svg" class="graph" '
-        f'viewBox="0 0 {layout.width} {layout.height}" data-width="{layout.width}" '
-        f'data-height="{layout.height}" data-nodes="{len(layout.keys)}">'
-        '<g class="edges">'
-    ]
+    far = " far" if len(layout.keys) > FAR_ABOVE else ""
     half = NODE_H // 2
+    d = []
     for a, b in layout.edges:
         x1, y1 = xs[a] + NODE_W, ys[a] + half
         x2, y2 = xs[b], ys[b] + half
         mx = (x1 + x2) // 2
-        out.append(f'<path d="M{x1} {y1}C{mx} {y1} {mx} {y2} {x2} {y2}"/>')
-    out.append('</g><g class="nodes">')
+        d.append(f"M{x1} {y1}C{mx} {y1} {mx} {y2} {x2} {y2}")
+    tool_class: dict[str, int] = {}
+    nodes = []
     for i, key in enumerate(layout.keys):
         tool = tools.get(key, "python")
+        t = tool_class.setdefault(tool, len(tool_class))
         state = states.get(key, "missing")
         label = key if len(key) <= MAX_LABEL else "…" + key[-(MAX_LABEL - 1) :]
-        cls = f"node s-{state}{' focus' if key == focus else ''}"
-        out.append(
-            f'<a href="/assets/{quote(key)}" class="{cls}" data-key="{escape(key)}">'
-            f'<title>{escape(key)} ({escape(tool)}, {state})</title>'
-            f'<rect x="{xs[i]}" y="{ys[i]}" width="{NODE_W}" height="{NODE_H}" rx="6" '
-            f'fill="{tool_colour(tool)}"/>'
-            f'<text x="{xs[i] + 8}" y="{ys[i] + half + 4}">{escape(label)}</text></a>'
+        k = escape(key)
+        nodes.append(
+            f'<a href="/assets/{quote(key)}" class="node s-{state} t{t}'
+            f'{" focus" if key == focus else ""}" data-key="{k}" '
+            f'transform="translate({xs[i]},{ys[i]})"><title>{k} ({escape(tool)}, {state})</title>'
+            f'<rect/><text x="8" y="{half + 4}">{escape(label)}</text></a>'
         )
-    out.append("</g></svg>")
-    return "".join(out)
+    style = "".join(
+        f".graph .t{t} rect{{fill:{tool_colour(tool)}}}" for tool, t in tool_class.items()
+    )
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" id="graph-svg" class="graph{far}" '
+        f'viewBox="0 0 {layout.width} {layout.height}" data-width="{layout.width}" '
+        f'data-height="{layout.height}" data-nodes="{len(layout.keys)}">'
+        f"<style>{style}</style>"
+        f'<path class="edges" d="{"".join(d)}"/><g class="nodes">{"".join(nodes)}</g></svg>'
+    )

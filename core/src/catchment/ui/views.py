@@ -19,7 +19,9 @@ if TYPE_CHECKING:
     from catchment.storage.control import TickRecord
     from catchment.ui.state import UiState
 
-_SECRET_NAME = re.compile(r"(?i)(password|passwd|secret|token|api[_-]?key|credential|private[_-]?key)")
+_SECRET_NAME = re.compile(
+    r"(?i)(password|passwd|secret|token|api[_-]?key|credential|private[_-]?key)"
+)
 _URL_WITH_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^/\s:@]*):[^@\s/]+@", re.I)
 MAX_EVENTS = 2000
 MAX_TEXT = 4000
@@ -247,7 +249,9 @@ def run(state: UiState, run_id: str, after: int = 0) -> dict[str, Any]:
     for e in events:
         if not e.step_key:
             continue
-        step = steps.setdefault(e.step_key, {"step": e.step_key, "start": e.timestamp, "end": None, "status": "running"})
+        step = steps.setdefault(
+            e.step_key, {"step": e.step_key, "start": e.timestamp, "end": None, "status": "running"}
+        )
         if e.type == EventType.STEP_FINISHED:
             step["end"], step["status"] = e.timestamp, e.step_finished.status or "success"
         elif e.type == EventType.STEP_FAILED:
@@ -329,7 +333,9 @@ def automation(state: UiState, query: Mapping[str, str]) -> dict[str, Any]:
                 "timezone": s.timezone,
                 "target": s.selection or ", ".join(s.asset_keys),
                 "enabled": s.enabled,
-                "last": tick_row(latest[("schedule", s.name)]) if ("schedule", s.name) in latest else None,
+                "last": tick_row(latest[("schedule", s.name)])
+                if ("schedule", s.name) in latest
+                else None,
             }
             for s in project.schedules
         ],
@@ -339,7 +345,9 @@ def automation(state: UiState, query: Mapping[str, str]) -> dict[str, Any]:
                 "type": s.type,
                 "interval": s.interval,
                 "target": s.selection or ", ".join(s.asset_keys),
-                "last": tick_row(latest[("sensor", s.name)]) if ("sensor", s.name) in latest else None,
+                "last": tick_row(latest[("sensor", s.name)])
+                if ("sensor", s.name) in latest
+                else None,
             }
             for s in project.sensors
         ],

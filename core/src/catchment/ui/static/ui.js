@@ -8,13 +8,21 @@
     svg.dataset.ready = "1";
     var W = +svg.dataset.width, H = +svg.dataset.height;
     var box = { x: 0, y: 0, w: W, h: H };
-    function apply() { svg.setAttribute("viewBox", box.x + " " + box.y + " " + box.w + " " + box.h); }
+    var big = svg.classList.contains("far");
+    function apply() {
+      svg.setAttribute("viewBox", box.x + " " + box.y + " " + box.w + " " + box.h);
+      if (big) {   // labels of a big graph only once they are readable
+        var r = view.getBoundingClientRect();
+        svg.classList.toggle("far", box.w / Math.max(r.width, 1) > 3);
+      }
+    }
     function fit() {
       var r = view.getBoundingClientRect(), aspect = r.width / Math.max(r.height, 1);
       box = { x: 0, y: 0, w: Math.max(W, H * aspect), h: Math.max(H, W / aspect) };
-      var focus = svg.querySelector(".focus rect");
-      if (focus && W * H > 4 * r.width * r.height) {   // a big neighbourhood: start on its centre
-        var fx = +focus.getAttribute("x"), fy = +focus.getAttribute("y");
+      var focus = svg.querySelector("a.focus");
+      var at = focus && /translate\(([-\d.]+),([-\d.]+)\)/.exec(focus.getAttribute("transform"));
+      if (at && W * H > 4 * r.width * r.height) {   // a big neighbourhood: start on its centre
+        var fx = +at[1], fy = +at[2];
         box = { x: fx - r.width, y: fy - r.height, w: 2 * r.width, h: 2 * r.height };
       }
       apply();
