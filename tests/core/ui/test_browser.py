@@ -90,17 +90,6 @@ def page(browser: Any) -> Iterator[Any]:
     assert errors == [], errors
 
 
-def test_every_page_renders_in_chromium(server: UiServer, page: Any, shots: Path) -> None:
-    for name, path in PAGES.items():
-        response = page.goto(server.url + path)
-        assert response.status == 200, (path, response.status)
-        page.wait_for_load_state("networkidle")
-        assert page.locator("nav.top").is_visible()
-        page.screenshot(path=str(shots / f"ui-{name}.png"))
-    page.goto(server.url + "/graph")
-    assert page.locator("#graph-svg a.node").count() == server.get("/api/graph")["total"]
-
-
 def test_catalog_search_finds_a_dbt_model_by_a_column_name(server: UiServer, page: Any) -> None:
     page.goto(server.url + "/assets")
     everything = page.locator("#catalog-count").inner_text()
@@ -174,3 +163,16 @@ def test_server_survives_kill_9_and_restart(platform: Path, server: UiServer) ->
         assert again.get("/api/runs")["runs"] == before
     finally:
         again.stop()
+
+
+def test_every_page_renders_in_chromium_after_the_run(
+    server: UiServer, page: Any, shots: Path
+) -> None:
+    for name, path in PAGES.items():
+        response = page.goto(server.url + path)
+        assert response.status == 200, (path, response.status)
+        page.wait_for_load_state("networkidle")
+        assert page.locator("nav.top").is_visible()
+        page.screenshot(path=str(shots / f"ui-{name}.png"))
+    page.goto(server.url + "/graph")
+    assert page.locator("#graph-svg a.node").count() == server.get("/api/graph")["total"]

@@ -220,6 +220,11 @@ def event_row(e: Event) -> dict[str, Any]:
         message = f"{e.step_finished.status} in {e.step_finished.duration:.2f}s"
     elif e.type == EventType.RUN_FINISHED:
         message = e.run_finished.status
+    elif e.type == EventType.MATERIALIZATION:
+        meta = e.materialization.metadata
+        message = ", ".join(
+            f"{k}={v}" for k, v in meta.items() if isinstance(v, str | int | float)
+        )[:300]
     elif e.type == EventType.ASSET_SKIPPED:
         message = e.skipped.reason or ""
     elif e.type == EventType.STEP_RETRY:
