@@ -8,7 +8,9 @@ upstreams each), with groups, kinds, owners and column names; its record store h
 ``--runs`` finished runs (run_started, one step, one materialization, run_finished: four
 events each), bulk-inserted. A real `catchment ui` process serves it on a free port. Timed:
 
-- project load (process start to ready) and server memory (VmRSS) after the pages below;
+- process start to ready, of which loading the project and computing every asset's state
+  (reconciliation, done once at load, then in the background), and server memory (VmRSS)
+  after the pages below;
 - server side (HTTP from this process, the median of 5 after a first cold request): the
   catalog's first page, a search, an asset page, a neighbourhood graph, the runs list;
 - in headless Chromium (/usr/bin/chromium): the catalog's first contentful paint, a
@@ -221,6 +223,9 @@ def bench(
     try:
         srv.wait_ready(timeout=900)
         result: dict[str, Any] = {"load_s": round(time.perf_counter() - t0, 2)}
+        health = srv.get("/api/health")
+        result["project_load_s"] = health["load_seconds"]
+        result["asset_states_s"] = health["states_seconds"]
         result["server"] = server_side(srv, paths)
         if browser and CHROMIUM.exists():
             result["chromium"] = browser_side(srv, browser_paths)

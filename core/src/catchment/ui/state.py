@@ -253,6 +253,11 @@ class UiState:
         self._states_seconds = time.perf_counter() - t0
         return states
 
+    @property
+    def states_seconds(self) -> float:
+        """How long the last computation of the asset states took."""
+        return self._states_seconds
+
     def require(self) -> Loaded:
         """The loaded project (callers check ``status`` first)."""
         loaded = self.loaded

@@ -380,6 +380,7 @@ def health(state: UiState) -> dict[str, Any]:
             "graph_version": loaded.version,
             "assets": len(loaded.graph),
             "load_seconds": round(loaded.seconds, 3),
+            "states_seconds": round(state.states_seconds, 3),
             "loaded_at": when(loaded.loaded_at),
             "storage": redact_url(project.defaults.storage_url),
             "adapters": [safe(r.to_dict()) for r in project.registry.adapters],
