@@ -43,8 +43,8 @@ def test_token_is_required_on_every_request_and_a_link_sets_the_cookie(tmp_path:
         assert c.get("/api/health").status_code == 200  # the cookie carries it now
 
 
-def _csrf(c: Any) -> str:
-    html = c.get("/assets/orders").text
+def _csrf(c: Any, asset: str = "orders") -> str:
+    html = c.get(f"/assets/{asset}").text
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found
     return found.group(1)
@@ -105,3 +105,62 @@ def test_materialize_from_the_ui_queues_and_launches_a_run_that_ends_green(tmp_p
             run = c.get(f"/api/runs/{run_id}").json()
         assert run["status"] == "success", run
         assert c.get("/api/assets/revenue").json()["state"] == "fresh"
+
+
+SLOW_ASSETS = """\
+import time
+from catchment import asset
+
+@asset
+def first():
+    return 1
+
+@asset
+def slow(first):
+    time.sleep(120)
+    return first
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_cancel_from_the_ui_stops_a_launched_run_as_canceled(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p")
+    (root / "assets.py").write_text(SLOW_ASSETS)
+    with client_class()(_app(root)) as c:
+        token = _csrf(c, "first")
+        r = c.post(
+            "/actions/materialize", data={"select": "+slow", "csrf": token}, follow_redirects=False
+        )
+        run_id = r.headers["location"].rsplit("/", 1)[-1]
+        early = c.post(f"/actions/runs/{run_id}/cancel", data={"csrf": token})
+        assert early.status_code == 409  # queued, or before its first step: refused
+        deadline = time.time() + 120
+        run = c.get(f"/api/runs/{run_id}").json()
+        # the engine writes a step's start with its end, so wait for the step before `slow`
+        while not any(e["type"] == "step_finished" and e["step"] == "first" for e in run["events"]):
+            assert time.time() < deadline, [
+                (e["type"], e["step"], e["message"]) for e in run["events"]
+            ]
+            time.sleep(0.3)
+            run = c.get(f"/api/runs/{run_id}").json()
+        time.sleep(1.0)  # `slow` is sleeping now
+        assert 'id="cancel"' in c.get(f"/runs/{run_id}").text
+        forged = c.post(f"/actions/runs/{run_id}/cancel", data={"csrf": "forged"})
+        assert forged.status_code == 403
+        done = c.post(
+            f"/actions/runs/{run_id}/cancel", data={"csrf": token}, follow_redirects=False
+        )
+        assert done.status_code == 303
+        while run["status"] == "started":
+            assert time.time() < deadline, [
+                (e["type"], e["step"], e["message"]) for e in run["events"]
+            ]
+            time.sleep(0.3)
+            run = c.get(f"/api/runs/{run_id}").json()
+        assert run["status"] == "canceled"
+        first = c.get("/api/assets/first").json()
+        assert first["state"] == "fresh"  # what was built before the cancel stays recorded
+        again = c.post(f"/actions/runs/{run_id}/cancel", data={"csrf": token})
+        assert again.status_code == 409
+        assert "only a started run can be canceled" in again.text

@@ -24,7 +24,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from catchment.ui import views
+from catchment.ui import actions, views
 from catchment.ui.params import BadRequest, int_param, text_param
 from catchment.ui.security import (
     CSRF_COOKIE,
@@ -206,7 +206,9 @@ class UiApp:
         }
 
     # -- actions ------------------------------------------------------------------------------
-    async def materialize(self, request: Request) -> Response:
+    async def action_fields(self, request: Request) -> dict[str, str] | Response:
+        """The form of an action, or the refusal: read-only, another origin, a missing or
+        wrong CSRF token, a project not loaded yet."""
         if self.read_only:
             return self.error(request, 403, "this catchment ui is read-only (--read-only)")
         fields = form_fields(await request.body())
@@ -219,12 +221,33 @@ class UiApp:
             )
         if self.state.status != "ready":
             return self.error(request, 503, "the project is not loaded yet")
+        return fields
+
+    async def materialize(self, request: Request) -> Response:
+        fields = await self.action_fields(request)
+        if isinstance(fields, Response):
+            return fields
         from starlette.concurrency import run_in_threadpool
 
         try:
             run_id = await run_in_threadpool(self._submit, fields)
         except BadRequest as exc:
             return self.error(request, 400, str(exc))
+        return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+    async def cancel(self, request: Request) -> Response:
+        fields = await self.action_fields(request)
+        if isinstance(fields, Response):
+            return fields
+        from starlette.concurrency import run_in_threadpool
+
+        run_id = request.path_params["run_id"]
+        try:
+            await run_in_threadpool(actions.cancel_run, self.state.storage, run_id)
+        except BadRequest as exc:
+            return self.error(request, 409, str(exc))
+        except LookupError as exc:
+            return self.error(request, 404, str(exc.args[0]))
         return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
     def _submit(self, fields: dict[str, str]) -> str:
@@ -291,6 +314,7 @@ def create_app(
         Route("/automation", g(ui.automation)),
         Route("/health", g(ui.health, needs_project=False)),
         Route("/actions/materialize", ui.materialize, methods=["POST"]),
+        Route("/actions/runs/{run_id}/cancel", ui.cancel, methods=["POST"]),
         Route("/api/assets", g(ui.api(lambda r: views.catalog(ui.state, r.query_params)))),
         Route(
             "/api/assets/{key:path}",
