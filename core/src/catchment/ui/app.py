@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import msgspec
@@ -36,6 +36,10 @@ from catchment.ui.security import (
 )
 from catchment.ui.state import UiState
 from catchment.ui.svg import render, tool_colour
+
+if TYPE_CHECKING:
+    from catchment.graph import AssetGraph
+    from catchment.keys import AssetKey
 
 STATIC = Path(__file__).parent / "static"
 Handler = Callable[[Request], Any]
@@ -137,7 +141,7 @@ class UiApp:
     def graph(self, request: Request) -> Response:
         select = text_param(request.query_params, "select") or None
         loaded = self.state.require()
-        keys = loaded.graph.select(select)
+        keys = _selected(loaded.graph, select)
         layout = loaded.layout(select or "*", keys)
         states = self.state.asset_states().states
         tools = {e.name: e.tool for e in loaded.catalog.entries}
@@ -181,7 +185,7 @@ class UiApp:
     def api_graph(self, request: Request) -> dict[str, Any]:
         select = text_param(request.query_params, "select") or None
         loaded = self.state.require()
-        keys = loaded.graph.select(select)
+        keys = _selected(loaded.graph, select)
         layout = loaded.layout(select or "*", keys)
         limit = int_param(request.query_params, "limit", 1000, 1, 20_000)
         from catchment.storage.base import stored_key
@@ -262,7 +266,7 @@ class UiApp:
             raise BadRequest("select is empty: give a selection such as +orders or group:marts")
         loaded = self.state.require()
         try:
-            keys = loaded.graph.select(select)
+            keys = _selected(loaded.graph, select)
         except CatchmentError as exc:
             raise BadRequest(f"select={select!r}: {exc}") from None
         keys = frozenset(k for k in keys if not loaded.graph.is_external(k))
@@ -285,6 +289,11 @@ class UiApp:
         record = storage.get_run(submitted.run_id) or queued_record(request)
         SubprocessLauncher(loaded.project.root).launch(record)
         return submitted.run_id
+
+
+def _selected(graph: AssetGraph, select: str | None) -> frozenset[AssetKey]:
+    """The assets of ``select``; everything, external sources included, when None."""
+    return frozenset(graph.specs) if select is None else graph.select(select)
 
 
 def _focus(select: str | None) -> str | None:

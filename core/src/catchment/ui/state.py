@@ -233,6 +233,9 @@ class UiState:
         result: dict[AssetKey, AssetState] = {}
         reasons: dict[AssetKey, tuple[str, ...]] = {}
         statuses = reconcile(loaded.graph, storage)
+        for key in loaded.graph.specs:
+            if loaded.graph.is_external(key):
+                result[key] = "external"
         for st in statuses:
             result[st.key] = "external" if st.external else st.state
             reasons[st.key] = st.reasons

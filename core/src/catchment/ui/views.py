@@ -76,8 +76,13 @@ def catalog(state: UiState, query: Mapping[str, str]) -> dict[str, Any]:
         "pages": pages,
         "per_page": per_page,
         "total": len(found),
-        "assets": [_entry(e, states.states.get(e.key, "missing")) for e in shown],
+        "assets": [_entry(e, state_of(states.states, e)) for e in shown],
     }
+
+
+def state_of(states: Mapping[Any, str], e: Entry) -> str:
+    """The state of a catalog entry (external sources have no other)."""
+    return "external" if e.external else states.get(e.key, "missing")
 
 
 def _entry(e: Entry, status: str) -> dict[str, Any]:
@@ -138,7 +143,7 @@ def asset(state: UiState, name: str) -> dict[str, Any]:
         for r in storage.check_history(key, limit=20)
     ]
     return {
-        **_entry(entry, states.states.get(key, "missing")),
+        **_entry(entry, state_of(states.states, entry)),
         "reasons": list(states.reasons.get(key, ())),
         "description_full": safe(spec.description or ""),
         "tags": safe(dict(spec.tags)),
