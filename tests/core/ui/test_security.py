@@ -109,7 +109,10 @@ def test_materialize_from_the_ui_queues_and_launches_a_run_that_ends_green(tmp_p
 
 SLOW_ASSETS = """\
 import time
+from pathlib import Path
 from catchment import asset
+
+HOLD = Path(__file__).with_name("hold")
 
 @asset
 def first():
@@ -117,16 +120,29 @@ def first():
 
 @asset
 def slow(first):
-    time.sleep(120)
+    deadline = time.time() + 120
+    while HOLD.exists() and time.time() < deadline:
+        time.sleep(0.1)
     return first
 """
 
 
+def _until(c: Any, run_id: str, done: Any, deadline: float) -> dict[str, Any]:
+    run = c.get(f"/api/runs/{run_id}").json()
+    while not done(run):
+        assert time.time() < deadline, [(e["type"], e["step"], e["message"]) for e in run["events"]]
+        time.sleep(0.3)
+        run = c.get(f"/api/runs/{run_id}").json()
+    return run
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(180)
-def test_cancel_from_the_ui_stops_a_launched_run_as_canceled(tmp_path: Path) -> None:
+def test_cancel_then_retry_from_failure_from_the_ui(tmp_path: Path) -> None:
     root = write_project(tmp_path / "p")
     (root / "assets.py").write_text(SLOW_ASSETS)
+    (root / "hold").touch()
+    deadline = time.time() + 150
     with client_class()(_app(root)) as c:
         token = _csrf(c, "first")
         r = c.post(
@@ -135,32 +151,43 @@ def test_cancel_from_the_ui_stops_a_launched_run_as_canceled(tmp_path: Path) -> 
         run_id = r.headers["location"].rsplit("/", 1)[-1]
         early = c.post(f"/actions/runs/{run_id}/cancel", data={"csrf": token})
         assert early.status_code == 409  # queued, or before its first step: refused
-        deadline = time.time() + 120
-        run = c.get(f"/api/runs/{run_id}").json()
         # the engine writes a step's start with its end, so wait for the step before `slow`
-        while not any(e["type"] == "step_finished" and e["step"] == "first" for e in run["events"]):
-            assert time.time() < deadline, [
-                (e["type"], e["step"], e["message"]) for e in run["events"]
-            ]
-            time.sleep(0.3)
-            run = c.get(f"/api/runs/{run_id}").json()
-        time.sleep(1.0)  # `slow` is sleeping now
+        _until(
+            c,
+            run_id,
+            lambda run: any(
+                e["type"] == "step_finished" and e["step"] == "first" for e in run["events"]
+            ),
+            deadline,
+        )
+        time.sleep(1.0)  # `slow` is waiting now
         assert 'id="cancel"' in c.get(f"/runs/{run_id}").text
+        busy = c.post(f"/actions/runs/{run_id}/retry", data={"csrf": token})
+        assert busy.status_code == 409
         forged = c.post(f"/actions/runs/{run_id}/cancel", data={"csrf": "forged"})
         assert forged.status_code == 403
         done = c.post(
             f"/actions/runs/{run_id}/cancel", data={"csrf": token}, follow_redirects=False
         )
         assert done.status_code == 303
-        while run["status"] == "started":
-            assert time.time() < deadline, [
-                (e["type"], e["step"], e["message"]) for e in run["events"]
-            ]
-            time.sleep(0.3)
-            run = c.get(f"/api/runs/{run_id}").json()
+        run = _until(c, run_id, lambda run: run["status"] != "started", deadline)
         assert run["status"] == "canceled"
-        first = c.get("/api/assets/first").json()
-        assert first["state"] == "fresh"  # what was built before the cancel stays recorded
+        assert c.get("/api/assets/first").json()["state"] == "fresh"  # built before: kept
         again = c.post(f"/actions/runs/{run_id}/cancel", data={"csrf": token})
         assert again.status_code == 409
         assert "only a started run can be canceled" in again.text
+        assert 'id="retry"' in c.get(f"/runs/{run_id}").text
+
+        (root / "hold").unlink()
+        retried = c.post(
+            f"/actions/runs/{run_id}/retry", data={"csrf": token}, follow_redirects=False
+        )
+        assert retried.status_code == 303
+        child_id = retried.headers["location"].rsplit("/", 1)[-1]
+        child = _until(
+            c, child_id, lambda run: run["status"] not in ("queued", "started"), deadline
+        )
+        assert child["status"] == "success"
+        assert child["parent_run_id"] == run_id
+        assert child["assets"] == ["slow"]  # only what the canceled run left to do
+        assert child["tags"]["retry_of"] == run_id

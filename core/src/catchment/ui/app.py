@@ -257,16 +257,14 @@ class UiApp:
     def _submit(self, fields: dict[str, str]) -> str:
         """Queue a run of the selection in the record store and launch its process."""
         from catchment.errors import CatchmentError
-        from catchment.runs.launch import SubprocessLauncher
         from catchment.runs.request import RunRequest
-        from catchment.runs.submit import submit_run
 
         select = text_param(fields, "select")
         if not select:
             raise BadRequest("select is empty: give a selection such as +orders or group:marts")
         loaded = self.state.require()
         try:
-            keys = _selected(loaded.graph, select)
+            keys = loaded.graph.select(select)
         except CatchmentError as exc:
             raise BadRequest(f"select={select!r}: {exc}") from None
         keys = frozenset(k for k in keys if not loaded.graph.is_external(k))
@@ -282,13 +280,25 @@ class UiApp:
             origin="ui",
             reason="materialize from the UI",
         )
-        storage = self.state.storage
-        from catchment.runs.submit import queued_record
+        return actions.queue_and_launch(self.state.storage, loaded.project.root, request)
 
-        submitted = submit_run(storage, request)
-        record = storage.get_run(submitted.run_id) or queued_record(request)
-        SubprocessLauncher(loaded.project.root).launch(record)
-        return submitted.run_id
+    async def retry(self, request: Request) -> Response:
+        fields = await self.action_fields(request)
+        if isinstance(fields, Response):
+            return fields
+        from starlette.concurrency import run_in_threadpool
+
+        run_id = request.path_params["run_id"]
+        root = self.state.require().project.root
+        try:
+            new_id = await run_in_threadpool(
+                actions.retry_from_failure, self.state.storage, root, run_id
+            )
+        except BadRequest as exc:
+            return self.error(request, 409, str(exc))
+        except LookupError as exc:
+            return self.error(request, 404, str(exc.args[0]))
+        return RedirectResponse(f"/runs/{new_id}", status_code=303)
 
 
 def _selected(graph: AssetGraph, select: str | None) -> frozenset[AssetKey]:
@@ -324,6 +334,7 @@ def create_app(
         Route("/health", g(ui.health, needs_project=False)),
         Route("/actions/materialize", ui.materialize, methods=["POST"]),
         Route("/actions/runs/{run_id}/cancel", ui.cancel, methods=["POST"]),
+        Route("/actions/runs/{run_id}/retry", ui.retry, methods=["POST"]),
         Route("/api/assets", g(ui.api(lambda r: views.catalog(ui.state, r.query_params)))),
         Route(
             "/api/assets/{key:path}",
