@@ -59,6 +59,18 @@ inputs_hash() {
   } | sha256sum | cut -d' ' -f1
 }
 
+# Headless Chromium for the UI's browser tests: Debian's package (Playwright drives it; no
+# browser download). Installed when missing and we are root; otherwise those tests skip.
+if [[ ! -x /usr/bin/chromium ]]; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    log "installing Debian's chromium (browser tests of the UI)"
+    { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; } \
+      </dev/null >/dev/null 2>&1 || log "could not install chromium; the UI's browser tests will skip"
+  else
+    log "no /usr/bin/chromium (not root): the UI's browser tests will skip (apt-get install chromium)"
+  fi
+fi
+
 HASH="$(inputs_hash)"
 if [[ $FORCE == 0 && -f "$STAMP" && "$(cat "$STAMP")" == "$HASH" ]] && "$VPY" -c '' 2>/dev/null; then
   log "up to date ($VENV)"

@@ -138,3 +138,14 @@ def test_select_and_exclude_use_dbt_semantics(parsed_jaffle: Jaffle) -> None:
     # an upstream outside the selection is a read of its table, not a dangling key
     assert duckdb_table(parsed_jaffle.warehouse, "products", schema="main") in stg_products.reads
     assert fct.deps
+
+
+def test_documented_columns_are_in_the_metadata(parsed_jaffle: Jaffle) -> None:
+    """The names the catalog (``catchment ui``) searches by."""
+    d = dbt_assets(parsed_jaffle.project_dir, warehouse=parsed_jaffle.warehouse)
+    manifest = _manifest_json(parsed_jaffle)
+    for spec in d.specs:
+        node = manifest["nodes"][spec.metadata["dbt_unique_id"]]
+        documented = [c.get("name") or n for n, c in node.get("columns", {}).items()]
+        assert spec.metadata.get("columns", []) == documented
+    assert any(spec.metadata.get("columns") for spec in d.specs)

@@ -1,8 +1,8 @@
 """A fast, partial reader of dbt's ``target/manifest.json``.
 
-The structs below name only the fields the adapter uses; msgspec skips everything else
-(compiled code, columns, docs, macros) without building Python objects for it, which is what
-makes a 10,000-model manifest decode in a fraction of a second.
+The structs below name only the fields the adapter uses (of columns, only their names);
+msgspec skips everything else (compiled code, docs, macros) without building Python objects
+for it, which is what makes a 10,000-model manifest decode in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -48,6 +48,12 @@ class TestMetadata(msgspec.Struct, gc=False):
     namespace: str | None = None
 
 
+class Column(msgspec.Struct, gc=False):
+    """A documented column of a node (its name only: the catalog searches by it)."""
+
+    name: str = ""
+
+
 class Node(msgspec.Struct, gc=False):
     """A model, seed, snapshot, test or other entry of ``manifest["nodes"]``."""
 
@@ -69,6 +75,7 @@ class Node(msgspec.Struct, gc=False):
     version: Any = None
     config: NodeConfig = msgspec.field(default_factory=NodeConfig)
     checksum: Checksum = msgspec.field(default_factory=Checksum)
+    columns: dict[str, Column] = msgspec.field(default_factory=dict)
     depends_on: DependsOn = msgspec.field(default_factory=DependsOn)
     attached_node: str | None = None
     test_metadata: TestMetadata | None = None

@@ -167,6 +167,8 @@ def translate(
             "relation_name": node.relation_name,
             "file": node.original_file_path,
         }
+        if node.columns:
+            metadata["columns"] = [c.name or name for name, c in node.columns.items()]
         if node.config.materialized == "incremental":
             metadata["incremental_strategy"] = node.config.incremental_strategy
         partitioned = uid in options.partitioned or node.name in options.partitioned

@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "catchment.cli.partitions_cmd",
     "catchment.cli.queue_cmd",
     "catchment.cli.backfill_cmd",
+    "catchment.cli.ui_cmd",
 )
 
 app = typer.Typer(

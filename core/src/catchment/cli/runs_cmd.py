@@ -190,26 +190,6 @@ def show_run(
         typer.echo(f"  {_when(e.timestamp)} {shown[0]} {shown[1]}")
 
 
-def _left_to_do(storage: Storage, run: RunRecord) -> tuple[list[str], list[str]]:
-    """Assets of ``run`` that did not materialize, and checks of assets that did but were
-    never evaluated."""
-    from catchment.events import EventType
-    from catchment.keys import AssetKey, CheckKey
-
-    events = storage.events_for_run(
-        run.run_id, types=[EventType.MATERIALIZATION, EventType.CHECK_EVALUATED]
-    )
-    done = {e.asset_key for e in events if e.type is EventType.MATERIALIZATION}
-    checked = {
-        CheckKey(AssetKey(e.asset_key or ""), e.check.check_name).to_string()
-        for e in events
-        if e.type is EventType.CHECK_EVALUATED
-    }
-    assets = [k for k in run.asset_keys if k not in done]
-    checks = [c for c in run.check_ids if c not in checked and str(CheckKey.parse(c).asset) in done]
-    return assets, checks
-
-
 @runs_app.command("retry")
 def retry_run(
     run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
@@ -237,7 +217,9 @@ def retry_run(
                 hint="wait for it to finish, or stop that process first",
             )
         if from_failure:
-            assets, checks = _left_to_do(storage, run)
+            from catchment.runs.retry import left_to_do
+
+            assets, checks = left_to_do(storage, run)
         else:
             assets, checks = list(run.asset_keys), []
         gone = [k for k in assets if k not in graph]

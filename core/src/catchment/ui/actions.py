@@ -1,0 +1,100 @@
+"""What the UI's buttons do: queue a run (materialize, retry from failure) and launch its
+process the daemon's way, or cancel a running run as Ctrl-C would."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from catchment.ui.params import BadRequest
+
+if TYPE_CHECKING:
+    from catchment.runs.request import RunRequest
+    from catchment.storage import Storage
+
+
+def queue_and_launch(
+    storage: Storage, project_root: Path, request: RunRequest, parent_run_id: str | None = None
+) -> str:
+    """Record ``request`` as a queued run and start a detached ``catchment runs execute``
+    process for it (it outlives the UI); returns the run id."""
+    import msgspec
+
+    from catchment.runs.launch import SubprocessLauncher
+    from catchment.runs.submit import queued_record
+
+    record = msgspec.structs.replace(queued_record(request), parent_run_id=parent_run_id)
+    submitted = storage.submit_run(record, request.run_key)
+    SubprocessLauncher(project_root).launch(storage.get_run(submitted.run_id) or record)
+    return submitted.run_id
+
+
+def retry_from_failure(storage: Storage, project_root: Path, run_id: str) -> str:
+    """Queue, as a child of ``run_id``, the assets it did not materialize (and the checks it
+    did not evaluate); returns the new run's id."""
+    from catchment.runs.request import RunRequest
+    from catchment.runs.retry import left_to_do
+
+    run = storage.get_run(run_id)
+    if run is None:
+        raise LookupError(f"no run {run_id!r} in the record store")
+    if run.status in ("queued", "started"):
+        raise BadRequest(f"run {run_id[:12]} is {run.status}: retry it once it has ended")
+    assets, checks = left_to_do(storage, run)
+    if not assets:
+        raise BadRequest(
+            f"run {run_id[:12]} has no asset left to run"
+            + (
+                f" ({len(checks)} check(s) only: use catchment runs retry --from-failure)"
+                if checks
+                else ""
+            )
+        )
+    request = RunRequest.for_assets(
+        assets,
+        partition_keys=run.partition_keys,
+        check_ids=tuple(checks),
+        origin="ui",
+        tags={"retry_of": run_id, "from_failure": "true"},
+        reason=f"retry of {run_id[:12]} from failure",
+    )
+    return queue_and_launch(storage, project_root, request, parent_run_id=run_id)
+
+
+def cancel_run(storage: Storage, run_id: str) -> int:
+    """Send SIGINT to the process of ``run_id`` (started, on this host): its engine records
+    the run as ``canceled``, keeps what was built and stops the rest. Returns the pid.
+
+    The pid is only signalled when its command line names the run, so a pid reused by
+    another process is never touched, and once a step has started (the engine handles the
+    interrupt from then on). Queued runs and runs on other hosts are refused
+    (``BadRequest``): no process here can be asked.
+    """
+    from catchment.storage.base import HOSTNAME
+
+    run = storage.get_run(run_id)
+    if run is None:
+        raise LookupError(f"no run {run_id!r} in the record store")
+    if run.status != "started":
+        raise BadRequest(f"run {run_id[:12]} is {run.status}: only a started run can be canceled")
+    if run.host != HOSTNAME or run.pid is None:
+        raise BadRequest(f"run {run_id[:12]} runs on {run.host or 'an unknown host'}, not here")
+    from catchment.events import EventType
+
+    if not storage.events_for_run(run_id, [EventType.STEP_STARTED]):
+        # before its first step the engine may not handle SIGINT yet: it would just die
+        raise BadRequest(f"run {run_id[:12]} is still starting: cancel it in a moment")
+    try:
+        cmdline = Path(f"/proc/{run.pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        raise BadRequest(f"the process of run {run_id[:12]} (pid {run.pid}) is gone") from None
+    if not any(run_id.encode() in part for part in cmdline):
+        raise BadRequest(
+            f"pid {run.pid} does not name run {run_id[:12]} on its command line: only runs "
+            "launched by the daemon or the UI (catchment runs execute) are canceled here; "
+            "stop a `catchment materialize` with Ctrl-C in its terminal"
+        )
+    os.kill(run.pid, signal.SIGINT)
+    return run.pid
