@@ -27,6 +27,7 @@ class ProjectDefaults:
     warehouse: Path
     storage_url: str
     timeout: float | None = None  # seconds per step attempt, unless a component sets its own
+    executor: Mapping[str, Any] | None = None  # ``defaults.executor``: {type, address, workers}
 
     @classmethod
     def for_root(cls, root: Path) -> ProjectDefaults:

@@ -6,7 +6,12 @@ from pathlib import Path
 
 import typer
 
-from catchment.cli.common import PROJECT_OPTION_HELP, load_for_run, run_with_display
+from catchment.cli.common import (
+    EXECUTOR_OPTION_HELP,
+    PROJECT_OPTION_HELP,
+    load_for_run,
+    run_with_display,
+)
 
 HELP = """Materialize the selected assets (all by default).
 
@@ -34,6 +39,7 @@ def materialize(
         None, "--partition", help="A partition key, or a range START...END."
     ),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
+    executor: str | None = typer.Option(None, "--executor", help=EXECUTOR_OPTION_HELP),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
     no_check_blocking: bool = typer.Option(
         False,
@@ -53,7 +59,12 @@ def materialize(
             typer.echo("nothing selected")
             return
         result = run_with_display(
-            project, storage, plan, workers=workers, stop_on_failed_checks=not no_check_blocking
+            project,
+            storage,
+            plan,
+            workers=workers,
+            executor_option=executor,
+            stop_on_failed_checks=not no_check_blocking,
         )
     finally:
         storage.close()

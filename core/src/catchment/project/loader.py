@@ -125,6 +125,22 @@ class _Defaults(_Strict):
         default=None,
         description="time limit of each step attempt: seconds or a duration like '30m', '2h'",
     )
+    executor: _Executor | None = Field(
+        default=None, description="where steps run (the --executor option overrides it)"
+    )
+
+
+class _Executor(_Strict):
+    type: Literal["inprocess", "multiprocess", "dask"] = Field(
+        description="where steps run: inprocess, multiprocess or dask"
+    )
+    address: str | None = Field(
+        default=None,
+        description="dask: the scheduler, e.g. tcp://host:8786 (default: a local cluster)",
+    )
+    workers: int | None = Field(
+        default=None, ge=1, description="worker processes (multiprocess, local dask cluster)"
+    )
 
 
 class _Component(_Strict):
@@ -257,6 +273,7 @@ class _Loader:
             warehouse=warehouse if warehouse.is_absolute() else (base.root / warehouse).resolve(),
             storage_url=cfg.storage or base.storage_url,
             timeout=self.timeout(cfg.timeout, ("defaults", "timeout")),
+            executor=cfg.executor.model_dump() if cfg.executor is not None else None,
         )
 
     def timeout(self, value: float | str | None, path: Sequence[str | int]) -> float | None:
