@@ -18,6 +18,7 @@ Nothing here is imported until the executor is used (``catchment[dask]``).
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import logging
 import os
@@ -49,6 +50,7 @@ INSTALL_HINT = "install it with: pip install 'catchment[dask]'"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
 POLL_SECONDS = 0.05  # how often streamed log events are shown while waiting for a step
 
+_QUIET = ("distributed", "distributed.client", "distributed.comm", "distributed.core")
 _events_decoder = msgspec.json.Decoder(list[Event])
 _event_decoder = msgspec.json.Decoder(Event)
 
@@ -128,6 +130,10 @@ def refuse_local_only(
         )
 
 
+# What ``wait`` raises when the scheduler went away: futures cancelled with it, a closed comm.
+_LOST: tuple[type[BaseException], ...] = (OSError, concurrent.futures.CancelledError)
+
+
 class DaskExecutor:
     """Run steps on a Dask cluster: ``address`` (``tcp://host:8786``), or a ``LocalCluster``
     of ``workers`` single-threaded worker processes (default: one per CPU)."""
@@ -157,6 +163,7 @@ class DaskExecutor:
         self._futures: dict[Any, StepRequest] = {}
         self._received: set[tuple[str, str]] = set()
         self._logs: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._log_levels: dict[str, int] = {}
 
     @classmethod
     def for_project(
@@ -177,6 +184,11 @@ class DaskExecutor:
         refuse_local_only(runtime, plan, self.storage_url, self.address)
         distributed = self._distributed = _import_distributed()
         self._runtime = runtime
+        # The client logs each failed reconnect with a traceback; this executor reports a
+        # lost scheduler itself, as one clear message.
+        self._log_levels = {name: logging.getLogger(name).level for name in _QUIET}
+        for name in _QUIET:
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         try:
             if self.address is None:
                 self._cluster = distributed.LocalCluster(
@@ -251,6 +263,10 @@ class DaskExecutor:
                     ).done
             except TimeoutError:
                 continue
+            except _LOST as exc:  # the client cancels every future when the scheduler is gone
+                raise self._lost_scheduler(
+                    f"the connection to it was lost: {type(exc).__name__}"
+                ) from None
             for future in sorted(done, key=lambda f: self._futures[f].step):
                 found = self._take(future)
                 if found is not None:
@@ -304,6 +320,8 @@ class DaskExecutor:
             with contextlib.suppress(Exception):
                 cluster.close(timeout=10)
         self._futures.clear()
+        for name, level in self._log_levels.items():
+            logging.getLogger(name).setLevel(level)
 
     def _forget_received(self) -> None:
         """Shrink the done cursors of received steps to a marker (their events are in the
