@@ -36,10 +36,10 @@ from catchment.execution.context import io_manager_for
 from catchment.execution.dask_worker import (
     RECEIVED,
     done_name,
-    failed_step,
     project_version,
     run_on_worker,
 )
+from catchment.execution.executors import _worker_failed as failed_step
 from catchment.execution.plan import Plan
 from catchment.execution.step import StepRequest, StepRuntime
 

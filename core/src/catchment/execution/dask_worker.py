@@ -31,9 +31,9 @@ from uuid import uuid4
 import msgspec
 
 from catchment.errors import ExecutionError
-from catchment.events import Event, EventType, FailureData, StepRetryData
+from catchment.events import Event, EventType, StepRetryData
+from catchment.execution.executors import _worker_failed as failed_step
 from catchment.execution.step import StepRequest, StepRuntime, run_step
-from catchment.keys import AssetKey
 from catchment.specs import RetryPolicy
 
 if TYPE_CHECKING:
@@ -179,23 +179,6 @@ def lost_attempts(request: StepRequest, lost: int, policy: RetryPolicy) -> list[
     return events
 
 
-def failed_step(request: StepRequest, error_class: str, message: str) -> list[Event]:
-    """A step that could not run: ``step_failed`` and each of its assets failed."""
-    failure = FailureData(error_class=error_class, message=message, where=f"step {request.step}")
-    events = [Event.of(request.run_id, EventType.STEP_FAILED, failure, step_key=request.step)]
-    events.extend(
-        Event.of(
-            request.run_id,
-            EventType.ASSET_FAILED,
-            failure,
-            step_key=request.step,
-            asset_key=str(AssetKey(k)),
-        )
-        for k in request.asset_keys
-    )
-    return events
-
-
 def run_on_worker(root: str, version: str, storage_url: str, topic: str, raw: bytes) -> bytes:
     """The Dask task: run one step of the project at ``root`` (once, see the module doc) and
     return its msgspec-encoded events."""
@@ -205,7 +188,7 @@ def run_on_worker(root: str, version: str, storage_url: str, topic: str, raw: by
     done = done_name(request.run_id, request.step)
     stored = storage.get_cursors([done]).get(done)
     if stored is not None:
-        return stored.encode() if stored != RECEIVED else b""
+        return stored.encode() if stored != RECEIVED else b"[]"
     if loaded.bound_run != request.run_id:
         from catchment.dynamic import bind_dynamic_partitions
 
