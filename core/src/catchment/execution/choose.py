@@ -55,5 +55,10 @@ def executor_for_project(
     if kind == "dask":
         from catchment.execution.dask_executor import DaskExecutor
 
-        return DaskExecutor.for_project(project, address=settings.get("address"), workers=count)
+        return DaskExecutor.for_project(
+            project,
+            address=settings.get("address"),
+            workers=count,
+            start_method=settings.get("start_method"),
+        )
     return executor_for(workers)

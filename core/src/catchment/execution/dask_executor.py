@@ -23,6 +23,7 @@ import contextlib
 import logging
 import os
 import queue
+import sys
 import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -134,9 +135,30 @@ def refuse_local_only(
 _LOST: tuple[type[BaseException], ...] = (OSError, concurrent.futures.CancelledError)
 
 
+DEFAULT_START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
+
+
+def local_cluster(workers: int, start_method: str = DEFAULT_START_METHOD) -> Any:
+    """A ``LocalCluster`` of ``workers`` single-threaded worker processes, started with
+    ``start_method`` (fork on Linux: about 10x faster to be ready than spawn, which
+    re-imports Dask in every worker)."""
+    import dask
+
+    distributed = _import_distributed()
+    with dask.config.set({"distributed.worker.multiprocessing-method": start_method}):
+        return distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+
+
 class DaskExecutor:
     """Run steps on a Dask cluster: ``address`` (``tcp://host:8786``), or a ``LocalCluster``
-    of ``workers`` single-threaded worker processes (default: one per CPU)."""
+    of ``workers`` single-threaded worker processes (default: one per CPU) started with
+    ``start_method`` (fork, forkserver or spawn)."""
 
     streams_logs = True
 
@@ -148,7 +170,9 @@ class DaskExecutor:
         *,
         address: str | None = None,
         workers: int | None = None,
+        start_method: str | None = None,
     ):
+        self.start_method = start_method or DEFAULT_START_METHOD
         self.project_root = str(project_root)
         self.storage_url = storage_url
         self.version = version
@@ -167,7 +191,12 @@ class DaskExecutor:
 
     @classmethod
     def for_project(
-        cls, project: Project, *, address: str | None = None, workers: int | None = None
+        cls,
+        project: Project,
+        *,
+        address: str | None = None,
+        workers: int | None = None,
+        start_method: str | None = None,
     ) -> DaskExecutor:
         """The executor for a loaded project (its folder, record store and version)."""
         return cls(
@@ -176,6 +205,7 @@ class DaskExecutor:
             project_version(project),
             address=address,
             workers=workers,
+            start_method=start_method,
         )
 
     # -- the cluster ------------------------------------------------------------------------
@@ -191,12 +221,8 @@ class DaskExecutor:
             logging.getLogger(name).setLevel(logging.CRITICAL)
         try:
             if self.address is None:
-                self._cluster = distributed.LocalCluster(
-                    n_workers=self.workers or os.cpu_count() or 1,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=logging.ERROR,
+                self._cluster = local_cluster(
+                    self.workers or os.cpu_count() or 1, self.start_method
                 )
                 self._client = distributed.Client(self._cluster, set_as_default=False)
             else:

@@ -141,6 +141,10 @@ class _Executor(_Strict):
     workers: int | None = Field(
         default=None, ge=1, description="worker processes (multiprocess, local dask cluster)"
     )
+    start_method: Literal["fork", "forkserver", "spawn"] | None = Field(
+        default=None,
+        description="dask local cluster: how worker processes start (default fork on Linux)",
+    )
 
 
 class _Component(_Strict):
