@@ -103,7 +103,8 @@ def bench_ready(n_workers: int, runs: int, method: str) -> None:
         cluster.close()
     print(
         f"LocalCluster({n_workers} workers, {method}) ready: "
-        f"median {statistics.median(times):.2f} s, min {min(times):.2f} s over {runs} starts (target <= 2 s)"
+        f"median {statistics.median(times):.2f} s, min {min(times):.2f} s "
+        f"over {runs} starts (target <= 2 s)"
     )
 
 
