@@ -320,12 +320,14 @@ class DaskExecutor:
         return request.step, failed_step(request, type(exc).__name__, message)
 
     def _lost_scheduler(self, detail: str) -> ExecutionError:
-        steps = ", ".join(sorted(r.step for r in self._futures.values())) or "none"
+        requests = list(self._futures.values())
+        steps = ", ".join(sorted(r.step for r in requests)) or "none"
+        run_id = requests[0].run_id if requests else "RUN_ID"
         return ExecutionError(
             f"lost the Dask scheduler ({detail}); steps still running: {steps}",
             where=self.address or "LocalCluster",
             hint="start the scheduler and workers again, then resume with "
-            "`catchment runs retry RUN_ID --from-failure`",
+            f"`catchment runs retry {run_id} --from-failure`",
         )
 
     def __enter__(self) -> DaskExecutor:
