@@ -3,6 +3,7 @@ core never imports Dask until the executor is used."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -104,3 +105,24 @@ def test_import_catchment_does_not_import_dask() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.slow  # starts a LocalCluster in a catchment subprocess
+def test_without_an_address_a_local_cluster_runs_the_steps(tmp_path: Path) -> None:
+    project = _one_asset_project(tmp_path, "{type: filesystem, config: {base_dir: s}}")
+    (tmp_path / "assets.py").write_text(
+        "import os\nfrom catchment import asset\n\n"
+        "@asset\ndef a(context):\n    context.log.info('a on %s', os.getpid())\n    return 1\n\n"
+        "@asset\ndef b(a):\n    return a + 1\n"
+    )
+    catchment = Path(sys.executable).parent / "catchment"
+    out = subprocess.run(
+        [str(catchment), "materialize", "--executor", "dask", "-w", "2", "-p", str(project.root)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "a info: a on" in out.stdout  # the log came back from a worker process
+    assert f"a on {os.getpid()}" not in out.stdout
+    assert "2 materialized" in out.stdout

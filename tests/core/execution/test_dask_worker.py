@@ -55,7 +55,7 @@ def _project(root: Path, retries: int = 1) -> tuple[str, str, str]:
 
 def _run(root: str, version: str, url: str, run_id: str = "r1") -> list[Event]:
     request = StepRequest(run_id=run_id, step="counted", asset_keys=("counted",))
-    raw = run_on_worker(root, version, url, "topic", msgspec.json.encode(request))
+    raw = run_on_worker(root, version, "topic", msgspec.json.encode(request))
     return _events.decode(raw)
 
 

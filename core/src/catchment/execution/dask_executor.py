@@ -267,7 +267,6 @@ class DaskExecutor:
             run_on_worker,
             self.project_root,
             self.version,
-            self.storage_url,
             self.topic,
             msgspec.json.encode(request),
             key=f"catchment-{request.step}-{uuid4().hex[:12]}",

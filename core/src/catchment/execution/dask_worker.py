@@ -1,8 +1,8 @@
 """The Dask worker side of the ``dask`` executor: load the project once per version, claim
 the step's attempt in the record store, run it, keep its events until the engine has them.
 
-What crosses the wire is plain data (the project folder, its version, the record store URL,
-a msgspec-encoded ``StepRequest``); the task function is referenced by module name, so no
+What crosses the wire is plain data (the project folder, its version, a log topic, a
+msgspec-encoded ``StepRequest``); the task function is referenced by module name, so no
 definition or closure is pickled. Every worker must have the project at the same path.
 
 Idempotence lives in the shared record store, not in Dask (which re-runs a task whose worker
@@ -82,7 +82,7 @@ _cache: dict[tuple[str, str], _Loaded] = {}
 _cache_lock = threading.Lock()
 
 
-def _loaded(root: str, version: str, storage_url: str) -> _Loaded:
+def _loaded(root: str, version: str) -> _Loaded:
     """This worker's project for ``(root, version)``: loaded on first use, then reused."""
     with _cache_lock:
         found = _cache.get((root, version))
@@ -103,7 +103,8 @@ def _loaded(root: str, version: str, storage_url: str) -> _Loaded:
             )
         for old in [k for k in _cache if k[0] == root]:  # an older version of this project
             _cache.pop(old).storage.close()
-        loaded = _Loaded(project, runtime_for_project(project), open_storage(storage_url))
+        storage = open_storage(project.defaults.storage_url)
+        loaded = _Loaded(project, runtime_for_project(project), storage)
         _cache[(root, version)] = loaded
         return loaded
 
@@ -179,10 +180,11 @@ def lost_attempts(request: StepRequest, lost: int, policy: RetryPolicy) -> list[
     return events
 
 
-def run_on_worker(root: str, version: str, storage_url: str, topic: str, raw: bytes) -> bytes:
+def run_on_worker(root: str, version: str, topic: str, raw: bytes) -> bytes:
     """The Dask task: run one step of the project at ``root`` (once, see the module doc) and
-    return its msgspec-encoded events."""
-    loaded = _loaded(root, version, storage_url)
+    return its msgspec-encoded events. The record store is the project's own
+    (``defaults.storage``, read on the worker), so no URL or secret travels in task arguments."""
+    loaded = _loaded(root, version)
     request = _request_decoder.decode(raw)
     storage = loaded.storage
     done = done_name(request.run_id, request.step)
