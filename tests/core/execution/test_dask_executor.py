@@ -126,3 +126,21 @@ def test_without_an_address_a_local_cluster_runs_the_steps(tmp_path: Path) -> No
     assert "a info: a on" in out.stdout  # the log came back from a worker process
     assert f"a on {os.getpid()}" not in out.stdout
     assert "2 materialized" in out.stdout
+
+
+@pytest.mark.slow  # starts a Dask scheduler (in this process, no workers)
+def test_a_scheduler_without_workers_fails_instead_of_hanging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catchment.execution import dask_executor
+    from distributed import LocalCluster
+
+    monkeypatch.setattr(dask_executor, "WORKER_WAIT_SECONDS", 1.0)
+    project = _one_asset_project(tmp_path, "{type: filesystem, config: {base_dir: s}}")
+    runtime = runtime_for_project(project)
+    with LocalCluster(n_workers=0, processes=True, dashboard_address=None) as cluster:
+        executor = DaskExecutor.for_project(project, address=cluster.scheduler_address)
+        with pytest.raises(ExecutionError, match="no Dask worker connected") as caught:
+            executor.open(runtime, build_plan(runtime.graph, None))
+    assert "dask worker" in (caught.value.hint or "")
+    assert executor._client is None  # closed

@@ -49,6 +49,7 @@ if TYPE_CHECKING:
 
 INSTALL_HINT = "install it with: pip install 'catchment[dask]'"
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
+WORKER_WAIT_SECONDS = 60.0  # a scheduler without workers fails the run, not hangs it
 POLL_SECONDS = 0.05  # how often streamed log events are shown while waiting for a step
 
 _QUIET = ("distributed", "distributed.client", "distributed.comm", "distributed.core")
@@ -236,6 +237,16 @@ class DaskExecutor:
                 hint="start it with `dask scheduler` (and `dask worker ADDRESS`), or omit the "
                 "address to run a local cluster",
             ) from exc
+        try:
+            self._client.wait_for_workers(1, timeout=WORKER_WAIT_SECONDS)
+        except TimeoutError as exc:
+            where = self.address or "LocalCluster"
+            self.__exit__()
+            raise ExecutionError(
+                f"no Dask worker connected to the scheduler within {WORKER_WAIT_SECONDS:g} s",
+                where=where,
+                hint="start workers with `dask worker ADDRESS` (with the project installed)",
+            ) from exc
         self.capacity = max(1, sum(self._client.nthreads().values()))
         self._client.subscribe_topic(self.topic, self._on_log)
 
@@ -310,6 +321,7 @@ class DaskExecutor:
         exc = future.exception() if status == "error" else None
         future.release()
         if exc is None:  # cancelled: the scheduler went away with our tasks
+            self._futures[future] = request
             raise self._lost_scheduler(f"step {request.step} was {status}")
         if type(exc).__name__ == "KilledWorker":
             self.submit(request)  # the worker side counts the lost attempt
