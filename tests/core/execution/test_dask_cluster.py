@@ -4,9 +4,10 @@ project of Sling, dbt (DuckDB) and Python assets, records in a per-test PostgreS
 
 DuckDB takes one writer process at a time, so the project keeps its writers apart: Sling
 writes raw.orders and dbt then reads it into order_totals (a dependency orders them), and the
-Python assets store values with the filesystem IO manager, never in DuckDB. ``blocker`` (after
-order_totals and prep) waits for the file ``release``: the test kills the worker running it
-at a known moment, with every other step but ``after`` already finished. Real executions are
+Python assets store values with the filesystem IO manager, never in DuckDB. ``left`` and
+``right`` wait for each other, so each worker has finished one of them before ``blocker``
+(after all other steps but ``after``) starts and waits for the file ``release``: the test kills
+the worker running it at a known moment, a worker that has finished a step. Real executions are
 counted outside the record: Python computes append to executions.log, dbt's on-run-start hook
 inserts a row per invocation, and Sling loads in snapshot mode (a second load adds rows).
 """
@@ -232,6 +233,8 @@ def test_worker_killed_mid_step_reruns_that_step_once_and_nothing_else(
         pid = _blocked_pid(project)
         assert pid in {w.pid for w in cluster.workers}, "the step runs in a dask worker process"
         done_before = _executions(project)
+        # left and right ran at once, so on both workers: the killed one has finished a step
+        assert pid in done_before["left"] + done_before["right"], done_before
         assert done_before.get("prep")
         assert "after" not in done_before
         cluster.kill_worker(pid)  # SIGKILL mid-step
@@ -249,14 +252,16 @@ def test_worker_killed_mid_step_reruns_that_step_once_and_nothing_else(
     assert len(runs["after"]) == 1, runs
     assert _warehouse_counts(project) == (1, 3)  # dbt ran once, Sling loaded once
     _run_id, events = _run_events(pg_url)
-    for step in ("prep", "ingest", "transform", "blocker", "after"):
+    assert len(runs["left"]) == 1, runs
+    assert len(runs["right"]) == 1, runs
+    for step in ("prep", "left", "right", "ingest", "transform", "blocker", "after"):
         assert _started(events, step) == 1, step
     retries = [e for e in events if e.type is EventType.STEP_RETRY]
     assert [(e.step_key, e.data["error_class"]) for e in retries] == [("blocker", "WorkerDied")]
     finished = [e for e in events if e.type is EventType.STEP_FINISHED and e.step_key == "blocker"]
     assert finished[0].data["attempts"] == 2
     assert finished[0].data["status"] == "success"
-    assert sum(e.type is EventType.MATERIALIZATION for e in events) == 5
+    assert sum(e.type is EventType.MATERIALIZATION for e in events) == 7
     assert "blocker waiting on pid" in text  # logs streamed back from the workers
     assert "succeeded" in text
 
@@ -300,7 +305,8 @@ def test_lost_scheduler_fails_the_run_and_retry_resumes_on_a_new_cluster(
     runs = _executions(project)
     assert runs["blocker"][0] == first
     assert len(runs["blocker"]) == 2, runs
-    assert len(runs["prep"]) == 1, runs  # prep was not re-run
+    assert len(runs["prep"]) == 1, runs  # finished steps were not re-run
+    assert len(runs["left"]) == 1, runs
     assert len(runs["after"]) == 1, runs
     assert _warehouse_counts(project) == (1, 3)
     assert "succeeded" in out2.read_text()
