@@ -128,6 +128,11 @@ class Cluster:
         os.kill(pid, signal.SIGKILL)
         worker.wait(timeout=30)
 
+    def kill_scheduler(self) -> None:
+        """SIGKILL the scheduler (first, so it cannot move a task to another worker)."""
+        os.killpg(self.scheduler.pid, signal.SIGKILL)
+        self.scheduler.wait(timeout=30)
+
     def stop(self) -> None:
         for proc in [*self.workers, self.scheduler]:
             if proc.poll() is None:
@@ -274,7 +279,8 @@ def test_lost_scheduler_fails_the_run_and_retry_resumes_on_a_new_cluster(
     try:
         _wait_for("blocker started", lambda: _blocked_pid(project) is not None, 600, run)
         first = _blocked_pid(project)
-        cluster.stop()  # scheduler and workers gone mid-step
+        cluster.kill_scheduler()  # mid-step
+        cluster.stop()  # then the workers: the old cluster is gone
         assert run.wait(timeout=300) == 1, out.read_text()
     finally:
         if run.poll() is None:
