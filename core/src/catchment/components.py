@@ -44,6 +44,7 @@ class ProjectDefaults:
     storage_url: str
     timeout: float | None = None  # seconds per step attempt, unless a component sets its own
     queue: QueueSettings = field(default_factory=lambda: QueueSettings())
+    executor: Mapping[str, Any] | None = None  # ``defaults.executor``: {type, address, workers}
 
     @classmethod
     def for_root(cls, root: Path) -> ProjectDefaults:

@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from catchment.storage import Storage
 
 PROJECT_OPTION_HELP = "Project folder or catchment.yaml (default: .)"
+EXECUTOR_OPTION_HELP = (
+    "Where steps run: inprocess, multiprocess, dask (a local cluster) or "
+    "dask:tcp://HOST:8786 (default: defaults.executor in catchment.yaml, else --workers)."
+)
 
 
 def load_for_run(project_path: Path | None) -> Project:
@@ -83,6 +87,11 @@ def run_with_display(
     summary."""
     from catchment.execution.project import run_project
 
+    option = options.pop("executor_option", None)
+    if option is not None:
+        from catchment.execution.choose import executor_for_project
+
+        options["executor"] = executor_for_project(project, option, options.get("workers"))
     with RunDisplay(len(plan.steps)) as display:
         try:
             result = run_project(

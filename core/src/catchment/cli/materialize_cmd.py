@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from catchment.cli.common import PROJECT_OPTION_HELP, load_for_run, run_with_display
+from catchment.cli.common import (
+    EXECUTOR_OPTION_HELP,
+    PROJECT_OPTION_HELP,
+    load_for_run,
+    run_with_display,
+)
 
 if TYPE_CHECKING:
     from catchment.storage import Storage
@@ -38,6 +43,7 @@ def materialize(
         None, "--partition", help="A partition key, or a range START...END."
     ),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
+    executor: str | None = typer.Option(None, "--executor", help=EXECUTOR_OPTION_HELP),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
     no_check_blocking: bool = typer.Option(
         False,
@@ -67,7 +73,12 @@ def materialize(
             _queue_run(storage, select, plan.partition_keys, priority, tag)
             return
         result = run_with_display(
-            project, storage, plan, workers=workers, stop_on_failed_checks=not no_check_blocking
+            project,
+            storage,
+            plan,
+            workers=workers,
+            executor_option=executor,
+            stop_on_failed_checks=not no_check_blocking,
         )
     finally:
         storage.close()

@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from catchment.cli.common import PROJECT_OPTION_HELP, load_for_run, run_with_display
+from catchment.cli.common import (
+    EXECUTOR_OPTION_HELP,
+    PROJECT_OPTION_HELP,
+    load_for_run,
+    run_with_display,
+)
 
 if TYPE_CHECKING:
     pass
@@ -107,6 +112,7 @@ def plan(
 def apply(
     select: str | None = typer.Option(None, "-s", "--select", help="Selection expression."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
+    executor: str | None = typer.Option(None, "--executor", help=EXECUTOR_OPTION_HELP),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
     from catchment.execution.plan import build_plan
@@ -128,7 +134,12 @@ def apply(
             typer.echo(f"applying {len(keys)} asset(s){where}: {names}")
             the_plan = build_plan(graph, keys, partition=partitions or None)
             result = run_with_display(
-                project, storage, the_plan, workers=workers, tags={"trigger": "apply"}
+                project,
+                storage,
+                the_plan,
+                workers=workers,
+                executor_option=executor,
+                tags={"trigger": "apply"},
             )
             failed = failed or not result.success
     finally:

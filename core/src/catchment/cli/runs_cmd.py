@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from catchment.cli.common import PROJECT_OPTION_HELP, load_for_run, run_with_display
+from catchment.cli.common import (
+    EXECUTOR_OPTION_HELP,
+    PROJECT_OPTION_HELP,
+    load_for_run,
+    run_with_display,
+)
 from catchment.cli.display import describe
 
 if TYPE_CHECKING:
@@ -199,6 +204,7 @@ def retry_run(
         help="Re-run only the assets (and checks) that did not succeed; otherwise all of them.",
     ),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
+    executor: str | None = typer.Option(None, "--executor", help=EXECUTOR_OPTION_HELP),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
     """Re-execute a run as a new run whose parent is the old one."""
@@ -236,6 +242,7 @@ def retry_run(
             storage,
             plan,
             workers=workers,
+            executor_option=executor,
             parent_run_id=run.run_id,
             tags={"retry_of": run.run_id, "from_failure": str(from_failure).lower()},
         )

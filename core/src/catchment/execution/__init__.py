@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from catchment.lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
+    "DaskExecutor": "catchment.execution.dask_executor",
     "ExecutionResult": "catchment.execution.result",
     "Executor": "catchment.execution.executors",
     "InProcessExecutor": "catchment.execution.executors",
@@ -24,6 +25,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = [
+    "DaskExecutor",
     "ExecutionResult",
     "Executor",
     "InProcessExecutor",
@@ -39,6 +41,7 @@ __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:
     from catchment.execution.api import materialize
+    from catchment.execution.dask_executor import DaskExecutor
     from catchment.execution.executors import Executor, InProcessExecutor, MultiprocessExecutor
     from catchment.execution.plan import Plan, Step, build_plan
     from catchment.execution.project import run_project

@@ -7,8 +7,9 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from catchment.dynamic import bind_dynamic_partitions
+from catchment.execution.choose import executor_for_project
 from catchment.execution.engine import Engine, EventCallback
-from catchment.execution.executors import Executor, executor_for
+from catchment.execution.executors import Executor
 from catchment.execution.plan import Plan, build_plan
 from catchment.execution.result import ExecutionResult
 from catchment.execution.step import StepRuntime
@@ -86,7 +87,7 @@ def run_project(
             plan,
             runtime,
             store,
-            executor or executor_for(workers),
+            executor or executor_for_project(project, workers=workers),
             hooks=project.hooks,
             on_event=on_event,
             stop_on_failed_checks=stop_on_failed_checks,

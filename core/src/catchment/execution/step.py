@@ -483,19 +483,20 @@ class _Attempt:
         return self.error is None and not self.failed
 
 
-def run_step(runtime: StepRuntime, request: StepRequest) -> list[Event]:
+def run_step(runtime: StepRuntime, request: StepRequest, *, first_attempt: int = 0) -> list[Event]:
     """Run one step, retrying per its ``RetryPolicy``, and return the events it produced.
 
     A failed attempt's failure events are replaced by one ``step_retry`` event; what the
     attempt did materialize stays recorded. A definition that can subset retries only the
-    assets that failed.
+    assets that failed. ``first_attempt`` counts attempts already spent elsewhere (a
+    distributed worker that died mid-step).
     """
     defn = runtime.graph.definitions[request.step]
     keys = frozenset(AssetKey(k) for k in request.asset_keys)
     checks = frozenset(request.check_ids)
     policy = defn.retry or runtime.default_retry or RetryPolicy()
     events: list[Event] = []
-    attempt = 0
+    attempt = first_attempt
     while True:
         run = _Attempt(runtime, request, defn, keys, checks, attempt)
         run.run()

@@ -130,6 +130,26 @@ class _Defaults(_Strict):
         default=None,
         description="time limit of each step attempt: seconds or a duration like '30m', '2h'",
     )
+    executor: _Executor | None = Field(
+        default=None, description="where steps run (the --executor option overrides it)"
+    )
+
+
+class _Executor(_Strict):
+    type: Literal["inprocess", "multiprocess", "dask"] = Field(
+        description="where steps run: inprocess, multiprocess or dask"
+    )
+    address: str | None = Field(
+        default=None,
+        description="dask: the scheduler, e.g. tcp://host:8786 (default: a local cluster)",
+    )
+    workers: int | None = Field(
+        default=None, ge=1, description="worker processes (multiprocess, local dask cluster)"
+    )
+    start_method: Literal["fork", "forkserver", "spawn"] | None = Field(
+        default=None,
+        description="dask local cluster: how worker processes start (default fork on Linux)",
+    )
 
 
 class _Component(_Strict):
@@ -293,6 +313,7 @@ class _Loader:
             storage_url=cfg.storage or base.storage_url,
             timeout=self.timeout(cfg.timeout, ("defaults", "timeout")),
             queue=self.queue(data),
+            executor=cfg.executor.model_dump() if cfg.executor is not None else None,
         )
 
     def queue(self, data: Mapping[str, Any]) -> QueueSettings:
