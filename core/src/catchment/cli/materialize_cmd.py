@@ -6,7 +6,12 @@ from pathlib import Path
 
 import typer
 
-from catchment.cli.common import PROJECT_OPTION_HELP, load_for_run, run_with_display
+from catchment.cli.common import (
+    PROJECT_OPTION_HELP,
+    allow_broken_option,
+    load_for_run,
+    run_with_display,
+)
 
 HELP = """Materialize the selected assets (all by default).
 
@@ -16,7 +21,8 @@ store.
 Selection syntax: key:raw/orders, group:marts, tag:team=sales, kind:dbt, owner:ana@x.com,
 +orders (with upstream), orders+ (with downstream), and/or/not.
 
-Exit code 1 when any asset fails or an error-severity check fails.
+Exit code 1 when any asset fails or an error-severity check fails, and when parts of the
+project did not load (nothing runs; --allow-broken runs what loaded).
 
 Examples:
 
@@ -40,17 +46,20 @@ def materialize(
         "--no-check-blocking",
         help="Run downstream assets even when a blocking error-severity check failed.",
     ),
+    allow_broken: bool = allow_broken_option(),
 ) -> None:
     from catchment.execution.plan import build_plan
     from catchment.execution.project import open_project_storage
 
-    project = load_for_run(project_path)
+    project = load_for_run(project_path, allow_broken=allow_broken)
     graph = project.require_graph()
     storage = open_project_storage(project)  # first: it binds dynamic partition keys
     try:
         plan = build_plan(graph, select, partition=partition)
         if not plan.steps:
             typer.echo("nothing selected")
+            if any(p.kind != "adapter" for p in project.problems):
+                raise typer.Exit(1)  # what would have been selected did not load
             return
         result = run_with_display(
             project, storage, plan, workers=workers, stop_on_failed_checks=not no_check_blocking

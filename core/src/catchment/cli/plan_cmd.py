@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from catchment.cli.common import PROJECT_OPTION_HELP, load_for_run, run_with_display
+from catchment.cli.common import (
+    PROJECT_OPTION_HELP,
+    allow_broken_option,
+    load_for_run,
+    run_with_display,
+)
 
 if TYPE_CHECKING:
     pass
@@ -51,12 +56,13 @@ def plan(
     select: str | None = typer.Option(None, "-s", "--select", help="Selection expression."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object per asset."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+    allow_broken: bool = allow_broken_option(),
 ) -> None:
     from catchment.automation.freshness import evaluate_freshness
     from catchment.execution.project import open_project_storage
     from catchment.execution.reconcile import reconcile
 
-    project = load_for_run(project_path)
+    project = load_for_run(project_path, allow_broken=allow_broken)
     graph = project.require_graph()
     storage = open_project_storage(project)
     try:
@@ -108,12 +114,13 @@ def apply(
     select: str | None = typer.Option(None, "-s", "--select", help="Selection expression."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+    allow_broken: bool = allow_broken_option(),
 ) -> None:
     from catchment.execution.plan import build_plan
     from catchment.execution.project import open_project_storage
     from catchment.execution.reconcile import apply_groups, reconcile
 
-    project = load_for_run(project_path)
+    project = load_for_run(project_path, allow_broken=allow_broken)
     graph = project.require_graph()
     storage = open_project_storage(project)
     failed = False

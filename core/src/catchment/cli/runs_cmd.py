@@ -9,7 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from catchment.cli.common import PROJECT_OPTION_HELP, load_for_run, run_with_display
+from catchment.cli.common import (
+    PROJECT_OPTION_HELP,
+    allow_broken_option,
+    load_for_run,
+    run_with_display,
+)
 from catchment.cli.display import describe
 
 if TYPE_CHECKING:
@@ -194,13 +199,14 @@ def retry_run(
     ),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+    allow_broken: bool = allow_broken_option(),
 ) -> None:
     """Re-execute a run as a new run whose parent is the old one."""
     from catchment.errors import CatchmentError
     from catchment.execution.plan import build_plan
     from catchment.execution.project import open_project_storage
 
-    project = load_for_run(project_path)
+    project = load_for_run(project_path, allow_broken=allow_broken)
     graph = project.require_graph()
     storage = open_project_storage(project)
     try:
@@ -249,7 +255,7 @@ def show_asset(
     from catchment.execution.reconcile import reconcile
     from catchment.keys import AssetKey
 
-    project = load_for_run(project_path)
+    project = load_for_run(project_path, acting=False)
     graph = project.require_graph()
     asset_key = AssetKey.parse(key)
     if asset_key not in graph:

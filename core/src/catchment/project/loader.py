@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+import signal
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -367,6 +370,23 @@ class _Loader:
         if os.environ.get("CATCHMENT_DEBUG"):
             raise exc
 
+    def _exited(
+        self, kind: ProblemKind, path: Sequence[str | int], subject: str, exc: BaseException
+    ) -> None:
+        """A problem for code that called ``sys.exit`` or raised ``KeyboardInterrupt`` while
+        loading (not a Ctrl-C the user typed): it would otherwise end the command silently."""
+        what = (
+            f"called sys.exit({exc.code!r})"
+            if isinstance(exc, SystemExit)
+            else "raised KeyboardInterrupt"
+        )
+        self.problem(
+            kind,
+            path,
+            f"{subject}: its code {what} while loading{_origin(exc)}",
+            "a module must not exit at import; move that code under `if __name__ == '__main__':`",
+        )
+
     def components(
         self, data: Mapping[str, Any], defaults: ProjectDefaults, resources: Mapping[str, Any]
     ) -> tuple[list[AssetsDefinition], dict[str, str]]:
@@ -519,6 +539,11 @@ class _Loader:
         except Exception as exc:
             self._failed("component", path, f"{subject} ({comp.type}) failed to build", exc)
             return None
+        except (SystemExit, KeyboardInterrupt) as exc:
+            if _SIGINT.typed:
+                raise
+            self._exited("component", path, f"{subject} ({comp.type}) failed to build", exc)
+            return None
         adapter = ct.adapter or "unknown"
         if not isinstance(result, list | tuple):
             self.problem(
@@ -594,6 +619,45 @@ class _Loader:
         return schedules, sensors
 
 
+class _SigintWatch:
+    """Tells a Ctrl-C the user typed during a load from a ``KeyboardInterrupt`` that project
+    code raised itself: while installed, the SIGINT handler marks ``typed`` before raising."""
+
+    def __init__(self) -> None:
+        self.typed = False
+        self.depth = 0
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.typed = True
+        raise KeyboardInterrupt
+
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        """Install the handler for the ``with`` block (main thread only; nesting is fine)."""
+        if threading.current_thread() is not threading.main_thread() or self.depth:
+            self.depth += 1
+            try:
+                yield
+            finally:
+                self.depth -= 1
+            return
+        previous = signal.getsignal(signal.SIGINT)
+        if previous is not signal.default_int_handler:
+            yield  # someone else owns Ctrl-C (a test runner, an embedding app): leave it
+            return
+        self.typed = False
+        self.depth += 1
+        signal.signal(signal.SIGINT, self._handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            self.depth -= 1
+
+
+_SIGINT = _SigintWatch()
+
+
 def _origin(exc: BaseException) -> str:
     """`` (at file:line)`` of the innermost frame, to point at the user's code."""
     tb = exc.__traceback__
@@ -633,6 +697,11 @@ def load_project(
     ``registry`` defaults to the process's adapters (:func:`catchment.plugins.get_registry`).
     Raises ``ConfigError`` only when the file cannot be read as a YAML mapping.
     """
+    with _SIGINT.watching():
+        return _load_project(path, registry)
+
+
+def _load_project(path: Path | str | None, registry: PluginRegistry | None) -> Project:
     from catchment.plugins import get_registry
 
     located = _read(path)
