@@ -27,6 +27,7 @@ class ProjectDefaults:
     warehouse: Path
     storage_url: str
     timeout: float | None = None  # seconds per step attempt, unless a component sets its own
+    storage_problem: str | None = None  # why the configured run store cannot be used
 
     @classmethod
     def for_root(cls, root: Path) -> ProjectDefaults:

@@ -252,15 +252,56 @@ class _Loader:
 
     # -- parts ---------------------------------------------------------------------------
     def defaults(self, data: Mapping[str, Any]) -> ProjectDefaults:
+        raw = data.get("defaults")
+        storage = raw.get("storage") if isinstance(raw, dict) else None
+        if storage is not None:  # read on its own: a broken storage never falls back
+            data = {**data, "defaults": {k: v for k, v in raw.items() if k != "storage"}}
         cfg: _Defaults = self.section(data, "defaults", _Defaults)
         base = ProjectDefaults.for_root(self.root)
         warehouse = Path(cfg.warehouse).expanduser()
+        warehouse = warehouse if warehouse.is_absolute() else (base.root / warehouse).resolve()
+        if warehouse.is_dir():
+            self.problem(
+                "project",
+                ("defaults", "warehouse"),
+                f"field defaults.warehouse: {warehouse} is a folder",
+                "name a DuckDB file, e.g. warehouse.duckdb",
+            )
+        url, problem = (base.storage_url, None) if storage is None else self.storage(storage)
         return ProjectDefaults(
             root=base.root,
-            warehouse=warehouse if warehouse.is_absolute() else (base.root / warehouse).resolve(),
-            storage_url=cfg.storage or base.storage_url,
+            warehouse=warehouse,
+            storage_url=url,
             timeout=self.timeout(cfg.timeout, ("defaults", "timeout")),
+            storage_problem=problem,
         )
+
+    def storage(self, value: Any) -> tuple[str, str | None]:
+        """The run store URL of ``defaults.storage`` checked without opening it, or ("", why)
+        with a problem: a store that cannot be used is never replaced by the default one."""
+        from catchment.storage import StorageError, check_storage_url
+
+        path = ("defaults", "storage")
+        try:
+            url = self.render(value, path)
+        except ConfigError as exc:
+            self.problems.append(Problem("project", exc.where or "", exc.message, exc.hint))
+            return "", f"{exc.where}: {exc.message}"
+        hint = "a URL: sqlite:///path/to/runs.db or postgresql://user@host:5432/db"
+        if not isinstance(url, str):
+            message = f"must be a URL string, not {type(url).__name__}"
+        elif not url.strip():
+            message = "is empty"
+            hint = "remove it to record in .catchment/runs.db, or set it to a URL"
+        else:
+            try:
+                check_storage_url(url)
+                return url, None
+            except StorageError as exc:
+                message = f"{exc.message} ({exc.where})" if exc.where else exc.message
+                hint = exc.hint or hint
+        self.problem("project", path, f"field defaults.storage: {message}", hint)
+        return "", f"{self.located.where(path)}: field defaults.storage: {message}"
 
     def timeout(self, value: float | str | None, path: Sequence[str | int]) -> float | None:
         """Seconds from a ``timeout:`` value; a problem naming file:line if it is no duration."""
