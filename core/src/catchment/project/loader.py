@@ -253,8 +253,9 @@ class _Loader:
     # -- parts ---------------------------------------------------------------------------
     def defaults(self, data: Mapping[str, Any]) -> ProjectDefaults:
         raw = data.get("defaults")
-        storage = raw.get("storage") if isinstance(raw, dict) else None
-        if storage is not None:  # read on its own: a broken storage never falls back
+        storage = None
+        if isinstance(raw, dict) and raw.get("storage") is not None:
+            storage = raw["storage"]  # read on its own: a broken storage never falls back
             data = {**data, "defaults": {k: v for k, v in raw.items() if k != "storage"}}
         cfg: _Defaults = self.section(data, "defaults", _Defaults)
         base = ProjectDefaults.for_root(self.root)
