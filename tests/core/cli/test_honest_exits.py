@@ -5,12 +5,10 @@ by project code meet the real interpreter)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from catchment.testing import CliResult, run_cli
 
 PROJECT = """\
 project: {name: honest}
@@ -56,16 +54,8 @@ def _project(tmp_path: Path, broken: str) -> Path:
     return tmp_path
 
 
-def _cli(root: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if not k.startswith("CATCHMENT_")}
-    return subprocess.run(
-        [sys.executable, "-m", "catchment", *args],
-        cwd=root,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def _cli(root: Path, *args: str, **env: str) -> CliResult:
+    return run_cli(args, cwd=root, env={"CATCHMENT_DEBUG": "", **env}, timeout=120)
 
 
 @pytest.mark.parametrize("broken", sorted(BROKEN))

@@ -4,9 +4,6 @@ anything; an invalid resource config stops a run at load."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +12,7 @@ from catchment.execution.project import open_project_storage
 from catchment.plugins import PluginRegistry
 from catchment.project import load_defaults, load_project
 from catchment.storage import StorageError
+from catchment.testing import CliResult, run_cli
 
 WriteProject = Callable[..., Path]
 
@@ -93,16 +91,8 @@ def test_a_warehouse_that_is_a_folder_is_a_problem(
     assert "is a folder, not a DuckDB file" in io_manager.message
 
 
-def _cli(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CATCHMENT_")}
-    return subprocess.run(
-        [sys.executable, "-m", "catchment", *args],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def _cli(root: Path, *args: str) -> CliResult:
+    return run_cli(args, cwd=root, env={"CATCHMENT_DEBUG": ""}, timeout=120)
 
 
 @pytest.mark.parametrize(

@@ -189,6 +189,31 @@ def _left_to_do(storage: Storage, run: RunRecord) -> tuple[list[str], list[str]]
     return assets, checks
 
 
+def _claim_retry(storage: Storage, parent_run_id: str, selection: str | None) -> str:
+    """A new run id that holds ``parent_run_id`` in the record store (atomically, so two
+    retries of one run cannot both run); a ``CatchmentError`` naming the retry that holds it."""
+    import os
+    from uuid import uuid4
+
+    from catchment.errors import CatchmentError
+    from catchment.storage.base import HOSTNAME, RunRecord
+
+    retry = RunRecord(
+        run_id=uuid4().hex,
+        pid=os.getpid(),
+        host=HOSTNAME,
+        parent_run_id=parent_run_id,
+        selection=selection,
+    )
+    holder = storage.claim_retry(parent_run_id, retry)
+    if holder is not None:
+        raise CatchmentError(
+            f"run {parent_run_id} is already being retried by run {holder}",
+            hint=f"wait for it (`catchment runs show {holder}`); if it fails, retry {holder}",
+        )
+    return retry.run_id
+
+
 @runs_app.command("retry")
 def retry_run(
     run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
@@ -228,12 +253,14 @@ def retry_run(
             typer.echo(f"run {run.run_id} has nothing left to run")
             return
         plan = build_plan(graph, assets, partition=run.partition_keys or None, extra_checks=checks)
+        retry_id = _claim_retry(storage, run.run_id, plan.selection)
         typer.echo(f"retrying {run.run_id}: {len(assets)} asset(s), {len(checks)} check(s)")
         result = run_with_display(
             project,
             storage,
             plan,
             workers=workers,
+            run_id=retry_id,
             parent_run_id=run.run_id,
             tags={"retry_of": run.run_id, "from_failure": str(from_failure).lower()},
         )
