@@ -23,6 +23,8 @@ from catchment.errors import ConfigError
 
 Path_ = tuple[str | int, ...]
 
+# libyaml's parser when PyYAML has it (about 10x faster on big projects), same nodes and marks
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_BYTES = 32 * 1024 * 1024
 MAX_EXPANDED_NODES = 200_000
 MAX_ALIAS_RATIO = 10
@@ -155,7 +157,7 @@ def load_yaml_text(text: str, file: Path, display: str | None = None) -> Located
     """Parse one YAML document from ``text``, remembering key lines."""
     name = display or str(file)
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _LOADER(text)
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, name, text) from None
     try:
