@@ -407,7 +407,7 @@ class _Loader:
             kind,
             path,
             f"{subject}: {type(exc).__name__}: {exc}{_origin(exc)}",
-            "run with CATCHMENT_DEBUG=1 for the traceback",
+            _install_hint(exc) or "run with CATCHMENT_DEBUG=1 for the traceback",
         )
         if os.environ.get("CATCHMENT_DEBUG"):
             raise exc
@@ -659,6 +659,20 @@ class _Loader:
             for where, message, hint in check_targets(graph, [*schedules, *sensors]):
                 self.problems.append(Problem("project", where, message, hint or None))
         return schedules, sensors
+
+
+_EXTRAS = {"pandas": "pandas", "pyarrow": "pandas", "polars": "polars", "psycopg": "postgres"}
+
+
+def _install_hint(exc: BaseException) -> str | None:
+    """What to install when project code imports a package this environment lacks."""
+    if not isinstance(exc, ModuleNotFoundError) or not exc.name:
+        return None
+    top = exc.name.partition(".")[0]
+    extra = _EXTRAS.get(top)
+    if extra is not None:
+        return f"pip install 'catchment[{extra}]'"
+    return f"install {top} into this environment (pip install {top})"
 
 
 class _SigintWatch:
