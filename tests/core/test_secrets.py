@@ -145,3 +145,11 @@ def test_no_cli_command_prints_a_storage_password(
         if SECRET in output:
             leaks[" ".join(command)] = output
     assert not leaks, leaks
+
+
+def test_a_load_problem_never_carries_a_password() -> None:
+    from catchment.project import Problem
+
+    problem = Problem("component", "catchment.yaml:3", f"cannot reach {SHAPES['userinfo']}")
+    assert SECRET not in str(problem)
+    assert "postgres:***@" in problem.message

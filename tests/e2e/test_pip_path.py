@@ -60,10 +60,20 @@ def test_wheels_in_a_fresh_venv_run_the_scaffold_and_every_adapter(tmp_path: Pat
     assert "2 materialized" in out or "materialized" in out
 
     # 2. every adapter from its wheel; each loads, and a project using all of them runs
-    adapter_wheels = [str(w) for w in wheels.glob("catchment_*.whl")]
+    # each adapter with the extra its README names for this example's DuckDB / emulator use
+    extras = {
+        "dbt": "[duckdb]",
+        "sling": "[duckdb]",
+        "snowflake": "[emulator]",
+        "spark": "[duckdb]",
+    }
+    adapter_wheels = []
+    for wheel in sorted(wheels.glob("catchment_*.whl")):
+        tool = wheel.name.split("-")[0].removeprefix("catchment_")
+        adapter_wheels.append(f"catchment-{tool}{extras.get(tool, '')} @ {wheel.as_uri()}")
     assert len(adapter_wheels) == len(ADAPTERS)
-    extras = ["fakesnow", "duckdb-cli", "duckdb-ext-json", "duckdb-ext-httpfs"]
-    _run([*install, str(core_wheel) + "[pandas]", *adapter_wheels, *extras], tmp_path, env)
+    requirements = [f"catchment[pandas] @ {core_wheel.as_uri()}", *adapter_wheels]
+    _run([*install, *requirements], tmp_path, env)
     plugins = _run(["catchment", "plugins"], tmp_path, bin_env)
     for adapter in ADAPTERS:
         assert adapter.name in plugins

@@ -60,6 +60,14 @@ class Problem:
     message: str
     hint: str | None = None
 
+    def __post_init__(self) -> None:
+        # an adapter's or a driver's message may quote a connection URL or DSN
+        from catchment.secrets import redact
+
+        object.__setattr__(self, "message", redact(self.message))
+        if self.hint:
+            object.__setattr__(self, "hint", redact(self.hint))
+
     def __str__(self) -> str:
         text = f"{self.where}: {self.message}"
         return f"{text}\n  hint: {self.hint}" if self.hint else text
