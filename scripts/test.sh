@@ -17,7 +17,7 @@ echo "== mypy (core and adapters, strict)"
 mypy
 if [ -f mkdocs.yml ]; then
   echo "== docs (mkdocs --strict)"
-  mkdocs build --strict --quiet --site-dir "$(mktemp -d)"
+  bash scripts/docs.sh
 fi
 echo "== pytest"
 python -m pytest "$@"

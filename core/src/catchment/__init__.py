@@ -58,6 +58,7 @@ _EXPORTS: dict[str, str] = {
     "hookimpl": "catchment.hookspecs",
     "AdapterInfo": "catchment.hookspecs",
     "CatchmentError": "catchment.errors",
+    "redact": "catchment.secrets",
     "materialize": "catchment.execution.api",
     "ExecutionResult": "catchment.execution.result",
     "load_project": "catchment.project",
@@ -101,5 +102,6 @@ if TYPE_CHECKING:
         MaterializeResult,
         Output,
     )
+    from catchment.secrets import redact
     from catchment.specs import AssetDep, AssetSpec, CheckSpec, RetryPolicy, spec
     from catchment.tables import TableRef, duckdb_table, file_table, table

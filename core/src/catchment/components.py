@@ -45,6 +45,7 @@ class ProjectDefaults:
     timeout: float | None = None  # seconds per step attempt, unless a component sets its own
     queue: QueueSettings = field(default_factory=lambda: QueueSettings())
     executor: Mapping[str, Any] | None = None  # ``defaults.executor``: {type, address, workers}
+    storage_problem: str | None = None  # why the configured run store cannot be used
 
     @classmethod
     def for_root(cls, root: Path) -> ProjectDefaults:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeAlias
 
@@ -33,7 +34,15 @@ from catchment.specs import AssetDep, AssetSpec, CheckSpec, RetryPolicy, Severit
 from catchment.tables import TableRef
 from catchment.timeouts import parse_timeout
 
-__all__ = ["AssetsDefinition", "Compute", "asset", "asset_check", "code_version_of", "multi_asset"]
+__all__ = [
+    "AssetsDefinition",
+    "Compute",
+    "asset",
+    "asset_check",
+    "code_version_of",
+    "location_free",
+    "multi_asset",
+]
 
 Compute: TypeAlias = Callable[[StepContext], Iterable[StepResult]]
 
@@ -103,6 +112,16 @@ def code_version_of(fn: Callable[..., Any]) -> str | None:
     except (OSError, TypeError):
         return None
     return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def location_free(text: str, root: str | os.PathLike[str]) -> str:
+    """``text`` with the project folder ``root`` written as ``<project>``: what an adapter
+    hashes into a code version must not change when the project is copied or moved."""
+    folder = os.fspath(root)
+    for form in {os.path.realpath(folder), os.path.abspath(folder)}:
+        if form and form != os.sep:
+            text = text.replace(form, "<project>")
+    return text
 
 
 def _where(fn: Callable[..., Any]) -> str | None:

@@ -47,6 +47,7 @@ SDK_MODULES = (
     "catchment.pipes",
     "catchment.resources",
     "catchment.results",
+    "catchment.secrets",
     "catchment.specs",
     "catchment.sql",
     "catchment.tables",

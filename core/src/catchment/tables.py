@@ -6,6 +6,7 @@ Equality uses the normalised identity: system, location, database, schema, name,
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -99,6 +100,14 @@ def table(
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _resolved_file(text: str) -> tuple[str, str]:
+    """(absolute path, stem) of a database file; cached: a graph names the same warehouse
+    file for thousands of assets, and each resolve is several system calls."""
+    resolved = Path(text).expanduser().resolve()
+    return str(resolved), resolved.stem
+
+
 def duckdb_table(
     path: str | os.PathLike[str],
     name: str,
@@ -108,11 +117,7 @@ def duckdb_table(
 ) -> TableRef:
     """A DuckDB relation in the database file ``path``."""
     text = str(path)
-    if text == ":memory:":
-        loc, stem = ":memory:", "memory"
-    else:
-        resolved = Path(text).expanduser().resolve()
-        loc, stem = str(resolved), resolved.stem
+    loc, stem = (":memory:", "memory") if text == ":memory:" else _resolved_file(text)
     return TableRef(
         system="duckdb",
         location=loc,

@@ -47,3 +47,17 @@ def test_new_project_rejects_a_bad_name(tmp_path: Path) -> None:
     out = _cli(tmp_path, "new", "project", "My Project")
     assert out.returncode == 1
     assert "invalid project name" in out.stderr
+
+
+def test_a_missing_dataframe_library_names_the_extra(tmp_path: Path) -> None:
+    """The scaffold without pandas: materialize exits 1 and names `catchment[pandas]`."""
+    from catchment.testing import run_cli
+
+    assert run_cli(["new", "project", "p"], cwd=tmp_path).returncode == 0
+    blocker = tmp_path / "blocker"
+    blocker.mkdir()
+    (blocker / "pandas.py").write_text("raise ModuleNotFoundError(name='pandas')\n")
+    env = {"PYTHONPATH": str(blocker), "CATCHMENT_DEBUG": ""}
+    done = run_cli(["materialize"], cwd=tmp_path / "p", env=env)
+    assert done.returncode == 1, done.output
+    assert "pip install 'catchment[pandas]'" in done.stderr

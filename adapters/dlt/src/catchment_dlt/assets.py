@@ -16,7 +16,7 @@ from typing import Any
 
 from catchment.components import ProjectDefaults
 from catchment.context import StepContext
-from catchment.definitions import AssetsDefinition
+from catchment.definitions import AssetsDefinition, location_free
 from catchment.errors import ConfigError
 from catchment.partitions import PartitionsDefinition
 from catchment.results import StepResult
@@ -89,7 +89,8 @@ def dlt_assets(
         owners=owners,
         tags=tags,
         partitions=partitions,
-        fingerprint=fingerprint + json.dumps([pipeline, dataset, target.describe()]),
+        fingerprint=fingerprint
+        + location_free(json.dumps([pipeline, dataset, target.describe()]), root),
         where=where,
     )
     if not layout.specs:

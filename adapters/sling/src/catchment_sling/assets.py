@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from catchment.components import ComponentContext
-from catchment.definitions import AssetsDefinition
+from catchment.definitions import AssetsDefinition, location_free
 from catchment.errors import ConfigError
 from catchment.keys import AssetKey
 from catchment.partitions import TimeWindowPartitions
@@ -77,6 +78,7 @@ def _spec(
     rep_source: str,
     rep_target: str,
     target: Connection,
+    root: Path,
     partitions: TimeWindowPartitions | None = None,
 ) -> AssetSpec:
     metadata: dict[str, Any] = {
@@ -104,7 +106,12 @@ def _spec(
         tags={**attrs.tags, **(override.tags if override else {})},
         kinds=("sling", target.system),
         metadata=metadata,
-        code_version=stream.code_version({"table": str(written), "reads": [str(r) for r in reads]}),
+        code_version=stream.code_version(
+            {
+                "table": location_free(str(written), root),
+                "reads": [location_free(str(r), root) for r in reads],
+            }
+        ),
         table=written,
         reads=reads,
         partitions=partitions,
@@ -170,6 +177,7 @@ def sling_definition(attrs: SlingAttributes, ctx: ComponentContext) -> AssetsDef
                 rep.source,
                 rep.target,
                 target,
+                ctx.root,
                 windows if partitioned else None,
             )
         )

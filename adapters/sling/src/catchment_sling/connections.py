@@ -7,7 +7,6 @@ process's environment; every text that leaves the adapter goes through :class:`M
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import msgspec
 from catchment.errors import ConfigError
+from catchment.secrets import redact, url_secrets
 from catchment.tables import TableRef, duckdb_table, file_table, table
 from pydantic import SecretStr
 
@@ -40,8 +40,6 @@ _SYSTEMS = {
 }
 _DEFAULT_PORTS = {"postgres": 5432, "mysql": 3306, "mariadb": 3306, "redshift": 5439}
 _DEFAULT_SCHEMAS = {"postgres": "public", "duckdb": "main", "redshift": "public"}
-_SECRET_PARAM = re.compile(r"pass|secret|token|key|auth|cred", re.IGNORECASE)
-_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<user>[^:@/\s]*):[^@/\s]*@")
 
 
 @dataclass(frozen=True)
@@ -187,30 +185,22 @@ def resolve_connection(
 
 
 class Masker:
-    """Hides every known secret (connection URLs and their passwords) in a text."""
+    """Hides every known secret (connection URLs and their passwords) in a text, through
+    ``catchment.redact``."""
 
     def __init__(self, urls: Iterable[str] = ()):
         secrets: set[str] = set()
         for url in urls:
             if "://" not in url:
                 continue
-            parts = urlsplit(url)
-            if parts.password:
-                secrets.update({parts.password, unquote(parts.password)})
-            for item in parts.query.split("&"):
-                name, _, value = item.partition("=")
-                if value and _SECRET_PARAM.search(name):
-                    secrets.update({value, unquote(value)})
-            if parts.password or parts.query:
+            found = url_secrets(url)
+            secrets |= found
+            if found or urlsplit(url).query:
                 secrets.add(url)  # a plain path URL (duckdb:///x, file://) is no secret
-        # longest first, so a URL is replaced whole before its password
-        self._secrets = sorted((s for s in secrets if len(s) >= 3), key=len, reverse=True)
+        self._secrets = frozenset(secrets)
 
     def __call__(self, text: str) -> str:
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, "***")
-        return _USERINFO.sub(r"\g<scheme>\g<user>:***@", text)
+        return redact(text, secrets=self._secrets)
 
     @classmethod
     def for_connections(cls, connections: Iterable[Connection]) -> Masker:

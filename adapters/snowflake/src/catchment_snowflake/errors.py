@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from catchment.errors import ConfigError, ExecutionError
+from catchment.secrets import redact
 
 MASK = "***"
 # 390xxx are authentication failures (390100 wrong user/password, 390144 bad JWT, ...).
@@ -17,10 +18,9 @@ _AUTH_SQLSTATE = "28000"
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every secret (longest first) replaced by ``***``."""
-    for secret in sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
+    """``text`` with every secret (longest first) and any password in a URL or DSN replaced
+    by ``***`` (``catchment.redact``)."""
+    return redact(text, secrets=secrets)
 
 
 def _message(exc: BaseException) -> str:

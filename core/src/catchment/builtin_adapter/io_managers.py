@@ -42,7 +42,12 @@ def filesystem_io_manager(config: dict[str, Any], defaults: ProjectDefaults) -> 
     from catchment.io_managers import FilesystemIOManager
 
     cfg = _FilesystemConfig.model_validate(config)
-    return FilesystemIOManager(_resolve(defaults.root, cfg.base_dir))
+    base_dir = _resolve(defaults.root, cfg.base_dir)
+    if base_dir.exists() and not base_dir.is_dir():
+        raise ConfigError(
+            f"base_dir {base_dir} is a file, not a folder", hint="name a folder for the values"
+        )
+    return FilesystemIOManager(base_dir)
 
 
 def duckdb_io_manager(config: dict[str, Any], defaults: ProjectDefaults) -> Any:
@@ -51,4 +56,9 @@ def duckdb_io_manager(config: dict[str, Any], defaults: ProjectDefaults) -> Any:
 
     cfg = _DuckDBConfig.model_validate(config)
     path = _resolve(defaults.root, cfg.path) if cfg.path else defaults.warehouse
+    if path.is_dir():
+        raise ConfigError(
+            f"path {path} is a folder, not a DuckDB file",
+            hint="name a file, e.g. warehouse.duckdb (it is created on first use)",
+        )
     return DuckDBIOManager(path, default_schema=cfg.schema_)

@@ -76,7 +76,7 @@ def list_automation(
 ) -> None:
     from catchment.partitions import default_scope
 
-    project = load_for_run(project_path)
+    project = load_for_run(project_path, acting=False)
     graph = project.require_graph()
     chosen = graph.select(select) if select else None
     rows: list[dict[str, Any]] = []

@@ -26,10 +26,9 @@ def check(
 
     project = load_project(path)
     if project.problems:
-        for p in project.problems:
-            typer.secho(f"✗ [{p.kind}] {p.where}: {p.message}", err=True, fg="red")
-            if p.hint:
-                typer.echo(f"    hint: {p.hint}", err=True)
+        from catchment.cli.common import print_problems
+
+        print_problems(project.problems)
         n = len(project.problems)
         typer.secho(f"{n} problem{'s' if n != 1 else ''} in {project.name}", err=True, fg="red")
         raise typer.Exit(1)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from catchment.execution.plan import Plan
     from catchment.execution.result import ExecutionResult
     from catchment.graph import AssetGraph
-    from catchment.project import Project
+    from catchment.project import Problem, Project
     from catchment.storage import Storage
 
 PROJECT_OPTION_HELP = "Project folder or catchment.yaml (default: .)"
@@ -26,11 +26,49 @@ EXECUTOR_OPTION_HELP = (
 )
 
 
-def load_for_run(project_path: Path | None) -> Project:
-    """Load the project, warn about problems that do not stop a run."""
+ALLOW_BROKEN_HELP = (
+    "Act on what loaded although parts of the project did not (they are listed as warnings); "
+    "also CATCHMENT_ALLOW_BROKEN=1."
+)
+
+
+def allow_broken_option() -> Any:
+    """The ``--allow-broken`` option of the commands that act on a project."""
+    return typer.Option(False, "--allow-broken", help=ALLOW_BROKEN_HELP)
+
+
+def print_problems(problems: list[Problem]) -> None:
+    """Every problem on stderr as ``✗ [kind] file:line: message`` with its hint."""
+    for p in problems:
+        typer.secho(f"✗ [{p.kind}] {p.where}: {p.message}", err=True, fg="red")
+        if p.hint:
+            typer.echo(f"    hint: {p.hint}", err=True)
+
+
+def load_for_run(
+    project_path: Path | None, *, allow_broken: bool = False, acting: bool = True
+) -> Project:
+    """Load the project for a command. A command that acts (``acting``: runs, plans) exits 1
+    naming every problem of the project's own files (components, sections, graph) unless
+    ``allow_broken`` (or CATCHMENT_ALLOW_BROKEN=1) says to go on with what loaded; a broken
+    adapter no component uses, and any problem of a command that only shows, is a warning."""
+    import os
+
     from catchment.project import load_project
 
     project = load_project(project_path)
+    blocking = [p for p in project.problems if p.kind != "adapter"]
+    allow_broken = allow_broken or os.environ.get("CATCHMENT_ALLOW_BROKEN", "") not in ("", "0")
+    if acting and blocking and not allow_broken:
+        print_problems(project.problems)
+        n = len(blocking)
+        typer.secho(
+            f"{n} problem{'s' if n != 1 else ''} in {project.name}: nothing was run "
+            "(fix them, or pass --allow-broken to act on the parts that loaded)",
+            err=True,
+            fg="red",
+        )
+        raise typer.Exit(1)
     for p in project.problems:
         if p.kind != "graph":
             typer.secho(f"warning: {p}", err=True, fg="yellow")
@@ -43,7 +81,7 @@ def project_store(project_path: Path | None) -> Iterator[tuple[Project, AssetGra
     store (dynamic partition keys bound) and close the store however the command ends."""
     from catchment.execution.project import open_project_storage
 
-    project = load_for_run(project_path)
+    project = load_for_run(project_path, acting=False)
     graph = project.require_graph()
     storage = open_project_storage(project)
     try:
@@ -60,8 +98,7 @@ def load_for_listing(project_path: Path | None) -> tuple[Project, AssetGraph]:
     project = load_project(project_path)
     graph = project.graph
     if graph is None:
-        for p in project.problems:
-            typer.secho(f"✗ [{p.kind}] {p.where}: {p.message}", err=True, fg="red")
+        print_problems(project.problems)
         typer.secho("the asset graph could not be built", err=True, fg="red")
         raise typer.Exit(1)
     warn_problems(project)

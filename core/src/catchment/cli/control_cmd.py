@@ -48,7 +48,7 @@ def _load(project_path: Path | None) -> tuple[Project, Storage]:
     from catchment.cli.common import load_for_run
     from catchment.execution.project import open_project_storage
 
-    project = load_for_run(project_path)
+    project = load_for_run(project_path, acting=False)
     for p in project.problems:
         if p.kind == "graph":
             typer.secho(f"warning: {p}", err=True, fg="yellow")

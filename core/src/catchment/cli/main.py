@@ -76,5 +76,7 @@ def main() -> None:
     except CatchmentError as exc:
         if os.environ.get("CATCHMENT_DEBUG"):
             raise
-        typer.secho(f"error: {exc}", err=True, fg="red")
+        from catchment.secrets import redact
+
+        typer.secho(f"error: {redact(str(exc))}", err=True, fg="red")
         sys.exit(1)

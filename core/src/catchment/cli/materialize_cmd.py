@@ -10,6 +10,7 @@ import typer
 from catchment.cli.common import (
     EXECUTOR_OPTION_HELP,
     PROJECT_OPTION_HELP,
+    allow_broken_option,
     load_for_run,
     run_with_display,
 )
@@ -25,7 +26,8 @@ store.
 Selection syntax: key:raw/orders, group:marts, tag:team=sales, kind:dbt, owner:ana@x.com,
 +orders (with upstream), orders+ (with downstream), and/or/not.
 
-Exit code 1 when any asset fails or an error-severity check fails.
+Exit code 1 when any asset fails or an error-severity check fails, and when parts of the
+project did not load (nothing runs; --allow-broken runs what loaded).
 
 Examples:
 
@@ -57,17 +59,20 @@ def materialize(
     tag: list[str] = typer.Option(
         [], "--tag", help="With --queue: a run tag KEY=VALUE (tag limits use them)."
     ),
+    allow_broken: bool = allow_broken_option(),
 ) -> None:
     from catchment.execution.plan import build_plan
     from catchment.execution.project import open_project_storage
 
-    project = load_for_run(project_path)
+    project = load_for_run(project_path, allow_broken=allow_broken)
     graph = project.require_graph()
     storage = open_project_storage(project)  # first: it binds dynamic partition keys
     try:
         plan = build_plan(graph, select, partition=partition)
         if not plan.steps:
             typer.echo("nothing selected")
+            if any(p.kind != "adapter" for p in project.problems):
+                raise typer.Exit(1)  # what would have been selected did not load
             return
         if queue:
             _queue_run(storage, select, plan.partition_keys, priority, tag)

@@ -207,6 +207,9 @@ def new_adapter(
 PROJECT_HELP = """Create a new project: a catchment.yaml with one python component and an
 assets module with two assets and a check, ready for `catchment materialize`.
 
+The example assets are pandas DataFrames stored in DuckDB: install the extra that brings pandas
+with `pip install 'catchment[pandas]'` (this command says so when pandas is missing).
+
 Examples:
 
   catchment new project analytics
@@ -231,6 +234,14 @@ def new_project(
         )
     out = create_project(name, directory or Path.cwd() / name)
     typer.secho(f"created project {name} in {out}", fg="green")
+    import importlib.util
+
+    if importlib.util.find_spec("pandas") is None or importlib.util.find_spec("pyarrow") is None:
+        typer.secho(
+            "note: the example assets use pandas, which is not installed here: "
+            "pip install 'catchment[pandas]'",
+            fg="yellow",
+        )
     typer.echo(f"next:\n  cd {out}\n  catchment check\n  catchment materialize\n  catchment plan")
 
 

@@ -15,6 +15,7 @@ import typer
 from catchment.cli.common import (
     EXECUTOR_OPTION_HELP,
     PROJECT_OPTION_HELP,
+    allow_broken_option,
     load_for_run,
     run_with_display,
 )
@@ -56,12 +57,13 @@ def plan(
     select: str | None = typer.Option(None, "-s", "--select", help="Selection expression."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object per asset."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+    allow_broken: bool = allow_broken_option(),
 ) -> None:
     from catchment.automation.freshness import evaluate_freshness
     from catchment.execution.project import open_project_storage
     from catchment.execution.reconcile import reconcile
 
-    project = load_for_run(project_path)
+    project = load_for_run(project_path, allow_broken=allow_broken)
     graph = project.require_graph()
     storage = open_project_storage(project)
     try:
@@ -114,12 +116,13 @@ def apply(
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
     executor: str | None = typer.Option(None, "--executor", help=EXECUTOR_OPTION_HELP),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+    allow_broken: bool = allow_broken_option(),
 ) -> None:
     from catchment.execution.plan import build_plan
     from catchment.execution.project import open_project_storage
     from catchment.execution.reconcile import apply_groups, reconcile
 
-    project = load_for_run(project_path)
+    project = load_for_run(project_path, allow_broken=allow_broken)
     graph = project.require_graph()
     storage = open_project_storage(project)
     failed = False

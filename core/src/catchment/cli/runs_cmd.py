@@ -12,6 +12,7 @@ import typer
 from catchment.cli.common import (
     EXECUTOR_OPTION_HELP,
     PROJECT_OPTION_HELP,
+    allow_broken_option,
     load_for_run,
     run_with_display,
 )
@@ -195,6 +196,31 @@ def show_run(
         typer.echo(f"  {_when(e.timestamp)} {shown[0]} {shown[1]}")
 
 
+def _claim_retry(storage: Storage, parent_run_id: str, selection: str | None) -> str:
+    """A new run id that holds ``parent_run_id`` in the record store (atomically, so two
+    retries of one run cannot both run); a ``CatchmentError`` naming the retry that holds it."""
+    import os
+    from uuid import uuid4
+
+    from catchment.errors import CatchmentError
+    from catchment.storage.base import HOSTNAME, RunRecord
+
+    retry = RunRecord(
+        run_id=uuid4().hex,
+        pid=os.getpid(),
+        host=HOSTNAME,
+        parent_run_id=parent_run_id,
+        selection=selection,
+    )
+    holder = storage.claim_retry(parent_run_id, retry)
+    if holder is not None:
+        raise CatchmentError(
+            f"run {parent_run_id} is already being retried by run {holder}",
+            hint=f"wait for it (`catchment runs show {holder}`); if it fails, retry {holder}",
+        )
+    return retry.run_id
+
+
 @runs_app.command("retry")
 def retry_run(
     run_id: str = typer.Argument(..., help="Run id (or a unique prefix)."),
@@ -206,13 +232,14 @@ def retry_run(
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
     executor: str | None = typer.Option(None, "--executor", help=EXECUTOR_OPTION_HELP),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+    allow_broken: bool = allow_broken_option(),
 ) -> None:
     """Re-execute a run as a new run whose parent is the old one."""
     from catchment.errors import CatchmentError
     from catchment.execution.plan import build_plan
     from catchment.execution.project import open_project_storage
 
-    project = load_for_run(project_path)
+    project = load_for_run(project_path, allow_broken=allow_broken)
     graph = project.require_graph()
     storage = open_project_storage(project)
     try:
@@ -236,6 +263,7 @@ def retry_run(
             typer.echo(f"run {run.run_id} has nothing left to run")
             return
         plan = build_plan(graph, assets, partition=run.partition_keys or None, extra_checks=checks)
+        retry_id = _claim_retry(storage, run.run_id, plan.selection)
         typer.echo(f"retrying {run.run_id}: {len(assets)} asset(s), {len(checks)} check(s)")
         result = run_with_display(
             project,
@@ -243,6 +271,7 @@ def retry_run(
             plan,
             workers=workers,
             executor_option=executor,
+            run_id=retry_id,
             parent_run_id=run.run_id,
             tags={"retry_of": run.run_id, "from_failure": str(from_failure).lower()},
         )
@@ -267,7 +296,7 @@ def show_asset(
     from catchment.execution.reconcile import reconcile
     from catchment.keys import AssetKey
 
-    project = load_for_run(project_path)
+    project = load_for_run(project_path, acting=False)
     graph = project.require_graph()
     asset_key = AssetKey.parse(key)
     if asset_key not in graph:

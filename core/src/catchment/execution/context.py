@@ -10,6 +10,7 @@ from catchment.errors import ExecutionError
 from catchment.events import Event, EventType, LogData
 from catchment.io import InputContext, IOManager
 from catchment.keys import AssetKey, CheckKey
+from catchment.secrets import redact
 from catchment.specs import AssetSpec, CheckSpec
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ class StepLog:
         self._emit = emit
 
     def _log(self, level: str, msg: str, args: tuple[Any, ...]) -> None:
-        text = str(msg) % args if args else str(msg)
+        text = redact(str(msg) % args if args else str(msg))  # a tool's line may hold a DSN
         self._emit(
             Event.of(
                 self._run_id,

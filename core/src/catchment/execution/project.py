@@ -25,9 +25,15 @@ if TYPE_CHECKING:
 def open_project_storage(project: Project | ProjectDefaults) -> Storage:
     """The project's run store, with runs of dead processes marked abandoned."""
     from catchment.components import ProjectDefaults
-    from catchment.storage import open_storage
+    from catchment.storage import StorageError, open_storage
 
     defaults = project if isinstance(project, ProjectDefaults) else project.defaults
+    if defaults.storage_problem is not None:
+        raise StorageError(
+            f"the configured run store cannot be used: {defaults.storage_problem}",
+            hint="fix defaults.storage in catchment.yaml (or its environment variable); "
+            "catchment never records runs anywhere else instead",
+        )
     storage = open_storage(defaults.storage_url)
     storage.mark_abandoned_runs()
     graph = getattr(project, "graph", None)

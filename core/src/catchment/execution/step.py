@@ -37,6 +37,7 @@ from catchment.io import IOManager, OutputContext
 from catchment.keys import AssetKey, CheckKey
 from catchment.resources import Resource
 from catchment.results import AssetFailure, AssetSkipped, CheckResult, MaterializeResult, Output
+from catchment.secrets import redact
 from catchment.specs import RetryPolicy
 from catchment.timeouts import StepInterrupted, StepTimeout, format_seconds, interrupt_at
 
@@ -145,9 +146,9 @@ def _error_data(exc: BaseException, defn: AssetsDefinition, output: str) -> Fail
         message = str(exc)
     return FailureData(
         error_class=type(exc).__name__,
-        message=message or type(exc).__name__,
+        message=redact(message) or type(exc).__name__,
         where=_error_where(exc, defn),
-        output=output[-MAX_CAPTURED_OUTPUT:],
+        output=redact(output[-MAX_CAPTURED_OUTPUT:]),
         hint=exc.hint if isinstance(exc, CatchmentError) else None,
     )
 

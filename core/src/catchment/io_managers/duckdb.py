@@ -65,18 +65,25 @@ class DuckDBIOManager:
     def _connect(self) -> Any:
         import duckdb
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ExecutionError(
+                f"cannot create the folder of the DuckDB file {self.path}: {exc.strerror}",
+                where=str(self.path),
+                hint=cause_hint(exc, self.path),
+            ) from exc
         deadline = time.monotonic() + self.lock_timeout
         delay = 0.05
         while True:
             try:
                 return duckdb.connect(str(self.path))
             except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                if not _is_lock(exc) or time.monotonic() > deadline:
                     raise ExecutionError(
-                        f"cannot open the DuckDB file {self.path}: {exc}",
+                        f"cannot open the DuckDB file {self.path}: {_first_line(exc)}",
                         where=str(self.path),
-                        hint="another process holds the file; wait for it or raise lock_timeout",
+                        hint=cause_hint(exc, self.path),
                     ) from exc
                 time.sleep(delay)
                 delay = min(delay * 2, 1.0)
@@ -110,12 +117,19 @@ class DuckDBIOManager:
             else:
                 con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {_VIEW}")
             con.execute("COMMIT")
+            _checkpoint(con)
         except duckdb.Error as exc:
             _rollback(con)
             raise ExecutionError(
-                f"writing asset {context.key} to {schema}.{name} in {self.path} failed: {exc}",
+                f"writing asset {context.key} to {schema}.{name} in {self.path} failed: "
+                f"{_first_line(exc)}",
                 where=f"asset {context.key}",
-                hint="if the columns changed, drop the table or write all partitions again",
+                hint=cause_hint(
+                    exc,
+                    self.path,
+                    schema_hint="if the columns changed, drop the table or write all "
+                    "partitions again",
+                ),
             ) from exc
         except BaseException:
             _rollback(con)
@@ -215,8 +229,10 @@ class DuckDBIOManager:
             return result.df()
         except duckdb.Error as exc:
             raise ExecutionError(
-                f"reading asset {context.key} from {schema}.{name} in {self.path} failed: {exc}",
+                f"reading asset {context.key} from {schema}.{name} in {self.path} failed: "
+                f"{_first_line(exc)}",
                 where=f"asset {context.downstream_key or context.key}",
+                hint=cause_hint(exc, self.path),
             ) from exc
         finally:
             con.close()
@@ -227,6 +243,68 @@ class DuckDBIOManager:
             where=f"asset {context.downstream_key or context.key}",
             hint=f"materialize it first (catchment materialize --select {context.key})",
         )
+
+
+_FULL = ("no space left", "file too large", "disk quota", "disk is full")
+_NOT_WRITABLE = (
+    "read-only file system",
+    "permission denied",
+    "operation not permitted",
+    "read-only mode",
+    "readonly",
+)
+_CORRUPT = ("not a valid duckdb database", "corrupt", "checksum", "invalid magic", "serializ")
+
+
+def _first_line(exc: BaseException) -> str:
+    """The message of a DuckDB error without the native stack trace a fatal error carries."""
+    return str(exc).split("\n\nStack Trace", 1)[0].strip().splitlines()[0]
+
+
+def _is_lock(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "could not set lock" in text or "conflicting lock" in text
+
+
+def cause_hint(exc: BaseException, path: Path, schema_hint: str | None = None) -> str:
+    """The hint that matches what a DuckDB error says happened to the warehouse file ``path``:
+    a full disk (or file size limit), a file or folder that cannot be written, a corrupt
+    file, a lock held by another process; else ``schema_hint`` (a table that no longer fits)."""
+    import errno
+
+    text = str(exc).lower()
+    code = exc.errno if isinstance(exc, OSError) else None
+    if code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT) or any(s in text for s in _FULL):
+        return (
+            f"the disk under {path.parent} is full (or a file size limit was hit): free "
+            "space there, or move the warehouse (defaults.warehouse) to a bigger disk"
+        )
+    if code in (errno.EROFS, errno.EACCES, errno.EPERM) or any(s in text for s in _NOT_WRITABLE):
+        return (
+            f"{path} or its folder cannot be written (read-only file system or permissions): "
+            "make it writable, or point defaults.warehouse somewhere writable"
+        )
+    if any(s in text for s in _CORRUPT):
+        return (
+            f"{path} is damaged or not a DuckDB file: move it aside and materialize again "
+            "(or restore it from a backup); DuckDB files of another major version also fail here"
+        )
+    if _is_lock(exc):
+        return "another process holds the file; wait for it or raise lock_timeout"
+    return schema_hint or "see the DuckDB message above"
+
+
+def _checkpoint(con: Any) -> None:
+    """Write the committed data into the file now, so a full disk fails the step instead of
+    a silent ``close()``; skipped while another connection of this process is in a
+    transaction (DuckDB then checkpoints later)."""
+    import duckdb
+
+    try:
+        con.execute("CHECKPOINT")
+    except duckdb.Error as exc:
+        if "transactions active" not in _first_line(exc).lower():
+            raise
 
 
 def _rollback(con: Any) -> None:

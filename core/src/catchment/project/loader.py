@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+import signal
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -61,6 +64,14 @@ class Problem:
     where: str
     message: str
     hint: str | None = None
+
+    def __post_init__(self) -> None:
+        # an adapter's or a driver's message may quote a connection URL or DSN
+        from catchment.secrets import redact
+
+        object.__setattr__(self, "message", redact(self.message))
+        if self.hint:
+            object.__setattr__(self, "hint", redact(self.hint))
 
     def __str__(self) -> str:
         text = f"{self.where}: {self.message}"
@@ -304,16 +315,31 @@ class _Loader:
 
     # -- parts ---------------------------------------------------------------------------
     def defaults(self, data: Mapping[str, Any]) -> ProjectDefaults:
+        raw = data.get("defaults")
+        storage = None
+        if isinstance(raw, dict) and raw.get("storage") is not None:
+            storage = raw["storage"]  # read on its own: a broken storage never falls back
+            data = {**data, "defaults": {k: v for k, v in raw.items() if k != "storage"}}
         cfg: _Defaults = self.section(data, "defaults", _Defaults)
         base = ProjectDefaults.for_root(self.root)
         warehouse = Path(cfg.warehouse).expanduser()
+        warehouse = warehouse if warehouse.is_absolute() else (base.root / warehouse).resolve()
+        if warehouse.is_dir():
+            self.problem(
+                "project",
+                ("defaults", "warehouse"),
+                f"field defaults.warehouse: {warehouse} is a folder",
+                "name a DuckDB file, e.g. warehouse.duckdb",
+            )
+        url, problem = (base.storage_url, None) if storage is None else self.storage(storage)
         return ProjectDefaults(
             root=base.root,
-            warehouse=warehouse if warehouse.is_absolute() else (base.root / warehouse).resolve(),
-            storage_url=cfg.storage or base.storage_url,
+            warehouse=warehouse,
+            storage_url=url,
             timeout=self.timeout(cfg.timeout, ("defaults", "timeout")),
             queue=self.queue(data),
             executor=cfg.executor.model_dump() if cfg.executor is not None else None,
+            storage_problem=problem,
         )
 
     def queue(self, data: Mapping[str, Any]) -> QueueSettings:
@@ -335,6 +361,33 @@ class _Loader:
             ),
         )
         return QueueSettings(limits=limits, pools=good, pool_lease_seconds=cfg.pool_lease_seconds)
+
+    def storage(self, value: Any) -> tuple[str, str | None]:
+        """The run store URL of ``defaults.storage`` checked without opening it, or ("", why)
+        with a problem: a store that cannot be used is never replaced by the default one."""
+        from catchment.storage import StorageError, check_storage_url
+
+        path = ("defaults", "storage")
+        try:
+            url = self.render(value, path)
+        except ConfigError as exc:
+            self.problems.append(Problem("project", exc.where or "", exc.message, exc.hint))
+            return "", f"{exc.where}: {exc.message}"
+        hint = "a URL: sqlite:///path/to/runs.db or postgresql://user@host:5432/db"
+        if not isinstance(url, str):
+            message = f"must be a URL string, not {type(url).__name__}"
+        elif not url.strip():
+            message = "is empty"
+            hint = "remove it to record in .catchment/runs.db, or set it to a URL"
+        else:
+            try:
+                check_storage_url(url)
+                return url, None
+            except StorageError as exc:
+                message = f"{exc.message} ({exc.where})" if exc.where else exc.message
+                hint = exc.hint or hint
+        self.problem("project", path, f"field defaults.storage: {message}", hint)
+        return "", f"{self.located.where(path)}: field defaults.storage: {message}"
 
     def timeout(self, value: float | str | None, path: Sequence[str | int]) -> float | None:
         """Seconds from a ``timeout:`` value; a problem naming file:line if it is no duration."""
@@ -439,10 +492,27 @@ class _Loader:
             kind,
             path,
             f"{subject}: {type(exc).__name__}: {exc}{_origin(exc)}",
-            "run with CATCHMENT_DEBUG=1 for the traceback",
+            _install_hint(exc) or "run with CATCHMENT_DEBUG=1 for the traceback",
         )
         if os.environ.get("CATCHMENT_DEBUG"):
             raise exc
+
+    def _exited(
+        self, kind: ProblemKind, path: Sequence[str | int], subject: str, exc: BaseException
+    ) -> None:
+        """A problem for code that called ``sys.exit`` or raised ``KeyboardInterrupt`` while
+        loading (not a Ctrl-C the user typed): it would otherwise end the command silently."""
+        what = (
+            f"called sys.exit({exc.code!r})"
+            if isinstance(exc, SystemExit)
+            else "raised KeyboardInterrupt"
+        )
+        self.problem(
+            kind,
+            path,
+            f"{subject}: its code {what} while loading{_origin(exc)}",
+            "a module must not exit at import; move that code under `if __name__ == '__main__':`",
+        )
 
     def components(
         self, data: Mapping[str, Any], defaults: ProjectDefaults, resources: Mapping[str, Any]
@@ -603,6 +673,11 @@ class _Loader:
         except Exception as exc:
             self._failed("component", path, f"{subject} ({comp.type}) failed to build", exc)
             return None
+        except (SystemExit, KeyboardInterrupt) as exc:
+            if _SIGINT.typed:
+                raise
+            self._exited("component", path, f"{subject} ({comp.type}) failed to build", exc)
+            return None
         adapter = ct.adapter or "unknown"
         if not isinstance(result, list | tuple):
             self.problem(
@@ -678,6 +753,59 @@ class _Loader:
         return schedules, sensors
 
 
+_EXTRAS = {"pandas": "pandas", "pyarrow": "pandas", "polars": "polars", "psycopg": "postgres"}
+
+
+def _install_hint(exc: BaseException) -> str | None:
+    """What to install when project code imports a package this environment lacks."""
+    if not isinstance(exc, ModuleNotFoundError) or not exc.name:
+        return None
+    top = exc.name.partition(".")[0]
+    extra = _EXTRAS.get(top)
+    if extra is not None:
+        return f"pip install 'catchment[{extra}]'"
+    return f"install {top} into this environment (pip install {top})"
+
+
+class _SigintWatch:
+    """Tells a Ctrl-C the user typed during a load from a ``KeyboardInterrupt`` that project
+    code raised itself: while installed, the SIGINT handler marks ``typed`` before raising."""
+
+    def __init__(self) -> None:
+        self.typed = False
+        self.depth = 0
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.typed = True
+        raise KeyboardInterrupt
+
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        """Install the handler for the ``with`` block (main thread only; nesting is fine)."""
+        if threading.current_thread() is not threading.main_thread() or self.depth:
+            self.depth += 1
+            try:
+                yield
+            finally:
+                self.depth -= 1
+            return
+        previous = signal.getsignal(signal.SIGINT)
+        if previous is not signal.default_int_handler:
+            yield  # someone else owns Ctrl-C (a test runner, an embedding app): leave it
+            return
+        self.typed = False
+        self.depth += 1
+        signal.signal(signal.SIGINT, self._handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            self.depth -= 1
+
+
+_SIGINT = _SigintWatch()
+
+
 def _origin(exc: BaseException) -> str:
     """`` (at file:line)`` of the innermost frame, to point at the user's code."""
     tb = exc.__traceback__
@@ -717,6 +845,11 @@ def load_project(
     ``registry`` defaults to the process's adapters (:func:`catchment.plugins.get_registry`).
     Raises ``ConfigError`` only when the file cannot be read as a YAML mapping.
     """
+    with _SIGINT.watching():
+        return _load_project(path, registry)
+
+
+def _load_project(path: Path | str | None, registry: PluginRegistry | None) -> Project:
     from catchment.plugins import get_registry
 
     located = _read(path)

@@ -1,10 +1,12 @@
 """``{{ ... }}`` in project-file strings, rendered in a Jinja sandbox (never Python eval).
 
-Available: ``env("NAME", default)`` (an environment variable; missing without a default is an
-error naming it), ``project_root``, ``today()`` / ``now()`` (ISO strings, optional strftime
-format), ``yesterday()``, and ``automation_condition.<operand>(...)`` (renders the condition's
+Available (and nothing else: no ``range``, ``lipsum``, ``dict``...): ``env("NAME", default)``
+(an environment variable; missing without a default is an error naming it),
+``project_root``, ``today()`` / ``now()`` (ISO strings, optional strftime format),
+``yesterday()``, and ``automation_condition.<operand>(...)`` (renders the condition's
 expression, e.g. ``{{ automation_condition.on_cron('0 3 * * *') }}``). An undefined name is an
-error naming the file, line and field.
+error naming the file, line and field. Repetitions, powers and format widths that would build
+huge values are refused, and filters that pad to a given width are not available.
 Rendered values are never put into error messages (they may be secrets).
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,17 @@ from catchment.errors import CatchmentError, ConfigError
 from catchment.project.yamlfile import Located, field_path
 
 _MISSING = object()
+MAX_RESULT = 100_000  # characters or items a single repetition may produce
+_WIDE = re.compile(r"%[-+ #0]*\d{6,}")  # '%0999999999d': a width that allocates gigabytes
+_SIZED_FILTERS = ("center", "indent", "wordwrap", "format", "batch", "slice", "filesizeformat")
+
+
+def _too_long(left: Any, right: Any) -> bool:
+    """True when ``left * right`` repeats a string or list past ``MAX_RESULT``."""
+    for seq, n in ((left, right), (right, left)):
+        if isinstance(seq, str | list | tuple) and isinstance(n, int):
+            return len(seq) * n > MAX_RESULT
+    return False
 
 
 class _EnvMissing(Exception):
@@ -71,19 +85,27 @@ class Renderer:
             from jinja2.sandbox import ImmutableSandboxedEnvironment
 
             class _Sandbox(ImmutableSandboxedEnvironment):
-                """Also refuses huge powers, so a template cannot hang the loader."""
+                """Also refuses huge powers, repetitions and format widths, so a template
+                cannot hang the loader or fill its memory."""
 
-                intercepted_binops = frozenset({"**"})
+                intercepted_binops = frozenset({"**", "*", "%"})
 
                 def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-                    if operator == "**" and isinstance(right, int) and abs(right) > 64:
-                        from jinja2.exceptions import SecurityError
+                    from jinja2.exceptions import SecurityError
 
+                    if operator == "**" and isinstance(right, int) and abs(right) > 64:
                         raise SecurityError("exponent too large")
+                    if operator == "*" and _too_long(left, right):
+                        raise SecurityError("repetition too long")
+                    if operator == "%" and isinstance(left, str) and _WIDE.search(left):
+                        raise SecurityError("format width too large")
                     return super().call_binop(context, operator, left, right)
 
             env = _Sandbox(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+            env.globals.clear()  # no range, lipsum, dict, cycler...: only what the docs list
             env.globals.update(_globals(self._root))
+            for name in _SIZED_FILTERS:
+                env.filters.pop(name, None)
             self._env = env
         return self._env
 

@@ -352,20 +352,8 @@ def run_from_row(row: Sequence[Any]) -> RunRecord:
 
 
 def redact_url(url: str) -> str:
-    """``url`` with any password replaced by ``***`` (for error messages): the one in
-    ``user:password@`` and query parameters such as ``?password=`` or ``?sslpassword=``."""
-    import re
-    from urllib.parse import urlsplit, urlunsplit
+    """``url`` with any password replaced by ``***`` (``catchment.redact``, kept for callers
+    of this name)."""
+    from catchment.secrets import redact
 
-    try:
-        parts = urlsplit(url)
-        password = parts.password
-    except ValueError:
-        return "<unparseable url>"
-    query = re.sub(r"(?i)(^|&)([^=&]*password=)[^&]*", r"\1\2***", parts.query)
-    if password is None and query == parts.query:
-        return url
-    netloc = parts.netloc
-    if password is not None:
-        netloc = f"{parts.username or ''}:***@{netloc.rsplit('@', 1)[-1]}"
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
+    return redact(url)

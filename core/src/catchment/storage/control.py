@@ -71,6 +71,13 @@ class ControlStore(Protocol):
         """``submit_run`` for each ``(run, run_key)`` in ONE transaction."""
         ...
 
+    def claim_retry(self, parent_run_id: str, run: Any) -> str | None:
+        """Make ``run`` (a ``RunRecord``: the retry, with this process's pid and host) the one
+        retry of ``parent_run_id`` and record it as ``started``, in ONE transaction. Returns
+        None when claimed, else the id of the retry that holds the parent (still queued or
+        running). A holder that ended (or whose process died: abandoned) is taken over."""
+        ...
+
     def claim_run(self, run_id: str, pid: int, host: str, now: float) -> bool:
         """Move a ``queued`` or ``starting`` run to ``started`` for this process (True), or
         leave it (False: another process claimed it first, or it is not waiting)."""

@@ -7,12 +7,19 @@ both dialects have (``INSERT ... ON CONFLICT``, ``RETURNING`` is not needed).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import msgspec
 
-from catchment.storage.base import RUN_COLUMNS, RunRecord, encode_run_info, run_from_row
+from catchment.storage.base import (
+    ACTIVE_RUN_STATUSES,
+    RUN_COLUMNS,
+    RunRecord,
+    encode_run_info,
+    run_from_row,
+)
 from catchment.storage.control import (
     AssetEventMark,
     LeaseRecord,
@@ -23,6 +30,25 @@ from catchment.storage.control import (
 T = TypeVar("T")
 
 _CHUNK = 500
+RETRY_KEY_PREFIX = "retry-of:"  # run_keys row naming the retry that holds a parent run
+
+
+def run_params(run: RunRecord) -> tuple[Any, ...]:
+    """The values of ``RUN_COLUMNS`` for ``run``, in order."""
+    return (
+        run.run_id,
+        run.status,
+        run.created_at,
+        run.finished_at,
+        run.heartbeat_at,
+        run.pid,
+        run.host,
+        run.parent_run_id,
+        run.selection,
+        encode_run_info(run),
+    )
+
+
 _json = msgspec.json.Encoder()
 _ids = msgspec.json.Decoder(tuple[str, ...])
 
@@ -118,22 +144,47 @@ class ControlSql:
                 return SubmittedRun(run_id=cur.fetchone()[0], created=False)
         cur.execute(
             self._sql(f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-            (
-                run.run_id,
-                run.status,
-                run.created_at,
-                run.finished_at,
-                run.heartbeat_at,
-                run.pid,
-                run.host,
-                run.parent_run_id,
-                run.selection,
-                encode_run_info(run),
-            ),
+            run_params(run),
         )
         if run.status == "queued":
             self._enqueue(cur, run)
         return SubmittedRun(run_id=run.run_id, created=True)
+
+    def claim_retry(self, parent_run_id: str, run: RunRecord) -> str | None:
+        key = RETRY_KEY_PREFIX + parent_run_id
+        claim = self._sql(
+            "INSERT INTO run_keys (run_key, run_id, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (run_key) DO NOTHING"
+        )
+        holder = self._sql(
+            "SELECT k.run_id, r.status FROM run_keys k LEFT JOIN runs r ON r.run_id = k.run_id "
+            "WHERE k.run_key = ?"
+        )
+        take_over = self._sql(
+            "UPDATE run_keys SET run_id = ?, created_at = ? WHERE run_key = ? AND run_id = ?"
+        )
+        insert_run = self._sql(
+            f"INSERT INTO runs ({RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
+        started = msgspec.structs.replace(
+            run, status="started", heartbeat_at=run.heartbeat_at or time.time()
+        )
+
+        def write(cur: Any) -> str | None:
+            cur.execute(claim, (key, run.run_id, run.created_at))
+            if cur.rowcount == 0:
+                cur.execute(holder, (key,))
+                held_by, status = cur.fetchone()
+                if status in ACTIVE_RUN_STATUSES:
+                    return str(held_by)  # that retry is still going: refuse
+                cur.execute(take_over, (run.run_id, run.created_at, key, held_by))
+                if cur.rowcount == 0:  # another retry took it over first
+                    cur.execute(holder, (key,))
+                    return str(cur.fetchone()[0])
+            cur.execute(insert_run, run_params(started))
+            return None
+
+        return self._write(write)
 
     def claim_run(self, run_id: str, pid: int, host: str, now: float) -> bool:
         sql = self._sql(

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from catchment.secrets import redact
 from catchment.storage.base import StorageError, redact_url
 from catchment.storage.sql import SqlStorage, schema_statements
 
@@ -61,9 +62,7 @@ class PostgresStorage(SqlStorage):
             )
         except psycopg.Error as exc:
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            parts = urlsplit(url)
-            if parts.password:
-                message = message.replace(parts.password, "***")
+            message = redact(message, urls=[url])
             raise StorageError(
                 f"cannot connect to PostgreSQL: {message}",
                 where=self.url,
