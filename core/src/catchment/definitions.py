@@ -59,6 +59,7 @@ class AssetsDefinition(msgspec.Struct, frozen=True, kw_only=True):
     adapter: str = "python"
     metadata: Mapping[str, Any] = msgspec.field(default_factory=dict)
     timeout: float | None = None  # seconds one attempt of the step may run (None: no limit)
+    observers: tuple[Any, ...] = ()  # catchment.observation.Observer: its tables and sources
 
     @property
     def keys(self) -> tuple[AssetKey, ...]:

@@ -1,0 +1,176 @@
+"""Observe the assets of a graph in the warehouse, and keep the observations as events.
+
+Relations are grouped by system and location and each group goes to ONE observer (one
+catalog query per warehouse, not one per asset): an observer a definition carries (it knows the
+connection), else one an adapter registered for that system (``catchment_observers``). Assets
+with no relation ask their IO manager's ``observe``. An observer that fails makes its assets
+unknown with the cause; nothing here raises for a warehouse that cannot be reached.
+
+Observations are stored as ``asset_observed`` events of the pseudo run ``observations`` (no
+run row; the run index makes them one range read), and only when something changed: the
+history then shows when a table vanished or a source changed, and stays small.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from catchment.events import Event, EventType, ObservedData
+from catchment.keys import AssetKey
+from catchment.observation import Observation, Observer, unknown
+from catchment.tables import TableRef
+
+if TYPE_CHECKING:
+    from catchment.graph import AssetGraph
+    from catchment.plugins import PluginRegistry
+    from catchment.storage.base import Storage
+
+OBSERVATIONS_RUN_ID = "observations"
+"""The run id observation events are stored under (they belong to no run)."""
+
+History = dict[AssetKey, list[tuple[int, Observation]]]
+"""Recorded observations per asset, oldest first, with their event sequence numbers."""
+
+_USERINFO = re.compile(r"(://[^:@/\s]*):[^@/\s]*@")
+_SECRET = re.compile(r"(password|pwd|token|secret)=\S+", re.IGNORECASE)
+
+
+def _cause(exc: BaseException) -> str:
+    """The error as one line, with URL passwords and ``password=`` values masked."""
+    text = f"{type(exc).__name__}: {exc}".strip().splitlines()[0][:300]
+    return _SECRET.sub(r"\1=***", _USERINFO.sub(r"\1:***@", text))
+
+
+def observer_factories(registry: PluginRegistry | None = None) -> dict[str, Callable[[str], Any]]:
+    """System -> observer factory, from every adapter's ``catchment_observers`` hook."""
+    if registry is None:
+        from catchment.plugins import get_registry
+
+        registry = get_registry()
+    out: dict[str, Callable[[str], Any]] = {}
+
+    def register(system: str, factory: Callable[[str], Any]) -> None:
+        out.setdefault(system, factory)
+
+    registry.hook.call("catchment_observers", register=register)
+    return out
+
+
+def _run_observer(observer: Observer, tables: list[TableRef]) -> Mapping[TableRef, Observation]:
+    try:
+        found = observer.observe(tables)
+    except Exception as exc:  # an unreachable warehouse is "unknown", never a crash
+        cause = _cause(exc)
+        return {t: unknown(cause) for t in tables}
+    return found
+
+
+def observe(
+    graph: AssetGraph,
+    keys: Iterable[AssetKey] | None = None,
+    *,
+    io_managers: Mapping[str, Any] | None = None,
+    factories: Mapping[str, Callable[[str], Any]] | None = None,
+) -> dict[AssetKey, Observation]:
+    """An observation of each of ``keys`` (default: every asset, external sources too)."""
+    wanted = list(graph.toposort(keys) if keys is not None else graph.toposort())
+    if factories is None:
+        factories = observer_factories()
+    offered: dict[tuple[str, str], Observer] = {}
+    for definition in graph.definitions.values():
+        for obs in definition.observers:
+            offered.setdefault((obs.system, obs.location), obs)
+    groups: dict[tuple[str, str], list[tuple[AssetKey, TableRef]]] = {}
+    by_manager: dict[str, list[AssetKey]] = {}
+    for key in wanted:
+        spec = graph.specs[key]
+        if spec.table is not None:
+            ref = spec.table
+            groups.setdefault((ref.system, ref.location), []).append((key, ref))
+        elif not graph.is_external(key):
+            by_manager.setdefault(spec.io_manager_key or "default", []).append(key)
+    now = time.time()
+    out: dict[AssetKey, Observation] = {}
+    for (system, location), members in groups.items():
+        observer = offered.get((system, location))
+        if observer is None and system in factories:
+            observer = factories[system](location)
+        if observer is None:
+            cause = f"no observer for {system} relations (install the adapter that serves them)"
+            out.update((k, unknown(cause, now)) for k, _ in members)
+            continue
+        found = _run_observer(observer, [ref for _, ref in dict.fromkeys(members)])
+        for key, ref in members:
+            out[key] = found.get(ref) or unknown(f"the {system} observer did not report {ref}")
+    for name, manager_keys in by_manager.items():
+        manager = (io_managers or {}).get(name)
+        hook = getattr(manager, "observe", None)
+        if hook is None:
+            continue  # the records are all there is to go by (e.g. the memory IO manager)
+        try:
+            out.update(hook(manager_keys))
+        except Exception as exc:
+            cause = _cause(exc)
+            out.update((k, unknown(cause, now)) for k in manager_keys)
+    return out
+
+
+def load_history(storage: Storage) -> History:
+    """Every recorded observation per asset, oldest first (one range read)."""
+    history: History = {}
+    for event in storage.events_for_run(OBSERVATIONS_RUN_ID, [EventType.ASSET_OBSERVED]):
+        if event.asset_key is None or event.seq is None:
+            continue
+        data = event.observed
+        obs = Observation(
+            exists=data.exists,
+            row_count=data.row_count,
+            columns=data.columns,
+            last_modified=data.last_modified,
+            data_version=data.data_version,
+            error=data.error,
+            observed_at=data.observed_at,
+        )
+        history.setdefault(AssetKey.parse(event.asset_key), []).append((event.seq, obs))
+    return history
+
+
+def record(
+    storage: Storage,
+    graph: AssetGraph,
+    observations: Mapping[AssetKey, Observation],
+    history: History,
+    materialized: Mapping[AssetKey, int] | None = None,
+) -> list[Event]:
+    """Store the observations that say something new: another state than the asset's last
+    recorded one, or the first since its latest materialization (``materialized``: key ->
+    that event's seq). ``history`` is updated in place; returns the events written."""
+    events = []
+    for key, obs in observations.items():
+        past = history.get(key)
+        last_seq, last = past[-1] if past else (0, None)
+        if obs.same_state(last) and last_seq > (materialized or {}).get(key, 0):
+            continue
+        if not obs.known and last is not None and not last.known:
+            continue  # still unknown: one record of it is enough
+        table = graph.specs[key].table
+        data = ObservedData(**msgspec.structs.asdict(obs), table=str(table) if table else None)
+        events.append(
+            Event.of(
+                OBSERVATIONS_RUN_ID,
+                EventType.ASSET_OBSERVED,
+                data,
+                asset_key=key.to_string(),
+                timestamp=obs.observed_at,
+            )
+        )
+    storage.append_events(events)
+    for event in events:
+        key = AssetKey.parse(event.asset_key or "")
+        history.setdefault(key, []).append((event.seq or 0, observations[key]))
+    return events
