@@ -13,13 +13,35 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Mapping, Sequence
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import msgspec
 
+from catchment.lazy import lazy_exports
 from catchment.tables import TableRef
 
-__all__ = ["Observation", "Observer", "columns_version", "gone", "unknown"]
+__all__ = [
+    "DuckDBObserver",
+    "FileObserver",
+    "Observation",
+    "Observer",
+    "PostgresObserver",
+    "columns_version",
+    "gone",
+    "unknown",
+]
+
+_EXPORTS = {
+    "DuckDBObserver": "catchment.observers.duckdb",
+    "FileObserver": "catchment.observers.files",
+    "PostgresObserver": "catchment.observers.postgres",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from catchment.observers.duckdb import DuckDBObserver
+    from catchment.observers.files import FileObserver
+    from catchment.observers.postgres import PostgresObserver
 
 
 class Observation(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

@@ -30,14 +30,18 @@ def observe(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object per asset."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
-    from catchment.execution.observing import observe_project
+    from catchment.execution.observing import observe_project, observed_keys
     from catchment.execution.reconcile import reconcile
 
     with project_store(project_path) as (project, graph, storage):
         observed = observe_project(project, storage, select, ttl=0)
         statuses = {s.key: s for s in reconcile(graph, storage, select, observed=observed)}
     rows: list[dict[str, object]] = []
-    for key, status in statuses.items():
+    for key in observed_keys(graph, select):
+        status = statuses.get(key)
+        state, reasons = (
+            (status.state, status.reasons) if status else observed.external_status(key)
+        )
         obs = observed.observations.get(key)
         table = graph.specs[key].table
         rows.append(
@@ -51,8 +55,8 @@ def observe(
                 "last_modified": obs.last_modified if obs else None,
                 "observed_at": obs.observed_at if obs else None,
                 "error": obs.error if obs else "not observable (no table, no IO manager observe)",
-                "state": status.state,
-                "reasons": list(status.reasons),
+                "state": state,
+                "reasons": list(reasons),
             }
         )
     unknown = [r for r in rows if r["exists"] is None]
