@@ -39,9 +39,7 @@ def observe(
     rows: list[dict[str, object]] = []
     for key in observed_keys(graph, select):
         status = statuses.get(key)
-        state, reasons = (
-            (status.state, status.reasons) if status else observed.external_status(key)
-        )
+        state, reasons = (status.state, status.reasons) if status else observed.external_status(key)
         obs = observed.observations.get(key)
         table = graph.specs[key].table
         rows.append(
@@ -54,12 +52,13 @@ def observe(
                 "data_version": obs.data_version if obs else None,
                 "last_modified": obs.last_modified if obs else None,
                 "observed_at": obs.observed_at if obs else None,
-                "error": obs.error if obs else "not observable (no table, no IO manager observe)",
+                "observed": obs is not None,
+                "error": obs.error if obs else "not observable (nothing can look at it)",
                 "state": state,
                 "reasons": list(reasons),
             }
         )
-    unknown = [r for r in rows if r["exists"] is None]
+    unknown = [r for r in rows if r["observed"] and r["exists"] is None]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
     else:
@@ -77,6 +76,8 @@ def _print(rows: list[dict[str, object]]) -> None:
     table = Table("asset", "exists", "rows", "columns", "version", "state", "why")
     for r in rows:
         exists = {True: "[green]yes[/]", False: "[red]gone[/]", None: "[magenta]unknown[/]"}
+        if not r["observed"]:
+            exists[None] = "-"
         cols = r["columns"]
         why = "; ".join(str(x) for x in r["reasons"]) if r["reasons"] else (r["error"] or "")  # type: ignore[attr-defined]
         table.add_row(
@@ -90,8 +91,9 @@ def _print(rows: list[dict[str, object]]) -> None:
         )
     console.print(table)
     gone = sum(1 for r in rows if r["exists"] is False)
-    unknown = sum(1 for r in rows if r["exists"] is None)
-    console.print(f"observed {len(rows)} asset(s): {gone} gone, {unknown} unknown")
+    unknown = sum(1 for r in rows if r["observed"] and r["exists"] is None)
+    observed = sum(1 for r in rows if r["observed"])
+    console.print(f"observed {observed} of {len(rows)} asset(s): {gone} gone, {unknown} unknown")
 
 
 def register(app: typer.Typer) -> None:

@@ -2,9 +2,11 @@
 
 Relations are grouped by system and location and each group goes to ONE observer (one
 catalog query per warehouse, not one per asset): an observer a definition carries (it knows the
-connection), else one an adapter registered for that system (``catchment_observers``). Assets
+connection) or a resource or IO manager offers (``observer()``), else one an adapter
+registered for that system (``catchment_observers``). Assets
 with no relation ask their IO manager's ``observe``. An observer that fails makes its assets
-unknown with the cause; nothing here raises for a warehouse that cannot be reached.
+unknown with the cause; nothing here raises for a warehouse that cannot be reached. Assets
+nothing can observe are left out (judged on the records alone, as before observation).
 
 Observations are stored as ``asset_observed`` events of the pseudo run ``observations`` (no
 run row; the run index makes them one range read), and only when something changed: the
@@ -75,9 +77,13 @@ def observe(
     keys: Iterable[AssetKey] | None = None,
     *,
     io_managers: Mapping[str, Any] | None = None,
+    resources: Mapping[str, Any] | None = None,
     factories: Mapping[str, Callable[[str], Any]] | None = None,
 ) -> dict[AssetKey, Observation]:
-    """An observation of each of ``keys`` (default: every asset, external sources too)."""
+    """An observation of each of ``keys`` (default: every asset, external sources too).
+
+    Observers come from the definitions, then from resources and IO managers that have an
+    ``observer()`` method (they hold the connection), then from the adapters' factories."""
     wanted = list(graph.toposort(keys) if keys is not None else graph.toposort())
     if factories is None:
         factories = observer_factories()
@@ -85,28 +91,43 @@ def observe(
     for definition in graph.definitions.values():
         for obs in definition.observers:
             offered.setdefault((obs.system, obs.location), obs)
-    groups: dict[tuple[str, str], list[tuple[AssetKey, TableRef]]] = {}
+    for holder in [*(io_managers or {}).values(), *(resources or {}).values()]:
+        make = getattr(holder, "observer", None)  # a resource or IO manager with a connection
+        obs = make() if callable(make) else None
+        if obs is not None:
+            offered.setdefault((obs.system, obs.location), obs)
+    made: dict[tuple[str, str], Observer | None] = {}
+
+    def observer_for(key: AssetKey, ref: TableRef) -> Observer | None:
+        where = (ref.system, ref.location)
+        definition = graph.definition_of(key)
+        own_observers = definition.observers if definition is not None else ()
+        own: Observer
+        for own in own_observers:
+            if (own.system, own.location) == where:
+                return own  # the definition's own observer knows its objects best
+        if where in offered:
+            return offered[where]
+        if where not in made:
+            factory = factories.get(ref.system) if factories is not None else None
+            made[where] = factory(ref.location) if factory is not None else None
+        return made[where]
+
+    groups: dict[int, tuple[Observer, list[tuple[AssetKey, TableRef]]]] = {}
     by_manager: dict[str, list[AssetKey]] = {}
     for key in wanted:
         spec = graph.specs[key]
         if spec.table is not None:
-            ref = spec.table
-            groups.setdefault((ref.system, ref.location), []).append((key, ref))
+            observer = observer_for(key, spec.table)
+            if observer is not None:  # else nothing can look: the records decide
+                groups.setdefault(id(observer), (observer, []))[1].append((key, spec.table))
         elif not graph.is_external(key):
             by_manager.setdefault(spec.io_manager_key or "default", []).append(key)
     now = time.time()
     out: dict[AssetKey, Observation] = {}
-    for (system, location), members in groups.items():
-        observer = offered.get((system, location))
-        if observer is None and system in factories:
-            observer = factories[system](location)
-        if observer is None:
-            cause = f"no observer for {system} relations (install the adapter that serves them)"
-            out.update((k, unknown(cause, now)) for k, _ in members)
-            continue
-        found = _run_observer(observer, [ref for _, ref in dict.fromkeys(members)])
-        for key, ref in members:
-            out[key] = found.get(ref) or unknown(f"the {system} observer did not report {ref}")
+    for observer, members in groups.values():
+        found = _run_observer(observer, list(dict.fromkeys(ref for _, ref in members)))
+        out.update((key, found[ref]) for key, ref in members if ref in found)
     for name, manager_keys in by_manager.items():
         manager = (io_managers or {}).get(name)
         hook = getattr(manager, "observe", None)

@@ -87,7 +87,9 @@ def observe_project(
     if cached is not None and wanted <= cached.keys():
         observations = {k: cached[k.to_string()] for k in keys}
         return Observed(graph, observations, history)
-    observations = observe(graph, keys, io_managers=project.io_managers)
+    observations = observe(
+        graph, keys, io_managers=project.io_managers, resources=project.resources
+    )
     own = [k for k in observations if not graph.is_external(k)]
     latest = storage.latest_materializations(own) if own else {}
     # judge against the history as it was: the baseline is what was recorded before now
@@ -109,7 +111,9 @@ def observe_materialized(project: Project, storage: Storage, run_id: str) -> Non
         keys = {k for k in keys if k in graph}
         if not keys:
             return
-        observations = observe(graph, keys, io_managers=project.io_managers)
+        observations = observe(
+            graph, keys, io_managers=project.io_managers, resources=project.resources
+        )
         latest = storage.latest_materializations(keys)
         seqs = {k: r.seq for k, r in latest.items()}
         record(storage, graph, observations, load_history(storage), seqs)
