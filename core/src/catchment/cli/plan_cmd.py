@@ -77,6 +77,15 @@ def plan(
         rows = []
         for s in statuses:
             row = s.to_dict()
+            seen = observed.observations.get(s.key) if observed else None
+            if seen is not None:
+                row["observed"] = {
+                    "exists": seen.exists,
+                    "row_count": seen.row_count,
+                    "data_version": seen.data_version,
+                    "error": seen.error,
+                    "observed_at": seen.observed_at,
+                }
             policy = freshness.get(s.key.to_string())
             if policy is not None:
                 row["freshness"] = {

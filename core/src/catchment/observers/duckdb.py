@@ -15,19 +15,36 @@ from typing import Any
 from catchment.observation import Observation, columns_version, gone, unknown
 from catchment.tables import TableRef
 
-# One statement: every column of every table and view, with the table's row count.
+# One statement: every column of every table and view, with its table's row count (a flat
+# join, grouped in Python: DuckDB's own GROUP BY with ordered lists is ~4x slower here).
 _CATALOG = """
-SELECT c.schema_name, c.table_name,
-       list(c.column_name ORDER BY c.column_index),
-       list(c.data_type ORDER BY c.column_index),
-       any_value(t.estimated_size)
+SELECT c.schema_name, c.table_name, c.column_name, c.data_type, t.estimated_size
 FROM duckdb_columns() c
-LEFT JOIN duckdb_tables() t
-  ON t.database_name = c.database_name AND t.schema_name = c.schema_name
- AND t.table_name = c.table_name
+LEFT JOIN duckdb_tables() t ON t.table_oid = c.table_oid
 WHERE c.database_name = current_database()
-GROUP BY c.schema_name, c.table_name
 """
+
+
+def read_catalog(con: Any, mtime: float | None = None) -> dict[tuple[str, str], Observation]:
+    """(schema, table) -> observation of every relation of ``con``'s database, in one query."""
+    rows: list[tuple[Any, ...]] = con.execute(_CATALOG).fetchall()
+    tables: dict[tuple[str, str], tuple[dict[str, str], int | None]] = {}
+    for schema, name, column, kind, size in rows:
+        where = (str(schema).lower(), str(name).lower())
+        found = tables.get(where)
+        if found is None:
+            found = tables[where] = ({}, None if size is None else int(size))
+        found[0][str(column).lower()] = str(kind)
+    return {
+        where: Observation(
+            exists=True,
+            row_count=count,
+            columns=columns,
+            last_modified=mtime,
+            data_version=columns_version(count, sorted(columns.items())),
+        )
+        for where, (columns, count) in tables.items()
+    }
 
 
 class DuckDBObserver:
@@ -48,21 +65,9 @@ class DuckDBObserver:
         mtime = path.stat().st_mtime
         con = duckdb.connect(str(path), read_only=True)
         try:
-            rows: list[tuple[Any, ...]] = con.execute(_CATALOG).fetchall()
+            return read_catalog(con, mtime)
         finally:
             con.close()
-        out: dict[tuple[str, str], Observation] = {}
-        for schema, name, names, types, size in rows:
-            columns = {str(n).lower(): str(t) for n, t in zip(names, types, strict=True)}
-            count = None if size is None else int(size)
-            out[(str(schema).lower(), str(name).lower())] = Observation(
-                exists=True,
-                row_count=count,
-                columns=columns,
-                last_modified=mtime,
-                data_version=columns_version(count, sorted(columns.items())),
-            )
-        return out
 
     def observe(self, tables: Sequence[TableRef]) -> Mapping[TableRef, Observation]:
         """Each of ``tables`` from one catalog read of the file."""
