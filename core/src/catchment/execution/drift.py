@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from catchment.execution.observe import History
+from catchment.execution.observe import History, load_history
 from catchment.keys import AssetKey
 from catchment.observation import Observation
 
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
-    from catchment.storage.base import MaterializationRecord
+    from catchment.storage.base import MaterializationRecord, Storage
 
 FindingKind = Literal["gone", "drifted", "changed", "unknown"]
 MAX_LISTED_COLUMNS = 5
@@ -140,3 +140,16 @@ class Observed:
         if obs.exists is None:
             return "unknown", (f"unknown: could not observe ({obs.error})",)
         return "missing", ("source gone (not found)",)
+
+
+def recorded_observations(
+    graph: AssetGraph, storage: Storage, up_to: int | None = None
+) -> Observed:
+    """The recorded observations (events up to seq ``up_to``) as an ``Observed``, each
+    external source's latest one standing for "now": what automation reads, without looking
+    at the warehouse itself (``catchment observe`` on a schedule keeps it current)."""
+    history = load_history(storage)
+    if up_to is not None:
+        history = {k: [(s, o) for s, o in v if s <= up_to] for k, v in history.items()}
+    current = {k: v[-1][1] for k, v in history.items() if v and k in graph and graph.is_external(k)}
+    return Observed(graph, current, history)
