@@ -225,3 +225,29 @@ def test_adapters_register_observers_and_their_failures_are_unknown_and_redacted
     assert "hunter2" not in obs.error
     assert "login failed" in obs.error
     assert observe(graph, factories={}) == {}  # nothing can look: the records decide
+
+
+PARTITIONED = """\
+import pandas as pd
+from catchment import asset
+from catchment.partitions import StaticPartitions
+
+@asset(partitions=StaticPartitions(["a", "b"]))
+def parts(context) -> pd.DataFrame:
+    return pd.DataFrame({"n": [1, 2]})
+"""
+
+
+def test_writing_another_partition_is_not_a_change_outside_catchment(tmp_path: Path) -> None:
+    (tmp_path / "catchment.yaml").write_text(YAML)
+    (tmp_path / "assets.py").write_text(PARTITIONED)
+    for partition in ("a", "b"):
+        done = _cli(tmp_path, "materialize", "--partition", partition)
+        assert done.exit_code == 0, done.output
+    assert _plan(tmp_path)["parts"]["state"] == "fresh"
+    # (DuckDB's catalog row count sees inserts; deletes and updates only show after compaction)
+    _sql(tmp_path, "insert into parts values (9, 'a')")
+    plan = _plan(tmp_path)["parts"]
+    assert plan["state"] == "stale"
+    assert plan["reasons"][0].startswith("changed outside catchment")
+    assert plan["partitions"] == ["a", "b"]

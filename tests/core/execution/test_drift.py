@@ -77,3 +77,12 @@ def test_a_source_changed_since_the_downstream_read_it() -> None:
     observed = Observed(graph, {source: unknown("down")}, {source: [(2, _obs("s1"))]})
     assert observed.source_change(source, _record(3)) is None
     assert observed.external_status(source)[0] == "unknown"
+
+
+def test_a_later_partition_write_is_not_a_change_outside_catchment() -> None:
+    graph = _graph()
+    history = {A: [(5, _obs("v1"))]}
+    # partition p1 built at seq 3, observed at 5; partition p2 built at seq 7 changed the table
+    observed = Observed(graph, {A: _obs("v2")}, history, latest={A: 7})
+    assert observed.finding(A, _record(3)) is None
+    assert Observed(graph, {A: _obs("v2")}, history).finding(A, _record(3)) is not None

@@ -62,10 +62,14 @@ class Observed:
         graph: AssetGraph,
         observations: Mapping[AssetKey, Observation],
         history: History,
+        latest: Mapping[AssetKey, int] | None = None,
     ):
+        """``latest``: each asset's newest materialization seq over all its partitions (a
+        partition built later changes the table too: that is not a change outside)."""
         self.graph = graph
         self.observations = observations
         self.history = history
+        self.latest = latest or {}
         self._sources: dict[AssetKey, tuple[AssetKey, ...]] = {}
 
     def finding(self, key: AssetKey, record: MaterializationRecord) -> Finding | None:
@@ -80,7 +84,8 @@ class Observed:
             where = table.qualified_name if table else key
             return Finding("gone", f"table gone ({where} not found)")
         past = self.history.get(key, ())
-        baseline = next((o for s, o in past if s > record.seq and o.exists), None)
+        since = max(record.seq, self.latest.get(key, 0))
+        baseline = next((o for s, o in past if s > since and o.exists), None)
         if baseline is None:
             return None
         if baseline.columns is not None and obs.columns is not None:

@@ -84,19 +84,19 @@ def observe_project(
     history = load_history(storage)
     cached = _read_cache(cache_path, storage.latest_event_seq(), ttl, time.time())
     wanted = {k.to_string() for k in keys}
+    own = [k for k in keys if not graph.is_external(k)]
+    latest = {k: r.seq for k, r in storage.latest_materializations(own).items()} if own else {}
     if cached is not None and wanted <= cached.keys():
         observations = {k: cached[k.to_string()] for k in keys}
-        return Observed(graph, observations, history)
+        return Observed(graph, observations, history, latest)
     observations = observe(
         graph, keys, io_managers=project.io_managers, resources=project.resources
     )
-    own = [k for k in observations if not graph.is_external(k)]
-    latest = storage.latest_materializations(own) if own else {}
     # judge against the history as it was: the baseline is what was recorded before now
     before = {k: list(v) for k, v in history.items()}
-    record(storage, graph, observations, history, {k: r.seq for k, r in latest.items()})
+    record(storage, graph, observations, history, latest)
     _write_cache(cache_path, storage.latest_event_seq(), observations)
-    return Observed(graph, observations, before)
+    return Observed(graph, observations, before, latest)
 
 
 def observe_materialized(project: Project, storage: Storage, run_id: str) -> None:

@@ -2,8 +2,9 @@
 
 The file is opened read-only; a file that is not there means every table in it is gone, and a
 file another process holds locked makes them unknown (with the cause). DuckDB keeps no
-per-table modification stamp, so the data version is the table's row count with its columns:
-it changes on inserts, deletes and schema changes, not on in-place updates.
+per-table modification stamp, so the data version is the catalog's row count with the
+columns: it changes on inserts and schema changes; deletes and in-place updates do not lower
+the catalog count until the table is compacted, so they are not seen.
 """
 
 from __future__ import annotations
