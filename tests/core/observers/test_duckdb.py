@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 from catchment.observers.duckdb import DuckDBObserver
 from catchment.tables import duckdb_table
 
@@ -62,3 +63,42 @@ def test_an_in_memory_database_is_unknown() -> None:
     assert obs.exists is None
     assert obs.error
     assert "in-memory" in obs.error
+
+
+def test_an_unchanged_file_is_answered_from_the_cache_a_written_one_is_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import catchment.observers.duckdb as module
+
+    monkeypatch.setenv("CATCHMENT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(module, "QUIET_SECONDS", 0.0)
+    path = tmp_path / "wh.duckdb"
+    _db(path)
+    ref = duckdb_table(path, "orders")
+    first = DuckDBObserver(str(path)).observe([ref])[ref]
+    assert list((tmp_path / "cache" / "duckdb-catalog").iterdir())
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an unchanged file must not be opened")
+
+    monkeypatch.setattr(duckdb, "connect", refuse)
+    again = DuckDBObserver(str(path)).observe([ref])[ref]
+    assert again.data_version == first.data_version
+    assert again.observed_at >= first.observed_at
+    monkeypatch.undo()
+    monkeypatch.setenv("CATCHMENT_CACHE_DIR", str(tmp_path / "cache"))
+    con = duckdb.connect(str(path))
+    con.execute("insert into orders values (7, 'z')")
+    con.close()
+    assert DuckDBObserver(str(path)).observe([ref])[ref].row_count == 6
+
+
+def test_a_freshly_written_file_is_not_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CATCHMENT_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "wh.duckdb"
+    _db(path)
+    ref = duckdb_table(path, "orders")
+    DuckDBObserver(str(path)).observe([ref])
+    assert not (tmp_path / "cache").exists()  # written less than QUIET_SECONDS ago
