@@ -251,3 +251,33 @@ def test_writing_another_partition_is_not_a_change_outside_catchment(tmp_path: P
     assert plan["state"] == "stale"
     assert plan["reasons"][0].startswith("changed outside catchment")
     assert plan["partitions"] == ["a", "b"]
+
+
+class _Odd:
+    system = "mytool"
+    location = "here"
+
+    def observe(self, tables: Any) -> Any:
+        return dict.fromkeys(tables, "not an observation")
+
+
+class _BrokenResource:
+    def observer(self) -> Any:
+        raise RuntimeError("no driver")
+
+
+def test_a_misbehaving_observer_or_resource_never_crashes_observation() -> None:
+    from catchment.definitions import AssetsDefinition
+    from catchment.execution.observe import observe
+    from catchment.graph import AssetGraph
+    from catchment.keys import AssetKey
+    from catchment.specs import AssetSpec
+    from catchment.tables import table
+
+    spec = AssetSpec(key=AssetKey.parse("t"), table=table("mytool", "t", location="here"))
+    graph = AssetGraph.build(
+        [AssetsDefinition(name="t", specs=(spec,), compute=lambda c: None, observers=(_Odd(),))]
+    )
+    (obs,) = observe(graph, factories={}, resources={"r": _BrokenResource()}).values()
+    assert obs.exists is None
+    assert "_Odd returned 'not an observation'" in (obs.error or "")

@@ -15,6 +15,7 @@ history then shows when a table vanished or a source changed, and stays small.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from catchment.graph import AssetGraph
     from catchment.plugins import PluginRegistry
     from catchment.storage.base import Storage
+
+log = logging.getLogger("catchment.observe")
 
 OBSERVATIONS_RUN_ID = "observations"
 """The run id observation events are stored under (they belong to no run)."""
@@ -69,7 +72,13 @@ def _run_observer(observer: Observer, tables: list[TableRef]) -> Mapping[TableRe
     except Exception as exc:  # an unreachable warehouse is "unknown", never a crash
         cause = _cause(exc)
         return {t: unknown(cause) for t in tables}
-    return found
+    if not isinstance(found, Mapping):
+        cause = f"{type(observer).__name__}.observe returned {type(found).__name__}, not a mapping"
+        return {t: unknown(cause) for t in tables}
+    return {
+        t: o if isinstance(o, Observation) else unknown(f"{type(observer).__name__} returned {o!r}")
+        for t, o in found.items()
+    }
 
 
 def observe(
@@ -93,9 +102,14 @@ def observe(
             offered.setdefault((obs.system, obs.location), obs)
     for holder in [*(io_managers or {}).values(), *(resources or {}).values()]:
         make = getattr(holder, "observer", None)  # a resource or IO manager with a connection
-        obs = make() if callable(make) else None
-        if obs is not None:
-            offered.setdefault((obs.system, obs.location), obs)
+        try:
+            obs = make() if callable(make) else None
+            where = (obs.system, obs.location) if obs is not None else None
+        except Exception as exc:  # a broken resource leaves its relations to the records
+            log.warning("%s.observer() failed: %s", type(holder).__name__, _cause(exc))
+            continue
+        if obs is not None and where is not None:
+            offered.setdefault(where, obs)
     made: dict[tuple[str, str], Observer | None] = {}
 
     def observer_for(key: AssetKey, ref: TableRef) -> Observer | None:
