@@ -68,15 +68,16 @@ def observer_factories(registry: PluginRegistry | None = None) -> dict[str, Call
 
 def _run_observer(observer: Observer, tables: list[TableRef]) -> Mapping[TableRef, Observation]:
     try:
-        found = observer.observe(tables)
+        found: object = observer.observe(tables)  # an adapter's answer: checked below
     except Exception as exc:  # an unreachable warehouse is "unknown", never a crash
         cause = _cause(exc)
         return {t: unknown(cause) for t in tables}
     if not isinstance(found, Mapping):
         cause = f"{type(observer).__name__}.observe returned {type(found).__name__}, not a mapping"
         return {t: unknown(cause) for t in tables}
+    name = type(observer).__name__
     return {
-        t: o if isinstance(o, Observation) else unknown(f"{type(observer).__name__} returned {o!r}")
+        t: o if isinstance(o, Observation) else unknown(f"{name} returned {o!r}")
         for t, o in found.items()
     }
 
