@@ -1,7 +1,9 @@
-"""`catchment plan` and `catchment apply`: compare code with the records, then fix the gap.
+"""`catchment plan` and `catchment apply`: compare code with the records and the warehouse,
+then fix the gap.
 
-`plan` says per asset: missing, stale (why) or fresh. `apply` materializes exactly the
-assets that are not fresh (only the missing partitions when that is all that is wrong).
+`plan` says per asset: missing, stale (why), fresh or unknown (could not observe). `apply`
+materializes exactly the assets that are missing or stale (only the missing partitions when
+that is all that is wrong).
 """
 
 from __future__ import annotations
