@@ -77,6 +77,7 @@ class AssetsDefinition(msgspec.Struct, frozen=True, kw_only=True):
     timeout: float | None = None  # seconds one attempt of the step may run (None: no limit)
     pool: str | None = None  # the pool whose slots the step holds while it runs
     pool_slots: int = 1  # how many of them (heavier steps take more)
+    observers: tuple[Any, ...] = ()  # catchment.observation.Observer: its tables and sources
 
     @property
     def keys(self) -> tuple[AssetKey, ...]:

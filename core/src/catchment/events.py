@@ -29,6 +29,7 @@ class EventType(StrEnum):
     ASSET_SKIPPED = "asset_skipped"
     CHECK_EVALUATED = "check_evaluated"
     LOG = "log"
+    ASSET_OBSERVED = "asset_observed"
 
 
 class EventData(msgspec.Struct, kw_only=True):
@@ -159,6 +160,20 @@ class LogData(EventData):
     message: str = ""
 
 
+class ObservedData(EventData, omit_defaults=True):
+    """``asset_observed``: what the warehouse held for the asset (``exists`` None: unknown,
+    with the cause in ``error``), and the relation looked at."""
+
+    exists: bool | None = None
+    row_count: int | None = None
+    columns: dict[str, str] | None = None
+    last_modified: float | None = None
+    data_version: str | None = None
+    error: str | None = None
+    observed_at: float = 0.0
+    table: str | None = None
+
+
 PAYLOADS: dict[EventType, type[EventData]] = {
     EventType.RUN_STARTED: RunStartedData,
     EventType.RUN_FINISHED: RunFinishedData,
@@ -171,6 +186,7 @@ PAYLOADS: dict[EventType, type[EventData]] = {
     EventType.ASSET_SKIPPED: SkippedData,
     EventType.CHECK_EVALUATED: CheckData,
     EventType.LOG: LogData,
+    EventType.ASSET_OBSERVED: ObservedData,
 }
 """The payload struct of each event type."""
 
@@ -262,6 +278,8 @@ class Event(msgspec.Struct, kw_only=True, omit_defaults=True):
     """The payload of a ``check_evaluated`` event."""
     log_line = _Payload(LogData, EventType.LOG)
     """The payload of a ``log`` event."""
+    observed = _Payload(ObservedData, EventType.ASSET_OBSERVED)
+    """The payload of an ``asset_observed`` event."""
 
 
 _encoder = msgspec.json.Encoder()

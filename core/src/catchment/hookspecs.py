@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from catchment.components import ComponentType
     from catchment.events import Event
     from catchment.graph import AssetGraph
+    from catchment.observation import Observer
 
 __all__ = [
     "CORE_API_VERSION",
@@ -43,6 +44,7 @@ SDK_MODULES = (
     "catchment.io",
     "catchment.keys",
     "catchment.lazy",
+    "catchment.observation",
     "catchment.partitions",
     "catchment.pipes",
     "catchment.resources",
@@ -137,3 +139,11 @@ def catchment_check_evaluated(run: RunInfo, event: Event) -> None:
 @hookspec
 def catchment_run_finished(run: RunInfo, status: str) -> None:
     """The run ended with ``status`` (``success``, ``failure`` or ``canceled``)."""
+
+
+@hookspec
+def catchment_observers(register: Callable[[str, Callable[[str], Observer]], None]) -> None:
+    """Call ``register(system, factory)`` for each table system this adapter can observe
+    without credentials; ``factory(location)`` returns an ``Observer`` (see
+    ``catchment.observation``). Observers that need a connection ride on the definitions
+    (``AssetsDefinition.observers``)."""

@@ -64,9 +64,18 @@ def run_step(
         layout.target.describe(),
         layout.dataset,
     )
+    gone = _gone_tables(layout, resources) if pipeline.first_run is False else []
+    if gone:
+        # dlt's stored schema says these tables exist, so it would not create them again:
+        # drop the resources' tables and state and load them afresh
+        context.log.warning(
+            "dlt: tables %s are gone from %s; reloading their resources from scratch",
+            ", ".join(gone),
+            layout.target.describe(),
+        )
     started = time.perf_counter()
     try:
-        info = pipeline.run(source)
+        info = pipeline.run(source, refresh="drop_resources") if gone else pipeline.run(source)
     except PipelineStepFailed as exc:
         _abort_pending(pipeline, context)
         yield from _failures(exc, reported, layout, where)
@@ -82,6 +91,26 @@ def run_step(
     duration = round(time.perf_counter() - started, 3)
     yield from _successes(pipeline, info, reported, layout, pipeline_name, duration, window, where)
     _note_new_tables(pipeline, layout, context)
+
+
+def _gone_tables(layout: Layout, resources: list[str]) -> list[str]:
+    """The tables of ``resources`` that are not in a DuckDB destination any more (dropped
+    behind dlt's back); other destinations are not checked."""
+    from catchment.observation import DuckDBObserver
+
+    refs = {
+        t.table: layout.target.table(layout.dataset, t.table)
+        for t in layout.tables_of(resources)
+        if t.table is not None and not t.is_child
+    }
+    duck = [r for r in refs.values() if r.system == "duckdb" and r.location != ":memory:"]
+    if not duck or not Path(duck[0].location).exists():
+        return []
+    try:
+        found = DuckDBObserver(duck[0].location).observe(duck)
+    except Exception:  # a lock or a broken file: let dlt report it
+        return []
+    return sorted(name for name, r in refs.items() if r in found and found[r].exists is False)
 
 
 def _apply_partition(

@@ -206,7 +206,22 @@ def sling_definition(attrs: SlingAttributes, ctx: ComponentContext) -> AssetsDef
         component=ctx.name,
         adapter="sling",
         metadata=_definition_metadata(rep.where, rep.source, rep.target, len(specs)),
+        observers=_observers(source, target),
     )
+
+
+def _observers(*connections: Connection) -> tuple[Any, ...]:
+    """Observers for the connections that need credentials (PostgreSQL): the source tables
+    the streams read and the tables they write; DuckDB and files need none."""
+    out: dict[tuple[str, str], Any] = {}
+    for c in connections:
+        if c.system == "postgres" and (c.system, c.location) not in out:
+            from catchment.observation import PostgresObserver
+
+            out[(c.system, c.location)] = PostgresObserver(
+                c.location, c.env_value(), database=c.database
+            )
+    return tuple(out.values())
 
 
 def _partitions(

@@ -193,4 +193,17 @@ def snowflake_definition(attrs: SnowflakeAttributes, context: ComponentContext) 
         component=context.name,
         adapter="snowflake",
         metadata={"state_table": state.relation.dotted},
+        observers=(_observer(resource, items),),
     )
+
+
+def _observer(resource: SnowflakeResource, items: list[tuple[Declared, AssetSpec]]) -> Any:
+    """The observer of this component's objects: tables and views (the rest are skipped)."""
+    from catchment_snowflake.observe import SnowflakeObserver
+
+    skip = frozenset(
+        s.table
+        for _, s in items
+        if s.table is not None and s.kinds[-1] not in ("table", "view", "external_table")
+    )
+    return SnowflakeObserver(resource, skip=skip)

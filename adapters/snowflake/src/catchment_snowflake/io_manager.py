@@ -92,6 +92,10 @@ class SnowflakeIOManager:
         """The relation this manager writes for ``key`` (how other tools' reads link to it)."""
         return self.relation_for(key).ref(self.resource.account)
 
+    def observer(self) -> Any:
+        """The observer of the account this manager writes to (its tables' relations)."""
+        return self.resource.observer()
+
     # -- store ---------------------------------------------------------------------------
     def handle_output(self, context: OutputContext, obj: Any) -> Mapping[str, Any] | None:
         """Write ``obj`` to the asset's table: replace it, or replace its partitions' rows."""

@@ -222,6 +222,12 @@ class SnowflakeResource(Resource):
                 hint="give the PEM text (-----BEGIN PRIVATE KEY-----...) and its passphrase",
             ) from None
 
+    def observer(self) -> Any:
+        """A ``SnowflakeObserver`` of this account (how ``catchment plan`` sees its objects)."""
+        from catchment_snowflake.observe import SnowflakeObserver
+
+        return SnowflakeObserver(self)
+
     @contextmanager
     def connect(
         self,

@@ -38,6 +38,7 @@ __all__ = [
     "not_",
     "on_cron",
     "on_missing",
+    "source_changed",
     "stale",
     "upstream_in_progress",
     "upstream_missing",
@@ -149,6 +150,14 @@ class CodeChanged(AutomationCondition, frozen=True, tag="code_changed"):
 
     name: ClassVar[str] = "code_changed"
     summary: ClassVar[str] = "code version differs from the latest materialization's"
+
+
+class SourceChanged(AutomationCondition, frozen=True, tag="source_changed"):
+    """An observed external source this asset reads holds other data than when the asset
+    was last materialized (from the observations ``catchment observe`` / ``plan`` record)."""
+
+    name: ClassVar[str] = "source_changed"
+    summary: ClassVar[str] = "an observed external source changed since the latest materialization"
 
 
 class CronTickPassed(AutomationCondition, frozen=True, tag="cron_tick_passed"):
@@ -354,6 +363,7 @@ else:
         Missing,
         Stale,
         CodeChanged,
+        SourceChanged,
         CronTickPassed,
         UpstreamUpdated,
         UpstreamNewlyUpdated,
@@ -418,6 +428,11 @@ def stale() -> Stale:
 def code_changed() -> CodeChanged:
     """The code version differs from the latest materialization's."""
     return CodeChanged()
+
+
+def source_changed() -> SourceChanged:
+    """True where an observed external source the asset reads changed since it was built."""
+    return SourceChanged()
 
 
 def cron_tick_passed(cron: str, timezone: str = "UTC") -> CronTickPassed:
@@ -538,6 +553,7 @@ OPERANDS: dict[str, Callable[..., AutomationCondition]] = {
         missing,
         stale,
         code_changed,
+        source_changed,
         cron_tick_passed,
         upstream_updated,
         upstream_newly_updated,

@@ -37,6 +37,7 @@ from catchment.automation.conditions import (
     Or,
     Prebuilt,
     Since,
+    SourceChanged,
     Stale,
     UpstreamInProgress,
     UpstreamMissing,
@@ -54,6 +55,7 @@ from catchment.automation.result import (
 from catchment.cron import CronSchedule
 from catchment.dynamic import bind_dynamic_partitions
 from catchment.errors import CatchmentError
+from catchment.execution.drift import Observed, recorded_observations
 from catchment.execution.reconcile import SubjectStatus, is_newer, subject_statuses
 from catchment.execution.subjects import Subject, Subjects, subject_label
 from catchment.keys import AssetKey
@@ -187,6 +189,7 @@ class _Tick:
         self.checks: dict[tuple[AssetKey, str], CheckRecord] = {}
         self.active: dict[Subject, str] = {}
         self.statuses: dict[Subject, SubjectStatus] | None = None
+        self.observed: Observed | None = None
         self.cron_cache: dict[tuple[str, str], tuple[bool, datetime | None]] = {}
         self.problems: dict[str, str] = {}
         self.domain_size = 0
@@ -215,6 +218,8 @@ class _Tick:
             self.checks = storage.latest_checks(self._checks_wanted(), up_to=self.cursor)
         if kinds & {InProgress, UpstreamInProgress}:
             self._load_active()
+        if SourceChanged in kinds:
+            self.observed = recorded_observations(graph, storage, self.cursor)
         if Stale in kinds:
             self.statuses = subject_statuses(
                 graph, self.subjects, self.mats, stale_wanted, stale_closure
@@ -222,6 +227,17 @@ class _Tick:
         for key, problem in self.subjects.problems.items():
             self.problems[str(key)] = problem
         return wanted
+
+    def _source_change(self, s: Subject) -> str | None:
+        """How an observed external source of ``s`` changed since ``s`` was built, if it did."""
+        observed, record = self.observed, self.mats.get(s)
+        if observed is None or record is None:
+            return None
+        for source in observed.sources_of(s[0]):
+            change = observed.source_change(source, record)
+            if change is not None:
+                return change
+        return None
 
     def _checks_wanted(self) -> list[tuple[AssetKey, str]]:
         names: dict[AutomationCondition, list[str | None]] = {
@@ -376,6 +392,8 @@ class _Tick:
             }
         if isinstance(node, CronTickPassed):
             return set(domain) if self._cron(node)[0] else set()
+        if isinstance(node, SourceChanged):
+            return {s for s in domain if self._source_change(s) is not None}
         if isinstance(node, UpstreamUpdated):
             return {
                 s
@@ -482,6 +500,8 @@ class _Tick:
         if isinstance(node, CodeChanged):
             old = mats[s].code_version
             return f"code version {old} -> {self.graph.specs[s[0]].code_version}"
+        if isinstance(node, SourceChanged):
+            return self._source_change(s) or "a source changed"
         if isinstance(node, CronTickPassed):
             tick = self._cron(node)[1]
             return f"tick {tick:%Y-%m-%d %H:%M %Z} passed" if tick else "a tick passed"

@@ -47,3 +47,13 @@ def catchment_io_manager_types(register: Callable[[str, Callable[..., Any]], Non
     register("memory", memory_io_manager)
     register("filesystem", filesystem_io_manager)
     register("duckdb", duckdb_io_manager)
+
+
+@hookimpl
+def catchment_observers(register: Callable[[str, Callable[[str], Any]], None]) -> None:
+    """Observe DuckDB files and files/directories (neither needs credentials)."""
+    from catchment.observers.duckdb import DuckDBObserver
+    from catchment.observers.files import FileObserver
+
+    register("duckdb", DuckDBObserver)
+    register("file", FileObserver)

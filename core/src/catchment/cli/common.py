@@ -139,4 +139,7 @@ def run_with_display(
             typer.secho("canceled", err=True, fg="yellow")
             raise typer.Exit(130) from None
     display.summary(result)
+    from catchment.execution.observing import observe_materialized
+
+    observe_materialized(project, storage, result.run_id)
     return result

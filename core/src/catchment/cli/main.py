@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "catchment.cli.assets_cmd",
     "catchment.cli.materialize_cmd",
     "catchment.cli.plan_cmd",
+    "catchment.cli.observe_cmd",
     "catchment.cli.runs_cmd",
     "catchment.cli.execute_cmd",
     "catchment.cli.daemon_cmd",

@@ -1,14 +1,15 @@
-"""`catchment plan` and `catchment apply`: compare code with the records, then fix the gap.
+"""`catchment plan` and `catchment apply`: compare code with the records and the warehouse,
+then fix the gap.
 
-`plan` says per asset: missing, stale (why) or fresh. `apply` materializes exactly the
-assets that are not fresh (only the missing partitions when that is all that is wrong).
+`plan` says per asset: missing, stale (why), fresh or unknown (could not observe). `apply`
+materializes exactly the assets that are missing or stale (only the missing partitions when
+that is all that is wrong).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
@@ -20,16 +21,16 @@ from catchment.cli.common import (
     run_with_display,
 )
 
-if TYPE_CHECKING:
-    pass
+PLAN_HELP = """Say, per asset, whether it is missing, stale (and why), fresh or unknown.
 
-PLAN_HELP = """Say, per asset, whether it is missing, stale (and why) or fresh.
-
-Missing: never materialized. Stale: the code changed, an upstream is newer or stale, or a
-partition in scope is missing, with the reason. Fresh: the table is what the code says it
-should be. Partitioned assets are judged on their partitions in scope (partition_scope: the
-latest time window by default). Assets past their freshness policy are marked overdue.
-Reads the code and the run store; runs nothing.
+Missing: never materialized, or its table is gone from the warehouse. Stale: the code
+changed, an upstream is newer or stale, a partition in scope is missing, its columns drifted,
+its rows changed outside catchment or a source it reads changed, with the reason. Fresh: the
+table is what the code says it should be. Unknown: the warehouse could not be observed (the
+cause is shown). Partitioned assets are judged on their partitions in scope (partition_scope:
+the latest time window by default). Assets past their freshness policy are marked overdue.
+Reads the code, the run store and the warehouse's catalog (--no-observe: not the warehouse);
+runs nothing.
 
 Examples:
 
@@ -38,10 +39,10 @@ Examples:
   catchment plan -s 'marts/*' --json
 """
 
-APPLY_HELP = """Materialize exactly the assets that are not fresh.
+APPLY_HELP = """Materialize exactly the assets that are missing or stale.
 
-Runs what `catchment plan` reports as missing or stale, in dependency order. Exit code 1 if a
-run fails.
+Runs what `catchment plan` reports as missing or stale (tables gone and drifted included), in
+dependency order; unknown assets are left alone. Exit code 1 if a run fails.
 
 Examples:
 
@@ -50,16 +51,25 @@ Examples:
   catchment apply -s '+marts/orders' --workers 2
 """
 
-_COLORS = {"missing": "red", "stale": "yellow", "fresh": "green"}
+_COLORS = {"missing": "red", "stale": "yellow", "fresh": "green", "unknown": "magenta"}
+_OBSERVE_HELP = (
+    "Observe the warehouse (tables gone, drifted, sources changed); --no-observe: records only."
+)
+_TTL_HELP = (
+    "Seconds a previous plan's observations may be reused (nothing recorded since); 0: never."
+)
 
 
 def plan(
     select: str | None = typer.Option(None, "-s", "--select", help="Selection expression."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object per asset."),
+    observe: bool = typer.Option(True, "--observe/--no-observe", help=_OBSERVE_HELP),
+    ttl: float = typer.Option(5.0, "--observe-ttl", min=0, help=_TTL_HELP),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
     allow_broken: bool = allow_broken_option(),
 ) -> None:
     from catchment.automation.freshness import evaluate_freshness
+    from catchment.execution.observing import observe_project
     from catchment.execution.project import open_project_storage
     from catchment.execution.reconcile import reconcile
 
@@ -67,7 +77,8 @@ def plan(
     graph = project.require_graph()
     storage = open_project_storage(project)
     try:
-        statuses = reconcile(graph, storage, select)
+        observed = observe_project(project, storage, select, ttl=ttl) if observe else None
+        statuses = reconcile(graph, storage, select, observed=observed)
         freshness = {s.asset: s for s in evaluate_freshness(graph, storage).statuses}
     finally:
         storage.close()
@@ -75,6 +86,15 @@ def plan(
         rows = []
         for s in statuses:
             row = s.to_dict()
+            seen = observed.observations.get(s.key) if observed else None
+            if seen is not None:
+                row["observed"] = {
+                    "exists": seen.exists,
+                    "row_count": seen.row_count,
+                    "data_version": seen.data_version,
+                    "error": seen.error,
+                    "observed_at": seen.observed_at,
+                }
             policy = freshness.get(s.key.to_string())
             if policy is not None:
                 row["freshness"] = {
@@ -106,6 +126,7 @@ def plan(
     todo = counts["missing"] + counts["stale"]
     console.print(
         f"{counts['missing']} missing, {counts['stale']} stale, {counts['fresh']} fresh"
+        + (f", {counts['unknown']} unknown" if counts["unknown"] else "")
         + (f", {overdue} overdue" if overdue else "")
         + (f" — `catchment apply` would materialize {todo}" if todo else "")
     )
@@ -115,9 +136,11 @@ def apply(
     select: str | None = typer.Option(None, "-s", "--select", help="Selection expression."),
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
     executor: str | None = typer.Option(None, "--executor", help=EXECUTOR_OPTION_HELP),
+    observe: bool = typer.Option(True, "--observe/--no-observe", help=_OBSERVE_HELP),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
     allow_broken: bool = allow_broken_option(),
 ) -> None:
+    from catchment.execution.observing import observe_project
     from catchment.execution.plan import build_plan
     from catchment.execution.project import open_project_storage
     from catchment.execution.reconcile import apply_groups, reconcile
@@ -127,7 +150,8 @@ def apply(
     storage = open_project_storage(project)
     failed = False
     try:
-        groups = apply_groups(reconcile(graph, storage, select), graph)
+        observed = observe_project(project, storage, select, ttl=0) if observe else None
+        groups = apply_groups(reconcile(graph, storage, select, observed=observed), graph)
         if not groups:
             typer.echo("everything selected is fresh; nothing to do")
             return

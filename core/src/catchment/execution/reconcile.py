@@ -6,6 +6,11 @@ missing) or ``fresh``. Partitioned assets are judged partition by partition, on 
 in scope only (``catchment.execution.subjects``): a change upstream makes only those stale.
 Each materialization records its code version and the data versions of the inputs it read;
 that is all this needs. External source assets are never stale.
+
+With observations (``catchment.execution.drift.Observed``), the warehouse is consulted too: a
+table that is gone is ``missing``, drifted columns, rows changed outside catchment and
+changed external sources make an asset ``stale``, and an asset that could not be observed and
+is otherwise fresh is ``unknown`` (with the cause), never ``fresh``.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from catchment.keys import AssetKey, CoercibleToKey
 from catchment.storage.base import MaterializationRecord, Storage
 
 if TYPE_CHECKING:
+    from catchment.execution.drift import Observed
     from catchment.graph import AssetGraph
 
-AssetState = Literal["missing", "stale", "fresh"]
+AssetState = Literal["missing", "stale", "fresh", "unknown"]
 MAX_LISTED_PARTITIONS = 3
 
 
@@ -76,6 +82,7 @@ def subject_statuses(
     records: Mapping[Subject, MaterializationRecord],
     wanted: Iterable[Subject],
     closure: set[Subject] | None = None,
+    observed: Observed | None = None,
 ) -> dict[Subject, SubjectStatus]:
     """The status of each subject of ``wanted`` and of every subject upstream of them
     (``closure``, when the caller has it already).
@@ -88,7 +95,7 @@ def subject_statuses(
     rank = {k: i for i, k in enumerate(graph.toposort({k for k, _ in closure}))}
     out: dict[Subject, SubjectStatus] = {}
     for subject in sorted(closure, key=lambda s: rank[s[0]]):
-        out[subject] = _subject_status(graph, subjects, subject, records, out)
+        out[subject] = _subject_status(graph, subjects, subject, records, out, observed)
     return out
 
 
@@ -98,11 +105,25 @@ def _subject_status(
     subject: Subject,
     records: Mapping[Subject, MaterializationRecord],
     known: Mapping[Subject, SubjectStatus],
+    observed: Observed | None = None,
 ) -> SubjectStatus:
     record = records.get(subject)
     if record is None:
         return SubjectStatus("missing")
     reasons: list[str] = []
+    doubt: str | None = None
+    if observed is not None:
+        found = observed.finding(subject[0], record)
+        if found is not None and found.kind == "gone":
+            return SubjectStatus("missing", (found.reason,))
+        if found is not None and found.kind == "unknown":
+            doubt = found.reason
+        elif found is not None:
+            reasons.append(found.reason)
+        for source in observed.sources_of(subject[0]):
+            change = observed.source_change(source, record)
+            if change is not None:
+                reasons.append(change)
     spec = graph.specs[subject[0]]
     if spec.code_version is not None and record.code_version != spec.code_version:
         reasons.append(
@@ -110,14 +131,16 @@ def _subject_status(
         )
     for up in subjects.upstream(subject):
         state: str = known[up].state
-        if state == "fresh":
+        if state in ("fresh", "unknown"):
             if not is_newer(record, up, records[up]):
                 continue
             state = "newer"
         reason = f"upstream {subject_label(up)} {state}"
         if reason not in reasons:
             reasons.append(reason)
-    return SubjectStatus("stale" if reasons else "fresh", tuple(reasons))
+    if reasons:
+        return SubjectStatus("stale", tuple(reasons))
+    return SubjectStatus("unknown", (doubt,)) if doubt else SubjectStatus("fresh")
 
 
 def is_newer(record: MaterializationRecord, up: Subject, up_record: MaterializationRecord) -> bool:
@@ -136,6 +159,7 @@ def reconcile(
     storage: Storage,
     selection: str | Iterable[CoercibleToKey] | None = None,
     now: datetime | None = None,
+    observed: Observed | None = None,
 ) -> list[AssetStatus]:
     """The status of each selected asset (None = all), in dependency order.
 
@@ -158,11 +182,12 @@ def reconcile(
     partitioned = [k for k in chosen if graph.specs[k].partitions is not None]
     latest = storage.latest_materializations(partitioned) if partitioned else {}
     latest.update((k, records[(k, None)]) for k in chosen if (k, None) in records)
-    statuses = subject_statuses(graph, subjects, records, wanted, closure)
+    statuses = subject_statuses(graph, subjects, records, wanted, closure, observed)
     out = []
     for key in graph.toposort(selected):
         if graph.is_external(key):
-            out.append(AssetStatus(key=key, state="fresh", external=True))
+            state, why = observed.external_status(key) if observed else ("fresh", ())
+            out.append(AssetStatus(key=key, state=state, reasons=why, external=True))  # type: ignore[arg-type]
         else:
             out.append(_asset_status(graph, subjects, key, latest.get(key), records, statuses))
     return out
@@ -192,19 +217,21 @@ def _asset_status(
     reasons: list[str] = []
     missing: list[str] = []
     todo: list[str] = []
+    doubts: list[str] = []
     for p in in_scope:
         status = statuses[(key, p)]
         if status.state == "missing":
             missing.append(p)
-        elif status.state == "stale":
-            reasons.extend(r for r in status.reasons if r not in reasons)
-        else:
+        elif status.state != "stale":
+            doubts.extend(r for r in status.reasons if r not in doubts)
             continue
+        reasons.extend(r for r in status.reasons if r not in reasons)
         todo.append(p)
     if missing:
         reasons.append(_partition_reason(missing))
     if not todo:
-        return AssetStatus(key=key, state="fresh", latest=newest)
+        state: AssetState = "unknown" if doubts else "fresh"
+        return AssetStatus(key=key, state=state, reasons=tuple(doubts), latest=newest)
     return AssetStatus(
         key=key, state="stale", reasons=tuple(reasons), latest=newest, partitions=tuple(todo)
     )
@@ -219,7 +246,7 @@ def apply_groups(
     ``statuses`` come in dependency order (as ``reconcile`` returns them). An asset joins the
     earliest run with its partition set that follows all its upstreams' runs.
     """
-    todo = [s for s in statuses if s.state != "fresh" and not s.external]
+    todo = [s for s in statuses if s.state in ("missing", "stale") and not s.external]
     partitions = {s.key: s.partitions for s in todo}
     level: dict[AssetKey, int] = {}
     for s in todo:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -14,6 +14,7 @@ from catchment.errors import ExecutionError
 from catchment.io import InputContext, OutputContext
 from catchment.io_managers._partitions import assemble, output_parts
 from catchment.keys import AssetKey
+from catchment.observation import Observation
 
 _SUFFIX = ".pkl"
 
@@ -58,6 +59,16 @@ class FilesystemIOManager:
                 raise
             paths.append(str(path))
         return {"path": paths[0] if len(paths) == 1 else str(Path(paths[0]).parent)}
+
+    def observe(self, keys: Sequence[AssetKey]) -> dict[AssetKey, Observation]:
+        """What is stored for each of ``keys`` now: its file, or its partitions' folder."""
+        from catchment.observers.files import observe_path
+
+        out = {}
+        for key in keys:
+            whole = self.path_for(key)
+            out[key] = observe_path(whole if whole.exists() else self.path_for(key, "x").parent)
+        return out
 
     def load_input(self, context: InputContext) -> Any:
         """Unpickle the value (a dict ``{partition: value}`` for several partitions)."""

@@ -1,0 +1,1 @@
+"""Built-in observers: DuckDB files, files and directories, PostgreSQL databases."""

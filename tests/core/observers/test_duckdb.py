@@ -1,0 +1,104 @@
+"""The DuckDB observer on real DuckDB files: one catalog read, tables and views, gone, locked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+from catchment.observers.duckdb import DuckDBObserver
+from catchment.tables import duckdb_table
+
+
+def _db(path: Path) -> None:
+    con = duckdb.connect(str(path))
+    con.execute("create table orders as select range as id, 'x' as note from range(5)")
+    con.execute("create schema marts")
+    con.execute("create view marts.v as select id from orders")
+    con.close()
+
+
+def test_tables_and_views_are_observed_with_rows_and_columns(tmp_path: Path) -> None:
+    path = tmp_path / "wh.duckdb"
+    _db(path)
+    orders, view, nope = (
+        duckdb_table(path, "orders"),
+        duckdb_table(path, "v", schema="marts"),
+        duckdb_table(path, "nope"),
+    )
+    found = DuckDBObserver(str(path)).observe([orders, view, nope])
+    assert found[orders].exists
+    assert found[orders].row_count == 5
+    assert found[orders].columns == {"id": "BIGINT", "note": "VARCHAR"}
+    assert found[view].exists
+    assert found[view].row_count is None
+    assert found[view].columns == {"id": "BIGINT"}
+    assert found[nope].exists is False
+
+
+def test_the_data_version_follows_rows_and_columns(tmp_path: Path) -> None:
+    path = tmp_path / "wh.duckdb"
+    _db(path)
+    ref = duckdb_table(path, "orders")
+    observer = DuckDBObserver(str(path))
+    first = observer.observe([ref])[ref]
+    assert observer.observe([ref])[ref].data_version == first.data_version
+    con = duckdb.connect(str(path))
+    con.execute("insert into orders values (99, 'y')")
+    con.close()
+    second = observer.observe([ref])[ref]
+    assert second.data_version != first.data_version
+    assert second.row_count == 6
+
+
+def test_a_missing_file_means_every_table_is_gone(tmp_path: Path) -> None:
+    ref = duckdb_table(tmp_path / "none.duckdb", "orders")
+    assert DuckDBObserver(ref.location).observe([ref])[ref].exists is False
+    assert not (tmp_path / "none.duckdb").exists()  # observing creates nothing
+
+
+def test_an_in_memory_database_is_unknown() -> None:
+    ref = duckdb_table(":memory:", "orders")
+    obs = DuckDBObserver(":memory:").observe([ref])[ref]
+    assert obs.exists is None
+    assert obs.error
+    assert "in-memory" in obs.error
+
+
+def test_an_unchanged_file_is_answered_from_the_cache_a_written_one_is_opened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import catchment.observers.duckdb as module
+
+    monkeypatch.setenv("CATCHMENT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(module, "QUIET_SECONDS", 0.0)
+    path = tmp_path / "wh.duckdb"
+    _db(path)
+    ref = duckdb_table(path, "orders")
+    first = DuckDBObserver(str(path)).observe([ref])[ref]
+    assert list((tmp_path / "cache" / "duckdb-catalog").iterdir())
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an unchanged file must not be opened")
+
+    monkeypatch.setattr(duckdb, "connect", refuse)
+    again = DuckDBObserver(str(path)).observe([ref])[ref]
+    assert again.data_version == first.data_version
+    assert again.observed_at >= first.observed_at
+    monkeypatch.undo()
+    monkeypatch.setenv("CATCHMENT_CACHE_DIR", str(tmp_path / "cache"))
+    con = duckdb.connect(str(path))
+    con.execute("insert into orders values (7, 'z')")
+    con.close()
+    assert DuckDBObserver(str(path)).observe([ref])[ref].row_count == 6
+
+
+def test_a_freshly_written_file_is_not_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CATCHMENT_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "wh.duckdb"
+    _db(path)
+    ref = duckdb_table(path, "orders")
+    DuckDBObserver(str(path)).observe([ref])
+    assert not (tmp_path / "cache").exists()  # written less than QUIET_SECONDS ago
