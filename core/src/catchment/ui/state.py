@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from catchment.storage import Storage
 
 LoadStatus = Literal["loading", "ready", "failed"]
-AssetState = Literal["fresh", "stale", "missing", "failed", "running", "external"]
+AssetState = Literal["fresh", "stale", "missing", "failed", "running", "external", "unknown"]
 WATCH_SUFFIXES = (".yaml", ".yml", ".py", ".sql", ".csv", ".json")
 WATCH_SKIP = {
     ".catchment",
