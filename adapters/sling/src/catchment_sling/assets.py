@@ -111,6 +111,13 @@ def _spec(
     )
 
 
+def _with_override_deps(
+    spec: AssetSpec, override: StreamOverride | None, ctx: ComponentContext, where: str
+) -> AssetSpec:
+    """The override's extra ``deps`` and ``reads`` (an egress stream reading a dbt model)."""
+    return spec if override is None else override.apply_to(spec, ctx.project.warehouse, where)
+
+
 def sling_definition(attrs: SlingAttributes, ctx: ComponentContext) -> AssetsDefinition:
     """Discover the replication's streams and return one definition serving all of them."""
     rep = load_replication(attrs.replication, ctx.root)
@@ -160,17 +167,22 @@ def sling_definition(attrs: SlingAttributes, ctx: ComponentContext) -> AssetsDef
         chosen = attrs.partitions.streams if attrs.partitions is not None else None
         partitioned = windows is not None and (chosen is None or stream.name in chosen)
         specs.append(
-            _spec(
-                stream,
-                key,
-                written,
-                reads,
-                attrs,
+            _with_override_deps(
+                _spec(
+                    stream,
+                    key,
+                    written,
+                    reads,
+                    attrs,
+                    override,
+                    rep.source,
+                    rep.target,
+                    target,
+                    windows if partitioned else None,
+                ),
                 override,
-                rep.source,
-                rep.target,
-                target,
-                windows if partitioned else None,
+                ctx,
+                f"{rep.where} (component {ctx.name} overrides.{stream.name})",
             )
         )
     source_text = ctx.source or f"{rep.where} (component {ctx.name})"

@@ -148,7 +148,8 @@ class _Component(_Strict):
     )
     assets: dict[str, AssetSettings] = Field(
         default_factory=dict,
-        description="per asset (a key or a glob): automation_condition, partition_scope, freshness",
+        description="per asset (a key or a glob): automation_condition, partition_scope, "
+        "freshness, deps, reads",
     )
 
 
@@ -419,7 +420,7 @@ class _Loader:
                 built = [d.replace(timeout=limit) for d in built] if limit else None
             if built is not None:
                 names[comp.name] = comp.type
-                definitions.extend(self._automation(comp, path, subject, built))
+                definitions.extend(self._automation(comp, path, subject, built, defaults.warehouse))
         return definitions, names
 
     def _automation(
@@ -428,13 +429,17 @@ class _Loader:
         path: tuple[str | int, ...],
         subject: str,
         built: list[AssetsDefinition],
+        warehouse: Path,
     ) -> list[AssetsDefinition]:
-        """``built`` with the component's automation settings (and ``assets:`` overrides)."""
+        """``built`` with the component's automation settings and its ``assets:`` overrides
+        (automation, extra ``deps`` and ``reads``)."""
 
         def report(at: Sequence[str | int], message: str, hint: str | None) -> None:
             self.problem("component", at, f"{subject}: {message}", hint)
 
-        settings = component_settings(comp, path, self.render, self.located.where, report)
+        settings = component_settings(
+            comp, path, self.render, self.located.where, report, warehouse
+        )
         return apply_settings(built, settings, report)
 
     def freshness_rules(
