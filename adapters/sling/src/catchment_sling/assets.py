@@ -25,6 +25,7 @@ from catchment_sling.binaries import locate_duckdb, locate_sling
 from catchment_sling.connections import Connection, resolve_connection
 from catchment_sling.execution import SlingCompute
 from catchment_sling.replication import Stream, load_replication, resolve_streams
+from catchment_sling.sqlreads import tables_read
 
 _BAD_SEGMENT = re.compile(r"[^A-Za-z0-9_.\-]+")
 
@@ -58,12 +59,15 @@ def _target_table(stream: Stream, target: Connection, ctx: ComponentContext) -> 
 
 
 def _source_reads(
-    stream: Stream, source: Connection, ctx: ComponentContext
+    stream: Stream, source: Connection, ctx: ComponentContext, where: str
 ) -> tuple[TableRef, ...]:
     if stream.is_file:
         return (source.file(stream.name, ctx.root),)
-    if stream.source_table is None:  # custom SQL: the relations it reads are not parsed
-        return ()
+    if stream.source_table is None:  # custom SQL: the tables its parse names
+        if not stream.sql or source.is_file_system:
+            return ()
+        found = tables_read(stream.sql, source.system, f"{where} (streams.{stream.name}.sql)")
+        return tuple(source.relation(name, schema) for schema, name in found)
     return (source.relation(stream.source_table, stream.source_schema),)
 
 
@@ -163,7 +167,7 @@ def sling_definition(attrs: SlingAttributes, ctx: ComponentContext) -> AssetsDef
             )
         writers[written] = stream.name
         by_key[key] = stream
-        reads = _source_reads(stream, source, ctx)
+        reads = _source_reads(stream, source, ctx, rep.where)
         chosen = attrs.partitions.streams if attrs.partitions is not None else None
         partitioned = windows is not None and (chosen is None or stream.name in chosen)
         specs.append(

@@ -105,7 +105,9 @@ class SlingCompute:
                 if isinstance(before, AssetFailure):
                     continue
                 if isinstance(result, MaterializeResult):
-                    own = {window: {"rows": result.metadata.get("rows", 0)}}
+                    own: dict[str, Mapping[str, Any]] = {
+                        window: {"rows": result.metadata.get("rows", 0)}
+                    }
                     rows = result.metadata.get("rows", 0)
                     if isinstance(before, MaterializeResult):
                         rows += before.metadata.get("rows", 0)
@@ -220,9 +222,7 @@ class SlingCompute:
         self, streams: list[Stream], render: Callable[[str], str] = str
     ) -> dict[str, Any]:
         data = dict(self.replication.raw)
-        data["streams"] = {
-            render(s.name): _rendered(self._qualified(s), render) for s in streams
-        }
+        data["streams"] = {render(s.name): _rendered(self._qualified(s), render) for s in streams}
         env = {k: v for k, v in self.replication.env.items() if k != "SLING_THREADS"}
         if env:
             data["env"] = env
