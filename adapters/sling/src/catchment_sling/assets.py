@@ -26,6 +26,7 @@ from catchment_sling.connections import Connection, resolve_connection
 from catchment_sling.execution import SlingCompute
 from catchment_sling.replication import Stream, load_replication, resolve_streams
 from catchment_sling.sqlreads import tables_read
+from catchment_sling.wildcards import expand_wildcards
 
 _BAD_SEGMENT = re.compile(r"[^A-Za-z0-9_.\-]+")
 
@@ -135,6 +136,7 @@ def sling_definition(attrs: SlingAttributes, ctx: ComponentContext) -> AssetsDef
         locate_sling(attrs.binary, root=ctx.root)  # a wrong explicit path is a config error now
     if attrs.duckdb_binary:
         locate_duckdb(attrs.duckdb_binary, root=ctx.root)
+    rep = expand_wildcards(rep, source)
     unknown = sorted(set(attrs.overrides) - set(rep.streams))
     if unknown:
         raise ConfigError(
