@@ -47,3 +47,11 @@ def catchment_io_manager_types(register: Callable[[str, Callable[..., Any]], Non
     register("memory", memory_io_manager)
     register("filesystem", filesystem_io_manager)
     register("duckdb", duckdb_io_manager)
+
+
+@hookimpl
+def catchment_resource_types(register: Callable[[str, type[Any]], None]) -> None:
+    """Serve resource type ``webhook_alerts`` (run and check failures to a webhook)."""
+    from catchment.alerts import WebhookAlerts
+
+    register("webhook_alerts", WebhookAlerts)

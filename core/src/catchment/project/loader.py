@@ -85,8 +85,11 @@ class Project:
 
     @property
     def hooks(self) -> IsolatedHooks:
-        """Life-cycle hooks of the loaded adapters (each implementation isolated)."""
-        return self.registry.hook
+        """Life-cycle hooks of the loaded adapters (each implementation isolated), relaying to
+        the project's alert resources (``catchment.alerts``)."""
+        from catchment.alerts import with_alerts
+
+        return with_alerts(self.registry.hook, self.resources)  # type: ignore[no-any-return]
 
     @property
     def ok(self) -> bool:
