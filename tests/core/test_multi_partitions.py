@@ -40,7 +40,7 @@ def test_ranges_window_and_static_part() -> None:
         "2026-12-03T00:00:00+00:00",
     )
     assert PARTS.static_of("2026-12-02|eu") == "eu"
-    assert PARTS == MultiPartitions(DAYS, StaticPartitions(["eu", "us"]))
+    assert MultiPartitions(DAYS, StaticPartitions(["eu", "us"])) == PARTS
 
 
 def test_scope_is_the_latest_window_of_every_static_key() -> None:
