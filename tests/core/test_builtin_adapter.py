@@ -69,3 +69,68 @@ def test_prefixed_multi_asset_sees_its_own_keys(tmp_path: Path) -> None:
     result = run_project(project, "eu/y", storage=SqliteStorage(":memory:"))
     assert result.success, [e.data for e in result.failures]
     assert [str(k) for k in result.materialized_keys] == ["eu/y"]
+
+
+LOOP_CHECKS = """
+from catchment import asset, asset_check
+
+TABLES = ["orders", "payments", "customers", "events", "refunds", "stores"]
+
+
+@asset
+def orders():
+    return [1]
+
+
+@asset
+def payments():
+    return [1]
+
+
+@asset
+def customers():
+    return [1]
+
+
+@asset
+def events():
+    return [1]
+
+
+@asset
+def refunds():
+    return [1]
+
+
+@asset
+def stores():
+    return [1]
+
+
+def _landing(table, hour):
+    @asset_check(asset=table, name=f"landed_{hour:02d}")
+    def check(value):
+        return len(value) > 0
+
+    return check
+
+
+LANDING = [_landing(t, h) for t in TABLES for h in range(7)]
+BY_TABLE = {t: _landing(t, 99) for t in TABLES}
+SINGLE = _landing("orders", 42)
+"""
+
+
+def test_checks_built_in_a_loop_and_held_in_containers_are_collected(tmp_path: Path) -> None:
+    """Issue 25: checks made in a loop and kept in a list (or dict) are definitions too."""
+    root = _project(tmp_path / "loops", "loop_checks.py", {"loop_checks.py": LOOP_CHECKS})
+    project = load_project(root, registry=make_registry())
+    assert project.problems == []
+    graph = project.require_graph()
+    checks = sorted(c.id for k in graph.specs for c in graph.checks_for(k))
+    assert len(checks) == 6 * 7 + 6 + 1  # 49: the list, the dict's values, the single one
+    assert "stores:landed_06" in checks
+    assert "refunds:landed_99" in checks
+    result = run_project(project, "*")
+    assert result.success, result.failures
+    assert len(result.check_results) == 49

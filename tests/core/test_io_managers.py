@@ -198,7 +198,12 @@ def test_duckdb_range_writes_use_the_partition_column(tmp_path: Path) -> None:
     io = DuckDBIOManager(db)
     frame = pd.DataFrame({"day": ["a", "b", "b"], "v": [1, 2, 3]})
     meta = io.handle_output(out("e", partitions=("a", "b"), partition_column="day"), frame)
-    assert meta == {"rows": 3, "table": "main.e"}
+    # the run's rows, and each partition's own (issue 25: per-partition row counts)
+    assert meta == {
+        "rows": 3,
+        "table": "main.e",
+        "partition_metadata": {"a": {"rows": 1}, "b": {"rows": 2}},
+    }
     io.handle_output(
         out("e", partitions=("b", "c"), partition_column="day"),
         pd.DataFrame({"day": ["c"], "v": [4]}),

@@ -226,3 +226,25 @@ def test_the_definition_never_shows_the_connection_url(
     assert password not in repr(defn)
     assert password not in str([s.metadata for s in defn.specs])
     assert password not in repr(defn.compute)
+
+
+def test_overrides_accept_deps_and_reads(build_sling: Builder, project: Path) -> None:
+    """Issue 25: an egress stream can say it runs after the dbt model it reads."""
+    defn = build_sling(
+        {
+            "replication": REPLICATION,
+            "connections": {"PG": "postgresql://u@db:5432/app", "WH": "duckdb://warehouse.duckdb"},
+            "overrides": {
+                "custom": {
+                    "deps": ["marts/daily_revenue"],
+                    "reads": ["marts.daily_revenue", "postgres://db:5432/app.shop.refunds"],
+                }
+            },
+        }
+    )
+    spec = next(s for s in defn.specs if s.key == AssetKey("raw/custom"))
+    assert [d.key for d in spec.deps] == [AssetKey("marts/daily_revenue")]
+    assert spec.reads == (
+        duckdb_table(project / "warehouse.duckdb", "daily_revenue", schema="marts"),
+        table("postgres", "refunds", schema="shop", database="app", location="db:5432"),
+    )

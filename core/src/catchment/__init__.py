@@ -47,6 +47,7 @@ _EXPORTS: dict[str, str] = {
     "PartitionsDefinition": "catchment.partitions",
     "StaticPartitions": "catchment.partitions",
     "TimeWindowPartitions": "catchment.partitions",
+    "MultiPartitions": "catchment.multi_partitions",
     "PartitionMapping": "catchment.partitions",
     "IdentityMapping": "catchment.partitions",
     "AllPartitionsMapping": "catchment.partitions",
@@ -83,6 +84,7 @@ if TYPE_CHECKING:
     from catchment.io import InputContext, IOManager, OutputContext
     from catchment.io_managers import DuckDBIOManager, FilesystemIOManager, MemoryIOManager
     from catchment.keys import AssetKey
+    from catchment.multi_partitions import MultiPartitions
     from catchment.partitions import (
         AllPartitionsMapping,
         IdentityMapping,

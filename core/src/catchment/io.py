@@ -15,6 +15,10 @@ from catchment.keys import AssetKey
 from catchment.specs import AssetSpec
 from catchment.tables import TableRef
 
+PARTITION_METADATA = "partition_metadata"
+"""Key of ``handle_output``'s metadata holding ``{partition_key: {name: value}}`` (a range
+run's rows per partition); the step records it per partition, not as a value."""
+
 __all__ = ["IOManager", "InputContext", "OutputContext", "TableIOManager"]
 
 
@@ -45,7 +49,8 @@ class IOManager(Protocol):
 
     def handle_output(self, context: OutputContext, obj: Any) -> Mapping[str, Any] | None:
         """Store ``obj`` as the value of ``context.key`` (its partitions when partitioned);
-        return metadata to record with the materialization, or None."""
+        return metadata to record with the materialization, or None (per partition of a
+        range run under ``PARTITION_METADATA``)."""
         ...
 
     def load_input(self, context: InputContext) -> Any:

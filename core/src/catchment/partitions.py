@@ -483,8 +483,9 @@ class PartitionScope(msgspec.Struct, frozen=True, omit_defaults=True):
 
     def keys(self, partitions: PartitionsDefinition, now: datetime) -> list[str]:
         """The keys in scope of ``partitions`` at ``now``, oldest first."""
-        if isinstance(partitions, TimeWindowPartitions):
-            return partitions.keys_at(now, self.last)
+        keys_at = getattr(partitions, "keys_at", None)  # time windows, alone or with statics
+        if keys_at is not None:
+            return list(keys_at(now, self.last))
         keys = list(partitions.keys())
         return keys if self.last is None else keys[-self.last :]
 
@@ -515,8 +516,9 @@ def as_partition_scope(value: PartitionScope | str | int | None) -> PartitionSco
 
 
 def default_scope(partitions: PartitionsDefinition) -> PartitionScope:
-    """The latest window for time partitions; every key for static and dynamic sets."""
-    return PartitionScope(last=1 if isinstance(partitions, TimeWindowPartitions) else None)
+    """The latest window for time partitions (with every static key, for time x static);
+    every key for static and dynamic sets."""
+    return PartitionScope(last=1 if hasattr(partitions, "keys_at") else None)
 
 
 # --------------------------------------------------------------------------- mappings

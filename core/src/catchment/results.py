@@ -4,6 +4,10 @@ A compute for a step yields, for each selected asset, exactly one of ``Output`` 
 IO manager stores), ``MaterializeResult`` (the compute wrote the data itself), ``AssetFailure``
 or ``AssetSkipped``; plus any ``CheckResult`` for its checks. A selected asset the compute never
 reports on is recorded as failed, never as success.
+
+In a partition range run, ``partition_metadata`` (``{partition_key: {name: value}}``) gives
+what differs per partition (its row count); each partition's record merges it over
+``metadata``.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class Output(msgspec.Struct, frozen=True, kw_only=True):
     value: Any
     metadata: Mapping[str, Any] = msgspec.field(default_factory=dict)
     data_version: str | None = None
+    partition_metadata: Mapping[str, Mapping[str, Any]] = msgspec.field(default_factory=dict)
 
 
 class MaterializeResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -41,6 +46,7 @@ class MaterializeResult(msgspec.Struct, frozen=True, kw_only=True):
     key: AssetKey
     metadata: Mapping[str, Any] = msgspec.field(default_factory=dict)
     data_version: str | None = None
+    partition_metadata: Mapping[str, Mapping[str, Any]] = msgspec.field(default_factory=dict)
 
 
 class CheckResult(msgspec.Struct, frozen=True, kw_only=True):

@@ -485,3 +485,32 @@ def test_a_failed_partitioned_asset_is_recorded_per_partition(tmp_path: Path) ->
     assert [e.partition for e in failures] == ["a", "b"]
     subjects = [(AssetKey("boom"), p) for p in "abc"]
     assert sorted(p for _, p in store.failures_of(subjects)) == ["a", "b"]
+
+
+def test_assets_below_a_blocked_asset_of_the_same_step_are_skipped_too() -> None:
+    """Issue 25: a multi-asset (like dbt) whose first asset is blocked by a failed loader
+    must not be asked to build the assets that read it."""
+
+    @asset
+    def loader() -> int:
+        raise RuntimeError("source is down")
+
+    built: list[str] = []
+
+    @multi_asset(specs=[spec("a", deps=["loader"]), spec("b", deps=["a"]), spec("c")])
+    def models(context: StepContext) -> Iterator[StepResult]:
+        for key in sorted(context.selected_keys):
+            built.append(str(key))
+            yield MaterializeResult(key=key)
+
+    result = materialize([loader, models], raise_on_failure=False)
+    assert built == ["c"]
+    assert result.status_of("a") == "skipped"
+    assert result.status_of("b") == "skipped"
+    reasons = {
+        e.asset_key: e.data["reason"] for e in result.events if e.type is EventType.ASSET_SKIPPED
+    }
+    assert reasons == {
+        "a": "upstream loader failed",
+        "b": "upstream a skipped: upstream loader failed",
+    }

@@ -14,6 +14,7 @@ from typing import Any
 from catchment.components import ComponentContext, ProjectDefaults
 from catchment.definitions import AssetsDefinition
 from catchment.errors import ConfigError
+from catchment.multi_partitions import MultiPartitions
 from catchment.partitions import TimeWindowPartitions
 
 from catchment_dbt.attributes import DbtAttributes
@@ -54,9 +55,10 @@ def dbt_definition(attrs: DbtAttributes, context: ComponentContext) -> AssetsDef
     partitioned: set[str] = set()
     if attrs.partitions is not None:
         p = attrs.partitions
-        partitions = TimeWindowPartitions(
+        windows = TimeWindowPartitions(
             start=p.start, end=p.end, cadence=p.cadence, timezone=p.timezone
         )
+        partitions = MultiPartitions(windows, p.static_keys) if p.static_keys else windows
         if p.models is not None:
             partitioned = set(p.models)
         else:
@@ -89,6 +91,7 @@ def dbt_definition(attrs: DbtAttributes, context: ComponentContext) -> AssetsDef
         min_var=attrs.partitions.min_var if attrs.partitions else "min_date",
         max_var=attrs.partitions.max_var if attrs.partitions else "max_date",
         var_format=attrs.partitions.var_format if attrs.partitions else None,
+        key_var=attrs.partitions.key_var if attrs.partitions else "partition_key",
         run_unit_tests=attrs.run_unit_tests,
     )
     compute = DbtCompute(project, translation, manifest_path, manifest, run_options)

@@ -22,6 +22,13 @@ class DbtPartitions(BaseModel):
     min_var: str = Field("min_date", description="var receiving the window start (inclusive)")
     max_var: str = Field("max_date", description="var receiving the window end (exclusive)")
     var_format: str | None = Field(None, description="strftime format of the var values")
+    static_keys: list[str] | None = Field(
+        None,
+        description="a second, static dimension (e.g. regions): keys become <time>|<static>",
+    )
+    key_var: str = Field(
+        "partition_key", description="var receiving the static key(s), comma-separated"
+    )
 
 
 class DbtAttributes(BaseModel):

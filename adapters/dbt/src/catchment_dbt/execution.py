@@ -21,6 +21,7 @@ from typing import Any
 
 from catchment.context import StepContext
 from catchment.keys import AssetKey
+from catchment.multi_partitions import MultiPartitions
 from catchment.partitions import PartitionsDefinition, TimeWindowPartitions
 from catchment.results import (
     AssetFailure,
@@ -70,9 +71,17 @@ def partition_vars(
     options: RunOptions,
 ) -> dict[str, str]:
     """The vars a partitioned run passes: ``[min_var, max_var)`` for time windows covering
-    ``keys`` (first window's start to last window's end), ``key_var`` for static keys."""
+    ``keys`` (first window's start to last window's end), ``key_var`` for static keys (and
+    for the static part of time x static keys, comma-separated)."""
     if partitions is None or not keys:
         return {}
+    if isinstance(partitions, MultiPartitions):
+        # time x static: the window vars span the keys' windows; key_var lists the statics
+        times = sorted({partitions.split(k)[0] for k in keys}, key=lambda k: k)
+        statics = list(dict.fromkeys(partitions.static_of(k) for k in keys))
+        out = partition_vars(partitions.time, tuple(times), options)
+        out[options.key_var] = ",".join(statics)
+        return out
     if isinstance(partitions, TimeWindowPartitions):
         ordered = sorted(keys, key=lambda k: partitions.window(k)[0])
         start = partitions.window(ordered[0])[0]

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +19,12 @@ from catchment.components import ProjectDefaults
 from catchment.context import StepContext
 from catchment.definitions import AssetsDefinition, location_free
 from catchment.errors import ConfigError
+from catchment.extra_deps import parse_extra_deps, with_extra_deps
 from catchment.partitions import PartitionsDefinition
 from catchment.results import StepResult
 
 from catchment_dlt.destination import resolve_target
-from catchment_dlt.discovery import ResourceOptions, discover, read_stored_schema
+from catchment_dlt.discovery import Layout, ResourceOptions, discover, read_stored_schema
 from catchment_dlt.execution import run_step
 from catchment_dlt.telemetry import quiet_dlt
 
@@ -93,6 +95,9 @@ def dlt_assets(
         + location_free(json.dumps([pipeline, dataset, target.describe()]), root),
         where=where,
     )
+    layout = _with_extra_deps(
+        layout, options, Path(warehouse).resolve() if warehouse else defaults.warehouse, where
+    )
     if not layout.specs:
         raise ConfigError(
             f"dlt source {first.name!r} has no selected resources",
@@ -130,6 +135,25 @@ def dlt_assets(
     )
 
 
+def _with_extra_deps(
+    layout: Layout, options: Mapping[str, ResourceOptions], warehouse: Path, where: str
+) -> Layout:
+    """The overrides' ``deps`` and ``reads`` on each resource's (top-level) asset."""
+    extra = {name: o for name, o in options.items() if o.deps or o.reads}
+    if not extra:
+        return layout
+    specs = []
+    for spec, asset in zip(layout.specs, layout.tables, strict=True):
+        opts = extra.get(asset.resource)
+        if opts is not None and not asset.is_child:
+            deps, reads = parse_extra_deps(
+                opts.deps, opts.reads, warehouse, f"{where}: overrides.{asset.resource}"
+            )
+            spec = with_extra_deps(spec, deps, reads)
+        specs.append(spec)
+    return replace(layout, specs=tuple(specs))
+
+
 def _factory(source: Any) -> Callable[[], Any]:
     from dlt.extract.source import DltSource
 
@@ -162,7 +186,7 @@ def _options(value: ResourceOptions | Mapping[str, Any], where: str, name: str) 
         raise ConfigError(
             f"overrides for resource {name!r}: {exc}",
             where=where,
-            hint="allowed: key, group, owners, tags, description, child_tables",
+            hint="allowed: key, group, owners, tags, description, child_tables, deps, reads",
         ) from None
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from catchment.extra_deps import ExtraDepsFields
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class ResourceOverride(BaseModel):
-    """Per-resource settings that replace what discovery derives."""
+class ResourceOverride(ExtraDepsFields):
+    """Per-resource settings that replace what discovery derives (and extra ``deps`` /
+    ``reads`` of its asset)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -43,6 +43,8 @@ class ResourceOptions:
     tags: Mapping[str, str] | None = None
     description: str | None = None
     child_tables: Sequence[str] = ()
+    deps: Sequence[str] = ()
+    reads: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ def discover(
     tables: list[TableAsset] = []
     specs: list[AssetSpec] = []
     cursors: dict[str, Any] = {}
+    top_keys: dict[str, AssetKey] = {}
     for name in names:
         resource = available[name]
         opts = options.get(name, ResourceOptions())
@@ -177,6 +180,7 @@ def discover(
             table=target.table(dataset, table_name) if table_name else None,
         )
         tables.append(TableAsset(key=key, resource=name, table=table_name))
+        top_keys[name] = key
         specs.append(base)
         if table_name is None:
             continue
@@ -208,6 +212,7 @@ def discover(
                     table=target.table(dataset, child_table),
                 )
             )
+    specs = _transformer_edges(specs, tables, available, top_keys)
     return Layout(
         source_name=source.name,
         schema_name=source.schema.name,
@@ -217,6 +222,25 @@ def discover(
         specs=tuple(specs),
         cursors=cursors,
     )
+
+
+def _transformer_edges(
+    specs: list[AssetSpec],
+    tables: list[TableAsset],
+    available: Mapping[str, Any],
+    top_keys: Mapping[str, AssetKey],
+) -> list[AssetSpec]:
+    """A transformer's asset depends on its parent resource's asset (``data_from``), when
+    that resource is declared too."""
+    out: list[AssetSpec] = []
+    for spec, asset in zip(specs, tables, strict=True):
+        pipe = getattr(available[asset.resource], "_pipe", None)
+        parent = getattr(getattr(pipe, "parent", None), "name", None)
+        parent_key = top_keys.get(parent) if parent and not asset.is_child else None
+        if parent_key is not None and parent_key not in spec.dep_keys:
+            spec = spec.replace(deps=(*spec.deps, AssetDep(parent_key)))
+        out.append(spec)
+    return out
 
 
 def _selected(

@@ -26,6 +26,8 @@ from catchment_sling.binaries import locate_duckdb, locate_sling
 from catchment_sling.connections import Connection, resolve_connection
 from catchment_sling.execution import SlingCompute
 from catchment_sling.replication import Stream, load_replication, resolve_streams
+from catchment_sling.sqlreads import tables_read
+from catchment_sling.wildcards import expand_wildcards
 
 _BAD_SEGMENT = re.compile(r"[^A-Za-z0-9_.\-]+")
 
@@ -59,12 +61,15 @@ def _target_table(stream: Stream, target: Connection, ctx: ComponentContext) -> 
 
 
 def _source_reads(
-    stream: Stream, source: Connection, ctx: ComponentContext
+    stream: Stream, source: Connection, ctx: ComponentContext, where: str
 ) -> tuple[TableRef, ...]:
     if stream.is_file:
         return (source.file(stream.name, ctx.root),)
-    if stream.source_table is None:  # custom SQL: the relations it reads are not parsed
-        return ()
+    if stream.source_table is None:  # custom SQL: the tables its parse names
+        if not stream.sql or source.is_file_system:
+            return ()
+        found = tables_read(stream.sql, source.system, f"{where} (streams.{stream.name}.sql)")
+        return tuple(source.relation(name, schema) for schema, name in found)
     return (source.relation(stream.source_table, stream.source_schema),)
 
 
@@ -118,6 +123,13 @@ def _spec(
     )
 
 
+def _with_override_deps(
+    spec: AssetSpec, override: StreamOverride | None, ctx: ComponentContext, where: str
+) -> AssetSpec:
+    """The override's extra ``deps`` and ``reads`` (an egress stream reading a dbt model)."""
+    return spec if override is None else override.apply_to(spec, ctx.project.warehouse, where)
+
+
 def sling_definition(attrs: SlingAttributes, ctx: ComponentContext) -> AssetsDefinition:
     """Discover the replication's streams and return one definition serving all of them."""
     rep = load_replication(attrs.replication, ctx.root)
@@ -131,6 +143,7 @@ def sling_definition(attrs: SlingAttributes, ctx: ComponentContext) -> AssetsDef
         locate_sling(attrs.binary, root=ctx.root)  # a wrong explicit path is a config error now
     if attrs.duckdb_binary:
         locate_duckdb(attrs.duckdb_binary, root=ctx.root)
+    rep = expand_wildcards(rep, source)
     unknown = sorted(set(attrs.overrides) - set(rep.streams))
     if unknown:
         raise ConfigError(
@@ -163,22 +176,27 @@ def sling_definition(attrs: SlingAttributes, ctx: ComponentContext) -> AssetsDef
             )
         writers[written] = stream.name
         by_key[key] = stream
-        reads = _source_reads(stream, source, ctx)
+        reads = _source_reads(stream, source, ctx, rep.where)
         chosen = attrs.partitions.streams if attrs.partitions is not None else None
         partitioned = windows is not None and (chosen is None or stream.name in chosen)
         specs.append(
-            _spec(
-                stream,
-                key,
-                written,
-                reads,
-                attrs,
+            _with_override_deps(
+                _spec(
+                    stream,
+                    key,
+                    written,
+                    reads,
+                    attrs,
+                    override,
+                    rep.source,
+                    rep.target,
+                    target,
+                    ctx.root,
+                    windows if partitioned else None,
+                ),
                 override,
-                rep.source,
-                rep.target,
-                target,
-                ctx.root,
-                windows if partitioned else None,
+                ctx,
+                f"{rep.where} (component {ctx.name} overrides.{stream.name})",
             )
         )
     source_text = ctx.source or f"{rep.where} (component {ctx.name})"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from catchment.extra_deps import ExtraDepsFields
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 
@@ -25,8 +26,9 @@ class ConnectionConfig(BaseModel):
         return self
 
 
-class StreamOverride(BaseModel):
-    """What a project may change about one stream's asset (never how Sling runs it)."""
+class StreamOverride(ExtraDepsFields):
+    """What a project may change about one stream's asset (never how Sling runs it), and
+    upstreams Sling cannot see (``deps``: asset keys or tables; ``reads``: tables)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -75,7 +77,7 @@ class SlingAttributes(BaseModel):
     )
     overrides: dict[str, StreamOverride] = Field(
         default_factory=dict,
-        description="stream name -> {key, group, owners, tags, description}",
+        description="stream name -> {key, group, owners, tags, description, deps, reads}",
     )
     binary: str | None = Field(
         None, description="Sling binary (default: SLING_BINARY, sling-linux-amd64, PATH)"

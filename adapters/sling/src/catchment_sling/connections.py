@@ -111,7 +111,7 @@ def parse_connection(name: str, url: str, root: Path) -> Connection:
             url=SecretStr(url),
             system=system,
             location=str(path),
-            default_schema=_DEFAULT_SCHEMAS.get(system, ""),
+            default_schema=_query_schema(url) or _DEFAULT_SCHEMAS.get(system, ""),
             path=path,
         )
     if system == "file":
@@ -123,11 +123,7 @@ def parse_connection(name: str, url: str, root: Path) -> Connection:
         port = None
     location = f"{host}:{port}" if host and port else host
     database = unquote(parts.path.lstrip("/").split("/", 1)[0]) if parts.path else ""
-    schema = ""
-    for item in parts.query.split("&"):
-        key, _, value = item.partition("=")
-        if key.lower() == "schema" and value:
-            schema = unquote(value)
+    schema = _query_schema(url)
     return Connection(
         name=name,
         url=SecretStr(url),
@@ -136,6 +132,15 @@ def parse_connection(name: str, url: str, root: Path) -> Connection:
         database=database,
         default_schema=schema or _DEFAULT_SCHEMAS.get(system, ""),
     )
+
+
+def _query_schema(url: str) -> str:
+    """The ``?schema=`` default schema of a connection URL (every system), or ``""``."""
+    for item in urlsplit(url).query.split("&"):
+        key, _, value = item.partition("=")
+        if key.lower() == "schema" and value:
+            return unquote(value)
+    return ""
 
 
 def resolve_connection(

@@ -93,7 +93,8 @@ class SlingCompute:
         if not windows:
             yield from self._run_once(context, selected, None)
             return
-        # one `sling run` per window; an asset is materialized when every window loaded
+        # one `sling run` per window; an asset is materialized when every window loaded,
+        # each window's record with its own row count
         totals: dict[AssetKey, MaterializeResult | AssetFailure] = {}
         for window in windows:
             for result in self._run_once(context, selected, window):
@@ -103,9 +104,19 @@ class SlingCompute:
                 before = totals.get(key)
                 if isinstance(before, AssetFailure):
                     continue
-                if isinstance(result, MaterializeResult) and isinstance(before, MaterializeResult):
-                    rows = before.metadata.get("rows", 0) + result.metadata.get("rows", 0)
-                    result = MaterializeResult(key=key, metadata={**result.metadata, "rows": rows})
+                if isinstance(result, MaterializeResult):
+                    own: dict[str, Mapping[str, Any]] = {
+                        window: {"rows": result.metadata.get("rows", 0)}
+                    }
+                    rows = result.metadata.get("rows", 0)
+                    if isinstance(before, MaterializeResult):
+                        rows += before.metadata.get("rows", 0)
+                        own = {**before.partition_metadata, **own}
+                    result = MaterializeResult(
+                        key=key,
+                        metadata={**result.metadata, "rows": rows},
+                        partition_metadata=own,
+                    )
                 totals[key] = result
         for key, _ in selected:
             if key in totals:
@@ -211,16 +222,23 @@ class SlingCompute:
         self, streams: list[Stream], render: Callable[[str], str] = str
     ) -> dict[str, Any]:
         data = dict(self.replication.raw)
-        data["streams"] = {
-            render(s.name): _rendered(dict(self.replication.streams[s.name]), render)
-            for s in streams
-        }
+        data["streams"] = {render(s.name): _rendered(self._qualified(s), render) for s in streams}
         env = {k: v for k, v in self.replication.env.items() if k != "SLING_THREADS"}
         if env:
             data["env"] = env
         else:
             data.pop("env", None)
         return data
+
+    def _qualified(self, stream: Stream) -> dict[str, Any]:
+        """The stream's settings, its object qualified with the target URL's default schema
+        (``?schema=``) when it names none: Sling's DuckDB target ignores that parameter, so
+        the object says where the asset's table is."""
+        cfg = dict(self.replication.streams[stream.name] or {})
+        schema = self.target.default_schema
+        if stream.target_schema is None and schema and not self.target.is_file_system:
+            cfg["object"] = f"{schema}.{stream.target_table}"
+        return cfg
 
     def _run(
         self,

@@ -223,7 +223,7 @@ def resolve_streams(
         is_file = source_is_file or name.startswith("file://")
         if "*" in name and not cfg.get("sql"):
             raise ConfigError(
-                f"stream {name!r} is a wildcard; its tables are only known when Sling runs",
+                f"stream {name!r} is a wildcard that was not expanded into its tables",
                 where=f"{rep.where} (streams.{name})",
                 hint="list the tables as separate streams so each becomes an asset",
             )

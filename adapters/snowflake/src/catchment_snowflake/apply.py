@@ -21,6 +21,7 @@ from catchment_snowflake.ddl import (
     create_sql,
     grants_sql,
     refresh_sql,
+    use_role_sql,
 )
 from catchment_snowflake.identifiers import Relation
 from catchment_snowflake.objects import StageObject, TableObject
@@ -87,7 +88,28 @@ class Applier:
             self._schemas.add(key)
 
     def apply(self, d: Declared, applied: Applied | None) -> Outcome:
-        """Create, alter or replace ``d`` as needed, then refresh it if asked."""
+        """Create, alter or replace ``d`` as needed, then refresh it if asked; with the
+        object's ``role`` (``USE ROLE``) for its DDL, and the session's role back after."""
+        role = getattr(d.obj, "role", None)
+        if not role:
+            return self._apply(d, applied)
+        before = self._current_role()
+        switched: list[str] = []
+        self._run(use_role_sql(role), switched)
+        try:
+            outcome = self._apply(d, applied)
+        finally:
+            if before:
+                self._run(use_role_sql(f'"{before}"'), [])
+        outcome.statements[:0] = switched
+        return outcome
+
+    def _current_role(self) -> str | None:
+        self.cur.execute("SELECT CURRENT_ROLE()")
+        row = self.cur.fetchone()
+        return str(row[0]) if row and row[0] else None
+
+    def _apply(self, d: Declared, applied: Applied | None) -> Outcome:
         present = exists(self.cur, d.kind, d.relation)
         outcome = self._change(d, applied, present)
         if outcome.action != "unchanged":

@@ -155,6 +155,11 @@ def alter_stage_sql(obj: StageObject, rel: Relation) -> list[str]:
     return [f"ALTER STAGE {rel.sql} SET {props}"] if props else []
 
 
+def use_role_sql(role: str) -> str:
+    """``USE ROLE`` for ``role`` as written in YAML (unquoted names resolve upper-case)."""
+    return f"USE ROLE {quote_identifier(resolve(role))}"
+
+
 def grants_sql(
     kind: str,
     rel: Relation,

@@ -58,6 +58,9 @@ class _Object(_Strict):
     grants: dict[str, list[str]] = Field(
         default_factory=dict, description="privilege -> roles, e.g. {SELECT: [ANALYST]}"
     )
+    role: str | None = Field(
+        default=None, description="role that runs this object's DDL (USE ROLE), e.g. LOADER"
+    )
     key: str | None = Field(default=None, description="asset key, default <schema>/<name>")
     group: str | None = None
     owners: list[str] = Field(default_factory=list)
@@ -240,6 +243,8 @@ def normalise(obj: Any, rel: Relation) -> dict[str, Any]:
             if roles
         },
     }
+    if obj.role:  # only when set, so objects without one keep their applied hash
+        d["role"] = resolve(obj.role)
     if isinstance(obj, TableObject):
         d["columns"] = [
             {

@@ -432,10 +432,28 @@ class Engine:
                 return f"upstream {up} failed check {self.blocked_by[up]}"
         return None
 
+    def _blocked_reasons(self, step: Step) -> dict[AssetKey, str | None]:
+        """Why each asset of ``step`` cannot run, in graph order: an asset below one blocked
+        in this same step is blocked too (a dbt model under a model whose loader failed),
+        rather than handed to the tool to fail on a missing table."""
+        reasons: dict[AssetKey, str | None] = {}
+        roots: dict[AssetKey, str] = {}  # the first cause, so reasons do not nest
+        for key in step.asset_keys:
+            reason = self._blocked_reason(key)
+            if reason is not None:
+                roots[key] = reason
+            else:
+                inner = next((u for u in self.runtime.inputs_of(key) if u in roots), None)
+                if inner is not None:
+                    roots[key] = roots[inner]
+                    reason = f"upstream {inner} skipped: {roots[inner]}"
+            reasons[key] = reason
+        return reasons
+
     def _launch(self, step: Step) -> Event | None:
         """Start ``step`` (returning its ``step_started`` event), or record it as skipped."""
         defn = self.graph.definitions[step.name]
-        reasons = {k: self._blocked_reason(k) for k in step.asset_keys}
+        reasons = self._blocked_reasons(step)
         blocked = {k: r for k, r in reasons.items() if r is not None}
         keys = [k for k in step.asset_keys if k not in blocked]
         if blocked and not defn.can_subset:

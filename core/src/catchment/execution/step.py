@@ -33,7 +33,7 @@ from catchment.events import (
     StepRetryData,
 )
 from catchment.execution.context import ExecutionStepContext, StepLog, io_manager_for
-from catchment.io import IOManager, OutputContext
+from catchment.io import PARTITION_METADATA, IOManager, OutputContext
 from catchment.keys import AssetKey, CheckKey
 from catchment.resources import Resource
 from catchment.results import AssetFailure, AssetSkipped, CheckResult, MaterializeResult, Output
@@ -260,7 +260,7 @@ class _Attempt:
                 step_key=defn.name,
                 selected_keys=self.keys,
                 selected_checks=self.checks,
-                partition_keys=request.partition_keys,
+                partition_keys=self._partition_keys(),
                 resources=resources,
                 log=log,
                 project_root=runtime.project_root,
@@ -285,6 +285,14 @@ class _Attempt:
             self.error = FailureData(error_class="Canceled", message=CANCELED, where=defn.label)
         finally:
             sys.stdout, sys.stderr = out, err
+
+    def _partition_keys(self) -> tuple[str, ...]:
+        """The run's partitions, for a step with a partitioned asset (or only checks); a step of
+        unpartitioned assets runs once, unaware of them, in a run that mixes both."""
+        specs = self.runtime.graph.specs
+        if self.keys and all(specs[k].partitions is None for k in self.keys):
+            return ()
+        return self.request.partition_keys
 
     def _open_resources(self, stack: ExitStack) -> dict[str, Any]:
         opened: dict[str, Any] = {}
@@ -380,12 +388,15 @@ class _Attempt:
                 partition_keys=parts,
                 resources=self.io_resources,
             )
-            stored = manager.handle_output(context, result.value)
-            if stored:
-                metadata.update(stored)
+            stored = dict(manager.handle_output(context, result.value) or {})
+            split = stored.pop(PARTITION_METADATA, None) or _rows_by_partition(result.value, parts)
+            metadata.update(stored)
             shape = getattr(result.value, "shape", None)
             if "rows" not in metadata and isinstance(shape, tuple) and shape:
                 metadata["rows"] = shape[0]
+            per_partition = _merge_partition_metadata(split, result.partition_metadata)
+        else:
+            per_partition = _merge_partition_metadata({}, result.partition_metadata)
         metadata.setdefault("duration", round(duration, 6))
         table = spec.table or metadata.get("table")
         version = result.data_version or os.urandom(8).hex()
@@ -403,7 +414,8 @@ class _Attempt:
         )
         self.produced[str(key)] = version
         for partition in parts or (None,):
-            self.emit(self._event(EventType.MATERIALIZATION, key, data, partition))
+            own = _partition_data(data, metadata, per_partition, partition, len(parts))
+            self.emit(self._event(EventType.MATERIALIZATION, key, own, partition))
 
     def _check(self, result: CheckResult) -> None:
         check_id = CheckKey(result.asset_key, result.check_name).to_string()
@@ -531,3 +543,45 @@ def run_step(runtime: StepRuntime, request: StepRequest, *, first_attempt: int =
         if wait > 0:
             runtime.sleep(wait)
         attempt += 1
+
+
+def _rows_by_partition(value: Any, parts: tuple[str, ...]) -> dict[str, dict[str, Any]]:
+    """Rows per partition of a range run's ``{partition_key: frame}`` output."""
+    if len(parts) < 2 or not isinstance(value, Mapping):
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    for part, frame in value.items():
+        shape = getattr(frame, "shape", None)
+        if isinstance(shape, tuple) and shape:
+            out[str(part)] = {"rows": shape[0]}
+    return out
+
+
+def _merge_partition_metadata(
+    found: Mapping[str, Mapping[str, Any]], given: Mapping[str, Mapping[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """Per-partition metadata: what the IO manager found, then what the compute said."""
+    out = {str(p): dict(m) for p, m in found.items()}
+    for part, meta in given.items():
+        out.setdefault(str(part), {}).update(meta)
+    return out
+
+
+def _partition_data(
+    data: MaterializationData,
+    metadata: Mapping[str, Any],
+    per_partition: Mapping[str, Mapping[str, Any]],
+    partition: str | None,
+    count: int,
+) -> MaterializationData:
+    """One partition's record: its own metadata over the run's; in a range run a row count
+    that is not the partition's own is kept as ``run_rows`` (it counts the whole range)."""
+    if count < 2 or partition is None:
+        return data
+    own = per_partition.get(partition, {})
+    merged = {**metadata, **own}
+    if "rows" in metadata and "rows" not in own:
+        merged["run_rows"] = merged.pop("rows")
+    if merged == metadata:
+        return data
+    return msgspec.structs.replace(data, metadata=_jsonable(merged))

@@ -17,7 +17,7 @@ from typing import Any
 
 from catchment.errors import ConfigError, ExecutionError
 from catchment.frames import FRAME_LIBRARIES, frame_library
-from catchment.io import InputContext, OutputContext
+from catchment.io import PARTITION_METADATA, InputContext, OutputContext
 from catchment.keys import AssetKey
 from catchment.sql import quote_identifier
 from catchment.tables import TableRef, duckdb_table
@@ -112,8 +112,10 @@ class DuckDBIOManager:
             partitions = (
                 (context.partition_key,) if context.partition_key else context.partition_keys
             )
+            split: dict[str, dict[str, int]] = {}
             if partitions:
                 self._write_partitions(con, context, target, schema, name, partitions)
+                split = self._rows_by_partition(con, context, partitions)
             else:
                 con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {_VIEW}")
             con.execute("COMMIT")
@@ -136,7 +138,24 @@ class DuckDBIOManager:
             raise
         finally:
             con.close()
-        return {"rows": len(obj), "table": f"{schema}.{name}"}
+        meta: dict[str, Any] = {"rows": len(obj), "table": f"{schema}.{name}"}
+        if split:
+            meta[PARTITION_METADATA] = split
+        return meta
+
+    def _rows_by_partition(
+        self, con: Any, context: OutputContext, partitions: tuple[str, ...]
+    ) -> dict[str, dict[str, int]]:
+        """Rows written per partition of a range run (a single partition has them all)."""
+        if len(partitions) < 2:
+            return {}
+        col = quote_identifier(context.spec.metadata.get("partition_column", self.partition_column))
+        counts = dict(
+            con.execute(
+                f"SELECT CAST({col} AS VARCHAR), count(*) FROM {_VIEW} GROUP BY 1"
+            ).fetchall()
+        )
+        return {p: {"rows": int(counts.get(p, 0))} for p in partitions}
 
     def _write_partitions(
         self,

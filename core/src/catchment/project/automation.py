@@ -27,6 +27,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,7 +36,10 @@ from catchment.automation.conditions import AutomationCondition
 from catchment.automation.expression import parse_condition
 from catchment.automation.policy import FreshnessPolicy, as_freshness_policy
 from catchment.errors import CatchmentError
+from catchment.extra_deps import ExtraDepsFields, parse_extra_deps, with_extra_deps
 from catchment.partitions import PartitionScope, as_partition_scope
+from catchment.specs import AssetDep
+from catchment.tables import TableRef
 
 if TYPE_CHECKING:
     from catchment.definitions import AssetsDefinition
@@ -60,8 +64,9 @@ SCOPE_HELP = "which partitions automation and plan keep current: latest, last N 
 FRESHNESS_HELP = "how old the data may get: a duration (36h) or {max_lag, cron, timezone}"
 
 
-class AssetSettings(BaseModel):
-    """The automation settings YAML may give a component or one of its assets."""
+class AssetSettings(ExtraDepsFields):
+    """The settings YAML may give a component or one of its assets (automation; for an
+    asset also extra ``deps`` and ``reads``)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -79,10 +84,18 @@ class Settings:
     automation: AutomationCondition | None = None
     partition_scope: PartitionScope | None = None
     freshness: FreshnessPolicy | None = None
+    deps: tuple[AssetDep, ...] = ()
+    reads: tuple[TableRef, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return self.automation is None and self.partition_scope is None and self.freshness is None
+        return (
+            self.automation is None
+            and self.partition_scope is None
+            and self.freshness is None
+            and not self.deps
+            and not self.reads
+        )
 
 
 @dataclass
@@ -98,10 +111,23 @@ class ComponentSettings:
 
 
 def parse_settings(
-    raw: AssetSettings, path: Sequence[str | int], render: Render, where: Where, report: Report
+    raw: AssetSettings,
+    path: Sequence[str | int],
+    render: Render,
+    where: Where,
+    report: Report,
+    warehouse: Path | None = None,
 ) -> Settings:
     """Render and parse one settings block; a bad field is reported and left unset."""
     values: dict[str, Any] = {}
+    if raw.deps or raw.reads:
+        at = (*path, "deps" if raw.deps else "reads")
+        try:
+            values["deps"], values["reads"] = parse_extra_deps(
+                render(raw.deps, at), render(raw.reads, at), warehouse or Path(), where(at)
+            )
+        except CatchmentError as exc:
+            report(at, exc.message, exc.hint)
     for name in FIELDS:
         value = getattr(raw, name)
         if value is None:
@@ -126,13 +152,15 @@ def component_settings(
     render: Render,
     where: Where,
     report: Report,
+    warehouse: Path | None = None,
 ) -> ComponentSettings:
     """The settings of one validated component entry (its own, and under ``assets:``)."""
     block = AssetSettings(**{k: getattr(component, k) for k in FIELDS})
     out = ComponentSettings(own=parse_settings(block, path, render, where, report))
     for pattern, settings in component.assets.items():
         at = (*path, "assets", str(pattern))
-        out.assets.append((str(pattern), parse_settings(settings, at, render, where, report), at))
+        parsed = parse_settings(settings, at, render, where, report, warehouse)
+        out.assets.append((str(pattern), parsed, at))
     return out
 
 
@@ -162,7 +190,10 @@ def apply_settings(
                 chosen = getattr(settings.own, attr)
             if chosen is not None:
                 changes[attr] = chosen
-        return spec.replace(**changes) if changes else spec
+        spec = spec.replace(**changes) if changes else spec
+        for extra in [*exact, *globbed]:
+            spec = with_extra_deps(spec, extra.deps, extra.reads)
+        return spec
 
     out = [d.map_specs(override) for d in definitions]
     for pattern, _, at in settings.assets:

@@ -101,8 +101,11 @@ class Project:
 
     @property
     def hooks(self) -> IsolatedHooks:
-        """Life-cycle hooks of the loaded adapters (each implementation isolated)."""
-        return self.registry.hook
+        """Life-cycle hooks of the loaded adapters (each implementation isolated), relaying to
+        the project's alert resources (``catchment.alerts``)."""
+        from catchment.alerts import with_alerts
+
+        return with_alerts(self.registry.hook, self.resources)  # type: ignore[no-any-return]
 
     @property
     def ok(self) -> bool:
@@ -184,7 +187,8 @@ class _Component(_Strict):
     )
     assets: dict[str, AssetSettings] = Field(
         default_factory=dict,
-        description="per asset (a key or a glob): automation_condition, partition_scope, freshness",
+        description="per asset (a key or a glob): automation_condition, partition_scope, "
+        "freshness, deps, reads",
     )
     pool: str | None = Field(
         default=None, min_length=1, description="the pool whose slots its steps hold (pools:)"
@@ -573,7 +577,7 @@ class _Loader:
                 ]
             if built is not None:
                 names[comp.name] = comp.type
-                definitions.extend(self._automation(comp, path, subject, built))
+                definitions.extend(self._automation(comp, path, subject, built, defaults.warehouse))
         return definitions, names
 
     def _automation(
@@ -582,13 +586,17 @@ class _Loader:
         path: tuple[str | int, ...],
         subject: str,
         built: list[AssetsDefinition],
+        warehouse: Path,
     ) -> list[AssetsDefinition]:
-        """``built`` with the component's automation settings (and ``assets:`` overrides)."""
+        """``built`` with the component's automation settings and its ``assets:`` overrides
+        (automation, extra ``deps`` and ``reads``)."""
 
         def report(at: Sequence[str | int], message: str, hint: str | None) -> None:
             self.problem("component", at, f"{subject}: {message}", hint)
 
-        settings = component_settings(comp, path, self.render, self.located.where, report)
+        settings = component_settings(
+            comp, path, self.render, self.located.where, report, warehouse
+        )
         return apply_settings(built, settings, report)
 
     def freshness_rules(
