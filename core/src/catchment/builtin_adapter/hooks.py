@@ -59,6 +59,7 @@ def catchment_observers(register: Callable[[str, Callable[[str], Any]], None]) -
     register("file", FileObserver)
 
 
+@hookimpl
 def catchment_resource_types(register: Callable[[str, type[Any]], None]) -> None:
     """Serve resource type ``webhook_alerts`` (run and check failures to a webhook)."""
     from catchment.alerts import WebhookAlerts
