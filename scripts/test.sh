@@ -2,6 +2,8 @@
 # The README's test command: set up the environment, then lint, type-check, build the docs
 # strictly and run every test. Extra arguments go to pytest, e.g. the fast set alone:
 #   bash scripts/test.sh -m "not slow"
+# Tests run on 2 pytest-xdist workers (independent tests, per-test temp dirs and databases);
+# PYTEST_WORKERS=0 runs them in this one process, e.g. to debug.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh
@@ -20,4 +22,4 @@ if [ -f mkdocs.yml ]; then
   bash scripts/docs.sh
 fi
 echo "== pytest"
-python -m pytest "$@"
+python -m pytest -n "${PYTEST_WORKERS:-2}" "$@"

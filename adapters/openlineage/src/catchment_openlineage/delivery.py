@@ -20,18 +20,16 @@ __all__ = ["Delivery", "redact"]
 
 log = logging.getLogger("catchment.openlineage")
 
-_URL_USERINFO = re.compile(r"(\w+://)[^/@\s]+@")
 _SECRET_QUERY = re.compile(r"((?:api[_-]?key|token|secret|password|auth)=)[^&\s]+", re.I)
 _BEARER = re.compile(r"(Bearer\s+)\S+", re.I)
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with URL credentials, secret query parameters, bearer tokens and each of
-    ``secrets`` replaced by ``***``."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    text = _URL_USERINFO.sub(r"\1***@", text)
+    """``text`` through ``catchment.redact`` (URL and DSN passwords, each of ``secrets``), then
+    with API-key query parameters and bearer tokens replaced by ``***`` as well."""
+    from catchment.secrets import redact as redact_secrets
+
+    text = redact_secrets(text, secrets=secrets)
     text = _SECRET_QUERY.sub(r"\1***", text)
     return _BEARER.sub(r"\1***", text)
 
