@@ -83,6 +83,31 @@ def test_read_only_refuses_actions_and_hides_the_button(tmp_path: Path) -> None:
         assert r.status_code == 403
 
 
+def test_with_a_live_daemon_a_ui_run_waits_in_its_queue(tmp_path: Path) -> None:
+    """The daemon's queue starts it under the limits: the UI launches no process itself."""
+    from catchment.daemon.lease import DAEMON_LEASE
+    from catchment.runs.launch import run_log_path
+    from catchment.storage import open_storage
+
+    root = write_project(tmp_path / "p")
+    with client_class()(_app(root)) as c:
+        storage = open_storage(f"sqlite:///{root / '.catchment' / 'runs.db'}")
+        assert storage.acquire_lease(DAEMON_LEASE, "daemon-elsewhere", time.time(), 300)
+        r = c.post(
+            "/actions/materialize",
+            data={"select": "orders", "csrf": _csrf(c)},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        run_id = r.headers["location"].rsplit("/", 1)[-1]
+        run = c.get(f"/api/runs/{run_id}").json()
+        assert run["status"] == "queued"
+        assert run["tags"]["origin"] == "ui"
+        assert not run_log_path(root, run_id).exists()  # no process was launched for it
+        assert [e.run_id for e in storage.queue_entries()] == [run_id]
+        storage.close()
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(180)
 def test_materialize_from_the_ui_queues_and_launches_a_run_that_ends_green(tmp_path: Path) -> None:

@@ -18,8 +18,10 @@ if TYPE_CHECKING:
 def queue_and_launch(
     storage: Storage, project_root: Path, request: RunRequest, parent_run_id: str | None = None
 ) -> str:
-    """Record ``request`` as a queued run and start a detached ``catchment runs execute``
-    process for it (it outlives the UI); returns the run id."""
+    """Record ``request`` as a queued run; returns the run id. When a daemon holds its lease,
+    its queue starts the run under the limits, pools and priorities like any other; with no
+    daemon, a detached ``catchment runs execute`` process is started for it here (it outlives
+    the UI)."""
     import msgspec
 
     from catchment.runs.launch import SubprocessLauncher
@@ -27,8 +29,19 @@ def queue_and_launch(
 
     record = msgspec.structs.replace(queued_record(request), parent_run_id=parent_run_id)
     submitted = storage.submit_run(record, request.run_key)
-    SubprocessLauncher(project_root).launch(storage.get_run(submitted.run_id) or record)
+    if not daemon_is_live(storage):
+        SubprocessLauncher(project_root).launch(storage.get_run(submitted.run_id) or record)
     return submitted.run_id
+
+
+def daemon_is_live(storage: Storage, now: float | None = None) -> bool:
+    """Whether a daemon holds the record store's lease (so its queue will start queued runs)."""
+    import time
+
+    from catchment.daemon.lease import DAEMON_LEASE
+
+    lease = storage.get_lease(DAEMON_LEASE)
+    return lease is not None and lease.expires_at > (time.time() if now is None else now)
 
 
 def retry_from_failure(storage: Storage, project_root: Path, run_id: str) -> str:
