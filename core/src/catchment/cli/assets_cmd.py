@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from catchment.cli.common import PROJECT_OPTION_HELP, load_for_listing
+from catchment.cli.common import NO_CACHE_OPTION_HELP, PROJECT_OPTION_HELP, load_for_listing
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -16,6 +15,7 @@ if TYPE_CHECKING:
     from catchment.graph import AssetGraph
     from catchment.keys import AssetKey
     from catchment.project import Project
+    from catchment.snapshot import ReadOnlyProject
     from catchment.specs import AssetSpec
 
 assets_app = typer.Typer(
@@ -42,7 +42,9 @@ Examples:
 """
 
 
-def asset_dict(project: Project, graph: AssetGraph, key: AssetKey) -> dict[str, Any]:
+def asset_dict(
+    project: Project | ReadOnlyProject, graph: AssetGraph, key: AssetKey
+) -> dict[str, Any]:
     """The JSON object `assets list --json` prints for one asset."""
     spec = graph.specs[key]
     definition = graph.definition_of(key)
@@ -96,13 +98,16 @@ def list_assets(
     select: str | None = typer.Option(None, "-s", "--select", help="Selection expression."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object per asset."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+    no_cache: bool = typer.Option(False, "--no-cache", help=NO_CACHE_OPTION_HELP),
 ) -> None:
-    project, graph = load_for_listing(project_path)
+    from catchment.cli.output import print_json
+
+    project, graph = load_for_listing(project_path, no_cache)
     selected = graph.select(select) if select else None
     keys = [k for k in graph if selected is None or k in selected]
     rows = [asset_dict(project, graph, k) for k in keys]
     if as_json:
-        typer.echo(json.dumps(rows, indent=2))
+        print_json(rows)
         return
     from rich.console import Console
     from rich.table import Table

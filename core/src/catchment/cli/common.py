@@ -17,9 +17,14 @@ if TYPE_CHECKING:
     from catchment.execution.result import ExecutionResult
     from catchment.graph import AssetGraph
     from catchment.project import Project
+    from catchment.snapshot import ReadOnlyProject
     from catchment.storage import Storage
 
 PROJECT_OPTION_HELP = "Project folder or catchment.yaml (default: .)"
+NO_CACHE_OPTION_HELP = (
+    "Load the project afresh instead of using its definitions snapshot "
+    "(.catchment/definitions.snapshot), and rewrite the snapshot."
+)
 EXECUTOR_OPTION_HELP = (
     "Where steps run: inprocess, multiprocess, dask (a local cluster) or "
     "dask:tcp://HOST:8786 (default: defaults.executor in catchment.yaml, else --workers)."
@@ -52,12 +57,28 @@ def project_store(project_path: Path | None) -> Iterator[tuple[Project, AssetGra
         storage.close()
 
 
-def load_for_listing(project_path: Path | None) -> tuple[Project, AssetGraph]:
-    """Load the project for a command that lists what loaded: exit 1 (naming every problem)
-    when there is no graph, else warn about the problems and go on with the graph."""
-    from catchment.project import load_project
+def load_for_reading(project_path: Path | None, no_cache: bool = False) -> ReadOnlyProject:
+    """The project for a command that only reads its graph and records (``plan``, ``assets
+    show``): from its definitions snapshot when current, warning about problems that do not
+    stop it."""
+    from catchment.snapshot import load_read_only
 
-    project = load_project(project_path)
+    project = load_read_only(project_path, no_cache=no_cache)
+    for p in project.problems:
+        if p.kind != "graph":
+            typer.secho(f"warning: {p}", err=True, fg="yellow")
+    return project
+
+
+def load_for_listing(
+    project_path: Path | None, no_cache: bool = False
+) -> tuple[ReadOnlyProject, AssetGraph]:
+    """Load the project for a command that lists what loaded (from its definitions snapshot
+    when current): exit 1 (naming every problem) when there is no graph, else warn about the
+    problems and go on with the graph."""
+    from catchment.snapshot import load_read_only
+
+    project = load_read_only(project_path, no_cache=no_cache)
     graph = project.graph
     if graph is None:
         for p in project.problems:
@@ -68,7 +89,7 @@ def load_for_listing(project_path: Path | None) -> tuple[Project, AssetGraph]:
     return project, graph
 
 
-def warn_problems(project: Project) -> None:
+def warn_problems(project: Project | ReadOnlyProject) -> None:
     """Tell (on stderr) that parts of the project did not load, without failing."""
     if project.problems:
         n = len(project.problems)

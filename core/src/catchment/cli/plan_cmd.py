@@ -6,7 +6,6 @@ assets that are not fresh (only the missing partitions when that is all that is 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +13,9 @@ import typer
 
 from catchment.cli.common import (
     EXECUTOR_OPTION_HELP,
+    NO_CACHE_OPTION_HELP,
     PROJECT_OPTION_HELP,
+    load_for_reading,
     load_for_run,
     run_with_display,
 )
@@ -56,12 +57,13 @@ def plan(
     select: str | None = typer.Option(None, "-s", "--select", help="Selection expression."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object per asset."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+    no_cache: bool = typer.Option(False, "--no-cache", help=NO_CACHE_OPTION_HELP),
 ) -> None:
     from catchment.automation.freshness import evaluate_freshness
     from catchment.execution.project import open_project_storage
     from catchment.execution.reconcile import reconcile
 
-    project = load_for_run(project_path)
+    project = load_for_reading(project_path, no_cache)
     graph = project.require_graph()
     storage = open_project_storage(project)
     try:
@@ -81,7 +83,9 @@ def plan(
                     "reason": policy.reason,
                 }
             rows.append(row)
-        typer.echo(json.dumps(rows, indent=2))
+        from catchment.cli.output import print_json
+
+        print_json(rows)
         return
     from rich.console import Console
     from rich.markup import escape

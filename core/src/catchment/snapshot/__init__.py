@@ -22,9 +22,9 @@ from catchment.snapshot.view import ReadOnlyProblem, ReadOnlyProject
 
 __all__ = [
     "FORMAT_VERSION",
+    "SNAPSHOT_FILE",
     "ReadOnlyProblem",
     "ReadOnlyProject",
-    "SNAPSHOT_FILE",
     "Snapshot",
     "build_snapshot",
     "decode",

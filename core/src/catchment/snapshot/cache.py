@@ -313,7 +313,7 @@ def refresh(file: Path, say: Say = _stderr) -> tuple[Project, bytes | None]:
     try:
         watched = _watched(file)
         key = project_key(file, watched)
-    except UncacheableError as exc:
+    except UncacheableError:
         return load_project(file), None
     except Exception:  # an unreadable file: the load says what is wrong with it
         return load_project(file), None

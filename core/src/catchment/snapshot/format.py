@@ -12,7 +12,6 @@ from typing import Any
 
 import msgspec
 
-
 from catchment.keys import AssetKey
 from catchment.partitions import (
     AllPartitionsMapping,
@@ -210,6 +209,3 @@ def head(data: bytes) -> tuple[int, str]:
 def decode(data: bytes) -> Snapshot:
     """A snapshot from bytes; ``msgspec.DecodeError``/``ValueError`` when corrupt."""
     return _decoder.decode(data)
-
-
-

@@ -8,6 +8,7 @@ environment variables ``catchment.yaml`` reads and the date when it uses ``today
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -98,10 +99,8 @@ def _adapters() -> list[str]:
     for ep in metadata.entry_points(group="catchment.adapters"):
         dist = ep.dist
         found.add(f"{ep.name}={dist.name}=={dist.version}" if dist else ep.name)
-    try:
+    with contextlib.suppress(metadata.PackageNotFoundError):
         found.add(f"catchment=={metadata.version('catchment')}")
-    except metadata.PackageNotFoundError:
-        pass
     return sorted(found)
 
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from catchment.graph import AssetGraph
     from catchment.project import Project
 
-__all__ = ["ReadOnlyProject", "ReadOnlyProblem"]
+__all__ = ["ReadOnlyProblem", "ReadOnlyProject"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,9 @@ class ReadOnlyProject:
             defaults=project.defaults,
             definitions=project.definitions,
             graph=project.graph,
-            problems=[ReadOnlyProblem(p.kind, p.where, p.message, p.hint) for p in project.problems],
+            problems=[
+                ReadOnlyProblem(p.kind, p.where, p.message, p.hint) for p in project.problems
+            ],
             components=dict(project.components),
         )
 
