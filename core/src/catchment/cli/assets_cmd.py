@@ -8,14 +8,11 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from catchment.cli.common import NO_CACHE_OPTION_HELP, PROJECT_OPTION_HELP, load_for_listing
+from catchment.cli.listing import asset_dict, asset_rows
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from catchment.graph import AssetGraph
-    from catchment.keys import AssetKey
-    from catchment.project import Project
-    from catchment.snapshot import ReadOnlyProject
     from catchment.specs import AssetSpec
 
 assets_app = typer.Typer(
@@ -40,29 +37,6 @@ Examples:
 
   catchment assets list --project path/to/project
 """
-
-
-def asset_dict(
-    project: Project | ReadOnlyProject, graph: AssetGraph, key: AssetKey
-) -> dict[str, Any]:
-    """The JSON object `assets list --json` prints for one asset."""
-    spec = graph.specs[key]
-    definition = graph.definition_of(key)
-    checks = [c.name for c in graph.checks_for(key)]
-    return {
-        "key": key.to_string(),
-        "group": spec.group,
-        "kinds": list(spec.kinds),
-        "deps": sorted(k.to_string() for k in graph.upstream(key)),
-        "table": spec.table.to_dict() if spec.table is not None else None,
-        "checks": checks,
-        "component": definition.component if definition is not None else None,
-        "definition": definition.name if definition is not None else None,
-        "adapter": definition.adapter if definition is not None else None,
-        "owners": list(spec.owners),
-        "description": spec.description,
-        "external": graph.is_external(key),
-    }
 
 
 def column_lines(
@@ -103,9 +77,7 @@ def list_assets(
     from catchment.cli.output import print_json
 
     project, graph = load_for_listing(project_path, no_cache)
-    selected = graph.select(select) if select else None
-    keys = [k for k in graph if selected is None or k in selected]
-    rows = [asset_dict(project, graph, k) for k in keys]
+    rows = asset_rows(project, graph, select)
     if as_json:
         print_json(rows)
         return
@@ -124,6 +96,9 @@ def list_assets(
             r["component"] or "",
         )
     Console().print(table)
+
+
+__all__ = ["asset_dict", "assets_app", "column_lines", "list_assets", "register"]
 
 
 def register(app: typer.Typer) -> None:
