@@ -28,7 +28,7 @@ from catchment.snapshot.format import (
     encode,
     head,
 )
-from catchment.snapshot.key import UncacheableError, project_key
+from catchment.snapshot.key import UncacheableError, project_key, racy_threshold
 
 if TYPE_CHECKING:
     from catchment.components import ProjectDefaults
@@ -134,7 +134,9 @@ def _defaults_record(defaults: ProjectDefaults) -> DefaultsRecord:
     )
 
 
-def build_snapshot(project: Project, key: str, watched: Iterable[str] = ()) -> Snapshot:
+def build_snapshot(
+    project: Project, key: str, watched: Iterable[str] = (), racy_after: int = 0
+) -> Snapshot:
     """The snapshot of a freshly loaded ``project`` under ``key``."""
     from catchment import __version__
 
@@ -170,6 +172,7 @@ def build_snapshot(project: Project, key: str, watched: Iterable[str] = ()) -> S
         problems=tuple(ProblemRecord(p.kind, p.where, p.message, p.hint) for p in project.problems),
         graph_built=graph is not None,
         watched=tuple(watched),
+        racy_after=racy_after,
     )
 
 
@@ -299,8 +302,8 @@ def read_snapshot(file: Path, say: Say = _stderr) -> Snapshot | None:
         say(f"definitions snapshot {path} is corrupt; rebuilding it")
         return None
     try:
-        key = project_key(file, snapshot.watched)
-    except UncacheableError:
+        key = project_key(file, snapshot.watched, snapshot.racy_after)
+    except (UncacheableError, OSError):  # OSError: no such file; the load will say so
         return None
     return snapshot if key == snapshot.key else None
 
@@ -312,14 +315,15 @@ def refresh(file: Path, say: Say = _stderr) -> tuple[Project, bytes | None]:
 
     try:
         watched = _watched(file)
-        key = project_key(file, watched)
+        racy_after = racy_threshold()
+        key = project_key(file, watched, racy_after)
     except UncacheableError:
         return load_project(file), None
     except Exception:  # an unreadable file: the load says what is wrong with it
         return load_project(file), None
     project = load_project(file)
     try:
-        data = encode(build_snapshot(project, key, watched))
+        data = encode(build_snapshot(project, key, watched, racy_after))
     except UnsnapshotableError as exc:
         say(f"definitions not cached: {exc} cannot be snapshotted")
         return project, None

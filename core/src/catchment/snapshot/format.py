@@ -103,6 +103,7 @@ class Snapshot(msgspec.Struct, kw_only=True):
     problems: tuple[ProblemRecord, ...]
     graph_built: bool
     watched: tuple[str, ...] = ()  # folders outside the project that components point at
+    racy_after: int = 0  # files modified after this (ns) are in the key by content too
 
 
 class _Head(msgspec.Struct):
@@ -113,6 +114,41 @@ class _Head(msgspec.Struct):
 
 
 # -- non-struct types ----------------------------------------------------------------------
+class _Boxed:
+    """A partition mapping on its way to the encoder: some mappings are dataclasses, which
+    msgspec would write as plain (untagged) objects without asking ``_enc_hook``."""
+
+    __slots__ = ("mapping",)
+
+    def __init__(self, mapping: PartitionMapping):
+        self.mapping = mapping
+
+
+def _box_spec(s: AssetSpec) -> AssetSpec:
+    if not any(d.partition_mapping is not None for d in s.deps):
+        return s
+    deps = tuple(
+        d
+        if d.partition_mapping is None
+        else msgspec.structs.replace(d, partition_mapping=_Boxed(d.partition_mapping))
+        for d in s.deps
+    )
+    return s.replace(deps=deps)
+
+
+def _boxed(snapshot: Snapshot) -> Snapshot:
+    """``snapshot`` with every dependency's partition mapping boxed (see ``_Boxed``)."""
+    records = []
+    changed = False
+    for d in snapshot.definitions:
+        specs = tuple(_box_spec(s) for s in d.specs)
+        if any(a is not b for a, b in zip(specs, d.specs, strict=True)):
+            changed = True
+            d = msgspec.structs.replace(d, specs=specs)
+        records.append(d)
+    return msgspec.structs.replace(snapshot, definitions=tuple(records)) if changed else snapshot
+
+
 def _enc_hook(obj: Any) -> Any:
     """AssetKey -> ``a/b``; partition sets and mappings -> tagged objects; anything else
     cannot be snapshotted."""
@@ -133,6 +169,8 @@ def _enc_hook(obj: Any) -> Any:
                 "fmt": obj.fmt,
             }
         }
+    if isinstance(obj, _Boxed):
+        obj = obj.mapping
     if isinstance(obj, IdentityMapping):
         return {"mapping": "identity"}
     if isinstance(obj, AllPartitionsMapping):
@@ -193,7 +231,7 @@ _head = msgspec.msgpack.Decoder(_Head)
 def encode(snapshot: Snapshot) -> bytes:
     """The snapshot as msgpack bytes; ``UnsnapshotableError`` if a value has no encoding."""
     try:
-        return _encoder.encode(snapshot)
+        return _encoder.encode(_boxed(snapshot))
     except UnsnapshotableError:
         raise
     except (TypeError, ValueError, OverflowError) as exc:

@@ -13,10 +13,18 @@ import hashlib
 import os
 import re
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
-__all__ = ["EXCLUDED_DIRS", "EXCLUDED_SUFFIXES", "LOCK_FILES", "UncacheableError", "project_key"]
+__all__ = [
+    "EXCLUDED_DIRS",
+    "EXCLUDED_SUFFIXES",
+    "LOCK_FILES",
+    "UncacheableError",
+    "project_key",
+    "racy_threshold",
+]
 
 EXCLUDED_DIRS = frozenset(
     {
@@ -61,7 +69,12 @@ class UncacheableError(Exception):
     """The project's definitions change by themselves (``now()`` in catchment.yaml)."""
 
 
-def _walk(top: str, out: list[str]) -> None:
+_RACY_SECONDS = 2.0
+"""Files changed this recently are also hashed by content: an edit that keeps the size within
+the file system's timestamp granularity must still change the key (git's "racy clean")."""
+
+
+def _walk(top: str, out: list[str], racy_after: int) -> None:
     """Append ``path size mtime`` of every file under ``top`` (sorted walk, exclusions)."""
     try:
         entries = sorted(os.scandir(top), key=lambda e: e.name)
@@ -75,10 +88,13 @@ def _walk(top: str, out: list[str]) -> None:
                     for keep in _KEEPS:
                         _stat(os.path.join(entry.path, keep), out)
                 if name not in EXCLUDED_DIRS:
-                    _walk(entry.path, out)
+                    _walk(entry.path, out, racy_after)
             elif not name.endswith(EXCLUDED_SUFFIXES):
                 st = entry.stat()
                 out.append(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}")
+                if st.st_mtime_ns >= racy_after:
+                    with open(entry.path, "rb") as f:
+                        out.append(hashlib.sha256(f.read()).hexdigest())
         except OSError:
             continue
 
@@ -117,9 +133,16 @@ def _environment(root: Path) -> list[str]:
     return out
 
 
-def project_key(file: Path, watched: Iterable[str] = ()) -> str:
+def racy_threshold() -> int:
+    """The ``racy_after`` of a key computed now: files changed in the last seconds are
+    hashed by content (a snapshot keeps it, so its key is recomputed the same way)."""
+    return time.time_ns() - int(_RACY_SECONDS * 1e9)
+
+
+def project_key(file: Path, watched: Iterable[str] = (), racy_after: int | None = None) -> str:
     """The key of the project whose ``catchment.yaml`` is ``file`` (with ``watched`` folders
-    outside it); ``UncacheableError`` when no key can stay valid."""
+    outside it; files modified after ``racy_after`` ns, default two seconds ago, hashed by
+    content too); ``UncacheableError`` when no key can stay valid."""
     text = file.read_bytes()
     if b"now(" in text:
         raise UncacheableError(f"{file.name} uses now(), so its definitions change every second")
@@ -127,9 +150,11 @@ def project_key(file: Path, watched: Iterable[str] = ()) -> str:
     h.update(text)
     root = file.parent
     parts: list[str] = []
-    _walk(str(root), parts)
+    if racy_after is None:
+        racy_after = racy_threshold()
+    _walk(str(root), parts, racy_after)
     for folder in watched:
-        _walk(folder, parts)
+        _walk(folder, parts, racy_after)
     parts.extend(_adapters())
     parts.extend(_environment(root))
     decoded = text.decode("utf-8", "replace")
