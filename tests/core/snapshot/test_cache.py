@@ -232,3 +232,24 @@ def test_python_m_catchment_snapshot_prints_a_decodable_snapshot(tmp_path: Path)
     )
     assert missing.returncode == 1
     assert missing.stderr.startswith("error:")
+
+
+def test_check_fast_reports_the_snapshots_problems(tmp_path: Path) -> None:
+    from catchment.cli.main import app
+    from typer.testing import CliRunner
+
+    root = _project(tmp_path)
+    yaml = root / "catchment.yaml"
+    yaml.write_text(yaml.read_text() + "sensors_typo: 1\n")
+    _age(root)
+    first = CliRunner().invoke(app, ["check", "--fast", str(root)])
+    again = CliRunner().invoke(app, ["check", "--fast", str(root)])
+    assert first.exit_code == again.exit_code == 1
+    assert "sensors_typo" in again.stderr
+    assert again.stderr == first.stderr
+    yaml.write_text(yaml.read_text().replace("sensors_typo: 1\n", ""))
+    ok = CliRunner().invoke(app, ["check", "--fast", str(root)])
+    assert ok.exit_code == 0, ok.output
+    assert "2 assets, 1 checks, 1 components (fresh load)" in ok.stdout
+    ok = CliRunner().invoke(app, ["check", "--fast", str(root)])
+    assert "(definitions snapshot)" in ok.stdout
