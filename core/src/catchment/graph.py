@@ -171,6 +171,23 @@ class AssetGraph:
         """The ids of external source assets."""
         return self._external
 
+    @property
+    def order_ids(self) -> Sequence[int]:
+        """Every id in topological order (what iterating the graph yields, as ids)."""
+        return self._order
+
+    def upstream_of_id(self, i: int) -> Sequence[int]:
+        """The direct upstream ids of asset ``i``."""
+        return self._up[i]
+
+    def definition_of_id(self, i: int) -> AssetsDefinition | None:
+        """The definition computing asset ``i``; None for external sources."""
+        return self._definition_of.get(self._keys[i])
+
+    def checks_of_id(self, i: int) -> tuple[CheckSpec, ...]:
+        """Every check on asset ``i``."""
+        return self._checks.get(self._keys[i], ())
+
     def find_id(self, key: AssetKey) -> int | None:
         """The id of ``key``, or None when it is not in the graph."""
         return self._index.get(key)
