@@ -502,19 +502,26 @@ def _collect_checks(
     """Phase 4: every check by the asset it checks, and the definitions evaluating them."""
     checks: dict[AssetKey, list[CheckSpec]] = {}
     check_defs: dict[AssetKey, list[AssetsDefinition]] = {}
-    seen: dict[str, AssetsDefinition] = {}
+    seen: dict[tuple[AssetKey, str], AssetsDefinition] = {}  # (asset, name): no id strings
     for d in defs:
         for c in d.all_check_specs:
-            if c.asset not in index:
-                problems.append(f"check {c.id} ({d.label}) is on unknown asset {c.asset}")
+            asset = c.asset
+            if asset not in index:
+                problems.append(f"check {c.id} ({d.label}) is on unknown asset {asset}")
                 continue
-            first = seen.get(c.id)
+            ident = (asset, c.name)
+            first = seen.get(ident)
             if first is not None:
                 problems.append(f"check {c.id} is defined twice: by {first.label} and {d.label}")
                 continue
-            seen[c.id] = d
-            checks.setdefault(c.asset, []).append(c)
-            owners = check_defs.setdefault(c.asset, [])
+            seen[ident] = d
+            on_asset = checks.get(asset)
+            if on_asset is None:
+                checks[asset] = [c]
+                check_defs[asset] = [d]
+                continue
+            on_asset.append(c)
+            owners = check_defs[asset]
             if not any(o is d for o in owners):
                 owners.append(d)
     return (

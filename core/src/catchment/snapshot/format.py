@@ -8,6 +8,7 @@ Computes are not in it: a snapshot rebuilds a graph whose definitions cannot run
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -211,11 +212,16 @@ def _mapping(obj: Any) -> PartitionMapping:
     raise ValueError(f"unknown partition mapping {kind!r}")
 
 
-def _dec_hook(type_: type, obj: Any) -> Any:
+def _dec_hook(interned: dict[str, AssetKey], type_: type, obj: Any) -> Any:
+    """Keys are interned (one object per key in a decode), so that the graph's dict lookups
+    hit by identity instead of comparing equal keys."""
     if type_ is AssetKey:
-        if not isinstance(obj, str) or not obj:
-            raise ValueError("an asset key must be a non-empty string")
-        return AssetKey._trusted(tuple(obj.split("/")))
+        key = interned.get(obj)
+        if key is None:
+            if not isinstance(obj, str) or not obj:
+                raise ValueError("an asset key must be a non-empty string")
+            key = interned[obj] = AssetKey._trusted(tuple(obj.split("/")))
+        return key
     if type_ is PartitionsDefinition:
         return _partitions(obj)
     if type_ is PartitionMapping:
@@ -224,7 +230,6 @@ def _dec_hook(type_: type, obj: Any) -> Any:
 
 
 _encoder = msgspec.msgpack.Encoder(enc_hook=_enc_hook)
-_decoder = msgspec.msgpack.Decoder(Snapshot, dec_hook=_dec_hook)
 _head = msgspec.msgpack.Decoder(_Head)
 
 
@@ -246,4 +251,5 @@ def head(data: bytes) -> tuple[int, str]:
 
 def decode(data: bytes) -> Snapshot:
     """A snapshot from bytes; ``msgspec.DecodeError``/``ValueError`` when corrupt."""
-    return _decoder.decode(data)
+    decoder = msgspec.msgpack.Decoder(Snapshot, dec_hook=partial(_dec_hook, {}))
+    return decoder.decode(data)
