@@ -130,17 +130,23 @@ def test_files_runs_write_do_not_invalidate(tmp_path: Path) -> None:
 def test_upgrading_an_adapter_changes_the_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """An upgrade (pip, uv) replaces the ``*.dist-info`` folder in the environment's package
+    folder; here a stand-in package folder takes the place of the environment's."""
+    import sysconfig
+
     (tmp_path / "p").mkdir()
     root = _project(tmp_path / "p")
     site = tmp_path / "site"
     info = site / "catchment_fake-1.0.dist-info"
     info.mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: catchment-fake\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text("[catchment.adapters]\nfake = catchment_fake.hooks\n")
-    monkeypatch.syspath_prepend(str(site))
+    paths = {**sysconfig.get_paths(), "purelib": str(site), "platlib": str(site)}
+    monkeypatch.setattr(sysconfig, "get_paths", lambda: paths)
+    os.utime(site, ns=(1, 1_000_000_000))
     file = root / "catchment.yaml"
     before = project_key(file)
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: catchment-fake\nVersion: 2.0\n")
+    assert project_key(file) == before
+    info.rename(site / "catchment_fake-2.0.dist-info")
     assert project_key(file) != before
 
 

@@ -2,13 +2,12 @@
 
 That is the project's files (path, size and mtime of each, walked cheaply; the content of
 ``catchment.yaml`` and of lock files), folders outside the project that components point at,
-the installed adapters' distribution versions, the interpreter and environment, the
+the environment's installed distributions (adapters among them), the interpreter, the
 environment variables ``catchment.yaml`` reads and the date when it uses ``today()``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import re
@@ -107,17 +106,22 @@ def _stat(path: str, out: list[str]) -> None:
     out.append(f"{path}\0{st.st_size}\0{st.st_mtime_ns}")
 
 
-def _adapters() -> list[str]:
-    """``distribution==version`` of every installed adapter and of catchment itself."""
-    from importlib import metadata
+def _packages() -> list[str]:
+    """The modification times of the environment's package folders: installing, upgrading or
+    removing any distribution (an adapter among them) adds or renames a ``*.dist-info``
+    folder there. Cheaper than reading every distribution's metadata (0.08 s with 200)."""
+    import sysconfig
 
-    found = set()
-    for ep in metadata.entry_points(group="catchment.adapters"):
-        dist = ep.dist
-        found.add(f"{ep.name}={dist.name}=={dist.version}" if dist else ep.name)
-    with contextlib.suppress(metadata.PackageNotFoundError):
-        found.add(f"catchment=={metadata.version('catchment')}")
-    return sorted(found)
+    from catchment import __version__
+
+    out = [f"catchment {__version__}"]
+    paths = sysconfig.get_paths()
+    for folder in sorted({paths["purelib"], paths["platlib"]}):
+        try:
+            out.append(f"{folder}\0{os.stat(folder).st_mtime_ns}")
+        except OSError:
+            out.append(folder)
+    return out
 
 
 def _environment(root: Path) -> list[str]:
@@ -155,7 +159,7 @@ def project_key(file: Path, watched: Iterable[str] = (), racy_after: int | None 
     _walk(str(root), parts, racy_after)
     for folder in watched:
         _walk(folder, parts, racy_after)
-    parts.extend(_adapters())
+    parts.extend(_packages())
     parts.extend(_environment(root))
     decoded = text.decode("utf-8", "replace")
     for name in sorted(set(_ENV_CALL.findall(decoded))):
