@@ -140,6 +140,25 @@ def test_self_dependency_is_a_cycle() -> None:
         AssetGraph.build([definition("a", spec("a", deps=["a"]))])
 
 
+def test_one_spec_object_in_two_definitions_is_a_duplicate() -> None:
+    shared = spec("a")
+    with pytest.raises(GraphError, match="asset a is defined twice"):
+        AssetGraph.build([definition("one", shared), definition("two", shared)])
+
+
+def test_build_leaves_garbage_collection_as_it_found_it() -> None:
+    import gc
+
+    AssetGraph.build([definition("one", spec("a"))])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        AssetGraph.build([definition("one", spec("a"))])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_every_problem_is_reported_at_once() -> None:
     defs = [
         definition("one", spec("a", deps=["missing/upstream"]), source="one.py:1"),

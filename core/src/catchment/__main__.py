@@ -1,5 +1,5 @@
 """``python -m catchment`` runs the CLI."""
 
-from catchment.cli.main import main
+from catchment.cli.fast import main
 
 main()

@@ -18,6 +18,7 @@ import difflib
 import fnmatch
 import re
 from abc import ABC, abstractmethod
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -133,19 +134,20 @@ class GraphIndex:
     def index_attributes(self) -> None:
         """Group, kind, owner and tag maps in one pass over the specs (selections usually
         combine several, and one pass costs little more than one map)."""
-        groups: dict[str, list[int]] = {}
-        kinds: dict[str, list[int]] = {}
-        owners: dict[str, list[int]] = {}
-        tags: dict[str, dict[str, list[int]]] = {}
+        groups: defaultdict[str, list[int]] = defaultdict(list)
+        kinds: defaultdict[str, list[int]] = defaultdict(list)
+        owners: defaultdict[str, list[int]] = defaultdict(list)
+        tags: defaultdict[str, defaultdict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
         for i, s in enumerate(self.graph.specs.values()):
             if s.group is not None:
-                groups.setdefault(s.group, []).append(i)
+                groups[s.group].append(i)
             for v in s.kinds:
-                kinds.setdefault(v, []).append(i)
+                kinds[v].append(i)
             for v in s.owners:
-                owners.setdefault(v, []).append(i)
-            for tk, tv in s.tags.items():
-                tags.setdefault(tk, {}).setdefault(tv, []).append(i)
+                owners[v].append(i)
+            if s.tags:
+                for tk, tv in s.tags.items():
+                    tags[tk][tv].append(i)
         self._attrs = {
             name: {v: frozenset(ids) for v, ids in acc.items()}
             for name, acc in (("group", groups), ("kind", kinds), ("owner", owners))

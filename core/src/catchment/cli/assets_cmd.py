@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
-from catchment.cli.common import PROJECT_OPTION_HELP, load_for_listing
+from catchment.cli.common import NO_CACHE_OPTION_HELP, PROJECT_OPTION_HELP, load_for_listing
+from catchment.cli.listing import asset_dict, asset_rows
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from catchment.graph import AssetGraph
-    from catchment.keys import AssetKey
-    from catchment.project import Project
     from catchment.specs import AssetSpec
 
 assets_app = typer.Typer(
@@ -40,27 +37,6 @@ Examples:
 
   catchment assets list --project path/to/project
 """
-
-
-def asset_dict(project: Project, graph: AssetGraph, key: AssetKey) -> dict[str, Any]:
-    """The JSON object `assets list --json` prints for one asset."""
-    spec = graph.specs[key]
-    definition = graph.definition_of(key)
-    checks = [c.name for c in graph.checks_for(key)]
-    return {
-        "key": key.to_string(),
-        "group": spec.group,
-        "kinds": list(spec.kinds),
-        "deps": sorted(k.to_string() for k in graph.upstream(key)),
-        "table": spec.table.to_dict() if spec.table is not None else None,
-        "checks": checks,
-        "component": definition.component if definition is not None else None,
-        "definition": definition.name if definition is not None else None,
-        "adapter": definition.adapter if definition is not None else None,
-        "owners": list(spec.owners),
-        "description": spec.description,
-        "external": graph.is_external(key),
-    }
 
 
 def column_lines(
@@ -96,13 +72,14 @@ def list_assets(
     select: str | None = typer.Option(None, "-s", "--select", help="Selection expression."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object per asset."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+    no_cache: bool = typer.Option(False, "--no-cache", help=NO_CACHE_OPTION_HELP),
 ) -> None:
-    project, graph = load_for_listing(project_path)
-    selected = graph.select(select) if select else None
-    keys = [k for k in graph if selected is None or k in selected]
-    rows = [asset_dict(project, graph, k) for k in keys]
+    from catchment.cli.output import print_json
+
+    project, graph = load_for_listing(project_path, no_cache)
+    rows = asset_rows(project, graph, select)
     if as_json:
-        typer.echo(json.dumps(rows, indent=2))
+        print_json(rows)
         return
     from rich.console import Console
     from rich.table import Table
@@ -119,6 +96,9 @@ def list_assets(
             r["component"] or "",
         )
     Console().print(table)
+
+
+__all__ = ["asset_dict", "assets_app", "column_lines", "list_assets", "register"]
 
 
 def register(app: typer.Typer) -> None:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,9 +17,14 @@ if TYPE_CHECKING:
     from catchment.execution.result import ExecutionResult
     from catchment.graph import AssetGraph
     from catchment.project import Problem, Project
+    from catchment.snapshot import ReadOnlyProblem, ReadOnlyProject
     from catchment.storage import Storage
 
 PROJECT_OPTION_HELP = "Project folder or catchment.yaml (default: .)"
+NO_CACHE_OPTION_HELP = (
+    "Load the project afresh instead of using its definitions snapshot "
+    "(.catchment/definitions.snapshot), and rewrite the snapshot."
+)
 EXECUTOR_OPTION_HELP = (
     "Where steps run: inprocess, multiprocess, dask (a local cluster) or "
     "dask:tcp://HOST:8786 (default: defaults.executor in catchment.yaml, else --workers)."
@@ -37,7 +42,7 @@ def allow_broken_option() -> Any:
     return typer.Option(False, "--allow-broken", help=ALLOW_BROKEN_HELP)
 
 
-def print_problems(problems: list[Problem]) -> None:
+def print_problems(problems: Sequence[Problem | ReadOnlyProblem]) -> None:
     """Every problem on stderr as ``✗ [kind] file:line: message`` with its hint."""
     for p in problems:
         typer.secho(f"✗ [{p.kind}] {p.where}: {p.message}", err=True, fg="red")
@@ -52,11 +57,18 @@ def load_for_run(
     naming every problem of the project's own files (components, sections, graph) unless
     ``allow_broken`` (or CATCHMENT_ALLOW_BROKEN=1) says to go on with what loaded; a broken
     adapter no component uses, and any problem of a command that only shows, is a warning."""
-    import os
-
     from catchment.project import load_project
 
     project = load_project(project_path)
+    _stop_or_warn(project, allow_broken=allow_broken, acting=acting)
+    return project
+
+
+def _stop_or_warn(project: Project | ReadOnlyProject, *, allow_broken: bool, acting: bool) -> None:
+    """Exit 1 naming the problems when an acting command meets a broken project (see
+    ``load_for_run``); otherwise warn about each problem that leaves the graph usable."""
+    import os
+
     blocking = [p for p in project.problems if p.kind != "adapter"]
     allow_broken = allow_broken or os.environ.get("CATCHMENT_ALLOW_BROKEN", "") not in ("", "0")
     if acting and blocking and not allow_broken:
@@ -72,7 +84,6 @@ def load_for_run(
     for p in project.problems:
         if p.kind != "graph":
             typer.secho(f"warning: {p}", err=True, fg="yellow")
-    return project
 
 
 @contextmanager
@@ -90,12 +101,32 @@ def project_store(project_path: Path | None) -> Iterator[tuple[Project, AssetGra
         storage.close()
 
 
-def load_for_listing(project_path: Path | None) -> tuple[Project, AssetGraph]:
-    """Load the project for a command that lists what loaded: exit 1 (naming every problem)
-    when there is no graph, else warn about the problems and go on with the graph."""
-    from catchment.project import load_project
+def load_for_reading(
+    project_path: Path | None,
+    no_cache: bool = False,
+    *,
+    allow_broken: bool = False,
+    acting: bool = False,
+) -> ReadOnlyProject:
+    """The project for a command that only reads its graph and records (``plan``, ``assets
+    show``): from its definitions snapshot when current. Problems stop an ``acting`` command
+    (``plan``) as in ``load_for_run``; otherwise they are warnings."""
+    from catchment.snapshot import load_read_only
 
-    project = load_project(project_path)
+    project = load_read_only(project_path, no_cache=no_cache)
+    _stop_or_warn(project, allow_broken=allow_broken, acting=acting)
+    return project
+
+
+def load_for_listing(
+    project_path: Path | None, no_cache: bool = False
+) -> tuple[ReadOnlyProject, AssetGraph]:
+    """Load the project for a command that lists what loaded (from its definitions snapshot
+    when current): exit 1 (naming every problem) when there is no graph, else warn about the
+    problems and go on with the graph."""
+    from catchment.snapshot import load_read_only
+
+    project = load_read_only(project_path, no_cache=no_cache)
     graph = project.graph
     if graph is None:
         print_problems(project.problems)
@@ -105,7 +136,7 @@ def load_for_listing(project_path: Path | None) -> tuple[Project, AssetGraph]:
     return project, graph
 
 
-def warn_problems(project: Project) -> None:
+def warn_problems(project: Project | ReadOnlyProject) -> None:
     """Tell (on stderr) that parts of the project did not load, without failing."""
     if project.problems:
         n = len(project.problems)

@@ -7,7 +7,6 @@ box. Edges are the graph's dependencies, across tools.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from catchment.cli.common import PROJECT_OPTION_HELP, load_for_listing
+from catchment.cli.common import NO_CACHE_OPTION_HELP, PROJECT_OPTION_HELP, load_for_listing
 
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
@@ -241,11 +240,14 @@ def graph(
     select: str | None = typer.Option(None, "-s", "--select", help="Selection expression."),
     fmt: Format = typer.Option(Format.mermaid, "--format", "-f", help="mermaid, dot or json."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+    no_cache: bool = typer.Option(False, "--no-cache", help=NO_CACHE_OPTION_HELP),
 ) -> None:
-    _, graph = load_for_listing(project_path)
+    from catchment.cli.output import print_json
+
+    _, graph = load_for_listing(project_path, no_cache)
     lin = lineage(graph, select)
     if fmt is Format.json:
-        typer.echo(json.dumps(to_json(lin), indent=2))
+        print_json(to_json(lin))
     elif fmt is Format.dot:
         typer.echo(to_dot(lin), nl=False)
     else:

@@ -8,15 +8,16 @@ that is all that is wrong).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
 from catchment.cli.common import (
     EXECUTOR_OPTION_HELP,
+    NO_CACHE_OPTION_HELP,
     PROJECT_OPTION_HELP,
     allow_broken_option,
+    load_for_reading,
     load_for_run,
     run_with_display,
 )
@@ -67,17 +68,23 @@ def plan(
     ttl: float = typer.Option(5.0, "--observe-ttl", min=0, help=_TTL_HELP),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
     allow_broken: bool = allow_broken_option(),
+    no_cache: bool = typer.Option(False, "--no-cache", help=NO_CACHE_OPTION_HELP),
 ) -> None:
     from catchment.automation.freshness import evaluate_freshness
     from catchment.execution.observing import observe_project
     from catchment.execution.project import open_project_storage
     from catchment.execution.reconcile import reconcile
 
-    project = load_for_run(project_path, allow_broken=allow_broken)
+    # Observing asks the warehouse through the adapters' observers (their code), so it needs
+    # the loaded project; `--no-observe` judges by the records alone, from the snapshot.
+    loaded = load_for_run(project_path, allow_broken=allow_broken) if observe else None
+    project = loaded or load_for_reading(
+        project_path, no_cache, allow_broken=allow_broken, acting=True
+    )
     graph = project.require_graph()
     storage = open_project_storage(project)
     try:
-        observed = observe_project(project, storage, select, ttl=ttl) if observe else None
+        observed = observe_project(loaded, storage, select, ttl=ttl) if loaded else None
         statuses = reconcile(graph, storage, select, observed=observed)
         freshness = {s.asset: s for s in evaluate_freshness(graph, storage).statuses}
     finally:
@@ -103,7 +110,9 @@ def plan(
                     "reason": policy.reason,
                 }
             rows.append(row)
-        typer.echo(json.dumps(rows, indent=2))
+        from catchment.cli.output import print_json
+
+        print_json(rows)
         return
     from rich.console import Console
     from rich.markup import escape

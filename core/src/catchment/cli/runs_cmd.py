@@ -11,6 +11,7 @@ import typer
 
 from catchment.cli.common import (
     EXECUTOR_OPTION_HELP,
+    NO_CACHE_OPTION_HELP,
     PROJECT_OPTION_HELP,
     allow_broken_option,
     load_for_run,
@@ -289,14 +290,16 @@ def show_asset(
         False, "--columns", help="Show column lineage (from the asset's SQL)."
     ),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+    no_cache: bool = typer.Option(False, "--no-cache", help=NO_CACHE_OPTION_HELP),
 ) -> None:
     from catchment.cli.assets_cmd import asset_dict, column_lines
+    from catchment.cli.common import load_for_reading
     from catchment.errors import CatchmentError
     from catchment.execution.project import open_project_storage
     from catchment.execution.reconcile import reconcile
     from catchment.keys import AssetKey
 
-    project = load_for_run(project_path, acting=False)
+    project = load_for_reading(project_path, no_cache)
     graph = project.require_graph()
     asset_key = AssetKey.parse(key)
     if asset_key not in graph:

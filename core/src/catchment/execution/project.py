@@ -19,10 +19,11 @@ from catchment.specs import RetryPolicy
 if TYPE_CHECKING:
     from catchment.components import ProjectDefaults
     from catchment.project import Project
+    from catchment.snapshot import ReadOnlyProject
     from catchment.storage import Storage
 
 
-def open_project_storage(project: Project | ProjectDefaults) -> Storage:
+def open_project_storage(project: Project | ReadOnlyProject | ProjectDefaults) -> Storage:
     """The project's run store, with runs of dead processes marked abandoned."""
     from catchment.components import ProjectDefaults
     from catchment.storage import StorageError, open_storage

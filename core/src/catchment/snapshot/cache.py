@@ -1,0 +1,351 @@
+"""Use and keep the definitions snapshot of a project: ``.catchment/definitions.snapshot``.
+
+:func:`load_read_only` returns a ``Project`` from the snapshot when its key matches (importing
+no adapter, tool or user code) and otherwise loads the project and writes a new snapshot,
+atomically. A stale or corrupt snapshot is never trusted: it is rebuilt, with one line saying
+why when it was corrupt.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from catchment.snapshot.format import (
+    FORMAT_VERSION,
+    DefaultsRecord,
+    DefinitionRecord,
+    ProblemRecord,
+    Snapshot,
+    UnsnapshotableError,
+    decode,
+    encode,
+    head,
+)
+from catchment.snapshot.key import UncacheableError, project_key, racy_threshold
+
+if TYPE_CHECKING:
+    from catchment.components import ProjectDefaults
+    from catchment.context import StepContext
+    from catchment.definitions import AssetsDefinition
+    from catchment.project import Project
+    from catchment.results import StepResult
+
+from catchment.snapshot.view import ReadOnlyProblem, ReadOnlyProject
+
+__all__ = [
+    "SNAPSHOT_FILE",
+    "build_snapshot",
+    "load_read_only",
+    "locate_file",
+    "project_from_snapshot",
+    "read_snapshot",
+    "snapshot_path",
+    "write_snapshot",
+]
+
+SNAPSHOT_FILE = "definitions.snapshot"
+Say = Callable[[str], None]
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def locate_file(path: Path | str | None) -> Path:
+    """The ``catchment.yaml`` of ``path`` (a folder or the file; None = cwd), without parsing
+    it; a ``ConfigError`` like the loader's when there is none."""
+    from catchment.errors import ConfigError
+
+    p = Path.cwd() if path is None else Path(path).expanduser()
+    if p.is_dir():
+        for name in ("catchment.yaml", "catchment.yml"):
+            if (p / name).is_file():
+                return (p / name).resolve()
+        raise ConfigError(
+            "no catchment.yaml here",
+            where=str(p),
+            hint="run `catchment new project NAME`, or pass the project folder or file",
+        )
+    return p.resolve()
+
+
+def snapshot_path(file: Path) -> Path:
+    """Where the snapshot of the project of ``file`` lives."""
+    return file.parent / ".catchment" / SNAPSHOT_FILE
+
+
+# -- Project -> Snapshot -------------------------------------------------------------------
+def _watched(file: Path) -> tuple[str, ...]:
+    """Existing folders outside the project that component attributes name (e.g. a dbt
+    project in a sibling folder): their files are part of the key too."""
+    from catchment.project.yamlfile import load_yaml
+
+    data = load_yaml(file).data
+    root = file.parent.resolve()
+    found: set[str] = set()
+
+    def strings(value: Any) -> Iterator[str]:
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for v in value.values():
+                yield from strings(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from strings(v)
+
+    components = data.get("components") if isinstance(data, dict) else None
+    for comp in components if isinstance(components, list) else []:
+        attrs = comp.get("attributes") if isinstance(comp, dict) else None
+        for text in strings(attrs):
+            if "{{" in text or "\n" in text or len(text) > 4096:
+                continue
+            try:
+                p = (root / text).resolve()
+                if not p.exists() or p.is_relative_to(root):
+                    continue
+            except (OSError, ValueError):
+                continue
+            found.add(str(p if p.is_dir() else p.parent))
+    return tuple(sorted(found))
+
+
+def _defaults_record(defaults: ProjectDefaults) -> DefaultsRecord:
+    from catchment.components import ProjectDefaults
+
+    default_url = ProjectDefaults.for_root(defaults.root).storage_url
+    limits = defaults.queue.limits
+    return DefaultsRecord(
+        warehouse=str(defaults.warehouse),
+        storage_url=defaults.storage_url if defaults.storage_url == default_url else None,
+        timeout=defaults.timeout,
+        executor=dict(defaults.executor) if defaults.executor is not None else None,
+        max_concurrent_runs=limits.max_concurrent_runs,
+        tag_limits=tuple((t.key, t.value, t.limit) for t in limits.tag_limits),
+        pools=dict(defaults.queue.pools),
+        pool_lease_seconds=defaults.queue.pool_lease_seconds,
+    )
+
+
+def build_snapshot(
+    project: Project, key: str, watched: Iterable[str] = (), racy_after: int = 0
+) -> Snapshot:
+    """The snapshot of a freshly loaded ``project`` under ``key``."""
+    from catchment import __version__
+
+    graph = project.graph
+    defs = graph.definitions.values() if graph is not None else project.definitions
+    return Snapshot(
+        format=FORMAT_VERSION,
+        catchment_version=__version__,
+        key=key,
+        name=project.name,
+        root=str(project.root),
+        file=str(project.file),
+        defaults=_defaults_record(project.defaults),
+        definitions=tuple(
+            DefinitionRecord(
+                name=d.name,
+                specs=d.specs,
+                check_specs=d.check_specs,
+                can_subset=d.can_subset,
+                required_resources=d.required_resources,
+                retry=d.retry,
+                source=d.source,
+                component=d.component,
+                adapter=d.adapter,
+                metadata=dict(d.metadata),
+                timeout=d.timeout,
+                pool=d.pool,
+                pool_slots=d.pool_slots,
+            )
+            for d in defs
+        ),
+        components=dict(project.components),
+        problems=tuple(ProblemRecord(p.kind, p.where, p.message, p.hint) for p in project.problems),
+        graph_built=graph is not None,
+        watched=tuple(watched),
+        racy_after=racy_after,
+    )
+
+
+# -- Snapshot -> Project -------------------------------------------------------------------
+class _ReadOnlyCompute:
+    """The compute of a definition rebuilt from a snapshot: it cannot run, and says so."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __call__(self, context: StepContext) -> Iterable[StepResult]:
+        from catchment.errors import CatchmentError
+
+        raise CatchmentError(
+            f"definition {self.name!r} comes from the definitions snapshot and cannot run",
+            hint="commands that run steps load the project (catchment.project.load_project)",
+        )
+
+
+def _defaults(snapshot: Snapshot) -> ProjectDefaults:
+    from catchment.components import ProjectDefaults, QueueSettings
+    from catchment.storage.queue import QueueLimits, TagLimit
+
+    rec = snapshot.defaults
+    root = Path(snapshot.root)
+    url = rec.storage_url
+    if url is None:  # not the default one: read again, never stored (it may hold a secret)
+        from catchment.project import load_defaults
+
+        url = load_defaults(snapshot.file).storage_url
+    return ProjectDefaults(
+        root=root,
+        warehouse=Path(rec.warehouse),
+        storage_url=url,
+        timeout=rec.timeout,
+        queue=QueueSettings(
+            limits=QueueLimits(
+                max_concurrent_runs=rec.max_concurrent_runs,
+                tag_limits=tuple(TagLimit(key=k, value=v, limit=n) for k, v, n in rec.tag_limits),
+            ),
+            pools=dict(rec.pools),
+            pool_lease_seconds=rec.pool_lease_seconds,
+        ),
+        executor=rec.executor,
+    )
+
+
+def project_from_snapshot(snapshot: Snapshot) -> ReadOnlyProject:
+    """The read-only project of a snapshot: its graph's definitions have no compute (commands
+    that run steps load the project)."""
+    from catchment.definitions import AssetsDefinition
+    from catchment.errors import GraphError
+    from catchment.graph import AssetGraph
+
+    definitions: list[AssetsDefinition] = [
+        AssetsDefinition(
+            name=d.name,
+            specs=d.specs,
+            compute=_ReadOnlyCompute(d.name),
+            check_specs=d.check_specs,
+            can_subset=d.can_subset,
+            required_resources=d.required_resources,
+            retry=d.retry,
+            source=d.source,
+            component=d.component,
+            adapter=d.adapter,
+            metadata=d.metadata,
+            timeout=d.timeout,
+            pool=d.pool,
+            pool_slots=d.pool_slots,
+        )
+        for d in snapshot.definitions
+    ]
+    problems = [ReadOnlyProblem(p.kind, p.where, p.message, p.hint) for p in snapshot.problems]
+    graph = None
+    if snapshot.graph_built:
+        try:
+            graph = AssetGraph.build(definitions)
+        except GraphError as exc:  # the load built it: a snapshot that does not is corrupt
+            raise ValueError(f"its graph does not build: {exc}") from None
+    return ReadOnlyProject(
+        root=Path(snapshot.root),
+        file=Path(snapshot.file),
+        name=snapshot.name,
+        defaults=_defaults(snapshot),
+        definitions=tuple(definitions),
+        graph=graph,
+        problems=problems,
+        components=dict(snapshot.components),
+        from_snapshot=True,
+    )
+
+
+# -- the file ------------------------------------------------------------------------------
+def write_snapshot(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (a temporary file renamed over it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".snapshot-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_snapshot(file: Path, say: Say = _stderr) -> Snapshot | None:
+    """The snapshot of the project of ``file`` when it exists, is whole and its key matches
+    the project now; None otherwise (a corrupt one is reported through ``say``)."""
+    path = snapshot_path(file)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        say(f"definitions snapshot {path} unreadable ({exc.strerror}); loading the project")
+        return None
+    try:
+        version, _ = head(data)
+        if version != FORMAT_VERSION:
+            return None
+        snapshot = decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, KeyError, TypeError):
+        say(f"definitions snapshot {path} is corrupt; rebuilding it")
+        return None
+    try:
+        key = project_key(file, snapshot.watched, snapshot.racy_after)
+    except (UncacheableError, OSError):  # OSError: no such file; the load will say so
+        return None
+    return snapshot if key == snapshot.key else None
+
+
+def refresh(file: Path, say: Say = _stderr) -> tuple[Project, bytes | None]:
+    """Load the project at ``file`` and write its snapshot; the project and the snapshot's
+    bytes (None when it cannot be cached, said through ``say``)."""
+    from catchment.project import load_project
+
+    try:
+        watched = _watched(file)
+        racy_after = racy_threshold()
+        key = project_key(file, watched, racy_after)
+    except UncacheableError:
+        return load_project(file), None
+    except Exception:  # an unreadable file: the load says what is wrong with it
+        return load_project(file), None
+    project = load_project(file)
+    try:
+        data = encode(build_snapshot(project, key, watched, racy_after))
+    except UnsnapshotableError as exc:
+        say(f"definitions not cached: {exc} cannot be snapshotted")
+        return project, None
+    try:
+        write_snapshot(snapshot_path(file), data)
+    except OSError as exc:
+        say(f"definitions snapshot not written ({exc.strerror}); the next command loads again")
+    return project, data
+
+
+def load_read_only(
+    path: Path | str | None = None, *, no_cache: bool = False, say: Say = _stderr
+) -> ReadOnlyProject:
+    """The project at ``path`` for a command that only reads its graph: from the snapshot
+    when it matches (no adapter, tool or user code imported), else loaded and re-cached.
+    ``no_cache`` forces a fresh load (and rewrites the snapshot)."""
+    file = locate_file(path)
+    if not no_cache:
+        snapshot = read_snapshot(file, say)
+        if snapshot is not None:
+            try:
+                return project_from_snapshot(snapshot)
+            except (ValueError, TypeError, KeyError) as exc:
+                say(f"definitions snapshot {snapshot_path(file)} is corrupt ({exc}); rebuilding it")
+    return ReadOnlyProject.of(refresh(file, say)[0])

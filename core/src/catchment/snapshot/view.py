@@ -1,0 +1,88 @@
+"""``ReadOnlyProject``: what commands that only read a project's graph get, from a snapshot or
+from a fresh load, without importing the loader (pydantic, YAML) or any adapter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from catchment.components import ProjectDefaults
+    from catchment.definitions import AssetsDefinition
+    from catchment.graph import AssetGraph
+    from catchment.project import Project
+
+__all__ = ["ReadOnlyProblem", "ReadOnlyProject"]
+
+
+@dataclass(frozen=True)
+class ReadOnlyProblem:
+    """A problem of the load (the loader's ``Problem``, as the snapshot keeps it)."""
+
+    kind: str
+    where: str
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}"
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+    def to_dict(self) -> dict[str, str | None]:
+        """The JSON form, as ``Problem.to_dict``."""
+        return {"kind": self.kind, "where": self.where, "message": self.message, "hint": self.hint}
+
+
+@dataclass
+class ReadOnlyProject:
+    """A project's definitions and graph for reading: no adapters, resources, IO managers,
+    schedules or sensors, and (from a snapshot) definitions whose computes cannot run."""
+
+    root: Path
+    file: Path
+    name: str
+    defaults: ProjectDefaults
+    definitions: tuple[AssetsDefinition, ...] = ()
+    graph: AssetGraph | None = None
+    problems: list[ReadOnlyProblem] = field(default_factory=list)
+    components: dict[str, str] = field(default_factory=dict)
+    from_snapshot: bool = False
+
+    @classmethod
+    def of(cls, project: Project) -> ReadOnlyProject:
+        """The read-only view of a loaded project."""
+        return cls(
+            root=project.root,
+            file=project.file,
+            name=project.name,
+            defaults=project.defaults,
+            definitions=project.definitions,
+            graph=project.graph,
+            problems=[
+                ReadOnlyProblem(p.kind, p.where, p.message, p.hint) for p in project.problems
+            ],
+            components=dict(project.components),
+        )
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is wrong."""
+        return not self.problems
+
+    def require_graph(self) -> AssetGraph:
+        """The graph, or a ``GraphError`` listing why it cannot be used (as
+        ``Project.require_graph``)."""
+        from catchment.errors import GraphError
+
+        graph_problems = [p for p in self.problems if p.kind == "graph"]
+        if self.graph is None or graph_problems:
+            raise GraphError(
+                [f"{p.where}: {p.message}" for p in graph_problems] or ["the graph was not built"],
+                hint="run `catchment check` to see every problem",
+            )
+        return self.graph
+
+    def to_dict(self) -> dict[str, Any]:
+        """A summary (name, root, counts) for tools."""
+        return {"name": self.name, "root": str(self.root), "problems": len(self.problems)}
