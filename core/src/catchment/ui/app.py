@@ -167,6 +167,26 @@ class UiApp:
         template = "run_live.html" if request.headers.get("hx-request") else "run.html"
         return self.page(request, template, r=data)
 
+    def run_events(self, request: Request) -> Response:
+        """The run's new events as server-sent events (``catchment.ui.live``), from the
+        ``Last-Event-ID`` the browser resends on reconnect, else from ``?after=SEQ``."""
+        from starlette.responses import StreamingResponse
+
+        from catchment.ui.live import run_events
+
+        run_id = request.path_params["run_id"]
+        views.run_record(self.state, run_id)
+        resumed = {"after": request.headers.get("last-event-id", "")}
+        after = int_param(
+            resumed if resumed["after"] else request.query_params, "after", 0, 0, 10**15
+        )
+        stream = run_events(self.state.storage, run_id, after, request.is_disconnected)
+        return StreamingResponse(
+            stream,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
     def automation(self, request: Request) -> Response:
         return self.page(
             request, "automation.html", **views.automation(self.state, request.query_params)
@@ -354,6 +374,7 @@ def create_app(
                 )
             ),
         ),
+        Route("/api/runs/{run_id}/events", g(ui.run_events)),
         Route("/api/automation", g(ui.api(lambda r: views.automation(ui.state, r.query_params)))),
         Route("/api/health", g(ui.api(lambda r: views.health(ui.state)), needs_project=False)),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

@@ -245,15 +245,21 @@ def event_row(e: Event) -> dict[str, Any]:
     }
 
 
-def run(state: UiState, run_id: str, after: int = 0) -> dict[str, Any]:
-    """A run, its steps (a timeline) and its events after ``after``."""
-    from catchment.events import EventType
-
+def run_record(state: UiState, run_id: str) -> RunRecord:
+    """The run ``run_id``: ``BadRequest`` for what is not a run id, ``LookupError`` for none."""
     if not re.fullmatch(r"[0-9A-Za-z_-]{1,64}", run_id):
         raise BadRequest(f"{run_id!r} is not a run id (letters, digits, - and _)")
     record = state.storage.get_run(run_id)
     if record is None:
         raise LookupError(f"no run {run_id!r} in the record store")
+    return record
+
+
+def run(state: UiState, run_id: str, after: int = 0) -> dict[str, Any]:
+    """A run, its steps (a timeline) and its events after ``after``."""
+    from catchment.events import EventType
+
+    record = run_record(state, run_id)
     events = state.storage.events_for_run(run_id)
     steps: dict[str, dict[str, Any]] = {}
     for e in events:
