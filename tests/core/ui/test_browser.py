@@ -140,7 +140,7 @@ def test_materialize_from_the_ui_shows_events_live_and_ends_green(
     assert page.evaluate("window.__sameDocument") is True
     events = page.locator("#events tbody tr").all_inner_texts()
     assert any("materialization" in e and "raw/orders" in e for e in events)
-    assert page.locator("#gantt .gantt-bar").count() >= 1
+    assert page.locator("#gantt g.step").count() >= 1
     page.screenshot(path=str(shots / "ui-run.png"), full_page=True)
     page.goto(server.url + "/assets/raw/orders")
     assert page.locator("h1 .state").inner_text() == "fresh"

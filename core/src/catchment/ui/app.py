@@ -24,7 +24,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from catchment.ui import actions, views
+from catchment.ui import actions, charts, views
 from catchment.ui.params import BadRequest, int_param, text_param
 from catchment.ui.security import (
     CSRF_COOKIE,
@@ -54,6 +54,8 @@ def _env() -> Environment:
     )
     env.filters["q"] = lambda s: quote(str(s), safe="/")
     env.filters["colour"] = tool_colour
+    env.filters["gantt"] = charts.gantt
+    env.filters["history_chart"] = charts.history
     return env
 
 

@@ -102,6 +102,18 @@ def _entry(e: Entry, status: str) -> dict[str, Any]:
 
 # -- one asset -----------------------------------------------------------------------------
 
+HISTORY = 30
+ROW_COUNT_NAMES = ("rows", "row_count", "rows_affected", "num_rows")
+
+
+def row_count(metadata: Mapping[str, Any]) -> int | None:
+    """The row count a materialization recorded (adapters name it differently), or None."""
+    for name in ROW_COUNT_NAMES:
+        value = metadata.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return int(value)
+    return None
+
 
 def asset(state: UiState, name: str) -> dict[str, Any]:
     """Everything the asset page shows about ``name``."""
@@ -142,8 +154,19 @@ def asset(state: UiState, name: str) -> dict[str, Any]:
         }
         for r in storage.check_history(key, limit=20)
     ]
+    history = [
+        {
+            "run_id": r.run_id,
+            "seq": r.seq,
+            "at": when(r.timestamp),
+            "partition": r.partition,
+            "rows": row_count(r.metadata),
+        }
+        for r in reversed(storage.materialization_history(key, limit=HISTORY))
+    ]
     return {
         **_entry(entry, state_of(states.states, entry)),
+        "history": history,
         "reasons": list(states.reasons.get(key, ())),
         "description_full": safe(spec.description or ""),
         "tags": safe(dict(spec.tags)),
