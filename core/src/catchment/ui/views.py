@@ -15,6 +15,7 @@ from catchment.ui.params import KNOWN_STATUSES, BadRequest, choice_param, int_pa
 
 if TYPE_CHECKING:
     from catchment.events import Event
+    from catchment.keys import AssetKey
     from catchment.storage import RunRecord
     from catchment.storage.control import TickRecord
     from catchment.ui.state import UiState
@@ -167,6 +168,7 @@ def asset(state: UiState, name: str) -> dict[str, Any]:
     return {
         **_entry(entry, state_of(states.states, entry)),
         "history": history,
+        "evaluations": evaluations(state, key) if spec.automation is not None else [],
         "reasons": list(states.reasons.get(key, ())),
         "description_full": safe(spec.description or ""),
         "tags": safe(dict(spec.tags)),
@@ -191,6 +193,59 @@ def asset(state: UiState, name: str) -> dict[str, Any]:
         },
         "checks": checks,
     }
+
+
+EVALUATIONS = 10
+
+
+def evaluations(state: UiState, key: AssetKey) -> list[dict[str, Any]]:
+    """What the daemon's last ``EVALUATIONS`` automation ticks decided for ``key`` (newest
+    first): requested or not and why, its problem if any, and for the newest the condition
+    tree with each node's value, all from the tick bodies (``catchment automation explain``'s
+    record; one read of the ``ticks`` table)."""
+    import msgspec
+
+    from catchment.automation.explain import TICK_KIND, explain_result
+    from catchment.automation.result import EvaluationResult
+    from catchment.errors import CatchmentError
+
+    name = key.to_string()
+    out: list[dict[str, Any]] = []
+    for tick in state.storage.list_ticks(kind=TICK_KIND, limit=EVALUATIONS):
+        row: dict[str, Any] = {
+            "tick_id": tick.tick_id,
+            "at": when(tick.started_at),
+            "status": tick.status,
+            "error": safe(tick.error or ""),
+            "requested": [],
+            "reasons": [],
+            "problem": "",
+            "nodes": [],
+        }
+        out.append(row)
+        if "state" not in tick.body:
+            continue
+        try:
+            result = EvaluationResult.from_body(tick.body)
+        except (msgspec.ValidationError, TypeError):
+            row["error"] = row["error"] or "the tick's record could not be read"
+            continue
+        mine = [d for d in result.decisions if d.asset == name]
+        row["requested"] = [d.partition or "" for d in mine]
+        row["reasons"] = list(dict.fromkeys(safe(d.reason) for d in mine if d.reason))
+        row["problem"] = safe(result.problems.get(name, ""))
+        if len(out) == 1:  # the newest: its condition tree, node by node
+            try:
+                explained = explain_result(state.require().graph, result, key)
+            except CatchmentError as exc:
+                row["problem"] = row["problem"] or safe(str(exc))
+            else:
+                row["partition"] = explained.partition
+                row["nodes"] = [
+                    {"depth": n.depth, "label": safe(n.label), "value": n.value}
+                    for n in explained.nodes
+                ]
+    return out
 
 
 # -- runs ----------------------------------------------------------------------------------
