@@ -1,7 +1,8 @@
 """The Starlette application of ``catchment ui``: HTML pages and the JSON API over the same
 views (``catchment.ui.views``), the loading page while the project loads, 400 pages for bad
-parameters, and the one action (materialize a selection), CSRF-protected and queued through
-the record store like the daemon's runs, so it goes on if the browser closes.
+parameters, the run's live event log (server-sent events), and the actions (materialize,
+apply, cancel, retry), CSRF-protected and queued through the record store like the daemon's
+runs, so they go on if the browser closes.
 """
 
 from __future__ import annotations
@@ -261,6 +262,38 @@ class UiApp:
             return self.error(request, 400, str(exc))
         return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
+    async def apply(self, request: Request) -> Response:
+        """Queue the missing and stale assets of the posted selection (all when empty)."""
+        fields = await self.action_fields(request)
+        if isinstance(fields, Response):
+            return fields
+        from starlette.concurrency import run_in_threadpool
+
+        from catchment.errors import CatchmentError
+
+        select = text_param(fields, "select") or None
+        loaded = self.state.require()
+        try:
+            run_id = await run_in_threadpool(
+                actions.apply_selection,
+                self.state.storage,
+                loaded.graph,
+                loaded.project.root,
+                select,
+            )
+        except BadRequest as exc:
+            return self.error(request, 409, str(exc))
+        except CatchmentError as exc:
+            return self.error(request, 400, f"select={select!r}: {views.safe(str(exc))}")
+        if run_id is None:
+            return self.page(
+                request,
+                "notice.html",
+                title="Nothing to apply",
+                message=f"every asset of {select or 'the project'} is fresh: nothing to do",
+            )
+        return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
     async def cancel(self, request: Request) -> Response:
         fields = await self.action_fields(request)
         if isinstance(fields, Response):
@@ -355,6 +388,7 @@ def create_app(
         Route("/automation", g(ui.automation)),
         Route("/health", g(ui.health, needs_project=False)),
         Route("/actions/materialize", ui.materialize, methods=["POST"]),
+        Route("/actions/apply", ui.apply, methods=["POST"]),
         Route("/actions/runs/{run_id}/cancel", ui.cancel, methods=["POST"]),
         Route("/actions/runs/{run_id}/retry", ui.retry, methods=["POST"]),
         Route("/api/assets", g(ui.api(lambda r: views.catalog(ui.state, r.query_params)))),
