@@ -153,3 +153,46 @@ def test_a_stream_is_bounded_in_time(tmp_path: Path) -> None:
         storage.close()
     assert 0.3 <= seconds < 1.5
     assert 3 <= polls <= 10  # one store read per poll interval, no busy loop
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(120)
+def test_an_open_stream_does_not_hold_up_ctrl_c(tmp_path: Path) -> None:
+    """A real `catchment ui` with a browser following a run that never ends stops on SIGINT
+    within a few seconds (the stream is cut), not when the stream would have ended."""
+    import signal
+    import urllib.request
+
+    from catchment.storage import RunRecord, open_storage
+
+    from .conftest import write_project
+    from .server import UiServer
+
+    root = write_project(tmp_path / "p")
+    (root / ".catchment").mkdir()
+    storage = open_storage(f"sqlite:///{root / '.catchment' / 'runs.db'}")
+    storage.create_run(RunRecord(run_id="forever", pid=os.getpid(), host="elsewhere"))
+    storage.close()
+    server = UiServer(root)
+    try:
+        server.wait_ready()
+        opened = threading.Event()
+
+        def follow() -> None:
+            try:
+                with urllib.request.urlopen(f"{server.url}/api/runs/forever/events") as r:
+                    opened.set()
+                    r.read()
+            except Exception:  # cut by the shutdown: what this test wants
+                pass
+
+        threading.Thread(target=follow, daemon=True).start()
+        assert opened.wait(30)
+        time.sleep(1.0)
+        t0 = time.monotonic()
+        server.proc.send_signal(signal.SIGINT)
+        server.proc.wait(30)
+        assert time.monotonic() - t0 < 10
+    finally:
+        if server.proc.poll() is None:
+            server.stop()
