@@ -78,6 +78,32 @@ def test_a_bad_after_is_a_400(client: Any) -> None:
     assert "after" in r.json()["error"]
 
 
+def test_the_page_of_a_running_run_follows_the_stream_and_keeps_polling_as_fallback(
+    tmp_path: Path,
+) -> None:
+    from catchment.storage import RunRecord, open_storage
+    from catchment.storage.base import HOSTNAME
+    from catchment.ui.app import create_app
+    from catchment.ui.state import UiState
+
+    from .conftest import client_class, write_project
+
+    root = write_project(tmp_path / "p")
+    (root / ".catchment").mkdir()
+    storage = open_storage(f"sqlite:///{root / '.catchment' / 'runs.db'}")
+    storage.create_run(RunRecord(run_id="going", pid=os.getpid(), host=HOSTNAME))
+    storage.close()
+    state = UiState(root)
+    state.load()
+    with client_class()(create_app(state, start=False)) as c:
+        html = c.get("/runs/going").text
+        script = c.get("/static/ui.js").text
+    assert 'data-run="going" data-active="1"' in html
+    assert 'hx-trigger="every 1s [!window.catchmentLive]"' in html  # polling unless streaming
+    assert '"/api/runs/" + live.dataset.run + "/events?after="' in script
+    assert "window.catchmentLive = true" in script
+
+
 def test_a_live_run_streams_events_as_recorded_and_ends_with_the_run(tmp_path: Path) -> None:
     from catchment.events import Event, EventType
     from catchment.storage import RunRecord, open_storage
