@@ -108,6 +108,9 @@ def test_append_assigns_increasing_seq_and_filters_by_type(store: Storage) -> No
     assert events[1].data["input_versions"] == {"up": "u1"}
     assert [e.type for e in store.events_for_run("r1", types=[EventType.LOG])] == [EventType.LOG]
     assert store.events_for_run("other") == []
+    after = store.events_for_run("r1", after=seqs[1] or 0)
+    assert [e.type for e in after] == [EventType.LOG, EventType.RUN_FINISHED]
+    assert store.events_for_run("r1", types=[EventType.LOG], after=seqs[2] or 0) == []
 
 
 def test_latest_materializations_per_asset_and_partition(store: Storage) -> None:
@@ -175,6 +178,18 @@ def test_check_history_newest_first(store: Storage) -> None:
     assert history[1].severity == "error"
     assert len(store.check_history(AssetKey("a"))) == 6
     assert len(store.check_history(AssetKey("a"), limit=2)) == 2
+
+
+def test_materialization_history_of_one_asset_newest_first(store: Storage) -> None:
+    store.create_run(_run("r1"))
+    store.append_events([_mat("r1", "a", f"v{i}", partition=f"p{i % 2}") for i in range(5)])
+    store.append_events([_mat("r1", "b", "other")])
+    history = store.materialization_history(AssetKey("a"), limit=3)
+    assert [h.data_version for h in history] == ["v4", "v3", "v2"]
+    assert [h.partition for h in history] == ["p0", "p1", "p0"]
+    assert all(h.asset_key == AssetKey("a") for h in history)
+    assert len(store.materialization_history(AssetKey("a"))) == 5
+    assert store.materialization_history(AssetKey("nothing")) == []
 
 
 def test_mark_abandoned_runs_by_dead_pid_and_stale_heartbeat(store: Storage) -> None:

@@ -127,6 +127,8 @@ def test_neighbourhood_graph_opens_from_an_asset(server: UiServer, page: Any, sh
 def test_materialize_from_the_ui_shows_events_live_and_ends_green(
     server: UiServer, page: Any, shots: Path
 ) -> None:
+    streams: list[str] = []
+    page.on("request", lambda r: streams.append(r.url) if "/events?after=" in r.url else None)
     page.goto(server.url + "/assets/raw/orders")
     page.click("#materialize")
     page.wait_for_url("**/runs/*")
@@ -140,7 +142,10 @@ def test_materialize_from_the_ui_shows_events_live_and_ends_green(
     assert page.evaluate("window.__sameDocument") is True
     events = page.locator("#events tbody tr").all_inner_texts()
     assert any("materialization" in e and "raw/orders" in e for e in events)
-    assert page.locator("#gantt .gantt-bar").count() >= 1
+    assert page.locator("#gantt g.step").count() >= 1
+    # the log was live over server-sent events (the htmx polling stood down)
+    assert page.evaluate("window.catchmentLive") is True
+    assert len(streams) == 1, streams
     page.screenshot(path=str(shots / "ui-run.png"), full_page=True)
     page.goto(server.url + "/assets/raw/orders")
     assert page.locator("h1 .state").inner_text() == "fresh"

@@ -73,7 +73,9 @@ def ui(
     shown = f"[{host}]" if ":" in host else host
     link = f"http://{shown}:{bound}/" + ("?token=<CATCHMENT_UI_TOKEN>" if token else "")
     typer.echo(f"catchment ui: serving {link} (Ctrl-C to stop)", err=False)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    # open live-log streams (server-sent events) would hold up Ctrl-C: cut them after 2 s
+    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
     server.run(sockets=[sock])
 
 

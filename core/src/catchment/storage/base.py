@@ -184,8 +184,11 @@ class Storage(ControlStore, QueueStore, Protocol):
         """Newest first."""
         ...
 
-    def events_for_run(self, run_id: str, types: Iterable[EventType] | None = None) -> list[Event]:
-        """The run's events in ``seq`` order, optionally only of ``types``."""
+    def events_for_run(
+        self, run_id: str, types: Iterable[EventType] | None = None, after: int = 0
+    ) -> list[Event]:
+        """The run's events in ``seq`` order, optionally only of ``types`` and with ``seq``
+        above ``after`` (what a live log has not shown yet)."""
         ...
 
     def latest_materializations(
@@ -211,6 +214,12 @@ class Storage(ControlStore, QueueStore, Protocol):
         self, key: AssetKey, check_name: str | None = None, limit: int = 20
     ) -> list[CheckRecord]:
         """Check evaluations of ``key``, newest first."""
+        ...
+
+    def materialization_history(
+        self, key: AssetKey, limit: int = 30
+    ) -> list[MaterializationRecord]:
+        """The newest ``limit`` materializations of ``key`` (any partition), newest first."""
         ...
 
     # -- what automation reads: each ONE query, however many assets and partitions ----------

@@ -273,8 +273,10 @@ class SqlStorage(ControlSql, QueueSql):
         )
         return [run_from_row(r) for r in self._read(sql, (*params, limit))]
 
-    def events_for_run(self, run_id: str, types: Iterable[EventType] | None = None) -> list[Event]:
-        params: list[Any] = [run_id]
+    def events_for_run(
+        self, run_id: str, types: Iterable[EventType] | None = None, after: int = 0
+    ) -> list[Event]:
+        params: list[Any] = [run_id, int(after)]
         extra = ""
         if types is not None:
             values = [EventType(t).value for t in types]
@@ -282,7 +284,9 @@ class SqlStorage(ControlSql, QueueSql):
                 return []
             extra = f" AND type IN ({', '.join('?' for _ in values)})"
             params.extend(values)
-        sql = self._sql(f"SELECT seq, body FROM events WHERE run_id = ?{extra} ORDER BY seq")
+        sql = self._sql(
+            f"SELECT seq, body FROM events WHERE run_id = ? AND seq > ?{extra} ORDER BY seq"
+        )
         return [_decode(seq, body) for seq, body in self._read(sql, params)]
 
     def latest_materializations(
@@ -356,6 +360,16 @@ class SqlStorage(ControlSql, QueueSql):
         )
         rows = self._read(sql, (*params, limit))
         return [CheckRecord.from_event(_decode(seq, body)) for seq, body in rows]
+
+    def materialization_history(
+        self, key: AssetKey, limit: int = 30
+    ) -> list[MaterializationRecord]:
+        sql = self._sql(
+            "SELECT seq, body FROM events WHERE type = 'materialization' AND asset_key = ? "
+            "ORDER BY seq DESC LIMIT ?"
+        )
+        rows = self._read(sql, (key.to_string(), int(limit)))
+        return [MaterializationRecord.from_event(_decode(seq, body), key) for seq, body in rows]
 
     # -- what automation reads --------------------------------------------------------------
 

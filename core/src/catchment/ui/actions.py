@@ -1,5 +1,5 @@
-"""What the UI's buttons do: queue a run (materialize, retry from failure) and launch its
-process the daemon's way, or cancel a running run as Ctrl-C would."""
+"""What the UI's buttons do: queue a run (materialize, apply, retry from failure) and launch
+its process the daemon's way, or cancel a running run as Ctrl-C would."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from catchment.ui.params import BadRequest
 
 if TYPE_CHECKING:
+    from catchment.graph import AssetGraph
     from catchment.runs.request import RunRequest
     from catchment.storage import Storage
 
@@ -42,6 +43,41 @@ def daemon_is_live(storage: Storage, now: float | None = None) -> bool:
 
     lease = storage.get_lease(DAEMON_LEASE)
     return lease is not None and lease.expires_at > (time.time() if now is None else now)
+
+
+def apply_selection(
+    storage: Storage, graph: AssetGraph, project_root: Path, select: str | None
+) -> str | None:
+    """Queue, as one run launched like *Materialize*, the assets of ``select`` (None: all)
+    that the record store shows missing or stale (``catchment apply --no-observe``'s set);
+    returns its id, or None when everything selected is fresh.
+
+    ``catchment apply`` runs several groups one after the other when the assets need
+    different partition sets; queued runs have no order between them, so that case is refused
+    (``BadRequest``) with the command to run instead.
+    """
+    from catchment.execution.reconcile import apply_groups, reconcile
+    from catchment.runs.request import RunRequest
+
+    groups = apply_groups(reconcile(graph, storage, select), graph)
+    if not groups:
+        return None
+    where = f" -s '{select}'" if select else ""
+    if len(groups) > 1:
+        raise BadRequest(
+            f"the missing and stale assets{' of ' + repr(select) if select else ''} need "
+            f"{len(groups)} runs, one after the other (their partition sets differ): run "
+            f"`catchment apply{where}` in a terminal, or materialize them group by group"
+        )
+    keys, partitions = groups[0]
+    request = RunRequest.for_assets(
+        keys,
+        partition_keys=partitions,
+        tags={"trigger": "apply", "apply_selection": select or "*"},
+        origin="ui",
+        reason="apply from the UI",
+    )
+    return queue_and_launch(storage, project_root, request)
 
 
 def retry_from_failure(storage: Storage, project_root: Path, run_id: str) -> str:

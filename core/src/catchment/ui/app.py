@@ -1,7 +1,8 @@
 """The Starlette application of ``catchment ui``: HTML pages and the JSON API over the same
 views (``catchment.ui.views``), the loading page while the project loads, 400 pages for bad
-parameters, and the one action (materialize a selection), CSRF-protected and queued through
-the record store like the daemon's runs, so it goes on if the browser closes.
+parameters, the run's live event log (server-sent events), and the actions (materialize,
+apply, cancel, retry), CSRF-protected and queued through the record store like the daemon's
+runs, so they go on if the browser closes.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from catchment.ui import actions, views
+from catchment.ui import actions, charts, views
 from catchment.ui.params import BadRequest, int_param, text_param
 from catchment.ui.security import (
     CSRF_COOKIE,
@@ -54,6 +55,8 @@ def _env() -> Environment:
     )
     env.filters["q"] = lambda s: quote(str(s), safe="/")
     env.filters["colour"] = tool_colour
+    env.filters["gantt"] = charts.gantt
+    env.filters["history_chart"] = charts.history
     return env
 
 
@@ -167,6 +170,26 @@ class UiApp:
         template = "run_live.html" if request.headers.get("hx-request") else "run.html"
         return self.page(request, template, r=data)
 
+    def run_events(self, request: Request) -> Response:
+        """The run's new events as server-sent events (``catchment.ui.live``), from the
+        ``Last-Event-ID`` the browser resends on reconnect, else from ``?after=SEQ``."""
+        from starlette.responses import StreamingResponse
+
+        from catchment.ui.live import run_events
+
+        run_id = request.path_params["run_id"]
+        views.run_record(self.state, run_id)
+        resumed = {"after": request.headers.get("last-event-id", "")}
+        after = int_param(
+            resumed if resumed["after"] else request.query_params, "after", 0, 0, 10**15
+        )
+        stream = run_events(self.state.storage, run_id, after, request.is_disconnected)
+        return StreamingResponse(
+            stream,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
     def automation(self, request: Request) -> Response:
         return self.page(
             request, "automation.html", **views.automation(self.state, request.query_params)
@@ -237,6 +260,38 @@ class UiApp:
             run_id = await run_in_threadpool(self._submit, fields)
         except BadRequest as exc:
             return self.error(request, 400, str(exc))
+        return RedirectResponse(f"/runs/{run_id}", status_code=303)
+
+    async def apply(self, request: Request) -> Response:
+        """Queue the missing and stale assets of the posted selection (all when empty)."""
+        fields = await self.action_fields(request)
+        if isinstance(fields, Response):
+            return fields
+        from starlette.concurrency import run_in_threadpool
+
+        from catchment.errors import CatchmentError
+
+        select = text_param(fields, "select") or None
+        loaded = self.state.require()
+        try:
+            run_id = await run_in_threadpool(
+                actions.apply_selection,
+                self.state.storage,
+                loaded.graph,
+                loaded.project.root,
+                select,
+            )
+        except BadRequest as exc:
+            return self.error(request, 409, str(exc))
+        except CatchmentError as exc:
+            return self.error(request, 400, f"select={select!r}: {views.safe(str(exc))}")
+        if run_id is None:
+            return self.page(
+                request,
+                "notice.html",
+                title="Nothing to apply",
+                message=f"every asset of {select or 'the project'} is fresh: nothing to do",
+            )
         return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
     async def cancel(self, request: Request) -> Response:
@@ -333,6 +388,7 @@ def create_app(
         Route("/automation", g(ui.automation)),
         Route("/health", g(ui.health, needs_project=False)),
         Route("/actions/materialize", ui.materialize, methods=["POST"]),
+        Route("/actions/apply", ui.apply, methods=["POST"]),
         Route("/actions/runs/{run_id}/cancel", ui.cancel, methods=["POST"]),
         Route("/actions/runs/{run_id}/retry", ui.retry, methods=["POST"]),
         Route("/api/assets", g(ui.api(lambda r: views.catalog(ui.state, r.query_params)))),
@@ -354,6 +410,7 @@ def create_app(
                 )
             ),
         ),
+        Route("/api/runs/{run_id}/events", g(ui.run_events)),
         Route("/api/automation", g(ui.api(lambda r: views.automation(ui.state, r.query_params)))),
         Route("/api/health", g(ui.api(lambda r: views.health(ui.state)), needs_project=False)),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

@@ -15,6 +15,7 @@ from catchment.ui.params import KNOWN_STATUSES, BadRequest, choice_param, int_pa
 
 if TYPE_CHECKING:
     from catchment.events import Event
+    from catchment.keys import AssetKey
     from catchment.storage import RunRecord
     from catchment.storage.control import TickRecord
     from catchment.ui.state import UiState
@@ -102,6 +103,18 @@ def _entry(e: Entry, status: str) -> dict[str, Any]:
 
 # -- one asset -----------------------------------------------------------------------------
 
+HISTORY = 30
+ROW_COUNT_NAMES = ("rows", "row_count", "rows_affected", "num_rows")
+
+
+def row_count(metadata: Mapping[str, Any]) -> int | None:
+    """The row count a materialization recorded (adapters name it differently), or None."""
+    for name in ROW_COUNT_NAMES:
+        value = metadata.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return int(value)
+    return None
+
 
 def asset(state: UiState, name: str) -> dict[str, Any]:
     """Everything the asset page shows about ``name``."""
@@ -142,8 +155,20 @@ def asset(state: UiState, name: str) -> dict[str, Any]:
         }
         for r in storage.check_history(key, limit=20)
     ]
+    history = [
+        {
+            "run_id": r.run_id,
+            "seq": r.seq,
+            "at": when(r.timestamp),
+            "partition": r.partition,
+            "rows": row_count(r.metadata),
+        }
+        for r in reversed(storage.materialization_history(key, limit=HISTORY))
+    ]
     return {
         **_entry(entry, state_of(states.states, entry)),
+        "history": history,
+        "evaluations": evaluations(state, key) if spec.automation is not None else [],
         "reasons": list(states.reasons.get(key, ())),
         "description_full": safe(spec.description or ""),
         "tags": safe(dict(spec.tags)),
@@ -168,6 +193,59 @@ def asset(state: UiState, name: str) -> dict[str, Any]:
         },
         "checks": checks,
     }
+
+
+EVALUATIONS = 10
+
+
+def evaluations(state: UiState, key: AssetKey) -> list[dict[str, Any]]:
+    """What the daemon's last ``EVALUATIONS`` automation ticks decided for ``key`` (newest
+    first): requested or not and why, its problem if any, and for the newest the condition
+    tree with each node's value, all from the tick bodies (``catchment automation explain``'s
+    record; one read of the ``ticks`` table)."""
+    import msgspec
+
+    from catchment.automation.explain import TICK_KIND, explain_result
+    from catchment.automation.result import EvaluationResult
+    from catchment.errors import CatchmentError
+
+    name = key.to_string()
+    out: list[dict[str, Any]] = []
+    for tick in state.storage.list_ticks(kind=TICK_KIND, limit=EVALUATIONS):
+        row: dict[str, Any] = {
+            "tick_id": tick.tick_id,
+            "at": when(tick.started_at),
+            "status": tick.status,
+            "error": safe(tick.error or ""),
+            "requested": [],
+            "reasons": [],
+            "problem": "",
+            "nodes": [],
+        }
+        out.append(row)
+        if "state" not in tick.body:
+            continue
+        try:
+            result = EvaluationResult.from_body(tick.body)
+        except (msgspec.ValidationError, TypeError):
+            row["error"] = row["error"] or "the tick's record could not be read"
+            continue
+        mine = [d for d in result.decisions if d.asset == name]
+        row["requested"] = [d.partition or "" for d in mine]
+        row["reasons"] = list(dict.fromkeys(safe(d.reason) for d in mine if d.reason))
+        row["problem"] = safe(result.problems.get(name, ""))
+        if len(out) == 1:  # the newest: its condition tree, node by node
+            try:
+                explained = explain_result(state.require().graph, result, key)
+            except CatchmentError as exc:
+                row["problem"] = row["problem"] or safe(str(exc))
+            else:
+                row["partition"] = explained.partition
+                row["nodes"] = [
+                    {"depth": n.depth, "label": safe(n.label), "value": n.value}
+                    for n in explained.nodes
+                ]
+    return out
 
 
 # -- runs ----------------------------------------------------------------------------------
@@ -245,15 +323,21 @@ def event_row(e: Event) -> dict[str, Any]:
     }
 
 
-def run(state: UiState, run_id: str, after: int = 0) -> dict[str, Any]:
-    """A run, its steps (a timeline) and its events after ``after``."""
-    from catchment.events import EventType
-
+def run_record(state: UiState, run_id: str) -> RunRecord:
+    """The run ``run_id``: ``BadRequest`` for what is not a run id, ``LookupError`` for none."""
     if not re.fullmatch(r"[0-9A-Za-z_-]{1,64}", run_id):
         raise BadRequest(f"{run_id!r} is not a run id (letters, digits, - and _)")
     record = state.storage.get_run(run_id)
     if record is None:
         raise LookupError(f"no run {run_id!r} in the record store")
+    return record
+
+
+def run(state: UiState, run_id: str, after: int = 0) -> dict[str, Any]:
+    """A run, its steps (a timeline) and its events after ``after``."""
+    from catchment.events import EventType
+
+    record = run_record(state, run_id)
     events = state.storage.events_for_run(run_id)
     steps: dict[str, dict[str, Any]] = {}
     for e in events:

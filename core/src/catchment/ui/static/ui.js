@@ -50,3 +50,58 @@
   document.addEventListener("DOMContentLoaded", setup);
   document.addEventListener("htmx:afterSettle", setup);
 })();
+
+// catchment ui: the run page's live event log over server-sent events. New events are
+// appended to the log as they are recorded; a step or the run ending refreshes the summary
+// and timeline (one htmx GET); the stream's "end" closes it. Without EventSource the page's
+// htmx polling (every 1 s) stays in charge.
+(function () {
+  "use strict";
+  var source = null;
+  function lastSeq() {
+    var rows = document.querySelectorAll("#events tr[data-seq]");
+    return rows.length ? +rows[rows.length - 1].dataset.seq : 0;
+  }
+  var timer = null;
+  function refresh() {   // the summary and timeline, debounced
+    if (timer || !window.htmx) return;
+    timer = setTimeout(function () {
+      timer = null;
+      var live = document.getElementById("run-live");
+      if (live) htmx.ajax("GET", "/runs/" + live.dataset.run, { target: "#run-live", swap: "outerHTML" });
+    }, 300);
+  }
+  function cell(row, text) { var td = row.insertCell(); td.textContent = text == null ? "" : text; return td; }
+  function append(e) {
+    var body = document.querySelector("#events tbody");
+    if (!body || e.seq <= lastSeq()) return;
+    var empty = body.querySelector("tr.no-event");
+    if (empty) empty.remove();
+    var row = body.insertRow();
+    row.className = "ev-" + e.type; row.dataset.seq = e.seq;
+    cell(row, e.seq); cell(row, e.at); cell(row, e.type); cell(row, e.step).className = "mono";
+    var td = row.insertCell();
+    if (e.asset) {
+      var a = document.createElement("a");
+      a.href = "/assets/" + encodeURIComponent(e.asset).replace(/%2F/g, "/"); a.textContent = e.asset; td.appendChild(a);
+    }
+    if (e.partition) td.appendChild(document.createTextNode(" [" + e.partition + "]"));
+    cell(row, e.message);
+  }
+  function start() {
+    var live = document.getElementById("run-live");
+    if (!live || source || live.dataset.active !== "1" || !window.EventSource) return;
+    window.catchmentLive = true;   // the htmx polling stands down
+    source = new EventSource("/api/runs/" + live.dataset.run + "/events?after=" + lastSeq());
+    source.addEventListener("log", function (m) {
+      var e = JSON.parse(m.data);
+      append(e);
+      if (/^step_|^run_/.test(e.type)) refresh();
+    });
+    source.addEventListener("end", function () { source.close(); refresh(); });
+    source.onerror = function () {   // server gone: fall back to polling until it answers
+      if (source.readyState === EventSource.CLOSED) { window.catchmentLive = false; }
+    };
+  }
+  document.addEventListener("DOMContentLoaded", start);
+})();
