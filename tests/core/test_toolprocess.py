@@ -190,3 +190,47 @@ def test_a_silent_tool_that_never_had_a_child_is_left_to_its_deadline() -> None:
     with ToolProcess([PY, "-c", script], label="t", stall_after_child_exit=0.2) as tool:
         lines = [line_text(i[1]) for i in tool.lines() if i]
     assert lines == ["late"]
+
+
+# A tool whose child waits for input the tool never sends, while the tool waits too: what
+# Sling 1.4 can do with a DuckDB CLI that is alive and waiting for its next command.
+_DEADLOCKED = (
+    "import subprocess, sys, time\n"
+    "child = subprocess.Popen([sys.executable, '-c', 'import sys; sys.stdin.read()'],"
+    " stdin=subprocess.PIPE)\n"
+    "time.sleep(600)\n"
+)
+
+
+def test_a_silent_idle_tool_whose_child_waits_for_its_input_is_killed_as_stalled() -> None:
+    from catchment.toolprocess import ToolStalled
+
+    start = time.monotonic()
+    tool = ToolProcess([PY, "-c", _DEADLOCKED], label="sling", stall_when_idle=1.0)
+    with pytest.raises(ToolStalled) as caught, tool:
+        list(tool.lines())
+    assert time.monotonic() - start < 20
+    message = caught.value.message
+    assert "sling stopped answering: no output and next to no CPU used for 1 s" in message
+    assert "python" in message
+    assert "waited for input from it" in message
+    assert not _alive(tool.pid)
+
+
+def test_a_silent_tool_whose_child_works_is_not_idle() -> None:
+    busy = "import time; t = time.time()\nwhile time.time() - t < 2: pass"
+    script = (
+        "import subprocess, sys\n"
+        f"subprocess.run([sys.executable, '-c', {busy!r}])\n"
+        "print('done', flush=True)\n"
+    )
+    with ToolProcess([PY, "-c", script], label="t", stall_when_idle=0.5) as tool:
+        lines = [line_text(i[1]) for i in tool.lines() if i]
+    assert lines == ["done"]
+
+
+def test_a_silent_idle_tool_with_no_child_is_left_to_its_deadline() -> None:
+    script = "import time; time.sleep(1.5); print('late', flush=True)"
+    with ToolProcess([PY, "-c", script], label="t", stall_when_idle=0.2) as tool:
+        lines = [line_text(i[1]) for i in tool.lines() if i]
+    assert lines == ["late"]

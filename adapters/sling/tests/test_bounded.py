@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from catchment import materialize
@@ -124,3 +125,66 @@ def test_sling_wedged_after_its_duckdb_cli_exited_is_killed_without_a_timeout(
     assert found, message
     assert _gone(int(found.group(1)))
     assert "Sling 1.5.20" in failure.data["hint"]
+
+
+WAITING_DUCKDB = """#!/bin/sh
+# A DuckDB CLI that answers --version, then reads its commands and never answers one: Sling 1.4
+# and its CLI then wait on each other with no output and no CPU, as seen in the suite.
+if [ "$1" = "--version" ]; then echo "v1.4.4 0000000"; exit 0; fi
+echo "started" >> "$(dirname "$0")/starts"
+exec cat > /dev/null
+"""
+
+
+@pytest.mark.parametrize(
+    ("mode", "starts"), [("full-refresh", 2), ("incremental", 1)], ids=["rerun", "no-rerun"]
+)
+def test_sling_idle_with_its_duckdb_cli_waiting_is_killed_and_rerun_only_when_safe(
+    project: Path,
+    build_sling: Builder,
+    monkeypatch: pytest.MonkeyPatch,
+    mode: str,
+    starts: int,
+) -> None:
+    """The whole group idle, the CLI blocked reading Sling's pipe: killed as stalled with no
+    time limit; a full refresh (which cannot load a row twice) runs again once."""
+    monkeypatch.setenv("CATCHMENT_SLING_STALL_SECONDS", "2")
+    monkeypatch.delenv("DUCKDB_PATH", raising=False)
+    fake = project / "waiting-duckdb"
+    fake.write_text(WAITING_DUCKDB)
+    fake.chmod(0o755)
+    (project / "people.csv").write_text("id,name\n1,ann\n")
+    stream: dict[str, Any] = {"object": "raw.people", "mode": mode}
+    if mode == "incremental":
+        stream |= {"primary_key": ["id"], "update_key": "id"}
+    defn = build_sling(
+        {
+            "replication": {
+                "source": "LOCAL",
+                "target": "WH",
+                "streams": {"file://people.csv": stream},
+            },
+            "connections": {"WH": "duckdb://warehouse.duckdb"},
+            "duckdb_binary": str(fake),
+        }
+    )
+    assert defn.timeout is None  # no time limit: the idle guard alone must end it
+    live: list[Any] = []
+    start = time.monotonic()
+    result = materialize([defn], raise_on_failure=False, on_event=live.append)
+    assert time.monotonic() - start < 90
+    (failure,) = [e for e in result.events if e.type is EventType.ASSET_FAILED]
+    assert failure.data["error_class"] == "ToolStalled"
+    message = failure.data["message"]
+    assert "sling stopped answering: no output and next to no CPU used for 2 s" in message
+    assert "waited for input from it" in message
+    found = re.search(r"killed sling \(pid (\d+)\) and its process group", message)
+    assert found, message
+    assert _gone(int(found.group(1)))
+    assert len((project / "starts").read_text().splitlines()) == starts
+    reruns = [
+        e
+        for e in live
+        if e.type is EventType.LOG and "running the replication again" in e.data["message"]
+    ]
+    assert len(reruns) == starts - 1

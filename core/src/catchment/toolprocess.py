@@ -13,6 +13,9 @@ Every adapter that starts a process (Sling, spark-submit, a pipes remote) uses
 - with ``stall_after_child_exit``, a tool whose child process exited and which then stays
   silent, with no child left, for that many seconds is taken as wedged (Sling 1.4 waits forever
   when its DuckDB CLI dies): the group is killed and :class:`ToolStalled` raised (Linux only);
+- with ``stall_when_idle``, a tool that stays silent and uses no CPU, with its children (if
+  any) blocked reading a pipe from it, for that many seconds is taken as wedged the same way
+  (Sling 1.4 can stop sending commands to a DuckDB CLI waiting for them) (Linux only);
 - however the caller leaves (return, error, Ctrl-C, a timeout), nothing of the group survives:
   the leader is reaped only after the group is killed, so a reused pid is never signalled.
 """
@@ -64,7 +67,30 @@ def quiet_after_default() -> float | None:
 
 
 class ToolStalled(ExecutionError):
-    """A tool stopped answering after its child process exited (see ``stall_after_child_exit``)."""
+    """A tool stopped answering (see ``stall_after_child_exit`` and ``stall_when_idle``)."""
+
+
+_TICKS_PER_S = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_PIPE_WAITS = frozenset({"anon_pipe_read", "pipe_read", "pipe_wait"})
+
+
+def _cpu_ticks(pid: int) -> int | None:
+    """User + system CPU ticks of ``pid`` (all its threads), or None where /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _waits_on_pipe(pid: int) -> bool:
+    """Whether ``pid`` sleeps in a read of a pipe (its kernel wait channel says so)."""
+    try:
+        with open(f"/proc/{pid}/wchan") as f:
+            return f.read().strip() in _PIPE_WAITS
+    except OSError:
+        return False
 
 
 def _children(pid: int) -> dict[int, str] | None:
@@ -120,6 +146,7 @@ class ToolProcess:
         orphan_grace: float = 2.0,
         stall_after_child_exit: float | None = None,
         stall_hint: str | None = None,
+        stall_when_idle: float | None = None,
         max_line_bytes: int = _MAX_LINE,
         where: str | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -136,6 +163,9 @@ class ToolProcess:
         self.orphan_grace = orphan_grace
         self.stall_after_child_exit = stall_after_child_exit
         self.stall_hint = stall_hint
+        self.stall_when_idle = stall_when_idle
+        self._idle: tuple[float, int] | None = None  # (since when, the group's CPU ticks then)
+        self._idle_children: dict[int, str] = {}
         self._child_gone: tuple[float, int, str] | None = None  # (when, pid, name)
         self._had_children: dict[int, str] = {}
         self.max_line_bytes = max_line_bytes
@@ -294,6 +324,10 @@ class ToolProcess:
                     self._signal_group(signal.SIGKILL)
                     self._wait_exit(self._proc.pid, time.monotonic() + self.kill_grace)
                     raise self._stall_error() from None
+                elif self._idle_stalled(last_output):
+                    self._signal_group(signal.SIGKILL)
+                    self._wait_exit(self._proc.pid, time.monotonic() + self.kill_grace)
+                    raise self._idle_error() from None
                 elif self.quiet_after is not None and now - last_output >= self.quiet_after:
                     self.quiet_reports += 1
                     if self.log is not None:
@@ -337,6 +371,39 @@ class ToolProcess:
             self._child_gone = (now, pid, name)
         since = max(self._child_gone[0], last_output)
         return now - since >= self.stall_after_child_exit
+
+    def _idle_stalled(self, last_output: float) -> bool:
+        """Whether the tool has been silent, used no CPU (nor its children), and had children
+        that all waited on a pipe, for ``stall_when_idle`` seconds (counted on ``clock``). A
+        silent tool with no child (waiting on a network source, say) is left to its deadline."""
+        if self.stall_when_idle is None or self._proc is None:
+            return False
+        kids = _children(self._proc.pid)
+        ticks = [_cpu_ticks(pid) for pid in (self._proc.pid, *(kids or {}))]
+        now = self.clock()
+        if not kids or None in ticks or not all(_waits_on_pipe(k) for k in kids):
+            self._idle = None
+            return False
+        total = sum(t for t in ticks if t is not None)
+        # "no CPU": under 1% of a core over the window (a runtime's timers tick now and then)
+        allowed = 2 + (0.0 if self._idle is None else (now - self._idle[0]) * _TICKS_PER_S / 100)
+        if self._idle is None or total - self._idle[1] > allowed:
+            self._idle = (now, total)
+            self._idle_children = dict(kids)
+            return False
+        since = max(self._idle[0], last_output)
+        return now - since >= self.stall_when_idle
+
+    def _idle_error(self) -> ToolStalled:
+        seconds = format_seconds(self.stall_when_idle or 0.0)
+        waiting = ", ".join(f"{name} (pid {pid})" for pid, name in self._idle_children.items())
+        children = f"; {waiting} waited for input from it" if waiting else ""
+        return ToolStalled(
+            f"{self.label} stopped answering: no output and next to no CPU used for {seconds} s"
+            f"{children}; killed {self.label} (pid {self.pid}) and its process group",
+            where=self.where,
+            hint=self.stall_hint,
+        )
 
     def _stall_error(self) -> ToolStalled:
         assert self._child_gone is not None

@@ -24,7 +24,7 @@ from catchment.keys import AssetKey
 from catchment.partitions import TimeWindowPartitions
 from catchment.results import AssetFailure, MaterializeResult, StepResult
 from catchment.timeouts import deadline_of
-from catchment.toolprocess import ToolProcess, line_text
+from catchment.toolprocess import ToolProcess, ToolStalled, line_text
 
 from catchment_sling.binaries import duckdb_version, locate_duckdb, locate_sling, place_extensions
 from catchment_sling.connections import Connection, Masker
@@ -55,10 +55,26 @@ LOCK_HINT = (
 )
 STALL_SECONDS = 15.0
 """Silence after Sling's DuckDB CLI exits before Sling is taken as wedged and killed."""
+IDLE_STALL_ENV = "CATCHMENT_SLING_STALL_SECONDS"
+IDLE_STALL_SECONDS = 120.0
+"""Silence with no CPU used, while the DuckDB CLI waits for Sling's next command, before
+Sling is taken as wedged ($CATCHMENT_SLING_STALL_SECONDS; 0 turns it off)."""
+RERUNNABLE_MODES = frozenset({"full-refresh", "truncate"})
+"""Modes where running a wedged replication again cannot load a row twice."""
 STALL_HINT = (
     "Sling 1.4 waits forever when its DuckDB CLI exits early (fixed upstream in Sling 1.5.20): "
     "look for a lock on the DuckDB file or a crash of the DuckDB CLI, then run again"
 )
+
+
+def idle_stall_seconds() -> float | None:
+    """``$CATCHMENT_SLING_STALL_SECONDS`` (default 120; 0 or less: never judge Sling idle)."""
+    raw = os.environ.get(IDLE_STALL_ENV, "").strip()
+    try:
+        seconds = float(raw) if raw else IDLE_STALL_SECONDS
+    except ValueError:
+        seconds = IDLE_STALL_SECONDS
+    return seconds if seconds > 0 else None
 
 
 def sling_home(root: Path) -> Path:
@@ -150,7 +166,7 @@ class SlingCompute:
             file = work / "replication.json"
             streams = [s for _, s in selected]
             file.write_text(json.dumps(self._replication_for(streams, render)))
-            parser, code, stderr = self._run(binary, file, env, context, mask)
+            parser, code, stderr = self._run_wedge_safe(binary, file, env, context, mask, streams)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         sections, general = failure_sections(stderr)
@@ -240,6 +256,25 @@ class SlingCompute:
             cfg["object"] = f"{schema}.{stream.target_table}"
         return cfg
 
+    def _run_wedge_safe(
+        self,
+        binary: Path,
+        file: Path,
+        env: dict[str, str],
+        context: StepContext,
+        mask: Masker,
+        streams: list[Stream],
+    ) -> tuple[LogParser, int, str]:
+        """``_run``, once more when Sling wedged (a known Sling 1.4 bug, see STALL_HINT) and
+        every stream's mode rewrites its target, so a second run cannot duplicate rows."""
+        try:
+            return self._run(binary, file, env, context, mask)
+        except ToolStalled as exc:
+            if not all(s.mode in RERUNNABLE_MODES for s in streams):
+                raise
+            context.log.warning("%s; running the replication again (once)", exc.message)
+            return self._run(binary, file, env, context, mask)
+
     def _run(
         self,
         binary: Path,
@@ -262,6 +297,7 @@ class SlingCompute:
             log=context.log,
             where=f"component {self.component}",
             stall_after_child_exit=STALL_SECONDS,
+            stall_when_idle=idle_stall_seconds(),
             stall_hint=STALL_HINT,
         )
         try:
