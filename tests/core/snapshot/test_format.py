@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from catchment.keys import AssetKey
+from catchment.multi_partitions import MultiPartitions
 from catchment.partitions import (
     AllPartitionsMapping,
     DynamicPartitions,
@@ -73,6 +74,10 @@ def test_specs_round_trip_with_every_partition_kind_and_mapping() -> None:
         spec(
             "customers",
             partitions=DynamicPartitions("customers"),
+        ),
+        spec(
+            "orders_by_region",
+            partitions=MultiPartitions(daily, ["eu", "us"]),
             deps=[
                 AssetDep(AssetKey("regions"), StaticMapping({"c1": ["eu"]})),
                 AssetDep(AssetKey("raw/orders"), IdentityMapping()),

@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from catchment.keys import AssetKey
+from catchment.multi_partitions import MultiPartitions
 from catchment.partitions import (
     AllPartitionsMapping,
     DynamicPartitions,
@@ -159,6 +160,8 @@ def _enc_hook(obj: Any) -> Any:
         return {"static": list(obj.keys())}
     if isinstance(obj, DynamicPartitions):
         return {"dynamic": obj.name}
+    if isinstance(obj, MultiPartitions):
+        return {"multi": {"time": _enc_hook(obj.time), "static": list(obj.static.keys())}}
     if isinstance(obj, TimeWindowPartitions):
         end = obj._end.isoformat() if obj._end is not None else None
         return {
@@ -188,6 +191,10 @@ def _partitions(obj: Any) -> PartitionsDefinition:
         return StaticPartitions(obj["static"])
     if "dynamic" in obj:
         return DynamicPartitions(obj["dynamic"])
+    if "multi" in obj:
+        time = _partitions(obj["multi"]["time"])
+        assert isinstance(time, TimeWindowPartitions)
+        return MultiPartitions(time, obj["multi"]["static"])
     tw = obj["time_window"]
     end = datetime.fromisoformat(tw["end"]) if tw["end"] is not None else None
     return TimeWindowPartitions(
