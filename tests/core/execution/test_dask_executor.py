@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -144,3 +145,43 @@ def test_a_scheduler_without_workers_fails_instead_of_hanging(
             executor.open(runtime, build_plan(runtime.graph, None))
     assert "dask worker" in (caught.value.hint or "")
     assert executor._client is None  # closed
+
+
+@pytest.mark.slow  # starts a LocalCluster of two worker processes in a catchment subprocess
+def test_a_pool_limits_steps_on_the_cluster_too(tmp_path: Path) -> None:
+    """Pool slots are claimed in the record store before a step goes to any executor, so two
+    workers never run more steps of a one-slot pool at once (intervals written by the steps)."""
+    (tmp_path / "catchment.yaml").write_text(
+        "project: {name: m}\n"
+        "pools: {warehouse: 1}\n"
+        "components:\n"
+        "  - {type: python, name: code, pool: warehouse, attributes: {module: assets.py}}\n"
+        "io_managers:\n  default: {type: filesystem, config: {base_dir: s}}\n"
+    )
+    step = (
+        "@asset\ndef {name}():\n"
+        "    start = time.time()\n    time.sleep(1.0)\n"
+        "    with open(LOG, 'a') as f:\n        f.write(f'{{start}} {{time.time()}}\\n')\n"
+        "    return 1\n\n"
+    )
+    (tmp_path / "assets.py").write_text(
+        "import time\nfrom pathlib import Path\nfrom catchment import asset\n\n"
+        "LOG = Path(__file__).with_name('intervals')\n\n"
+        + "".join(step.format(name=n) for n in ("a", "b", "c"))
+    )
+    catchment = Path(sys.executable).parent / "catchment"
+    out = subprocess.run(
+        [str(catchment), "materialize", "--executor", "dask", "-w", "2", "-p", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "3 materialized" in out.stdout
+    spans = sorted(
+        tuple(map(float, line.split()))
+        for line in (tmp_path / "intervals").read_text().splitlines()
+    )
+    assert len(spans) == 3
+    for (_, end), (start, _) in pairwise(spans):
+        assert start >= end, f"two steps of a one-slot pool overlapped: {spans}"

@@ -267,11 +267,6 @@ class DaskExecutor:
 
     # -- steps ------------------------------------------------------------------------------
 
-    def pool_slots(self, request: StepRequest) -> dict[str, float]:
-        """Hook for pools and run limits (the queue issue): Dask worker resources a step needs
-        (``client.submit(resources=...)``). None yet, so the cluster does not enforce pools."""
-        return {}
-
     def submit(self, request: StepRequest) -> None:
         assert self._client is not None, "open() first"
         future = self._client.submit(
@@ -282,7 +277,6 @@ class DaskExecutor:
             msgspec.json.encode(request),
             key=f"catchment-{request.step}-{uuid4().hex[:12]}",
             pure=False,
-            resources=self.pool_slots(request) or None,
         )
         self._futures[future] = request
 
