@@ -72,3 +72,42 @@ def test_queued_runs_show_their_place_and_reason_and_can_be_canceled(tmp_path: P
     assert "has already ended (canceled)" in str(again.exception)
     listed = json.loads(runner.invoke(app, ["runs", "list", "-p", str(root), "--json"]).output)
     assert {r["run_id"]: r["queue_position"] for r in listed}[run_id] is None
+
+
+TWO_ASSETS = """\
+from catchment import asset
+
+@asset
+def a():
+    return 1
+
+@asset
+def b(a):
+    return a + 1
+"""
+
+
+def test_apply_queue_queues_only_what_is_missing_or_stale_as_one_run(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    (root / "catchment.yaml").write_text(PROJECT)
+    (root / "assets.py").write_text(TWO_ASSETS)
+    runner = CliRunner()
+    done = runner.invoke(app, ["materialize", "-p", str(root), "-s", "a"])
+    assert done.exit_code == 0, done.output
+    queued = runner.invoke(
+        app, ["apply", "-p", str(root), "--queue", "--priority", "3", "--tag", "team=ops"]
+    )
+    assert queued.exit_code == 0, queued.output
+    assert "queuing 1 asset(s): b" in queued.output
+    assert "(position 1)" in queued.output
+    (run,) = [
+        r
+        for r in json.loads(runner.invoke(app, ["runs", "list", "-p", str(root), "--json"]).output)
+        if r["status"] == "queued"
+    ]
+    assert run["asset_keys"] == ["b"]  # a is fresh: not queued again
+    assert run["tags"]["trigger"] == "apply"
+    assert run["tags"]["team"] == "ops"
+    assert run["tags"]["priority"] == "3"
+    assert run["queue_position"] == 1

@@ -16,6 +16,7 @@ from catchment.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from catchment.runs.request import RunRequest
     from catchment.storage import Storage
 
 HELP = """Materialize the selected assets (all by default).
@@ -99,9 +100,22 @@ def _queue_run(
     tags: list[str],
 ) -> None:
     """Record the run as queued (the daemon starts it under the limits) and say where."""
-    from catchment.errors import CatchmentError
     from catchment.runs.request import RunRequest
-    from catchment.runs.submit import submit_run
+
+    request = RunRequest(
+        selection=select,
+        partition_keys=partitions,
+        priority=priority,
+        tags=parse_tags(tags),
+        origin="cli",
+        reason="catchment materialize --queue",
+    )
+    submit_and_tell(storage, request)
+
+
+def parse_tags(tags: list[str]) -> dict[str, str]:
+    """``--tag KEY=VALUE`` options as a dict; a ``CatchmentError`` naming a malformed one."""
+    from catchment.errors import CatchmentError
 
     pairs = {}
     for item in tags:
@@ -109,17 +123,17 @@ def _queue_run(
         if not sep or not key:
             raise CatchmentError(f"--tag {item!r} is not KEY=VALUE", where="--tag")
         pairs[key] = value
-    request = RunRequest(
-        selection=select,
-        partition_keys=partitions,
-        priority=priority,
-        tags=pairs,
-        origin="cli",
-        reason="catchment materialize --queue",
-    )
+    return pairs
+
+
+def submit_and_tell(storage: Storage, request: RunRequest) -> str:
+    """Queue ``request`` for the daemon and print the run's id and place in the queue."""
+    from catchment.runs.submit import submit_run
+
     run_id = submit_run(storage, request).run_id
     place = next((e.position for e in storage.queue_entries() if e.run_id == run_id), None)
     typer.echo(f"queued run {run_id} (position {place}); the daemon starts it")
+    return run_id
 
 
 def register(app: typer.Typer) -> None:

@@ -9,6 +9,7 @@ that is all that is wrong).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -21,6 +22,10 @@ from catchment.cli.common import (
     load_for_run,
     run_with_display,
 )
+
+if TYPE_CHECKING:
+    from catchment.keys import AssetKey
+    from catchment.storage import Storage
 
 PLAN_HELP = """Say, per asset, whether it is missing, stale (and why), fresh or unknown.
 
@@ -146,6 +151,16 @@ def apply(
     workers: int = typer.Option(1, "--workers", "-w", min=1, help="Parallel worker processes."),
     executor: str | None = typer.Option(None, "--executor", help=EXECUTOR_OPTION_HELP),
     observe: bool = typer.Option(True, "--observe/--no-observe", help=_OBSERVE_HELP),
+    queue: bool = typer.Option(
+        False,
+        "--queue",
+        help="Queue what is missing or stale as one run for the daemon (limits, priorities) "
+        "instead of running it here.",
+    ),
+    priority: int = typer.Option(0, "--priority", help="With --queue: higher starts first."),
+    tag: list[str] = typer.Option(
+        [], "--tag", help="With --queue: a run tag KEY=VALUE (tag limits use them)."
+    ),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
     allow_broken: bool = allow_broken_option(),
 ) -> None:
@@ -163,6 +178,9 @@ def apply(
         groups = apply_groups(reconcile(graph, storage, select, observed=observed), graph)
         if not groups:
             typer.echo("everything selected is fresh; nothing to do")
+            return
+        if queue:
+            _queue_apply(storage, groups, select, priority, tag)
             return
         for keys, partitions in groups:
             names = ", ".join(k.to_string() for k in keys)
@@ -182,6 +200,42 @@ def apply(
         storage.close()
     if failed:
         raise typer.Exit(1)
+
+
+def _queue_apply(
+    storage: Storage,
+    groups: list[tuple[tuple[AssetKey, ...], tuple[str, ...]]],
+    select: str | None,
+    priority: int,
+    tags: list[str],
+) -> None:
+    """Queue the one group of missing and stale assets as a run; several groups (different
+    partition sets) must run one after the other, which queued runs cannot promise: refused."""
+    from catchment.cli.materialize_cmd import parse_tags, submit_and_tell
+    from catchment.errors import CatchmentError
+    from catchment.runs.request import RunRequest
+
+    if len(groups) > 1:
+        where = f" -s '{select}'" if select else ""
+        raise CatchmentError(
+            f"the missing and stale assets need {len(groups)} runs, one after the other (their "
+            "partition sets differ), and queued runs have no order between them",
+            where="--queue",
+            hint=f"run `catchment apply{where}` without --queue, or queue each group with "
+            "`catchment materialize --queue -s ... --partition ...`",
+        )
+    keys, partitions = groups[0]
+    names = ", ".join(k.to_string() for k in keys)
+    typer.echo(f"queuing {len(keys)} asset(s): {names}")
+    request = RunRequest.for_assets(
+        keys,
+        partition_keys=partitions,
+        priority=priority,
+        tags={**parse_tags(tags), "trigger": "apply", "apply_selection": select or "*"},
+        origin="cli",
+        reason="catchment apply --queue",
+    )
+    submit_and_tell(storage, request)
 
 
 def register(app: typer.Typer) -> None:
