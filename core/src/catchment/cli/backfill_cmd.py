@@ -79,17 +79,11 @@ def create(
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
     """Record a backfill and queue its runs (the daemon, or `backfill run`, starts them)."""
-    from catchment.cli.common import load_for_run
-    from catchment.errors import CatchmentError
+    from catchment.cli.common import load_for_run, parse_tags
     from catchment.execution.project import open_project_storage
     from catchment.runs.backfill import create_backfill, progress, submit_backfill
 
-    tags = {}
-    for item in tag:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise CatchmentError(f"--tag {item!r} is not KEY=VALUE", where="--tag")
-        tags[key] = value
+    tags = parse_tags(tag)
     project = load_for_run(project_path)
     graph = project.require_graph()
     started = time.perf_counter()

@@ -174,3 +174,16 @@ def run_with_display(
 
     observe_materialized(project, storage, result.run_id)
     return result
+
+
+def parse_tags(tags: list[str]) -> dict[str, str]:
+    """``--tag KEY=VALUE`` options as a dict; a ``CatchmentError`` naming a malformed one."""
+    from catchment.errors import CatchmentError
+
+    pairs = {}
+    for item in tags:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CatchmentError(f"--tag {item!r} is not KEY=VALUE", where="--tag")
+        pairs[key] = value
+    return pairs

@@ -12,6 +12,7 @@ from catchment.cli.common import (
     PROJECT_OPTION_HELP,
     allow_broken_option,
     load_for_run,
+    parse_tags,
     run_with_display,
 )
 
@@ -111,19 +112,6 @@ def _queue_run(
         reason="catchment materialize --queue",
     )
     submit_and_tell(storage, request)
-
-
-def parse_tags(tags: list[str]) -> dict[str, str]:
-    """``--tag KEY=VALUE`` options as a dict; a ``CatchmentError`` naming a malformed one."""
-    from catchment.errors import CatchmentError
-
-    pairs = {}
-    for item in tags:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise CatchmentError(f"--tag {item!r} is not KEY=VALUE", where="--tag")
-        pairs[key] = value
-    return pairs
 
 
 def submit_and_tell(storage: Storage, request: RunRequest) -> str:

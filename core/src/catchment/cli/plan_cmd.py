@@ -211,7 +211,8 @@ def _queue_apply(
 ) -> None:
     """Queue the one group of missing and stale assets as a run; several groups (different
     partition sets) must run one after the other, which queued runs cannot promise: refused."""
-    from catchment.cli.materialize_cmd import parse_tags, submit_and_tell
+    from catchment.cli.common import parse_tags
+    from catchment.cli.materialize_cmd import submit_and_tell
     from catchment.errors import CatchmentError
     from catchment.runs.request import RunRequest
 
