@@ -47,7 +47,10 @@ def _children() -> set[int]:
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     yield
-    if call.excinfo is not None and "Timeout" in str(call.excinfo.value):
+    # pytest-timeout's failure, or a subprocess.TimeoutExpired (whose text says "timed out")
+    if call.excinfo is not None and (
+        "Timeout" in str(call.excinfo.value) or "Timeout" in call.excinfo.typename
+    ):
         item.stash[_TIMED_OUT] = True
 
 

@@ -28,7 +28,7 @@ time.sleep(120)
 """
 
 def test_hangs(tmp_path):
-    subprocess.run([sys.executable, "-c", SPAWNER, "{pidfile}"])
+    subprocess.run([sys.executable, "-c", SPAWNER, "{pidfile}"]{run_timeout})
 
 def test_after():
     assert True
@@ -50,10 +50,20 @@ def test_every_test_has_a_generous_default_limit() -> None:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and a subreaper")
-def test_a_hung_test_fails_alone_and_leaves_no_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("run_timeout", "failure"),
+    [("", "Timeout"), (", timeout=1", "TimeoutExpired")],
+    ids=["pytest-timeout", "subprocess-timeout"],
+)
+def test_a_hung_test_fails_alone_and_leaves_no_process(
+    tmp_path: Path, run_timeout: str, failure: str
+) -> None:
+    """Whether pytest-timeout stops the test or its own ``subprocess.run(timeout=...)`` does
+    (which kills the child and orphans what the child started), nothing is left running."""
     pidfile = tmp_path / "grandchild.pid"
     test_file = tmp_path / "test_hung.py"
-    test_file.write_text(textwrap.dedent(HUNG_TEST).replace("{pidfile}", str(pidfile)))
+    source = textwrap.dedent(HUNG_TEST).replace("{pidfile}", str(pidfile))
+    test_file.write_text(source.replace("{run_timeout}", run_timeout))
     start = time.monotonic()
     proc = subprocess.run(
         [
@@ -81,7 +91,7 @@ def test_a_hung_test_fails_alone_and_leaves_no_process(tmp_path: Path) -> None:
     )
     assert time.monotonic() - start < 60
     assert "1 failed, 1 passed" in proc.stdout, proc.stdout + proc.stderr
-    assert "Timeout" in proc.stdout
+    assert failure in proc.stdout
     pid = int(pidfile.read_text())
     deadline = time.monotonic() + 5
     while not _dead(pid) and time.monotonic() < deadline:
