@@ -83,8 +83,11 @@ def test_read_only_refuses_actions_and_hides_the_button(tmp_path: Path) -> None:
         assert r.status_code == 403
 
 
-def test_with_a_live_daemon_a_ui_run_waits_in_its_queue(tmp_path: Path) -> None:
-    """The daemon's queue starts it under the limits: the UI launches no process itself."""
+def test_with_a_live_daemon_a_ui_run_waits_in_its_queue_and_can_be_canceled(
+    tmp_path: Path,
+) -> None:
+    """The daemon's queue starts it under the limits: the UI launches no process itself; a
+    queued run is canceled in the record store."""
     from catchment.daemon.lease import DAEMON_LEASE
     from catchment.runs.launch import run_log_path
     from catchment.storage import open_storage
@@ -105,6 +108,14 @@ def test_with_a_live_daemon_a_ui_run_waits_in_its_queue(tmp_path: Path) -> None:
         assert run["tags"]["origin"] == "ui"
         assert not run_log_path(root, run_id).exists()  # no process was launched for it
         assert [e.run_id for e in storage.queue_entries()] == [run_id]
+        page = c.get(f"/runs/{run_id}").text
+        assert 'id="cancel"' in page  # a queued run can be canceled from its page
+        r = c.post(
+            f"/actions/runs/{run_id}/cancel", data={"csrf": _csrf(c)}, follow_redirects=False
+        )
+        assert r.status_code == 303
+        assert c.get(f"/api/runs/{run_id}").json()["status"] == "canceled"
+        assert storage.queue_entries() == []  # the daemon will never start it
         storage.close()
 
 

@@ -112,20 +112,29 @@ def retry_from_failure(storage: Storage, project_root: Path, run_id: str) -> str
     return queue_and_launch(storage, project_root, request, parent_run_id=run_id)
 
 
-def cancel_run(storage: Storage, run_id: str) -> int:
-    """Send SIGINT to the process of ``run_id`` (started, on this host): its engine records
-    the run as ``canceled``, keeps what was built and stops the rest. Returns the pid.
+def cancel_run(storage: Storage, run_id: str) -> int | None:
+    """Cancel ``run_id``. A queued (or starting) run is canceled in the record store, so the
+    queue never starts it (returns None). A started run's process (on this host) gets SIGINT:
+    its engine records the run as ``canceled``, keeps what was built and stops the rest
+    (returns the pid).
 
     The pid is only signalled when its command line names the run, so a pid reused by
     another process is never touched, and once a step has started (the engine handles the
-    interrupt from then on). Queued runs and runs on other hosts are refused
-    (``BadRequest``): no process here can be asked.
+    interrupt from then on). Runs on other hosts are refused (``BadRequest``): no process
+    here can be asked.
     """
+    import time
+
     from catchment.storage.base import HOSTNAME
 
     run = storage.get_run(run_id)
     if run is None:
         raise LookupError(f"no run {run_id!r} in the record store")
+    if run.status in ("queued", "starting") and run.pid is None:
+        status = storage.cancel_run(run_id, time.time(), reason="canceled from the UI")
+        if status == "canceled":
+            return None
+        run = storage.get_run(run_id) or run  # a process claimed it meanwhile
     if run.status != "started":
         raise BadRequest(f"run {run_id[:12]} is {run.status}: only a started run can be canceled")
     if run.host != HOSTNAME or run.pid is None:
