@@ -177,3 +177,37 @@ def test_the_launcher_command_and_log(project: Path) -> None:
         str(project),
     ]
     assert run_log_path(project, "r1") == project / ".catchment" / "logs" / "runs" / "r1.log"
+
+
+def test_a_run_canceled_while_its_project_loads_is_canceled_even_with_sigint_ignored(
+    project: Path,
+) -> None:
+    """A process started with SIGINT ignored (as a test runner's worker or a shell's background
+    job starts it) still hears a cancel during the project load: the run ends canceled."""
+    (project / "assets.py").write_text(
+        "import time\nfrom pathlib import Path\nHERE = Path(__file__).parent\n"
+        "(HERE / 'loading').write_text('')\n"
+        "while (HERE / 'hold').exists():\n    time.sleep(0.05)\n" + ASSETS
+    )
+    (project / "hold").write_text("")
+    store = _store(project)
+    submitted = submit_run(store, RunRequest(asset_keys=("b",), origin="test"))
+    proc = subprocess.Popen(
+        SubprocessLauncher(project).command(submitted.run_id),
+        cwd=project,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    deadline = time.monotonic() + 60
+    while not (project / "loading").exists():
+        assert time.monotonic() < deadline
+        assert proc.poll() is None
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGINT)  # what `runs cancel` sends
+    (project / "hold").unlink()
+    proc.wait(60)
+    run = store.get_run(submitted.run_id)
+    assert run is not None
+    assert run.status == "canceled"
+    store.close()

@@ -55,6 +55,19 @@ def claim(storage: Storage, run_id: str) -> RunRecord:
     )
 
 
+def hear_cancels() -> None:
+    """Make SIGINT interrupt this process again when it was started with SIGINT ignored (a
+    background job of a non-interactive shell, a test runner's worker): a cancel (``runs
+    cancel``, ``backfill cancel``, the UI) is a SIGINT, and would otherwise go unheard until the
+    engine installs its own handler, letting a run canceled while its project loads succeed."""
+    import signal
+    import threading
+
+    main = threading.current_thread() is threading.main_thread()
+    if main and signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def fail_claimed(storage: Storage, run: RunRecord, error: CatchmentError | BaseException) -> None:
     """Record that a claimed run could not start: the project or its plan is broken
     (failure), or it was interrupted before its engine started (canceled)."""
@@ -105,6 +118,7 @@ def execute_run(
     load: Callable[[Path | str | None], Project] | None = None,
 ) -> ExecutionResult:
     """Claim queued run ``run_id`` and run it to the end in this process."""
+    hear_cancels()
     from catchment.dynamic import bind_dynamic_partitions
     from catchment.execution.plan import build_plan
     from catchment.execution.project import open_project_storage, run_project
