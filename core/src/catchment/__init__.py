@@ -63,6 +63,8 @@ _EXPORTS: dict[str, str] = {
     "materialize": "catchment.execution.api",
     "ExecutionResult": "catchment.execution.result",
     "load_project": "catchment.project",
+    "external_source": "catchment.sources",
+    "observable_source": "catchment.sources",
 }
 
 __all__ = [*_EXPORTS, "__version__"]
@@ -105,5 +107,6 @@ if TYPE_CHECKING:
         Output,
     )
     from catchment.secrets import redact
+    from catchment.sources import external_source, observable_source
     from catchment.specs import AssetDep, AssetSpec, CheckSpec, RetryPolicy, spec
     from catchment.tables import TableRef, duckdb_table, file_table, table

@@ -117,8 +117,11 @@ class AssetGraph:
     ) -> AssetGraph:
         """:meth:`build`, its five phases."""
         problems: list[str] = []
+        declared: list[AssetsDefinition] = []
+        definitions = _without_sources(definitions, declared)
         defs, specs, owner, writers = _collect_definitions(definitions, io_tables, problems)
-        externals = _external_sources(specs, owner, writers, problems)
+        externals = _declared_sources(declared, defs, specs, owner, writers, problems)
+        externals.update(_external_sources(specs, owner, writers, problems))
         specs.update(externals)
         keys = list(specs)
         index = {k: i for i, k in enumerate(keys)}
@@ -384,6 +387,55 @@ def _collect_definitions(
                     f"and asset {k} ({d.label})"
                 )
     return defs, specs, owner, writers
+
+
+SOURCE_ADAPTER = "source"
+"""The ``adapter`` of a definition that declares external sources (``sources:`` in YAML,
+``@observable_source``): its specs become external source assets, it computes nothing."""
+
+
+def _without_sources(
+    definitions: Iterable[AssetsDefinition], declared: list[AssetsDefinition]
+) -> Iterator[AssetsDefinition]:
+    """``definitions`` without the source declarations, which are put into ``declared``."""
+    for d in definitions:
+        if d.adapter == SOURCE_ADAPTER:
+            declared.append(d)
+        else:
+            yield d
+
+
+def _declared_sources(
+    declared: list[AssetsDefinition],
+    defs: dict[str, AssetsDefinition],
+    specs: Mapping[AssetKey, AssetSpec],
+    owner: _Owners,
+    writers: dict[TableRef, AssetKey],
+    problems: list[str],
+) -> dict[AssetKey, AssetSpec]:
+    """Phase 1b: the external sources declared explicitly; one that names a relation stands
+    for it, so the assets reading that relation depend on the declared source."""
+    out: dict[AssetKey, AssetSpec] = {}
+    for d in declared:
+        if d.name in defs:
+            problems.append(f"{d.name} is declared twice: by {defs[d.name].label} and {d.label}")
+            continue
+        defs[d.name] = d
+        for s in d.specs:
+            if s.key in specs or s.key in out:
+                other = owner[s.key].label if s.key in owner else "another source declaration"
+                problems.append(f"source {s.key} ({d.label}) is already defined by {other}")
+                continue
+            out[s.key] = s
+            if s.table is not None:
+                if s.table in writers:
+                    problems.append(
+                        f"source {s.key} ({d.label}) stands for table {s.table}, which asset "
+                        f"{writers[s.table]} writes: a table written by an asset is not a source"
+                    )
+                    continue
+                writers[s.table] = s.key
+    return out
 
 
 def _external_sources(

@@ -59,17 +59,6 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _cli(project: Path, *args: str) -> Any:
-    result = CliRunner().invoke(app, [*args, "--project", str(project)])
-    return result
-
-
-def _plan(project: Path) -> dict[str, dict[str, Any]]:
-    result = _cli(project, "plan", "--json", "--observe-ttl", "0")
-    assert result.exit_code == 0, result.output
-    return {row["key"]: row for row in json.loads(result.output)}
-
-
 def _sql(project: Path, *statements: str) -> None:
     con = duckdb.connect(str(project / "warehouse.duckdb"))
     for s in statements:
@@ -77,93 +66,85 @@ def _sql(project: Path, *statements: str) -> None:
     con.close()
 
 
-def _materialized_by_last_run(project: Path) -> set[str]:
-    store = open_storage(f"sqlite:///{project / '.catchment' / 'runs.db'}")
-    try:
-        (run, *_) = store.list_runs(limit=1)
-        events = store.events_for_run(run.run_id, [EventType.MATERIALIZATION])
-        return {e.asset_key or "" for e in events}
-    finally:
-        store.close()
-
-
 def test_a_dropped_table_is_missing_and_apply_rebuilds_it_and_its_downstream(
-    project: Path,
+    project: Path, cli: Any
 ) -> None:
-    assert {r["state"] for r in _plan(project).values()} == {"fresh"}
+    assert {r["state"] for r in cli.plan(project).values()} == {"fresh"}
     _sql(project, "drop table clean")
-    plan = _plan(project)
+    plan = cli.plan(project)
     assert plan["clean"]["state"] == "missing"
     assert plan["clean"]["reasons"] == ["table gone (warehouse.main.clean not found)"]
     assert plan["report"]["state"] == "stale"
     assert plan["report"]["reasons"] == ["upstream clean missing"]
     assert plan["raw"]["state"] == plan["other"]["state"] == "fresh"
-    result = _cli(project, "apply")
+    result = cli(project, "apply")
     assert result.exit_code == 0, result.output
-    assert _materialized_by_last_run(project) == {"clean", "report"}
-    assert {r["state"] for r in _plan(project).values()} == {"fresh"}
+    assert cli.last_run_built(project) == {"clean", "report"}
+    assert {r["state"] for r in cli.plan(project).values()} == {"fresh"}
 
 
-def test_a_deleted_warehouse_file_makes_every_table_missing(project: Path) -> None:
+def test_a_deleted_warehouse_file_makes_every_table_missing(project: Path, cli: Any) -> None:
     (project / "warehouse.duckdb").unlink()
-    result = _cli(project, "plan", "--observe-ttl", "0")
+    result = cli(project, "plan", "--observe-ttl", "0")
     assert result.exit_code == 0, result.output
     assert "4 missing, 0 stale, 0 fresh" in result.output
-    assert _cli(project, "apply").exit_code == 0
-    assert _materialized_by_last_run(project) == {"raw", "clean", "report", "other"}
+    assert cli(project, "apply").exit_code == 0
+    assert cli.last_run_built(project) == {"raw", "clean", "report", "other"}
 
 
-def test_columns_altered_by_hand_show_as_drift(project: Path) -> None:
+def test_columns_altered_by_hand_show_as_drift(project: Path, cli: Any) -> None:
     _sql(project, "alter table report add column extra integer", "alter table report drop m")
-    plan = _plan(project)
+    plan = cli.plan(project)
     assert plan["report"]["state"] == "stale"
     (reason,) = plan["report"]["reasons"]
     assert reason == (
         "drifted (columns differ from what the code produced: added extra; removed m)"
     )
-    assert _plan(project)["report"]["state"] == "stale"  # still drifted: not a one-shot
-    assert _cli(project, "apply").exit_code == 0
-    assert _materialized_by_last_run(project) == {"report"}
-    assert _plan(project)["report"]["state"] == "fresh"
+    assert cli.plan(project)["report"]["state"] == "stale"  # still drifted: not a one-shot
+    assert cli(project, "apply").exit_code == 0
+    assert cli.last_run_built(project) == {"report"}
+    assert cli.plan(project)["report"]["state"] == "fresh"
 
 
-def test_rows_changed_outside_catchment_make_it_stale(project: Path) -> None:
+def test_rows_changed_outside_catchment_make_it_stale(project: Path, cli: Any) -> None:
     _sql(project, "insert into other values (7)")
-    plan = _plan(project)
+    plan = cli.plan(project)
     assert plan["other"]["state"] == "stale"
     assert plan["other"]["reasons"][0].startswith("changed outside catchment (data version ")
 
 
-def test_no_observe_reads_the_records_only(project: Path) -> None:
+def test_no_observe_reads_the_records_only(project: Path, cli: Any) -> None:
     _sql(project, "drop table raw")
-    result = _cli(project, "plan", "--json", "--no-observe")
+    result = cli(project, "plan", "--json", "--no-observe")
     assert {r["state"] for r in json.loads(result.output)} == {"fresh"}
 
 
-def test_the_cache_is_reused_within_its_time_to_live(project: Path) -> None:
-    assert _cli(project, "plan", "--observe-ttl", "60").exit_code == 0
+def test_the_cache_is_reused_within_its_time_to_live(project: Path, cli: Any) -> None:
+    assert cli(project, "plan", "--observe-ttl", "60").exit_code == 0
     _sql(project, "drop table other")
-    cached = _cli(project, "plan", "--json", "--observe-ttl", "60")
+    cached = cli(project, "plan", "--json", "--observe-ttl", "60")
     assert {r["state"] for r in json.loads(cached.output)} == {"fresh"}
-    assert _plan(project)["other"]["state"] == "missing"  # ttl 0: observed again
+    assert cli.plan(project)["other"]["state"] == "missing"  # ttl 0: observed again
 
 
-def test_an_unreadable_warehouse_is_unknown_never_fresh_nor_a_crash(project: Path) -> None:
+def test_an_unreadable_warehouse_is_unknown_never_fresh_nor_a_crash(
+    project: Path, cli: Any
+) -> None:
     (project / "warehouse.duckdb").write_bytes(b"not a duckdb file at all" * 100)
-    result = _cli(project, "plan", "--json", "--observe-ttl", "0")
+    result = cli(project, "plan", "--json", "--observe-ttl", "0")
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert {r["state"] for r in rows} == {"unknown"}
     assert all(r["reasons"][0].startswith("unknown: could not observe (") for r in rows)
-    applied = _cli(project, "apply")
+    applied = cli(project, "apply")
     assert "nothing to do" in applied.output  # unknown is not rebuilt blindly
-    observed = _cli(project, "observe", "--json")
+    observed = cli(project, "observe", "--json")
     assert observed.exit_code == 1
     assert "Traceback" not in observed.output
 
 
-def test_observe_records_what_changed_only(project: Path) -> None:
-    first = _cli(project, "observe", "--json")
+def test_observe_records_what_changed_only(project: Path, cli: Any) -> None:
+    first = cli(project, "observe", "--json")
     assert first.exit_code == 0, first.output
     rows = {r["key"]: r for r in json.loads(first.output)}
     assert rows["raw"]["exists"] is True
@@ -175,7 +156,7 @@ def test_observe_records_what_changed_only(project: Path) -> None:
         events = store.events_for_run(OBSERVATIONS_RUN_ID, [EventType.ASSET_OBSERVED])
         assert sorted(e.asset_key or "" for e in events) == ["clean", "other", "raw", "report"]
         _sql(project, "drop table raw")
-        assert _cli(project, "observe").exit_code == 0
+        assert cli(project, "observe").exit_code == 0
         events = store.events_for_run(OBSERVATIONS_RUN_ID, [EventType.ASSET_OBSERVED])
         assert len(events) == 5
         assert events[-1].asset_key == "raw"
@@ -238,16 +219,18 @@ def parts(context) -> pd.DataFrame:
 """
 
 
-def test_writing_another_partition_is_not_a_change_outside_catchment(tmp_path: Path) -> None:
+def test_writing_another_partition_is_not_a_change_outside_catchment(
+    tmp_path: Path, cli: Any
+) -> None:
     (tmp_path / "catchment.yaml").write_text(YAML)
     (tmp_path / "assets.py").write_text(PARTITIONED)
     for partition in ("a", "b"):
-        done = _cli(tmp_path, "materialize", "--partition", partition)
+        done = cli(tmp_path, "materialize", "--partition", partition)
         assert done.exit_code == 0, done.output
-    assert _plan(tmp_path)["parts"]["state"] == "fresh"
+    assert cli.plan(tmp_path)["parts"]["state"] == "fresh"
     # (DuckDB's catalog row count sees inserts; deletes and updates only show after compaction)
     _sql(tmp_path, "insert into parts values (9, 'a')")
-    plan = _plan(tmp_path)["parts"]
+    plan = cli.plan(tmp_path)["parts"]
     assert plan["state"] == "stale"
     assert plan["reasons"][0].startswith("changed outside catchment")
     assert plan["partitions"] == ["a", "b"]

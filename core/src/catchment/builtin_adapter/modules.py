@@ -41,7 +41,7 @@ def import_project_module(module: str, context: ComponentContext) -> Any:
     if root in sys.path:
         sys.path.remove(root)
     sys.path.insert(0, root)  # first, so this project's module wins over another project's
-    _forget_foreign(module, context.root)
+    forget_foreign(module, context.root)
     try:
         return importlib.import_module(module)
     except ModuleNotFoundError as exc:
@@ -54,7 +54,7 @@ def import_project_module(module: str, context: ComponentContext) -> Any:
         raise
 
 
-def _forget_foreign(module: str, root: Path) -> None:
+def forget_foreign(module: str, root: Path) -> None:
     """Drop the cached package of ``module`` when this project provides that package but the
     cached one came from elsewhere (another project loaded in this process)."""
     top = module.partition(".")[0]

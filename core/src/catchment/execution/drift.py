@@ -137,6 +137,14 @@ class Observed:
             f"{_short(baseline.data_version)} -> {_short(now.data_version)}"
         )
 
+    def source_unknown(self, source: AssetKey) -> str | None:
+        """``unknown: could not observe source X (cause)`` when ``source`` could not be
+        observed: what reads it is then unknown, never fresh."""
+        now = self.observations[source]
+        if now.exists is not None:
+            return None
+        return f"unknown: could not observe source {source} ({now.error})"
+
     def external_status(self, key: AssetKey) -> tuple[str, tuple[str, ...]]:
         """An external source's state and reasons as observed (``fresh`` if not observed)."""
         obs = self.observations.get(key)

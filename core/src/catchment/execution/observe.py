@@ -19,6 +19,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -89,11 +90,14 @@ def observe(
     io_managers: Mapping[str, Any] | None = None,
     resources: Mapping[str, Any] | None = None,
     factories: Mapping[str, Callable[[str], Any]] | None = None,
+    root: Path | None = None,
 ) -> dict[AssetKey, Observation]:
     """An observation of each of ``keys`` (default: every asset, external sources too).
 
-    Observers come from the definitions, then from resources and IO managers that have an
-    ``observer()`` method (they hold the connection), then from the adapters' factories."""
+    A declared source (``catchment.sources``) is observed the way it says (paths relative to
+    ``root``, default the working directory). Observers come from the definitions, then from
+    resources and IO managers that have an ``observer()`` method (they hold the connection),
+    then from the adapters' factories."""
     wanted = list(graph.toposort(keys) if keys is not None else graph.toposort())
     if factories is None:
         factories = observer_factories()
@@ -130,9 +134,13 @@ def observe(
 
     groups: dict[int, tuple[Observer, list[tuple[AssetKey, TableRef]]]] = {}
     by_manager: dict[str, list[AssetKey]] = {}
+    declared: list[tuple[AssetKey, Mapping[str, Any]]] = []
     for key in wanted:
         spec = graph.specs[key]
-        if spec.table is not None:
+        how = spec.metadata.get("observe") if graph.is_external(key) else None
+        if isinstance(how, Mapping):
+            declared.append((key, how))
+        elif spec.table is not None:
             observer = observer_for(key, spec.table)
             if observer is not None:  # else nothing can look: the records decide
                 groups.setdefault(id(observer), (observer, []))[1].append((key, spec.table))
@@ -143,6 +151,7 @@ def observe(
     for observer, members in groups.values():
         found = _run_observer(observer, list(dict.fromkeys(ref for _, ref in members)))
         out.update((key, found[ref]) for key, ref in members if ref in found)
+    out.update(_observe_declared(declared, root or Path.cwd()))
     for name, manager_keys in by_manager.items():
         manager = (io_managers or {}).get(name)
         hook = getattr(manager, "observe", None)
@@ -153,6 +162,26 @@ def observe(
         except Exception as exc:
             cause = _cause(exc)
             out.update((k, unknown(cause, now)) for k in manager_keys)
+    return out
+
+
+def _observe_declared(
+    declared: list[tuple[AssetKey, Mapping[str, Any]]], root: Path
+) -> dict[AssetKey, Observation]:
+    """Each declared source observed its own way (a query, a glob, a function); one that
+    fails is unknown with the cause."""
+    if not declared:
+        return {}
+    from catchment.observers.sources import observe_source
+
+    out: dict[AssetKey, Observation] = {}
+    for key, how in declared:
+        try:
+            found: object = observe_source(how, root)
+        except Exception as exc:  # a bad query, an unreachable database, a raising function
+            out[key] = unknown(_cause(exc))
+            continue
+        out[key] = found if isinstance(found, Observation) else unknown(f"observed {found!r}")
     return out
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -90,7 +90,11 @@ def observe_project(
         observations = {k: cached[k.to_string()] for k in keys}
         return Observed(graph, observations, history, latest)
     observations = observe(
-        graph, keys, io_managers=project.io_managers, resources=project.resources
+        graph,
+        keys,
+        io_managers=project.io_managers,
+        resources=project.resources,
+        root=project.root,
     )
     # judge against the history as it was: the baseline is what was recorded before now
     before = {k: list(v) for k, v in history.items()}
@@ -112,10 +116,34 @@ def observe_materialized(project: Project, storage: Storage, run_id: str) -> Non
         if not keys:
             return
         observations = observe(
-            graph, keys, io_managers=project.io_managers, resources=project.resources
+            graph,
+            keys,
+            io_managers=project.io_managers,
+            resources=project.resources,
+            root=project.root,
         )
         latest = storage.latest_materializations(keys)
         seqs = {k: r.seq for k, r in latest.items()}
         record(storage, graph, observations, load_history(storage), seqs)
     except Exception as exc:  # the next plan observes again
         log.debug("observing run %s failed: %s", run_id, exc)
+
+
+def observe_sources(project: Project, storage: Storage, keys: Iterable[AssetKey]) -> None:
+    """Record the declared sources (``catchment.sources``) that ``keys`` read, before a run
+    reads them: the versions later source changes are measured against. Best effort."""
+    try:
+        graph = project.require_graph()
+        sources = {
+            u
+            for k in keys
+            if k in graph
+            for u in graph.upstream(k)
+            if graph.is_external(u) and "observe" in graph.specs[u].metadata
+        }
+        if not sources:
+            return
+        observations = observe(graph, sources, root=project.root)
+        record(storage, graph, observations, load_history(storage))
+    except Exception as exc:  # the next plan observes again
+        log.debug("observing the sources of a run failed: %s", exc)

@@ -124,6 +124,8 @@ def _subject_status(
             change = observed.source_change(source, record)
             if change is not None:
                 reasons.append(change)
+            elif doubt is None:
+                doubt = observed.source_unknown(source)
     spec = graph.specs[subject[0]]
     if spec.code_version is not None and record.code_version != spec.code_version:
         reasons.append(

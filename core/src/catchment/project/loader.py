@@ -201,6 +201,26 @@ class _Typed(_Strict):
     config: dict[str, Any] = Field(default_factory=dict)
 
 
+class _Source(_Strict):
+    key: str | None = Field(
+        default=None, min_length=1, description="the source's asset key, e.g. landing/orders"
+    )
+    table: str | None = Field(
+        default=None,
+        min_length=1,
+        description="the relation it stands for (schema.name in the warehouse, or "
+        "system://location/database.schema.name): assets reading it depend on the source",
+    )
+    description: str | None = None
+    group: str | None = None
+    observe: dict[str, Any] | None = Field(
+        default=None,
+        description='how to observe it: {glob: "landing/*.csv"}, {sql: "select max(x) '
+        'from t", connection: DuckDB file or connection_env: VAR with a PostgreSQL URL} '
+        'or {python: "module:function"}',
+    )
+
+
 class _TagLimit(_Strict):
     key: str = Field(min_length=1, description="a run tag, e.g. team")
     value: str | None = Field(
@@ -236,6 +256,7 @@ _SECTIONS = (
     "freshness",
     "schedules",
     "sensors",
+    "sources",
 )
 
 
@@ -423,6 +444,46 @@ class _Loader:
             self.problems.append(Problem("project", exc.where or "", exc.message, exc.hint))
             return None
         return config
+
+    def sources(self, data: Mapping[str, Any], defaults: ProjectDefaults) -> list[AssetsDefinition]:
+        """The ``sources:`` section: declared external sources (``catchment.sources``)."""
+        raw = data.get("sources") or []
+        if not isinstance(raw, list):
+            self.problem("project", ("sources",), "sources must be a list of {key, table, observe}")
+            return []
+        from catchment.extra_deps import parse_table_text
+        from catchment.sources import external_source
+
+        out: list[AssetsDefinition] = []
+        for i, item in enumerate(raw):
+            path = ("sources", i)
+            entry: _Source | None = None
+            try:
+                entry = _Source.model_validate(self.render(item, path))
+                table = (
+                    parse_table_text(entry.table, defaults.warehouse, self.located.where(path))
+                    if entry.table
+                    else None
+                )
+                observe = _source_observe(entry.observe, defaults) if entry.observe else None
+                out.append(
+                    external_source(
+                        entry.key,
+                        table=table,
+                        observe=observe,
+                        description=entry.description,
+                        group=entry.group,
+                        source=self.located.where(path),
+                    )
+                )
+            except ValidationError as exc:
+                self.invalid(exc, "project", path, f"sources[{i}]", _Source, 2)
+            except CatchmentError as exc:
+                at = (*path, "observe") if entry is not None and entry.observe else path
+                self.problems.append(
+                    Problem("project", self.located.where(at), exc.message, exc.hint)
+                )
+        return out
 
     def _unknown_type(self, kind: str, known: Sequence[str]) -> str:
         return f"known {kind}s: {', '.join(sorted(known)) or '(none)'}"
@@ -764,6 +825,24 @@ class _Loader:
 _EXTRAS = {"pandas": "pandas", "pyarrow": "pandas", "polars": "polars", "psycopg": "postgres"}
 
 
+_PASSWORD = re.compile(r"://[^:@/\s]*:[^@/\s]+@")
+
+
+def _source_observe(observe: Mapping[str, Any], defaults: ProjectDefaults) -> dict[str, Any]:
+    """A source's ``observe`` as kept in its spec: a query without a connection reads the
+    project's warehouse; a PostgreSQL URL comes from an environment variable (the spec is
+    shown and cached: no password in it)."""
+    out = dict(observe)
+    if "sql" in out and not out.get("connection") and not out.get("connection_env"):
+        out["connection"] = str(defaults.warehouse)
+    if _PASSWORD.search(str(out.get("connection") or "")):
+        raise ConfigError(
+            "observe.connection holds a password",
+            hint="put the URL in an environment variable and write connection_env: ITS_NAME",
+        )
+    return out
+
+
 def _install_hint(exc: BaseException) -> str | None:
     """What to install when project code imports a package this environment lacks."""
     if not isinstance(exc, ModuleNotFoundError) or not exc.name:
@@ -878,6 +957,7 @@ def _load_project(path: Path | str | None, registry: PluginRegistry | None) -> P
     resources = loader.resources(data)
     io_managers = loader.io_managers(data, defaults)
     definitions, components = loader.components(data, defaults, resources)
+    definitions = [*definitions, *loader.sources(data, defaults)]
     graph = loader.graph(definitions, io_managers)
     rules = loader.freshness_rules(data)
     if graph is not None and rules:

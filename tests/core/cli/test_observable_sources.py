@@ -1,0 +1,303 @@
+"""Declared external sources (``sources:`` in catchment.yaml, ``@observable_source`` in
+Python) observed with real tools: a file glob, a SQL query against a DuckDB file and against
+PostgreSQL, a Python function. A changed data version makes the assets reading the source
+stale with "source changed"; `apply` rebuilds exactly those; an observation that fails is
+"unknown" with its cause, never fresh and never a crash."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from catchment.cli.main import app
+from catchment.definitions import AssetsDefinition
+from catchment.errors import GraphError
+from catchment.graph import AssetGraph
+from catchment.keys import AssetKey
+from catchment.sources import external_source
+from catchment.specs import AssetSpec
+from catchment.tables import table
+from typer.testing import CliRunner
+
+ASSETS = """\
+import pandas as pd
+from catchment import asset
+
+@asset(deps=[{deps}])
+def orders() -> pd.DataFrame:
+    return pd.DataFrame({{"n": [1]}})
+
+@asset
+def order_total(orders: pd.DataFrame) -> pd.DataFrame:
+    return orders
+
+@asset
+def unrelated() -> pd.DataFrame:
+    return pd.DataFrame({{"x": [1]}})
+"""
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+
+def _project(root: Path, sources: str, deps: str, files: dict[str, str] | None = None) -> Path:
+    (root / "catchment.yaml").write_text(
+        "project: {name: src}\n"
+        "components:\n"
+        "  - {type: python, name: core, attributes: {module: assets.py}}\n"
+        f"sources:\n{sources}"
+    )
+    (root / "assets.py").write_text(ASSETS.format(deps=deps))
+    for name, text in (files or {}).items():
+        (root / name).write_text(text)
+    return root
+
+
+def _assert_source_change_cycle(cli: Any, project: Path, source: str, change: Any) -> None:
+    """Materialize; ``change()`` the source; plan names it (the version the run read was
+    recorded when it started); apply rebuilds exactly its downstream; fresh again."""
+    assert cli(project, "materialize").exit_code == 0
+    change()
+    plan = cli.plan(project)
+    assert plan["orders"]["state"] == "stale", plan
+    (reason,) = plan["orders"]["reasons"]
+    assert reason.startswith(f"source changed: {source} data version "), reason
+    assert plan["order_total"]["reasons"] == ["upstream orders stale"]
+    assert plan["unrelated"]["state"] == "fresh"
+    assert cli(project, "apply").exit_code == 0
+    assert cli.last_run_built(project) == {"orders", "order_total"}
+    assert {r["state"] for r in cli.plan(project).values()} == {"fresh"}
+
+
+@pytest.mark.timeout(120)
+def test_a_file_glob_source_new_file_makes_its_downstream_stale(tmp_path: Path, cli: Any) -> None:
+    project = _project(
+        tmp_path,
+        '  - {key: landing/orders, observe: {glob: "landing/*.csv"}}\n',
+        '"landing/orders"',
+    )
+    (tmp_path / "landing").mkdir()
+    (tmp_path / "landing" / "a.csv").write_text("id\n1\n")
+
+    def add_file() -> None:
+        (tmp_path / "landing" / "b.csv").write_text("id\n2\n")
+
+    _assert_source_change_cycle(cli, project, "landing/orders", add_file)
+    # every file gone: the source is gone, and says so
+    for f in (tmp_path / "landing").iterdir():
+        f.unlink()
+    assert cli.plan(project)["orders"]["reasons"] == ["source gone: landing/orders"]
+
+
+@pytest.mark.timeout(120)
+def test_a_sql_source_on_a_duckdb_file(tmp_path: Path, cli: Any) -> None:
+    shop = tmp_path / "shop.duckdb"
+    con = duckdb.connect(str(shop))
+    con.execute("create table customers (id int, updated_at timestamp)")
+    con.execute("insert into customers values (1, '2026-12-01 10:00')")
+    con.close()
+    project = _project(
+        tmp_path,
+        "  - key: shop/customers\n"
+        "    observe: {sql: 'select max(updated_at) from customers', connection: shop.duckdb}\n",
+        '"shop/customers"',
+    )
+
+    def update_a_row() -> None:
+        with duckdb.connect(str(shop)) as c:  # same row count: only the query sees it
+            c.execute("update customers set updated_at = '2026-12-02 09:00' where id = 1")
+
+    _assert_source_change_cycle(cli, project, "shop/customers", update_a_row)
+    observed = cli(project, "observe", "--json", "-s", "orders")
+    rows = {r["key"]: r for r in json.loads(observed.output)}
+    assert rows["shop/customers"]["exists"] is True
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A database of our own on the local PostgreSQL server: its URL."""
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(PG_ADMIN, autocommit=True)
+    except psycopg.OperationalError as exc:  # pragma: no cover - environment problem
+        pytest.skip(f"PostgreSQL is not reachable: {exc}")
+    name = f"observe_{uuid.uuid4().hex[:10]}"
+    admin.execute(f"create database {name}")
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}?sslmode=disable"
+    try:
+        with psycopg.connect(url, autocommit=True) as con:
+            con.execute("create table orders (id int, updated_at timestamptz)")
+            con.execute("insert into orders values (1, '2026-12-01 10:00+00')")
+        yield url
+    finally:
+        admin.execute(f"drop database {name} with (force)")
+        admin.close()
+
+
+@pytest.mark.timeout(120)
+def test_a_sql_source_on_postgresql(
+    tmp_path: Path, pg_database: str, monkeypatch: pytest.MonkeyPatch, cli: Any
+) -> None:
+    import psycopg
+
+    monkeypatch.setenv("OBSERVE_SHOP_URL", pg_database)
+    project = _project(
+        tmp_path,
+        "  - key: shop/orders\n"
+        "    observe:\n"
+        "      sql: select count(*), max(updated_at) from orders\n"
+        "      connection_env: OBSERVE_SHOP_URL\n",
+        '"shop/orders"',
+    )
+
+    def insert() -> None:
+        with psycopg.connect(pg_database, autocommit=True) as con:
+            con.execute("insert into orders values (2, '2026-12-02 10:00+00')")
+
+    _assert_source_change_cycle(cli, project, "shop/orders", insert)
+
+
+VENDOR = """\
+from pathlib import Path
+
+from catchment.sources import observable_source
+
+
+def prices_version():
+    return Path(__file__).with_name("prices.version").read_text()
+
+
+@observable_source(key="vendor/rates")
+def rates():
+    '''Exchange rates from the vendor's API.'''
+    return int(Path(__file__).with_name("rates.version").read_text())
+"""
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    ("declared", "source", "file"),
+    [
+        (
+            '  - {key: vendor/prices, observe: {python: "vendor:prices_version"}}\n',
+            "vendor/prices",
+            "prices.version",
+        ),
+        ("  []\n", "vendor/rates", "rates.version"),
+    ],
+    ids=["yaml", "decorator"],
+)
+def test_a_python_function_source(
+    tmp_path: Path, declared: str, source: str, file: str, cli: Any
+) -> None:
+    project = _project(tmp_path, declared, f'"{source}"', {"vendor.py": VENDOR, file: "1"})
+    if declared.strip() == "[]":  # the decorated source comes from a python component
+        text = (tmp_path / "catchment.yaml").read_text().replace("sources:\n  []\n", "")
+        text = text.replace(
+            "components:\n",
+            "components:\n  - {type: python, name: vendor, attributes: {module: vendor}}\n",
+        )
+        (tmp_path / "catchment.yaml").write_text(text)
+
+    def bump() -> None:
+        (tmp_path / file).write_text("2")
+
+    _assert_source_change_cycle(cli, project, source, bump)
+
+
+@pytest.mark.timeout(120)
+def test_failed_observations_are_unknown_with_their_cause(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli: Any
+) -> None:
+    duckdb.connect(str(tmp_path / "shop.duckdb")).close()
+    monkeypatch.setenv("OBSERVE_DOWN_URL", "postgresql://u:s3cret@127.0.0.1:1/db")
+    project = _project(
+        tmp_path,
+        "  - {key: bad/sql, observe: {sql: 'select max(x) from nope', connection: shop.duckdb}}\n"
+        "  - {key: bad/down, observe: {sql: 'select 1', connection_env: OBSERVE_DOWN_URL}}\n"
+        '  - {key: bad/fn, observe: {python: "vendor:boom"}}\n',
+        '"bad/sql", "bad/down", "bad/fn"',
+        {"vendor.py": "def boom():\n    raise RuntimeError('vendor API said 503')\n"},
+    )
+    assert cli(project, "materialize").exit_code == 0
+    observed = cli(project, "observe", "--json")
+    assert observed.exit_code == 1, observed.output  # something could not be observed
+    assert "s3cret" not in observed.output
+    rows = {r["key"]: r for r in json.loads(observed.output)}
+    for key in ("bad/sql", "bad/down", "bad/fn"):
+        assert rows[key]["state"] == "unknown", rows[key]
+        assert rows[key]["exists"] is None
+    assert "nope" in rows["bad/sql"]["error"]
+    assert "OperationalError" in rows["bad/down"]["error"]
+    assert rows["bad/fn"]["error"] == "RuntimeError: vendor API said 503"
+    plan = cli.plan(project)
+    assert plan["orders"]["state"] == "unknown", plan  # never fresh
+    (reason,) = plan["orders"]["reasons"]
+    assert reason.startswith("unknown: could not observe source bad/"), reason
+    assert "s3cret" not in json.dumps(plan)
+
+
+def test_a_password_in_the_connection_is_refused(tmp_path: Path) -> None:
+    project = _project(
+        tmp_path,
+        "  - key: shop/orders\n"
+        "    observe: {sql: select 1, connection: 'postgresql://u:s3cret@db:5432/shop'}\n",
+        '"shop/orders"',
+    )
+    result = CliRunner().invoke(app, ["check", str(project)])
+    assert result.exit_code != 0
+    assert "observe.connection holds a password" in result.output
+    assert "connection_env" in result.output
+    assert "s3cret" not in result.output
+
+
+def test_a_bad_observe_mapping_names_the_line(tmp_path: Path) -> None:
+    project = _project(tmp_path, '  - {key: x/y, observe: {glob: "a", python: "m:f"}}\n', '"x/y"')
+    result = CliRunner().invoke(app, ["check", str(project)])
+    assert result.exit_code != 0
+    assert "catchment.yaml:5" in result.output
+    assert "exactly one of glob, sql, python" in result.output
+
+
+def test_a_source_standing_for_a_table_links_the_assets_reading_it() -> None:
+    orders = table("postgres", "orders", schema="public", database="app", location="db:5432")
+    src = external_source("app/orders", table=orders, observe={"sql": "select 1"})
+    copy = AssetsDefinition(
+        name="copy", specs=(AssetSpec(key=AssetKey(["copy"]), reads=(orders,)),), compute=_none
+    )
+    graph = AssetGraph.build([copy, src])
+    key = AssetKey.parse("app/orders")
+    assert graph.is_external(key)
+    assert graph.upstream("copy") == {key}
+    assert graph.definition_of(key) is None
+    assert graph.specs[key].metadata["observe"] == {"sql": "select 1"}
+    with pytest.raises(GraphError, match="source:app/orders is declared twice"):
+        AssetGraph.build([copy, src, external_source("app/orders", observe={"glob": "x"})])
+    with pytest.raises(GraphError, match=r"source copy .* is already defined by copy"):
+        AssetGraph.build([copy, external_source("copy", observe={"glob": "x"})])
+
+
+def _none(context: Any) -> list[Any]:
+    return []
+
+
+def test_the_source_outlives_the_definitions_snapshot(tmp_path: Path, cli: Any) -> None:
+    """A read-only command served from the snapshot still knows the source and its observe."""
+    project = _project(
+        tmp_path,
+        '  - {key: landing/orders, observe: {glob: "landing/*.csv"}}\n',
+        '"landing/orders"',
+    )
+    for _ in range(2):  # the first writes the snapshot, the second reads it
+        time.sleep(0.01)
+        result = cli(project, "assets", "list", "--json")
+        assert result.exit_code == 0, result.output
+    rows = {r["key"]: r for r in json.loads(result.output)}
+    assert rows["landing/orders"]["external"] is True
+    assert os.path.exists(tmp_path / ".catchment")
