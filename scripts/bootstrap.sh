@@ -6,8 +6,9 @@
 #
 # Installs uv into the venv, then every third-party tool from requirements-dev.txt at the
 # versions in constraints.txt, plus core/ and each adapters/*/ that has a pyproject.toml
-# (editable). The run is skipped when the stamp in .venv matches a hash of constraints.txt,
-# requirements-dev.txt, every pyproject.toml in the repo, this script and the Python version.
+# (editable), and compiles the installed packages to bytecode. The run is skipped when the
+# stamp in .venv matches a hash of constraints.txt, requirements-dev.txt, every
+# pyproject.toml in the repo, this script and the Python version.
 # Works with CI=true and no stdin. Writes nothing outside the repo except uv's cache
 # (UV_CACHE_DIR, default ~/.cache/uv). Environment: PYTHON (default python3).
 set -euo pipefail
@@ -111,6 +112,15 @@ fi
 t0=$SECONDS
 "$UV" pip install -q --python "$VPY" "${args[@]}" </dev/null
 "$UV" pip check -q --python "$VPY" </dev/null || die "installed packages are inconsistent (uv pip check)"
+# uv installs without bytecode, and PYTHONDONTWRITEBYTECODE=1 (set on some machines) keeps
+# Python from caching what it compiles: every process would compile its imports from source
+# again (`import snowflake.connector` 2.4 s CPU instead of 0.9 s). Compile the installed
+# packages once (~30 s CPU for a new venv; files already compiled are skipped). Some packages
+# ship files that do not compile (templates, Python 2 tests): they are ignored.
+t1=$SECONDS
+"$VPY" -m compileall -q -j 2 "$("$VPY" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \
+  </dev/null >/dev/null 2>&1 || true
+log "compiled installed packages to bytecode in $((SECONDS - t1)) s"
 log "installed $("$UV" pip freeze --python "$VPY" | wc -l) packages in $((SECONDS - t0)) s"
 # pyspark ships only an sdist and the registry sends no cache headers, so uv re-downloads and
 # rebuilds it for every new venv, leaving ~2 GB of stale revisions in its cache each time.
