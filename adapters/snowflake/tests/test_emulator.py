@@ -3,13 +3,16 @@ separate sessions (and separate `catchment` commands) see the same tables."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from catchment import asset
 from catchment.execution.api import materialize
+from catchment.tables import table
 from catchment_snowflake.io_manager import SnowflakeIOManager
+from catchment_snowflake.observe import SnowflakeObserver
 from catchment_snowflake.resource import SnowflakeResource
 from pydantic import ValidationError
 
@@ -59,3 +62,38 @@ def test_the_io_manager_writes_with_write_pandas_on_the_emulator(tmp_path: Path)
     result = materialize([orders, total], io_managers={"sf": io})
     assert result.success
     assert result.output_for("publish/total").to_dict("records") == [{"total": 12.5}]
+
+
+def _quiet(folder: Path) -> None:
+    """Date the emulator's files 10 s back: written a while ago, as a later plan finds them."""
+    for f in folder.iterdir():
+        st = f.stat()
+        os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns - 10_000_000_000))
+
+
+def test_an_unchanged_emulator_is_observed_without_a_session(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CATCHMENT_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "fakesnow"
+    resource = _emulated(folder)
+    with resource.connect() as conn:
+        conn.cursor().execute("create table t (id int)")
+        conn.cursor().execute("insert into t values (1)")
+    t = table("snowflake", "t", schema="public", database="analytics", location="local")
+    _quiet(folder)
+    first = SnowflakeObserver(resource).observe([t])[t]
+    assert first.row_count == 1
+
+    def no_session(*args: object, **kwargs: object) -> None:
+        raise AssertionError("opened a session although nothing changed")
+
+    with monkeypatch.context() as m:
+        m.setattr(SnowflakeResource, "connect", no_session)
+        again = SnowflakeObserver(resource).observe([t])[t]
+        assert (again.row_count, again.data_version) == (1, first.data_version)
+    with resource.connect() as conn:  # a write: the files change, the cache is not used
+        conn.cursor().execute("insert into analytics.public.t values (2)")
+    changed = SnowflakeObserver(resource).observe([t])[t]
+    assert changed.row_count == 2
+    assert changed.data_version != first.data_version

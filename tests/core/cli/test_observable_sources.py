@@ -301,3 +301,49 @@ def test_the_source_outlives_the_definitions_snapshot(tmp_path: Path, cli: Any) 
     rows = {r["key"]: r for r in json.loads(result.output)}
     assert rows["landing/orders"]["external"] is True
     assert os.path.exists(tmp_path / ".catchment")
+
+
+@pytest.mark.timeout(120)
+def test_plan_observes_from_the_snapshot_without_importing_the_project(tmp_path: Path) -> None:
+    """With a current definitions snapshot, `plan` observes (a table dropped, a source
+    changed) without importing the project's modules."""
+    import subprocess
+    import sys
+
+    (tmp_path / "p").mkdir()
+    log = tmp_path / "imported.log"  # outside the project: not part of the snapshot's key
+    project = _project(
+        tmp_path / "p",
+        '  - {key: landing/orders, observe: {glob: "../landing/*.csv"}}\n',
+        '"landing/orders"',
+    )
+    assets = project / "assets.py"
+    assets.write_text(
+        f"with open({str(log)!r}, 'a') as f:\n    f.write('x')\n" + assets.read_text()
+    )
+    # files in the project folder are part of the snapshot's key: the drop lands beside it
+    (tmp_path / "landing").mkdir()
+    (tmp_path / "landing" / "a.csv").write_text("id\n1\n")
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "catchment", *args],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=100,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    run("materialize")
+    run("plan")  # writes the definitions snapshot
+    imports = log.read_text()
+    with duckdb.connect(str(project / "warehouse.duckdb")) as con:
+        con.execute("drop table main.unrelated")
+    (tmp_path / "landing" / "b.csv").write_text("id\n2\n")
+    plan = {r["key"]: r for r in json.loads(run("plan", "--json", "--observe-ttl", "0"))}
+    assert log.read_text() == imports  # the project was not imported
+    assert plan["unrelated"]["reasons"] == ["table gone (warehouse.main.unrelated not found)"]
+    assert plan["orders"]["reasons"][0].startswith("source changed: landing/orders")

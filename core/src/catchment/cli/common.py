@@ -118,6 +118,43 @@ def load_for_reading(
     return project
 
 
+def load_for_observing(
+    project_path: Path | None,
+    no_cache: bool = False,
+    *,
+    allow_broken: bool = False,
+    selection: str | None = None,
+) -> tuple[Project | ReadOnlyProject, Project, AssetGraph | None]:
+    """For ``plan``, which reads the graph and observes the warehouse: (the project whose
+    graph to judge, the project to observe with, the graph to observe when it is not the
+    latter's). From a current definitions snapshot, observing loads only the resources, IO
+    managers and the components whose definitions carry observers (no tool or user code
+    otherwise); else the project is loaded once (and its snapshot written)."""
+    from catchment.execution.observing import load_observing_project
+    from catchment.snapshot.cache import (
+        locate_file,
+        project_from_snapshot,
+        read_snapshot,
+        refresh,
+    )
+
+    file = locate_file(project_path)
+    snapshot = None if no_cache else read_snapshot(file)
+    if snapshot is not None:
+        try:
+            read_only: ReadOnlyProject | None = project_from_snapshot(snapshot)
+        except (ValueError, TypeError, KeyError):  # corrupt: loaded and rewritten below
+            read_only = None
+        if read_only is not None:
+            _stop_or_warn(read_only, allow_broken=allow_broken, acting=True)
+            observing = load_observing_project(read_only, selection)
+            if observing is not None:
+                return read_only, observing, read_only.require_graph()
+    project = refresh(file)[0]
+    _stop_or_warn(project, allow_broken=allow_broken, acting=True)
+    return project, project, None
+
+
 def load_for_listing(
     project_path: Path | None, no_cache: bool = False
 ) -> tuple[ReadOnlyProject, AssetGraph]:

@@ -18,6 +18,7 @@ from catchment.cli.common import (
     NO_CACHE_OPTION_HELP,
     PROJECT_OPTION_HELP,
     allow_broken_option,
+    load_for_observing,
     load_for_reading,
     load_for_run,
     run_with_display,
@@ -80,16 +81,24 @@ def plan(
     from catchment.execution.project import open_project_storage
     from catchment.execution.reconcile import reconcile
 
-    # Observing asks the warehouse through the adapters' observers (their code), so it needs
-    # the loaded project; `--no-observe` judges by the records alone, from the snapshot.
-    loaded = load_for_run(project_path, allow_broken=allow_broken) if observe else None
-    project = loaded or load_for_reading(
-        project_path, no_cache, allow_broken=allow_broken, acting=True
-    )
+    # The graph from the definitions snapshot when current; observing asks the warehouse
+    # through observers that need the resources (connections), and the components whose
+    # definitions carry observers: only those are loaded. `--no-observe`: the records alone.
+    observing = snapshot_graph = None
+    if observe:
+        project, observing, snapshot_graph = load_for_observing(
+            project_path, no_cache, allow_broken=allow_broken, selection=select
+        )
+    else:
+        project = load_for_reading(project_path, no_cache, allow_broken=allow_broken, acting=True)
     graph = project.require_graph()
     storage = open_project_storage(project)
     try:
-        observed = observe_project(loaded, storage, select, ttl=ttl) if loaded else None
+        observed = (
+            observe_project(observing, storage, select, ttl=ttl, graph=snapshot_graph)
+            if observing is not None
+            else None
+        )
         statuses = reconcile(graph, storage, select, observed=observed)
         freshness = {s.asset: s for s in evaluate_freshness(graph, storage).statuses}
     finally:

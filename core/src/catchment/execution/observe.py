@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,20 +91,28 @@ def observe(
     resources: Mapping[str, Any] | None = None,
     factories: Mapping[str, Callable[[str], Any]] | None = None,
     root: Path | None = None,
+    own_observers: Mapping[str, Sequence[Observer]] | None = None,
 ) -> dict[AssetKey, Observation]:
     """An observation of each of ``keys`` (default: every asset, external sources too).
 
     A declared source (``catchment.sources``) is observed the way it says (paths relative to
     ``root``, default the working directory). Observers come from the definitions, then from
     resources and IO managers that have an ``observer()`` method (they hold the connection),
-    then from the adapters' factories."""
+    then from the adapters' factories. ``own_observers`` (definition name -> observers)
+    stands in for what definitions carry when the graph comes from a snapshot."""
     wanted = list(graph.toposort(keys) if keys is not None else graph.toposort())
     if factories is None:
         factories = observer_factories()
+    carried: Mapping[str, Sequence[Observer]] = own_observers or {}
+
+    def observers_of(definition: Any) -> Sequence[Observer]:
+        found: Sequence[Observer] | None = carried.get(definition.name)
+        return definition.observers if found is None else found
+
     offered: dict[tuple[str, str], Observer] = {}
     for definition in graph.definitions.values():
-        for obs in definition.observers:
-            offered.setdefault((obs.system, obs.location), obs)
+        for carried_obs in observers_of(definition):
+            offered.setdefault((carried_obs.system, carried_obs.location), carried_obs)
     for holder in [*(io_managers or {}).values(), *(resources or {}).values()]:
         make = getattr(holder, "observer", None)  # a resource or IO manager with a connection
         try:
@@ -120,9 +128,8 @@ def observe(
     def observer_for(key: AssetKey, ref: TableRef) -> Observer | None:
         where = (ref.system, ref.location)
         definition = graph.definition_of(key)
-        own_observers = definition.observers if definition is not None else ()
         own: Observer
-        for own in own_observers:
+        for own in observers_of(definition) if definition is not None else ():
             if (own.system, own.location) == where:
                 return own  # the definition's own observer knows its objects best
         if where in offered:

@@ -25,6 +25,7 @@ from catchment.observation import Observation
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
     from catchment.project.loader import Project
+    from catchment.snapshot.view import ReadOnlyProject
     from catchment.storage.base import Storage
 
 log = logging.getLogger("catchment.observe")
@@ -75,10 +76,17 @@ def observe_project(
     selection: str | None = None,
     *,
     ttl: float = DEFAULT_TTL,
+    graph: AssetGraph | None = None,
 ) -> Observed:
     """Observe ``selection`` and its upstreams (or reuse a fresh cache), record the changes,
-    and return what reconciliation needs."""
-    graph = project.require_graph()
+    and return what reconciliation needs. ``graph`` (e.g. from the definitions snapshot)
+    stands in for the project's: ``project`` then gives the resources, IO managers and the
+    observers of the definitions it loaded (see :func:`load_observing`)."""
+    carried = None
+    if graph is None:
+        graph = project.require_graph()
+    else:
+        carried = {d.name: d.observers for d in project.definitions}
     keys = observed_keys(graph, selection)
     cache_path = project.root / CACHE_FILE
     history = load_history(storage)
@@ -95,6 +103,7 @@ def observe_project(
         io_managers=project.io_managers,
         resources=project.resources,
         root=project.root,
+        own_observers=carried,
     )
     # judge against the history as it was: the baseline is what was recorded before now
     before = {k: list(v) for k, v in history.items()}
@@ -147,3 +156,24 @@ def observe_sources(project: Project, storage: Storage, keys: Iterable[AssetKey]
         record(storage, graph, observations, load_history(storage))
     except Exception as exc:  # the next plan observes again
         log.debug("observing the sources of a run failed: %s", exc)
+
+
+def load_observing_project(
+    snapshot_project: ReadOnlyProject, selection: str | None
+) -> Project | None:
+    """What observing ``selection`` needs besides the snapshot's graph: resources, IO
+    managers and only the components whose definitions carry observers (their connections
+    are not in the snapshot); no other component, so no tool or user code is imported. None
+    when the snapshot does not say which definitions carry observers (an older one)."""
+    from catchment.project.loader import load_observing
+
+    graph = snapshot_project.require_graph()
+    components: set[str] = set()
+    for key in observed_keys(graph, selection):
+        definition = graph.definition_of(key)
+        if definition is None or not definition.observers:
+            continue
+        if any(not o.system for o in definition.observers) or not definition.component:
+            return None
+        components.add(definition.component)
+    return load_observing(snapshot_project.file, components)

@@ -11,7 +11,7 @@ import os
 import re
 import signal
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +49,14 @@ if TYPE_CHECKING:
     from catchment.specs import AssetSpec
     from catchment.tables import TableRef
 
-__all__ = ["PROJECT_FILE", "Problem", "Project", "load_defaults", "load_project"]
+__all__ = [
+    "PROJECT_FILE",
+    "Problem",
+    "Project",
+    "load_defaults",
+    "load_observing",
+    "load_project",
+]
 
 PROJECT_FILE = "catchment.yaml"
 ProblemKind = Literal["adapter", "component", "graph", "project"]
@@ -580,8 +587,13 @@ class _Loader:
         )
 
     def components(
-        self, data: Mapping[str, Any], defaults: ProjectDefaults, resources: Mapping[str, Any]
+        self,
+        data: Mapping[str, Any],
+        defaults: ProjectDefaults,
+        resources: Mapping[str, Any],
+        only: Collection[str] | None = None,
     ) -> tuple[list[AssetsDefinition], dict[str, str]]:
+        """Build every enabled component (those named in ``only``, when given)."""
         raw = data.get("components") or []
         if not isinstance(raw, list):
             self.problem("project", ("components",), "components must be a list")
@@ -590,6 +602,8 @@ class _Loader:
         names: dict[str, str] = {}
         for i, entry in enumerate(raw):
             path: tuple[str | int, ...] = ("components", i)
+            if only is not None and not (isinstance(entry, dict) and entry.get("name") in only):
+                continue
             if isinstance(entry, dict) and "enabled" in entry:
                 try:
                     entry = {**entry, "enabled": self.render(entry["enabled"], (*path, "enabled"))}
@@ -991,6 +1005,42 @@ def _load_project(path: Path | str | None, registry: PluginRegistry | None) -> P
         schedules=tuple(schedules),
         sensors=tuple(sensors),
     )
+
+
+def load_observing(
+    path: Path | str | None, components: Collection[str], *, registry: PluginRegistry | None = None
+) -> Project:
+    """What observing needs besides a graph (which a definitions snapshot gives): the
+    resources, the IO managers and the definitions of ``components`` only (those whose
+    definitions carry observers). No graph is built; problems are collected as by
+    :func:`load_project`."""
+    with _SIGINT.watching():
+        from catchment.plugins import get_registry
+
+        located = _read(path)
+        data = located.data
+        registry = registry or get_registry()
+        loader = _Loader(located, registry)
+        defaults = loader.defaults(data)
+        resources = loader.resources(data)
+        io_managers = loader.io_managers(data, defaults)
+        definitions, names = (
+            loader.components(data, defaults, resources, only=components)
+            if components
+            else ([], {})
+        )
+        return Project(
+            root=loader.root,
+            file=located.file,
+            name=_project_name(loader, data),
+            defaults=defaults,
+            registry=registry,
+            definitions=tuple(definitions),
+            problems=loader.problems,
+            resources=resources,
+            io_managers=io_managers,
+            components=names,
+        )
 
 
 def _project_name(loader: _Loader, data: Mapping[str, Any]) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,8 +34,10 @@ if TYPE_CHECKING:
     from catchment.components import ProjectDefaults
     from catchment.context import StepContext
     from catchment.definitions import AssetsDefinition
+    from catchment.observation import Observation
     from catchment.project import Project
     from catchment.results import StepResult
+    from catchment.tables import TableRef
 
 from catchment.snapshot.view import ReadOnlyProblem, ReadOnlyProject
 
@@ -165,6 +167,7 @@ def build_snapshot(
                 timeout=d.timeout,
                 pool=d.pool,
                 pool_slots=d.pool_slots,
+                observers=tuple((o.system, o.location) for o in d.observers),
             )
             for d in defs
         ),
@@ -192,6 +195,33 @@ class _ReadOnlyCompute:
             f"definition {self.name!r} comes from the definitions snapshot and cannot run",
             hint="commands that run steps load the project (catchment.project.load_project)",
         )
+
+
+class UnloadedObserver:
+    """Stands, in a definition rebuilt from a snapshot, for an observer the loaded definition
+    carries: its connection is not in the snapshot, so observing with it needs the definition's
+    component loaded (``catchment.project.loader.load_observing``). An empty ``system`` means
+    the snapshot does not say (an older one)."""
+
+    __slots__ = ("location", "system")
+
+    def __init__(self, system: str, location: str):
+        self.system = system
+        self.location = location
+
+    def observe(self, tables: Sequence[TableRef]) -> Mapping[TableRef, Observation]:
+        from catchment.errors import CatchmentError
+
+        raise CatchmentError(
+            "this observer comes from the definitions snapshot: its component must be loaded",
+            hint="observe with the loaded project (catchment.execution.observing)",
+        )
+
+
+def _unloaded(observers: tuple[tuple[str, str], ...] | None) -> tuple[UnloadedObserver, ...]:
+    if observers is None:
+        return (UnloadedObserver("", ""),)
+    return tuple(UnloadedObserver(system, location) for system, location in observers)
 
 
 def _defaults(snapshot: Snapshot) -> ProjectDefaults:
@@ -245,6 +275,7 @@ def project_from_snapshot(snapshot: Snapshot) -> ReadOnlyProject:
             timeout=d.timeout,
             pool=d.pool,
             pool_slots=d.pool_slots,
+            observers=_unloaded(d.observers),
         )
         for d in snapshot.definitions
     ]

@@ -65,6 +65,9 @@ class DefinitionRecord(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=
     timeout: float | None = None
     pool: str | None = None
     pool_slots: int = 1
+    # (system, location) of each observer the loaded definition carries (connections are not
+    # kept: observing those relations loads its component); None in older snapshots: unknown
+    observers: tuple[tuple[str, str], ...] | None = None
 
 
 class ProblemRecord(msgspec.Struct, frozen=True, array_like=True):
