@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import duckdb
@@ -93,6 +95,14 @@ def test_an_unchanged_file_is_answered_from_the_cache_a_written_one_is_opened(
     assert DuckDBObserver(str(path)).observe([ref])[ref].row_count == 6
 
 
+def _written(path: Path, seconds_ago: float, whole_seconds: bool = False) -> None:
+    """Give ``path`` a modification time ``seconds_ago`` (a whole second: a coarse clock)."""
+    ns = time.time_ns() - int(seconds_ago * 1e9)
+    if whole_seconds:
+        ns -= ns % 1_000_000_000
+    os.utime(path, ns=(ns, ns))
+
+
 def test_a_freshly_written_file_is_not_cached(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -100,5 +110,22 @@ def test_a_freshly_written_file_is_not_cached(
     path = tmp_path / "wh.duckdb"
     _db(path)
     ref = duckdb_table(path, "orders")
+    _written(path, -1.0)  # being written: its time is not behind the clock yet
     DuckDBObserver(str(path)).observe([ref])
-    assert not (tmp_path / "cache").exists()  # written less than QUIET_SECONDS ago
+    assert not (tmp_path / "cache").exists()
+    _written(path, 0.0, whole_seconds=True)  # a coarse clock: less than a second ago
+    DuckDBObserver(str(path)).observe([ref])
+    assert not (tmp_path / "cache").exists()
+
+
+def test_a_file_left_alone_for_50_ms_is_cached_where_the_clock_is_fine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The observation a run makes just after writing serves the next plan."""
+    monkeypatch.setenv("CATCHMENT_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "wh.duckdb"
+    _db(path)
+    ref = duckdb_table(path, "orders")
+    _written(path, 0.2)
+    DuckDBObserver(str(path)).observe([ref])
+    assert list((tmp_path / "cache" / "duckdb-catalog").iterdir())

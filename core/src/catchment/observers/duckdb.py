@@ -9,7 +9,9 @@ the catalog count until the table is compacted, so they are not seen.
 Opening a file with thousands of tables costs more than the query (DuckDB reads its whole
 catalog), so the catalog read is cached on disk keyed on the size and modification time of
 the file and of its write-ahead log: committed writes change one of them, and an unchanged
-file is not opened at all. The cache lives in ``$CATCHMENT_CACHE_DIR`` (default
+file is not opened at all. A read is cached once the file has been left alone for 50 ms (a
+second on filesystems with whole-second times), so the observation a run makes of what it
+built serves the next `plan`. The cache lives in ``$CATCHMENT_CACHE_DIR`` (default
 ``~/.cache/catchment``); ``CATCHMENT_CACHE_DIR=off`` disables it.
 """
 
@@ -60,7 +62,19 @@ def read_catalog(con: Any, mtime: float | None = None) -> dict[tuple[str, str], 
 
 
 QUIET_SECONDS = 1.0
-"""A catalog read is cached only when the file has not been written for this long."""
+"""A catalog read is cached only when the file has not been written for this long..."""
+FINE_QUIET_SECONDS = 0.05
+"""...or this long where the filesystem keeps sub-second modification times (a later write
+then always gets a later time): the observation right after a run can be cached, so the next
+`plan` does not open the file again."""
+
+
+def _quiet_for(stamp: list[int]) -> float:
+    """How long the file must have been left alone for its catalog read to be cached: a
+    second where modification times are whole seconds (a coarse clock), else 50 ms."""
+    times = [t for t in stamp[1::2] if t > 0]
+    coarse = all(t % 1_000_000_000 == 0 for t in times)
+    return QUIET_SECONDS if coarse else min(QUIET_SECONDS, FINE_QUIET_SECONDS)
 
 
 class _Cached(msgspec.Struct):
@@ -143,7 +157,8 @@ class DuckDBObserver:
             con.close()
         # Cache only a file quiet for a while: a later write then gets a later mtime even
         # where the filesystem's clock is coarse; and only if nobody wrote while we read.
-        if stamp == _stamp(path) and time.time() - max(stamp[1], stamp[3]) / 1e9 > QUIET_SECONDS:
+        quiet = time.time() - max(stamp[1], stamp[3]) / 1e9
+        if stamp == _stamp(path) and quiet > _quiet_for(stamp):
             _write_cache(cache, stamp, found)
         return found
 
