@@ -27,14 +27,20 @@ __all__ = [
     "Observer",
     "PostgresObserver",
     "columns_version",
+    "files_stamp",
     "gone",
+    "read_cached",
     "unknown",
+    "write_cached",
 ]
 
 _EXPORTS = {
     "DuckDBObserver": "catchment.observers.duckdb",
     "FileObserver": "catchment.observers.files",
     "PostgresObserver": "catchment.observers.postgres",
+    "files_stamp": "catchment.observers.stamped",
+    "read_cached": "catchment.observers.stamped",
+    "write_cached": "catchment.observers.stamped",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
@@ -42,6 +48,7 @@ if TYPE_CHECKING:
     from catchment.observers.duckdb import DuckDBObserver
     from catchment.observers.files import FileObserver
     from catchment.observers.postgres import PostgresObserver
+    from catchment.observers.stamped import files_stamp, read_cached, write_cached
 
 
 class Observation(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

@@ -4,7 +4,7 @@ Columns come from ``information_schema.columns`` (tables and views), row counts 
 last-altered time from ``information_schema.tables``; the data version is those three, so it
 changes on DML and DDL without scanning any table. Works on fakesnow too; there, when the
 emulator keeps its databases as files and none changed since the last observation, the answer
-comes from a cache (``catchment.observers.stamped``) without a session or the connector's
+comes from a cache (``catchment.observation.read_cached``) without a session or the connector's
 ~1 s import.
 """
 
@@ -14,8 +14,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from catchment.observation import Observation, columns_version, gone
-from catchment.observers import stamped
+from catchment.observation import (
+    Observation,
+    columns_version,
+    files_stamp,
+    gone,
+    read_cached,
+    write_cached,
+)
 from catchment.sql import quote_identifier
 from catchment.tables import TableRef
 
@@ -96,8 +102,8 @@ class SnowflakeObserver:
         wanted = [t for members in by_db.values() for t in members]
         local = self._emulator_files()
         if local is not None:  # the emulator's files unchanged: no session, no driver import
-            stamp, newest = stamped.files_stamp([local])
-            cached = stamped.read(_CACHE, str(local.resolve()), stamp, wanted)
+            stamp, newest = files_stamp([local])
+            cached = read_cached(_CACHE, str(local.resolve()), stamp, wanted)
             if cached is not None:
                 return cached
         with self.resource.connect(query_tag={"app": "catchment", "observe": True}) as conn:
@@ -108,8 +114,8 @@ class SnowflakeObserver:
             # The session itself rewrites the emulator's files (fakesnow opens them for
             # writing): key the answer on how they look after it. Cached only when nobody had
             # written them for a while before, so the session saw every earlier write.
-            after = stamped.files_stamp([local])[0]
-            stamped.write(_CACHE, str(local.resolve()), after, newest, out)
+            after = files_stamp([local])[0]
+            write_cached(_CACHE, str(local.resolve()), after, newest, out)
         return out
 
     def _emulator_files(self) -> Path | None:

@@ -55,7 +55,7 @@ def _file(kind: str, identity: str) -> Path | None:
     return Path(root) / kind / f"{digest}.msgpack"
 
 
-def read(
+def read_cached(
     kind: str, identity: str, stamp: list[int], tables: Sequence[TableRef]
 ) -> dict[TableRef, Observation] | None:
     """The cached observations of ``tables`` when the files still have ``stamp`` and every
@@ -74,7 +74,7 @@ def read(
     return {t: msgspec.structs.replace(found[t], observed_at=now) for t in tables}
 
 
-def write(
+def write_cached(
     kind: str,
     identity: str,
     stamp: list[int],
