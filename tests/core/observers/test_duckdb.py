@@ -113,7 +113,7 @@ def test_a_freshly_written_file_is_not_cached(
     _written(path, -1.0)  # being written: its time is not behind the clock yet
     DuckDBObserver(str(path)).observe([ref])
     assert not (tmp_path / "cache").exists()
-    _written(path, 0.0, whole_seconds=True)  # a coarse clock: less than a second ago
+    _written(path, -1.0, whole_seconds=True)  # a coarse clock, the current second
     DuckDBObserver(str(path)).observe([ref])
     assert not (tmp_path / "cache").exists()
 
@@ -129,3 +129,11 @@ def test_a_file_left_alone_for_50_ms_is_cached_where_the_clock_is_fine(
     _written(path, 0.2)
     DuckDBObserver(str(path)).observe([ref])
     assert list((tmp_path / "cache" / "duckdb-catalog").iterdir())
+
+
+def test_whole_second_modification_times_mean_a_coarse_clock_and_a_second_of_quiet() -> None:
+    from catchment.observers.duckdb import _quiet_for
+
+    assert _quiet_for([10, 1_764_700_000_000_000_000, -1, -1]) == 1.0
+    assert _quiet_for([10, 1_764_700_000_123_456_789, -1, -1]) == 0.05
+    assert _quiet_for([10, 1_764_700_000_000_000_000, 20, 1_764_700_001_000_000_000]) == 1.0
