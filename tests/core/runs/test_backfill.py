@@ -123,6 +123,33 @@ def test_policies_split_the_range_and_runs_queue_below_scheduled_ones(root: Path
     store.close()
 
 
+def test_a_chunk_retried_after_its_run_was_killed_redoes_none_of_its_finished_steps(
+    root: Path,
+) -> None:
+    """The records of a run killed between its last step's end and its own end (every asset
+    materialized, the run abandoned): the chunk's retry resumes it and builds nothing again."""
+    from catchment.runs.execute import execute_run
+
+    graph = load_project(root).require_graph()
+    backfill = create_backfill(graph, "+daily", "2024-03-01...2024-03-02")
+    store = _store(root)
+    store.create_backfill(backfill)
+    assert submit_backfill(store, backfill) == 2
+    first, second = progress(store, backfill).runs[0], progress(store, backfill).runs[1]
+    execute_run(root, first.run_id)
+    store.update_run_status(first.run_id, "abandoned")  # what the reaper records after kill -9
+    assert _materialized(store) == Counter({"2024-03-01": 1})
+    assert submit_backfill(store, backfill) == 1  # chunk 1 again; chunk 2 is still queued
+    retry = progress(store, backfill).runs[0]
+    assert (retry.parent_run_id, retry.tags["resume"]) == (first.run_id, first.run_id)
+    execute_run(root, retry.run_id)
+    execute_run(root, second.run_id)
+    assert _materialized(store) == Counter({"2024-03-01": 1, "2024-03-02": 1})
+    state = progress(store, backfill)
+    assert (state.status, state.partitions_done) == ("completed", 2)
+    store.close()
+
+
 def test_bad_backfill_input_says_what_to_do(root: Path) -> None:
     runner = CliRunner()
     base = ["backfill", "create", "-p", str(root), "-s", "+daily"]
