@@ -168,6 +168,7 @@ def test_quick_steps_write_their_start_with_their_end(tmp_path: Path) -> None:
     for step in ("a", "b"):
         seqs = [e.seq or 0 for e in events if e.step_key == step]
         types = [e.type for e in events if e.step_key == step]
-        assert types[0] is EventType.STEP_STARTED and types[-1] is EventType.STEP_FINISHED
+        assert types[0] is EventType.STEP_STARTED
+        assert types[-1] is EventType.STEP_FINISHED
         assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
     storage.close()

@@ -60,9 +60,10 @@ def gantt(steps: Sequence[Mapping[str, Any]], span_seconds: float) -> Markup:
         w = max(2.0, TRACK_W * float(s["width_pct"]) / 100)
         status = str(s["status"])
         fill = STATUS_FILL.get(status, "#cbd5e1")
+        css = escape(status.replace(" ", "-"))
         title = f"{step}: {escape(status)}, {s['start']} → {escape(str(s['end'] or 'running'))}"
         parts.append(
-            f'<g class="step r-{escape(status.replace(" ", "-"))}" data-step="{step}"><title>{title} '
+            f'<g class="step r-{css}" data-step="{step}"><title>{title} '
             f"({s['seconds']} s)</title>"
             f'<text x="{LABEL_W - 8}" y="{y + BAR_H - 3}" font-size="12" text-anchor="end" '
             f'font-family="monospace">{label}</text>'
