@@ -404,7 +404,7 @@ def tick_row(t: TickRecord) -> dict[str, Any]:
 
 def automation(state: UiState, query: Mapping[str, str]) -> dict[str, Any]:
     """Schedules, sensors, the daemon's lease and the newest ticks (of one kind / name)."""
-    from catchment.daemon.lease import DAEMON_LEASE
+    from catchment.daemon.lease import daemon_lease
 
     loaded = state.require()
     project = loaded.project
@@ -415,8 +415,8 @@ def automation(state: UiState, query: Mapping[str, str]) -> dict[str, Any]:
     kind = choice_param(query, "kind", kinds, "tick kind")
     name = text_param(query, "name", 200) or None
     limit = int_param(query, "limit", 50, 1, 500)
-    lease = storage.get_lease(DAEMON_LEASE)
     now = time.time()
+    lease, live = daemon_lease(storage, now)
     return {
         "kind": kind or "",
         "name": name or "",
@@ -426,7 +426,7 @@ def automation(state: UiState, query: Mapping[str, str]) -> dict[str, Any]:
         else {
             "holder": lease.holder,
             "since": when(lease.acquired_at),
-            "alive": lease.expires_at > now,
+            "alive": live,
             "expires_in": round(lease.expires_at - now, 1),
         },
         "schedules": [
