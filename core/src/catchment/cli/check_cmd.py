@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 
 if TYPE_CHECKING:
-    from catchment.project import Problem
-    from catchment.snapshot import ReadOnlyProblem
+    from catchment.problems import Problem
 
 HELP = """Load the project and report every problem (exit code 1 if any).
 
@@ -27,7 +26,7 @@ Examples:
 """
 
 
-def _report(name: str, problems: Sequence[Problem | ReadOnlyProblem]) -> NoReturn:
+def _report(name: str, problems: Sequence[Problem]) -> NoReturn:
     """Print every problem with its hint, then exit 1."""
     from catchment.cli.common import print_problems
 
