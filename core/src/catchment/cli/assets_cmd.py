@@ -75,7 +75,14 @@ def list_assets(
     no_cache: bool = typer.Option(False, "--no-cache", help=NO_CACHE_OPTION_HELP),
 ) -> None:
     from catchment.cli.output import print_json
+    from catchment.workspace import find_workspace
 
+    workspace = find_workspace(project_path)
+    if workspace is not None:
+        from catchment.workspace.cli import assets_list
+
+        assets_list(workspace, select, as_json, no_cache)
+        return
     project, graph = load_for_listing(project_path, no_cache)
     rows = asset_rows(project, graph, select)
     if as_json:

@@ -46,6 +46,14 @@ def check(
         "(importing no adapter); otherwise load the project.",
     ),
 ) -> None:
+    from catchment.workspace import find_workspace
+
+    workspace = find_workspace(path)
+    if workspace is not None:
+        from catchment.workspace.cli import check as check_workspace
+
+        check_workspace(workspace)
+        return
     if fast:
         _check_fast(path)
         return
