@@ -87,8 +87,8 @@ def _workspace_list(workspace: Path, options: dict[str, str | bool]) -> int:
         return 1
     if wsg.problems:
         n = len(wsg.problems)
-        failed = ", ".join(p.entry.name for p in wsg.failed)
-        extra = f"; did not load: {failed}" if failed else ""
+        troubled = ", ".join(wsg.troubled)
+        extra = f"; projects with problems: {troubled}" if troubled else ""
         _err(
             f"warning: {n} problem{'s' if n != 1 else ''} in the workspace (run `catchment "
             f"check`){extra}; going on with what loaded"

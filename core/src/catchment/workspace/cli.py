@@ -43,8 +43,8 @@ def _print_problems(wsg: WorkspaceGraph) -> None:
 def _warn(wsg: WorkspaceGraph) -> None:
     if wsg.problems:
         n = len(wsg.problems)
-        failed = ", ".join(p.entry.name for p in wsg.failed)
-        extra = f"; did not load: {failed}" if failed else ""
+        troubled = ", ".join(wsg.troubled)
+        extra = f"; projects with problems: {troubled}" if troubled else ""
         typer.secho(
             f"warning: {n} problem{'s' if n != 1 else ''} in the workspace (run `catchment "
             f"check`){extra}; going on with what loaded",

@@ -59,6 +59,13 @@ class WorkspaceGraph:
         return [p for p in self.projects if not p.ok]
 
     @property
+    def troubled(self) -> list[str]:
+        """The names of the projects that did not load or loaded with problems."""
+        return [
+            p.entry.name for p in self.projects if p.project is None or p.project.problems
+        ]
+
+    @property
     def blocking(self) -> list[ReadOnlyProblem]:
         """Problems that stop acting commands (collisions, policy, a graph that does not
         build); a project that failed to load is reported but the rest still runs."""
