@@ -117,7 +117,7 @@ def campaign_budget():
     )
 '''
 
-BROKEN = '''\
+BROKEN = """\
 import tinylib  # not installed in this project's environment
 
 from catchment import asset
@@ -126,7 +126,7 @@ from catchment import asset
 @asset
 def forecast():
     return tinylib.__version__
-'''
+"""
 
 
 @pytest.fixture(scope="session")
@@ -182,7 +182,7 @@ def write_workspace(
     return file
 
 
-LEDGER_CODE = '''\
+LEDGER_CODE = """\
 from pathlib import Path
 
 from catchment import AssetKey, MaterializeResult, asset, file_table
@@ -195,9 +195,9 @@ def ledger():
     LEDGER.parent.mkdir(exist_ok=True)
     LEDGER.write_text("{{}}")
     return MaterializeResult(key=AssetKey("ledger"))
-'''
+"""
 
-BUDGET_CODE = '''\
+BUDGET_CODE = """\
 from pathlib import Path
 
 from catchment import AssetKey, MaterializeResult, asset, file_table
@@ -209,7 +209,7 @@ LEDGER = Path(__file__).resolve().parent.parent / "shared" / "ledger.json"
 def budget():
     LEDGER.read_text()
     return MaterializeResult(key=AssetKey("budget"))
-'''
+"""
 
 
 def simple_workspace(root: Path, projects: dict[str, str], extra: str = "", **python: str) -> Path:

@@ -33,9 +33,11 @@ def test_unchanged_projects_are_not_loaded_again_and_a_change_is_seen(tmp_path: 
     assert [p.cached for p in second] == [True, True]
     # an edit of one project's code reloads that project only
     code = tmp_path / "marketing" / "assets.py"
-    code.write_text(code.read_text().replace("def budget", "def budget_v2").replace(
-        'AssetKey("budget")', 'AssetKey("budget_v2")'
-    ))
+    code.write_text(
+        code.read_text()
+        .replace("def budget", "def budget_v2")
+        .replace('AssetKey("budget")', 'AssetKey("budget_v2")')
+    )
     third = load_projects(ws)
     assert [p.cached for p in third] == [True, False]
     assert [d.name for d in third[1].project.definitions] == ["budget_v2"]  # type: ignore[union-attr]
@@ -66,7 +68,7 @@ def test_a_project_that_cannot_load_is_reported_and_the_rest_loads(tmp_path: Pat
 
 def test_an_environment_without_catchment_says_so(tmp_path: Path) -> None:
     fake = tmp_path / "fake-python"
-    fake.write_text("#!/bin/sh\necho \"No module named catchment\" >&2\nexit 1\n")
+    fake.write_text('#!/bin/sh\necho "No module named catchment" >&2\nexit 1\n')
     os.chmod(fake, 0o755)
     file = simple_workspace(tmp_path, {"finance": BUDGET_CODE}, finance=str(fake))
     (lp,) = load_workspace(file).projects

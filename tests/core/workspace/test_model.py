@@ -36,9 +36,12 @@ def test_a_workspace_file_names_projects_environments_teams_and_storage(tmp_path
     finance, marketing = ws.projects
     assert finance.python == tmp_path.resolve() / "finance/.venv/bin/python"
     assert finance.team == "finance" and finance.load_timeout == 120
-    assert marketing.command("-m", "x")[1:5] == ["run", "--quiet", "--project", str(
-        tmp_path.resolve() / "marketing"
-    )]
+    assert marketing.command("-m", "x")[1:5] == [
+        "run",
+        "--quiet",
+        "--project",
+        str(tmp_path.resolve() / "marketing"),
+    ]
     assert marketing.load_timeout == 30 and marketing.team is None
     assert find_workspace(tmp_path) == file.resolve()
     assert find_workspace(file) == file.resolve()
@@ -48,7 +51,11 @@ def test_a_workspace_file_names_projects_environments_teams_and_storage(tmp_path
 @pytest.mark.parametrize(
     ("text", "where", "message"),
     [
-        ("projects:\n  - path: a\n    pyhton: x\n", ":3", "field projects[0].pyhton: unknown field"),
+        (
+            "projects:\n  - path: a\n    pyhton: x\n",
+            ":3",
+            "field projects[0].pyhton: unknown field",
+        ),
         ("projects:\n  - path: a\n", ":2", "needs the Python environment"),
         (
             "projects:\n  - path: a\n    python: p\n    uv_project: a\n",
