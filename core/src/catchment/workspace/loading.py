@@ -202,7 +202,7 @@ def _error_text(stderr: bytes) -> str:
 
 def _fresh(ws: Workspace, entry: ProjectEntry, file: Path) -> LoadedProject:
     """Load the project in its own environment and cache its snapshot."""
-    from catchment.snapshot.cache import _watched, project_from_snapshot, write_snapshot
+    from catchment.snapshot.cache import _watched, write_snapshot
     from catchment.snapshot.key import UncacheableError, racy_threshold
 
     started = time.perf_counter()
@@ -243,8 +243,7 @@ def _fresh(ws: Workspace, entry: ProjectEntry, file: Path) -> LoadedProject:
                 "in both"
             )
             return result
-        snapshot = decode(out)
-        result.project = project_from_snapshot(snapshot)
+        result.project = _read_only(out)
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError, KeyError, TypeError) as exc:
         result.error = f"its environment printed no readable definitions snapshot ({exc})"
         return result
@@ -253,6 +252,15 @@ def _fresh(ws: Workspace, entry: ProjectEntry, file: Path) -> LoadedProject:
         with contextlib.suppress(OSError):  # the next command loads it again
             write_snapshot(_entry_path(ws, entry), data)
     return result
+
+
+def _read_only(data: bytes) -> ReadOnlyProject:
+    """The read-only project of snapshot bytes, without building its own graph (the
+    workspace builds one graph of every project's definitions)."""
+    from catchment.snapshot.cache import project_from_snapshot
+
+    snapshot = decode(data)
+    return project_from_snapshot(msgspec.structs.replace(snapshot, graph_built=False))
 
 
 def _previous(ws: Workspace, entry: ProjectEntry) -> Snapshot | None:
@@ -274,10 +282,8 @@ def _load_one(ws: Workspace, entry: ProjectEntry, no_cache: bool) -> LoadedProje
         started = time.perf_counter()
         cached = _cached(ws, entry, file)
         if cached is not None:
-            from catchment.snapshot.cache import project_from_snapshot
-
             try:
-                project = project_from_snapshot(decode(cached.snapshot))
+                project: ReadOnlyProject | None = _read_only(cached.snapshot)
             except (msgspec.DecodeError, msgspec.ValidationError, ValueError, KeyError, TypeError):
                 project = None
             if project is not None:
