@@ -34,8 +34,8 @@ def test_three_projects_in_three_environments(tmp_path: Path, envs: dict[str, Pa
 
     check = _cli(tmp_path, "check")
     assert check.returncode == 1
-    assert "✓ finance (team finance): 1 assets" in check.stdout
-    assert "✓ marketing (team growth): 1 assets" in check.stdout
+    assert "✓ finance (team finance): 1 asset" in check.stdout
+    assert "✓ marketing (team growth): 1 asset" in check.stdout
     assert "! broken (team research): 0 assets" in check.stdout
     assert "No module named 'tinylib'" in check.stderr and "broken/catchment.yaml:4" in check.stderr
 

@@ -87,7 +87,9 @@ def check(file: Path) -> None:
             "unchanged, from the workspace cache" if lp.cached else f"loaded in {lp.seconds:.1f} s"
         )
         mark, color = ("✓", "green") if lp.project.ok else ("!", "yellow")
-        typer.secho(f"{mark} {lp.entry.name}{team}: {n} assets ({how})", fg=color)
+        typer.secho(
+            f"{mark} {lp.entry.name}{team}: {n} asset{'s' if n != 1 else ''} ({how})", fg=color
+        )
     if wsg.problems:
         _print_problems(wsg)
         n = len(wsg.problems)

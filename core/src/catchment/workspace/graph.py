@@ -61,9 +61,7 @@ class WorkspaceGraph:
     @property
     def troubled(self) -> list[str]:
         """The names of the projects that did not load or loaded with problems."""
-        return [
-            p.entry.name for p in self.projects if p.project is None or p.project.problems
-        ]
+        return [p.entry.name for p in self.projects if p.project is None or p.project.problems]
 
     @property
     def blocking(self) -> list[ReadOnlyProblem]:
