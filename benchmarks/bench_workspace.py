@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-MODULE = '''\
+MODULE = """\
 from catchment import asset
 
 for _i in range({n}):
@@ -45,7 +45,7 @@ for _i in range({n}):
         tags={{"tier": str(_i % 3)}},
         code_version="1",
     )(_compute)
-'''
+"""
 
 
 def _project(root: Path, name: str, n: int) -> None:
@@ -113,8 +113,10 @@ def main() -> int:
         snapshot = (big.parent / "big" / ".catchment" / "definitions.snapshot").stat().st_size
         unchanged = [_load(big)[0] for _ in range(args.runs)]
         print(f"{args.assets:,}-asset project:")
-        print(f"  snapshot: {snapshot / 1e6:.2f} MB (workspace cache entry "
-              f"{entry.stat().st_size / 1e6:.2f} MB; target <= 10 MB)")
+        print(
+            f"  snapshot: {snapshot / 1e6:.2f} MB (workspace cache entry "
+            f"{entry.stat().st_size / 1e6:.2f} MB; target <= 10 MB)"
+        )
         print(
             f"  fresh load: median {statistics.median(fresh):.2f} s, max {max(fresh):.2f} s "
             "(target <= 5 s)"

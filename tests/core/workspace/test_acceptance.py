@@ -37,7 +37,8 @@ def test_three_projects_in_three_environments(tmp_path: Path, envs: dict[str, Pa
     assert "✓ finance (team finance): 1 asset" in check.stdout
     assert "✓ marketing (team growth): 1 asset" in check.stdout
     assert "! broken (team research): 0 assets" in check.stdout
-    assert "No module named 'tinylib'" in check.stderr and "broken/catchment.yaml:4" in check.stderr
+    assert "No module named 'tinylib'" in check.stderr
+    assert "broken/catchment.yaml:4" in check.stderr
 
     listed = _cli(tmp_path, "assets", "list", "--json")
     assert listed.returncode == 0, listed.stderr

@@ -60,7 +60,8 @@ def test_materialize_records_each_project_run_in_the_shared_store(tmp_path: Path
         ("budget", "fresh", "marketing"),
     }
     apply = _cli(tmp_path, "apply")
-    assert apply.returncode == 0 and "nothing to do" in apply.stdout
+    assert apply.returncode == 0
+    assert "nothing to do" in apply.stdout
 
 
 def test_plan_shows_reads_of_a_project_that_did_not_load_as_unknown(tmp_path: Path) -> None:
@@ -92,7 +93,8 @@ def test_a_policy_violation_stops_materialize_unless_allowed(tmp_path: Path) -> 
     )
     run = _cli(tmp_path, "materialize")
     assert run.returncode == 1
-    assert "[policy]" in run.stderr and "not tagged 'public'" in run.stderr
+    assert "[policy]" in run.stderr
+    assert "not tagged 'public'" in run.stderr
     assert "nothing was run" in run.stderr
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from catchment.keys import AssetKey
 from catchment.workspace import load_workspace
+
 from tests.core.workspace.conftest import BUDGET_CODE, LEDGER_CODE, simple_workspace
 
 pytestmark = pytest.mark.timeout(120)

@@ -8,11 +8,11 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.core.workspace.conftest import BUDGET_CODE, LEDGER_CODE, simple_workspace
-
 from catchment.workspace import load_workspace
 from catchment.workspace.loading import load_projects
 from catchment.workspace.model import load_workspace_file
+
+from tests.core.workspace.conftest import BUDGET_CODE, LEDGER_CODE, simple_workspace
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -59,9 +59,8 @@ def test_a_project_that_cannot_load_is_reported_and_the_rest_loads(tmp_path: Pat
     assert errors["finance"] is None
     assert "no-env/bin/python does not exist" in (errors["gone"] or "")
     assert "took more than 2 s and was stopped" in (errors["slow"] or "")
-    assert wsg.graph is not None and [str(k) for k in wsg.graph if wsg.project_of.get(k)] == [
-        "ledger"
-    ]
+    assert wsg.graph is not None
+    assert [str(k) for k in wsg.graph if wsg.project_of.get(k)] == ["ledger"]
     assert {p.kind for p in wsg.problems} == {"project"}
     assert wsg.blocking == []
 
@@ -73,4 +72,5 @@ def test_an_environment_without_catchment_says_so(tmp_path: Path) -> None:
     file = simple_workspace(tmp_path, {"finance": BUDGET_CODE}, finance=str(fake))
     (lp,) = load_workspace(file).projects
     assert lp.error is not None
-    assert "failed (python " in lp.error and "No module named catchment" in lp.error
+    assert "failed (python " in lp.error
+    assert "No module named catchment" in lp.error

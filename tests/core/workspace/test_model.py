@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from catchment.errors import ConfigError
 from catchment.workspace import find_workspace
 from catchment.workspace.model import load_workspace_file
@@ -35,14 +34,16 @@ def test_a_workspace_file_names_projects_environments_teams_and_storage(tmp_path
     assert ws.storage_url == f"sqlite:///{tmp_path.resolve() / '.catchment' / 'runs.db'}"
     finance, marketing = ws.projects
     assert finance.python == tmp_path.resolve() / "finance/.venv/bin/python"
-    assert finance.team == "finance" and finance.load_timeout == 120
+    assert finance.team == "finance"
+    assert finance.load_timeout == 120
     assert marketing.command("-m", "x")[1:5] == [
         "run",
         "--quiet",
         "--project",
         str(tmp_path.resolve() / "marketing"),
     ]
-    assert marketing.load_timeout == 30 and marketing.team is None
+    assert marketing.load_timeout == 30
+    assert marketing.team is None
     assert find_workspace(tmp_path) == file.resolve()
     assert find_workspace(file) == file.resolve()
     assert find_workspace(tmp_path / "finance") is None
