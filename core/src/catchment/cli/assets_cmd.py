@@ -36,6 +36,9 @@ Examples:
   catchment assets list -s 'kind:dbt' --json
 
   catchment assets list --project path/to/project
+
+In a folder holding catchment.workspace.yaml (or with -p naming one) it acts on the whole
+workspace: every project in its own Python environment.
 """
 
 

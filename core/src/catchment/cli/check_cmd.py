@@ -24,6 +24,9 @@ Examples:
   catchment check path/to/project    # or its catchment.yaml
 
   catchment check --fast             # from the definitions snapshot when it is current
+
+In a folder holding catchment.workspace.yaml (or with -p naming one) it acts on the whole
+workspace: every project in its own Python environment.
 """
 
 

@@ -38,6 +38,9 @@ Examples:
   catchment materialize -s '+marts/orders'
 
   catchment materialize -s daily_sales --partition 2024-01-01...2024-01-31 --workers 2
+
+In a folder holding catchment.workspace.yaml (or with -p naming one) it acts on the whole
+workspace: every project in its own Python environment.
 """
 
 

@@ -43,6 +43,9 @@ Examples:
   catchment plan
 
   catchment plan -s 'marts/*' --json
+
+In a folder holding catchment.workspace.yaml (or with -p naming one) it acts on the whole
+workspace: every project in its own Python environment.
 """
 
 APPLY_HELP = """Materialize exactly the assets that are missing or stale.
@@ -55,6 +58,9 @@ Examples:
   catchment apply
 
   catchment apply -s '+marts/orders' --workers 2
+
+In a folder holding catchment.workspace.yaml (or with -p naming one) it acts on the whole
+workspace: every project in its own Python environment.
 """
 
 _COLORS = {"missing": "red", "stale": "yellow", "fresh": "green", "unknown": "magenta"}
