@@ -28,6 +28,10 @@ __all__ = [
 SUPPORTED = ("check", "assets list", "plan", "apply", "materialize")
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
 def _load(file: Path, no_cache: bool = False) -> WorkspaceGraph:
     from catchment.workspace import load_workspace
 
@@ -101,8 +105,8 @@ def check(file: Path) -> None:
         raise typer.Exit(1)
     assets = sum(1 for i in graph.order_ids if i not in graph.external_ids) if graph else 0
     typer.secho(
-        f"OK {wsg.workspace.name}: {assets} assets in {len(wsg.projects)} projects, "
-        f"{len(wsg.cross_edges)} cross-project edges",
+        f"OK {wsg.workspace.name}: {_n(assets, 'asset')} in {_n(len(wsg.projects), 'project')}, "
+        f"{_n(len(wsg.cross_edges), 'cross-project edge')}",
         fg="green",
     )
 
