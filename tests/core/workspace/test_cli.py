@@ -59,6 +59,14 @@ def test_materialize_records_each_project_run_in_the_shared_store(tmp_path: Path
         ("ledger", "fresh", "finance"),
         ("budget", "fresh", "marketing"),
     }
+    listed = _cli(tmp_path, "runs", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert {r["tags"]["workspace_project"] for r in json.loads(listed.stdout)} == {
+        "finance",
+        "marketing",
+    }
+    shown = _cli(tmp_path, "runs", "show", json.loads(listed.stdout)[0]["run_id"][:8])
+    assert shown.returncode == 0, shown.stderr
     apply = _cli(tmp_path, "apply")
     assert apply.returncode == 0
     assert "nothing to do" in apply.stdout
@@ -100,7 +108,8 @@ def test_a_policy_violation_stops_materialize_unless_allowed(tmp_path: Path) -> 
 
 def test_commands_that_do_not_support_workspaces_say_so(tmp_path: Path) -> None:
     simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}")})
-    for args in (["runs", "list"], ["daemon", "run"], ["ui"]):
+    for args in (["runs", "retry", "abc"], ["daemon", "run"], ["ui"], ["assets", "show", "x"]):
         out = _cli(tmp_path, *args)
         assert out.returncode == 1, args
-        assert f"`catchment {args[0]}` does not work on a workspace" in out.stderr
+        command = " ".join(args[:2]) if args[0] in ("runs", "assets") else args[0]
+        assert f"`catchment {command}` does not work on a workspace" in out.stderr

@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from catchment.storage import Storage
     from catchment.workspace.graph import WorkspaceGraph
 
-__all__ = ["WORKSPACE_FILE", "find_workspace", "load_workspace"]
+__all__ = ["WORKSPACE_FILE", "find_workspace", "load_workspace", "open_workspace_storage"]
 
 WORKSPACE_FILE = "catchment.workspace.yaml"
 
@@ -46,3 +47,13 @@ def load_workspace(file: Path, *, no_cache: bool = False) -> WorkspaceGraph:
 
     ws = load_workspace_file(file)
     return build_workspace_graph(ws, load_projects(ws, no_cache=no_cache))
+
+
+def open_workspace_storage(file: Path) -> Storage:
+    """The workspace's shared run store (runs of dead processes marked abandoned)."""
+    from catchment.storage import open_storage
+    from catchment.workspace.model import load_workspace_file
+
+    storage = open_storage(load_workspace_file(file).storage_url)
+    storage.mark_abandoned_runs()
+    return storage

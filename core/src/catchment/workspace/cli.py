@@ -25,7 +25,7 @@ __all__ = [
     "refuse_unsupported",
 ]
 
-SUPPORTED = ("check", "assets list", "plan", "apply", "materialize")
+SUPPORTED = ("check", "assets list", "plan", "apply", "materialize", "runs list", "runs show")
 
 
 def _n(count: int, noun: str) -> str:
@@ -290,7 +290,7 @@ def refuse_unsupported(argv: list[str]) -> None:
     words = [a for a in argv if not a.startswith("-")]
     if not words or any(a in ("--help", "-h", "--version") for a in argv):
         return
-    command = " ".join(words[:2]) if words[0] == "assets" else words[0]
+    command = " ".join(words[:2]) if words[0] in ("assets", "runs") else words[0]
     if command in SUPPORTED or words[0] in ("new", "plugins"):
         return
     target = None
