@@ -241,7 +241,11 @@ def _run(
         typer.echo(text)
         sys.stdout.flush()
 
-    result = run_workspace(wsg, keys, partition=partition, tags=tags, echo=echo)
+    try:
+        result = run_workspace(wsg, keys, partition=partition, tags=tags, echo=echo)
+    except KeyboardInterrupt:  # the project's run got the signal too and records itself
+        typer.secho("canceled", err=True, fg="yellow")
+        raise typer.Exit(130) from None
     ok = sum(1 for r in result.runs for s in r.status.values() if s == "success")
     bad = sum(1 for r in result.runs for s in r.status.values() if s != "success")
     bad += sum(len(r.keys) for r in result.runs if r.error is not None)

@@ -58,26 +58,37 @@ class WorkspaceRun:
 
 def batches(wsg: WorkspaceGraph, keys: Iterable[AssetKey]) -> list[tuple[str, list[AssetKey]]]:
     """(project, keys) in an order that runs every upstream first: an asset's level is its
-    selected upstreams' highest, plus one across a project boundary."""
+    selected direct upstreams' highest, plus one across a project boundary; a path through
+    unselected assets counts as a boundary (conservative). One pass over the graph."""
     graph = wsg.require_graph()
     chosen = set(keys)
-    level: dict[AssetKey, int] = {}
-    for key in graph.toposort(chosen):
-        mine = wsg.project_of[key]
-        level[key] = max(
-            (level[u] + (wsg.project_of[u] != mine) for u in graph.ancestors([key]) if u in level),
-            default=0,
-        )
+    project_of = wsg.project_of
+    keys_by_id = graph.keys_by_id
+    level: dict[int, int] = {}  # selected ids
+    through: dict[int, int] = {}  # unselected ids: the level a selected downstream must pass
+    for i in graph.order_ids:
+        key = keys_by_id[i]
+        mine = project_of.get(key)
+        best = -1 if key not in chosen else 0
+        for u in graph.upstream_of_id(i):
+            if u in level:
+                up_key = keys_by_id[u]
+                step = int(key not in chosen or project_of.get(up_key) != mine)
+                best = max(best, level[u] + step)
+            elif u in through:
+                best = max(best, through[u])
+        if key in chosen:
+            level[i] = best
+        elif best >= 0:
+            through[i] = best
     groups: dict[tuple[int, str], list[AssetKey]] = {}
-    for key in graph.toposort(chosen):
-        groups.setdefault((level[key], wsg.project_of[key]), []).append(key)
+    for i in graph.order_ids:
+        if i in level:
+            key = keys_by_id[i]
+            groups.setdefault((level[i], project_of[key]), []).append(key)
     order = [p.name for p in wsg.workspace.projects]
-    return [
-        (project, ks)
-        for (_, project), ks in sorted(
-            groups.items(), key=lambda g: (g[0][0], order.index(g[0][1]))
-        )
-    ]
+    ranked = sorted(groups.items(), key=lambda g: (g[0][0], order.index(g[0][1])))
+    return [(project, ks) for (_, project), ks in ranked]
 
 
 def _run_batch(
@@ -137,7 +148,9 @@ def run_workspace(
     for project, batch in batches(wsg, keys):
         runnable = []
         for key in batch:
-            blocked = sorted(str(u) for u in graph.ancestors([key]) if u in failed)
+            blocked = (
+                sorted(str(u) for u in graph.ancestors([key]) if u in failed) if failed else []
+            )
             if blocked:
                 failed.add(key)
                 result.skipped[key] = f"upstream {', '.join(blocked)} did not materialize"
