@@ -78,3 +78,45 @@ def test_edges_into_a_project_that_did_not_load_are_unknown(tmp_path: Path) -> N
     by_key = {r["key"]: r for r in rows(wsg, None)}
     assert by_key[str(ext)]["unknown"] == ["finance"]
     assert by_key["budget"]["project"] == "marketing"
+
+
+def test_a_policy_plugin_judges_cross_project_edges_of_the_merged_graph(tmp_path: Path) -> None:
+    from typing import Any
+
+    from catchment import AdapterInfo, hookimpl
+    from catchment.plugins import PluginRegistry
+    from catchment.workspace.loading import load_projects
+    from catchment.workspace.model import load_workspace_file
+
+    class NoReadsFromFinance:
+        @hookimpl
+        def catchment_adapter_info(self) -> AdapterInfo:
+            return AdapterInfo(name="policy", version="1")
+
+        @hookimpl
+        def catchment_graph_built(self, graph: Any) -> list[str]:
+            def project(key: Any) -> Any:
+                d = graph.definition_of(key)
+                return d.metadata.get("workspace/project") if d is not None else None
+
+            return [
+                f"{down} may not read {up} of finance"
+                for down in graph
+                for up in graph.upstream(down)
+                if project(up) == "finance" and project(down) != "finance"
+            ]
+
+    registry = PluginRegistry(strict=False, allow=None)
+    registry.add_plugin(NoReadsFromFinance(), name="policy")
+    file = simple_workspace(
+        tmp_path,
+        {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE},
+        "policy:\n  cross_project: {hooks: true}\n",
+    )
+    from catchment.workspace.graph import build_workspace_graph
+
+    ws = load_workspace_file(file)
+    wsg = build_workspace_graph(ws, load_projects(ws), registry)
+    (problem,) = wsg.blocking
+    assert (problem.kind, problem.where) == ("policy", "adapter policy")
+    assert problem.message == "budget may not read ledger of finance"

@@ -11,7 +11,10 @@ other project's definition is left out and reported, with both project names.
 
 Cross-project edges can be governed by ``policy.cross_project.require_tag``: an asset may read
 an asset of another project only when that asset has the tag (e.g. ``public``); each other
-cross-project edge is a ``policy`` problem, which stops the acting commands.
+cross-project edge is a ``policy`` problem, which stops the acting commands. With
+``policy.cross_project.hooks: true`` the plugins installed with the control plane (the
+platform team's, never a project's) get ``catchment_graph_built`` on the merged graph too,
+and their reasons are ``policy`` problems as well.
 
 External sources (tables read but written by no loaded asset) that a project which failed to
 load may write are *unknown*, not missing: ``unknown`` maps their keys to those projects.
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
     from catchment.definitions import AssetsDefinition
     from catchment.graph import AssetGraph
     from catchment.keys import AssetKey
+    from catchment.plugins import PluginRegistry
     from catchment.tables import TableRef
     from catchment.workspace.loading import LoadedProject
     from catchment.workspace.model import Workspace
@@ -189,8 +193,31 @@ def _policy(ws_graph: WorkspaceGraph) -> None:
                 )
 
 
-def build_workspace_graph(ws: Workspace, loaded: list[LoadedProject]) -> WorkspaceGraph:
-    """Merge the loaded projects into one graph (see the module's docstring)."""
+def _hooks(ws_graph: WorkspaceGraph, registry: PluginRegistry | None) -> None:
+    """``policy.cross_project.hooks``: the control plane's plugins judge the merged graph."""
+    graph = ws_graph.graph
+    if graph is None or not ws_graph.workspace.policy.hooks:
+        return
+    if registry is None:
+        from catchment.plugins import get_registry
+
+        registry = get_registry()
+    for adapter, reason in registry.graph_rejections(graph):
+        ws_graph.problems.append(
+            ReadOnlyProblem(
+                "policy",
+                f"adapter {adapter}",
+                reason,
+                "a policy (catchment_graph_built) rejected the workspace's graph",
+            )
+        )
+
+
+def build_workspace_graph(
+    ws: Workspace, loaded: list[LoadedProject], registry: PluginRegistry | None = None
+) -> WorkspaceGraph:
+    """Merge the loaded projects into one graph (see the module's docstring); ``registry``:
+    the plugins asked when ``policy.cross_project.hooks`` (default: the installed ones)."""
     from catchment.errors import GraphError
     from catchment.graph import AssetGraph
 
@@ -218,5 +245,6 @@ def build_workspace_graph(ws: Workspace, loaded: list[LoadedProject]) -> Workspa
         problems.extend(ReadOnlyProblem("workspace", ws.file.name, m) for m in exc.problems)
     result = WorkspaceGraph(ws, loaded, graph, owner, problems)
     _policy(result)
+    _hooks(result, registry)
     result.unknown = _unknown(result)
     return result

@@ -23,7 +23,7 @@ DEFAULT_LOAD_TIMEOUT = 120.0
 _TOP = ("workspace", "storage", "load_timeout", "policy", "projects")
 _PROJECT = ("path", "name", "python", "uv_project", "team", "load_timeout")
 _POLICY = ("cross_project",)
-_CROSS = ("require_tag",)
+_CROSS = ("require_tag", "hooks")
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,9 @@ class CrossProjectPolicy:
     upstream asset has the tag ``require_tag`` (any value), e.g. ``public``."""
 
     require_tag: str | None = None
+    hooks: bool = False
+    """Also ask the control plane's installed plugins (``catchment_graph_built``) about the
+    merged graph, whose definitions carry ``workspace/project`` and ``workspace/team``."""
 
 
 @dataclass(frozen=True)
@@ -199,10 +202,16 @@ class _Checker:
             return CrossProjectPolicy()
         cross = self.mapping(cross, ("policy", "cross_project"), _CROSS)
         tag = cross.get("require_tag")
+        hooks = cross.get("hooks", False)
+        if not isinstance(hooks, bool):
+            raise self.fail(
+                ("policy", "cross_project", "hooks"), f"must be true or false, not {hooks!r}"
+            )
         return CrossProjectPolicy(
             require_tag=self.string(tag, ("policy", "cross_project", "require_tag"))
             if tag is not None
-            else None
+            else None,
+            hooks=hooks,
         )
 
     def workspace(self) -> Workspace:
