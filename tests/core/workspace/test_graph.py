@@ -73,7 +73,7 @@ def test_edges_into_a_project_that_did_not_load_are_unknown(tmp_path: Path) -> N
     (ext,) = graph.upstream("budget")
     assert graph.is_external(ext)
     assert wsg.unknown == {ext: ("finance",)}
-    from catchment.workspace.cli import rows
+    from catchment.workspace.listing import rows
 
     by_key = {r["key"]: r for r in rows(wsg, None)}
     assert by_key[str(ext)]["unknown"] == ["finance"]

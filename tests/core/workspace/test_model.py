@@ -108,3 +108,27 @@ def test_storage_can_come_from_an_environment_variable(
         f"projects:\n  - {{path: a, python: {sys.executable}}}\n",
     )
     assert load_workspace_file(file).storage_url == f"sqlite:///{tmp_path / 'shared.db'}"
+
+
+def test_an_unchanged_file_is_read_from_its_cache_and_a_change_is_validated(
+    tmp_path: Path,
+) -> None:
+    file = _write(tmp_path, f"projects:\n  - {{path: a, python: {sys.executable}, team: x}}\n")
+    first = load_workspace_file(file)
+    cache = tmp_path / ".catchment" / "workspace" / "file.cache"
+    assert cache.is_file()
+    assert load_workspace_file(file) == first
+    file.write_text(f"projects:\n  - {{path: a, python: {sys.executable}, taem: x}}\n")
+    with pytest.raises(ConfigError, match="taem: unknown field"):
+        load_workspace_file(file)
+
+
+def test_a_templated_file_is_never_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WS_STORE", "postgresql://u:secret@db/x")
+    file = _write(
+        tmp_path,
+        "storage: \"{{ env('WS_STORE') }}\"\n"
+        f"projects:\n  - {{path: a, python: {sys.executable}}}\n",
+    )
+    assert load_workspace_file(file).storage_url == "postgresql://u:secret@db/x"
+    assert not (tmp_path / ".catchment" / "workspace" / "file.cache").exists()

@@ -77,7 +77,7 @@ def _workspace_list(workspace: Path, options: dict[str, str | bool]) -> int:
     """`assets list --json` on a workspace (projects from their snapshots)."""
     from catchment.cli.output import print_json
     from catchment.workspace import load_workspace
-    from catchment.workspace.cli import rows
+    from catchment.workspace.listing import rows
 
     wsg = load_workspace(workspace, no_cache=bool(options.get("no_cache")))
     if wsg.graph is None:

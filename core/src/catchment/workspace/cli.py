@@ -111,29 +111,10 @@ def check(file: Path) -> None:
     )
 
 
-def rows(wsg: WorkspaceGraph, select: str | None) -> list[dict[str, Any]]:
-    """`assets list --json` rows, each with its ``project`` and ``team``; an external
-    source a failed project may write has ``unknown``: those projects."""
-    from catchment.cli.listing import asset_rows
-    from catchment.keys import AssetKey
-
-    graph = wsg.require_graph()
-    teams = {p.name: p.team for p in wsg.workspace.projects}
-    out = []
-    for row in asset_rows(None, graph, select):  # type: ignore[arg-type]
-        key = AssetKey.parse(row["key"])
-        project = wsg.project_of.get(key)
-        row["project"] = project
-        row["team"] = teams.get(project) if project else None
-        if row["external"]:
-            row["unknown"] = list(wsg.unknown.get(key, ()))
-        out.append(row)
-    return out
-
-
 def assets_list(file: Path, select: str | None, as_json: bool, no_cache: bool) -> None:
     """`catchment assets list` on a workspace."""
     from catchment.cli.output import print_json
+    from catchment.workspace.listing import rows
 
     wsg = _load(file, no_cache)
     if wsg.graph is None:
@@ -182,13 +163,17 @@ def _statuses(wsg: WorkspaceGraph, select: str | None) -> list[Any]:
         statuses = reconcile(graph, storage, select)
     finally:
         storage.close()
+    unknown_upstream: dict[AssetKey, list[AssetKey]] = {}
+    for u in sorted(wsg.unknown):
+        for d in graph.descendants([u]):
+            unknown_upstream.setdefault(d, []).append(u)
     out = []
     for s in statuses:
-        reads = [u for u in graph.ancestors([s.key]) if u in wsg.unknown]
+        reads = unknown_upstream.get(s.key)
         if reads and not s.external:
             why = "; ".join(
                 f"reads {u}, which project {', '.join(wsg.unknown[u])} (did not load) may write"
-                for u in sorted(reads)
+                for u in reads
             )
             s = msgspec.structs.replace(s, state="unknown", reasons=(*s.reasons, why))
         out.append(s)

@@ -273,23 +273,29 @@ def _previous(ws: Workspace, entry: ProjectEntry) -> Snapshot | None:
         return None
 
 
-def _load_one(ws: Workspace, entry: ProjectEntry, no_cache: bool) -> LoadedProject:
+def _from_cache(ws: Workspace, entry: ProjectEntry) -> LoadedProject | None:
+    """The project from the workspace's cache when its key still matches (no subprocess);
+    a project whose folder is missing is a result too (an error); None: load it."""
     try:
         file = _locate(entry)
     except LookupError as exc:
         return LoadedProject(entry, error=str(exc))
-    if not no_cache:
-        started = time.perf_counter()
-        cached = _cached(ws, entry, file)
-        if cached is not None:
-            try:
-                project: ReadOnlyProject | None = _read_only(cached.snapshot)
-            except (msgspec.DecodeError, msgspec.ValidationError, ValueError, KeyError, TypeError):
-                project = None
-            if project is not None:
-                return LoadedProject(
-                    entry, project, cached=True, seconds=time.perf_counter() - started
-                )
+    started = time.perf_counter()
+    cached = _cached(ws, entry, file)
+    if cached is None:
+        return None
+    try:
+        project = _read_only(cached.snapshot)
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError, KeyError, TypeError):
+        return None
+    return LoadedProject(entry, project, cached=True, seconds=time.perf_counter() - started)
+
+
+def _load_fresh(ws: Workspace, entry: ProjectEntry) -> LoadedProject:
+    try:
+        file = _locate(entry)
+    except LookupError as exc:
+        return LoadedProject(entry, error=str(exc))
     problem = _check_environment(entry)
     result = LoadedProject(entry, error=problem) if problem else _fresh(ws, entry, file)
     if not result.ok:
@@ -301,10 +307,19 @@ def load_projects(
     ws: Workspace, *, no_cache: bool = False, max_parallel: int | None = None
 ) -> list[LoadedProject]:
     """Every project of ``ws``, in the workspace file's order: from the workspace's cache
-    when unchanged, else loaded by subprocesses of their environments, in parallel."""
-    entries = ws.projects
-    if len(entries) == 1:
-        return [_load_one(ws, entries[0], no_cache)]
-    workers = max_parallel or min(len(entries), max(2, os.cpu_count() or 2))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda e: _load_one(ws, e, no_cache), entries))
+    when unchanged (checked here, one after the other: no thread, no process), the others
+    loaded by subprocesses of their environments, in parallel."""
+    results: list[LoadedProject | None] = [
+        None if no_cache else _from_cache(ws, e) for e in ws.projects
+    ]
+    todo = [e for e, r in zip(ws.projects, results, strict=True) if r is None]
+    if len(todo) == 1:
+        fresh = [_load_fresh(ws, todo[0])]
+    elif todo:
+        workers = max_parallel or min(len(todo), max(2, os.cpu_count() or 2))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            fresh = list(pool.map(lambda e: _load_fresh(ws, e), todo))
+    else:
+        fresh = []
+    loaded = iter(fresh)
+    return [r if r is not None else next(loaded) for r in results]

@@ -259,5 +259,102 @@ def _type(value: Any) -> str:
 
 
 def load_workspace_file(file: Path) -> Workspace:
-    """The validated workspace of ``file``; a ``ConfigError`` naming file:line and field."""
-    return _Checker(file.resolve()).workspace()
+    """The validated workspace of ``file``; a ``ConfigError`` naming file:line and field.
+
+    An unchanged file is read from ``.catchment/workspace/file.cache`` (validating imports
+    the YAML loader, which costs more than loading an unchanged workspace); a file with
+    ``{{ ... }}`` templates is validated every time and never cached (its storage URL may
+    come from, and hold, a secret)."""
+    file = file.resolve()
+    try:
+        data = file.read_bytes()
+    except OSError:
+        data = b""
+    cacheable = bool(data) and b"{{" not in data
+    digest = _digest(file, data)
+    if cacheable:
+        cached = _read_cache(file, digest)
+        if cached is not None:
+            return cached
+    ws = _Checker(file).workspace()
+    if cacheable:
+        _write_cache(ws, digest)
+    return ws
+
+
+_CACHE_VERSION = 1
+
+
+def _digest(file: Path, data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"{_CACHE_VERSION}\0{file}\0".encode() + data).hexdigest()
+
+
+def _cache_path(file: Path) -> Path:
+    return file.parent / ".catchment" / "workspace" / "file.cache"
+
+
+def _read_cache(file: Path, digest: str) -> Workspace | None:
+    import json
+
+    try:
+        raw = json.loads(_cache_path(file).read_text())
+        if raw.get("digest") != digest:
+            return None
+        return Workspace(
+            file=file,
+            name=raw["name"],
+            storage_url=raw["storage_url"],
+            projects=tuple(
+                ProjectEntry(
+                    name=p["name"],
+                    path=Path(p["path"]),
+                    python=_path(p["python"]),
+                    uv_project=_path(p["uv_project"]),
+                    team=p["team"],
+                    load_timeout=p["load_timeout"],
+                    where=p["where"],
+                )
+                for p in raw["projects"]
+            ),
+            policy=CrossProjectPolicy(**raw["policy"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value is not None else None
+
+
+def _text(value: Path | None) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _write_cache(ws: Workspace, digest: str) -> None:
+    import contextlib
+    import json
+
+    from catchment.snapshot.cache import write_snapshot
+
+    raw = {
+        "digest": digest,
+        "name": ws.name,
+        "storage_url": ws.storage_url,
+        "projects": [
+            {
+                "name": p.name,
+                "path": str(p.path),
+                "python": _text(p.python),
+                "uv_project": _text(p.uv_project),
+                "team": p.team,
+                "load_timeout": p.load_timeout,
+                "where": p.where,
+            }
+            for p in ws.projects
+        ],
+        "policy": {"require_tag": ws.policy.require_tag, "hooks": ws.policy.hooks},
+    }
+    with contextlib.suppress(OSError):  # the next command validates the file again
+        write_snapshot(_cache_path(ws.file), json.dumps(raw).encode())
