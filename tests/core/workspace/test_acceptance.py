@@ -75,3 +75,21 @@ def test_three_projects_in_three_environments(tmp_path: Path, envs: dict[str, Pa
         "ledger": "fresh",
         "campaign_budget": "fresh",
     }
+
+    # finance changes its code: both its asset and marketing's (downstream, in another
+    # environment) are stale; apply rebuilds them in order, each in its own environment
+    code = tmp_path / "finance" / "assets.py"
+    code.write_text(code.read_text().replace('"total": 42', '"total": 44'))
+    stale = _cli(tmp_path, "plan", "--json")
+    states = {r["key"]: (r["state"], r["reasons"]) for r in json.loads(stale.stdout)}
+    assert states["ledger"][0] == "stale"
+    assert states["campaign_budget"] == ("stale", ["upstream ledger stale"])
+    applied = _cli(tmp_path, "apply")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "2 materialized, 0 failed, 0 skipped in 2 project run(s)" in applied.stdout
+    store = open_storage(f"sqlite:///{tmp_path / '.catchment' / 'runs.db'}")
+    try:
+        latest = {str(k): r for k, r in store.latest_materializations().items()}
+    finally:
+        store.close()
+    assert latest["campaign_budget"].metadata["budget"] == 22
