@@ -25,7 +25,16 @@ __all__ = [
     "refuse_unsupported",
 ]
 
-SUPPORTED = ("check", "assets list", "plan", "apply", "materialize", "runs list", "runs show")
+SUPPORTED = (
+    "check",
+    "assets list",
+    "plan",
+    "apply",
+    "materialize",
+    "runs list",
+    "runs show",
+    "ui",
+)
 
 
 def _n(count: int, noun: str) -> str:
