@@ -42,8 +42,9 @@ def test_the_ui_shows_the_merged_graph_and_its_states_read_only(tmp_path: Path) 
         page = client.get("/assets/budget")
         assert page.status_code == 200
         assert "ledger" in page.text  # its upstream, in the other project
-        runs = client.get("/runs")
-        assert runs.status_code == 200
+        for path in ("/assets", "/graph", "/runs", "/automation", "/health", "/api/health"):
+            assert client.get(path).status_code == 200, path
+        assert client.get("/api/health").json()["project"] == "acme"
         refused = client.post("/actions/materialize", data={"select": "budget"})
         assert refused.status_code == 403
     states = state.asset_states().states

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
+from catchment.snapshot.view import ReadOnlyProject
 from catchment.ui.state import UiState
 
 if TYPE_CHECKING:
@@ -18,6 +19,23 @@ if TYPE_CHECKING:
     from catchment.project import Project
 
 __all__ = ["WorkspaceUiState"]
+
+
+@dataclasses.dataclass
+class _NoAdapters:
+    """The control plane loads no adapter for a workspace (each project loads its own)."""
+
+    adapters: tuple[Any, ...] = ()
+
+
+@dataclasses.dataclass
+class _WorkspaceProject(ReadOnlyProject):
+    """The workspace seen as the one project the UI shows: no adapters here, and no
+    schedules or sensors (the daemon does not run workspaces yet)."""
+
+    registry: _NoAdapters = dataclasses.field(default_factory=_NoAdapters)
+    schedules: tuple[Any, ...] = ()
+    sensors: tuple[Any, ...] = ()
 
 
 class WorkspaceUiState(UiState):
@@ -30,7 +48,6 @@ class WorkspaceUiState(UiState):
 
     def _load_project(self) -> tuple[Project, AssetGraph]:
         from catchment.components import ProjectDefaults
-        from catchment.snapshot.view import ReadOnlyProject
         from catchment.workspace import load_workspace
 
         wsg = load_workspace(self.workspace_file)
@@ -39,7 +56,7 @@ class WorkspaceUiState(UiState):
         defaults = dataclasses.replace(
             ProjectDefaults.for_root(ws.root), storage_url=ws.storage_url
         )
-        project = ReadOnlyProject(
+        project = _WorkspaceProject(
             root=ws.root,
             file=ws.file,
             name=ws.name,
