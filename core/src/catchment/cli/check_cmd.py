@@ -23,6 +23,9 @@ Examples:
   catchment check path/to/project    # or its catchment.yaml
 
   catchment check --fast             # from the definitions snapshot when it is current
+
+In a folder holding catchment.workspace.yaml (or with -p naming one) it acts on the whole
+workspace: every project in its own Python environment.
 """
 
 
@@ -45,6 +48,14 @@ def check(
         "(importing no adapter); otherwise load the project.",
     ),
 ) -> None:
+    from catchment.workspace import find_workspace
+
+    workspace = find_workspace(path)
+    if workspace is not None:
+        from catchment.workspace.cli import check as check_workspace
+
+        check_workspace(workspace)
+        return
     if fast:
         _check_fast(path)
         return
