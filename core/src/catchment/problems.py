@@ -11,7 +11,11 @@ from typing import Literal
 
 __all__ = ["Problem", "ProblemKind"]
 
-ProblemKind = Literal["adapter", "component", "graph", "project"]
+ProblemKind = Literal[
+    "adapter", "component", "graph", "project", "workspace", "collision", "policy"
+]
+"""What failed: a project's parts, or (in a workspace) the workspace file, a key claimed by
+two projects, or a cross-project policy."""
 
 
 @dataclass(frozen=True)
