@@ -79,3 +79,23 @@ def test_every_public_name_resolves() -> None:
     assert {"materialize", "AssetGraph", "FilesystemIOManager", "load_project"} <= set(
         catchment.__all__
     )
+
+
+def test_the_loader_and_the_snapshot_share_one_problem_class_without_pydantic() -> None:
+    """``Problem`` lives in ``catchment.problems`` (no pydantic): the snapshot's read-only
+    view uses that class (``ReadOnlyProblem`` is another name for it), and a problem
+    redacts secrets however it is made."""
+    modules = _modules_after(
+        "import catchment.snapshot\n"
+        "from catchment.problems import Problem\n"
+        "from catchment.snapshot import ReadOnlyProblem\n"
+        "assert ReadOnlyProblem is Problem\n"
+        "p = ReadOnlyProblem('graph', 'x.yaml:3', 'postgresql://bob:s3cret@db/x is down')\n"
+        "assert 's3cret' not in str(p), str(p)"
+    )
+    assert "catchment.problems" in modules
+    assert _heavy(modules) == []
+    from catchment.problems import Problem
+    from catchment.project import Problem as LoaderProblem
+
+    assert LoaderProblem is Problem

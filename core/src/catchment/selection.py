@@ -30,7 +30,7 @@ from catchment.keys import AssetKey
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
 
-KNOWN_PREFIXES = ("key", "group", "tag", "kind", "owner")
+KNOWN_PREFIXES = ("key", "group", "tag", "kind", "owner", "project", "team")
 _GLOB_CHARS = frozenset("*?[")
 _WORD = re.compile(r"[^\s()+]+")
 _DEPTH_PREFIX = re.compile(r"(\d+)\+")
@@ -119,10 +119,29 @@ class GraphIndex:
         return self._key_strings
 
     def attr(self, name: str) -> dict[str, frozenset[int]]:
-        """``group``, ``kind`` or ``owner`` value -> ids."""
+        """``group``, ``kind`` or ``owner`` value -> ids; ``project`` or ``team`` -> ids
+        (from the definitions' ``workspace/...`` metadata, set in a workspace's graph)."""
+        if name in ("project", "team"):
+            return self._workspace_attr(name)
         if not self._attrs:
             self.index_attributes()
         return self._attrs[name]
+
+    def _workspace_attr(self, name: str) -> dict[str, frozenset[int]]:
+        if not self._attrs:
+            self.index_attributes()
+        found = self._attrs.get(name)
+        if found is None:
+            meta = f"workspace/{name}"
+            acc: dict[str, list[int]] = {}
+            graph = self.graph
+            for i in range(len(graph)):
+                d = graph.definition_of_id(i)
+                value = d.metadata.get(meta) if d is not None else None
+                if isinstance(value, str):
+                    acc.setdefault(value, []).append(i)
+            found = self._attrs[name] = {v: frozenset(ids) for v, ids in acc.items()}
+        return found
 
     def tags(self) -> dict[str, dict[str, frozenset[int]]]:
         """Tag key -> tag value -> ids."""

@@ -200,18 +200,34 @@ def test_sigkill_mid_run_then_retry_from_failure(tmp_path: Path) -> None:
         assert time.time() < deadline, "the run never reached asset c"
         assert proc.poll() is None, "the run ended before it could be killed"
         time.sleep(0.05)
+
+    def c_started() -> bool:  # the engine records a running step's start within 0.2 s
+        store = store_of(root)
+        try:
+            (run,) = store.list_runs()
+            events = store.events_for_run(run.run_id, [EventType.STEP_STARTED])
+            return any(e.step_key == "c" for e in events)
+        finally:
+            store.close()
+
+    while not c_started():
+        assert time.time() < deadline, "c's step_started never reached the record store"
+        time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert ran(root) == ["a", "b", "c"]
 
-    # The store is readable and holds only whole steps: every started step finished.
+    # The store is readable and holds only whole steps: every step's outputs came with its
+    # end; the step killed while running (c) has only its start.
     store = store_of(root)
     (run,) = store.list_runs()
     assert run.status == "started"  # nobody has looked yet
     events = store.events_for_run(run.run_id)
     started = [e.step_key for e in events if e.type is EventType.STEP_STARTED]
     finished = [e.step_key for e in events if e.type is EventType.STEP_FINISHED]
-    assert started == finished == ["a", "b", "b:b_positive"]
+    assert finished == ["a", "b", "b:b_positive"]
+    assert started == [*finished, "c"]
+    assert not [e for e in events if e.step_key == "c" and e.type is not EventType.STEP_STARTED]
     store.close()
 
     # The next command marks it abandoned.

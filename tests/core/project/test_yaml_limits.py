@@ -28,7 +28,7 @@ def test_billion_laughs_fails_fast(levels: int) -> None:
     started = time.monotonic()
     with pytest.raises(ConfigError, match="aliases expand the document") as info:
         load_yaml_text(_laughs(levels), Path("catchment.yaml"))
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 10.0  # unbounded, this takes minutes
     assert info.value.where is not None
     assert info.value.where.startswith("catchment.yaml:")
 
@@ -83,7 +83,7 @@ def test_templates_cannot_reach_undocumented_globals_or_build_huge_values(templa
     started = time.monotonic()
     with pytest.raises(ConfigError) as info:
         _render(template)
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 10.0  # unbounded, this takes minutes
     assert info.value.where == "catchment.yaml:1"
 
 

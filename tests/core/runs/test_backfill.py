@@ -123,6 +123,33 @@ def test_policies_split_the_range_and_runs_queue_below_scheduled_ones(root: Path
     store.close()
 
 
+def test_a_chunk_retried_after_its_run_was_killed_redoes_none_of_its_finished_steps(
+    root: Path,
+) -> None:
+    """The records of a run killed between its last step's end and its own end (every asset
+    materialized, the run abandoned): the chunk's retry resumes it and builds nothing again."""
+    from catchment.runs.execute import execute_run
+
+    graph = load_project(root).require_graph()
+    backfill = create_backfill(graph, "+daily", "2024-03-01...2024-03-02")
+    store = _store(root)
+    store.create_backfill(backfill)
+    assert submit_backfill(store, backfill) == 2
+    first, second = progress(store, backfill).runs[0], progress(store, backfill).runs[1]
+    execute_run(root, first.run_id)
+    store.update_run_status(first.run_id, "abandoned")  # what the reaper records after kill -9
+    assert _materialized(store) == Counter({"2024-03-01": 1})
+    assert submit_backfill(store, backfill) == 1  # chunk 1 again; chunk 2 is still queued
+    retry = progress(store, backfill).runs[0]
+    assert (retry.parent_run_id, retry.tags["resume"]) == (first.run_id, first.run_id)
+    execute_run(root, retry.run_id)
+    execute_run(root, second.run_id)
+    assert _materialized(store) == Counter({"2024-03-01": 1, "2024-03-02": 1})
+    state = progress(store, backfill)
+    assert (state.status, state.partitions_done) == ("completed", 2)
+    store.close()
+
+
 def test_bad_backfill_input_says_what_to_do(root: Path) -> None:
     runner = CliRunner()
     base = ["backfill", "create", "-p", str(root), "-s", "+daily"]
@@ -135,19 +162,19 @@ def test_bad_backfill_input_says_what_to_do(root: Path) -> None:
     assert "no backfill 'nope'" in str(missing.exception)
 
 
-def test_ten_thousand_partitions_are_created_and_planned_in_about_a_second(root: Path) -> None:
+def test_ten_thousand_partitions_are_created_planned_and_queued_at_once(root: Path) -> None:
     graph = load_project(root).require_graph()
     started = time.perf_counter()
     # 10,000 hours: 2020-01-01-00:00 ... 2021-02-20-15:00
     backfill = create_backfill(graph, "+hourly_down", "2020-01-01-00:00...2021-02-20-15:00")
     took = time.perf_counter() - started
     assert len(backfill.partitions) == 10_000
-    assert took <= 2.0, took  # the benchmark records the number; 2x headroom on a shared box
+    assert took <= 20.0, took  # bench_queue.py records the time (~1 s); this catches a blow-up
     store = _store(root)
     store.create_backfill(backfill)
     started = time.perf_counter()
     assert submit_backfill(store, backfill) == 10_000
-    assert time.perf_counter() - started <= 10.0  # one transaction (about 1 s measured)
+    assert time.perf_counter() - started <= 60.0  # one transaction (~1 s in bench_queue.py)
     assert progress(store, backfill).by_status == {"queued": 10_000}
     store.close()
 

@@ -36,6 +36,9 @@ Examples:
   catchment assets list -s 'kind:dbt' --json
 
   catchment assets list --project path/to/project
+
+In a folder holding catchment.workspace.yaml (or with -p naming one) it acts on the whole
+workspace: every project in its own Python environment.
 """
 
 
@@ -75,7 +78,14 @@ def list_assets(
     no_cache: bool = typer.Option(False, "--no-cache", help=NO_CACHE_OPTION_HELP),
 ) -> None:
     from catchment.cli.output import print_json
+    from catchment.workspace import find_workspace
 
+    workspace = find_workspace(project_path)
+    if workspace is not None:
+        from catchment.workspace.cli import assets_list
+
+        assets_list(workspace, select, as_json, no_cache)
+        return
     project, graph = load_for_listing(project_path, no_cache)
     rows = asset_rows(project, graph, select)
     if as_json:

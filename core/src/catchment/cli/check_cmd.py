@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, NoReturn
 import typer
 
 if TYPE_CHECKING:
-    from catchment.project import Problem
-    from catchment.snapshot import ReadOnlyProblem
+    from catchment.problems import Problem
 
 HELP = """Load the project and report every problem (exit code 1 if any).
 
@@ -24,10 +23,13 @@ Examples:
   catchment check path/to/project    # or its catchment.yaml
 
   catchment check --fast             # from the definitions snapshot when it is current
+
+In a folder holding catchment.workspace.yaml (or with -p naming one) it acts on the whole
+workspace: every project in its own Python environment.
 """
 
 
-def _report(name: str, problems: Sequence[Problem | ReadOnlyProblem]) -> NoReturn:
+def _report(name: str, problems: Sequence[Problem]) -> NoReturn:
     """Print every problem with its hint, then exit 1."""
     from catchment.cli.common import print_problems
 
@@ -46,6 +48,14 @@ def check(
         "(importing no adapter); otherwise load the project.",
     ),
 ) -> None:
+    from catchment.workspace import find_workspace
+
+    workspace = find_workspace(path)
+    if workspace is not None:
+        from catchment.workspace.cli import check as check_workspace
+
+        check_workspace(workspace)
+        return
     if fast:
         _check_fast(path)
         return

@@ -16,8 +16,9 @@ if TYPE_CHECKING:
     from catchment.execution.plan import Plan
     from catchment.execution.result import ExecutionResult
     from catchment.graph import AssetGraph
-    from catchment.project import Problem, Project
-    from catchment.snapshot import ReadOnlyProblem, ReadOnlyProject
+    from catchment.problems import Problem
+    from catchment.project import Project
+    from catchment.snapshot import ReadOnlyProject
     from catchment.storage import Storage
 
 PROJECT_OPTION_HELP = "Project folder or catchment.yaml (default: .)"
@@ -42,7 +43,7 @@ def allow_broken_option() -> Any:
     return typer.Option(False, "--allow-broken", help=ALLOW_BROKEN_HELP)
 
 
-def print_problems(problems: Sequence[Problem | ReadOnlyProblem]) -> None:
+def print_problems(problems: Sequence[Problem]) -> None:
     """Every problem on stderr as ``✗ [kind] file:line: message`` with its hint."""
     for p in problems:
         typer.secho(f"✗ [{p.kind}] {p.where}: {p.message}", err=True, fg="red")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 __all__ = ["fast_assets_list", "main"]
 
@@ -46,6 +47,11 @@ def fast_assets_list(options: dict[str, str | bool]) -> int:
     from catchment.snapshot import load_read_only
 
     project_path = options.get("project")
+    from catchment.workspace import find_workspace
+
+    workspace = find_workspace(project_path if isinstance(project_path, str) else None)
+    if workspace is not None:
+        return _workspace_list(workspace, options)
     project = load_read_only(
         project_path if isinstance(project_path, str) else None,
         no_cache=bool(options.get("no_cache")),
@@ -64,6 +70,31 @@ def fast_assets_list(options: dict[str, str | bool]) -> int:
         )
     select = options.get("select")
     print_json(asset_rows(project, graph, select if isinstance(select, str) else None))
+    return 0
+
+
+def _workspace_list(workspace: Path, options: dict[str, str | bool]) -> int:
+    """`assets list --json` on a workspace (projects from their snapshots)."""
+    from catchment.cli.output import print_json
+    from catchment.workspace import load_workspace
+    from catchment.workspace.listing import rows
+
+    wsg = load_workspace(workspace, no_cache=bool(options.get("no_cache")))
+    if wsg.graph is None:
+        for p in wsg.problems:
+            _err(f"✗ [{p.kind}] {p.where}: {p.message}")
+        _err("the workspace's asset graph could not be built")
+        return 1
+    if wsg.problems:
+        n = len(wsg.problems)
+        troubled = ", ".join(wsg.troubled)
+        extra = f"; projects with problems: {troubled}" if troubled else ""
+        _err(
+            f"warning: {n} problem{'s' if n != 1 else ''} in the workspace (run `catchment "
+            f"check`){extra}; going on with what loaded"
+        )
+    select = options.get("select")
+    print_json(rows(wsg, select if isinstance(select, str) else None))
     return 0
 
 

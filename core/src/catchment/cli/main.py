@@ -73,6 +73,12 @@ for _name in COMMAND_MODULES:
 def main() -> None:
     """Run the CLI, turning catchment's own errors into one clear message."""
     try:
+        from catchment.workspace.cli import refuse_unsupported
+
+        try:
+            refuse_unsupported(sys.argv[1:])
+        except typer.Exit as stop:
+            sys.exit(stop.exit_code)
         app()
     except CatchmentError as exc:
         if os.environ.get("CATCHMENT_DEBUG"):

@@ -38,6 +38,9 @@ Examples:
   catchment materialize -s '+marts/orders'
 
   catchment materialize -s daily_sales --partition 2024-01-01...2024-01-31 --workers 2
+
+In a folder holding catchment.workspace.yaml (or with -p naming one) it acts on the whole
+workspace: every project in its own Python environment.
 """
 
 
@@ -63,6 +66,20 @@ def materialize(
     ),
     allow_broken: bool = allow_broken_option(),
 ) -> None:
+    from catchment.workspace import find_workspace
+
+    workspace = find_workspace(project_path)
+    if workspace is not None:
+        if queue:
+            from catchment.errors import CatchmentError
+
+            raise CatchmentError(
+                "materialize --queue does not work on a workspace yet", where="--queue"
+            )
+        from catchment.workspace.cli import materialize as materialize_workspace
+
+        materialize_workspace(workspace, select, partition, allow_broken)
+        return
     from catchment.execution.plan import build_plan
     from catchment.execution.project import open_project_storage
 

@@ -44,6 +44,9 @@ Examples:
   catchment plan
 
   catchment plan -s 'marts/*' --json
+
+In a folder holding catchment.workspace.yaml (or with -p naming one) it acts on the whole
+workspace: every project in its own Python environment.
 """
 
 APPLY_HELP = """Materialize exactly the assets that are missing or stale.
@@ -56,6 +59,9 @@ Examples:
   catchment apply
 
   catchment apply -s '+marts/orders' --workers 2
+
+In a folder holding catchment.workspace.yaml (or with -p naming one) it acts on the whole
+workspace: every project in its own Python environment.
 """
 
 _COLORS = {"missing": "red", "stale": "yellow", "fresh": "green", "unknown": "magenta"}
@@ -76,6 +82,14 @@ def plan(
     allow_broken: bool = allow_broken_option(),
     no_cache: bool = typer.Option(False, "--no-cache", help=NO_CACHE_OPTION_HELP),
 ) -> None:
+    from catchment.workspace import find_workspace
+
+    workspace = find_workspace(project_path)
+    if workspace is not None:
+        from catchment.workspace.cli import plan as plan_workspace
+
+        plan_workspace(workspace, select, as_json, allow_broken, no_cache)
+        return
     from catchment.automation.freshness import evaluate_freshness
     from catchment.execution.observing import observe_project
     from catchment.execution.project import open_project_storage
@@ -173,6 +187,18 @@ def apply(
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
     allow_broken: bool = allow_broken_option(),
 ) -> None:
+    from catchment.workspace import find_workspace
+
+    workspace = find_workspace(project_path)
+    if workspace is not None:
+        if queue:
+            from catchment.errors import CatchmentError
+
+            raise CatchmentError("apply --queue does not work on a workspace yet", where="--queue")
+        from catchment.workspace.cli import apply as apply_workspace
+
+        apply_workspace(workspace, select, allow_broken)
+        return
     from catchment.execution.observing import observe_project
     from catchment.execution.plan import build_plan
     from catchment.execution.project import open_project_storage

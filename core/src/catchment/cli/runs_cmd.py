@@ -77,7 +77,11 @@ def _open(project_path: Path | None) -> Storage:
     project's defaults are read: listing runs imports no adapter and builds no component."""
     from catchment.execution.project import open_project_storage
     from catchment.project import load_defaults
+    from catchment.workspace import find_workspace, open_workspace_storage
 
+    workspace = find_workspace(project_path)
+    if workspace is not None:
+        return open_workspace_storage(workspace)
     return open_project_storage(load_defaults(project_path))
 
 

@@ -68,7 +68,22 @@ def ui(
             hint="pick another port (--port 0 picks a free one)",
         ) from None
     bound = sock.getsockname()[1]
-    state = UiState(project_path.resolve() if project_path else None)
+    from catchment.workspace import find_workspace
+
+    workspace = find_workspace(project_path)
+    if workspace is not None:
+        from catchment.workspace.ui import WorkspaceUiState
+
+        state: UiState = WorkspaceUiState(workspace)
+        if not read_only:
+            typer.echo(
+                "catchment ui: a workspace is shown read only (materialize with "
+                "`catchment materialize` in the workspace folder)",
+                err=True,
+            )
+        read_only = True
+    else:
+        state = UiState(project_path.resolve() if project_path else None)
     app = create_app(state, read_only=read_only, token=token)
     shown = f"[{host}]" if ":" in host else host
     link = f"http://{shown}:{bound}/" + ("?token=<CATCHMENT_UI_TOKEN>" if token else "")

@@ -8,13 +8,25 @@ cleanly). Acquisition is one conditional upsert, so two daemons can never both h
 from __future__ import annotations
 
 import os
+import time
 import uuid
 
 from catchment.storage import Storage
 from catchment.storage.base import HOSTNAME
+from catchment.storage.control import LeaseRecord
 
 DAEMON_LEASE = "daemon"
 DEFAULT_TTL = 30.0
+
+
+def daemon_lease(storage: Storage, now: float | None = None) -> tuple[LeaseRecord | None, bool]:
+    """The record store's daemon lease (None when no daemon ever held it) and whether a
+    daemon holds it at ``now`` (default: the current time), i.e. its queue and loops act: the
+    one liveness check of the UI (its automation page, and whether a queued run needs a
+    process of its own)."""
+    lease = storage.get_lease(DAEMON_LEASE)
+    live = lease is not None and lease.expires_at > (time.time() if now is None else now)
+    return lease, live
 
 
 def holder_id() -> str:

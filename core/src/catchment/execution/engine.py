@@ -1,9 +1,13 @@
 """The engine: runs a plan's steps through an executor and records what happened.
 
 It decides which steps may start (upstream steps done, upstream assets healthy), hands plain
-``StepRequest``s to the executor, and writes each finished step's events to storage in ONE
-transaction (``step_started`` ... ``step_finished``), so a killed run never leaves a half
-recorded step. Life-cycle hooks hear about runs, materializations and checks.
+``StepRequest``s to the executor, and records what happened. A step's ``step_started`` is
+written when the step is still running ``START_FLUSH_SECONDS`` after it started (so the UI,
+``runs show`` and other readers of the record store see it running); a step that ends sooner
+has its start written in ONE transaction with its end (``step_started`` ...
+``step_finished``), which keeps the per-step cost of trivial steps at one commit. The
+outputs of a step are always written together with its ``step_finished``. Life-cycle hooks
+hear about runs, steps, materializations and checks.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ if TYPE_CHECKING:
     from catchment.execution.executors import Executor
 
 HEARTBEAT_SECONDS = 15.0
+START_FLUSH_SECONDS = 0.1  # a step running this long has its step_started written (within 2x)
 
 EventCallback = Callable[[Event], None]
 
@@ -90,6 +95,62 @@ class _Heartbeat:
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
+
+
+class _PendingStarts:
+    """``step_started`` events not yet in the record store. A daemon thread wakes every
+    ``delay`` seconds and writes those added at least ``delay`` ago (so a start is written
+    within two delays); the engine takes the others back to write them with the step's end
+    (``take``). Adding and taking cost a dict operation (no wake-up per step); the lock is
+    held while writing, so a start is never written after its step's end."""
+
+    def __init__(self, storage: Storage, delay: float):
+        self._storage = storage
+        self._delay = delay
+        self._lock = threading.Lock()
+        self._pending: dict[str, tuple[float, Event]] = {}  # step -> (added, event)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._flush, daemon=True, name="catchment-starts")
+
+    def add(self, event: Event) -> None:
+        with self._lock:
+            self._pending[event.step_key or ""] = (time.monotonic(), event)
+
+    def take(self, step: str) -> bool:
+        """Forget ``step``'s start; True if it was not written yet (the caller writes it)."""
+        with self._lock:
+            return self._pending.pop(step, None) is not None
+
+    def _flush(self) -> None:
+        while not self._stop.wait(self._delay):
+            with self._lock:
+                due = time.monotonic() - self._delay
+                events = [e for added, e in self._pending.values() if added <= due]
+                if not events:
+                    continue
+                try:
+                    self._storage.append_events(events)
+                except Exception:  # left pending: written with the step's end instead
+                    for event in events:
+                        self._pending[event.step_key or ""] = (float("inf"), event)
+                    continue
+                for event in events:
+                    del self._pending[event.step_key or ""]
+
+    def __enter__(self) -> _PendingStarts:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop the thread; write the starts of steps that never ended (a canceled run)."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        with self._lock:
+            left = [e for _, e in self._pending.values()]
+            self._pending.clear()
+        if left:
+            with contextlib.suppress(Exception):
+                self._storage.append_events(left)
 
 
 def _as_canceled(events: list[Event]) -> list[Event]:
@@ -181,6 +242,7 @@ class Engine:
         parent_run_id: str | None = None,
         tags: dict[str, str] | None = None,
         heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        start_flush_seconds: float = START_FLUSH_SECONDS,
     ):
         self.plan = plan
         self.runtime = runtime
@@ -194,6 +256,7 @@ class Engine:
         self.parent_run_id = parent_run_id
         self.tags = dict(tags or {})
         self.heartbeat_seconds = heartbeat_seconds
+        self._starts = _PendingStarts(storage, start_flush_seconds)
         self.events: list[Event] = []
         # asset -> "success" | "failed" | "skipped" | "check_failed"
         self.state: dict[AssetKey, str] = {}
@@ -231,9 +294,16 @@ class Engine:
     ) -> Event:
         return Event.of(self.run_id, type, payload, step_key=step_key, asset_key=asset_key)
 
-    def _record(self, batch: list[Event], already_shown: Iterable[Event] = ()) -> None:
-        """Append ``batch`` in one transaction, then tell listeners and hooks."""
-        self.storage.append_events(batch)
+    def _record(
+        self,
+        batch: list[Event],
+        already_shown: Iterable[Event] = (),
+        already_written: Iterable[Event] = (),
+    ) -> None:
+        """Append ``batch`` (but ``already_written``) in one transaction, then tell
+        listeners and hooks."""
+        written = {id(e) for e in already_written}
+        self.storage.append_events([e for e in batch if id(e) not in written])
         self.events.extend(batch)
         shown = {id(e) for e in already_shown}
         for event in batch:
@@ -300,6 +370,7 @@ class Engine:
             with (
                 _CancelOnInterrupt(self.canceled),
                 _Heartbeat(self.storage, self.run_id, self.heartbeat_seconds),
+                self._starts,
                 self.executor,
             ):
                 self._schedule()
@@ -490,6 +561,7 @@ class Engine:
         if self.on_event is not None:
             self.on_event(started)
         self._optional_hook("catchment_step_started", event=started, graph=self.graph)
+        self._starts.add(started)
         versions = self.versions
         input_versions = {str(u): versions.get(u) for k in keys for u in self.runtime.inputs_of(k)}
         self.executor.submit(
@@ -544,7 +616,9 @@ class Engine:
         )
         live = self.executor.streams_logs and self.runtime.live is not None
         shown = produced if live else ()
+        pending = self._starts.take(started.step_key or "")
         self._record(
             [started, *produced, finished],
             already_shown=[started, *(e for e in shown if e.type is EventType.LOG)],
+            already_written=() if pending else [started],
         )

@@ -27,6 +27,7 @@ from catchment.components import (
 )
 from catchment.definitions import AssetsDefinition
 from catchment.errors import CatchmentError, ConfigError, GraphError
+from catchment.problems import Problem, ProblemKind
 from catchment.project.automation import (
     CONDITION_HELP,
     FRESHNESS_HELP,
@@ -59,33 +60,6 @@ __all__ = [
 ]
 
 PROJECT_FILE = "catchment.yaml"
-ProblemKind = Literal["adapter", "component", "graph", "project"]
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something in the project that did not load: what, where (file:line, adapter), and
-    what to do about it."""
-
-    kind: ProblemKind
-    where: str
-    message: str
-    hint: str | None = None
-
-    def __post_init__(self) -> None:
-        # an adapter's or a driver's message may quote a connection URL or DSN
-        from catchment.secrets import redact
-
-        object.__setattr__(self, "message", redact(self.message))
-        if self.hint:
-            object.__setattr__(self, "hint", redact(self.hint))
-
-    def __str__(self) -> str:
-        text = f"{self.where}: {self.message}"
-        return f"{text}\n  hint: {self.hint}" if self.hint else text
-
-    def to_dict(self) -> dict[str, str | None]:
-        return {"kind": self.kind, "where": self.where, "message": self.message, "hint": self.hint}
 
 
 @dataclass

@@ -6,8 +6,10 @@ records the backfill; ``submit_backfill`` queues one run per chunk (``per-partit
 transaction, at a lower priority by default so a backfill never starves scheduled runs.
 Submitting again is how a backfill resumes: a chunk whose newest run succeeded, or is still
 queued or running, is left alone; a chunk whose run failed or was abandoned (its process was
-killed) gets a new run. Each run carries the whole selection for its partitions, so a
-downstream partition starts as soon as its upstream partitions in that run succeeded.
+killed) gets a new run that resumes it: the assets the earlier attempts materialized are not
+built again (``runs.retry.done_before``). Each run carries the whole selection for its
+partitions, so a downstream partition starts as soon as its upstream partitions in that run
+succeeded.
 """
 
 from __future__ import annotations
@@ -185,6 +187,7 @@ def submit_backfill(storage: Storage, backfill: BackfillRecord, now: float | Non
             run_key=key,
             origin=f"backfill:{backfill.backfill_id}",
             reason=f"backfill {backfill.backfill_id} chunk {index + 1}/{len(chunks)}",
+            resumes=run.run_id if run is not None else None,
         )
         batch.append((queued_record(request, when + index * 1e-6), key))
     created = sum(s.created for s in storage.submit_runs(batch)) if batch else 0

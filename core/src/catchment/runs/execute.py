@@ -123,6 +123,7 @@ def execute_run(
     from catchment.execution.plan import build_plan
     from catchment.execution.project import open_project_storage, run_project
     from catchment.project import load_defaults, load_project
+    from catchment.runs.retry import RESUME_TAG, done_before
 
     storage = open_project_storage(load_defaults(project_path))
     try:
@@ -131,10 +132,14 @@ def execute_run(
             project = (load or load_project)(project_path)
             graph = project.require_graph()
             bind_dynamic_partitions(graph, storage)  # keys a sensor may just have added
+            keys = selected_keys(graph, run)
+            if run.parent_run_id is not None and RESUME_TAG in run.tags:
+                done = done_before(storage, run)
+                keys = [k for k in keys if k not in done]
             plan = build_plan(
                 graph,
-                selected_keys(graph, run),
-                partition=run.partition_keys or None,
+                keys,
+                partition=(run.partition_keys or None) if keys else None,  # all done before
                 extra_checks=run.check_ids,
             )
         except (Exception, KeyboardInterrupt) as exc:

@@ -27,7 +27,9 @@ class RunRequest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     ``asset_keys`` and ``check_ids`` are canonical strings (``raw/orders``,
     ``raw/orders:not_empty``) so the struct encodes as JSON with no hooks. ``run_key``, when
     set, makes the request idempotent: a key is launched at most once per record store.
-    ``reason`` is one line a person reads in ``catchment ticks`` or the UI.
+    ``reason`` is one line a person reads in ``catchment ticks`` or the UI. ``resumes``, when
+    set, is the run this one takes over after it failed or was killed: what that run (and the
+    runs it resumed) materialized is not built again.
     """
 
     asset_keys: tuple[str, ...] = ()
@@ -39,6 +41,7 @@ class RunRequest(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     run_key: str | None = None
     origin: RunOrigin = "automation"
     reason: str = ""
+    resumes: str | None = None
 
     @classmethod
     def for_assets(

@@ -6,6 +6,7 @@ import time
 from uuid import uuid4
 
 from catchment.runs.request import RunRequest
+from catchment.runs.retry import RESUME_TAG
 from catchment.storage import RunRecord, Storage
 from catchment.storage.control import SubmittedRun
 
@@ -23,6 +24,8 @@ def queued_record(request: RunRequest, now: float | None = None) -> RunRecord:
         tags["priority"] = str(request.priority)
     if request.reason:
         tags["reason"] = request.reason[:200]
+    if request.resumes is not None:
+        tags[RESUME_TAG] = request.resumes
     return RunRecord(
         run_id=uuid4().hex,
         status="queued",
@@ -32,6 +35,7 @@ def queued_record(request: RunRequest, now: float | None = None) -> RunRecord:
         partition_keys=request.partition_keys,
         check_ids=request.check_ids,
         tags=tags,
+        parent_run_id=request.resumes,
     )
 
 

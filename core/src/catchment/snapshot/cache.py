@@ -13,7 +13,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from catchment.context import StepContext
     from catchment.definitions import AssetsDefinition
     from catchment.observation import Observation
+    from catchment.problems import ProblemKind
     from catchment.project import Project
     from catchment.results import StepResult
     from catchment.tables import TableRef
@@ -279,7 +280,10 @@ def project_from_snapshot(snapshot: Snapshot) -> ReadOnlyProject:
         )
         for d in snapshot.definitions
     ]
-    problems = [ReadOnlyProblem(p.kind, p.where, p.message, p.hint) for p in snapshot.problems]
+    problems = [
+        ReadOnlyProblem(cast("ProblemKind", p.kind), p.where, p.message, p.hint)
+        for p in snapshot.problems
+    ]
     graph = None
     if snapshot.graph_built:
         try:

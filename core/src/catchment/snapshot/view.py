@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from catchment.problems import Problem
+
 if TYPE_CHECKING:
     from catchment.components import ProjectDefaults
     from catchment.definitions import AssetsDefinition
@@ -16,22 +18,8 @@ if TYPE_CHECKING:
 __all__ = ["ReadOnlyProblem", "ReadOnlyProject"]
 
 
-@dataclass(frozen=True)
-class ReadOnlyProblem:
-    """A problem of the load (the loader's ``Problem``, as the snapshot keeps it)."""
-
-    kind: str
-    where: str
-    message: str
-    hint: str | None = None
-
-    def __str__(self) -> str:
-        text = f"{self.where}: {self.message}"
-        return f"{text}\n  hint: {self.hint}" if self.hint else text
-
-    def to_dict(self) -> dict[str, str | None]:
-        """The JSON form, as ``Problem.to_dict``."""
-        return {"kind": self.kind, "where": self.where, "message": self.message, "hint": self.hint}
+ReadOnlyProblem = Problem
+"""The loader's ``Problem`` (``catchment.problems``, which imports no pydantic); the old name."""
 
 
 @dataclass
@@ -59,9 +47,7 @@ class ReadOnlyProject:
             defaults=project.defaults,
             definitions=project.definitions,
             graph=project.graph,
-            problems=[
-                ReadOnlyProblem(p.kind, p.where, p.message, p.hint) for p in project.problems
-            ],
+            problems=list(project.problems),
             components=dict(project.components),
         )
 

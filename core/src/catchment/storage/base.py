@@ -21,11 +21,12 @@ from catchment.keys import AssetKey
 from catchment.storage.control import ControlStore
 from catchment.storage.queue import QueueStore
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Bumped when the tables change; recorded in ``schema_version`` by every backend.
 1: runs, events. 2: dynamic_partitions; asset failures indexed by asset and partition; ticks,
 cursors, run_keys, leases; runs may be ``queued``. 3: run_queue (priority, wait reason),
-pools, pool_claims, backfills; runs may be ``starting`` and ``canceling``."""
+pools, pool_claims, backfills; runs may be ``starting`` and ``canceling``. 4: runs indexed by
+``(created_at DESC, run_id)``, the order of ``list_runs``."""
 
 RunStatus = Literal[
     "queued", "starting", "started", "canceling", "success", "failure", "canceled", "abandoned"

@@ -43,6 +43,11 @@ MAX_IN_VALUES = 500
 a query's count never grows with the number of assets or partitions asked for."""
 
 
+RUNS_BY_AGE = "CREATE INDEX IF NOT EXISTS runs_by_age ON runs (created_at DESC, run_id)"
+"""Version 4: ``list_runs`` (newest first, ties by run id) reads the first rows of this index
+instead of sorting the whole runs table."""
+
+
 def schema_statements(seq_column: str) -> list[str]:
     """CREATE statements for both dialects (only the ``seq`` column type differs): runs,
     events and what automation reads, then the control plane's tables (all idempotent)."""
@@ -56,6 +61,8 @@ UPGRADES: dict[int, tuple[str, ...]] = {
     2: (),
     # v3 (run_queue, pools, pool_claims, backfills): runs left queued join the queue.
     3: QUEUE_UPGRADE,
+    # v4: the index of the newest runs first (RUNS_BY_AGE), made by the statements above.
+    4: (),
 }
 """Statements that bring a store from version ``n - 1`` to ``n``, beyond creating tables."""
 
@@ -77,6 +84,7 @@ def _run_statements(seq_column: str) -> list[str]:
             info TEXT
         )""",
         "CREATE INDEX IF NOT EXISTS runs_status ON runs (status, created_at)",
+        RUNS_BY_AGE,
         f"""CREATE TABLE IF NOT EXISTS events (
             seq {seq_column},
             run_id TEXT NOT NULL,

@@ -25,24 +25,16 @@ def queue_and_launch(
     the UI)."""
     import msgspec
 
+    from catchment.daemon.lease import daemon_lease
     from catchment.runs.launch import SubprocessLauncher
     from catchment.runs.submit import queued_record
 
     record = msgspec.structs.replace(queued_record(request), parent_run_id=parent_run_id)
     submitted = storage.submit_run(record, request.run_key)
-    if not daemon_is_live(storage):
+    _, live = daemon_lease(storage)  # a live daemon's queue starts it
+    if not live:
         SubprocessLauncher(project_root).launch(storage.get_run(submitted.run_id) or record)
     return submitted.run_id
-
-
-def daemon_is_live(storage: Storage, now: float | None = None) -> bool:
-    """Whether a daemon holds the record store's lease (so its queue will start queued runs)."""
-    import time
-
-    from catchment.daemon.lease import DAEMON_LEASE
-
-    lease = storage.get_lease(DAEMON_LEASE)
-    return lease is not None and lease.expires_at > (time.time() if now is None else now)
 
 
 def apply_selection(

@@ -16,6 +16,8 @@ STATUS_FILL = {
     "running": "#93c5fd",
     "skipped": "#fde047",
     "interrupted": "#cbd5e1",
+    "waiting": "#f1f5f9",
+    "not started": "#f1f5f9",
 }
 MAX_STEPS = 300
 LABEL_W, TRACK_W, SECS_W = 220, 600, 70
@@ -58,9 +60,10 @@ def gantt(steps: Sequence[Mapping[str, Any]], span_seconds: float) -> Markup:
         w = max(2.0, TRACK_W * float(s["width_pct"]) / 100)
         status = str(s["status"])
         fill = STATUS_FILL.get(status, "#cbd5e1")
+        css = escape(status.replace(" ", "-"))
         title = f"{step}: {escape(status)}, {s['start']} → {escape(str(s['end'] or 'running'))}"
         parts.append(
-            f'<g class="step r-{escape(status)}" data-step="{step}"><title>{title} '
+            f'<g class="step r-{css}" data-step="{step}"><title>{title} '
             f"({s['seconds']} s)</title>"
             f'<text x="{LABEL_W - 8}" y="{y + BAR_H - 3}" font-size="12" text-anchor="end" '
             f'font-family="monospace">{label}</text>'

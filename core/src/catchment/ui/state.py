@@ -123,12 +123,9 @@ class UiState:
 
     def load(self) -> None:
         """Load (or reload) the project now; a failure keeps the previous version serving."""
-        from catchment.project import load_project
-
         t0 = time.perf_counter()
         try:
-            project = load_project(self.project_path)
-            graph = project.require_graph()
+            project, graph = self._load_project()
             self._fingerprint = self._files_fingerprint(project.root)
             self._version += 1
             loaded = Loaded(
@@ -156,6 +153,13 @@ class UiState:
             )
             if self.loaded is None:
                 self.status = "failed"
+
+    def _load_project(self) -> tuple[Project, AssetGraph]:
+        """The project and its graph (a workspace's state loads its merged graph instead)."""
+        from catchment.project import load_project
+
+        project = load_project(self.project_path)
+        return project, project.require_graph()
 
     @staticmethod
     def _files_fingerprint(root: Path) -> tuple[int, int]:

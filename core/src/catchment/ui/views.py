@@ -339,17 +339,26 @@ def run(state: UiState, run_id: str, after: int = 0) -> dict[str, Any]:
 
     record = run_record(state, run_id)
     events = state.storage.events_for_run(run_id)
+    running = record.status in ("queued", "starting", "started", "canceling")
     steps: dict[str, dict[str, Any]] = {}
     for e in events:
         if not e.step_key:
             continue
         step = steps.setdefault(
-            e.step_key, {"step": e.step_key, "start": e.timestamp, "end": None, "status": "running"}
+            e.step_key, {"step": e.step_key, "start": e.timestamp, "end": None, "status": "waiting"}
         )
-        if e.type == EventType.STEP_FINISHED:
+        if e.type == EventType.STEP_STARTED:
+            step["start"], step["status"] = e.timestamp, "running"
+        elif e.type == EventType.STEP_FINISHED:
             step["end"], step["status"] = e.timestamp, e.step_finished.status or "success"
         elif e.type == EventType.STEP_FAILED:
             step["end"], step["status"] = e.timestamp, "failure"
+        elif e.type == EventType.ASSET_SKIPPED and step["status"] == "waiting":
+            step["end"], step["status"] = e.timestamp, "skipped"  # never started
+    for step in steps.values():
+        if step["end"] is None and not running:  # the run ended (or died) before the step did
+            step["status"] = "interrupted" if step["status"] == "running" else "not started"
+            step["end"] = record.finished_at or max(step["start"], record.heartbeat_at or 0)
     t0 = min((s["start"] for s in steps.values()), default=record.created_at)
     t1 = max((s["end"] or time.time() for s in steps.values()), default=t0)
     span = max(t1 - t0, 0.001)
@@ -395,7 +404,7 @@ def tick_row(t: TickRecord) -> dict[str, Any]:
 
 def automation(state: UiState, query: Mapping[str, str]) -> dict[str, Any]:
     """Schedules, sensors, the daemon's lease and the newest ticks (of one kind / name)."""
-    from catchment.daemon.lease import DAEMON_LEASE
+    from catchment.daemon.lease import daemon_lease
 
     loaded = state.require()
     project = loaded.project
@@ -406,8 +415,8 @@ def automation(state: UiState, query: Mapping[str, str]) -> dict[str, Any]:
     kind = choice_param(query, "kind", kinds, "tick kind")
     name = text_param(query, "name", 200) or None
     limit = int_param(query, "limit", 50, 1, 500)
-    lease = storage.get_lease(DAEMON_LEASE)
     now = time.time()
+    lease, live = daemon_lease(storage, now)
     return {
         "kind": kind or "",
         "name": name or "",
@@ -417,7 +426,7 @@ def automation(state: UiState, query: Mapping[str, str]) -> dict[str, Any]:
         else {
             "holder": lease.holder,
             "since": when(lease.acquired_at),
-            "alive": lease.expires_at > now,
+            "alive": live,
             "expires_in": round(lease.expires_at - now, 1),
         },
         "schedules": [

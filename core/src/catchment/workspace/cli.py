@@ -1,0 +1,312 @@
+"""The commands on a workspace: what `check`, `assets list`, `plan`, `apply` and
+`materialize` do when they run in a folder holding ``catchment.workspace.yaml`` (or ``-p``
+names one). Each project is read from its snapshot, never imported here; runs happen in the
+projects' own environments (``workspace.running``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+if TYPE_CHECKING:
+    from catchment.keys import AssetKey
+    from catchment.workspace.graph import WorkspaceGraph
+
+__all__ = [
+    "SUPPORTED",
+    "apply",
+    "assets_list",
+    "check",
+    "materialize",
+    "plan",
+    "refuse_unsupported",
+]
+
+SUPPORTED = (
+    "check",
+    "assets list",
+    "plan",
+    "apply",
+    "materialize",
+    "runs list",
+    "runs show",
+    "ui",
+)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+def _load(file: Path, no_cache: bool = False) -> WorkspaceGraph:
+    from catchment.workspace import load_workspace
+
+    return load_workspace(file, no_cache=no_cache)
+
+
+def _print_problems(wsg: WorkspaceGraph) -> None:
+    from catchment.cli.common import print_problems
+
+    print_problems(wsg.problems)
+
+
+def _warn(wsg: WorkspaceGraph) -> None:
+    if wsg.problems:
+        n = len(wsg.problems)
+        troubled = ", ".join(wsg.troubled)
+        extra = f"; projects with problems: {troubled}" if troubled else ""
+        typer.secho(
+            f"warning: {n} problem{'s' if n != 1 else ''} in the workspace (run `catchment "
+            f"check`){extra}; going on with what loaded",
+            err=True,
+            fg="yellow",
+        )
+
+
+def _stop_if_blocked(wsg: WorkspaceGraph, allow_broken: bool) -> None:
+    import os
+
+    allow = allow_broken or os.environ.get("CATCHMENT_ALLOW_BROKEN", "") not in ("", "0")
+    blocking = wsg.blocking
+    if blocking and not allow:
+        from catchment.cli.common import print_problems
+
+        print_problems(blocking)
+        n = len(blocking)
+        typer.secho(
+            f"{n} problem{'s' if n != 1 else ''} in workspace {wsg.workspace.name}: nothing "
+            "was run (fix them, or pass --allow-broken to act on the rest)",
+            err=True,
+            fg="red",
+        )
+        raise typer.Exit(1)
+    _warn(wsg)
+
+
+def check(file: Path) -> None:
+    """Load every project in its environment and report each one and every problem."""
+    wsg = _load(file)
+    graph = wsg.graph
+    for lp in wsg.projects:
+        team = f" (team {lp.entry.team})" if lp.entry.team else ""
+        if lp.project is None:
+            typer.secho(f"✗ {lp.entry.name}{team}: did not load", fg="red")
+            continue
+        n = sum(len(d.specs) for d in lp.project.definitions)
+        how = (
+            "unchanged, from the workspace cache" if lp.cached else f"loaded in {lp.seconds:.1f} s"
+        )
+        mark, color = ("✓", "green") if lp.project.ok else ("!", "yellow")
+        typer.secho(
+            f"{mark} {lp.entry.name}{team}: {n} asset{'s' if n != 1 else ''} ({how})", fg=color
+        )
+    if wsg.problems:
+        _print_problems(wsg)
+        n = len(wsg.problems)
+        typer.secho(
+            f"{n} problem{'s' if n != 1 else ''} in workspace {wsg.workspace.name}",
+            err=True,
+            fg="red",
+        )
+        raise typer.Exit(1)
+    assets = sum(1 for i in graph.order_ids if i not in graph.external_ids) if graph else 0
+    typer.secho(
+        f"OK {wsg.workspace.name}: {_n(assets, 'asset')} in {_n(len(wsg.projects), 'project')}, "
+        f"{_n(len(wsg.cross_edges), 'cross-project edge')}",
+        fg="green",
+    )
+
+
+def assets_list(file: Path, select: str | None, as_json: bool, no_cache: bool) -> None:
+    """`catchment assets list` on a workspace."""
+    from catchment.cli.output import print_json
+    from catchment.workspace.listing import rows
+
+    wsg = _load(file, no_cache)
+    if wsg.graph is None:
+        _print_problems(wsg)
+        typer.secho("the workspace's asset graph could not be built", err=True, fg="red")
+        raise typer.Exit(1)
+    _warn(wsg)
+    data = rows(wsg, select)
+    if as_json:
+        print_json(data)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("key", "project", "team", "kinds", "deps", "table")
+    for r in data:
+        key = r["key"]
+        if r["external"]:
+            key += (
+                f" (unknown: {', '.join(r['unknown'])} did not load)"
+                if r["unknown"]
+                else (" (external)")
+            )
+        table.add_row(
+            key,
+            r["project"] or "",
+            r["team"] or "",
+            ", ".join(r["kinds"]),
+            str(len(r["deps"])),
+            r["table"]["qualified_name"] if r["table"] else "",
+        )
+    Console(width=max(120, Console().width)).print(table)
+
+
+def _statuses(wsg: WorkspaceGraph, select: str | None) -> list[Any]:
+    """``reconcile`` of the merged graph on the shared records; an asset reading a table a
+    failed project may write is unknown (that project could not be asked)."""
+    import msgspec
+
+    from catchment.execution.reconcile import reconcile
+    from catchment.storage import open_storage
+
+    graph = wsg.require_graph()
+    storage = open_storage(wsg.workspace.storage_url)
+    try:
+        statuses = reconcile(graph, storage, select)
+    finally:
+        storage.close()
+    unknown_upstream: dict[AssetKey, list[AssetKey]] = {}
+    for u in sorted(wsg.unknown):
+        for d in graph.descendants([u]):
+            unknown_upstream.setdefault(d, []).append(u)
+    out = []
+    for s in statuses:
+        reads = unknown_upstream.get(s.key)
+        if reads and not s.external:
+            why = "; ".join(
+                f"reads {u}, which project {', '.join(wsg.unknown[u])} (did not load) may write"
+                for u in reads
+            )
+            s = msgspec.structs.replace(s, state="unknown", reasons=(*s.reasons, why))
+        out.append(s)
+    return out
+
+
+_COLORS = {"missing": "red", "stale": "yellow", "fresh": "green", "unknown": "magenta"}
+
+
+def plan(file: Path, select: str | None, as_json: bool, allow_broken: bool, no_cache: bool) -> None:
+    """`catchment plan` on a workspace: judged on the shared records (the warehouses are not
+    observed: that needs each project's code)."""
+    wsg = _load(file, no_cache)
+    _stop_if_blocked(wsg, allow_broken)
+    statuses = _statuses(wsg, select)
+    if as_json:
+        from catchment.cli.output import print_json
+
+        print_json([{**s.to_dict(), "project": wsg.project_of.get(s.key)} for s in statuses])
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console(highlight=False, width=max(120, Console().width))
+    table = Table("asset", "project", "state", "why")
+    for s in statuses:
+        table.add_row(
+            escape(s.key.to_string()),
+            wsg.project_of.get(s.key, ""),
+            f"[{_COLORS[s.state]}]{s.state}[/]",
+            escape("; ".join(s.reasons)),
+        )
+    console.print(table)
+    counts = {state: sum(1 for s in statuses if s.state == state) for state in _COLORS}
+    todo = counts["missing"] + counts["stale"]
+    console.print(
+        f"{counts['missing']} missing, {counts['stale']} stale, {counts['fresh']} fresh"
+        + (f", {counts['unknown']} unknown" if counts["unknown"] else "")
+        + (f" — `catchment apply` would materialize {todo}" if todo else "")
+    )
+
+
+def _run(
+    wsg: WorkspaceGraph, keys: list[AssetKey], partition: str | None, tags: dict[str, str]
+) -> None:
+    from catchment.workspace.running import run_workspace
+
+    def echo(text: str) -> None:
+        typer.echo(text)
+        sys.stdout.flush()
+
+    try:
+        result = run_workspace(wsg, keys, partition=partition, tags=tags, echo=echo)
+    except KeyboardInterrupt:  # the project's run got the signal too and records itself
+        typer.secho("canceled", err=True, fg="yellow")
+        raise typer.Exit(130) from None
+    ok = sum(1 for r in result.runs for s in r.status.values() if s == "success")
+    bad = sum(1 for r in result.runs for s in r.status.values() if s != "success")
+    bad += sum(len(r.keys) for r in result.runs if r.error is not None)
+    typer.secho(
+        f"workspace run {result.run_id}: {ok} materialized, {bad} failed, "
+        f"{len(result.skipped)} skipped in {len(result.runs)} project run(s)",
+        fg="green" if result.success else "red",
+    )
+    if not result.success:
+        raise typer.Exit(1)
+
+
+def materialize(file: Path, select: str | None, partition: str | None, allow_broken: bool) -> None:
+    """`catchment materialize` on a workspace: the selected assets, each project's in its
+    own environment, recorded in the shared run store."""
+    wsg = _load(file)
+    _stop_if_blocked(wsg, allow_broken)
+    graph = wsg.require_graph()
+    chosen = graph.select(select) if select else graph.keys_of(graph.order_ids)
+    keys = [k for k in chosen if not graph.is_external(k)]
+    if not keys:
+        typer.echo("nothing selected")
+        raise typer.Exit(1 if wsg.failed else 0)
+    _run(wsg, keys, partition, {"trigger": "materialize"})
+
+
+def apply(file: Path, select: str | None, allow_broken: bool) -> None:
+    """`catchment apply` on a workspace: what `plan` reports missing or stale."""
+    wsg = _load(file)
+    _stop_if_blocked(wsg, allow_broken)
+    keys = [
+        s.key for s in _statuses(wsg, select) if s.state in ("missing", "stale") and not s.external
+    ]
+    if not keys:
+        typer.echo("everything selected is fresh; nothing to do")
+        return
+    _run(wsg, keys, None, {"trigger": "apply"})
+
+
+def refuse_unsupported(argv: list[str]) -> None:
+    """Exit 1 with a clear message when ``argv`` is a command that does not support
+    workspaces yet but would act on one (``-p`` names one, or the current folder holds one
+    and has no catchment.yaml)."""
+    from catchment.workspace import WORKSPACE_FILE, find_workspace
+
+    words = [a for a in argv if not a.startswith("-")]
+    if not words or any(a in ("--help", "-h", "--version") for a in argv):
+        return
+    command = " ".join(words[:2]) if words[0] in ("assets", "runs") else words[0]
+    if command in SUPPORTED or words[0] in ("new", "plugins"):
+        return
+    target = None
+    for i, a in enumerate(argv):
+        if a in ("-p", "--project") and i + 1 < len(argv):
+            target = argv[i + 1]
+        elif a.startswith("--project="):
+            target = a.partition("=")[2]
+    if target is None and (Path.cwd() / "catchment.yaml").is_file():
+        return
+    ws = find_workspace(target)
+    if ws is None:
+        return
+    typer.secho(
+        f"error: {ws}: `catchment {command}` does not work on a workspace ({WORKSPACE_FILE}) "
+        f"yet\n  hint: on a workspace use {', '.join(SUPPORTED)}; or run it on one project "
+        "with -p PROJECT_FOLDER (it then loads that project in this environment)",
+        err=True,
+        fg="red",
+    )
+    raise typer.Exit(1)

@@ -1,0 +1,174 @@
+"""Running a selection across a workspace: each project's assets in its own environment.
+
+The selected assets are cut into batches: one project's assets that can run together. A
+batch runs after every batch holding an upstream of its assets (a cross-project edge starts a
+new level). Each batch is one run of ``python -m catchment.workspace.worker`` in the
+project's environment, recorded in the workspace's shared run store and tagged with the
+workspace run's id (``workspace_run``), the workspace and the project. When an asset fails,
+every asset downstream of it in later batches is skipped, and says why.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from catchment.keys import AssetKey
+    from catchment.workspace.graph import WorkspaceGraph
+
+__all__ = ["ProjectRun", "WorkspaceRun", "batches", "run_workspace"]
+
+Echo = Callable[[str], None]
+
+
+@dataclass
+class ProjectRun:
+    """One batch: a project's assets run in its environment."""
+
+    project: str
+    keys: list[AssetKey]
+    run_id: str | None = None
+    status: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def success(self) -> bool:
+        """True when every asset of the batch materialized."""
+        return self.error is None and all(s == "success" for s in self.status.values())
+
+
+@dataclass
+class WorkspaceRun:
+    """What a workspace run did: its batches and the assets skipped between them."""
+
+    run_id: str
+    runs: list[ProjectRun] = field(default_factory=list)
+    skipped: dict[AssetKey, str] = field(default_factory=dict)
+
+    @property
+    def success(self) -> bool:
+        """True when every batch succeeded and nothing was skipped."""
+        return not self.skipped and all(r.success for r in self.runs)
+
+
+def batches(wsg: WorkspaceGraph, keys: Iterable[AssetKey]) -> list[tuple[str, list[AssetKey]]]:
+    """(project, keys) in an order that runs every upstream first: an asset's level is its
+    selected direct upstreams' highest, plus one across a project boundary; a path through
+    unselected assets counts as a boundary (conservative). One pass over the graph."""
+    graph = wsg.require_graph()
+    chosen = set(keys)
+    project_of = wsg.project_of
+    keys_by_id = graph.keys_by_id
+    level: dict[int, int] = {}  # selected ids
+    through: dict[int, int] = {}  # unselected ids: the level a selected downstream must pass
+    for i in graph.order_ids:
+        key = keys_by_id[i]
+        mine = project_of.get(key)
+        best = -1 if key not in chosen else 0
+        for u in graph.upstream_of_id(i):
+            if u in level:
+                up_key = keys_by_id[u]
+                step = int(key not in chosen or project_of.get(up_key) != mine)
+                best = max(best, level[u] + step)
+            elif u in through:
+                best = max(best, through[u])
+        if key in chosen:
+            level[i] = best
+        elif best >= 0:
+            through[i] = best
+    groups: dict[tuple[int, str], list[AssetKey]] = {}
+    for i in graph.order_ids:
+        if i in level:
+            key = keys_by_id[i]
+            groups.setdefault((level[i], project_of[key]), []).append(key)
+    order = [p.name for p in wsg.workspace.projects]
+    ranked = sorted(groups.items(), key=lambda g: (g[0][0], order.index(g[0][1])))
+    return [(project, ks) for (_, project), ks in ranked]
+
+
+def _run_batch(
+    wsg: WorkspaceGraph,
+    project: str,
+    keys: list[AssetKey],
+    tags: dict[str, str],
+    partition: str | None,
+) -> ProjectRun:
+    entry = wsg.workspace.project(project)
+    request = {
+        "project": str(entry.path),
+        "storage": wsg.workspace.storage_url,
+        "keys": [k.to_string() for k in keys],
+        "partition": partition,
+        "tags": {**tags, "workspace_project": project},
+    }
+    out = ProjectRun(project, keys)
+    try:
+        proc = subprocess.run(
+            entry.command("-m", "catchment.workspace.worker"),
+            cwd=entry.path,
+            input=json.dumps(request),
+            stdout=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    except OSError as exc:
+        out.error = f"its environment cannot start ({entry.environment}): {exc.strerror}"
+        return out
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        out.error = (
+            f"the run in its environment ({entry.environment}) failed (exit {proc.returncode})"
+        )
+        return out
+    summary = json.loads(lines[-1])
+    out.run_id = summary["run_id"]
+    out.status = dict(summary["status"])
+    return out
+
+
+def run_workspace(
+    wsg: WorkspaceGraph,
+    keys: Iterable[AssetKey],
+    *,
+    partition: str | None = None,
+    tags: dict[str, str] | None = None,
+    echo: Echo = print,
+) -> WorkspaceRun:
+    """Run ``keys`` batch by batch, each in its project's environment (see the module's
+    docstring); ``echo`` tells what starts and what is skipped."""
+    graph = wsg.require_graph()
+    result = WorkspaceRun(uuid.uuid4().hex[:12])
+    base = {**(tags or {}), "workspace": wsg.workspace.name, "workspace_run": result.run_id}
+    failed: set[AssetKey] = set()
+    for project, batch in batches(wsg, keys):
+        runnable = []
+        for key in batch:
+            blocked = (
+                sorted(str(u) for u in graph.ancestors([key]) if u in failed) if failed else []
+            )
+            if blocked:
+                failed.add(key)
+                result.skipped[key] = f"upstream {', '.join(blocked)} did not materialize"
+                echo(
+                    f"{project}: skipped {key} (upstream {', '.join(blocked)} did not materialize)"
+                )
+            else:
+                runnable.append(key)
+        if not runnable:
+            continue
+        names = ", ".join(k.to_string() for k in runnable)
+        echo(f"{project}: materializing {len(runnable)} asset(s) in its environment: {names}")
+        run = _run_batch(wsg, project, runnable, base, partition)
+        result.runs.append(run)
+        if run.error is not None:
+            echo(f"{project}: {run.error}")
+            failed.update(runnable)
+            continue
+        failed.update(k for k in runnable if run.status.get(k.to_string()) != "success")
+        echo(f"{project}: run {run.run_id} {'succeeded' if run.success else 'failed'}")
+    return result

@@ -1,0 +1,115 @@
+"""The commands in a workspace folder: what they print and their exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.core.workspace.conftest import BUDGET_CODE, LEDGER_CODE, simple_workspace
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "catchment", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_failed_upstream_project_skips_the_assets_downstream(tmp_path: Path) -> None:
+    failing = LEDGER_CODE.format(TAGS="{}").replace(
+        "    LEDGER.parent.mkdir",
+        '    raise RuntimeError("ledger is closed")\n    LEDGER.parent.mkdir',
+    )
+    simple_workspace(tmp_path, {"finance": failing, "marketing": BUDGET_CODE})
+    run = _cli(tmp_path, "materialize")
+    assert run.returncode == 1, run.stderr
+    assert "finance: materializing 1 asset(s) in its environment: ledger" in run.stdout
+    assert "marketing: skipped budget (upstream ledger did not materialize)" in run.stdout
+    assert "0 materialized, 1 failed, 1 skipped in 1 project run(s)" in run.stdout
+    assert "ledger is closed" in run.stderr
+
+
+def test_materialize_records_each_project_run_in_the_shared_store(tmp_path: Path) -> None:
+    simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE})
+    run = _cli(tmp_path, "materialize", "-s", "+project:marketing")
+    assert run.returncode == 0, run.stderr
+    assert "2 materialized, 0 failed, 0 skipped in 2 project run(s)" in run.stdout
+    from catchment.storage import open_storage
+
+    store = open_storage(f"sqlite:///{tmp_path / '.catchment' / 'runs.db'}")
+    try:
+        runs = store.list_runs()
+        assert sorted(r.tags["workspace_project"] for r in runs) == ["finance", "marketing"]
+        assert len({r.tags["workspace_run"] for r in runs}) == 1
+        assert {str(k) for k in store.latest_materializations()} == {"ledger", "budget"}
+    finally:
+        store.close()
+    plan = _cli(tmp_path, "plan", "--json")
+    assert plan.returncode == 0, plan.stderr
+    assert {(r["key"], r["state"], r["project"]) for r in json.loads(plan.stdout)} == {
+        ("ledger", "fresh", "finance"),
+        ("budget", "fresh", "marketing"),
+    }
+    listed = _cli(tmp_path, "runs", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert {r["tags"]["workspace_project"] for r in json.loads(listed.stdout)} == {
+        "finance",
+        "marketing",
+    }
+    shown = _cli(tmp_path, "runs", "show", json.loads(listed.stdout)[0]["run_id"][:8])
+    assert shown.returncode == 0, shown.stderr
+    apply = _cli(tmp_path, "apply")
+    assert apply.returncode == 0
+    assert "nothing to do" in apply.stdout
+
+
+def test_plan_shows_reads_of_a_project_that_did_not_load_as_unknown(tmp_path: Path) -> None:
+    file = simple_workspace(
+        tmp_path,
+        {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE},
+        finance="/nowhere/bin/python",
+    )
+    plan = _cli(tmp_path, "plan", "--json")
+    assert plan.returncode == 0, plan.stderr
+    (row,) = [r for r in json.loads(plan.stdout) if r["key"] == "budget"]
+    assert row["state"] == "unknown"
+    assert "which project finance (did not load) may write" in row["reasons"][-1]
+    assert "projects with problems: finance" in plan.stderr
+    check = _cli(tmp_path, "check")
+    assert check.returncode == 1
+    assert "✗ finance (team team-finance): did not load" in check.stdout
+    assert "/nowhere/bin/python does not exist" in check.stderr
+    listed = _cli(tmp_path, "assets", "list", "--json", "-p", str(file))
+    assert listed.returncode == 0, listed.stderr
+    assert [r["key"] for r in json.loads(listed.stdout) if r["external"]] != []
+
+
+def test_a_policy_violation_stops_materialize_unless_allowed(tmp_path: Path) -> None:
+    simple_workspace(
+        tmp_path,
+        {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE},
+        "policy:\n  cross_project: {require_tag: public}\n",
+    )
+    run = _cli(tmp_path, "materialize")
+    assert run.returncode == 1
+    assert "[policy]" in run.stderr
+    assert "not tagged 'public'" in run.stderr
+    assert "nothing was run" in run.stderr
+
+
+def test_commands_that_do_not_support_workspaces_say_so(tmp_path: Path) -> None:
+    simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}")})
+    for args in (["runs", "retry", "abc"], ["daemon", "run"], ["graph"], ["assets", "show", "x"]):
+        out = _cli(tmp_path, *args)
+        assert out.returncode == 1, args
+        command = " ".join(args[:2]) if args[0] in ("runs", "assets") else args[0]
+        assert f"`catchment {command}` does not work on a workspace" in out.stderr
