@@ -347,3 +347,41 @@ def test_plan_observes_from_the_snapshot_without_importing_the_project(tmp_path:
     assert log.read_text() == imports  # the project was not imported
     assert plan["unrelated"]["reasons"] == ["table gone (warehouse.main.unrelated not found)"]
     assert plan["orders"]["reasons"][0].startswith("source changed: landing/orders")
+
+
+def test_observing_from_a_snapshot_loads_only_the_components_whose_definitions_observe(
+    tmp_path: Path,
+) -> None:
+    """The snapshot says which definitions carry observers: those components are loaded for
+    observing, no other; a snapshot that does not say (an older one) loads the project."""
+    import msgspec
+    from catchment.execution.observing import load_observing_project
+    from catchment.snapshot import load_read_only, project_from_snapshot, read_snapshot
+
+    project = _project(
+        tmp_path,
+        '  - {key: landing/orders, observe: {glob: "landing/*.csv"}}\n',
+        '"landing/orders"',
+    )
+    load_read_only(project)  # writes the snapshot
+    snapshot = read_snapshot(project / "catchment.yaml")
+    assert snapshot is not None
+    core = [d for d in snapshot.definitions if d.component == "core"]
+    assert core
+    assert all(d.observers == () for d in core)  # the python component's carry none
+
+    def with_observers(observers: tuple[tuple[str, str], ...] | None) -> Any:
+        definitions = tuple(
+            msgspec.structs.replace(d, observers=observers) if d.component == "core" else d
+            for d in snapshot.definitions
+        )
+        return project_from_snapshot(msgspec.structs.replace(snapshot, definitions=definitions))
+
+    observing = load_observing_project(with_observers(()), None)
+    assert observing is not None
+    assert observing.definitions == ()  # nothing imported
+    assert set(observing.io_managers) >= {"default"}
+    observing = load_observing_project(with_observers((("postgres", "db:5432"),)), None)
+    assert observing is not None
+    assert {d.component for d in observing.definitions} == {"core"}  # loaded: its observer
+    assert load_observing_project(with_observers(None), None) is None  # older snapshot
