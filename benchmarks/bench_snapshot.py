@@ -29,8 +29,8 @@ ENV = {
 }
 
 
-def run_once(project: Path, command: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of one ``catchment`` process."""
+def run_once(project: Path, command: list[str]) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds (user + system), peak RSS MB) of one ``catchment`` process."""
     exe = shutil.which("catchment") or "catchment"
     t0 = time.perf_counter()
     proc = subprocess.Popen(
@@ -40,7 +40,7 @@ def run_once(project: Path, command: list[str]) -> tuple[float, float]:
     wall = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"catchment {shlex.join(command)} failed: {proc.stderr.read().decode()}")  # type: ignore[union-attr]
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main() -> None:
