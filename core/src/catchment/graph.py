@@ -129,7 +129,7 @@ class AssetGraph:
         keys = list(specs)
         index = {k.path: i for i, k in enumerate(keys)}
         upstream = _link(keys, index, specs, owners, writers, problems)
-        checks, check_defs = _collect_checks(defs.values(), index, problems)
+        checks, check_defs = _collect_checks(defs.values(), index, keys, problems)
         downstream = _downstream(upstream)
         order = _order(keys, index, upstream, downstream, owners, problems)
         if problems:
@@ -541,36 +541,37 @@ def _fill_table(s: AssetSpec, io_tables: Callable[[AssetSpec], TableRef | None])
 
 
 def _collect_checks(
-    defs: Iterable[AssetsDefinition], index: _Index, problems: list[str]
+    defs: Iterable[AssetsDefinition], index: _Index, keys: list[AssetKey], problems: list[str]
 ) -> tuple[dict[AssetKey, tuple[CheckSpec, ...]], dict[AssetKey, tuple[AssetsDefinition, ...]]]:
-    """Phase 4: every check by the asset it checks, and the definitions evaluating them."""
-    checks: dict[AssetKey, list[CheckSpec]] = {}
-    check_defs: dict[AssetKey, list[AssetsDefinition]] = {}
-    seen: dict[tuple[AssetKey, str], AssetsDefinition] = {}  # (asset, name): no id strings
+    """Phase 4: every check by the asset it checks, and the definitions evaluating them
+    (collected by asset id: no AssetKey hashing per check)."""
+    checks: dict[int, list[CheckSpec]] = {}
+    check_defs: dict[int, list[AssetsDefinition]] = {}
+    seen: dict[tuple[int, str], AssetsDefinition] = {}  # (asset id, name): no id strings
+    get = index.get
     for d in defs:
         for c in d.all_check_specs:
-            asset = c.asset
-            if asset.path not in index:
-                problems.append(f"check {c.id} ({d.label}) is on unknown asset {asset}")
+            i = get(c.asset.path)
+            if i is None:
+                problems.append(f"check {c.id} ({d.label}) is on unknown asset {c.asset}")
                 continue
-            ident = (asset, c.name)
-            first = seen.get(ident)
-            if first is not None:
+            n = len(seen)
+            first = seen.setdefault((i, c.name), d)
+            if len(seen) == n:
                 problems.append(f"check {c.id} is defined twice: by {first.label} and {d.label}")
                 continue
-            seen[ident] = d
-            on_asset = checks.get(asset)
+            on_asset = checks.get(i)
             if on_asset is None:
-                checks[asset] = [c]
-                check_defs[asset] = [d]
+                checks[i] = [c]
+                check_defs[i] = [d]
                 continue
             on_asset.append(c)
-            owners = check_defs[asset]
+            owners = check_defs[i]
             if not any(o is d for o in owners):
                 owners.append(d)
     return (
-        {k: tuple(v) for k, v in checks.items()},
-        {k: tuple(v) for k, v in check_defs.items()},
+        {keys[i]: tuple(v) for i, v in checks.items()},
+        {keys[i]: tuple(v) for i, v in check_defs.items()},
     )
 
 
