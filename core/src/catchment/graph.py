@@ -63,8 +63,8 @@ class AssetGraph:
         upstream: list[tuple[int, ...]],
         external: frozenset[int],
         writers: dict[TableRef, AssetKey],
-        checks: dict[AssetKey, tuple[CheckSpec, ...]],
-        check_definitions: dict[AssetKey, tuple[AssetsDefinition, ...]],
+        checks: dict[int, tuple[CheckSpec, ...]],
+        check_definitions: dict[int, tuple[AssetsDefinition, ...]],
         order: list[int],
         index: dict[tuple[str, ...], int] | None = None,
         downstream: list[list[int]] | None = None,
@@ -88,6 +88,7 @@ class AssetGraph:
         self._check_definitions = check_definitions
         self._order = order
         self._selection_index: GraphIndex | None = None
+        self._specs_by_id: list[AssetSpec] | None = None
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -129,7 +130,7 @@ class AssetGraph:
         keys = list(specs)
         index = {k.path: i for i, k in enumerate(keys)}
         upstream = _link(keys, index, specs, owners, writers, problems)
-        checks, check_defs = _collect_checks(defs.values(), index, keys, problems)
+        checks, check_defs = _collect_checks(defs.values(), index, problems)
         downstream = _downstream(upstream)
         order = _order(keys, index, upstream, downstream, owners, problems)
         if problems:
@@ -192,7 +193,14 @@ class AssetGraph:
 
     def checks_of_id(self, i: int) -> tuple[CheckSpec, ...]:
         """Every check on asset ``i``."""
-        return self._checks.get(self._keys[i], ())
+        return self._checks.get(i, ())
+
+    def spec_of_id(self, i: int) -> AssetSpec:
+        """The spec of asset ``i``."""
+        specs = self._specs_by_id
+        if specs is None:
+            specs = self._specs_by_id = list(self.specs.values())  # keys_by_id is list(specs)
+        return specs[i]
 
     def find_id(self, key: AssetKey) -> int | None:
         """The id of ``key``, or None when it is not in the graph."""
@@ -300,11 +308,11 @@ class AssetGraph:
 
     def checks_for(self, key: CoercibleToKey) -> tuple[CheckSpec, ...]:
         """Every check on ``key``, from its spec and from any definition."""
-        return self._checks.get(self._keys[self._id(key)], ())
+        return self._checks.get(self._id(key), ())
 
     def check_definitions_for(self, key: CoercibleToKey) -> tuple[AssetsDefinition, ...]:
         """The definitions that evaluate checks on ``key`` (its own one included if it does)."""
-        return self._check_definitions.get(self._keys[self._id(key)], ())
+        return self._check_definitions.get(self._id(key), ())
 
     def writer_of(self, table: TableRef) -> AssetKey | None:
         """The asset whose ``table`` is ``table`` (external sources included), or None."""
@@ -541,10 +549,10 @@ def _fill_table(s: AssetSpec, io_tables: Callable[[AssetSpec], TableRef | None])
 
 
 def _collect_checks(
-    defs: Iterable[AssetsDefinition], index: _Index, keys: list[AssetKey], problems: list[str]
-) -> tuple[dict[AssetKey, tuple[CheckSpec, ...]], dict[AssetKey, tuple[AssetsDefinition, ...]]]:
-    """Phase 4: every check by the asset it checks, and the definitions evaluating them
-    (collected by asset id: no AssetKey hashing per check)."""
+    defs: Iterable[AssetsDefinition], index: _Index, problems: list[str]
+) -> tuple[dict[int, tuple[CheckSpec, ...]], dict[int, tuple[AssetsDefinition, ...]]]:
+    """Phase 4: every check by the id of the asset it checks, and the definitions evaluating
+    them (by id: no AssetKey hashing per check)."""
     checks: dict[int, list[CheckSpec]] = {}
     check_defs: dict[int, list[AssetsDefinition]] = {}
     seen: dict[tuple[int, str], AssetsDefinition] = {}  # (asset id, name): no id strings
@@ -570,8 +578,8 @@ def _collect_checks(
             if not any(o is d for o in owners):
                 owners.append(d)
     return (
-        {keys[i]: tuple(v) for i, v in checks.items()},
-        {keys[i]: tuple(v) for i, v in check_defs.items()},
+        {i: tuple(v) for i, v in checks.items()},
+        {i: tuple(v) for i, v in check_defs.items()},
     )
 
 
