@@ -183,29 +183,32 @@ def translate(
     checks: dict[str, list[CheckSpec]] = {}
     _declare_tests(manifest, out, checks, selected, unit_tests=options.unit_tests)
 
+    partitioned_ids = options.partitioned
+    specs_append = out.specs.append
     for uid, key in out.key_of.items():
         node = nodes[uid]
         deps, reads = inputs(node)
-        meta = {**node.config.meta, **node.meta}
-        group = _group(node, options.group_from)
+        config = node.config
+        meta = {**config.meta, **node.meta} if config.meta else node.meta  # only read
         metadata: dict[str, Any] = {
             "dbt_unique_id": uid,
             "dbt_resource_type": node.resource_type,
-            "materialized": node.config.materialized or node.resource_type,
+            "materialized": config.materialized or node.resource_type,
             "relation_name": node.relation_name,
             "file": node.original_file_path,
         }
         if node.columns:
             metadata["columns"] = [c.name or name for name, c in node.columns.items()]
-        if node.config.materialized == "incremental":
-            metadata["incremental_strategy"] = node.config.incremental_strategy
-        partitioned = uid in options.partitioned or node.name in options.partitioned
-        out.specs.append(
+        if config.materialized == "incremental":
+            metadata["incremental_strategy"] = config.incremental_strategy
+        partitioned = partitioned_ids and (uid in partitioned_ids or node.name in partitioned_ids)
+        table = relation(node.database, node.schema, node.alias or node.name)
+        specs_append(
             AssetSpec(
                 key=key,
                 deps=deps,
                 description=node.description or None,
-                group=group,
+                group=_group(node, options.group_from),
                 owners=_owners(meta, node.group, owners_of_group),
                 tags=dict.fromkeys(node.tags, ""),
                 kinds=kinds,
@@ -213,13 +216,12 @@ def translate(
                 code_version=node.checksum.checksum or None,
                 partitions=options.partitions if partitioned else None,
                 checks=tuple(checks.get(uid, ())),
-                table=relation(node.database, node.schema, node.alias or node.name),
+                table=table,
                 reads=reads,
             )
         )
         out.node_of[key] = uid
-        if out.specs[-1].table is not None:
-            out.tables[key] = out.specs[-1].table
+        out.tables[key] = table
         out.files[uid] = node.original_file_path
     return out
 
