@@ -11,6 +11,7 @@ import gc
 import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from catchment.definitions import AssetsDefinition
@@ -58,23 +59,27 @@ class AssetGraph:
         keys: list[AssetKey],
         specs: dict[AssetKey, AssetSpec],
         definitions: dict[str, AssetsDefinition],
-        definition_of: dict[AssetKey, AssetsDefinition],
+        owners: list[AssetsDefinition | None],
         upstream: list[tuple[int, ...]],
         external: frozenset[int],
         writers: dict[TableRef, AssetKey],
-        checks: dict[AssetKey, tuple[CheckSpec, ...]],
-        check_definitions: dict[AssetKey, tuple[AssetsDefinition, ...]],
+        checks: dict[int, tuple[CheckSpec, ...]],
+        check_definitions: dict[int, tuple[AssetsDefinition, ...]],
         order: list[int],
-        index: dict[AssetKey, int] | None = None,
+        index: dict[tuple[str, ...], int] | None = None,
         downstream: list[list[int]] | None = None,
     ):
-        """Use :meth:`build`; this stores already validated parts (``index`` and
-        ``downstream`` are derived from ``keys`` and ``upstream`` when not given)."""
+        """Use :meth:`build`; this stores already validated parts: ``owners`` is each id's
+        definition (None for external sources), ``index`` maps each key's path to its id
+        (``index`` and ``downstream`` are derived from ``keys`` and ``upstream`` when not
+        given)."""
         self.specs = specs
         self.definitions = definitions
         self._keys = keys
-        self._index = index if index is not None else {k: i for i, k in enumerate(keys)}
-        self._definition_of = definition_of
+        # By path, not by key: a tuple's hash is computed in C, AssetKey.__hash__ is a Python
+        # call (the build looks up hundreds of thousands of keys).
+        self._index = index if index is not None else {k.path: i for i, k in enumerate(keys)}
+        self._owners = owners
         self._up = upstream
         self._down = downstream if downstream is not None else _downstream(upstream)
         self._external = external
@@ -83,6 +88,7 @@ class AssetGraph:
         self._check_definitions = check_definitions
         self._order = order
         self._selection_index: GraphIndex | None = None
+        self._specs_by_id: list[AssetSpec] | None = None
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -119,16 +125,17 @@ class AssetGraph:
         problems: list[str] = []
         declared: list[AssetsDefinition] = []
         definitions = _without_sources(definitions, declared)
-        defs, specs, owner, writers = _collect_definitions(definitions, io_tables, problems)
-        externals = _declared_sources(declared, defs, specs, owner, writers, problems)
-        externals.update(_external_sources(specs, owner, writers, problems))
+        defs, specs, owners, writers = _collect_definitions(definitions, io_tables, problems)
+        externals = _declared_sources(declared, defs, specs, owners, writers, problems)
+        externals.update(_external_sources(specs, owners, writers, problems))
         specs.update(externals)
+        owners.extend([None] * len(externals))
         keys = list(specs)
-        index = {k: i for i, k in enumerate(keys)}
-        upstream = _link(keys, index, specs, owner, writers, problems)
+        index = {k.path: i for i, k in enumerate(keys)}
+        upstream = _link(keys, index, specs, owners, writers, problems)
         checks, check_defs = _collect_checks(defs.values(), index, problems)
         downstream = _downstream(upstream)
-        order = _order(keys, upstream, downstream, owner, problems)
+        order = _order(keys, index, upstream, downstream, owners, problems)
         if problems:
             raise GraphError(
                 problems,
@@ -141,9 +148,9 @@ class AssetGraph:
             keys=keys,
             specs=specs,
             definitions=defs,
-            definition_of=owner,
+            owners=owners,
             upstream=upstream,
-            external=frozenset(index[k] for k in externals),
+            external=frozenset(index[k.path] for k in externals),
             writers=writers,
             checks=checks,
             check_definitions=check_defs,
@@ -185,15 +192,22 @@ class AssetGraph:
 
     def definition_of_id(self, i: int) -> AssetsDefinition | None:
         """The definition computing asset ``i``; None for external sources."""
-        return self._definition_of.get(self._keys[i])
+        return self._owners[i]
 
     def checks_of_id(self, i: int) -> tuple[CheckSpec, ...]:
         """Every check on asset ``i``."""
-        return self._checks.get(self._keys[i], ())
+        return self._checks.get(i, ())
+
+    def spec_of_id(self, i: int) -> AssetSpec:
+        """The spec of asset ``i``."""
+        specs = self._specs_by_id
+        if specs is None:
+            specs = self._specs_by_id = list(self.specs.values())  # keys_by_id is list(specs)
+        return specs[i]
 
     def find_id(self, key: AssetKey) -> int | None:
         """The id of ``key``, or None when it is not in the graph."""
-        return self._index.get(key)
+        return self._index.get(key.path)
 
     def keys_of(self, ids: Iterable[int]) -> frozenset[AssetKey]:
         """The keys of ``ids``."""
@@ -209,9 +223,9 @@ class AssetGraph:
 
     # ------------------------------------------------------------------ lookups
     def _id(self, key: CoercibleToKey) -> int:
-        i = self._index.get(key) if isinstance(key, AssetKey) else None
+        i = self._index.get(key.path) if isinstance(key, AssetKey) else None
         if i is None:
-            i = self._index.get(AssetKey.parse(key))
+            i = self._index.get(AssetKey.parse(key).path)
         if i is None:
             raise UnknownAssetError(
                 f"no asset {AssetKey.parse(key)} in the graph",
@@ -225,7 +239,7 @@ class AssetGraph:
 
     def definition_of(self, key: CoercibleToKey) -> AssetsDefinition | None:
         """The definition computing ``key``; None for external source assets."""
-        return self._definition_of.get(self._keys[self._id(key)])
+        return self._owners[self._id(key)]
 
     def is_external(self, key: CoercibleToKey) -> bool:
         """Whether ``key`` is an external source (read by some asset, written by none)."""
@@ -297,11 +311,11 @@ class AssetGraph:
 
     def checks_for(self, key: CoercibleToKey) -> tuple[CheckSpec, ...]:
         """Every check on ``key``, from its spec and from any definition."""
-        return self._checks.get(self._keys[self._id(key)], ())
+        return self._checks.get(self._id(key), ())
 
     def check_definitions_for(self, key: CoercibleToKey) -> tuple[AssetsDefinition, ...]:
         """The definitions that evaluate checks on ``key`` (its own one included if it does)."""
-        return self._check_definitions.get(self._keys[self._id(key)], ())
+        return self._check_definitions.get(self._id(key), ())
 
     def writer_of(self, table: TableRef) -> AssetKey | None:
         """The asset whose ``table`` is ``table`` (external sources included), or None."""
@@ -309,7 +323,7 @@ class AssetGraph:
         if key is not None:
             return key
         ext = external_key(table)
-        i = self._index.get(ext)
+        i = self._index.get(ext.path)
         return ext if i is not None and i in self._external else None
 
     def select(self, expression: str | None) -> frozenset[AssetKey]:
@@ -326,10 +340,10 @@ class AssetGraph:
 
     def __contains__(self, key: object) -> bool:
         if isinstance(key, AssetKey):
-            return key in self._index
+            return key.path in self._index
         if isinstance(key, str):
             try:
-                return AssetKey(key) in self._index
+                return AssetKey(key).path in self._index
             except CatchmentError:
                 return False
         return False
@@ -342,7 +356,14 @@ class AssetGraph:
         return f"<AssetGraph {len(self._keys)} assets, {len(self.definitions)} definitions>"
 
 
-_Owners = dict[AssetKey, AssetsDefinition]
+_Owners = list[AssetsDefinition | None]
+"""Each asset id's definition (None for external sources)."""
+_Index = Mapping[tuple[str, ...], int]
+
+
+def _labels(specs: Mapping[AssetKey, AssetSpec], owners: _Owners) -> dict[AssetKey, str]:
+    """Each key's definition label, for problem messages (built only when there are some)."""
+    return {k: d.label for k, d in zip(specs, owners, strict=False) if d is not None}
 
 
 def _collect_definitions(
@@ -352,12 +373,17 @@ def _collect_definitions(
 ) -> tuple[
     dict[str, AssetsDefinition], dict[AssetKey, AssetSpec], _Owners, dict[TableRef, AssetKey]
 ]:
-    """Phase 1: every definition's specs by key, their owners and the tables they write."""
+    """Phase 1: every definition's specs by key, their owners (in the same order) and the
+    tables they write."""
     defs: dict[str, AssetsDefinition] = {}
     specs: dict[AssetKey, AssetSpec] = {}
-    owner: _Owners = {}
+    owners: _Owners = []
     writers: dict[TableRef, AssetKey] = {}
     add_spec = specs.setdefault
+    add_owner = owners.append
+    # (position in problems, key, its second definition, table or None): these messages
+    # name the first definition of a key, looked up once at the end
+    late: list[tuple[int, AssetKey, AssetsDefinition, TableRef | None, AssetKey]] = []
     for d in definitions:
         if d.name in defs:
             problems.append(
@@ -372,9 +398,10 @@ def _collect_definitions(
             n = len(specs)
             add_spec(k, s)  # one hash of the key instead of two (`in`, then store)
             if len(specs) == n:
-                problems.append(f"asset {k} is defined twice: by {owner[k].label} and by {d.label}")
+                late.append((len(problems), k, d, None, k))
+                problems.append("")
                 continue
-            owner[k] = d
+            add_owner(d)
             t = s.table
             if t is None:
                 continue
@@ -382,11 +409,18 @@ def _collect_definitions(
             if other is None:
                 writers[t] = k
             else:
-                problems.append(
-                    f"table {t} has two writers: asset {other} ({owner[other].label}) "
-                    f"and asset {k} ({d.label})"
-                )
-    return defs, specs, owner, writers
+                late.append((len(problems), k, d, t, other))
+                problems.append("")
+    if late:
+        labels = _labels(specs, owners)
+        for at, k, d, t, other in late:
+            problems[at] = (
+                f"asset {k} is defined twice: by {labels[k]} and by {d.label}"
+                if t is None
+                else f"table {t} has two writers: asset {other} ({labels[other]}) "
+                f"and asset {k} ({d.label})"
+            )
+    return defs, specs, owners, writers
 
 
 SOURCE_ADAPTER = "source"
@@ -409,7 +443,7 @@ def _declared_sources(
     declared: list[AssetsDefinition],
     defs: dict[str, AssetsDefinition],
     specs: Mapping[AssetKey, AssetSpec],
-    owner: _Owners,
+    owners: _Owners,
     writers: dict[TableRef, AssetKey],
     problems: list[str],
 ) -> dict[AssetKey, AssetSpec]:
@@ -423,7 +457,7 @@ def _declared_sources(
         defs[d.name] = d
         for s in d.specs:
             if s.key in specs or s.key in out:
-                other = owner[s.key].label if s.key in owner else "another source declaration"
+                other = _labels(specs, owners).get(s.key, "another source declaration")
                 problems.append(f"source {s.key} ({d.label}) is already defined by {other}")
                 continue
             out[s.key] = s
@@ -440,21 +474,23 @@ def _declared_sources(
 
 def _external_sources(
     specs: Mapping[AssetKey, AssetSpec],
-    owner: _Owners,
+    owners: _Owners,
     writers: Mapping[TableRef, AssetKey],
     problems: list[str],
 ) -> dict[AssetKey, AssetSpec]:
     """Phase 2: one external source asset per relation that is read but written by no asset."""
     externals: dict[AssetKey, AssetSpec] = {}
+    labels: dict[AssetKey, str] = {}
     for k, s in specs.items():
         for ref in s.reads:
             if ref in writers:
                 continue
             ek = external_key(ref)
             if ek in specs:
+                labels = labels or _labels(specs, owners)
                 problems.append(
-                    f"asset {k} ({owner[k].label}) reads {ref}, whose external source key "
-                    f"{ek} is already an asset of {owner[ek].label}"
+                    f"asset {k} ({labels[k]}) reads {ref}, whose external source key "
+                    f"{ek} is already an asset of {labels[ek]}"
                 )
             elif ek not in externals:
                 externals[ek] = AssetSpec(
@@ -469,9 +505,9 @@ def _external_sources(
 
 def _link(
     keys: list[AssetKey],
-    index: Mapping[AssetKey, int],
+    index: _Index,
     specs: Mapping[AssetKey, AssetSpec],
-    owner: _Owners,
+    owners: _Owners,
     writers: Mapping[TableRef, AssetKey],
     problems: list[str],
 ) -> list[tuple[int, ...]]:
@@ -479,38 +515,53 @@ def _link(
     upstream: list[tuple[int, ...]] = []
     append = upstream.append
     get = index.get
+    key_path = attrgetter("key.path")
     for k, s in zip(keys, specs.values(), strict=True):  # keys is list(specs)
-        if not s.reads:  # the usual case: a few deps, all known
-            ups = [get(d.key) for d in s.deps]
-            n = len(ups)
-            if None not in ups and (n < 2 or (n == 2 and ups[0] != ups[1])):
-                append(tuple(ups))  # type: ignore[arg-type]
+        if not s.reads:  # the usual case: deps only, all known, none twice
+            deps = s.deps
+            if len(deps) == 1:
+                j = get(deps[0].key.path)
+                if j is not None:
+                    append((j,))
+                    continue
+            elif not deps:
+                append(())
                 continue
-        append(_link_one(k, s, keys, index, owner, writers, problems))
+            else:
+                ups = tuple(map(get, map(key_path, deps)))  # no Python frame per spec
+                if None not in ups and (
+                    ups[0] != ups[1] if len(ups) == 2 else len(set(ups)) == len(ups)
+                ):
+                    append(ups)  # type: ignore[arg-type]
+                    continue
+        append(_link_one(k, s, index, owners, writers, problems))
     return upstream
 
 
 def _link_one(
     k: AssetKey,
     s: AssetSpec,
-    keys: list[AssetKey],
-    index: Mapping[AssetKey, int],
-    owner: _Owners,
+    index: _Index,
+    owners: _Owners,
     writers: Mapping[TableRef, AssetKey],
     problems: list[str],
 ) -> tuple[int, ...]:
-    """The upstream ids of one asset that reads tables or depends on unknown keys."""
+    """The upstream ids of one asset that reads tables, depends on unknown keys or names a
+    dependency twice."""
     ups: list[int] = []
+    me = index[k.path]
     for dep in s.deps:
-        j = index.get(dep.key)
+        j = index.get(dep.key.path)
         if j is None:
-            problems.append(f"asset {k} ({owner[k].label}) depends on unknown asset {dep.key}")
+            d = owners[me]
+            label = d.label if d is not None else "an external source"
+            problems.append(f"asset {k} ({label}) depends on unknown asset {dep.key}")
         elif j not in ups:
             ups.append(j)
     for ref in s.reads:
         w = writers.get(ref)
-        j = index[w] if w is not None else index.get(external_key(ref))
-        if j is not None and j not in ups and keys[j] != k:
+        j = index[w.path] if w is not None else index.get(external_key(ref).path)
+        if j is not None and j not in ups and j != me:
             ups.append(j)
     return tuple(ups)
 
@@ -526,17 +577,18 @@ def _downstream(upstream: list[tuple[int, ...]]) -> list[list[int]]:
 
 def _order(
     keys: list[AssetKey],
+    index: _Index,
     upstream: list[tuple[int, ...]],
     downstream: list[list[int]],
-    owner: _Owners,
+    owners: _Owners,
     problems: list[str],
 ) -> list[int]:
     """Phase 5: the topological order; every cycle found becomes a problem naming its owners."""
-    order, cyclic = _toposort(keys, upstream, downstream)
+    order, cyclic = _toposort(list(index), upstream, downstream)
     if cyclic:
         for cycle in _find_cycles(cyclic, upstream, keys):
             path = " -> ".join(str(keys[i]) for i in cycle)
-            labels = sorted({owner[keys[i]].label for i in cycle[:-1] if keys[i] in owner})
+            labels = sorted({d.label for i in cycle[:-1] if (d := owners[i]) is not None})
             problems.append(f"cycle {path} (definitions: {', '.join(labels)})")
     return order
 
@@ -549,46 +601,47 @@ def _fill_table(s: AssetSpec, io_tables: Callable[[AssetSpec], TableRef | None])
 
 
 def _collect_checks(
-    defs: Iterable[AssetsDefinition], index: Mapping[AssetKey, int], problems: list[str]
-) -> tuple[dict[AssetKey, tuple[CheckSpec, ...]], dict[AssetKey, tuple[AssetsDefinition, ...]]]:
-    """Phase 4: every check by the asset it checks, and the definitions evaluating them."""
-    checks: dict[AssetKey, list[CheckSpec]] = {}
-    check_defs: dict[AssetKey, list[AssetsDefinition]] = {}
-    seen: dict[tuple[AssetKey, str], AssetsDefinition] = {}  # (asset, name): no id strings
+    defs: Iterable[AssetsDefinition], index: _Index, problems: list[str]
+) -> tuple[dict[int, tuple[CheckSpec, ...]], dict[int, tuple[AssetsDefinition, ...]]]:
+    """Phase 4: every check by the id of the asset it checks, and the definitions evaluating
+    them (by id: no AssetKey hashing per check)."""
+    checks: dict[int, list[CheckSpec]] = {}
+    check_defs: dict[int, list[AssetsDefinition]] = {}
+    seen: dict[tuple[int, str], AssetsDefinition] = {}  # (asset id, name): no id strings
+    get = index.get
     for d in defs:
         for c in d.all_check_specs:
-            asset = c.asset
-            if asset not in index:
-                problems.append(f"check {c.id} ({d.label}) is on unknown asset {asset}")
+            i = get(c.asset.path)
+            if i is None:
+                problems.append(f"check {c.id} ({d.label}) is on unknown asset {c.asset}")
                 continue
-            ident = (asset, c.name)
-            first = seen.get(ident)
-            if first is not None:
+            n = len(seen)
+            first = seen.setdefault((i, c.name), d)
+            if len(seen) == n:
                 problems.append(f"check {c.id} is defined twice: by {first.label} and {d.label}")
                 continue
-            seen[ident] = d
-            on_asset = checks.get(asset)
+            on_asset = checks.get(i)
             if on_asset is None:
-                checks[asset] = [c]
-                check_defs[asset] = [d]
+                checks[i] = [c]
+                check_defs[i] = [d]
                 continue
             on_asset.append(c)
-            owners = check_defs[asset]
+            owners = check_defs[i]
             if not any(o is d for o in owners):
                 owners.append(d)
     return (
-        {k: tuple(v) for k, v in checks.items()},
-        {k: tuple(v) for k, v in check_defs.items()},
+        {i: tuple(v) for i, v in checks.items()},
+        {i: tuple(v) for i, v in check_defs.items()},
     )
 
 
 def _toposort(
-    keys: list[AssetKey], upstream: list[tuple[int, ...]], down: list[list[int]]
+    paths: list[tuple[str, ...]], upstream: list[tuple[int, ...]], down: list[list[int]]
 ) -> tuple[list[int], set[int]]:
-    """Kahn's algorithm with a heap of key ranks: deterministic whatever the input order.
-    Returns the order and the ids left over (those on or downstream of a cycle)."""
-    n = len(keys)
-    paths = [k.path for k in keys]
+    """Kahn's algorithm with a heap of key ranks (``paths``: each id's key path):
+    deterministic whatever the input order. Returns the order and the ids left over (those
+    on or downstream of a cycle)."""
+    n = len(paths)
     by_rank = sorted(range(n), key=paths.__getitem__)
     rank = [0] * n
     for r, i in enumerate(by_rank):
@@ -597,13 +650,15 @@ def _toposort(
     heap = [rank[i] for i in range(n) if not indegree[i]]
     heapq.heapify(heap)
     order: list[int] = []
+    add = order.append
     push, pop = heapq.heappush, heapq.heappop
     while heap:
         i = by_rank[pop(heap)]
-        order.append(i)
+        add(i)
         for j in down[i]:
-            indegree[j] -= 1
-            if not indegree[j]:
+            left = indegree[j] - 1
+            indegree[j] = left
+            if not left:
                 push(heap, rank[j])
     if len(order) == n:
         return order, set()

@@ -48,7 +48,7 @@ class TableRef(msgspec.Struct, frozen=True, kw_only=True, order=True):
     @property
     def qualified_name(self) -> str:
         """``database.schema.name`` with empty parts left out."""
-        return ".".join(p for p in (self.database, self.schema, self.name) if p)
+        return ".".join(filter(None, (self.database, self.schema, self.name)))
 
     def __str__(self) -> str:
         return f"{self.namespace}/{self.qualified_name}"

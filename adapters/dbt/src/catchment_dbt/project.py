@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ _PATH_KEYS = {
     "analysis-paths": ["analyses"],
 }
 FINGERPRINT_FILE = "catchment-fingerprint.json"
+_entry_path = attrgetter("path")
 
 # Parsed dbt Manifest objects by (project dir, settings key, content key): runs reuse them.
 _PARSED: dict[tuple[str, str, str], Any] = {}
@@ -148,13 +150,16 @@ class DbtProject:
 
     def _fingerprints(self) -> tuple[str, float, list[os.DirEntry[str]]]:
         """(stat fingerprint, newest mtime, entries)."""
-        entries = sorted(self.project_files(), key=lambda e: e.path)
+        entries = sorted(self.project_files(), key=_entry_path)
         h = hashlib.sha256(self.settings_key.encode())
         newest = 0.0
+        lines = []
         for e in entries:
             st = e.stat()
-            newest = max(newest, st.st_mtime)
-            h.update(f"{e.path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+            if st.st_mtime > newest:
+                newest = st.st_mtime
+            lines.append(f"{e.path}\0{st.st_size}\0{st.st_mtime_ns}\n")
+        h.update("".join(lines).encode())  # the same digest as one update per line
         return h.hexdigest()[:32], newest, entries
 
     def _content_hash(self, entries: list[os.DirEntry[str]]) -> str:

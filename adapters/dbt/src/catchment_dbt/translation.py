@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Literal
 
 from catchment.keys import AssetKey
@@ -55,25 +56,46 @@ class Translation:
 
 
 class _Relations:
-    """Builds TableRefs for one target without re-resolving its location per node."""
+    """Builds TableRefs for one target without re-resolving its location per node, nor
+    re-normalising the few (database, schema) pairs a project uses."""
 
     def __init__(self, target: Target):
         self.target = target
         self.base = target.relation(None, None, "x")
+        self.places: dict[tuple[str | None, str | None], tuple[str, str]] = {}
 
     def __call__(self, database: str | None, schema: str | None, name: str) -> TableRef:
         base = self.base
+        place = self.places.get((database, schema))
+        if place is None:
+            place = self.places[(database, schema)] = (
+                _norm(database) or base.database,
+                _norm(schema) or base.schema,
+            )
         return TableRef(
             system=base.system,
             location=base.location,
-            database=_norm(database) or base.database,
-            schema=_norm(schema) or base.schema,
+            database=place[0],
+            schema=place[1],
             name=_norm(name),
         )
 
 
-def _path(key: AssetKey) -> tuple[str, ...]:
-    return key.path
+_path = attrgetter("path")
+"""A key's segments: the sort key of deps (in C, no Python frame per key)."""
+
+
+def _check_id(check: CheckSpec) -> str:
+    """``check.id`` without its intermediate ``CheckKey`` (thousands of tests)."""
+    return "/".join(check.asset.path) + ":" + check.name
+
+
+def _key(prefix: tuple[str, ...], name: str) -> AssetKey:
+    """``prefix + [name]``; an ASCII identifier (what dbt names are) is a valid segment, so
+    only other names go through the key's validation (the prefix is validated once)."""
+    if name.isascii() and name.isidentifier():
+        return AssetKey._trusted((*prefix, name))
+    return AssetKey((*prefix, name))
 
 
 def _norm(part: str | None) -> str:
@@ -110,10 +132,11 @@ def translate(
             and (selected is None or node.unique_id in selected)
         )
 
+    prefix = AssetKey(options.key_prefix).path if options.key_prefix else ()
     for uid, node in nodes.items():
         if is_asset(node):
             name = node.name if node.version is None else f"{node.name}_v{node.version}"
-            out.key_of[uid] = AssetKey((*options.key_prefix, name))
+            out.key_of[uid] = _key(prefix, name)
 
     key_of = out.key_of
     source_reads: dict[str, TableRef] = {
@@ -121,11 +144,16 @@ def translate(
         for uid, src in manifest.sources.items()
     }
 
+    is_key = key_of.__contains__
+    key_for = key_of.__getitem__
+
     def inputs(node: Node) -> tuple[tuple[AssetDep, ...], tuple[TableRef, ...]]:
         parents = node.depends_on.nodes
-        if all(p in key_of for p in parents):  # the common case: only assets upstream
-            keys = sorted({key_of[p] for p in parents}, key=_path)
-            return tuple(AssetDep(k) for k in keys), ()
+        if all(map(is_key, parents)):  # the common case: only assets upstream
+            if len(parents) == 1:
+                return (AssetDep(key_for(parents[0])),), ()
+            keys = sorted(set(map(key_for, parents)), key=_path)
+            return tuple(map(AssetDep, keys)), ()
         deps: set[AssetKey] = set()
         reads: dict[TableRef, None] = {}
         stack = list(parents)
@@ -155,29 +183,32 @@ def translate(
     checks: dict[str, list[CheckSpec]] = {}
     _declare_tests(manifest, out, checks, selected, unit_tests=options.unit_tests)
 
+    partitioned_ids = options.partitioned
+    specs_append = out.specs.append
     for uid, key in out.key_of.items():
         node = nodes[uid]
         deps, reads = inputs(node)
-        meta = {**node.config.meta, **node.meta}
-        group = _group(node, options.group_from)
+        config = node.config
+        meta = {**config.meta, **node.meta} if config.meta else node.meta  # only read
         metadata: dict[str, Any] = {
             "dbt_unique_id": uid,
             "dbt_resource_type": node.resource_type,
-            "materialized": node.config.materialized or node.resource_type,
+            "materialized": config.materialized or node.resource_type,
             "relation_name": node.relation_name,
             "file": node.original_file_path,
         }
         if node.columns:
             metadata["columns"] = [c.name or name for name, c in node.columns.items()]
-        if node.config.materialized == "incremental":
-            metadata["incremental_strategy"] = node.config.incremental_strategy
-        partitioned = uid in options.partitioned or node.name in options.partitioned
-        out.specs.append(
+        if config.materialized == "incremental":
+            metadata["incremental_strategy"] = config.incremental_strategy
+        partitioned = partitioned_ids and (uid in partitioned_ids or node.name in partitioned_ids)
+        table = relation(node.database, node.schema, node.alias or node.name)
+        specs_append(
             AssetSpec(
                 key=key,
                 deps=deps,
                 description=node.description or None,
-                group=group,
+                group=_group(node, options.group_from),
                 owners=_owners(meta, node.group, owners_of_group),
                 tags=dict.fromkeys(node.tags, ""),
                 kinds=kinds,
@@ -185,13 +216,12 @@ def translate(
                 code_version=node.checksum.checksum or None,
                 partitions=options.partitions if partitioned else None,
                 checks=tuple(checks.get(uid, ())),
-                table=relation(node.database, node.schema, node.alias or node.name),
+                table=table,
                 reads=reads,
             )
         )
         out.node_of[key] = uid
-        if out.specs[-1].table is not None:
-            out.tables[key] = out.specs[-1].table
+        out.tables[key] = table
         out.files[uid] = node.original_file_path
     return out
 
@@ -226,7 +256,7 @@ def _declare_tests(
             metadata={"dbt_unique_id": uid, "dbt_test_type": kind},
         )
         checks.setdefault(owner, []).append(check)
-        out.test_of_check[check.id] = uid
+        out.test_of_check[_check_id(check)] = uid
         out.checks_of_test[uid] = check
         out.files[uid] = node.original_file_path
     for uid, unit in manifest.unit_tests.items() if unit_tests else ():
@@ -248,7 +278,7 @@ def _declare_tests(
             },
         )
         checks.setdefault(model, []).append(check)
-        out.test_of_check[check.id] = uid
+        out.test_of_check[_check_id(check)] = uid
         out.checks_of_test[uid] = check
         out.files[uid] = unit.original_file_path
 

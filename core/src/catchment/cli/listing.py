@@ -17,7 +17,7 @@ __all__ = ["asset_dict", "asset_rows"]
 
 def _row(graph: AssetGraph, i: int, name: Callable[[int], str]) -> dict[str, Any]:
     """The JSON object of asset id ``i``; ``name`` gives an id's key string."""
-    spec = graph.specs[graph.keys_by_id[i]]
+    spec = graph.spec_of_id(i)
     definition = graph.definition_of_id(i)
     table = spec.table
     return {

@@ -29,6 +29,7 @@ from catchment.snapshot.format import (
     head,
 )
 from catchment.snapshot.key import UncacheableError, project_key, racy_threshold
+from catchment.snapshot.paths import SNAPSHOT_FILE, Stamp, locate_file, snapshot_path
 
 if TYPE_CHECKING:
     from catchment.components import ProjectDefaults
@@ -53,35 +54,11 @@ __all__ = [
     "write_snapshot",
 ]
 
-SNAPSHOT_FILE = "definitions.snapshot"
 Say = Callable[[str], None]
 
 
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr)
-
-
-def locate_file(path: Path | str | None) -> Path:
-    """The ``catchment.yaml`` of ``path`` (a folder or the file; None = cwd), without parsing
-    it; a ``ConfigError`` like the loader's when there is none."""
-    from catchment.errors import ConfigError
-
-    p = Path.cwd() if path is None else Path(path).expanduser()
-    if p.is_dir():
-        for name in ("catchment.yaml", "catchment.yml"):
-            if (p / name).is_file():
-                return (p / name).resolve()
-        raise ConfigError(
-            "no catchment.yaml here",
-            where=str(p),
-            hint="run `catchment new project NAME`, or pass the project folder or file",
-        )
-    return p.resolve()
-
-
-def snapshot_path(file: Path) -> Path:
-    """Where the snapshot of the project of ``file`` lives."""
-    return file.parent / ".catchment" / SNAPSHOT_FILE
 
 
 # -- Project -> Snapshot -------------------------------------------------------------------
@@ -300,6 +277,7 @@ def project_from_snapshot(snapshot: Snapshot) -> ReadOnlyProject:
         problems=problems,
         components=dict(snapshot.components),
         from_snapshot=True,
+        stamp=Stamp(snapshot.key, tuple(snapshot.watched), snapshot.racy_after),
     )
 
 
@@ -346,6 +324,12 @@ def read_snapshot(file: Path, say: Say = _stderr) -> Snapshot | None:
 def refresh(file: Path, say: Say = _stderr) -> tuple[Project, bytes | None]:
     """Load the project at ``file`` and write its snapshot; the project and the snapshot's
     bytes (None when it cannot be cached, said through ``say``)."""
+    project, data, _ = _refresh(file, say)
+    return project, data
+
+
+def _refresh(file: Path, say: Say) -> tuple[Project, bytes | None, Stamp | None]:
+    """``refresh``, and the stamp the snapshot was written under (None when not cached)."""
     from catchment.project import load_project
 
     try:
@@ -353,20 +337,21 @@ def refresh(file: Path, say: Say = _stderr) -> tuple[Project, bytes | None]:
         racy_after = racy_threshold()
         key = project_key(file, watched, racy_after)
     except UncacheableError:
-        return load_project(file), None
+        return load_project(file), None, None
     except Exception:  # an unreadable file: the load says what is wrong with it
-        return load_project(file), None
+        return load_project(file), None, None
     project = load_project(file)
     try:
         data = encode(build_snapshot(project, key, watched, racy_after))
     except UnsnapshotableError as exc:
         say(f"definitions not cached: {exc} cannot be snapshotted")
-        return project, None
+        return project, None, None
     try:
         write_snapshot(snapshot_path(file), data)
     except OSError as exc:
         say(f"definitions snapshot not written ({exc.strerror}); the next command loads again")
-    return project, data
+        return project, data, None
+    return project, data, Stamp(key, watched, racy_after)
 
 
 def load_read_only(
@@ -374,7 +359,8 @@ def load_read_only(
 ) -> ReadOnlyProject:
     """The project at ``path`` for a command that only reads its graph: from the snapshot
     when it matches (no adapter, tool or user code imported), else loaded and re-cached.
-    ``no_cache`` forces a fresh load (and rewrites the snapshot)."""
+    ``no_cache`` forces a fresh load (and rewrites the snapshot). The project's ``stamp`` is
+    the key its snapshot is stored under (None when it is not cached)."""
     file = locate_file(path)
     if not no_cache:
         snapshot = read_snapshot(file, say)
@@ -383,4 +369,7 @@ def load_read_only(
                 return project_from_snapshot(snapshot)
             except (ValueError, TypeError, KeyError) as exc:
                 say(f"definitions snapshot {snapshot_path(file)} is corrupt ({exc}); rebuilding it")
-    return ReadOnlyProject.of(refresh(file, say)[0])
+    project, _, stamp = _refresh(file, say)
+    view = ReadOnlyProject.of(project)
+    view.stamp = stamp
+    return view

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import partial
+from operator import attrgetter
 from typing import Any
 
 import msgspec
@@ -129,8 +130,12 @@ class _Boxed:
         self.mapping = mapping
 
 
+_mapping_of = attrgetter("partition_mapping")
+
+
 def _box_spec(s: AssetSpec) -> AssetSpec:
-    if not any(d.partition_mapping is not None for d in s.deps):
+    deps = s.deps
+    if not deps or [*map(_mapping_of, deps)].count(None) == len(deps):  # no frame per spec
         return s
     deps = tuple(
         d

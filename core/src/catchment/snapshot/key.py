@@ -14,6 +14,7 @@ import re
 import sys
 import time
 from collections.abc import Iterable
+from operator import attrgetter
 from pathlib import Path
 
 __all__ = [
@@ -64,6 +65,9 @@ _ENV_CALL = re.compile(r"""env\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
 _KEEPS = ("manifest.json",)  # read by the dbt adapter inside target/
 
 
+_name = attrgetter("name")
+
+
 class UncacheableError(Exception):
     """The project's definitions change by themselves (``now()`` in catchment.yaml)."""
 
@@ -76,7 +80,7 @@ the file system's timestamp granularity must still change the key (git's "racy c
 def _walk(top: str, out: list[str], racy_after: int) -> None:
     """Append ``path size mtime`` of every file under ``top`` (sorted walk, exclusions)."""
     try:
-        entries = sorted(os.scandir(top), key=lambda e: e.name)
+        entries = sorted(os.scandir(top), key=_name)
     except OSError:
         return
     for entry in entries:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from catchment.definitions import AssetsDefinition
     from catchment.graph import AssetGraph
     from catchment.project import Project
+    from catchment.snapshot.paths import Stamp
 
 __all__ = ["ReadOnlyProblem", "ReadOnlyProject"]
 
@@ -36,6 +37,7 @@ class ReadOnlyProject:
     problems: list[ReadOnlyProblem] = field(default_factory=list)
     components: dict[str, str] = field(default_factory=dict)
     from_snapshot: bool = False
+    stamp: Stamp | None = None  # the key of its snapshot (None: not cached)
 
     @classmethod
     def of(cls, project: Project) -> ReadOnlyProject:
