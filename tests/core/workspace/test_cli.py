@@ -108,8 +108,31 @@ def test_a_policy_violation_stops_materialize_unless_allowed(tmp_path: Path) -> 
 
 def test_commands_that_do_not_support_workspaces_say_so(tmp_path: Path) -> None:
     simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}")})
-    for args in (["runs", "retry", "abc"], ["daemon", "run"], ["graph"], ["assets", "show", "x"]):
+    for args in (["runs", "retry", "abc"], ["backfill", "list"], ["observe"]):
         out = _cli(tmp_path, *args)
         assert out.returncode == 1, args
         command = " ".join(args[:2]) if args[0] in ("runs", "assets") else args[0]
         assert f"`catchment {command}` does not work on a workspace" in out.stderr
+
+
+def test_assets_show_and_graph_read_the_merged_graph(tmp_path: Path) -> None:
+    simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE})
+    assert _cli(tmp_path, "materialize", "-s", "ledger").returncode == 0
+    shown = _cli(tmp_path, "assets", "show", "budget", "--json")
+    assert shown.returncode == 0, shown.stderr
+    info = json.loads(shown.stdout)
+    assert (info["project"], info["team"], info["deps"]) == ("marketing", "team-marketing", ["ledger"])
+    assert info["state"] == "missing"
+    text = _cli(tmp_path, "assets", "show", "ledger")
+    assert text.returncode == 0, text.stderr
+    assert "project       finance" in text.stdout
+    assert "last materialized" in text.stdout
+    missing = _cli(tmp_path, "assets", "show", "nope")
+    assert missing.returncode == 1
+    assert "no asset nope in the workspace" in missing.stderr
+    drawn = _cli(tmp_path, "graph", "--format", "json")
+    assert drawn.returncode == 0, drawn.stderr
+    assert {"from": "ledger", "to": "budget"} in json.loads(drawn.stdout)["edges"]
+    mermaid = _cli(tmp_path, "graph")
+    assert mermaid.returncode == 0, mermaid.stderr
+    assert mermaid.stdout.startswith("flowchart LR")

@@ -14,13 +14,16 @@ import typer
 if TYPE_CHECKING:
     from catchment.keys import AssetKey
     from catchment.workspace.graph import WorkspaceGraph
+    from catchment.workspace.view import WorkspaceProject
 
 __all__ = [
     "SUPPORTED",
     "apply",
     "assets_list",
     "check",
+    "load_view",
     "materialize",
+    "owner_of",
     "plan",
     "refuse_unsupported",
 ]
@@ -28,6 +31,8 @@ __all__ = [
 SUPPORTED = (
     "check",
     "assets list",
+    "assets show",
+    "graph",
     "plan",
     "apply",
     "materialize",
@@ -45,6 +50,29 @@ def _load(file: Path, no_cache: bool = False) -> WorkspaceGraph:
     from catchment.workspace import load_workspace
 
     return load_workspace(file, no_cache=no_cache)
+
+
+def load_view(file: Path, no_cache: bool = False) -> tuple[WorkspaceGraph, WorkspaceProject]:
+    """The workspace for a command that only reads its graph and records (``assets show``,
+    ``graph``): exit 1 naming every problem when the merged graph does not build, else warn
+    about the problems and go on with what loaded."""
+    from catchment.workspace.view import workspace_project
+
+    wsg = _load(file, no_cache)
+    if wsg.graph is None:
+        _print_problems(wsg)
+        typer.secho("the workspace's asset graph could not be built", err=True, fg="red")
+        raise typer.Exit(1)
+    _warn(wsg)
+    return wsg, workspace_project(wsg)
+
+
+def owner_of(wsg: WorkspaceGraph, key: AssetKey) -> tuple[str | None, str | None]:
+    """The project and team owning ``key`` (None for an external source)."""
+    project = wsg.project_of.get(key)
+    if project is None:
+        return None, None
+    return project, wsg.workspace.project(project).team
 
 
 def _print_problems(wsg: WorkspaceGraph) -> None:

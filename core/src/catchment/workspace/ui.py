@@ -7,11 +7,9 @@ environment (use `catchment materialize` in the workspace folder)."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
-from catchment.snapshot.view import ReadOnlyProject
 from catchment.ui.state import UiState
 
 if TYPE_CHECKING:
@@ -19,23 +17,6 @@ if TYPE_CHECKING:
     from catchment.project import Project
 
 __all__ = ["WorkspaceUiState"]
-
-
-@dataclasses.dataclass
-class _NoAdapters:
-    """The control plane loads no adapter for a workspace (each project loads its own)."""
-
-    adapters: tuple[Any, ...] = ()
-
-
-@dataclasses.dataclass
-class _WorkspaceProject(ReadOnlyProject):
-    """The workspace seen as the one project the UI shows: no adapters here, and no
-    schedules or sensors (the daemon does not run workspaces yet)."""
-
-    registry: _NoAdapters = dataclasses.field(default_factory=_NoAdapters)
-    schedules: tuple[Any, ...] = ()
-    sensors: tuple[Any, ...] = ()
 
 
 class WorkspaceUiState(UiState):
@@ -47,23 +28,10 @@ class WorkspaceUiState(UiState):
         self.workspace_file = file
 
     def _load_project(self) -> tuple[Project, AssetGraph]:
-        from catchment.components import ProjectDefaults
         from catchment.workspace import load_workspace
+        from catchment.workspace.view import workspace_project
 
-        wsg = load_workspace(self.workspace_file)
-        graph = wsg.require_graph()
-        ws = wsg.workspace
-        defaults = dataclasses.replace(
-            ProjectDefaults.for_root(ws.root), storage_url=ws.storage_url
-        )
-        project = _WorkspaceProject(
-            root=ws.root,
-            file=ws.file,
-            name=ws.name,
-            defaults=defaults,
-            definitions=tuple(graph.definitions.values()),
-            graph=graph,
-            problems=list(wsg.problems),
-            from_snapshot=True,
-        )
+        project = workspace_project(load_workspace(self.workspace_file))
+        graph = project.graph
+        assert graph is not None
         return cast("Project", project), graph
