@@ -33,6 +33,7 @@ SUPPORTED = (
     "assets list",
     "assets show",
     "graph",
+    "daemon",
     "plan",
     "apply",
     "materialize",

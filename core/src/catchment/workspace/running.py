@@ -138,11 +138,13 @@ def run_workspace(
     partition: str | None = None,
     tags: dict[str, str] | None = None,
     echo: Echo = print,
+    run_id: str | None = None,
 ) -> WorkspaceRun:
     """Run ``keys`` batch by batch, each in its project's environment (see the module's
-    docstring); ``echo`` tells what starts and what is skipped."""
+    docstring); ``echo`` tells what starts and what is skipped; ``run_id``: the workspace
+    run's id (a queued run's, when the daemon started it; default a new one)."""
     graph = wsg.require_graph()
-    result = WorkspaceRun(uuid.uuid4().hex[:12])
+    result = WorkspaceRun(run_id or uuid.uuid4().hex[:12])
     base = {**(tags or {}), "workspace": wsg.workspace.name, "workspace_run": result.run_id}
     failed: set[AssetKey] = set()
     for project, batch in batches(wsg, keys):

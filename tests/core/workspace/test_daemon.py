@@ -1,0 +1,188 @@
+"""`catchment daemon` on a workspace: schedules read from each project's environment,
+automation conditions from the merged graph, runs launched through the workspace runner (each
+project's assets in its own environment), state in the shared record store."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from catchment.daemon.clock import FakeClock
+from catchment.daemon.daemon import Daemon
+from catchment.storage import Storage, open_storage
+from catchment.workspace.daemon import WorkspaceLauncher, load_for_daemon
+from catchment.workspace.execute import execute_workspace_run
+
+from tests.core.daemon.conftest import T0, RecordingLauncher
+from tests.core.workspace.conftest import BUDGET_CODE, LEDGER_CODE, simple_workspace
+
+pytestmark = pytest.mark.timeout(240)
+
+SCHEDULE = """\
+schedules:
+  - name: hourly
+    cron: "0 * * * *"
+    select: "*"
+"""
+
+SENSOR = """\
+sensors:
+  - name: poke
+    function: sensors.py:poke
+    assets: [ledger]
+"""
+
+SENSOR_CODE = """\
+from catchment.sensors import SensorResult
+
+def poke(context):
+    return SensorResult()
+"""
+
+
+def _store(root: Path) -> Storage:
+    return open_storage(f"sqlite:///{root / '.catchment' / 'runs.db'}")
+
+
+def test_a_projects_schedule_ticks_on_the_workspace_and_runs_in_its_environment(
+    tmp_path: Path,
+) -> None:
+    file = simple_workspace(
+        tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE}
+    )
+    with (tmp_path / "finance" / "catchment.yaml").open("a") as f:
+        f.write(SCHEDULE)
+    clock = FakeClock(T0 + 60)
+    launcher = RecordingLauncher()
+    store = _store(tmp_path)
+    d = Daemon(file, clock=clock, storage=store, launcher=launcher, load=load_for_daemon)
+    try:
+        d.step()
+        assert ("schedule", "finance:hourly") in d.loop_names
+        clock.advance(3600)
+        (tick,) = d.step()
+        assert tick.status == "success", tick.error
+        (run,) = store.list_runs()
+        assert run.asset_keys == ("ledger",)  # `*` of finance's schedule: finance's assets only
+        assert run.tags["run_key"].startswith("schedule:finance:hourly:")
+        assert launcher.launched == [run.run_id]
+        clock.advance(1)
+        d.step()
+        assert len(store.list_runs()) == 1
+    finally:
+        d.close()
+    assert execute_workspace_run(file, run.run_id)
+    runs = {r.run_id: r for r in store.list_runs()}
+    assert runs[run.run_id].status == "success"
+    (child,) = [r for r in runs.values() if r.tags.get("workspace_run") == run.run_id]
+    assert child.tags["workspace_project"] == "finance"
+    assert child.status == "success"
+    assert {str(k) for k in store.latest_materializations()} == {"ledger"}
+    store.close()
+
+
+def test_sensors_of_a_project_are_reported_not_evaluated(tmp_path: Path) -> None:
+    file = simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}")})
+    with (tmp_path / "finance" / "catchment.yaml").open("a") as f:
+        f.write(SENSOR)
+    (tmp_path / "finance" / "sensors.py").write_text(SENSOR_CODE)
+    view = load_for_daemon(file)
+    assert view.sensors == ()
+    (problem,) = view.problems
+    assert "sensors are not evaluated on a workspace yet: poke" in problem.message
+    assert "catchment daemon -p" in (problem.hint or "")
+
+
+AUTO_LEDGER = LEDGER_CODE.format(TAGS="{}").replace(
+    "@asset(table=", '@asset(automation="on_missing()", table='
+)
+AUTO_BUDGET = BUDGET_CODE.replace("@asset(reads=", '@asset(automation="eager()", reads=')
+
+
+class _Daemon:
+    def __init__(self, root: Path, n: int):
+        self.log = root / f"daemon-{n}.log"
+        with self.log.open("w") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "catchment", "daemon", "--poll", "100ms", "-v"],
+                cwd=root,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def kill9(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)  # the daemon, not the runs it launched
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill9()
+
+
+@pytest.fixture
+def auto_workspace(tmp_path: Path) -> Iterator[Path]:
+    simple_workspace(tmp_path, {"finance": AUTO_LEDGER, "marketing": AUTO_BUDGET})
+    yield tmp_path
+    with contextlib.suppress(Exception):
+        store = _store(tmp_path)
+        for run in store.list_runs(limit=1000):
+            if run.status == "started" and run.pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(run.pid, signal.SIGKILL)
+        store.close()
+
+
+@pytest.mark.slow
+def test_the_daemon_runs_automation_across_projects_once_across_a_kill_9(
+    auto_workspace: Path,
+) -> None:
+    root = auto_workspace
+    daemons = [_Daemon(root, 1)]
+    store = _store(root)
+
+    def logs() -> str:
+        runs = "\n".join(f"{r.run_id[:8]} {r.status} {r.asset_keys} {r.tags}" for r in store.list_runs())
+        text = "\n".join(d.log.read_text()[-3000:] for d in daemons)
+        files = sorted((root / ".catchment" / "logs" / "runs").glob("*.log"))
+        tails = "\n".join(f"--- {f.name}\n{f.read_text()[-1500:]}" for f in files)
+        return f"{text}\n--- runs\n{runs}\n{tails}"
+
+    def wait(what: str, check: object, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while not check():  # type: ignore[operator]
+            assert time.monotonic() < deadline, f"timed out waiting for {what}\n{logs()}"
+            time.sleep(0.1)
+
+    try:
+        wait("the ledger's run", lambda: any("ledger" in r.asset_keys for r in store.list_runs()))
+        daemons[0].kill9()  # mid-flight: the launched run goes on in its own process
+        daemons.append(_Daemon(root, 2))
+        wait(
+            "both assets",
+            lambda: {str(k) for k in store.latest_materializations()} == {"ledger", "budget"},
+        )
+        time.sleep(2)  # more evaluations: nothing new is requested
+        runs = store.list_runs(limit=1000)
+        parents = [r for r in runs if "workspace_run" not in r.tags]
+        keys = [r.tags.get("run_key") for r in parents]
+        assert len(keys) == len(set(keys)), logs()
+        assert sorted(k for r in parents for k in r.asset_keys) == ["budget", "ledger"], logs()
+        wait("the runs to end", lambda: all(r.status == "success" for r in store.list_runs()))
+        children = [r for r in store.list_runs(limit=1000) if "workspace_run" in r.tags]
+        assert sorted(r.tags["workspace_project"] for r in children) == ["finance", "marketing"]
+    finally:
+        for d in daemons:
+            d.stop()
+        store.close()
