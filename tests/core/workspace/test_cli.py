@@ -121,7 +121,11 @@ def test_assets_show_and_graph_read_the_merged_graph(tmp_path: Path) -> None:
     shown = _cli(tmp_path, "assets", "show", "budget", "--json")
     assert shown.returncode == 0, shown.stderr
     info = json.loads(shown.stdout)
-    assert (info["project"], info["team"], info["deps"]) == ("marketing", "team-marketing", ["ledger"])
+    assert (info["project"], info["team"], info["deps"]) == (
+        "marketing",
+        "team-marketing",
+        ["ledger"],
+    )
     assert info["state"] == "missing"
     text = _cli(tmp_path, "assets", "show", "ledger")
     assert text.returncode == 0, text.stderr

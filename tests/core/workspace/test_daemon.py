@@ -17,7 +17,7 @@ import pytest
 from catchment.daemon.clock import FakeClock
 from catchment.daemon.daemon import Daemon
 from catchment.storage import Storage, open_storage
-from catchment.workspace.daemon import WorkspaceLauncher, load_for_daemon
+from catchment.workspace.daemon import load_for_daemon
 from catchment.workspace.execute import execute_workspace_run
 
 from tests.core.daemon.conftest import T0, RecordingLauncher
@@ -153,7 +153,9 @@ def test_the_daemon_runs_automation_across_projects_once_across_a_kill_9(
     store = _store(root)
 
     def logs() -> str:
-        runs = "\n".join(f"{r.run_id[:8]} {r.status} {r.asset_keys} {r.tags}" for r in store.list_runs())
+        runs = "\n".join(
+            f"{r.run_id[:8]} {r.status} {r.asset_keys} {r.tags}" for r in store.list_runs()
+        )
         text = "\n".join(d.log.read_text()[-3000:] for d in daemons)
         files = sorted((root / ".catchment" / "logs" / "runs").glob("*.log"))
         tails = "\n".join(f"--- {f.name}\n{f.read_text()[-1500:]}" for f in files)
@@ -185,4 +187,49 @@ def test_the_daemon_runs_automation_across_projects_once_across_a_kill_9(
     finally:
         for d in daemons:
             d.stop()
+        store.close()
+
+
+def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "catchment", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _wait_ended(store: Storage, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    ended = ("success", "failure", "canceled", "abandoned")
+    while any(r.status not in ended for r in store.list_runs(limit=1000)):
+        assert time.monotonic() < deadline, [(r.run_id, r.status) for r in store.list_runs()]
+        time.sleep(0.1)
+
+
+def test_queued_materialize_and_apply_are_started_by_the_workspace_daemon(tmp_path: Path) -> None:
+    simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE})
+    queued = _cli(tmp_path, "materialize", "--queue", "-s", "ledger", "--tag", "who=me")
+    assert queued.returncode == 0, queued.stderr
+    assert "queued run" in queued.stdout
+    store = _store(tmp_path)
+    try:
+        (run,) = store.list_runs()
+        assert (run.status, run.asset_keys, run.tags["who"]) == ("queued", ("ledger",), "me")
+        once = _cli(tmp_path, "daemon", "--once")
+        assert once.returncode == 0, once.stderr
+        _wait_ended(store)
+        assert store.get_run(run.run_id).status == "success"  # type: ignore[union-attr]
+        applied = _cli(tmp_path, "apply", "--queue")
+        assert applied.returncode == 0, applied.stderr
+        assert "queuing 1 asset(s): budget" in applied.stdout
+        assert _cli(tmp_path, "daemon", "--once").returncode == 0
+        _wait_ended(store)
+        runs = store.list_runs(limit=1000)
+        assert {r.status for r in runs} == {"success"}
+        children = [r for r in runs if "workspace_run" in r.tags]
+        assert sorted(r.tags["workspace_project"] for r in children) == ["finance", "marketing"]
+        assert {str(k) for k in store.latest_materializations()} == {"ledger", "budget"}
+    finally:
         store.close()

@@ -20,6 +20,7 @@ from catchment.cli.common import (
 from catchment.cli.display import describe
 
 if TYPE_CHECKING:
+    from catchment.snapshot import ReadOnlyProject
     from catchment.storage import RunRecord, Storage
 
 runs_app = typer.Typer(
@@ -313,7 +314,8 @@ def show_asset(
     if workspace is not None:
         from catchment.workspace.cli import load_view, owner_of
 
-        wsg, project = load_view(workspace, no_cache)
+        wsg, view = load_view(workspace, no_cache)
+        project: ReadOnlyProject = view
         owner = owner_of(wsg, asset_key) if asset_key in wsg.require_graph() else None
     else:
         project = load_for_reading(project_path, no_cache)

@@ -13,6 +13,7 @@ import typer
 
 if TYPE_CHECKING:
     from catchment.keys import AssetKey
+    from catchment.runs.request import RunRequest
     from catchment.workspace.graph import WorkspaceGraph
     from catchment.workspace.view import WorkspaceProject
 
@@ -281,9 +282,32 @@ def _run(
         raise typer.Exit(1)
 
 
-def materialize(file: Path, select: str | None, partition: str | None, allow_broken: bool) -> None:
+Queued = tuple[int, dict[str, str]]
+"""``--queue``'s priority and ``--tag`` tags."""
+
+
+def _enqueue(wsg: WorkspaceGraph, request: RunRequest) -> None:
+    """Record ``request`` as a queued run in the workspace's store: the daemon on the
+    workspace starts it (``python -m catchment.workspace.execute``)."""
+    from catchment.cli.materialize_cmd import submit_and_tell
+    from catchment.storage import open_storage
+
+    storage = open_storage(wsg.workspace.storage_url)
+    try:
+        submit_and_tell(storage, request)
+    finally:
+        storage.close()
+
+
+def materialize(
+    file: Path,
+    select: str | None,
+    partition: str | None,
+    allow_broken: bool,
+    queued: Queued | None = None,
+) -> None:
     """`catchment materialize` on a workspace: the selected assets, each project's in its
-    own environment, recorded in the shared run store."""
+    own environment, recorded in the shared run store (``queued``: queued for the daemon)."""
     wsg = _load(file)
     _stop_if_blocked(wsg, allow_broken)
     graph = wsg.require_graph()
@@ -292,11 +316,28 @@ def materialize(file: Path, select: str | None, partition: str | None, allow_bro
     if not keys:
         typer.echo("nothing selected")
         raise typer.Exit(1 if wsg.failed else 0)
+    if queued is not None:
+        from catchment.execution.plan import build_plan
+        from catchment.runs.request import RunRequest
+
+        plan = build_plan(graph, keys, partition=partition)
+        priority, tags = queued
+        request = RunRequest.for_assets(
+            keys,
+            partition_keys=plan.partition_keys,
+            priority=priority,
+            tags={**tags, "trigger": "materialize"},
+            origin="cli",
+            reason="catchment materialize --queue",
+        )
+        _enqueue(wsg, request)
+        return
     _run(wsg, keys, partition, {"trigger": "materialize"})
 
 
-def apply(file: Path, select: str | None, allow_broken: bool) -> None:
-    """`catchment apply` on a workspace: what `plan` reports missing or stale."""
+def apply(file: Path, select: str | None, allow_broken: bool, queued: Queued | None = None) -> None:
+    """`catchment apply` on a workspace: what `plan` reports missing or stale (``queued``:
+    queued as one run for the daemon)."""
     wsg = _load(file)
     _stop_if_blocked(wsg, allow_broken)
     keys = [
@@ -304,6 +345,20 @@ def apply(file: Path, select: str | None, allow_broken: bool) -> None:
     ]
     if not keys:
         typer.echo("everything selected is fresh; nothing to do")
+        return
+    if queued is not None:
+        from catchment.runs.request import RunRequest
+
+        priority, tags = queued
+        typer.echo(f"queuing {len(keys)} asset(s): {', '.join(k.to_string() for k in keys)}")
+        request = RunRequest.for_assets(
+            keys,
+            priority=priority,
+            tags={**tags, "trigger": "apply", "apply_selection": select or "*"},
+            origin="cli",
+            reason="catchment apply --queue",
+        )
+        _enqueue(wsg, request)
         return
     _run(wsg, keys, None, {"trigger": "apply"})
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from catchment.storage import RunRecord, Storage
+from catchment.storage import RunRecord, RunStatus, Storage
 
 __all__ = ["execute_workspace_run", "main"]
 
@@ -24,7 +24,7 @@ __all__ = ["execute_workspace_run", "main"]
 def _finish(storage: Storage, run: RunRecord, success: bool, error: str | None) -> None:
     from catchment.events import Event, EventType
 
-    status = "success" if success else "failure"
+    status: RunStatus = "success" if success else "failure"
     data: dict[str, object] = {"status": status}
     if error:
         data["error"] = error
@@ -52,7 +52,8 @@ def execute_workspace_run(file: Path, run_id: str) -> bool:
             fail_claimed(storage, run, exc)
             raise
         tags = {k: v for k, v in run.tags.items() if k not in ("run_key", "priority")}
-        success, errors = True, []
+        success = True
+        errors: list[str] = []
         for partition in run.partition_keys or (None,):
             result = run_workspace(
                 wsg, keys, partition=partition, tags=tags, run_id=run.run_id, echo=print
