@@ -278,7 +278,7 @@ class UiApp:
                 actions.apply_selection,
                 self.state.storage,
                 loaded.graph,
-                loaded.project.root,
+                self.state.launcher(),
                 select,
             )
         except BadRequest as exc:
@@ -301,6 +301,9 @@ class UiApp:
         from starlette.concurrency import run_in_threadpool
 
         run_id = request.path_params["run_id"]
+        refusal = await run_in_threadpool(self.state.cancel_refusal, run_id)
+        if refusal is not None:
+            return self.error(request, 409, refusal)
         try:
             await run_in_threadpool(actions.cancel_run, self.state.storage, run_id)
         except BadRequest as exc:
@@ -335,7 +338,7 @@ class UiApp:
             origin="ui",
             reason="materialize from the UI",
         )
-        return actions.queue_and_launch(self.state.storage, loaded.project.root, request)
+        return actions.queue_and_launch(self.state.storage, self.state.launcher(), request)
 
     async def retry(self, request: Request) -> Response:
         fields = await self.action_fields(request)
@@ -344,10 +347,12 @@ class UiApp:
         from starlette.concurrency import run_in_threadpool
 
         run_id = request.path_params["run_id"]
-        root = self.state.require().project.root
+        if self.state.retry_refusal is not None:
+            return self.error(request, 409, self.state.retry_refusal)
+        launcher = self.state.launcher()
         try:
             new_id = await run_in_threadpool(
-                actions.retry_from_failure, self.state.storage, root, run_id
+                actions.retry_from_failure, self.state.storage, launcher, run_id
             )
         except BadRequest as exc:
             return self.error(request, 409, str(exc))

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from catchment.graph import AssetGraph
     from catchment.keys import AssetKey
     from catchment.project import Project
+    from catchment.runs.launch import Launcher
     from catchment.storage import Storage
 
 LoadStatus = Literal["loading", "ready", "failed"]
@@ -153,6 +154,20 @@ class UiState:
             )
             if self.loaded is None:
                 self.status = "failed"
+
+    retry_refusal: str | None = None
+    """Why *Retry from failure* is refused here (None: it is not)."""
+
+    def launcher(self) -> Launcher:
+        """What starts a run the UI queued when no daemon holds the lease: ``catchment runs
+        execute`` in a detached process (a workspace's state launches its own runner)."""
+        from catchment.runs.launch import SubprocessLauncher
+
+        return SubprocessLauncher(self.require().project.root)
+
+    def cancel_refusal(self, run_id: str) -> str | None:
+        """Why canceling ``run_id`` is refused here before it is tried (None: try it)."""
+        return None
 
     def _load_project(self) -> tuple[Project, AssetGraph]:
         """The project and its graph (a workspace's state loads its merged graph instead)."""
