@@ -5,6 +5,7 @@ project's assets in its own environment), state in the shared record store."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -221,6 +222,9 @@ def test_queued_materialize_and_apply_are_started_by_the_workspace_daemon(tmp_pa
         assert once.returncode == 0, once.stderr
         _wait_ended(store)
         assert store.get_run(run.run_id).status == "success"  # type: ignore[union-attr]
+        ticks = _cli(tmp_path, "ticks", "--json")
+        assert ticks.returncode == 0, ticks.stderr
+        assert [t["run_ids"] for t in json.loads(ticks.stdout)] == [[run.run_id]]
         applied = _cli(tmp_path, "apply", "--queue")
         assert applied.returncode == 0, applied.stderr
         assert "queuing 1 asset(s): budget" in applied.stdout

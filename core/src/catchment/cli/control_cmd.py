@@ -239,10 +239,16 @@ def ticks(
     as_json: bool = typer.Option(False, "--json", help="Print JSON (with each tick's body)."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
-    from catchment.execution.project import open_project_storage
-    from catchment.project import load_defaults
+    from catchment.workspace import find_workspace, open_workspace_storage
 
-    storage = open_project_storage(load_defaults(project_path))
+    workspace = find_workspace(project_path)
+    if workspace is not None:  # the workspace daemon's ticks, in its shared store
+        storage = open_workspace_storage(workspace)
+    else:
+        from catchment.execution.project import open_project_storage
+        from catchment.project import load_defaults
+
+        storage = open_project_storage(load_defaults(project_path))
     try:
         found = storage.list_ticks(
             kind=kind, name=name, limit=limit, statuses=[status] if status else None

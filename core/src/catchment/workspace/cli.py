@@ -35,6 +35,7 @@ SUPPORTED = (
     "assets show",
     "graph",
     "daemon",
+    "ticks",
     "plan",
     "apply",
     "materialize",
