@@ -235,5 +235,11 @@ def test_queued_materialize_and_apply_are_started_by_the_workspace_daemon(tmp_pa
         children = [r for r in runs if "workspace_run" in r.tags]
         assert sorted(r.tags["workspace_project"] for r in children) == ["finance", "marketing"]
         assert {str(k) for k in store.latest_materializations()} == {"ledger", "budget"}
+        again = _cli(tmp_path, "materialize", "--queue", "-s", "budget")
+        assert again.returncode == 0, again.stderr
+        run_id = again.stdout.split()[2]
+        canceled = _cli(tmp_path, "runs", "cancel", run_id[:10])
+        assert canceled.returncode == 0, canceled.stderr
+        assert f"run {run_id} canceled (it had not started)" in canceled.stdout
     finally:
         store.close()

@@ -65,7 +65,7 @@ def _csrf(client: Any, asset: str) -> str:
 def _until_ended(client: Any, run_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 120
     run = client.get(f"/api/runs/{run_id}").json()
-    while run["status"] in ("queued", "starting", "started"):
+    while run["status"] in ("queued", "starting", "started", "canceling"):
         assert time.monotonic() < deadline, run
         time.sleep(0.2)
         run = client.get(f"/api/runs/{run_id}").json()
@@ -112,3 +112,63 @@ def test_ui_actions_on_a_workspace_run_each_project_in_its_environment(tmp_path:
     finally:
         store.close()
     state.stop()
+
+
+SLOW_LEDGER = """\
+import time
+from pathlib import Path
+
+from catchment import AssetKey, MaterializeResult, asset, file_table
+
+HERE = Path(__file__).resolve().parent
+LEDGER = HERE.parent / "shared" / "ledger.json"
+
+
+@asset(table=file_table(LEDGER))
+def ledger():
+    (HERE / "began").touch()
+    deadline = time.time() + 60
+    while (HERE / "hold").exists() and time.time() < deadline:
+        time.sleep(0.05)
+    LEDGER.parent.mkdir(exist_ok=True)
+    LEDGER.write_text("{}")
+    return MaterializeResult(key=AssetKey("ledger"))
+"""
+
+
+def test_canceling_a_started_workspace_run_from_the_ui_stops_its_batch(tmp_path: Path) -> None:
+    pytest.importorskip("starlette")
+    from catchment.ui.app import create_app
+    from catchment.workspace.ui import WorkspaceUiState
+
+    file = simple_workspace(tmp_path, {"finance": SLOW_LEDGER, "marketing": BUDGET_CODE})
+    (tmp_path / "finance" / "hold").touch()
+    state = WorkspaceUiState(file)
+    state.load()
+    assert state.status == "ready", state.error
+    with client_class()(create_app(state, start=False)) as client:
+        token = _csrf(client, "budget")
+        done = client.post(
+            "/actions/materialize",
+            data={"select": "+budget", "csrf": token},
+            follow_redirects=False,
+        )
+        assert done.status_code == 303, done.text
+        run_id = done.headers["location"].rsplit("/", 1)[-1]
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "finance" / "began").exists():
+            assert time.monotonic() < deadline, client.get(f"/api/runs/{run_id}").json()
+            time.sleep(0.1)
+        time.sleep(0.5)
+        canceled = client.post(
+            f"/actions/runs/{run_id}/cancel", data={"csrf": token}, follow_redirects=False
+        )
+        assert canceled.status_code == 303, canceled.text
+        assert _until_ended(client, run_id)["status"] == "canceled"
+        runs = client.get("/api/runs").json()
+    state.stop()
+    rows = runs["runs"] if isinstance(runs, dict) else runs
+    children = [r for r in rows if r.get("tags", {}).get("workspace_run") == run_id]
+    assert [(c["tags"]["workspace_project"], c["status"]) for c in children] == [
+        ("finance", "canceled")
+    ]

@@ -301,11 +301,8 @@ class UiApp:
         from starlette.concurrency import run_in_threadpool
 
         run_id = request.path_params["run_id"]
-        refusal = await run_in_threadpool(self.state.cancel_refusal, run_id)
-        if refusal is not None:
-            return self.error(request, 409, refusal)
         try:
-            await run_in_threadpool(actions.cancel_run, self.state.storage, run_id)
+            await run_in_threadpool(self.state.cancel_run, run_id)
         except BadRequest as exc:
             return self.error(request, 409, str(exc))
         except LookupError as exc:

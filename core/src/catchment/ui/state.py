@@ -165,9 +165,11 @@ class UiState:
 
         return SubprocessLauncher(self.require().project.root)
 
-    def cancel_refusal(self, run_id: str) -> str | None:
-        """Why canceling ``run_id`` is refused here before it is tried (None: try it)."""
-        return None
+    def cancel_run(self, run_id: str) -> int | None:
+        """Cancel ``run_id`` (``ui.actions.cancel_run``: the pid signalled, or None)."""
+        from catchment.ui.actions import cancel_run
+
+        return cancel_run(self.storage, run_id)
 
     def _load_project(self) -> tuple[Project, AssetGraph]:
         """The project and its graph (a workspace's state loads its merged graph instead)."""

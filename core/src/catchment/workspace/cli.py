@@ -41,6 +41,7 @@ SUPPORTED = (
     "materialize",
     "runs list",
     "runs show",
+    "runs cancel",
     "ui",
 )
 

@@ -7,8 +7,9 @@ What the daemon's ``WorkspaceLauncher`` starts for every queued run (automation,
 run's assets are read from the workspace's merged graph (no project code imported here) and
 run batch by batch by ``workspace.running.run_workspace``, whose project runs are tagged
 ``workspace_run`` with this run's id. This run ends ``success`` when every batch succeeded,
-``failure`` otherwise; a workspace that no longer loads, or a run asking for assets it no
-longer has, fails the run with the reason recorded.
+``failure`` otherwise, ``canceled`` when SIGINT stops it (``runs cancel``, the UI's
+*Cancel*: the running batch's project run is asked to stop too); a workspace that no longer
+loads, or a run asking for assets it no longer has, fails the run with the reason recorded.
 """
 
 from __future__ import annotations
@@ -21,10 +22,9 @@ from catchment.storage import RunRecord, RunStatus, Storage
 __all__ = ["execute_workspace_run", "main"]
 
 
-def _finish(storage: Storage, run: RunRecord, success: bool, error: str | None) -> None:
+def _finish(storage: Storage, run: RunRecord, status: RunStatus, error: str | None) -> None:
     from catchment.events import Event, EventType
 
-    status: RunStatus = "success" if success else "failure"
     data: dict[str, object] = {"status": status}
     if error:
         data["error"] = error
@@ -55,9 +55,19 @@ def execute_workspace_run(file: Path, run_id: str) -> bool:
         success = True
         errors: list[str] = []
         for partition in run.partition_keys or (None,):
-            result = run_workspace(
-                wsg, keys, partition=partition, tags=tags, run_id=run.run_id, echo=print
-            )
+            try:
+                result = run_workspace(
+                    wsg,
+                    keys,
+                    partition=partition,
+                    tags=tags,
+                    run_id=run.run_id,
+                    echo=print,
+                    forward_interrupt=True,
+                )
+            except KeyboardInterrupt:  # `runs cancel`, the UI's Cancel: SIGINT to this process
+                _finish(storage, run, "canceled", "canceled while it ran")
+                raise
             sys.stdout.flush()
             if not result.success:
                 success = False
@@ -67,7 +77,7 @@ def execute_workspace_run(file: Path, run_id: str) -> bool:
                     errors.append(f"did not materialize: {', '.join(failed)}")
                 if result.skipped:
                     errors.append(f"skipped: {', '.join(str(k) for k in result.skipped)}")
-        _finish(storage, run, success, "; ".join(errors) or None)
+        _finish(storage, run, "success" if success else "failure", "; ".join(errors) or None)
         return success
     finally:
         storage.close()
@@ -83,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return 0 if execute_workspace_run(Path(args[1]), args[0]) else 1
+    except KeyboardInterrupt:
+        print("canceled", file=sys.stderr)
+        return 130
     except CatchmentError as exc:
         from catchment.secrets import redact
 

@@ -40,16 +40,39 @@ class WorkspaceUiState(UiState):
 
         return WorkspaceLauncher(self.workspace_file)
 
-    def cancel_refusal(self, run_id: str) -> str | None:
-        run = self.storage.get_run(run_id)
-        if run is None or run.status in ("queued", "starting"):
-            return None
+    def cancel_run(self, run_id: str) -> int | None:
+        """A queued run is canceled in the store; a started workspace run's process
+        (``python -m catchment.workspace.execute RUN_ID``, on this host) gets SIGINT: it asks
+        its running batch to stop and ends canceled. Returns the pid signalled."""
+        import os
+        import signal
+        import time
+
+        from catchment.storage.base import HOSTNAME
+        from catchment.ui.params import BadRequest
+
+        storage = self.storage
+        run = storage.get_run(run_id)
+        if run is None:
+            raise LookupError(f"no run {run_id!r} in the record store")
+        if "workspace_run" in run.tags:  # one project's batch: canceled as any project run
+            return super().cancel_run(run_id)
+        if run.status == "started" and (run.host != HOSTNAME or run.pid is None):
+            raise BadRequest(f"run {run_id[:12]} runs on {run.host or 'an unknown host'}")
         if run.status == "started":
-            return (
-                f"run {run_id[:12]} of the workspace has started: a started workspace run "
-                "cannot be canceled from the UI yet (stop its process, or wait for it)"
-            )
-        return None
+            try:
+                cmdline = Path(f"/proc/{run.pid}/cmdline").read_bytes()
+            except OSError:
+                raise BadRequest(f"the process of run {run_id[:12]} is gone") from None
+            if run_id.encode() not in cmdline:
+                raise BadRequest(f"pid {run.pid} does not name run {run_id[:12]}")
+        status = storage.cancel_run(run_id, time.time(), reason="canceled from the UI")
+        if status is None:
+            raise BadRequest(f"run {run_id[:12]} is {run.status}: it has ended")
+        if status == "canceled" or run.pid is None:
+            return None
+        os.kill(run.pid, signal.SIGINT)
+        return run.pid
 
     def _load_project(self) -> tuple[Project, AssetGraph]:
         from catchment.workspace import load_workspace
