@@ -4,8 +4,8 @@ The UI's state loads the workspace (every project from its snapshot, nothing imp
 instead of one project. *Materialize* and *Apply* queue a run in the shared store, which the
 workspace's daemon starts (or, with no daemon, the UI launches at once) as ``python -m
 catchment.workspace.execute``: each project's assets in its own environment, never in the
-UI's process. *Cancel* cancels a queued run; a started workspace run, and *Retry from
-failure*, are refused with what to do instead."""
+UI's process. *Cancel* cancels a queued run, or stops a started one (SIGINT to its process,
+which stops its running batch); *Retry from failure* is refused with what to do instead."""
 
 from __future__ import annotations
 
