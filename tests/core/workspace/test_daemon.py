@@ -18,10 +18,10 @@ import pytest
 from catchment.daemon.clock import FakeClock
 from catchment.daemon.daemon import Daemon
 from catchment.storage import Storage, open_storage
-from catchment.workspace.daemon import load_for_daemon
+from catchment.workspace.daemon import WorkspaceSensorRunner, load_for_daemon
 from catchment.workspace.execute import execute_workspace_run
 
-from tests.core.daemon.conftest import T0, RecordingLauncher
+from tests.core.daemon.conftest import T0, RecordingLauncher, settle
 from tests.core.workspace.conftest import BUDGET_CODE, LEDGER_CODE, simple_workspace
 
 pytestmark = pytest.mark.timeout(240)
@@ -37,14 +37,19 @@ SENSOR = """\
 sensors:
   - name: poke
     function: sensors.py:poke
-    assets: [ledger]
 """
 
 SENSOR_CODE = """\
+import os
+import sys
+
+from catchment.runs.request import RunRequest
 from catchment.sensors import SensorResult
 
 def poke(context):
-    return SensorResult()
+    n = int(context.cursor or "0") + 1
+    where = {"cwd": os.getcwd(), "root": context.project_root, "python": sys.executable}
+    return SensorResult(run_requests=[RunRequest(run_key=f"n{n}", tags=where)], cursor=str(n))
 """
 
 
@@ -89,16 +94,35 @@ def test_a_projects_schedule_ticks_on_the_workspace_and_runs_in_its_environment(
     store.close()
 
 
-def test_sensors_of_a_project_are_reported_not_evaluated(tmp_path: Path) -> None:
-    file = simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}")})
+def test_a_projects_sensor_runs_in_its_environment_and_folder(tmp_path: Path) -> None:
+    file = simple_workspace(
+        tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE}
+    )
     with (tmp_path / "finance" / "catchment.yaml").open("a") as f:
         f.write(SENSOR)
     (tmp_path / "finance" / "sensors.py").write_text(SENSOR_CODE)
-    view = load_for_daemon(file)
-    assert view.sensors == ()
-    (problem,) = view.problems
-    assert "sensors are not evaluated on a workspace yet: poke" in problem.message
-    assert "catchment daemon -p" in (problem.hint or "")
+    store = _store(tmp_path)
+    d = Daemon(
+        file,
+        clock=FakeClock(T0),
+        storage=store,
+        launcher=RecordingLauncher(),
+        sensor_runner=WorkspaceSensorRunner(file),
+        load=load_for_daemon,
+    )
+    try:
+        assert d.workspace.problems == ()
+        (tick,) = settle(d)
+        assert (tick.kind, tick.name, tick.status) == ("sensor", "finance:poke", "success")
+        (run,) = store.list_runs()
+        assert run.tags["run_key"] == "sensor:finance:poke:n1"
+        assert run.selection == "project:finance"  # its default target: finance's assets
+        finance = str((tmp_path / "finance").resolve())
+        assert (run.tags["cwd"], run.tags["root"]) == (finance, finance)
+        assert run.tags["python"] == sys.executable  # the project's `python:`
+    finally:
+        d.close()
+        store.close()
 
 
 AUTO_LEDGER = LEDGER_CODE.format(TAGS="{}").replace(

@@ -30,7 +30,7 @@ Examples:
 
 In a folder holding catchment.workspace.yaml (or with -p naming one) it runs the schedules
 and automation of every project over the merged graph, each run's assets in their projects'
-own environments (sensors are not evaluated on a workspace yet).
+own environments (each project's sensors run in its environment too).
 """
 
 
@@ -82,13 +82,18 @@ def daemon(
 
     workspace = find_workspace(project_path)
     if workspace is not None:
-        from catchment.workspace.daemon import WorkspaceLauncher, load_for_daemon
+        from catchment.workspace.daemon import (
+            WorkspaceLauncher,
+            WorkspaceSensorRunner,
+            load_for_daemon,
+        )
 
         d = Daemon(
             workspace,
             settings=settings,
             load=load_for_daemon,
             launcher=WorkspaceLauncher(workspace),
+            sensor_runner=WorkspaceSensorRunner(workspace),
         )
     else:
         d = Daemon(project_path, settings=settings)

@@ -3,11 +3,11 @@ through the workspace runner, and no project code imported in the daemon's proce
 
 ``load_for_daemon`` reads what the daemon needs: the merged graph (each project from its
 snapshot: automation conditions and freshness policies are in the specs) and each project's
-schedules, which a short ``python -m catchment.workspace.worker`` (``action: declarations``)
-prints from the project's own environment. A project's schedule is named ``PROJECT:NAME`` and
-selects only that project's assets. Sensors are user code that would have to run in each
-project's environment on every tick: they are not evaluated on a workspace yet, and each
-project that has some is reported as a problem (the daemon prints it as a warning).
+schedules and sensors, which a short ``python -m catchment.workspace.worker`` (``action:
+declarations``) prints from the project's own environment. Each is named ``PROJECT:NAME`` and
+by default selects only that project's assets. A sensor's code runs in the project's
+environment and folder on every tick (``WorkspaceSensorRunner``), as a project's sensors run
+in subprocesses of its daemon.
 
 ``WorkspaceLauncher`` launches each queued run as ``python -m catchment.workspace.execute
 RUN_ID WORKSPACE_FILE`` (detached, like ``catchment runs execute``): that process claims the
@@ -25,17 +25,19 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from catchment.runs.launch import SubprocessLauncher
+from catchment.sensors.runner import SensorProcess, SubprocessSensorRunner
 
 if TYPE_CHECKING:
     from catchment.daemon.workspace import Workspace as DaemonView
     from catchment.problems import Problem, ProblemKind
     from catchment.schedules import ScheduleDefinition
+    from catchment.sensors import SensorContext, SensorDefinition
     from catchment.workspace.model import ProjectEntry, Workspace
 
-__all__ = ["WorkspaceLauncher", "load_for_daemon"]
+__all__ = ["WorkspaceLauncher", "WorkspaceSensorRunner", "load_for_daemon", "scoped"]
 
 
 def _declarations(ws: Workspace, entry: ProjectEntry) -> tuple[dict[str, Any] | None, str]:
@@ -64,21 +66,24 @@ def _declarations(ws: Workspace, entry: ProjectEntry) -> tuple[dict[str, Any] | 
     return json.loads(lines[-1]), ""
 
 
-def scoped(project: str, schedule: ScheduleDefinition) -> ScheduleDefinition:
-    """``schedule`` of ``project`` in the merged graph: named ``PROJECT:NAME``, selecting only
-    that project's assets."""
+Scoped = TypeVar("Scoped", "ScheduleDefinition", "SensorDefinition")
+
+
+def scoped(project: str, declared: Scoped) -> Scoped:
+    """A schedule or sensor of ``project`` in the merged graph: named ``PROJECT:NAME``,
+    selecting only that project's assets (unless it names keys)."""
     import msgspec
 
-    selection = schedule.selection
+    selection = declared.selection
     if selection is not None:
         selection = f"project:{project} and ({selection})"
-    elif not schedule.asset_keys:
+    elif not declared.asset_keys:
         selection = f"project:{project}"
     return msgspec.structs.replace(
-        schedule,
-        name=f"{project}:{schedule.name}",
+        declared,
+        name=f"{project}:{declared.name}",
         selection=selection,
-        tags={**schedule.tags, "workspace_project": project},
+        tags={**declared.tags, "workspace_project": project},
     )
 
 
@@ -108,26 +113,20 @@ def load_for_daemon(path: Path | str | None) -> DaemonView:
     loaded = [lp.entry for lp in wsg.projects if lp.ok]
     with ThreadPoolExecutor(max_workers=max(1, min(4, len(loaded)))) as pool:
         found = list(pool.map(lambda e: _declarations(ws, e), loaded))
+    from catchment.sensors import SensorDefinition
+
     schedules: list[ScheduleDefinition] = []
+    sensors: list[SensorDefinition] = []
     for entry, (data, why) in zip(loaded, found, strict=True):
         if data is None:
             problems.append(
-                _problem("project", entry, why, "its schedules are not evaluated until it loads")
+                _problem("project", entry, why, "its schedules and sensors are not evaluated until it loads")
             )
             continue
         for raw in data["schedules"]:
             schedules.append(scoped(entry.name, msgspec.convert(raw, ScheduleDefinition)))
-        if data["sensors"]:
-            problems.append(
-                _problem(
-                    "project",
-                    entry,
-                    f"sensors are not evaluated on a workspace yet: {', '.join(data['sensors'])}",
-                    "run a daemon on the project alone for its sensors (`catchment daemon -p "
-                    f"{entry.path}` with its own environment), or use a schedule or an "
-                    "automation condition",
-                )
-            )
+        for raw in data["sensors"]:
+            sensors.append(scoped(entry.name, msgspec.convert(raw, SensorDefinition)))
     defaults = dataclasses.replace(ProjectDefaults.for_root(ws.root), storage_url=ws.storage_url)
     return DaemonView(
         root=ws.root,
@@ -135,6 +134,7 @@ def load_for_daemon(path: Path | str | None) -> DaemonView:
         defaults=defaults,
         graph=wsg.graph,
         schedules=tuple(schedules),
+        sensors=tuple(sensors),
         problems=tuple(problems),
         stamp=project_stamp(ws.file),
     )
@@ -151,3 +151,39 @@ class WorkspaceLauncher(SubprocessLauncher):
 
     def command(self, run_id: str) -> list[str]:
         return [self.python, "-m", "catchment.workspace.execute", run_id, str(self.file)]
+
+
+class WorkspaceSensorRunner(SubprocessSensorRunner):
+    """Runs each sensor (``PROJECT:NAME``) as ``python -m catchment.sensors.host`` in its
+    project's environment and folder (``context.project_root`` is the project's), so a
+    sensor's code never runs in the daemon's process or another project's environment."""
+
+    def __init__(self, file: Path):
+        super().__init__(file.parent)
+        self.file = file
+
+    def _entry(self, sensor_name: str) -> ProjectEntry:
+        from catchment.errors import ConfigError
+        from catchment.workspace.model import load_workspace_file
+
+        ws = load_workspace_file(self.file)
+        found = [p for p in ws.projects if sensor_name.startswith(f"{p.name}:")]
+        if not found:
+            raise ConfigError(f"sensor {sensor_name!r} names no project of the workspace")
+        return max(found, key=lambda p: len(p.name))
+
+    def start(
+        self, function: str, context: SensorContext, now: float, timeout: float
+    ) -> SensorProcess:
+        import msgspec
+
+        entry = self._entry(context.sensor_name)
+        context = msgspec.structs.replace(context, project_root=str(entry.path))
+        job = {
+            "function": function,
+            "context": msgspec.to_builtins(context),
+            "project_root": str(entry.path),
+        }
+        return self.spawn(
+            entry.command("-m", "catchment.sensors.host"), entry.path, job, context, now, timeout
+        )

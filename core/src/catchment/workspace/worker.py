@@ -7,8 +7,8 @@ stderr as it goes, and one JSON object on stdout at the end: ``run_id``, ``succe
 asset's ``status`` (success, failed, skipped, not run). Exit 0 when it ran (whatever the
 run's outcome), 1 with one message on stderr when it could not run at all.
 
-With ``action: declarations`` it runs nothing and prints the project's schedules and the names
-of its sensors (what the workspace daemon reads; ``workspace.daemon``).
+With ``action: declarations`` it runs nothing and prints the project's schedules and sensors
+(what the workspace daemon reads; ``workspace.daemon``).
 """
 
 from __future__ import annotations
@@ -63,8 +63,8 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
 
 
 def declarations(request: dict[str, Any]) -> dict[str, Any]:
-    """What the daemon needs of the project beyond its snapshot: its schedules (plain data)
-    and the names of its sensors (user code, not evaluated on a workspace)."""
+    """What the daemon needs of the project beyond its snapshot: its schedules and sensors
+    (plain data; a sensor's code runs later, in this environment, by ``catchment.sensors.host``)."""
     import msgspec
 
     from catchment.project import load_project
@@ -72,7 +72,7 @@ def declarations(request: dict[str, Any]) -> dict[str, Any]:
     project = load_project(request["project"])
     return {
         "schedules": [msgspec.to_builtins(s) for s in project.schedules],
-        "sensors": [s.name for s in project.sensors],
+        "sensors": [msgspec.to_builtins(s) for s in project.sensors],
     }
 
 
