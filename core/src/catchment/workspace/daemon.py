@@ -120,7 +120,9 @@ def load_for_daemon(path: Path | str | None) -> DaemonView:
     for entry, (data, why) in zip(loaded, found, strict=True):
         if data is None:
             problems.append(
-                _problem("project", entry, why, "its schedules and sensors are not evaluated until it loads")
+                _problem(
+                    "project", entry, why, "its schedules and sensors wait until it loads again"
+                )
             )
             continue
         for raw in data["schedules"]:
