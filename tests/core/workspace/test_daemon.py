@@ -267,3 +267,22 @@ def test_queued_materialize_and_apply_are_started_by_the_workspace_daemon(tmp_pa
         assert f"run {run_id} canceled (it had not started)" in canceled.stdout
     finally:
         store.close()
+
+
+def test_automation_commands_read_the_merged_graph_and_the_shared_store(tmp_path: Path) -> None:
+    simple_workspace(tmp_path, {"finance": AUTO_LEDGER, "marketing": AUTO_BUDGET})
+    listed = _cli(tmp_path, "automation", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert {(r["asset"], r["condition"]) for r in json.loads(listed.stdout)} == {
+        ("ledger", "on_missing()"),
+        ("budget", "eager()"),
+    }
+    evaluated = _cli(tmp_path, "automation", "evaluate", "--json")
+    assert evaluated.returncode == 0, evaluated.stderr
+    requested = json.loads(evaluated.stdout)["run_requests"]
+    # one run across both projects: the workspace runner orders the batches
+    assert [r["asset_keys"] for r in requested] == [["budget", "ledger"]]
+    explained = _cli(tmp_path, "automation", "explain", "budget", "--now")
+    assert explained.returncode == 0, explained.stderr
+    assert "budget: requested" in explained.stdout
+    assert "eager()" in explained.stdout

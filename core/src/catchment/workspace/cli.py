@@ -6,14 +6,18 @@ projects' own environments (``workspace.running``)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 if TYPE_CHECKING:
+    from catchment.graph import AssetGraph
     from catchment.keys import AssetKey
     from catchment.runs.request import RunRequest
+    from catchment.storage import Storage
     from catchment.workspace.graph import WorkspaceGraph
     from catchment.workspace.view import WorkspaceProject
 
@@ -27,6 +31,7 @@ __all__ = [
     "owner_of",
     "plan",
     "refuse_unsupported",
+    "workspace_store",
 ]
 
 SUPPORTED = (
@@ -36,6 +41,7 @@ SUPPORTED = (
     "graph",
     "daemon",
     "ticks",
+    "automation",
     "plan",
     "apply",
     "materialize",
@@ -69,6 +75,21 @@ def load_view(file: Path, no_cache: bool = False) -> tuple[WorkspaceGraph, Works
         raise typer.Exit(1)
     _warn(wsg)
     return wsg, workspace_project(wsg)
+
+
+@contextmanager
+def workspace_store(file: Path) -> Iterator[tuple[WorkspaceProject, AssetGraph, Storage]]:
+    """``cli.common.project_store`` for a workspace: its view (problems warned about), merged
+    graph and shared store (closed however the command ends)."""
+    from catchment.workspace import open_workspace_storage
+
+    _, view = load_view(file)
+    graph = view.require_graph()
+    storage = open_workspace_storage(file)
+    try:
+        yield view, graph, storage
+    finally:
+        storage.close()
 
 
 def owner_of(wsg: WorkspaceGraph, key: AssetKey) -> tuple[str | None, str | None]:
