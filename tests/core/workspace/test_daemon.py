@@ -286,3 +286,23 @@ def test_automation_commands_read_the_merged_graph_and_the_shared_store(tmp_path
     assert explained.returncode == 0, explained.stderr
     assert "budget: requested" in explained.stdout
     assert "eager()" in explained.stdout
+
+
+def test_schedules_and_sensors_list_every_projects_declarations(tmp_path: Path) -> None:
+    simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE})
+    with (tmp_path / "finance" / "catchment.yaml").open("a") as f:
+        f.write(SCHEDULE + SENSOR)
+    (tmp_path / "finance" / "sensors.py").write_text(SENSOR_CODE)
+    schedules = _cli(tmp_path, "schedules", "list", "--json")
+    assert schedules.returncode == 0, schedules.stderr
+    assert [(s["name"], s["target"]) for s in json.loads(schedules.stdout)] == [
+        ("finance:hourly", "project:finance and (*)")
+    ]
+    sensors = _cli(tmp_path, "sensors", "list", "--json")
+    assert sensors.returncode == 0, sensors.stderr
+    assert [(s["name"], s["target"]) for s in json.loads(sensors.stdout)] == [
+        ("finance:poke", "project:finance")
+    ]
+    preview = _cli(tmp_path, "sensors", "preview", "finance:poke")
+    assert preview.returncode == 1
+    assert "`catchment sensors preview` does not work on a workspace" in preview.stderr

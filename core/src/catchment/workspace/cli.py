@@ -42,6 +42,8 @@ SUPPORTED = (
     "daemon",
     "ticks",
     "automation",
+    "schedules list",
+    "sensors list",
     "plan",
     "apply",
     "materialize",
@@ -395,7 +397,8 @@ def refuse_unsupported(argv: list[str]) -> None:
     words = [a for a in argv if not a.startswith("-")]
     if not words or any(a in ("--help", "-h", "--version") for a in argv):
         return
-    command = " ".join(words[:2]) if words[0] in ("assets", "runs") else words[0]
+    paired = ("assets", "runs", "schedules", "sensors")
+    command = " ".join(words[:2]) if words[0] in paired else words[0]
     if command in SUPPORTED or words[0] in ("new", "plugins"):
         return
     target = None
