@@ -36,6 +36,14 @@ def test_a_failed_upstream_project_skips_the_assets_downstream(tmp_path: Path) -
     assert "marketing: skipped budget (upstream ledger did not materialize)" in run.stdout
     assert "0 materialized, 1 failed, 1 skipped in 1 project run(s)" in run.stdout
     assert "ledger is closed" in run.stderr
+    runs = json.loads(_cli(tmp_path, "runs", "list", "--json").stdout)
+    (failed,) = [r for r in runs if r["tags"]["workspace_project"] == "finance"]
+    (tmp_path / "finance" / "assets.py").write_text(LEDGER_CODE.format(TAGS="{}"))
+    retried = _cli(tmp_path, "runs", "retry", failed["run_id"][:10], "--from-failure")
+    assert retried.returncode == 0, retried.stderr
+    assert f"retrying {failed['run_id']}: 1 asset" in retried.stdout
+    assert "finance: materializing 1 asset(s) in its environment: ledger" in retried.stdout
+    assert "1 materialized, 0 failed, 0 skipped" in retried.stdout
 
 
 def test_materialize_records_each_project_run_in_the_shared_store(tmp_path: Path) -> None:
@@ -108,7 +116,7 @@ def test_a_policy_violation_stops_materialize_unless_allowed(tmp_path: Path) -> 
 
 def test_commands_that_do_not_support_workspaces_say_so(tmp_path: Path) -> None:
     simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}")})
-    for args in (["runs", "retry", "abc"], ["backfill", "list"], ["observe"]):
+    for args in (["backfill", "list"], ["observe"], ["pools", "list"]):
         out = _cli(tmp_path, *args)
         assert out.returncode == 1, args
         command = " ".join(args[:2]) if args[0] in ("runs", "assets") else args[0]

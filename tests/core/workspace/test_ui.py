@@ -100,7 +100,7 @@ def test_ui_actions_on_a_workspace_run_each_project_in_its_environment(tmp_path:
         assert _until_ended(client, second)["status"] == "success"
         retry = client.post(f"/actions/runs/{second}/retry", data={"csrf": token})
         assert retry.status_code == 409
-        assert "retry from failure does not work on a workspace yet" in retry.text
+        assert "has no asset left to run" in retry.text
     store = open_storage(f"sqlite:///{tmp_path / '.catchment' / 'runs.db'}")
     try:
         children = {
@@ -166,9 +166,19 @@ def test_canceling_a_started_workspace_run_from_the_ui_stops_its_batch(tmp_path:
         assert canceled.status_code == 303, canceled.text
         assert _until_ended(client, run_id)["status"] == "canceled"
         runs = client.get("/api/runs").json()
+        rows = runs["runs"] if isinstance(runs, dict) else runs
+        children = [r for r in rows if r.get("tags", {}).get("workspace_run") == run_id]
+        assert [(c["tags"]["workspace_project"], c["status"]) for c in children] == [
+            ("finance", "canceled")
+        ]
+        (tmp_path / "finance" / "hold").unlink()
+        retried = client.post(
+            f"/actions/runs/{run_id}/retry", data={"csrf": token}, follow_redirects=False
+        )
+        assert retried.status_code == 303, retried.text
+        retry_id = retried.headers["location"].rsplit("/", 1)[-1]
+        retry = _until_ended(client, retry_id)
+        assert retry["status"] == "success"
+        assert retry["parent_run_id"] == run_id
+        assert sorted(retry["assets"]) == ["budget", "ledger"]  # nothing of it had materialized
     state.stop()
-    rows = runs["runs"] if isinstance(runs, dict) else runs
-    children = [r for r in rows if r.get("tags", {}).get("workspace_run") == run_id]
-    assert [(c["tags"]["workspace_project"], c["status"]) for c in children] == [
-        ("finance", "canceled")
-    ]

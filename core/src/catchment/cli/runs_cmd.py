@@ -243,7 +243,16 @@ def retry_run(
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
     allow_broken: bool = allow_broken_option(),
 ) -> None:
-    """Re-execute a run as a new run whose parent is the old one."""
+    """Re-execute a run as a new run whose parent is the old one (on a workspace: through
+    the workspace runner, each project's assets in its environment)."""
+    from catchment.workspace import find_workspace
+
+    workspace = find_workspace(project_path)
+    if workspace is not None:
+        from catchment.workspace.cli import retry
+
+        retry(workspace, run_id, from_failure, allow_broken)
+        return
     from catchment.errors import CatchmentError
     from catchment.execution.plan import build_plan
     from catchment.execution.project import open_project_storage

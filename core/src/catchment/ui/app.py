@@ -344,13 +344,8 @@ class UiApp:
         from starlette.concurrency import run_in_threadpool
 
         run_id = request.path_params["run_id"]
-        if self.state.retry_refusal is not None:
-            return self.error(request, 409, self.state.retry_refusal)
-        launcher = self.state.launcher()
         try:
-            new_id = await run_in_threadpool(
-                actions.retry_from_failure, self.state.storage, launcher, run_id
-            )
+            new_id = await run_in_threadpool(self.state.retry_run, run_id)
         except BadRequest as exc:
             return self.error(request, 409, str(exc))
         except LookupError as exc:

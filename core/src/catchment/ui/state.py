@@ -155,15 +155,19 @@ class UiState:
             if self.loaded is None:
                 self.status = "failed"
 
-    retry_refusal: str | None = None
-    """Why *Retry from failure* is refused here (None: it is not)."""
-
     def launcher(self) -> Launcher:
         """What starts a run the UI queued when no daemon holds the lease: ``catchment runs
         execute`` in a detached process (a workspace's state launches its own runner)."""
         from catchment.runs.launch import SubprocessLauncher
 
         return SubprocessLauncher(self.require().project.root)
+
+    def retry_run(self, run_id: str) -> str:
+        """Queue a retry of ``run_id`` from its failure (``ui.actions.retry_from_failure``);
+        the new run's id."""
+        from catchment.ui.actions import retry_from_failure
+
+        return retry_from_failure(self.storage, self.launcher(), run_id)
 
     def cancel_run(self, run_id: str) -> int | None:
         """Cancel ``run_id`` (``ui.actions.cancel_run``: the pid signalled, or None)."""

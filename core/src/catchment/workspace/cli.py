@@ -31,6 +31,7 @@ __all__ = [
     "owner_of",
     "plan",
     "refuse_unsupported",
+    "retry",
     "workspace_store",
 ]
 
@@ -50,6 +51,7 @@ SUPPORTED = (
     "runs list",
     "runs show",
     "runs cancel",
+    "runs retry",
     "ui",
 )
 
@@ -386,6 +388,49 @@ def apply(file: Path, select: str | None, allow_broken: bool, queued: Queued | N
         _enqueue(wsg, request)
         return
     _run(wsg, keys, None, {"trigger": "apply"})
+
+
+def retry(file: Path, run_id: str, from_failure: bool, allow_broken: bool) -> None:
+    """`catchment runs retry` on a workspace: run again, through the workspace runner, the
+    assets of a run (a queued workspace run, or one project's run); with ``from_failure``
+    only those that did not materialize (for a workspace run: in none of its project runs)."""
+    from catchment.cli.runs_cmd import resolve_run
+    from catchment.errors import CatchmentError
+    from catchment.keys import AssetKey
+    from catchment.runs.execute import selected_keys
+    from catchment.workspace import open_workspace_storage
+    from catchment.workspace.execute import left_to_do
+
+    wsg = _load(file)
+    _stop_if_blocked(wsg, allow_broken)
+    graph = wsg.require_graph()
+    storage = open_workspace_storage(file)
+    try:
+        run = resolve_run(storage, run_id)
+        if run.status in ("queued", "starting", "started", "canceling"):
+            raise CatchmentError(
+                f"run {run.run_id} is {run.status}",
+                hint="wait for it to finish, or cancel it first (`catchment runs cancel`)",
+            )
+        if from_failure:
+            names = left_to_do(storage, run, graph)
+        else:
+            names = list(run.asset_keys) or selected_keys(graph, run)
+    finally:
+        storage.close()
+    for name in names:
+        if name not in graph:
+            typer.secho(
+                f"warning: asset {name} is no longer in the workspace", err=True, fg="yellow"
+            )
+    keys = [AssetKey.parse(k) for k in names if k in graph]
+    if not keys:
+        typer.echo(f"run {run.run_id} has no asset left to run")
+        return
+    typer.echo(f"retrying {run.run_id}: {_n(len(keys), 'asset')}")
+    tags = {"trigger": "retry", "retry_of": run.run_id, "from_failure": str(from_failure).lower()}
+    for partition in run.partition_keys or (None,):
+        _run(wsg, keys, partition, tags)
 
 
 def refuse_unsupported(argv: list[str]) -> None:

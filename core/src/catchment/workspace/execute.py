@@ -16,10 +16,40 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from catchment.storage import RunRecord, RunStatus, Storage
 
-__all__ = ["execute_workspace_run", "main"]
+if TYPE_CHECKING:
+    from catchment.graph import AssetGraph
+
+__all__ = ["execute_workspace_run", "left_to_do", "main"]
+
+_CHILDREN_SCAN = 10_000
+"""How many of the newest runs are searched for a workspace run's project runs."""
+
+
+def left_to_do(storage: Storage, run: RunRecord, graph: AssetGraph) -> list[str]:
+    """The assets of ``run`` that did not materialize: for a workspace run, those none of
+    its project runs (tagged ``workspace_run``) materialized; for one project's run, its own."""
+    from catchment.events import EventType
+    from catchment.runs.execute import selected_keys
+
+    if "workspace_run" in run.tags or run.asset_keys:
+        wanted = list(run.asset_keys)
+    else:
+        wanted = selected_keys(graph, run)
+    ids = [run.run_id] + [
+        r.run_id
+        for r in storage.list_runs(limit=_CHILDREN_SCAN)
+        if r.tags.get("workspace_run") == run.run_id
+    ]
+    done = {
+        e.asset_key
+        for run_id in ids
+        for e in storage.events_for_run(run_id, [EventType.MATERIALIZATION])
+    }
+    return [k for k in wanted if k not in done]
 
 
 def _finish(storage: Storage, run: RunRecord, status: RunStatus, error: str | None) -> None:

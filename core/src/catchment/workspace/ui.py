@@ -5,7 +5,8 @@ instead of one project. *Materialize* and *Apply* queue a run in the shared stor
 workspace's daemon starts (or, with no daemon, the UI launches at once) as ``python -m
 catchment.workspace.execute``: each project's assets in its own environment, never in the
 UI's process. *Cancel* cancels a queued run, or stops a started one (SIGINT to its process,
-which stops its running batch); *Retry from failure* is refused with what to do instead."""
+which stops its running batch); *Retry from failure* queues, as a workspace run, the assets
+that its project runs did not materialize."""
 
 from __future__ import annotations
 
@@ -26,11 +27,6 @@ class WorkspaceUiState(UiState):
     """A ``UiState`` whose "project" is the workspace: its name, folder, shared run store,
     merged graph and problems; its runs are launched by the workspace's runner."""
 
-    retry_refusal = (
-        "retry from failure does not work on a workspace yet: materialize what failed again "
-        "(`catchment apply` in the workspace folder, or Apply here)"
-    )
-
     def __init__(self, file: Path):
         super().__init__(file.parent)
         self.workspace_file = file
@@ -39,6 +35,33 @@ class WorkspaceUiState(UiState):
         from catchment.workspace.daemon import WorkspaceLauncher
 
         return WorkspaceLauncher(self.workspace_file)
+
+    def retry_run(self, run_id: str) -> str:
+        """Queue, as a child of ``run_id``, the assets it (through its project runs) did not
+        materialize, as a workspace run; its id."""
+        from catchment.runs.request import RunRequest
+        from catchment.ui.actions import queue_and_launch
+        from catchment.ui.params import BadRequest
+        from catchment.workspace.execute import left_to_do
+
+        storage = self.storage
+        run = storage.get_run(run_id)
+        if run is None:
+            raise LookupError(f"no run {run_id!r} in the record store")
+        if run.status in ("queued", "starting", "started", "canceling"):
+            raise BadRequest(f"run {run_id[:12]} is {run.status}: retry it once it has ended")
+        graph = self.require().graph
+        left = [k for k in left_to_do(storage, run, graph) if k in graph]
+        if not left:
+            raise BadRequest(f"run {run_id[:12]} has no asset left to run")
+        request = RunRequest.for_assets(
+            left,
+            partition_keys=run.partition_keys,
+            origin="ui",
+            tags={"retry_of": run_id, "from_failure": "true"},
+            reason=f"retry of {run_id[:12]} from failure",
+        )
+        return queue_and_launch(storage, self.launcher(), request, parent_run_id=run_id)
 
     def cancel_run(self, run_id: str) -> int | None:
         """A queued run is canceled in the store; a started workspace run's process
