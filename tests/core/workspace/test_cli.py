@@ -36,6 +36,14 @@ def test_a_failed_upstream_project_skips_the_assets_downstream(tmp_path: Path) -
     assert "marketing: skipped budget (upstream ledger did not materialize)" in run.stdout
     assert "0 materialized, 1 failed, 1 skipped in 1 project run(s)" in run.stdout
     assert "ledger is closed" in run.stderr
+    runs = json.loads(_cli(tmp_path, "runs", "list", "--json").stdout)
+    (failed,) = [r for r in runs if r["tags"]["workspace_project"] == "finance"]
+    (tmp_path / "finance" / "assets.py").write_text(LEDGER_CODE.format(TAGS="{}"))
+    retried = _cli(tmp_path, "runs", "retry", failed["run_id"][:10], "--from-failure")
+    assert retried.returncode == 0, retried.stderr
+    assert f"retrying {failed['run_id']}: 1 asset" in retried.stdout
+    assert "finance: materializing 1 asset(s) in its environment: ledger" in retried.stdout
+    assert "1 materialized, 0 failed, 0 skipped" in retried.stdout
 
 
 def test_materialize_records_each_project_run_in_the_shared_store(tmp_path: Path) -> None:
@@ -108,8 +116,35 @@ def test_a_policy_violation_stops_materialize_unless_allowed(tmp_path: Path) -> 
 
 def test_commands_that_do_not_support_workspaces_say_so(tmp_path: Path) -> None:
     simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}")})
-    for args in (["runs", "retry", "abc"], ["daemon", "run"], ["graph"], ["assets", "show", "x"]):
+    for args in (["backfill", "list"], ["observe"], ["pools", "list"]):
         out = _cli(tmp_path, *args)
         assert out.returncode == 1, args
         command = " ".join(args[:2]) if args[0] in ("runs", "assets") else args[0]
         assert f"`catchment {command}` does not work on a workspace" in out.stderr
+
+
+def test_assets_show_and_graph_read_the_merged_graph(tmp_path: Path) -> None:
+    simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE})
+    assert _cli(tmp_path, "materialize", "-s", "ledger").returncode == 0
+    shown = _cli(tmp_path, "assets", "show", "budget", "--json")
+    assert shown.returncode == 0, shown.stderr
+    info = json.loads(shown.stdout)
+    assert (info["project"], info["team"], info["deps"]) == (
+        "marketing",
+        "team-marketing",
+        ["ledger"],
+    )
+    assert info["state"] == "missing"
+    text = _cli(tmp_path, "assets", "show", "ledger")
+    assert text.returncode == 0, text.stderr
+    assert "project       finance" in text.stdout
+    assert "last materialized" in text.stdout
+    missing = _cli(tmp_path, "assets", "show", "nope")
+    assert missing.returncode == 1
+    assert "no asset nope in the workspace" in missing.stderr
+    drawn = _cli(tmp_path, "graph", "--format", "json")
+    assert drawn.returncode == 0, drawn.stderr
+    assert {"from": "ledger", "to": "budget"} in json.loads(drawn.stdout)["edges"]
+    mermaid = _cli(tmp_path, "graph")
+    assert mermaid.returncode == 0, mermaid.stderr
+    assert mermaid.stdout.startswith("flowchart LR")

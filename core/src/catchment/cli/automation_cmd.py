@@ -8,6 +8,8 @@ with each operand's value.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,12 +20,16 @@ from catchment.cli.common import PROJECT_OPTION_HELP, load_for_run, project_stor
 
 if TYPE_CHECKING:
     from catchment.automation.result import EvaluationResult
+    from catchment.graph import AssetGraph
+    from catchment.storage import Storage
 
 automation_app = typer.Typer(
     name="automation",
     help="Inspect automation conditions and what they decide (nothing is launched).\n\n"
     "Examples:\n\n  catchment automation list\n\n  catchment automation evaluate --json\n\n"
-    "  catchment automation explain marts/orders --partition 2026-01-04",
+    "  catchment automation explain marts/orders --partition 2026-01-04\n\n"
+    "In a folder holding catchment.workspace.yaml (or with -p naming one) they read the "
+    "workspace's merged graph and shared store.",
     no_args_is_help=True,
 )
 
@@ -62,6 +68,22 @@ Examples:
 """
 
 
+@contextmanager
+def _store(project_path: Path | None) -> Iterator[tuple[Any, AssetGraph, Storage]]:
+    """``project_store``, or on a workspace its merged graph and shared store."""
+    from catchment.workspace import find_workspace
+
+    workspace = find_workspace(project_path)
+    if workspace is not None:
+        from catchment.workspace.cli import workspace_store
+
+        with workspace_store(workspace) as found:
+            yield found
+    else:
+        with project_store(project_path) as found:
+            yield found
+
+
 def _when(ts: float | None) -> str:
     if ts is None:
         return ""
@@ -75,9 +97,15 @@ def list_automation(
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
     from catchment.partitions import default_scope
+    from catchment.workspace import find_workspace
 
-    project = load_for_run(project_path, acting=False)
-    graph = project.require_graph()
+    workspace = find_workspace(project_path)
+    if workspace is not None:
+        from catchment.workspace.cli import load_view
+
+        graph = load_view(workspace)[0].require_graph()
+    else:
+        graph = load_for_run(project_path, acting=False).require_graph()
     chosen = graph.select(select) if select else None
     rows: list[dict[str, Any]] = []
     for key in graph:
@@ -160,7 +188,7 @@ def evaluate_now(
 ) -> None:
     from catchment.automation.evaluator import evaluate
 
-    with project_store(project_path) as (_, graph, storage):
+    with _store(project_path) as (_, graph, storage):
         result = evaluate(graph, storage, None, _previous_state(storage))
     summary = _summary(result)
     if as_json:
@@ -198,7 +226,7 @@ def explain(
     from catchment.errors import CatchmentError
     from catchment.keys import AssetKey
 
-    with project_store(project_path) as (_, graph, storage):
+    with _store(project_path) as (_, graph, storage):
         key = AssetKey.parse(asset)
         if key not in graph:
             raise CatchmentError(

@@ -13,6 +13,7 @@ import typer
 from catchment.cli.common import PROJECT_OPTION_HELP
 
 if TYPE_CHECKING:
+    from catchment.daemon.workspace import Workspace as DaemonView
     from catchment.project import Project
     from catchment.storage import Storage
     from catchment.storage.control import TickRecord
@@ -44,6 +45,23 @@ def _when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else ""
 
 
+def _declared(project_path: Path | None) -> tuple[Project | DaemonView, Storage]:
+    """The project (or, on a workspace, the daemon's view of it: every project's schedules
+    and sensors, read in its own environment) and its record store."""
+    from catchment.workspace import find_workspace
+
+    workspace = find_workspace(project_path)
+    if workspace is None:
+        return _load(project_path)
+    from catchment.workspace import open_workspace_storage
+    from catchment.workspace.daemon import load_for_daemon
+
+    view = load_for_daemon(workspace)
+    for p in view.problems:
+        typer.secho(f"warning: {p}", err=True, fg="yellow")
+    return view, open_workspace_storage(workspace)
+
+
 def _load(project_path: Path | None) -> tuple[Project, Storage]:
     from catchment.cli.common import load_for_run
     from catchment.execution.project import open_project_storage
@@ -73,7 +91,7 @@ def list_schedules(
     """List schedules with their cron, target, next ticks and last tick."""
     from catchment.daemon.schedule_loop import cursor_name
 
-    project, storage = _load(project_path)
+    project, storage = _declared(project_path)
     try:
         latest = storage.latest_ticks("schedule")
         cursors = storage.get_cursors([cursor_name(s.name) for s in project.schedules])
@@ -135,7 +153,7 @@ def list_sensors(
     """List sensors with their type, interval, target, cursor and last tick."""
     from catchment.daemon.sensor_loop import cursor_name
 
-    project, storage = _load(project_path)
+    project, storage = _declared(project_path)
     try:
         latest = storage.latest_ticks("sensor")
         cursors = storage.get_cursors([cursor_name(s.name) for s in project.sensors])
@@ -239,10 +257,16 @@ def ticks(
     as_json: bool = typer.Option(False, "--json", help="Print JSON (with each tick's body)."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
-    from catchment.execution.project import open_project_storage
-    from catchment.project import load_defaults
+    from catchment.workspace import find_workspace, open_workspace_storage
 
-    storage = open_project_storage(load_defaults(project_path))
+    workspace = find_workspace(project_path)
+    if workspace is not None:  # the workspace daemon's ticks, in its shared store
+        storage = open_workspace_storage(workspace)
+    else:
+        from catchment.execution.project import open_project_storage
+        from catchment.project import load_defaults
+
+        storage = open_project_storage(load_defaults(project_path))
     try:
         found = storage.list_ticks(
             kind=kind, name=name, limit=limit, statuses=[status] if status else None

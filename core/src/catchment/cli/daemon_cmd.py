@@ -27,6 +27,10 @@ Examples:
   catchment daemon
 
   catchment daemon --project examples/platform --catch-up 6h
+
+In a folder holding catchment.workspace.yaml (or with -p naming one) it runs the schedules
+and automation of every project over the merged graph, each run's assets in their projects'
+own environments (each project's sensors run in its environment too).
 """
 
 
@@ -74,7 +78,25 @@ def daemon(
         lease_ttl=_duration(lease_ttl, "--lease-ttl"),
         poll_interval=_duration(poll, "--poll"),
     )
-    d = Daemon(project_path, settings=settings)
+    from catchment.workspace import find_workspace
+
+    workspace = find_workspace(project_path)
+    if workspace is not None:
+        from catchment.workspace.daemon import (
+            WorkspaceLauncher,
+            WorkspaceSensorRunner,
+            load_for_daemon,
+        )
+
+        d = Daemon(
+            workspace,
+            settings=settings,
+            load=load_for_daemon,
+            launcher=WorkspaceLauncher(workspace),
+            sensor_runner=WorkspaceSensorRunner(workspace),
+        )
+    else:
+        d = Daemon(project_path, settings=settings)
     for problem in d.workspace.problems:
         typer.secho(f"warning: {problem}", err=True, fg="yellow")
 

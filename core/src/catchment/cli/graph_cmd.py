@@ -36,6 +36,9 @@ Examples:
   catchment graph -s '+customer_orders+' --format dot
 
   catchment graph --format json --project examples/platform
+
+In a folder holding catchment.workspace.yaml (or with -p naming one) it draws the
+workspace's merged graph (every project read from its snapshot).
 """
 
 EXTERNAL = "external"
@@ -243,8 +246,15 @@ def graph(
     no_cache: bool = typer.Option(False, "--no-cache", help=NO_CACHE_OPTION_HELP),
 ) -> None:
     from catchment.cli.output import print_json
+    from catchment.workspace import find_workspace
 
-    _, graph = load_for_listing(project_path, no_cache)
+    workspace = find_workspace(project_path)
+    if workspace is not None:
+        from catchment.workspace.cli import load_view
+
+        graph = load_view(workspace, no_cache)[0].require_graph()
+    else:
+        graph = load_for_listing(project_path, no_cache)[1]
     lin = lineage(graph, select)
     if fmt is Format.json:
         print_json(to_json(lin))

@@ -70,15 +70,10 @@ def materialize(
 
     workspace = find_workspace(project_path)
     if workspace is not None:
-        if queue:
-            from catchment.errors import CatchmentError
-
-            raise CatchmentError(
-                "materialize --queue does not work on a workspace yet", where="--queue"
-            )
         from catchment.workspace.cli import materialize as materialize_workspace
 
-        materialize_workspace(workspace, select, partition, allow_broken)
+        queued = (priority, parse_tags(tag)) if queue else None
+        materialize_workspace(workspace, select, partition, allow_broken, queued)
         return
     from catchment.execution.plan import build_plan
     from catchment.execution.project import open_project_storage

@@ -21,6 +21,7 @@ from catchment.cli.common import (
     load_for_observing,
     load_for_reading,
     load_for_run,
+    parse_tags,
     run_with_display,
 )
 
@@ -191,13 +192,10 @@ def apply(
 
     workspace = find_workspace(project_path)
     if workspace is not None:
-        if queue:
-            from catchment.errors import CatchmentError
-
-            raise CatchmentError("apply --queue does not work on a workspace yet", where="--queue")
         from catchment.workspace.cli import apply as apply_workspace
 
-        apply_workspace(workspace, select, allow_broken)
+        queued = (priority, parse_tags(tag)) if queue else None
+        apply_workspace(workspace, select, allow_broken, queued)
         return
     from catchment.execution.observing import observe_project
     from catchment.execution.plan import build_plan

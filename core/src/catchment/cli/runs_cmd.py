@@ -20,6 +20,7 @@ from catchment.cli.common import (
 from catchment.cli.display import describe
 
 if TYPE_CHECKING:
+    from catchment.snapshot import ReadOnlyProject
     from catchment.storage import RunRecord, Storage
 
 runs_app = typer.Typer(
@@ -43,6 +44,9 @@ Examples:
   catchment assets show marts/orders --columns
 
   catchment assets show raw/events --json
+
+In a folder holding catchment.workspace.yaml (or with -p naming one) it shows an asset of
+the workspace's merged graph, with its project and team, from the shared run store.
 """
 
 
@@ -239,7 +243,16 @@ def retry_run(
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
     allow_broken: bool = allow_broken_option(),
 ) -> None:
-    """Re-execute a run as a new run whose parent is the old one."""
+    """Re-execute a run as a new run whose parent is the old one (on a workspace: through
+    the workspace runner, each project's assets in its environment)."""
+    from catchment.workspace import find_workspace
+
+    workspace = find_workspace(project_path)
+    if workspace is not None:
+        from catchment.workspace.cli import retry
+
+        retry(workspace, run_id, from_failure, allow_broken)
+        return
     from catchment.errors import CatchmentError
     from catchment.execution.plan import build_plan
     from catchment.execution.project import open_project_storage
@@ -302,13 +315,24 @@ def show_asset(
     from catchment.execution.project import open_project_storage
     from catchment.execution.reconcile import reconcile
     from catchment.keys import AssetKey
+    from catchment.workspace import find_workspace
 
-    project = load_for_reading(project_path, no_cache)
-    graph = project.require_graph()
+    workspace = find_workspace(project_path)
+    owner: tuple[str | None, str | None] | None = None
     asset_key = AssetKey.parse(key)
+    if workspace is not None:
+        from catchment.workspace.cli import load_view, owner_of
+
+        wsg, view = load_view(workspace, no_cache)
+        project: ReadOnlyProject = view
+        owner = owner_of(wsg, asset_key) if asset_key in wsg.require_graph() else None
+    else:
+        project = load_for_reading(project_path, no_cache)
+    graph = project.require_graph()
     if asset_key not in graph:
+        where = "workspace" if workspace is not None else "project"
         raise CatchmentError(
-            f"no asset {asset_key} in the project", hint="run `catchment assets list`"
+            f"no asset {asset_key} in the {where}", hint="run `catchment assets list`"
         )
     spec = graph.specs[asset_key]
     info = asset_dict(project, graph, asset_key)
@@ -322,6 +346,8 @@ def show_asset(
             "source": definition.source if definition is not None else None,
         }
     )
+    if owner is not None:
+        info["project"], info["team"] = owner
     storage = open_project_storage(project)
     try:
         (status,) = reconcile(graph, storage, [asset_key])
@@ -382,6 +408,8 @@ def show_asset(
     typer.echo(f"{info['key']}{' (external source)' if info['external'] else ''}")
     for label, value in (
         ("description", info["description"]),
+        ("project", info.get("project")),
+        ("team", info.get("team")),
         ("group", info["group"]),
         ("kinds", ", ".join(info["kinds"])),
         ("owners", ", ".join(info["owners"])),

@@ -75,13 +75,6 @@ def ui(
         from catchment.workspace.ui import WorkspaceUiState
 
         state: UiState = WorkspaceUiState(workspace)
-        if not read_only:
-            typer.echo(
-                "catchment ui: a workspace is shown read only (materialize with "
-                "`catchment materialize` in the workspace folder)",
-                err=True,
-            )
-        read_only = True
     else:
         state = UiState(project_path.resolve() if project_path else None)
     app = create_app(state, read_only=read_only, token=token)

@@ -117,10 +117,23 @@ class SubprocessSensorRunner:
             "context": msgspec.to_builtins(context),
             "project_root": str(self.project_root),
         }
+        command = [self.python, "-m", "catchment.sensors.host"]
+        return self.spawn(command, self.project_root, job, context, now, timeout)
+
+    def spawn(
+        self,
+        command: list[str],
+        cwd: Path,
+        job: dict[str, Any],
+        context: SensorContext,
+        now: float,
+        timeout: float,
+    ) -> SensorProcess:
+        """Start ``command`` (a ``catchment.sensors.host``) in ``cwd`` with ``job`` on stdin."""
         out = tempfile.TemporaryFile()  # noqa: SIM115 - read and closed by SensorProcess
         proc = subprocess.Popen(
-            [self.python, "-m", "catchment.sensors.host"],
-            cwd=self.project_root,
+            command,
+            cwd=cwd,
             stdin=subprocess.PIPE,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -12,33 +12,34 @@ from catchment.ui.params import BadRequest
 
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
+    from catchment.runs.launch import Launcher
     from catchment.runs.request import RunRequest
     from catchment.storage import Storage
 
 
 def queue_and_launch(
-    storage: Storage, project_root: Path, request: RunRequest, parent_run_id: str | None = None
+    storage: Storage, launcher: Launcher, request: RunRequest, parent_run_id: str | None = None
 ) -> str:
     """Record ``request`` as a queued run; returns the run id. When a daemon holds its lease,
     its queue starts the run under the limits, pools and priorities like any other; with no
-    daemon, a detached ``catchment runs execute`` process is started for it here (it outlives
-    the UI)."""
+    daemon, ``launcher`` starts a detached process for it here (it outlives the UI):
+    ``catchment runs execute`` for a project, ``python -m catchment.workspace.execute`` for a
+    workspace."""
     import msgspec
 
     from catchment.daemon.lease import daemon_lease
-    from catchment.runs.launch import SubprocessLauncher
     from catchment.runs.submit import queued_record
 
     record = msgspec.structs.replace(queued_record(request), parent_run_id=parent_run_id)
     submitted = storage.submit_run(record, request.run_key)
     _, live = daemon_lease(storage)  # a live daemon's queue starts it
     if not live:
-        SubprocessLauncher(project_root).launch(storage.get_run(submitted.run_id) or record)
+        launcher.launch(storage.get_run(submitted.run_id) or record)
     return submitted.run_id
 
 
 def apply_selection(
-    storage: Storage, graph: AssetGraph, project_root: Path, select: str | None
+    storage: Storage, graph: AssetGraph, launcher: Launcher, select: str | None
 ) -> str | None:
     """Queue, as one run launched like *Materialize*, the assets of ``select`` (None: all)
     that the record store shows missing or stale (``catchment apply --no-observe``'s set);
@@ -69,10 +70,10 @@ def apply_selection(
         origin="ui",
         reason="apply from the UI",
     )
-    return queue_and_launch(storage, project_root, request)
+    return queue_and_launch(storage, launcher, request)
 
 
-def retry_from_failure(storage: Storage, project_root: Path, run_id: str) -> str:
+def retry_from_failure(storage: Storage, launcher: Launcher, run_id: str) -> str:
     """Queue, as a child of ``run_id``, the assets it did not materialize (and the checks it
     did not evaluate); returns the new run's id."""
     from catchment.runs.request import RunRequest
@@ -101,7 +102,7 @@ def retry_from_failure(storage: Storage, project_root: Path, run_id: str) -> str
         tags={"retry_of": run_id, "from_failure": "true"},
         reason=f"retry of {run_id[:12]} from failure",
     )
-    return queue_and_launch(storage, project_root, request, parent_run_id=run_id)
+    return queue_and_launch(storage, launcher, request, parent_run_id=run_id)
 
 
 def cancel_run(storage: Storage, run_id: str) -> int | None:

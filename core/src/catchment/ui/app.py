@@ -278,7 +278,7 @@ class UiApp:
                 actions.apply_selection,
                 self.state.storage,
                 loaded.graph,
-                loaded.project.root,
+                self.state.launcher(),
                 select,
             )
         except BadRequest as exc:
@@ -302,7 +302,7 @@ class UiApp:
 
         run_id = request.path_params["run_id"]
         try:
-            await run_in_threadpool(actions.cancel_run, self.state.storage, run_id)
+            await run_in_threadpool(self.state.cancel_run, run_id)
         except BadRequest as exc:
             return self.error(request, 409, str(exc))
         except LookupError as exc:
@@ -335,7 +335,7 @@ class UiApp:
             origin="ui",
             reason="materialize from the UI",
         )
-        return actions.queue_and_launch(self.state.storage, loaded.project.root, request)
+        return actions.queue_and_launch(self.state.storage, self.state.launcher(), request)
 
     async def retry(self, request: Request) -> Response:
         fields = await self.action_fields(request)
@@ -344,11 +344,8 @@ class UiApp:
         from starlette.concurrency import run_in_threadpool
 
         run_id = request.path_params["run_id"]
-        root = self.state.require().project.root
         try:
-            new_id = await run_in_threadpool(
-                actions.retry_from_failure, self.state.storage, root, run_id
-            )
+            new_id = await run_in_threadpool(self.state.retry_run, run_id)
         except BadRequest as exc:
             return self.error(request, 409, str(exc))
         except LookupError as exc:

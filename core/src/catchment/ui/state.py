@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from catchment.graph import AssetGraph
     from catchment.keys import AssetKey
     from catchment.project import Project
+    from catchment.runs.launch import Launcher
     from catchment.storage import Storage
 
 LoadStatus = Literal["loading", "ready", "failed"]
@@ -153,6 +154,26 @@ class UiState:
             )
             if self.loaded is None:
                 self.status = "failed"
+
+    def launcher(self) -> Launcher:
+        """What starts a run the UI queued when no daemon holds the lease: ``catchment runs
+        execute`` in a detached process (a workspace's state launches its own runner)."""
+        from catchment.runs.launch import SubprocessLauncher
+
+        return SubprocessLauncher(self.require().project.root)
+
+    def retry_run(self, run_id: str) -> str:
+        """Queue a retry of ``run_id`` from its failure (``ui.actions.retry_from_failure``);
+        the new run's id."""
+        from catchment.ui.actions import retry_from_failure
+
+        return retry_from_failure(self.storage, self.launcher(), run_id)
+
+    def cancel_run(self, run_id: str) -> int | None:
+        """Cancel ``run_id`` (``ui.actions.cancel_run``: the pid signalled, or None)."""
+        from catchment.ui.actions import cancel_run
+
+        return cancel_run(self.storage, run_id)
 
     def _load_project(self) -> tuple[Project, AssetGraph]:
         """The project and its graph (a workspace's state loads its merged graph instead)."""

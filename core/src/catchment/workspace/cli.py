@@ -6,33 +6,52 @@ projects' own environments (``workspace.running``)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 if TYPE_CHECKING:
+    from catchment.graph import AssetGraph
     from catchment.keys import AssetKey
+    from catchment.runs.request import RunRequest
+    from catchment.storage import Storage
     from catchment.workspace.graph import WorkspaceGraph
+    from catchment.workspace.view import WorkspaceProject
 
 __all__ = [
     "SUPPORTED",
     "apply",
     "assets_list",
     "check",
+    "load_view",
     "materialize",
+    "owner_of",
     "plan",
     "refuse_unsupported",
+    "retry",
+    "workspace_store",
 ]
 
 SUPPORTED = (
     "check",
     "assets list",
+    "assets show",
+    "graph",
+    "daemon",
+    "ticks",
+    "automation",
+    "schedules list",
+    "sensors list",
     "plan",
     "apply",
     "materialize",
     "runs list",
     "runs show",
+    "runs cancel",
+    "runs retry",
     "ui",
 )
 
@@ -45,6 +64,44 @@ def _load(file: Path, no_cache: bool = False) -> WorkspaceGraph:
     from catchment.workspace import load_workspace
 
     return load_workspace(file, no_cache=no_cache)
+
+
+def load_view(file: Path, no_cache: bool = False) -> tuple[WorkspaceGraph, WorkspaceProject]:
+    """The workspace for a command that only reads its graph and records (``assets show``,
+    ``graph``): exit 1 naming every problem when the merged graph does not build, else warn
+    about the problems and go on with what loaded."""
+    from catchment.workspace.view import workspace_project
+
+    wsg = _load(file, no_cache)
+    if wsg.graph is None:
+        _print_problems(wsg)
+        typer.secho("the workspace's asset graph could not be built", err=True, fg="red")
+        raise typer.Exit(1)
+    _warn(wsg)
+    return wsg, workspace_project(wsg)
+
+
+@contextmanager
+def workspace_store(file: Path) -> Iterator[tuple[WorkspaceProject, AssetGraph, Storage]]:
+    """``cli.common.project_store`` for a workspace: its view (problems warned about), merged
+    graph and shared store (closed however the command ends)."""
+    from catchment.workspace import open_workspace_storage
+
+    _, view = load_view(file)
+    graph = view.require_graph()
+    storage = open_workspace_storage(file)
+    try:
+        yield view, graph, storage
+    finally:
+        storage.close()
+
+
+def owner_of(wsg: WorkspaceGraph, key: AssetKey) -> tuple[str | None, str | None]:
+    """The project and team owning ``key`` (None for an external source)."""
+    project = wsg.project_of.get(key)
+    if project is None:
+        return None, None
+    return project, wsg.workspace.project(project).team
 
 
 def _print_problems(wsg: WorkspaceGraph) -> None:
@@ -252,9 +309,32 @@ def _run(
         raise typer.Exit(1)
 
 
-def materialize(file: Path, select: str | None, partition: str | None, allow_broken: bool) -> None:
+Queued = tuple[int, dict[str, str]]
+"""``--queue``'s priority and ``--tag`` tags."""
+
+
+def _enqueue(wsg: WorkspaceGraph, request: RunRequest) -> None:
+    """Record ``request`` as a queued run in the workspace's store: the daemon on the
+    workspace starts it (``python -m catchment.workspace.execute``)."""
+    from catchment.cli.materialize_cmd import submit_and_tell
+    from catchment.storage import open_storage
+
+    storage = open_storage(wsg.workspace.storage_url)
+    try:
+        submit_and_tell(storage, request)
+    finally:
+        storage.close()
+
+
+def materialize(
+    file: Path,
+    select: str | None,
+    partition: str | None,
+    allow_broken: bool,
+    queued: Queued | None = None,
+) -> None:
     """`catchment materialize` on a workspace: the selected assets, each project's in its
-    own environment, recorded in the shared run store."""
+    own environment, recorded in the shared run store (``queued``: queued for the daemon)."""
     wsg = _load(file)
     _stop_if_blocked(wsg, allow_broken)
     graph = wsg.require_graph()
@@ -263,11 +343,28 @@ def materialize(file: Path, select: str | None, partition: str | None, allow_bro
     if not keys:
         typer.echo("nothing selected")
         raise typer.Exit(1 if wsg.failed else 0)
+    if queued is not None:
+        from catchment.execution.plan import build_plan
+        from catchment.runs.request import RunRequest
+
+        plan = build_plan(graph, keys, partition=partition)
+        priority, tags = queued
+        request = RunRequest.for_assets(
+            keys,
+            partition_keys=plan.partition_keys,
+            priority=priority,
+            tags={**tags, "trigger": "materialize"},
+            origin="cli",
+            reason="catchment materialize --queue",
+        )
+        _enqueue(wsg, request)
+        return
     _run(wsg, keys, partition, {"trigger": "materialize"})
 
 
-def apply(file: Path, select: str | None, allow_broken: bool) -> None:
-    """`catchment apply` on a workspace: what `plan` reports missing or stale."""
+def apply(file: Path, select: str | None, allow_broken: bool, queued: Queued | None = None) -> None:
+    """`catchment apply` on a workspace: what `plan` reports missing or stale (``queued``:
+    queued as one run for the daemon)."""
     wsg = _load(file)
     _stop_if_blocked(wsg, allow_broken)
     keys = [
@@ -276,7 +373,64 @@ def apply(file: Path, select: str | None, allow_broken: bool) -> None:
     if not keys:
         typer.echo("everything selected is fresh; nothing to do")
         return
+    if queued is not None:
+        from catchment.runs.request import RunRequest
+
+        priority, tags = queued
+        typer.echo(f"queuing {len(keys)} asset(s): {', '.join(k.to_string() for k in keys)}")
+        request = RunRequest.for_assets(
+            keys,
+            priority=priority,
+            tags={**tags, "trigger": "apply", "apply_selection": select or "*"},
+            origin="cli",
+            reason="catchment apply --queue",
+        )
+        _enqueue(wsg, request)
+        return
     _run(wsg, keys, None, {"trigger": "apply"})
+
+
+def retry(file: Path, run_id: str, from_failure: bool, allow_broken: bool) -> None:
+    """`catchment runs retry` on a workspace: run again, through the workspace runner, the
+    assets of a run (a queued workspace run, or one project's run); with ``from_failure``
+    only those that did not materialize (for a workspace run: in none of its project runs)."""
+    from catchment.cli.runs_cmd import resolve_run
+    from catchment.errors import CatchmentError
+    from catchment.keys import AssetKey
+    from catchment.runs.execute import selected_keys
+    from catchment.workspace import open_workspace_storage
+    from catchment.workspace.execute import left_to_do
+
+    wsg = _load(file)
+    _stop_if_blocked(wsg, allow_broken)
+    graph = wsg.require_graph()
+    storage = open_workspace_storage(file)
+    try:
+        run = resolve_run(storage, run_id)
+        if run.status in ("queued", "starting", "started", "canceling"):
+            raise CatchmentError(
+                f"run {run.run_id} is {run.status}",
+                hint="wait for it to finish, or cancel it first (`catchment runs cancel`)",
+            )
+        if from_failure:
+            names = left_to_do(storage, run, graph)
+        else:
+            names = list(run.asset_keys) or selected_keys(graph, run)
+    finally:
+        storage.close()
+    for name in names:
+        if name not in graph:
+            typer.secho(
+                f"warning: asset {name} is no longer in the workspace", err=True, fg="yellow"
+            )
+    keys = [AssetKey.parse(k) for k in names if k in graph]
+    if not keys:
+        typer.echo(f"run {run.run_id} has no asset left to run")
+        return
+    typer.echo(f"retrying {run.run_id}: {_n(len(keys), 'asset')}")
+    tags = {"trigger": "retry", "retry_of": run.run_id, "from_failure": str(from_failure).lower()}
+    for partition in run.partition_keys or (None,):
+        _run(wsg, keys, partition, tags)
 
 
 def refuse_unsupported(argv: list[str]) -> None:
@@ -288,7 +442,8 @@ def refuse_unsupported(argv: list[str]) -> None:
     words = [a for a in argv if not a.startswith("-")]
     if not words or any(a in ("--help", "-h", "--version") for a in argv):
         return
-    command = " ".join(words[:2]) if words[0] in ("assets", "runs") else words[0]
+    paired = ("assets", "runs", "schedules", "sensors")
+    command = " ".join(words[:2]) if words[0] in paired else words[0]
     if command in SUPPORTED or words[0] in ("new", "plugins"):
         return
     target = None

@@ -11,6 +11,7 @@ every asset downstream of it in later batches is skipped, and says why.
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import uuid
 from collections.abc import Callable, Iterable
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 __all__ = ["ProjectRun", "WorkspaceRun", "batches", "run_workspace"]
 
 Echo = Callable[[str], None]
+
+_CANCEL_WAIT = 60.0
+"""Seconds a canceled batch's project run has to record itself before it is killed."""
 
 
 @dataclass
@@ -97,6 +101,7 @@ def _run_batch(
     keys: list[AssetKey],
     tags: dict[str, str],
     partition: str | None,
+    forward_interrupt: bool = False,
 ) -> ProjectRun:
     entry = wsg.workspace.project(project)
     request = {
@@ -108,18 +113,28 @@ def _run_batch(
     }
     out = ProjectRun(project, keys)
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             entry.command("-m", "catchment.workspace.worker"),
             cwd=entry.path,
-            input=json.dumps(request),
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-            check=False,
         )
     except OSError as exc:
         out.error = f"its environment cannot start ({entry.environment}): {exc.strerror}"
         return out
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    try:
+        stdout, _ = proc.communicate(json.dumps(request))
+    except KeyboardInterrupt:
+        if forward_interrupt:  # only this process was asked: the batch's run is asked too
+            proc.send_signal(signal.SIGINT)
+        try:  # the project's run records what it finished and ends canceled
+            proc.communicate(timeout=_CANCEL_WAIT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+        raise
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         out.error = (
             f"the run in its environment ({entry.environment}) failed (exit {proc.returncode})"
@@ -138,11 +153,18 @@ def run_workspace(
     partition: str | None = None,
     tags: dict[str, str] | None = None,
     echo: Echo = print,
+    run_id: str | None = None,
+    forward_interrupt: bool = False,
 ) -> WorkspaceRun:
     """Run ``keys`` batch by batch, each in its project's environment (see the module's
-    docstring); ``echo`` tells what starts and what is skipped."""
+    docstring); ``echo`` tells what starts and what is skipped; ``run_id``: the workspace
+    run's id (a queued run's, when the daemon started it; default a new one).
+
+    On SIGINT the running batch's project run is waited for (it records what it finished
+    and ends canceled) and ``KeyboardInterrupt`` is raised; ``forward_interrupt``: pass the
+    SIGINT on to it (a cancel signals this process only; Ctrl-C in a terminal reaches both)."""
     graph = wsg.require_graph()
-    result = WorkspaceRun(uuid.uuid4().hex[:12])
+    result = WorkspaceRun(run_id or uuid.uuid4().hex[:12])
     base = {**(tags or {}), "workspace": wsg.workspace.name, "workspace_run": result.run_id}
     failed: set[AssetKey] = set()
     for project, batch in batches(wsg, keys):
@@ -163,7 +185,7 @@ def run_workspace(
             continue
         names = ", ".join(k.to_string() for k in runnable)
         echo(f"{project}: materializing {len(runnable)} asset(s) in its environment: {names}")
-        run = _run_batch(wsg, project, runnable, base, partition)
+        run = _run_batch(wsg, project, runnable, base, partition, forward_interrupt)
         result.runs.append(run)
         if run.error is not None:
             echo(f"{project}: {run.error}")

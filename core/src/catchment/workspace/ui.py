@@ -1,69 +1,107 @@
-"""`catchment ui` on a workspace: the merged graph and the shared run store, read only.
+"""`catchment ui` on a workspace: the merged graph and the shared run store.
 
 The UI's state loads the workspace (every project from its snapshot, nothing imported)
-instead of one project; actions (materialize, apply, cancel, retry) are refused, since the
-UI's actions run steps in its own process and a workspace's steps must run in each project's
-environment (use `catchment materialize` in the workspace folder)."""
+instead of one project. *Materialize* and *Apply* queue a run in the shared store, which the
+workspace's daemon starts (or, with no daemon, the UI launches at once) as ``python -m
+catchment.workspace.execute``: each project's assets in its own environment, never in the
+UI's process. *Cancel* cancels a queued run, or stops a started one (SIGINT to its process,
+which stops its running batch); *Retry from failure* queues, as a workspace run, the assets
+that its project runs did not materialize."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
-from catchment.snapshot.view import ReadOnlyProject
 from catchment.ui.state import UiState
 
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
     from catchment.project import Project
+    from catchment.runs.launch import Launcher
 
 __all__ = ["WorkspaceUiState"]
 
 
-@dataclasses.dataclass
-class _NoAdapters:
-    """The control plane loads no adapter for a workspace (each project loads its own)."""
-
-    adapters: tuple[Any, ...] = ()
-
-
-@dataclasses.dataclass
-class _WorkspaceProject(ReadOnlyProject):
-    """The workspace seen as the one project the UI shows: no adapters here, and no
-    schedules or sensors (the daemon does not run workspaces yet)."""
-
-    registry: _NoAdapters = dataclasses.field(default_factory=_NoAdapters)
-    schedules: tuple[Any, ...] = ()
-    sensors: tuple[Any, ...] = ()
-
-
 class WorkspaceUiState(UiState):
     """A ``UiState`` whose "project" is the workspace: its name, folder, shared run store,
-    merged graph and problems."""
+    merged graph and problems; its runs are launched by the workspace's runner."""
 
     def __init__(self, file: Path):
         super().__init__(file.parent)
         self.workspace_file = file
 
-    def _load_project(self) -> tuple[Project, AssetGraph]:
-        from catchment.components import ProjectDefaults
-        from catchment.workspace import load_workspace
+    def launcher(self) -> Launcher:
+        from catchment.workspace.daemon import WorkspaceLauncher
 
-        wsg = load_workspace(self.workspace_file)
-        graph = wsg.require_graph()
-        ws = wsg.workspace
-        defaults = dataclasses.replace(
-            ProjectDefaults.for_root(ws.root), storage_url=ws.storage_url
+        return WorkspaceLauncher(self.workspace_file)
+
+    def retry_run(self, run_id: str) -> str:
+        """Queue, as a child of ``run_id``, the assets it (through its project runs) did not
+        materialize, as a workspace run; its id."""
+        from catchment.runs.request import RunRequest
+        from catchment.ui.actions import queue_and_launch
+        from catchment.ui.params import BadRequest
+        from catchment.workspace.execute import left_to_do
+
+        storage = self.storage
+        run = storage.get_run(run_id)
+        if run is None:
+            raise LookupError(f"no run {run_id!r} in the record store")
+        if run.status in ("queued", "starting", "started", "canceling"):
+            raise BadRequest(f"run {run_id[:12]} is {run.status}: retry it once it has ended")
+        graph = self.require().graph
+        left = [k for k in left_to_do(storage, run, graph) if k in graph]
+        if not left:
+            raise BadRequest(f"run {run_id[:12]} has no asset left to run")
+        request = RunRequest.for_assets(
+            left,
+            partition_keys=run.partition_keys,
+            origin="ui",
+            tags={"retry_of": run_id, "from_failure": "true"},
+            reason=f"retry of {run_id[:12]} from failure",
         )
-        project = _WorkspaceProject(
-            root=ws.root,
-            file=ws.file,
-            name=ws.name,
-            defaults=defaults,
-            definitions=tuple(graph.definitions.values()),
-            graph=graph,
-            problems=list(wsg.problems),
-            from_snapshot=True,
-        )
+        return queue_and_launch(storage, self.launcher(), request, parent_run_id=run_id)
+
+    def cancel_run(self, run_id: str) -> int | None:
+        """A queued run is canceled in the store; a started workspace run's process
+        (``python -m catchment.workspace.execute RUN_ID``, on this host) gets SIGINT: it asks
+        its running batch to stop and ends canceled. Returns the pid signalled."""
+        import os
+        import signal
+        import time
+
+        from catchment.storage.base import HOSTNAME
+        from catchment.ui.params import BadRequest
+
+        storage = self.storage
+        run = storage.get_run(run_id)
+        if run is None:
+            raise LookupError(f"no run {run_id!r} in the record store")
+        if "workspace_run" in run.tags:  # one project's batch: canceled as any project run
+            return super().cancel_run(run_id)
+        if run.status == "started" and (run.host != HOSTNAME or run.pid is None):
+            raise BadRequest(f"run {run_id[:12]} runs on {run.host or 'an unknown host'}")
+        if run.status == "started":
+            try:
+                cmdline = Path(f"/proc/{run.pid}/cmdline").read_bytes()
+            except OSError:
+                raise BadRequest(f"the process of run {run_id[:12]} is gone") from None
+            if run_id.encode() not in cmdline:
+                raise BadRequest(f"pid {run.pid} does not name run {run_id[:12]}")
+        status = storage.cancel_run(run_id, time.time(), reason="canceled from the UI")
+        if status is None:
+            raise BadRequest(f"run {run_id[:12]} is {run.status}: it has ended")
+        if status == "canceled" or run.pid is None:
+            return None
+        os.kill(run.pid, signal.SIGINT)
+        return run.pid
+
+    def _load_project(self) -> tuple[Project, AssetGraph]:
+        from catchment.workspace import load_workspace
+        from catchment.workspace.view import workspace_project
+
+        project = workspace_project(load_workspace(self.workspace_file))
+        graph = project.graph
+        assert graph is not None
         return cast("Project", project), graph

@@ -6,6 +6,9 @@ Reads one JSON object on stdin: ``project`` (its folder), ``storage`` (the run s
 stderr as it goes, and one JSON object on stdout at the end: ``run_id``, ``success`` and each
 asset's ``status`` (success, failed, skipped, not run). Exit 0 when it ran (whatever the
 run's outcome), 1 with one message on stderr when it could not run at all.
+
+With ``action: declarations`` it runs nothing and prints the project's schedules and sensors
+(what the workspace daemon reads; ``workspace.daemon``).
 """
 
 from __future__ import annotations
@@ -59,13 +62,29 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def declarations(request: dict[str, Any]) -> dict[str, Any]:
+    """What the daemon needs of the project beyond its snapshot: its schedules and sensors
+    (plain data; a sensor's code runs later, in this environment, by ``catchment.sensors.host``)."""
+    import msgspec
+
+    from catchment.project import load_project
+
+    project = load_project(request["project"])
+    return {
+        "schedules": [msgspec.to_builtins(s) for s in project.schedules],
+        "sensors": [msgspec.to_builtins(s) for s in project.sensors],
+    }
+
+
 def main() -> int:
-    """Entry point: the request on stdin, the summary on stdout."""
+    """Entry point: the request on stdin, the summary on stdout (``action: declarations``:
+    the project's schedules and sensors instead of a run)."""
     from catchment.errors import CatchmentError
 
     try:
         request = json.loads(sys.stdin.read())
-        summary = run(request)
+        action = declarations if request.get("action") == "declarations" else run
+        summary = action(request)
     except CatchmentError as exc:
         from catchment.secrets import redact
 
