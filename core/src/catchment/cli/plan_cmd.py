@@ -26,6 +26,9 @@ from catchment.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from catchment.execution.reconcile import AssetStatus
     from catchment.keys import AssetKey
     from catchment.storage import Storage
 
@@ -65,7 +68,7 @@ In a folder holding catchment.workspace.yaml (or with -p naming one) it acts on 
 workspace: every project in its own Python environment.
 """
 
-_COLORS = {"missing": "red", "stale": "yellow", "fresh": "green", "unknown": "magenta"}
+STATE_COLORS = {"missing": "red", "stale": "yellow", "fresh": "green", "unknown": "magenta"}
 _OBSERVE_HELP = (
     "Observe the warehouse (tables gone, drifted, sources changed); --no-observe: records only."
 )
@@ -151,7 +154,7 @@ def plan(
     table = Table("asset", "state", "why")
     overdue = 0
     for s in statuses:
-        state = f"[{_COLORS[s.state]}]{s.state}[/]"
+        state = f"[{STATE_COLORS[s.state]}]{s.state}[/]"
         why = escape("; ".join(s.reasons))
         policy = freshness.get(s.key.to_string())
         if policy is not None and policy.overdue:
@@ -160,14 +163,7 @@ def plan(
             why = "; ".join(filter(None, [why, f"freshness: {escape(policy.reason)}"]))
         table.add_row(escape(s.key.to_string()), state, why)
     console.print(table)
-    counts = {state: sum(1 for s in statuses if s.state == state) for state in _COLORS}
-    todo = counts["missing"] + counts["stale"]
-    console.print(
-        f"{counts['missing']} missing, {counts['stale']} stale, {counts['fresh']} fresh"
-        + (f", {counts['unknown']} unknown" if counts["unknown"] else "")
-        + (f", {overdue} overdue" if overdue else "")
-        + (f" — `catchment apply` would materialize {todo}" if todo else "")
-    )
+    console.print(summary_line(statuses, overdue))
 
 
 def apply(
@@ -276,3 +272,15 @@ def register(app: typer.Typer) -> None:
     """Add ``catchment plan`` and ``catchment apply``."""
     app.command("plan", help=PLAN_HELP)(plan)
     app.command("apply", help=APPLY_HELP)(apply)
+
+
+def summary_line(statuses: Sequence[AssetStatus], overdue: int = 0) -> str:
+    """The plan's last line: how many assets are in each state, and what apply would do."""
+    counts = {state: sum(1 for s in statuses if s.state == state) for state in STATE_COLORS}
+    todo = counts["missing"] + counts["stale"]
+    return (
+        f"{counts['missing']} missing, {counts['stale']} stale, {counts['fresh']} fresh"
+        + (f", {counts['unknown']} unknown" if counts["unknown"] else "")
+        + (f", {overdue} overdue" if overdue else "")
+        + (f" — `catchment apply` would materialize {todo}" if todo else "")
+    )

@@ -17,7 +17,6 @@ built serves the next `plan`. The cache lives in ``$CATCHMENT_CACHE_DIR`` (defau
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -95,11 +94,9 @@ def _stamp(path: Path) -> list[int]:
 
 
 def _cache_file(path: Path) -> Path | None:
-    root = os.environ.get("CATCHMENT_CACHE_DIR") or str(Path.home() / ".cache" / "catchment")
-    if root == "off":
-        return None
-    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
-    return Path(root) / "duckdb-catalog" / f"{digest}.msgpack"
+    from catchment.observers.stamped import cache_file
+
+    return cache_file("duckdb-catalog", str(path.resolve()))
 
 
 def _read_cache(cache: Path | None, stamp: list[int]) -> dict[tuple[str, str], Observation] | None:

@@ -47,7 +47,9 @@ def files_stamp(paths: Iterable[Path]) -> tuple[list[int], int]:
     return out, newest
 
 
-def _file(kind: str, identity: str) -> Path | None:
+def cache_file(kind: str, identity: str) -> Path | None:
+    """Where the ``kind`` cache of ``identity`` lives (None when caching is ``off``); the
+    DuckDB observer's catalog cache lives there too."""
     root = os.environ.get("CATCHMENT_CACHE_DIR") or str(Path.home() / ".cache" / "catchment")
     if root == "off":
         return None
@@ -60,7 +62,7 @@ def read_cached(
 ) -> dict[TableRef, Observation] | None:
     """The cached observations of ``tables`` when the files still have ``stamp`` and every
     one of ``tables`` was observed then; None otherwise."""
-    cache = _file(kind, identity)
+    cache = cache_file(kind, identity)
     if cache is None or not cache.is_file():
         return None
     try:
@@ -83,7 +85,7 @@ def write_cached(
 ) -> None:
     """Keep ``found`` under ``stamp`` when the files were quiet (last written ``newest_ns``)
     for ``QUIET_SECONDS``; a cache that cannot be written costs the next observation a query."""
-    cache = _file(kind, identity)
+    cache = cache_file(kind, identity)
     if cache is None or time.time() - newest_ns / 1e9 <= QUIET_SECONDS:
         return
     body = _Entry(stamp=stamp, tables=list(found.items()))

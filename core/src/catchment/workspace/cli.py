@@ -246,12 +246,11 @@ def _statuses(wsg: WorkspaceGraph, select: str | None) -> list[Any]:
     return out
 
 
-_COLORS = {"missing": "red", "stale": "yellow", "fresh": "green", "unknown": "magenta"}
-
-
 def plan(file: Path, select: str | None, as_json: bool, allow_broken: bool, no_cache: bool) -> None:
     """`catchment plan` on a workspace: judged on the shared records (the warehouses are not
     observed: that needs each project's code)."""
+    from catchment.cli.plan_cmd import STATE_COLORS, summary_line
+
     wsg = _load(file, no_cache)
     _stop_if_blocked(wsg, allow_broken)
     statuses = _statuses(wsg, select)
@@ -270,17 +269,11 @@ def plan(file: Path, select: str | None, as_json: bool, allow_broken: bool, no_c
         table.add_row(
             escape(s.key.to_string()),
             wsg.project_of.get(s.key, ""),
-            f"[{_COLORS[s.state]}]{s.state}[/]",
+            f"[{STATE_COLORS[s.state]}]{s.state}[/]",
             escape("; ".join(s.reasons)),
         )
     console.print(table)
-    counts = {state: sum(1 for s in statuses if s.state == state) for state in _COLORS}
-    todo = counts["missing"] + counts["stale"]
-    console.print(
-        f"{counts['missing']} missing, {counts['stale']} stale, {counts['fresh']} fresh"
-        + (f", {counts['unknown']} unknown" if counts["unknown"] else "")
-        + (f" — `catchment apply` would materialize {todo}" if todo else "")
-    )
+    console.print(summary_line(statuses))
 
 
 def _run(
