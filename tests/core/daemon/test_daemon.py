@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from catchment.daemon.sensor_loop import SensorLoop
 
-from .conftest import T0, Harness, settle, write_project
+from .conftest import ASSETS, T0, Harness, settle, write_project
 
 HOURLY_SCHEDULE = """\
 schedules:
@@ -406,3 +406,78 @@ def test_an_asset_sensor_can_react_to_a_failed_check(harness: Harness) -> None:
     (tick,) = d.step()
     assert tick.status == "success"
     assert "failed check of a" in tick.body["requests"][0]["reason"]
+
+
+def test_ticks_from_a_warm_snapshot_import_none_of_the_projects_code(harness: Harness) -> None:
+    """Schedules and automation evaluate from the definitions snapshot: a daemon started on
+    a warm one runs a cron tick and an automation tick (a fake clock, in a fresh
+    interpreter) without importing the project's modules or the loader."""
+    import json
+    import subprocess
+    import sys
+    import textwrap
+
+    from catchment.snapshot import load_read_only
+
+    write_project(harness.root, HOURLY_SCHEDULE)
+    (harness.root / "assets.py").write_text(ASSETS_WITH_EAGER)
+    load_read_only(harness.root)  # warm
+    code = textwrap.dedent(
+        f"""
+        import json, sys
+        from catchment.daemon.clock import FakeClock
+        from catchment.daemon.daemon import Daemon
+
+        class Recording:
+            launched = []
+            def launch(self, run):
+                self.launched.append(run.run_id)
+
+        clock = FakeClock({T0})
+        d = Daemon({str(harness.root)!r}, clock=clock, launcher=Recording())
+        ticks = d.step()
+        clock.advance(3600)
+        ticks += d.step()
+        d.close()
+        print(json.dumps({{
+            "ticks": sorted(f"{{t.kind}} {{t.status}}" for t in ticks),
+            "imported": [m for m in ("assets", "catchment.project.loader") if m in sys.modules],
+        }}))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    seen = json.loads(out.stdout)
+    assert "schedule success" in seen["ticks"]
+    assert any(t.startswith("automation") for t in seen["ticks"])
+    assert seen["imported"] == []
+
+
+ASSETS_WITH_EAGER = (
+    ASSETS
+    + """
+from catchment.automation.conditions import eager
+
+@asset(automation=eager())
+def c(b):
+    return b + 1
+"""
+)
+
+
+def test_a_project_edit_is_noticed_on_the_next_tick(harness: Harness) -> None:
+    """Editing any project file (here the assets' module, not catchment.yaml) while the
+    daemon runs makes its next tick read the project again, however long its reload
+    interval: the snapshot's key is recomputed before each tick."""
+    schedule = 'schedules:\n  - name: hourly\n    cron: "0 * * * *"\n    select: "a+"\n'
+    d = harness.make(schedule, reload_every=24 * 3600.0)
+    assert d.step() == []  # first sight
+    harness.clock.advance(30 * 60)
+    (harness.root / "assets.py").write_text(ASSETS + "\n@asset\ndef late(b):\n    return b\n")
+    harness.clock.advance(30 * 60)  # 11:00
+    (tick,) = d.step()
+    assert tick.status == "success", tick.error
+    (run,) = harness.runs()
+    assert set(run.asset_keys) == {"a", "b", "late"}
+    assert d.workspace.snapshot is not None  # read from the (rebuilt) snapshot

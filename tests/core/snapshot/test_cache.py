@@ -259,3 +259,128 @@ def test_check_fast_reports_the_snapshots_problems(tmp_path: Path) -> None:
     assert "2 assets, 1 checks, 1 components (fresh load)" in ok.stdout
     ok = CliRunner().invoke(app, ["check", "--fast", str(root)])
     assert "(definitions snapshot)" in ok.stdout
+
+
+SENSORS = """
+from catchment.sensors import sensor
+
+@sensor(asset_keys=["orders"], interval=15)
+def new_files(context):
+    return None
+"""
+
+CONTROL = """
+resources:
+  alerts: {type: webhook_alerts, config: {url: "http://127.0.0.1:9/hook"}}
+schedules:
+  - name: nightly
+    cron: "0 3 * * *"
+    timezone: Europe/Berlin
+    assets: [orders]
+    description: the nightly load
+sensors:
+  - module: shop_sensors.py
+"""
+
+
+def test_a_hit_serves_schedules_sensors_adapters_and_resources_without_user_code(
+    tmp_path: Path,
+) -> None:
+    """What the UI and the daemon read besides the graph is in the snapshot (format 2)."""
+    root = _project(tmp_path)
+    (root / "catchment.yaml").write_text((root / "catchment.yaml").read_text() + CONTROL)
+    (root / "shop_sensors.py").write_text(SENSORS)
+    _age(root)
+    fresh = load_read_only(root)
+    assert not fresh.from_snapshot
+    assert not fresh.problems, fresh.problems
+    code = textwrap.dedent(
+        f"""
+        import json, sys
+        from catchment.snapshot import load_read_only
+        p = load_read_only({str(root)!r})
+        print(json.dumps({{
+            "hit": p.from_snapshot,
+            "schedules": [(s.name, s.cron, s.timezone, s.asset_keys, s.description)
+                          for s in p.schedules],
+            "sensors": [(s.name, s.interval, s.function.rsplit(":", 1)[-1], s.asset_keys)
+                        for s in p.sensors],
+            "adapters": sorted(a["name"] for a in p.adapters),
+            "resources": p.resources,
+            "user": [m for m in ("shop_assets", "shop_sensors") if m in sys.modules],
+        }}))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    seen = json.loads(out.stdout)
+    assert seen["hit"] is True
+    assert seen["schedules"] == [
+        ["nightly", "0 3 * * *", "Europe/Berlin", ["orders"], "the nightly load"]
+    ]
+    assert seen["sensors"] == [["new_files", 15.0, "new_files", ["orders"]]]
+    assert "builtin" in seen["adapters"]
+    assert seen["adapters"] == sorted(a["name"] for a in fresh.adapters)
+    assert seen["resources"] == ["alerts"]
+    assert seen["user"] == []
+
+
+def test_a_snapshot_of_an_older_format_is_rebuilt(tmp_path: Path) -> None:
+    import msgspec
+    from catchment.snapshot import FORMAT_VERSION, decode, encode
+
+    root = _project(tmp_path)
+    _age(root)
+    load_read_only(root)
+    path = snapshot_path(root / "catchment.yaml")
+    old = msgspec.structs.replace(decode(path.read_bytes()), format=FORMAT_VERSION - 1)
+    path.write_bytes(encode(old))
+    said: list[str] = []
+    assert not load_read_only(root, say=said.append).from_snapshot  # stale, not misread
+    assert said == []
+    assert load_read_only(root).from_snapshot
+
+
+def test_load_isolated_rebuilds_a_stale_snapshot_in_a_child_process(tmp_path: Path) -> None:
+    """The UI and the daemon never import the project's code: a stale snapshot is rebuilt
+    by ``python -m catchment.snapshot`` and read back; the edit shows."""
+    root = _project(tmp_path)
+    _age(root)
+    load_read_only(root)
+    (root / "shop_assets.py").write_text(ASSETS + "\n@asset\ndef extra():\n    return 2\n")
+    code = textwrap.dedent(
+        f"""
+        import json, sys
+        from catchment.snapshot.cache import load_isolated, read_snapshot
+        p = load_isolated({str(root)!r})
+        print(json.dumps({{
+            "keys": sorted(k.to_string() for k in p.graph),
+            "stamp": p.stamp is not None,
+            "cached": read_snapshot(p.file) is not None,
+            "user": "shop_assets" in sys.modules,
+            "loader": "catchment.project.loader" in sys.modules,
+        }}))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    seen = json.loads(out.stdout)
+    assert seen["keys"] == ["extra", "orders", "revenue"]
+    assert seen["stamp"]
+    assert seen["cached"]
+    assert seen["user"] is False
+    assert seen["loader"] is False
+
+
+def test_load_isolated_reports_a_broken_project_as_a_load_does(tmp_path: Path) -> None:
+    from catchment.snapshot.cache import load_isolated
+
+    root = _project(tmp_path)
+    (root / "catchment.yaml").write_text("project: {name: shop}\ncomponents: [oops\n")
+    with pytest.raises(CatchmentError) as isolated:
+        load_isolated(root)
+    with pytest.raises(CatchmentError) as loaded:
+        load_read_only(root)
+    assert str(isolated.value) == str(loaded.value)

@@ -32,7 +32,7 @@ from catchment.daemon.schedule_loop import cursor_name as schedule_cursor
 from catchment.daemon.sensor_loop import AddPartitions, SensorLoop
 from catchment.daemon.sensor_loop import cursor_name as sensor_cursor
 from catchment.daemon.starter import RunStarter
-from catchment.daemon.workspace import Workspace, load_workspace, project_stamp
+from catchment.daemon.workspace import Workspace, load_workspace
 from catchment.runs.launch import Launcher, SubprocessLauncher
 from catchment.sensors.runner import SubprocessSensorRunner
 from catchment.storage import Storage
@@ -106,6 +106,7 @@ class Daemon:
         self.loops: dict[tuple[str, str], Loop] = {}
         self.watcher: PushWatcher | None = None
         self._checked_at = -math.inf
+        self._retry_at = -math.inf
         self._purged_at = -math.inf
         self.stop_event = threading.Event()
 
@@ -121,7 +122,7 @@ class Daemon:
             return []
         if not was_held or self.watcher is None:
             self._take_over(now)
-        self._maybe_reload(now)
+        self._maybe_reload(now, due=self._tick_due(now))
         assert self.watcher is not None
         marks = self.watcher.poll()
         if marks:
@@ -194,17 +195,30 @@ class Daemon:
         self._build_loops(self.workspace)
         log.info("holding the daemon lease as %s", self.lease.holder)
 
-    def _maybe_reload(self, now: float) -> None:
-        if now - self._checked_at < self.settings.reload_every:
+    def _tick_due(self, now: float) -> bool:
+        """Whether a loop begins a tick in this step (a running sensor's polls do not)."""
+        return any(
+            loop.due_at() <= now and not (isinstance(loop, SensorLoop) and loop.running)
+            for loop in self.loops.values()
+        )
+
+    def _maybe_reload(self, now: float, due: bool = False) -> None:
+        """Read the project again when it changed: checked every ``reload_every`` seconds
+        and before any tick (``due``), so a tick never evaluates a stale snapshot (a project
+        that failed to load is tried again every ``reload_every`` seconds only)."""
+        if now - self._checked_at < self.settings.reload_every and (
+            not due or now < self._retry_at
+        ):
             return
         self._checked_at = now
-        if project_stamp(self.workspace.file) == self.workspace.stamp:
+        if not self.workspace.changed():
             return
         try:
             workspace = self._load(self.project_path)
         except Exception as exc:
+            self._retry_at = now + self.settings.reload_every
             log.error("the project changed but does not load (%s); keeping the old one", exc)
-            self.workspace = Workspace(**{**self.workspace.__dict__, "stamp": ()})
+            self.workspace = Workspace(**{**self.workspace.__dict__, "stamp": (), "snapshot": None})
             return
         log.info("the project changed: reloading its schedules, sensors and graph")
         self.workspace = workspace

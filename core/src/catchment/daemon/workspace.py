@@ -1,9 +1,12 @@
 """What the daemon reads of a project: its asset graph, schedules and sensors, and problems.
 
-``load_workspace`` is the one place that reads a project for the daemon. It loads the project
-in this process for now; once definitions snapshots (``catchment.snapshot``) exist it reads
-the snapshot instead (built in a subprocess), so the daemon runs no project code itself.
-Sensors always run in subprocesses (``catchment.sensors.runner``).
+``load_workspace`` is the one place that reads a project for the daemon. It reads the
+project's definitions snapshot (``catchment.snapshot``: specs with their automation conditions
+and freshness policies, schedules, sensors), rebuilt in a child process when stale, so the
+daemon imports none of the project's tools or code: schedules and automation evaluate from
+it, sensors run in subprocesses of their own (``catchment.sensors.runner``), runs in
+processes that load what they run. Only alerting on a freshness check (the adapters' hooks
+and the project's alert resources) loads the project in the daemon, when it first happens.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ if TYPE_CHECKING:
     from catchment.project import Problem
     from catchment.schedules import ScheduleDefinition
     from catchment.sensors import SensorDefinition
+    from catchment.snapshot.paths import Stamp
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,34 @@ class Workspace:
     stamp: tuple[float, ...] = field(default=(), compare=False)
     hooks: Any = field(default=None, compare=False)
     """The plugins' hook relay (freshness checks are told to ``catchment_check_evaluated``)."""
+    snapshot: Stamp | None = field(default=None, compare=False)
+    """The key of the definitions snapshot it was read from (None: not cached, ``stamp``
+    then says when the project changed)."""
+
+    def changed(self) -> bool:
+        """Whether the project changed since it was read: its snapshot's key recomputed (every
+        project file, the environment), else the project file's modification time."""
+        if self.snapshot is not None:
+            from catchment.snapshot.cache import stamp_matches
+
+            return not stamp_matches(self.file, self.snapshot)
+        return project_stamp(self.file) != self.stamp
+
+
+class LazyHooks:
+    """The loaded project's hook relay, loaded on first use: the daemon reads the project
+    from its snapshot and loads it (adapters, alert resources) only to tell the hooks."""
+
+    def __init__(self, path: Path):
+        self._path = path
+        self._hooks: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._hooks is None:
+            from catchment.project import load_project
+
+            self._hooks = load_project(self._path).hooks
+        return getattr(self._hooks, name)
 
 
 def project_stamp(file: Path) -> tuple[float, ...]:
@@ -46,10 +78,10 @@ def project_stamp(file: Path) -> tuple[float, ...]:
 
 
 def load_workspace(path: Path | str | None) -> Workspace:
-    """Read the project at ``path`` (a folder or its ``catchment.yaml``)."""
-    from catchment.project import load_project
+    """Read the project at ``path`` (a folder or its ``catchment.yaml``) from its snapshot."""
+    from catchment.snapshot.cache import load_isolated
 
-    project = load_project(path)
+    project = load_isolated(path)
     graph_problems = [p for p in project.problems if p.kind == "graph"]
     return Workspace(
         root=project.root,
@@ -60,5 +92,6 @@ def load_workspace(path: Path | str | None) -> Workspace:
         sensors=project.sensors,
         problems=tuple(project.problems),
         stamp=project_stamp(project.file),
-        hooks=project.hooks,
+        hooks=LazyHooks(project.file),
+        snapshot=project.stamp,
     )

@@ -46,11 +46,13 @@ from catchment.snapshot.view import ReadOnlyProblem, ReadOnlyProject
 __all__ = [
     "SNAPSHOT_FILE",
     "build_snapshot",
+    "load_isolated",
     "load_read_only",
     "locate_file",
     "project_from_snapshot",
     "read_snapshot",
     "snapshot_path",
+    "stamp_matches",
     "write_snapshot",
 ]
 
@@ -154,6 +156,10 @@ def build_snapshot(
         graph_built=graph is not None,
         watched=tuple(watched),
         racy_after=racy_after,
+        schedules=tuple(project.schedules),
+        sensors=tuple(project.sensors),
+        adapters=tuple(r.to_dict() for r in project.registry.adapters),
+        resources=tuple(sorted(project.resources)),
     )
 
 
@@ -278,6 +284,10 @@ def project_from_snapshot(snapshot: Snapshot) -> ReadOnlyProject:
         components=dict(snapshot.components),
         from_snapshot=True,
         stamp=Stamp(snapshot.key, tuple(snapshot.watched), snapshot.racy_after),
+        schedules=snapshot.schedules,
+        sensors=snapshot.sensors,
+        adapters=snapshot.adapters,
+        resources=snapshot.resources,
     )
 
 
@@ -373,3 +383,49 @@ def load_read_only(
     view = ReadOnlyProject.of(project)
     view.stamp = stamp
     return view
+
+
+def load_isolated(
+    path: Path | str | None = None, *, say: Say = _stderr, timeout: float | None = None
+) -> ReadOnlyProject:
+    """``load_read_only`` for a long-lived process (the UI, the daemon): a stale or missing
+    snapshot is rebuilt by ``python -m catchment.snapshot`` in a child process, so this one
+    never imports the project's tools or code. When the child cannot give a snapshot (a
+    project that does not load, or cannot be cached) the project is loaded here, as
+    ``load_read_only`` does, so the same errors and problems are reported."""
+    import subprocess
+
+    file = locate_file(path)
+    snapshot = read_snapshot(file, say)
+    if snapshot is None:
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "catchment.snapshot", str(file.parent)],
+                capture_output=True,
+                timeout=timeout,
+                check=False,
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return load_read_only(file, say=say)
+        if done.returncode != 0:
+            return load_read_only(file, say=say)
+        for line in done.stderr.decode("utf-8", "replace").splitlines():
+            if line.strip():
+                say(line)
+        try:
+            snapshot = decode(done.stdout)
+        except (msgspec.DecodeError, msgspec.ValidationError, ValueError, KeyError, TypeError):
+            return load_read_only(file, say=say)
+    try:
+        return project_from_snapshot(snapshot)
+    except (ValueError, TypeError, KeyError):
+        return load_read_only(file, no_cache=True, say=say)
+
+
+def stamp_matches(file: Path, stamp: Stamp) -> bool:
+    """Whether the project of ``file`` still has the key of ``stamp`` (recomputed: a walk
+    of its files' sizes and times, no parsing); False when it cannot be computed."""
+    try:
+        return project_key(file, stamp.watched, stamp.racy_after) == stamp.key
+    except (UncacheableError, OSError):
+        return False

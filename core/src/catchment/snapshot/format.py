@@ -1,5 +1,6 @@
 """The definitions snapshot's format: plain msgspec structs for everything a read-only command
-needs from a loaded project (specs, checks, partitions, automation, provenance, problems), and
+needs from a loaded project (specs, checks, partitions, automation, provenance, problems; and
+for the UI and the daemon its schedules, sensors, adapters and resource names), and
 the hooks that encode the core's few non-struct types (keys, partition sets and mappings).
 
 Computes are not in it: a snapshot rebuilds a graph whose definitions cannot run.
@@ -27,6 +28,8 @@ from catchment.partitions import (
     TimeWindowMapping,
     TimeWindowPartitions,
 )
+from catchment.schedules import ScheduleDefinition
+from catchment.sensors.definition import SensorDefinition
 from catchment.specs import AssetSpec, CheckSpec, RetryPolicy
 
 __all__ = [
@@ -41,7 +44,7 @@ __all__ = [
     "head",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Bumped whenever a struct below changes shape: an older file is then stale, not misread."""
 
 
@@ -110,6 +113,12 @@ class Snapshot(msgspec.Struct, kw_only=True):
     graph_built: bool
     watched: tuple[str, ...] = ()  # folders outside the project that components point at
     racy_after: int = 0  # files modified after this (ns) are in the key by content too
+    # what the UI and the daemon read besides the graph (format 2): a sensor is its definition
+    # (its function runs in a subprocess of its own), adapters are ``catchment plugins --json``
+    schedules: tuple[ScheduleDefinition, ...] = ()
+    sensors: tuple[SensorDefinition, ...] = ()
+    adapters: tuple[dict[str, Any], ...] = ()
+    resources: tuple[str, ...] = ()
 
 
 class _Head(msgspec.Struct):

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from catchment.definitions import AssetsDefinition
     from catchment.graph import AssetGraph
     from catchment.project import Project
+    from catchment.schedules import ScheduleDefinition
+    from catchment.sensors import SensorDefinition
     from catchment.snapshot.paths import Stamp
 
 __all__ = ["ReadOnlyProblem", "ReadOnlyProject"]
@@ -25,8 +27,10 @@ ReadOnlyProblem = Problem
 
 @dataclass
 class ReadOnlyProject:
-    """A project's definitions and graph for reading: no adapters, resources, IO managers,
-    schedules or sensors, and (from a snapshot) definitions whose computes cannot run."""
+    """A project's definitions and graph for reading, with its schedules and sensors (their
+    definitions), adapters (as ``catchment plugins --json`` shows them) and resource names: no
+    loaded adapter, resource or IO manager, and (from a snapshot) definitions whose computes
+    cannot run."""
 
     root: Path
     file: Path
@@ -38,6 +42,10 @@ class ReadOnlyProject:
     components: dict[str, str] = field(default_factory=dict)
     from_snapshot: bool = False
     stamp: Stamp | None = None  # the key of its snapshot (None: not cached)
+    schedules: tuple[ScheduleDefinition, ...] = ()
+    sensors: tuple[SensorDefinition, ...] = ()
+    adapters: tuple[dict[str, Any], ...] = ()
+    resources: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, project: Project) -> ReadOnlyProject:
@@ -51,6 +59,10 @@ class ReadOnlyProject:
             graph=project.graph,
             problems=list(project.problems),
             components=dict(project.components),
+            schedules=tuple(project.schedules),
+            sensors=tuple(project.sensors),
+            adapters=tuple(r.to_dict() for r in project.registry.adapters),
+            resources=tuple(sorted(project.resources)),
         )
 
     @property

@@ -1,10 +1,12 @@
-"""What the UI process holds: the project loaded once in the background (reloaded when its
+"""What the UI process holds: the project read once in the background (again when its
 files change), the search index and layouts of each graph version, and the asset states of
 each record-store version.
 
-Requests only read what is here; they never import user code (loading does, in its own
-thread) and never write to the record store. Nothing here is the truth: killing the process
-loses only caches, and the next one rebuilds them from the project and the record store.
+The project is read from its definitions snapshot (``catchment.snapshot``); a stale or missing
+one is rebuilt in a child process, so the UI imports none of the project's tools or code (runs
+it launches load what they run, in their own processes). Requests only read what is here and
+never write to the record store. Nothing here is the truth: killing the process loses only
+caches, and the next one rebuilds them from the project and the record store.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from catchment.ui.layout import Layout, layered_layout
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
     from catchment.keys import AssetKey
-    from catchment.project import Project
     from catchment.runs.launch import Launcher
+    from catchment.snapshot.view import ReadOnlyProject
     from catchment.storage import Storage
 
 LoadStatus = Literal["loading", "ready", "failed"]
@@ -48,7 +50,7 @@ SYNC_STATES_SECONDS = 0.25
 class Loaded:
     """One loaded version of the project and what is derived from its graph."""
 
-    project: Project
+    project: ReadOnlyProject
     graph: AssetGraph
     version: int
     loaded_at: float
@@ -175,11 +177,12 @@ class UiState:
 
         return cancel_run(self.storage, run_id)
 
-    def _load_project(self) -> tuple[Project, AssetGraph]:
-        """The project and its graph (a workspace's state loads its merged graph instead)."""
-        from catchment.project import load_project
+    def _load_project(self) -> tuple[ReadOnlyProject, AssetGraph]:
+        """The project (from its snapshot, rebuilt in a child process when stale) and its
+        graph (a workspace's state loads its merged graph instead)."""
+        from catchment.snapshot.cache import load_isolated
 
-        project = load_project(self.project_path)
+        project = load_isolated(self.project_path)
         return project, project.require_graph()
 
     @staticmethod

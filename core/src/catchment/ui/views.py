@@ -481,7 +481,7 @@ def health(state: UiState) -> dict[str, Any]:
             "states_seconds": round(state.states_seconds, 3),
             "loaded_at": when(loaded.loaded_at),
             "storage": redact_url(project.defaults.storage_url),
-            "adapters": [safe(r.to_dict()) for r in project.registry.adapters],
+            "adapters": [safe(a) for a in project.adapters],
             "components": dict(project.components),
             "problems": [safe(p.to_dict()) for p in project.problems],
         }

@@ -11,14 +11,14 @@ that its project runs did not materialize."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from catchment.ui.state import UiState
 
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
-    from catchment.project import Project
     from catchment.runs.launch import Launcher
+    from catchment.snapshot.view import ReadOnlyProject
 
 __all__ = ["WorkspaceUiState"]
 
@@ -97,11 +97,11 @@ class WorkspaceUiState(UiState):
         os.kill(run.pid, signal.SIGINT)
         return run.pid
 
-    def _load_project(self) -> tuple[Project, AssetGraph]:
+    def _load_project(self) -> tuple[ReadOnlyProject, AssetGraph]:
         from catchment.workspace import load_workspace
         from catchment.workspace.view import workspace_project
 
         project = workspace_project(load_workspace(self.workspace_file))
         graph = project.graph
         assert graph is not None
-        return cast("Project", project), graph
+        return project, graph

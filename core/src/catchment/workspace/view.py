@@ -5,7 +5,7 @@ graph and problems. The commands that only read a graph and records (``assets sh
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from catchment.snapshot.view import ReadOnlyProject
 
@@ -16,20 +16,10 @@ __all__ = ["WorkspaceProject", "workspace_project"]
 
 
 @dataclasses.dataclass
-class _NoAdapters:
-    """The control plane loads no adapter for a workspace (each project loads its own)."""
-
-    adapters: tuple[Any, ...] = ()
-
-
-@dataclasses.dataclass
 class WorkspaceProject(ReadOnlyProject):
-    """The workspace as one read-only project: no adapters here, and no schedules or
-    sensors (the daemon reads those from each project's environment)."""
-
-    registry: _NoAdapters = dataclasses.field(default_factory=_NoAdapters)
-    schedules: tuple[Any, ...] = ()
-    sensors: tuple[Any, ...] = ()
+    """The workspace as one read-only project: no adapters here (each project loads its
+    own), and no schedules or sensors (the daemon reads those from each project's
+    environment)."""
 
 
 def workspace_project(wsg: WorkspaceGraph) -> WorkspaceProject:
