@@ -481,3 +481,34 @@ def test_a_project_edit_is_noticed_on_the_next_tick(harness: Harness) -> None:
     (run,) = harness.runs()
     assert set(run.asset_keys) == {"a", "b", "late"}
     assert d.workspace.snapshot is not None  # read from the (rebuilt) snapshot
+
+
+def test_an_overdue_freshness_tick_is_posted_to_the_projects_alert_resource(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon reads the project from its snapshot, yet a freshness check it records
+    still reaches the project's ``webhook_alerts`` (its hooks made on first use)."""
+    from ..test_alerts import Receiver
+
+    receiver = Receiver()
+    try:
+        monkeypatch.setenv("ALERT_URL", receiver.url)
+        alerts = (
+            "resources:\n  alerts:\n    type: webhook_alerts\n"
+            "    config: {url: \"{{ env('ALERT_URL') }}\", format: json,\n"
+            "             when: [freshness_failed]}\n"
+        )
+        write_project(harness.root, alerts)
+        (harness.root / "assets.py").write_text(
+            "from catchment import asset\n\n"
+            "@asset(freshness='1h')\ndef customers():\n    return 1\n"
+        )
+        d = harness.make()
+        (tick,) = d.step()
+        assert (tick.kind, tick.status) == ("freshness", "success")
+        assert d.workspace.snapshot is not None
+        [post] = receiver.posts
+        assert post["event"] == "freshness_failed"
+        assert "customers" in post["text"]
+    finally:
+        receiver.close()

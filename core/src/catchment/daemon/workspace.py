@@ -5,8 +5,9 @@ project's definitions snapshot (``catchment.snapshot``: specs with their automat
 and freshness policies, schedules, sensors), rebuilt in a child process when stale, so the
 daemon imports none of the project's tools or code: schedules and automation evaluate from
 it, sensors run in subprocesses of their own (``catchment.sensors.runner``), runs in
-processes that load what they run. Only alerting on a freshness check (the adapters' hooks
-and the project's alert resources) loads the project in the daemon, when it first happens.
+processes that load what they run. Telling a freshness check to the hooks (the adapters'
+hooks and the project's alert resources) reads the project's resources, when it first happens
+(no component: none of the tools).
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ class Workspace:
 
 
 class LazyHooks:
-    """The loaded project's hook relay, loaded on first use: the daemon reads the project
-    from its snapshot and loads it (adapters, alert resources) only to tell the hooks."""
+    """The project's hook relay (the adapters' hooks and its alert resources), made on first
+    use from the project's resources alone (``load_observing`` with no component): the
+    daemon reads the project from its snapshot and builds this only to tell the hooks."""
 
     def __init__(self, path: Path):
         self._path = path
@@ -63,9 +65,9 @@ class LazyHooks:
 
     def __getattr__(self, name: str) -> Any:
         if self._hooks is None:
-            from catchment.project import load_project
+            from catchment.project.loader import load_observing
 
-            self._hooks = load_project(self._path).hooks
+            self._hooks = load_observing(self._path, ()).hooks
         return getattr(self._hooks, name)
 
 
