@@ -84,3 +84,43 @@ def test_editing_a_model_invalidates_and_plan_and_graph_read_the_snapshot(platfo
     assert _python(platform, hit).strip() == "True"
     rows = platform.json("assets", "list", "--no-cache")
     assert any(r["key"] == "stg_orders" for r in rows)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_the_ui_and_a_daemon_tick_read_the_warm_snapshot_without_importing_any_tool(
+    platform: Cli,
+) -> None:
+    """`catchment ui`'s pages (graph, catalog, an asset, runs, automation, health) and one
+    `catchment daemon --once` step (automation, freshness and the files sensor, which runs
+    in a subprocess of its own) on a warm snapshot import none of the tools."""
+    platform.json("assets", "list")
+    code = textwrap.dedent(
+        """
+        import json, sys, warnings
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from starlette.testclient import TestClient
+        from typer.testing import CliRunner
+        from catchment.cli.main import app
+        from catchment.ui.app import create_app
+        from catchment.ui.state import UiState
+        state = UiState(None)
+        state.load()
+        pages = ["/assets", "/graph", "/assets/raw/orders", "/runs", "/automation", "/health"]
+        with TestClient(create_app(state, start=False)) as c:
+            status = {p: c.get(p).status_code for p in pages}
+        daemon = CliRunner().invoke(app, ["daemon", "--once", "-v"])
+        print(json.dumps({
+            "status": status,
+            "daemon": [daemon.exit_code, daemon.output],
+            "tools": sorted({m.split(".")[0] for m in sys.modules} & set(sys.argv[1:])),
+        }))
+        """
+    )
+    seen = json.loads(_python(platform, code, *TOOLS))
+    assert set(seen["status"].values()) == {200}, seen["status"]
+    code, output = seen["daemon"]
+    assert code == 0, output
+    assert "automation conditions" in output
+    assert "sensor daily_drops" in output
+    assert seen["tools"] == []
