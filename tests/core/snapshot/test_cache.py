@@ -384,3 +384,19 @@ def test_load_isolated_reports_a_broken_project_as_a_load_does(tmp_path: Path) -
     with pytest.raises(CatchmentError) as loaded:
         load_read_only(root)
     assert str(isolated.value) == str(loaded.value)
+
+
+def test_load_isolated_says_once_that_a_corrupt_snapshot_is_rebuilt(tmp_path: Path) -> None:
+    from catchment.snapshot.cache import load_isolated
+
+    root = _project(tmp_path)
+    _age(root)
+    load_read_only(root)
+    path = snapshot_path(root / "catchment.yaml")
+    path.write_bytes(path.read_bytes()[:40])
+    said: list[str] = []
+    project = load_isolated(root, say=said.append)
+    assert [k.to_string() for k in project.graph or ()] == ["orders", "revenue"]
+    assert len(said) == 1
+    assert "corrupt" in said[0]
+    assert read_snapshot(root / "catchment.yaml", said.append) is not None  # rewritten

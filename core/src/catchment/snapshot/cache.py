@@ -400,7 +400,7 @@ def load_isolated(
     if snapshot is None:
         try:
             done = subprocess.run(
-                [sys.executable, "-m", "catchment.snapshot", str(file.parent)],
+                [sys.executable, "-m", "catchment.snapshot", str(file), "--no-cache"],
                 capture_output=True,
                 timeout=timeout,
                 check=False,
