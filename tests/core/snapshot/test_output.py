@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from catchment.snapshot.output import output_path
@@ -86,7 +87,10 @@ def test_a_listing_is_served_from_the_cache_until_a_project_file_changes(
 def test_a_same_size_edit_within_the_timestamp_granularity_is_a_miss(tmp_path: Path) -> None:
     root = _project(tmp_path)
     module = root / "out_assets.py"
-    os.utime(module)  # modified just now: within the racy window
+    # modified "just now" however slowly the command below starts: a minute ahead stays
+    # within the racy window (a timestamp from the present would leave it on a loaded machine)
+    ahead = time.time_ns() + 60 * 10**9
+    os.utime(module, ns=(ahead, ahead))
     assert _list(root)[0] == ["orders", "revenue"]
     stat = module.stat()
     module.write_text(ASSETS.replace("def revenue", "def revenux"))
