@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from catchment.toolprocess import ToolProcess, ToolStalled, line_text
 
 from catchment_sling.binaries import duckdb_version, locate_duckdb, locate_sling, place_extensions
 from catchment_sling.connections import Connection, Masker
+from catchment_sling.endmarker import wrapper
 from catchment_sling.locks import lock_holder
 from catchment_sling.logs import LogParser, StreamOutcome, failure_sections
 from catchment_sling.replication import Replication, Stream
@@ -163,6 +165,9 @@ class SlingCompute:
         work = Path(tempfile.mkdtemp(prefix="sling-run-", dir=home.parent))
         try:
             env["TMPDIR"] = str(work)
+            if "DUCKDB_PATH" in env and sys.platform != "win32":
+                # the CLI with its end-of-result marker printed once: no wedge (endmarker)
+                env["DUCKDB_PATH"] = str(wrapper(Path(env["DUCKDB_PATH"]), work))
             file = work / "replication.json"
             streams = [s for _, s in selected]
             file.write_text(json.dumps(self._replication_for(streams, render)))
