@@ -64,8 +64,8 @@ Sling is taken as wedged ($CATCHMENT_SLING_STALL_SECONDS; 0 turns it off)."""
 RERUNNABLE_MODES = frozenset({"full-refresh", "truncate"})
 """Modes where running a wedged replication again cannot load a row twice."""
 STALL_HINT = (
-    "Sling 1.4 waits forever when its DuckDB CLI exits early (fixed upstream in Sling 1.5.20): "
-    "look for a lock on the DuckDB file or a crash of the DuckDB CLI, then run again"
+    "Sling 1.4 can wait forever on its DuckDB CLI (fixed upstream in Sling 1.5.20): when the "
+    "CLI exited, look for a lock on the DuckDB file or a crash of the DuckDB CLI; then run again"
 )
 
 
