@@ -191,7 +191,7 @@ class SlingCompute:
         work = Path(tempfile.mkdtemp(prefix="sling-run-", dir=home.parent))
         try:
             env["TMPDIR"] = str(work)
-            if "DUCKDB_PATH" in env and sys.platform != "win32":
+            if "DUCKDB_PATH" in env and sys.platform != "win32" and sys.executable:
                 # the CLI with its end-of-result marker printed once: no wedge (endmarker)
                 env["DUCKDB_PATH"] = str(wrapper(Path(env["DUCKDB_PATH"]), work))
             file = work / "replication.json"
