@@ -7,6 +7,11 @@ The registry is scanned once per process and cached, by design; a test that chan
 On Linux the pytest process is made a child subreaper, so processes orphaned by a test
 (a tool whose parent was killed) are re-parented to pytest rather than to init; after a test
 that timed out, every process that appeared under pytest during it is killed with its group.
+
+Sling 1.4 sometimes wedges with its DuckDB CLI (docs/reliability.md); the session judges it
+wedged after ``SLING_STALL_SECONDS`` of silence with no CPU, instead of the 120 s default, so
+a wedge costs seconds plus one logged rerun, not the test's time limit. Set in
+``os.environ``, it reaches every test and every ``catchment`` subprocess a test starts.
 """
 
 from __future__ import annotations
@@ -21,9 +26,12 @@ from pathlib import Path
 import pytest
 
 _SUBREAPER = 36  # prctl PR_SET_CHILD_SUBREAPER
+SLING_STALL_SECONDS = "20"
+"""Test data is tiny: Sling and its DuckDB CLI silent and idle this long is a wedge."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("CATCHMENT_SLING_STALL_SECONDS", SLING_STALL_SECONDS)
     if sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):
             import ctypes

@@ -4,6 +4,7 @@ process group, the report of a silent tool, and clean-up however the caller leav
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -214,6 +215,27 @@ def test_a_silent_idle_tool_whose_child_waits_for_its_input_is_killed_as_stalled
     assert "sling stopped answering: no output and next to no CPU used for 1 s" in message
     assert "python" in message
     assert "waited for input from it" in message
+    assert not _alive(tool.pid)
+
+
+def test_a_stalled_tool_is_asked_for_a_dump_before_it_is_killed() -> None:
+    """With ``stall_dump_signal``, the tool gets that signal first (SIGQUIT: a Go program
+    prints its goroutines) and what it prints on stderr comes with the error."""
+    from catchment.toolprocess import ToolStalled
+
+    script = (
+        "import os, signal, sys\n"
+        "def dump(*_):\n"
+        "    sys.stderr.write('goroutine 1 [select]:\\nmain.wait()\\n'); sys.stderr.flush()\n"
+        "    os._exit(2)\n"
+        "signal.signal(signal.SIGQUIT, dump)\n" + _DEADLOCKED
+    )
+    tool = ToolProcess(
+        [PY, "-c", script], label="sling", stall_when_idle=1.0, stall_dump_signal=signal.SIGQUIT
+    )
+    with pytest.raises(ToolStalled) as caught, tool:
+        list(tool.lines())
+    assert caught.value.dump == "goroutine 1 [select]:\nmain.wait()"
     assert not _alive(tool.pid)
 
 

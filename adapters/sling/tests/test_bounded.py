@@ -182,6 +182,13 @@ def test_sling_idle_with_its_duckdb_cli_waiting_is_killed_and_rerun_only_when_sa
     assert found, message
     assert _gone(int(found.group(1)))
     assert len((project / "starts").read_text().splitlines()) == starts
+    # Sling's goroutine dump (SIGQUIT before the kill) is kept for a bug report, no secret in it
+    dumped = re.search(r"Sling's goroutine dump: (\S+\.txt)", message)
+    assert dumped, message
+    dump = Path(dumped.group(1))
+    assert dump.parent == project / ".catchment" / "sling-dumps"
+    assert "goroutine " in dump.read_text()
+    assert len(list(dump.parent.iterdir())) == starts
     reruns = [
         e
         for e in live

@@ -16,6 +16,9 @@ Every adapter that starts a process (Sling, spark-submit, a pipes remote) uses
 - with ``stall_when_idle``, a tool that stays silent and uses no CPU, with its children (if
   any) blocked reading a pipe from it, for that many seconds is taken as wedged the same way
   (Sling 1.4 can stop sending commands to a DuckDB CLI waiting for them) (Linux only);
+- with ``stall_dump_signal``, a stalled tool first gets that signal (SIGQUIT makes a Go
+  program print its goroutines) and what it prints on stderr within ``stall_dump_grace``
+  seconds is kept in :attr:`ToolStalled.dump`, for a bug report;
 - however the caller leaves (return, error, Ctrl-C, a timeout), nothing of the group survives:
   the leader is reaped only after the group is killed, so a reused pid is never signalled.
 """
@@ -68,6 +71,9 @@ def quiet_after_default() -> float | None:
 
 class ToolStalled(ExecutionError):
     """A tool stopped answering (see ``stall_after_child_exit`` and ``stall_when_idle``)."""
+
+    dump: str = ""
+    """What the tool printed on stderr after ``stall_dump_signal`` (empty without one)."""
 
 
 _TICKS_PER_S = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -147,6 +153,8 @@ class ToolProcess:
         stall_after_child_exit: float | None = None,
         stall_hint: str | None = None,
         stall_when_idle: float | None = None,
+        stall_dump_signal: int | None = None,
+        stall_dump_grace: float = 3.0,
         max_line_bytes: int = _MAX_LINE,
         where: str | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -164,6 +172,8 @@ class ToolProcess:
         self.stall_after_child_exit = stall_after_child_exit
         self.stall_hint = stall_hint
         self.stall_when_idle = stall_when_idle
+        self.stall_dump_signal = stall_dump_signal
+        self.stall_dump_grace = stall_dump_grace
         self._idle: tuple[float, int] | None = None  # (since when, the group's CPU ticks then)
         self._idle_children: dict[int, str] = {}
         self._child_gone: tuple[float, int, str] | None = None  # (when, pid, name)
@@ -321,13 +331,9 @@ class ToolProcess:
                         # the leader is gone; children of it still hold the pipes open
                         self._signal_group(signal.SIGKILL)
                 elif self._stalled(last_output):
-                    self._signal_group(signal.SIGKILL)
-                    self._wait_exit(self._proc.pid, time.monotonic() + self.kill_grace)
-                    raise self._stall_error() from None
+                    raise self._end_stalled(self._stall_error()) from None
                 elif self._idle_stalled(last_output):
-                    self._signal_group(signal.SIGKILL)
-                    self._wait_exit(self._proc.pid, time.monotonic() + self.kill_grace)
-                    raise self._idle_error() from None
+                    raise self._end_stalled(self._idle_error()) from None
                 elif self.quiet_after is not None and now - last_output >= self.quiet_after:
                     self.quiet_reports += 1
                     if self.log is not None:
@@ -350,6 +356,37 @@ class ToolProcess:
                 continue
             last_output = self.clock()
             yield name, line
+
+    def _end_stalled(self, error: ToolStalled) -> ToolStalled:
+        """Kill the stalled tool's group, after asking it for a dump (``stall_dump_signal``)."""
+        assert self._proc is not None
+        error.dump = self._dump()
+        self._signal_group(signal.SIGKILL)
+        self._wait_exit(self._proc.pid, time.monotonic() + self.kill_grace)
+        return error
+
+    def _dump(self) -> str:
+        """Send ``stall_dump_signal`` to the tool alone and collect its stderr until its
+        output closes or ``stall_dump_grace`` seconds pass (stdout is dropped)."""
+        if self.stall_dump_signal is None or self._proc is None:
+            return ""
+        with self._lock:
+            if self._proc.returncode is not None:
+                return ""
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(self._proc.pid, self.stall_dump_signal)
+        until = time.monotonic() + self.stall_dump_grace
+        text: list[str] = []
+        while self._open_streams and (left := until - time.monotonic()) > 0:
+            try:
+                name, line = self._lines.get(timeout=min(left, 0.1))
+            except queue.Empty:
+                continue
+            if line is None:
+                self._open_streams -= 1
+            elif name == "stderr":
+                text.append(line_text(line))
+        return "\n".join(text)
 
     def _stalled(self, last_output: float) -> bool:
         """Whether a child of the tool exited and the tool has been silent and childless for

@@ -8,11 +8,16 @@ turns Sling's JSON log into one result per stream.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
+import sys
 import tempfile
+import time
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +33,7 @@ from catchment.toolprocess import ToolProcess, ToolStalled, line_text
 
 from catchment_sling.binaries import duckdb_version, locate_duckdb, locate_sling, place_extensions
 from catchment_sling.connections import Connection, Masker
+from catchment_sling.endmarker import wrapper
 from catchment_sling.locks import lock_holder
 from catchment_sling.logs import LogParser, StreamOutcome, failure_sections
 from catchment_sling.replication import Replication, Stream
@@ -62,8 +68,8 @@ Sling is taken as wedged ($CATCHMENT_SLING_STALL_SECONDS; 0 turns it off)."""
 RERUNNABLE_MODES = frozenset({"full-refresh", "truncate"})
 """Modes where running a wedged replication again cannot load a row twice."""
 STALL_HINT = (
-    "Sling 1.4 waits forever when its DuckDB CLI exits early (fixed upstream in Sling 1.5.20): "
-    "look for a lock on the DuckDB file or a crash of the DuckDB CLI, then run again"
+    "Sling 1.4 can wait forever on its DuckDB CLI (fixed upstream in Sling 1.5.20): when the "
+    "CLI exited, look for a lock on the DuckDB file or a crash of the DuckDB CLI; then run again"
 )
 
 
@@ -75,6 +81,28 @@ def idle_stall_seconds() -> float | None:
     except ValueError:
         seconds = IDLE_STALL_SECONDS
     return seconds if seconds > 0 else None
+
+
+def dump_file(root: Path, dump: str) -> Path:
+    """Write a stalled Sling's goroutine dump to ``<root>/.catchment/sling-dumps/`` (which
+    holds no connection URLs: Go prints stacks, not values, and the text is masked)."""
+    folder = root / ".catchment" / "sling-dumps"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    path = folder / f"sling-{stamp}-{os.getpid()}-{uuid.uuid4().hex[:6]}.txt"
+    path.write_text(dump + "\n")
+    return path
+
+
+@contextlib.contextmanager
+def _keeping_dump(root: Path, mask: Masker) -> Iterator[None]:
+    """A ``ToolStalled`` leaving the block names the file keeping Sling's goroutine dump."""
+    try:
+        yield
+    except ToolStalled as exc:
+        if exc.dump:
+            exc.message += f"; Sling's goroutine dump: {dump_file(root, mask(exc.dump))}"
+        raise
 
 
 def sling_home(root: Path) -> Path:
@@ -163,6 +191,9 @@ class SlingCompute:
         work = Path(tempfile.mkdtemp(prefix="sling-run-", dir=home.parent))
         try:
             env["TMPDIR"] = str(work)
+            if "DUCKDB_PATH" in env and sys.platform != "win32" and sys.executable:
+                # the CLI with its end-of-result marker printed once: no wedge (endmarker)
+                env["DUCKDB_PATH"] = str(wrapper(Path(env["DUCKDB_PATH"]), work))
             file = work / "replication.json"
             streams = [s for _, s in selected]
             file.write_text(json.dumps(self._replication_for(streams, render)))
@@ -284,7 +315,8 @@ class SlingCompute:
         mask: Masker,
     ) -> tuple[LogParser, int, str]:
         """Run ``sling run`` in its own process group, bounded by the step's deadline (the
-        group, with Sling's DuckDB CLI, is killed when it passes), logging as Sling prints."""
+        group, with Sling's DuckDB CLI, is killed when it passes), logging as Sling prints.
+        A stalled Sling's goroutine dump (SIGQUIT) is kept in a file the error names."""
         parser = LogParser()
         stderr: list[str] = []
         tool = ToolProcess(
@@ -299,6 +331,7 @@ class SlingCompute:
             stall_after_child_exit=STALL_SECONDS,
             stall_when_idle=idle_stall_seconds(),
             stall_hint=STALL_HINT,
+            stall_dump_signal=getattr(signal, "SIGQUIT", None),
         )
         try:
             tool.start()
@@ -308,7 +341,7 @@ class SlingCompute:
                 where=f"component {self.component}",
                 hint="check that the binary is a Sling executable for this platform",
             ) from None
-        with tool:
+        with tool, _keeping_dump(self.root, mask):
             for item in tool.lines():
                 if item is None:
                     continue
