@@ -310,7 +310,8 @@ def test_the_source_outlives_the_definitions_snapshot(tmp_path: Path, cli: Any) 
 @pytest.mark.timeout(120)
 def test_plan_observes_from_the_snapshot_without_importing_the_project(tmp_path: Path) -> None:
     """With a current definitions snapshot, `plan` observes (a table dropped, a source
-    changed) without importing the project's modules."""
+    changed) without importing the project's modules: new data in the project folder that
+    a source's glob matches leaves the snapshot current; a code change rebuilds it."""
     import subprocess
     import sys
 
@@ -318,16 +319,15 @@ def test_plan_observes_from_the_snapshot_without_importing_the_project(tmp_path:
     log = tmp_path / "imported.log"  # outside the project: not part of the snapshot's key
     project = _project(
         tmp_path / "p",
-        '  - {key: landing/orders, observe: {glob: "../landing/*.csv"}}\n',
+        '  - {key: landing/orders, observe: {glob: "landing/*.csv"}}\n',
         '"landing/orders"',
     )
     assets = project / "assets.py"
     assets.write_text(
         f"with open({str(log)!r}, 'a') as f:\n    f.write('x')\n" + assets.read_text()
     )
-    # files in the project folder are part of the snapshot's key: the drop lands beside it
-    (tmp_path / "landing").mkdir()
-    (tmp_path / "landing" / "a.csv").write_text("id\n1\n")
+    (project / "landing").mkdir()
+    (project / "landing" / "a.csv").write_text("id\n1\n")
 
     def run(*args: str) -> str:
         done = subprocess.run(
@@ -346,11 +346,15 @@ def test_plan_observes_from_the_snapshot_without_importing_the_project(tmp_path:
     imports = log.read_text()
     with duckdb.connect(str(project / "warehouse.duckdb")) as con:
         con.execute("drop table main.unrelated")
-    (tmp_path / "landing" / "b.csv").write_text("id\n2\n")
+    (project / "landing" / "a.csv").write_text("id\n1\n3\n")  # changed, and one more file
+    (project / "landing" / "b.csv").write_text("id\n2\n")
     plan = {r["key"]: r for r in json.loads(run("plan", "--json", "--observe-ttl", "0"))}
     assert log.read_text() == imports  # the project was not imported
     assert plan["unrelated"]["reasons"] == ["table gone (warehouse.main.unrelated not found)"]
     assert plan["orders"]["reasons"][0].startswith("source changed: landing/orders")
+    assets.write_text(assets.read_text() + "\n# a code change\n")
+    run("plan", "--json", "--observe-ttl", "0")
+    assert len(log.read_text()) > len(imports)  # the snapshot was rebuilt: imported again
 
 
 def test_observing_from_a_snapshot_loads_only_the_components_whose_definitions_observe(
