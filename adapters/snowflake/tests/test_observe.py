@@ -75,3 +75,25 @@ def test_the_observer_reads_rows_and_columns_in_one_session(resource: SnowflakeR
         }  # fakesnow keeps CTAS types as DuckDB names them
         assert found[nope].exists is False
         assert stage not in found
+
+
+def test_a_sql_source_can_run_its_query_on_the_snowflake_resource(
+    resource: SnowflakeResource, tmp_path: Path
+) -> None:
+    """``observe: {sql: ..., resource: NAME}`` on this resource: its ``connect()`` session runs
+    the query; a changed row changes the data version."""
+    from catchment.observers.sources import observe_source
+
+    how = {"sql": "SELECT max(ID) FROM ANALYTICS.RAW.SRC", "resource": "sf"}
+    with fakesnow.patch():
+        with resource.connect() as conn:
+            conn.cursor().execute("CREATE SCHEMA IF NOT EXISTS ANALYTICS.RAW")
+            conn.cursor().execute("CREATE TABLE ANALYTICS.RAW.SRC AS SELECT 1 AS ID")
+        before = observe_source(how, tmp_path, {"sf": resource})
+        assert before.exists is True
+        again = observe_source(how, tmp_path, {"sf": resource})
+        assert again.data_version == before.data_version  # the same data: the same version
+        with resource.connect() as conn:
+            conn.cursor().execute("INSERT INTO ANALYTICS.RAW.SRC VALUES (2)")
+        after = observe_source(how, tmp_path, {"sf": resource})
+        assert after.data_version != before.data_version

@@ -7,7 +7,8 @@ in ``deps``), and it may say how to observe it, as a plain mapping kept in its s
 
 - ``{"glob": "landing/*.csv"}``: the files matching a pattern (relative to the project);
 - ``{"sql": "select max(updated_at) from orders", "connection": "..."}``: a query whose
-  result is the data version, against a DuckDB file or a PostgreSQL URL;
+  result is the data version, against a DuckDB file, a PostgreSQL URL or the connection of
+  a resource (``"resource": "warehouse"``);
 - ``{"python": "module:function"}``: a function returning the data version.
 
 Declare them under ``sources:`` in ``catchment.yaml``, or in Python with
@@ -31,6 +32,8 @@ __all__ = ["OBSERVE_KINDS", "external_source", "observable_source", "source_func
 
 OBSERVE_KINDS = ("glob", "sql", "python")
 """How a source may be observed: exactly one of these keys in its ``observe`` mapping."""
+CONNECTION_FIELDS = ("connection", "connection_env", "resource")
+"""Where a ``sql`` source's query runs: at most one of these."""
 
 _FUNCTIONS: dict[str, Callable[[], Any]] = {}
 """``module:function`` -> the function, for those declared with ``@observable_source`` in this
@@ -54,12 +57,21 @@ def check_observe(observe: Mapping[str, Any], where: str | None = None) -> dict[
             where=where,
             hint='e.g. observe: {glob: "landing/*.csv"}',
         )
-    unknown = sorted(set(observe) - {*OBSERVE_KINDS, "connection", "connection_env", "timeout"})
+    unknown = sorted(set(observe) - {*OBSERVE_KINDS, *CONNECTION_FIELDS, "timeout"})
     if unknown:
         raise DefinitionError(
             f"observe: unknown field(s) {', '.join(unknown)}",
             where=where,
-            hint="known: glob, sql (with connection or connection_env), python, timeout",
+            hint="known: glob, sql (with connection, connection_env or resource), python, timeout",
+        )
+    given = [k for k in CONNECTION_FIELDS if observe.get(k)]
+    if len(given) > 1 or (given and kinds[0] != "sql"):
+        raise DefinitionError(
+            f"observe: {' and '.join(given)} given"
+            + (" together" if len(given) > 1 else f" with {kinds[0]} (only sql connects)"),
+            where=where,
+            hint="a sql source reads one of: connection (a DuckDB file), connection_env "
+            "(a variable holding a PostgreSQL URL), resource (a resource under resources:)",
         )
     if kinds[0] == "python" and ":" not in str(observe["python"]):
         raise DefinitionError(

@@ -10,20 +10,24 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
+from catchment import AdapterInfo, Resource, hookimpl, plugins
 from catchment.cli.main import app
 from catchment.definitions import AssetsDefinition
 from catchment.errors import GraphError
 from catchment.graph import AssetGraph
 from catchment.keys import AssetKey
+from catchment.plugins import PluginRegistry
 from catchment.sources import external_source
 from catchment.specs import AssetSpec
 from catchment.tables import table
+from pydantic import PrivateAttr
 from typer.testing import CliRunner
 
 ASSETS = """\
@@ -306,7 +310,8 @@ def test_the_source_outlives_the_definitions_snapshot(tmp_path: Path, cli: Any) 
 @pytest.mark.timeout(120)
 def test_plan_observes_from_the_snapshot_without_importing_the_project(tmp_path: Path) -> None:
     """With a current definitions snapshot, `plan` observes (a table dropped, a source
-    changed) without importing the project's modules."""
+    changed) without importing the project's modules: new data in the project folder that
+    a source's glob matches leaves the snapshot current; a code change rebuilds it."""
     import subprocess
     import sys
 
@@ -314,16 +319,15 @@ def test_plan_observes_from_the_snapshot_without_importing_the_project(tmp_path:
     log = tmp_path / "imported.log"  # outside the project: not part of the snapshot's key
     project = _project(
         tmp_path / "p",
-        '  - {key: landing/orders, observe: {glob: "../landing/*.csv"}}\n',
+        '  - {key: landing/orders, observe: {glob: "landing/*.csv"}}\n',
         '"landing/orders"',
     )
     assets = project / "assets.py"
     assets.write_text(
         f"with open({str(log)!r}, 'a') as f:\n    f.write('x')\n" + assets.read_text()
     )
-    # files in the project folder are part of the snapshot's key: the drop lands beside it
-    (tmp_path / "landing").mkdir()
-    (tmp_path / "landing" / "a.csv").write_text("id\n1\n")
+    (project / "landing").mkdir()
+    (project / "landing" / "a.csv").write_text("id\n1\n")
 
     def run(*args: str) -> str:
         done = subprocess.run(
@@ -342,11 +346,15 @@ def test_plan_observes_from_the_snapshot_without_importing_the_project(tmp_path:
     imports = log.read_text()
     with duckdb.connect(str(project / "warehouse.duckdb")) as con:
         con.execute("drop table main.unrelated")
-    (tmp_path / "landing" / "b.csv").write_text("id\n2\n")
+    (project / "landing" / "a.csv").write_text("id\n1\n3\n")  # changed, and one more file
+    (project / "landing" / "b.csv").write_text("id\n2\n")
     plan = {r["key"]: r for r in json.loads(run("plan", "--json", "--observe-ttl", "0"))}
     assert log.read_text() == imports  # the project was not imported
     assert plan["unrelated"]["reasons"] == ["table gone (warehouse.main.unrelated not found)"]
     assert plan["orders"]["reasons"][0].startswith("source changed: landing/orders")
+    assets.write_text(assets.read_text() + "\n# a code change\n")
+    run("plan", "--json", "--observe-ttl", "0")
+    assert len(log.read_text()) > len(imports)  # the snapshot was rebuilt: imported again
 
 
 def test_observing_from_a_snapshot_loads_only_the_components_whose_definitions_observe(
@@ -385,3 +393,142 @@ def test_observing_from_a_snapshot_loads_only_the_components_whose_definitions_o
     assert observing is not None
     assert {d.component for d in observing.definitions} == {"core"}  # loaded: its observer
     assert load_observing_project(with_observers(None), None) is None  # older snapshot
+
+
+# -- a query on a resource's connection -------------------------------------------------------
+
+
+class DuckDBFile(Resource):
+    """A resource type an adapter might serve: a DuckDB file; ``setup()`` opens it read-only."""
+
+    path: str
+    _con: Any = PrivateAttr(default=None)
+
+    def setup(self) -> Any:
+        self._con = duckdb.connect(self.path, read_only=True)
+        return self._con
+
+    def teardown(self) -> None:
+        self._con.close()
+
+
+class Postgres(Resource):
+    """A resource type an adapter might serve: ``connect()`` gives a PostgreSQL connection."""
+
+    url_env: str
+
+    def connect(self) -> Any:
+        import psycopg
+
+        return psycopg.connect(os.environ[self.url_env])
+
+
+class SqlResources:
+    @hookimpl
+    def catchment_adapter_info(self) -> AdapterInfo:
+        return AdapterInfo(name="sql_resources", version="1.0")
+
+    @hookimpl
+    def catchment_resource_types(self, register: Callable[[str, type], None]) -> None:
+        register("obs18_duckdb_file", DuckDBFile)
+        register("obs18_postgres", Postgres)
+
+
+@pytest.fixture
+def sql_resources(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process's adapters with one more serving the two resource types above."""
+    registry = PluginRegistry(strict=False, allow=None)
+    registry.load_entry_points(metadata.entry_points(group="catchment.adapters", name="builtin"))
+    registry.add_plugin(SqlResources(), name="sql_resources")
+    assert not registry.broken, [r.error for r in registry.broken]
+    monkeypatch.setattr(plugins, "_registry", registry)
+
+
+def _with_resources(project: Path, resources: str) -> Path:
+    text = (project / "catchment.yaml").read_text()
+    (project / "catchment.yaml").write_text(text + f"resources:\n{resources}")
+    return project
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.usefixtures("sql_resources")
+def test_a_sql_source_on_a_duckdb_resource(tmp_path: Path, cli: Any) -> None:
+    shop = tmp_path / "shop.duckdb"
+    with duckdb.connect(str(shop)) as con:
+        con.execute("create table customers (id int, updated_at timestamp)")
+        con.execute("insert into customers values (1, '2026-12-01 10:00')")
+    project = _project(
+        tmp_path,
+        "  - key: shop/customers\n"
+        "    observe: {sql: 'select max(updated_at) from customers', resource: shop}\n",
+        '"shop/customers"',
+    )
+    _with_resources(project, f"  shop: {{type: obs18_duckdb_file, config: {{path: '{shop}'}}}}\n")
+
+    def update_a_row() -> None:
+        with duckdb.connect(str(shop)) as c:
+            c.execute("update customers set updated_at = '2026-12-02 09:00' where id = 1")
+
+    _assert_source_change_cycle(cli, project, "shop/customers", update_a_row)
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.usefixtures("sql_resources")
+def test_a_sql_source_on_a_postgresql_resource(
+    tmp_path: Path, pg_database: str, monkeypatch: pytest.MonkeyPatch, cli: Any
+) -> None:
+    import psycopg
+
+    monkeypatch.setenv("OBS18_SHOP_URL", pg_database)
+    project = _project(
+        tmp_path,
+        "  - key: shop/orders\n"
+        "    observe: {sql: 'select count(*), max(updated_at) from orders', resource: app}\n",
+        '"shop/orders"',
+    )
+    _with_resources(project, "  app: {type: obs18_postgres, config: {url_env: OBS18_SHOP_URL}}\n")
+
+    def insert() -> None:
+        with psycopg.connect(pg_database, autocommit=True) as con:
+            con.execute("insert into orders values (2, '2026-12-02 10:00+00')")
+
+    _assert_source_change_cycle(cli, project, "shop/orders", insert)
+
+
+def test_a_source_naming_a_missing_resource_is_a_problem_at_load(tmp_path: Path) -> None:
+    project = _project(
+        tmp_path,
+        "  - key: shop/orders\n    observe: {sql: select 1, resource: warehouse}\n",
+        '"shop/orders"',
+    )
+    _with_resources(project, "  alerts: {type: webhook_alerts, config: {url: 'http://x'}}\n")
+    result = CliRunner().invoke(app, ["check", str(project)])
+    assert result.exit_code != 0
+    assert "catchment.yaml:5" in result.output  # the source's line
+    assert "source shop/orders: observe.resource names no resource 'warehouse'" in result.output
+    assert "name one of: alerts" in result.output
+    both = _project(
+        tmp_path,
+        "  - {key: shop/orders, observe: {sql: select 1, resource: a, connection: x.duckdb}}\n",
+        '"shop/orders"',
+    )
+    result = CliRunner().invoke(app, ["check", str(both)])
+    assert result.exit_code != 0
+    assert "observe: connection and resource given together" in result.output
+
+
+@pytest.mark.timeout(120)
+def test_a_resource_that_cannot_run_sql_makes_the_source_unknown(tmp_path: Path, cli: Any) -> None:
+    project = _project(
+        tmp_path,
+        "  - key: shop/orders\n    observe: {sql: select 1, resource: alerts}\n",
+        '"shop/orders"',
+    )
+    _with_resources(project, "  alerts: {type: webhook_alerts, config: {url: 'http://x'}}\n")
+    assert cli(project, "materialize").exit_code == 0
+    (reason,) = cli.plan(project)["orders"]["reasons"]
+    assert reason == (
+        "unknown: could not observe source shop/orders (TypeError: observe.resource: resource "
+        "'alerts' cannot run SQL: its connection is a WebhookAlerts, with no cursor(), "
+        "execute() or sql())"
+    )

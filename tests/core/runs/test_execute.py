@@ -211,3 +211,23 @@ def test_a_run_canceled_while_its_project_loads_is_canceled_even_with_sigint_ign
     assert run is not None
     assert run.status == "canceled"
     store.close()
+
+
+def test_a_run_canceled_while_its_sources_are_observed_is_canceled(project: Path) -> None:
+    """A cancel (SIGINT: KeyboardInterrupt) that lands while a queued run observes the
+    sources it reads, before its engine starts, still ends the run canceled."""
+    (project / "vendor.py").write_text("def version():\n    raise KeyboardInterrupt\n")
+    (project / "catchment.yaml").write_text(
+        PROJECT + 'sources:\n  - {key: vendor/feed, observe: {python: "vendor:version"}}\n'
+    )
+    (project / "assets.py").write_text(
+        ASSETS + '\n@asset(deps=["vendor/feed"])\ndef fed():\n    return 1\n'
+    )
+    store = _store(project)
+    submitted = submit_run(store, RunRequest(asset_keys=("fed",), origin="test"))
+    with pytest.raises(KeyboardInterrupt):
+        execute_run(project, submitted.run_id)
+    run = store.get_run(submitted.run_id)
+    assert run is not None
+    assert run.status == "canceled"
+    store.close()

@@ -198,9 +198,6 @@ def run_with_display(
         from catchment.execution.choose import executor_for_project
 
         options["executor"] = executor_for_project(project, option, options.get("workers"))
-    from catchment.execution.observing import observe_materialized, observe_sources
-
-    observe_sources(project, storage, plan.asset_keys)  # the source versions this run reads
     with RunDisplay(len(plan.steps)) as display:
         try:
             result = run_project(
@@ -211,7 +208,6 @@ def run_with_display(
             typer.secho("canceled", err=True, fg="yellow")
             raise typer.Exit(130) from None
     display.summary(result)
-    observe_materialized(project, storage, result.run_id)
     return result
 
 

@@ -158,7 +158,7 @@ def observe(
     for observer, members in groups.values():
         found = _run_observer(observer, list(dict.fromkeys(ref for _, ref in members)))
         out.update((key, found[ref]) for key, ref in members if ref in found)
-    out.update(_observe_declared(declared, root or Path.cwd()))
+    out.update(_observe_declared(declared, root or Path.cwd(), resources or {}))
     for name, manager_keys in by_manager.items():
         manager = (io_managers or {}).get(name)
         hook = getattr(manager, "observe", None)
@@ -173,10 +173,10 @@ def observe(
 
 
 def _observe_declared(
-    declared: list[tuple[AssetKey, Mapping[str, Any]]], root: Path
+    declared: list[tuple[AssetKey, Mapping[str, Any]]], root: Path, resources: Mapping[str, Any]
 ) -> dict[AssetKey, Observation]:
-    """Each declared source observed its own way (a query, a glob, a function); one that
-    fails is unknown with the cause."""
+    """Each declared source observed its own way (a query, maybe on one of ``resources``, a
+    glob, a function); one that fails is unknown with the cause."""
     if not declared:
         return {}
     from catchment.observers.sources import observe_source
@@ -184,7 +184,7 @@ def _observe_declared(
     out: dict[AssetKey, Observation] = {}
     for key, how in declared:
         try:
-            found: object = observe_source(how, root)
+            found: object = observe_source(how, root, resources)
         except Exception as exc:  # a bad query, an unreachable database, a raising function
             out[key] = unknown(_cause(exc))
             continue

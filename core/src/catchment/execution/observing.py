@@ -139,21 +139,23 @@ def observe_materialized(project: Project, storage: Storage, run_id: str) -> Non
 
 
 def observe_sources(project: Project, storage: Storage, keys: Iterable[AssetKey]) -> None:
-    """Record the declared sources (``catchment.sources``) that ``keys`` read, before a run
-    reads them: the versions later source changes are measured against. Best effort."""
+    """Record the external sources that ``keys`` read (declared ones and relations an
+    observer can see), before a run reads them: a later change of a source is judged
+    against the version the run consumed. Best effort: the next plan observes again."""
     try:
         graph = project.require_graph()
-        sources = {
-            u
-            for k in keys
-            if k in graph
-            for u in graph.upstream(k)
-            if graph.is_external(u) and "observe" in graph.specs[u].metadata
-        }
+        sources = {u for k in keys if k in graph for u in graph.upstream(k) if graph.is_external(u)}
         if not sources:
             return
-        observations = observe(graph, sources, root=project.root)
-        record(storage, graph, observations, load_history(storage))
+        observations = observe(
+            graph,
+            sources,
+            io_managers=project.io_managers,
+            resources=project.resources,
+            root=project.root,
+        )
+        if observations:
+            record(storage, graph, observations, load_history(storage))
     except Exception as exc:  # the next plan observes again
         log.debug("observing the sources of a run failed: %s", exc)
 

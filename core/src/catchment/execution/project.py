@@ -74,7 +74,9 @@ def run_project(
     plan: Plan | None = None,
     run_id: str | None = None,
 ) -> ExecutionResult:
-    """Plan and run ``selection`` of a loaded project, recording to its run store.
+    """Plan and run ``selection`` of a loaded project, recording to its run store, with the
+    versions of the external sources it reads observed before and what it built after (every
+    run path: the CLI, queued runs the daemon or the queue launch, workspace workers).
     ``run_id`` runs under an id already claimed (a queued run, see ``catchment.runs``)."""
     runtime = runtime_for_project(project)
     store = storage if storage is not None else open_project_storage(project)
@@ -89,7 +91,10 @@ def run_project(
         if storage is None:
             store.close()
         raise
+    from catchment.execution.observing import observe_materialized, observe_sources
+
     try:
+        observe_sources(project, store, plan.asset_keys)  # the source versions it reads
         outcome = Engine(
             plan,
             runtime,
@@ -102,6 +107,7 @@ def run_project(
             tags=tags,
             run_id=run_id,
         ).run()
+        observe_materialized(project, store, outcome.run_id)  # the baseline drift is judged on
     finally:
         if storage is None:
             store.close()

@@ -1,5 +1,6 @@
 """Observe a declared external source the way it says (``catchment.sources``): the files a
-glob matches, the result of a SQL query, or what a Python function returns.
+glob matches, the result of a SQL query (on a DuckDB file, a PostgreSQL URL or a resource's
+connection), or what a Python function returns.
 
 Each returns an ``Observation`` whose data version changes when the source's data does. A
 source that cannot be looked at (a bad query, a database that cannot be reached, a function
@@ -8,6 +9,7 @@ that raises) is unknown with the cause: the caller turns exceptions into ``unkno
 
 from __future__ import annotations
 
+import contextlib
 import glob as globbing
 import importlib
 import os
@@ -23,11 +25,22 @@ MAX_ROWS = 1000
 DEFAULT_TIMEOUT = 10.0
 
 
-def observe_source(config: Mapping[str, Any], root: Path) -> Observation:
-    """What the source declared by ``config`` (its ``observe`` mapping) holds now.
-    Raises when it cannot be looked at (the caller reports that as unknown)."""
+def observe_source(
+    config: Mapping[str, Any], root: Path, resources: Mapping[str, Any] | None = None
+) -> Observation:
+    """What the source declared by ``config`` (its ``observe`` mapping) holds now; a query
+    naming a resource runs on that one of ``resources``. Raises when it cannot be looked at
+    (the caller reports that as unknown)."""
     if "glob" in config:
         return observe_glob(str(config["glob"]), root)
+    if "sql" in config and config.get("resource"):
+        name = str(config["resource"])
+        if name not in (resources or {}):
+            known = ", ".join(sorted(resources or {})) or "none"
+            raise LookupError(f"observe.resource: no resource {name!r} (known: {known})")
+        return _rows_version(
+            query_resource((resources or {})[name], name, str(config["sql"])), None
+        )
     if "sql" in config:
         timeout = float(config.get("timeout") or DEFAULT_TIMEOUT)
         connection = str(config.get("connection") or "")
@@ -99,6 +112,53 @@ def observe_query(sql: str, connection: str, root: Path, timeout: float) -> Obse
     finally:
         duck.close()
     return _rows_version(rows, None)
+
+
+def query_resource(resource: Any, name: str, sql: str) -> list[tuple[Any, ...]]:
+    """The first ``MAX_ROWS`` rows of ``sql`` on resource ``name``'s connection: what its
+    ``connect()`` gives (a context manager or a connection), else what ``open()`` (its
+    ``setup()``) gives; nothing the query did is committed."""
+    connect = getattr(resource, "connect", None)
+    if callable(connect):
+        opened = connect()
+        if hasattr(opened, "__enter__"):
+            with opened as con:
+                return _fetch(con, name, sql)
+        try:
+            return _fetch(opened, name, sql)
+        finally:
+            getattr(opened, "close", lambda: None)()
+    open_ = getattr(resource, "open", None)
+    if not callable(open_):
+        raise TypeError(
+            f"observe.resource: resource {name!r} ({type(resource).__name__}) cannot run SQL: "
+            "it has neither connect() nor open()"
+        )
+    with open_() as con:
+        return _fetch(con, name, sql)
+
+
+def _fetch(con: Any, name: str, sql: str) -> list[tuple[Any, ...]]:
+    """Run ``sql`` on a DB-API connection (``cursor()``), a DuckDB-like one (``execute()``)
+    or a Spark session (``sql()``), then roll back."""
+    if callable(getattr(con, "cursor", None)):
+        cur = con.cursor()
+        cur.execute(sql)  # the user's own query
+        rows = [tuple(r) for r in cur.fetchmany(MAX_ROWS)]
+    elif callable(getattr(con, "execute", None)):
+        rows = [tuple(r) for r in con.execute(sql).fetchmany(MAX_ROWS)]
+    elif callable(getattr(con, "sql", None)):
+        rows = [tuple(r) for r in con.sql(sql).take(MAX_ROWS)]
+    else:
+        raise TypeError(
+            f"observe.resource: resource {name!r} cannot run SQL: its connection is a "
+            f"{type(con).__name__}, with no cursor(), execute() or sql()"
+        )
+    rollback = getattr(con, "rollback", None)
+    if callable(rollback):
+        with contextlib.suppress(Exception):  # read only: nothing the query did is kept
+            rollback()
+    return rows
 
 
 def observe_function(ref: str, root: Path) -> Observation:

@@ -197,8 +197,8 @@ class _Source(_Strict):
     observe: dict[str, Any] | None = Field(
         default=None,
         description='how to observe it: {glob: "landing/*.csv"}, {sql: "select max(x) '
-        'from t", connection: DuckDB file or connection_env: VAR with a PostgreSQL URL} '
-        'or {python: "module:function"}',
+        'from t", connection: DuckDB file, connection_env: VAR with a PostgreSQL URL or '
+        'resource: a name under resources:} or {python: "module:function"}',
     )
 
 
@@ -465,6 +465,32 @@ class _Loader:
                     Problem("project", self.located.where(at), exc.message, exc.hint)
                 )
         return out
+
+    def source_resources(
+        self, definitions: Sequence[AssetsDefinition], data: Mapping[str, Any]
+    ) -> None:
+        """A problem for each source whose query names a resource the project lacks (declared
+        in YAML or in Python): caught at load, not at the first observation."""
+        raw = data.get("resources")
+        names = sorted(str(n) for n in raw) if isinstance(raw, dict) else []
+        from catchment.graph import SOURCE_ADAPTER
+
+        for definition in definitions:
+            if definition.adapter != SOURCE_ADAPTER:
+                continue
+            for spec in definition.specs:
+                how = spec.metadata.get("observe")
+                name = how.get("resource") if isinstance(how, Mapping) else None
+                if name and str(name) not in names:
+                    self.problems.append(
+                        Problem(
+                            "project",
+                            definition.source or self.located.display,
+                            f"source {spec.key}: observe.resource names no resource {name!r}",
+                            f"add {name} under resources: in catchment.yaml, or name one of: "
+                            f"{', '.join(names) or '(none declared)'}",
+                        )
+                    )
 
     def _unknown_type(self, kind: str, known: Sequence[str]) -> str:
         return f"known {kind}s: {', '.join(sorted(known)) or '(none)'}"
@@ -821,7 +847,7 @@ def _source_observe(observe: Mapping[str, Any], defaults: ProjectDefaults) -> di
     project's warehouse; a PostgreSQL URL comes from an environment variable (the spec is
     shown and cached: no password in it)."""
     out = dict(observe)
-    if "sql" in out and not out.get("connection") and not out.get("connection_env"):
+    if "sql" in out and not any(out.get(k) for k in ("connection", "connection_env", "resource")):
         out["connection"] = str(defaults.warehouse)
     if _PASSWORD.search(str(out.get("connection") or "")):
         raise ConfigError(
@@ -946,6 +972,7 @@ def _load_project(path: Path | str | None, registry: PluginRegistry | None) -> P
     io_managers = loader.io_managers(data, defaults)
     definitions, components = loader.components(data, defaults, resources)
     definitions = [*definitions, *loader.sources(data, defaults)]
+    loader.source_resources(definitions, data)
     graph = loader.graph(definitions, io_managers)
     rules = loader.freshness_rules(data)
     if graph is not None and rules:

@@ -145,14 +145,20 @@ def execute_run(
         except (Exception, KeyboardInterrupt) as exc:
             fail_claimed(storage, run, exc)
             raise
-        return run_project(
-            project,
-            plan=msgspec.structs.replace(plan, selection=run.selection),
-            storage=storage,
-            run_id=run.run_id,
-            tags=dict(run.tags),
-            parent_run_id=run.parent_run_id,
-            on_event=on_event,
-        )
+        try:
+            return run_project(
+                project,
+                plan=msgspec.structs.replace(plan, selection=run.selection),
+                storage=storage,
+                run_id=run.run_id,
+                tags=dict(run.tags),
+                parent_run_id=run.parent_run_id,
+                on_event=on_event,
+            )
+        except (Exception, KeyboardInterrupt) as exc:
+            # before its engine started (observing the sources it reads), nothing ended it
+            if not storage.events_for_run(run.run_id, [EventType.RUN_FINISHED]):
+                fail_claimed(storage, run, exc)
+            raise
     finally:
         storage.close()

@@ -4,6 +4,11 @@ That is the project's files (path, size and mtime of each, walked cheaply; the c
 ``catchment.yaml`` and of lock files), folders outside the project that components point at,
 the environment's installed distributions (adapters among them), the interpreter, the
 environment variables ``catchment.yaml`` reads and the date when it uses ``today()``.
+
+Data is not part of it: files runs write (by suffix), and the data paths ``catchment.yaml``
+names (the files its sources' globs match, filesystem IO managers' ``base_dir``, the
+warehouse), so new data makes readers stale without forcing a load. A file with a code suffix
+(``.py``, ``.sql``, ``.yaml``...) counts even there: a code change never slips by.
 """
 
 from __future__ import annotations
@@ -18,10 +23,12 @@ from operator import attrgetter
 from pathlib import Path
 
 __all__ = [
+    "CODE_SUFFIXES",
     "EXCLUDED_DIRS",
     "EXCLUDED_SUFFIXES",
     "LOCK_FILES",
     "UncacheableError",
+    "data_paths",
     "project_key",
     "racy_threshold",
 ]
@@ -61,6 +68,10 @@ EXCLUDED_SUFFIXES = (
 
 LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "requirements.lock")
 
+CODE_SUFFIXES = (".py", ".pyi", ".sql", ".yaml", ".yml", ".toml", ".cfg", ".ini", ".j2", ".jinja")
+"""Files that stay part of the key even inside a data path (definitions may be read from
+them)."""
+
 _ENV_CALL = re.compile(r"""env\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]""")
 _KEEPS = ("manifest.json",)  # read by the dbt adapter inside target/
 
@@ -77,8 +88,78 @@ _RACY_SECONDS = 2.0
 the file system's timestamp granularity must still change the key (git's "racy clean")."""
 
 
-def _walk(top: str, out: list[str], racy_after: int) -> None:
-    """Append ``path size mtime`` of every file under ``top`` (sorted walk, exclusions)."""
+class DataPaths:
+    """The data ``catchment.yaml`` names inside the project: files (a source glob's matches,
+    the warehouse) and folders (a filesystem IO manager's ``base_dir``) left out of the key,
+    but for files with a code suffix."""
+
+    def __init__(self, files: Iterable[str] = (), folders: Iterable[str] = ()):
+        self.files = frozenset(files)
+        self.folders = tuple(sorted(folders))
+
+    def __bool__(self) -> bool:
+        return bool(self.files or self.folders)
+
+    def left_out(self, path: str, name: str, inside: bool) -> bool:
+        """Whether file ``path`` (``inside`` a data folder) is data, not code."""
+        return (inside or path in self.files) and not name.endswith(CODE_SUFFIXES)
+
+
+NO_DATA = DataPaths()
+
+
+def data_paths(root: Path, text: bytes) -> DataPaths:
+    """The data paths that ``catchment.yaml`` (its bytes ``text``) names under ``root``: the
+    files its ``sources:`` globs match, its filesystem IO managers' ``base_dir`` folders and
+    its warehouse. Templated values (``{{ ... }}``) are skipped: they stay part of the key."""
+    if b"glob" not in text and b"base_dir" not in text and b"warehouse" not in text:
+        return NO_DATA
+    import glob as globbing
+
+    import yaml
+
+    try:
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        return NO_DATA  # the load reports it; nothing is left out
+    if not isinstance(data, dict):
+        return NO_DATA
+    top = os.path.normpath(str(root))
+
+    def inside(value: object) -> str | None:
+        if not isinstance(value, str) or not value or "{{" in value:
+            return None
+        path = os.path.normpath(os.path.join(top, value))
+        return path if path.startswith(top + os.sep) else None  # never the root itself
+
+    files: set[str] = set()
+    folders: set[str] = set()
+    sources = data.get("sources")
+    for source in sources if isinstance(sources, list) else ():
+        observe = source.get("observe") if isinstance(source, dict) else None
+        pattern = inside(observe.get("glob")) if isinstance(observe, dict) else None
+        if pattern is not None:
+            matched = globbing.glob(pattern, recursive=True)
+            files.update(os.path.normpath(p) for p in matched)
+    managers = data.get("io_managers")
+    for entry in managers.values() if isinstance(managers, dict) else ():
+        if isinstance(entry, dict) and entry.get("type") == "filesystem":
+            config = entry.get("config")
+            folder = inside(config.get("base_dir")) if isinstance(config, dict) else None
+            if folder is not None:
+                folders.add(folder)
+    defaults = data.get("defaults")
+    warehouse = inside(defaults.get("warehouse")) if isinstance(defaults, dict) else None
+    if warehouse is not None:
+        files.update((warehouse, warehouse + ".wal"))
+    return DataPaths(files, folders)
+
+
+def _walk(
+    top: str, out: list[str], racy_after: int, data: DataPaths = NO_DATA, in_data: bool = False
+) -> None:
+    """Append ``path size mtime`` of every file under ``top`` (sorted walk, exclusions; the
+    files of ``data`` left out)."""
     try:
         entries = sorted(os.scandir(top), key=_name)
     except OSError:
@@ -91,8 +172,11 @@ def _walk(top: str, out: list[str], racy_after: int) -> None:
                     for keep in _KEEPS:
                         _stat(os.path.join(entry.path, keep), out)
                 if name not in EXCLUDED_DIRS:
-                    _walk(entry.path, out, racy_after)
-            elif not name.endswith(EXCLUDED_SUFFIXES):
+                    inner = in_data or (bool(data) and entry.path in data.folders)
+                    _walk(entry.path, out, racy_after, data, inner)
+            elif not name.endswith(EXCLUDED_SUFFIXES) and not (
+                data and data.left_out(entry.path, name, in_data)
+            ):
                 st = entry.stat()
                 out.append(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}")
                 if st.st_mtime_ns >= racy_after:
@@ -160,7 +244,7 @@ def project_key(file: Path, watched: Iterable[str] = (), racy_after: int | None 
     parts: list[str] = []
     if racy_after is None:
         racy_after = racy_threshold()
-    _walk(str(root), parts, racy_after)
+    _walk(os.path.normpath(str(root)), parts, racy_after, data_paths(root, text))
     for folder in watched:
         _walk(folder, parts, racy_after)
     parts.extend(_packages())
