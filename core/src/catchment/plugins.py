@@ -6,17 +6,16 @@ recorded (``AdapterRecord``) and skipped; every other adapter still loads.
 ``CATCHMENT_ADAPTERS=a,b`` limits which entry points are imported (the built-in adapter always
 loads); ``CATCHMENT_STRICT=1`` re-raises the first failure, for adapter authors.
 
-Each adapter's import and registration hooks run on a worker thread with a deadline
-(``CATCHMENT_ADAPTER_TIMEOUT`` seconds, default 30): one that never returns is recorded as
-failed ("timed out after 30 s while importing") and the others load. Python cannot stop that
-thread; it is left behind as a daemon and never consulted again.
+Each adapter's import and registration hooks run on one reusable worker thread with a deadline
+(``CATCHMENT_ADAPTER_TIMEOUT`` seconds, default 30; see ``catchment.adapter_worker``): one that
+never returns is recorded as failed ("timed out after 30 s while importing") and the others
+load. Python cannot stop that thread; it is left behind as a daemon and never consulted again.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import metadata
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pluggy
 
 from catchment import hookspecs
+from catchment.adapter_worker import Hung, call_bounded
 from catchment.components import ComponentType
 from catchment.errors import CatchmentError
 from catchment.hookspecs import CORE_API_VERSION, ENTRY_POINT_GROUP, AdapterInfo
@@ -147,29 +147,15 @@ def _adapter_timeout() -> float:
         return DEFAULT_ADAPTER_TIMEOUT
 
 
-class _Hung(Exception):
-    """Internal: an adapter's import or hook did not return in time."""
-
-
 def _bounded(fn: Callable[[], Any], seconds: float, doing: str, name: str) -> Any:
-    """``fn()`` on a daemon thread; its result or exception, or ``_Hung`` after ``seconds``."""
-    outcome: list[Any] = []
-
-    def target() -> None:
-        try:
-            outcome.append((True, fn()))
-        except BaseException as exc:  # handed to the caller, which decides
-            outcome.append((False, exc))
-
-    thread = threading.Thread(target=target, daemon=True, name=f"adapter-{name}-{doing}")
-    thread.start()
-    thread.join(seconds)
-    if not outcome:
-        raise _Hung(f"timed out after {format_seconds(seconds)} s while {doing}")
-    ok, value = outcome[0]
-    if ok:
-        return value
-    raise value
+    """``fn()`` on the adapter worker thread; its result or exception, or ``Hung`` after
+    ``seconds`` ("timed out after 30 s while importing")."""
+    return call_bounded(
+        fn,
+        seconds,
+        label=f"adapter-{name}-{doing}",
+        hung=f"timed out after {format_seconds(seconds)} s while {doing}",
+    )
 
 
 def _strict() -> bool:
@@ -282,7 +268,7 @@ class PluginRegistry:
                 continue
             try:
                 plugin = _bounded(ep.load, self.adapter_timeout, "importing", ep.name)
-            except _Hung as exc:
+            except Hung as exc:
                 self._fail(record, exc, hint=_hung_hint(record))
                 continue
             except (Exception, SystemExit) as exc:
@@ -304,7 +290,7 @@ class PluginRegistry:
         return record.name in self.allow or (record.distribution or "") in self.allow
 
     def _fail(self, record: AdapterRecord, exc: BaseException, hint: str | None = None) -> None:
-        if isinstance(exc, _Hung):
+        if isinstance(exc, Hung):
             record.status, record.error, record.hint = "failed", str(exc), hint
         elif isinstance(exc, _Rejected):
             record.status, record.error, record.hint = exc.status, str(exc), exc.hint
@@ -313,7 +299,7 @@ class PluginRegistry:
         self.adapters.append(record)
         log.warning("adapter %s skipped: %s", record.label, record.error)
         if self.strict:
-            if isinstance(exc, _Rejected | _Hung):
+            if isinstance(exc, _Rejected | Hung):
                 raise AdapterError(
                     record.error, where=f"adapter {record.label}", hint=record.hint
                 ) from exc
@@ -353,7 +339,7 @@ class PluginRegistry:
             self.pm.unregister(plugin)
             hint = (
                 _hung_hint(record)
-                if isinstance(exc, _Hung)
+                if isinstance(exc, Hung)
                 else "run with CATCHMENT_STRICT=1 to see the traceback"
             )
             self._fail(record, exc, hint=hint)
