@@ -10,7 +10,7 @@ import threading
 import time
 
 import pytest
-from catchment.adapter_worker import Hung, call_bounded
+from catchment.adapter_worker import _Hung, call_bounded
 
 
 def _thread() -> threading.Thread:
@@ -37,7 +37,7 @@ def test_a_hung_call_is_reported_after_its_limit_and_the_next_call_gets_a_new_wo
     release = threading.Event()
     before = call_bounded(_thread, 5, "adapter-t-calling", "hung")
     start = time.monotonic()
-    with pytest.raises(Hung, match=r"timed out after 0\.2 s while registering"):
+    with pytest.raises(_Hung, match=r"timed out after 0\.2 s while registering"):
         call_bounded(
             release.wait, 0.2, "adapter-slow-registering", "timed out after 0.2 s while registering"
         )

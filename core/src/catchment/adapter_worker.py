@@ -16,11 +16,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Hung", "call_bounded"]
+__all__ = ["call_bounded"]
 
 
-class Hung(Exception):
-    """A bounded call did not return within its limit (the message says how long and what)."""
+class _Hung(Exception):
+    """Internal: a bounded call did not return within its limit (the message says so)."""
 
 
 class _Worker:
@@ -78,7 +78,7 @@ os.register_at_fork(after_in_child=_forget_after_fork)
 
 def call_bounded(fn: Callable[[], Any], seconds: float, label: str, hung: str) -> Any:
     """``fn()``'s result (or its exception, re-raised), run on the shared worker thread;
-    ``Hung(hung)`` if it has not returned after ``seconds``. ``label`` names the thread
+    ``_Hung(hung)`` if it has not returned after ``seconds``. ``label`` names the thread
     while ``fn`` runs (e.g. ``adapter-dbt-importing``)."""
     global _shared
     if _lock.acquire(blocking=False):
@@ -93,7 +93,7 @@ def call_bounded(fn: Callable[[], Any], seconds: float, label: str, hung: str) -
         outcome = worker.run(fn, seconds, label)
         worker.retire()
     if not outcome:
-        raise Hung(hung)
+        raise _Hung(hung)
     ok, value = outcome[0]
     if ok:
         return value

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pluggy
 
 from catchment import hookspecs
-from catchment.adapter_worker import Hung, call_bounded
+from catchment.adapter_worker import _Hung, call_bounded
 from catchment.components import ComponentType
 from catchment.errors import CatchmentError
 from catchment.hookspecs import CORE_API_VERSION, ENTRY_POINT_GROUP, AdapterInfo
@@ -148,7 +148,7 @@ def _adapter_timeout() -> float:
 
 
 def _bounded(fn: Callable[[], Any], seconds: float, doing: str, name: str) -> Any:
-    """``fn()`` on the adapter worker thread; its result or exception, or ``Hung`` after
+    """``fn()`` on the adapter worker thread; its result or exception, or ``_Hung`` after
     ``seconds`` ("timed out after 30 s while importing")."""
     return call_bounded(
         fn,
@@ -268,7 +268,7 @@ class PluginRegistry:
                 continue
             try:
                 plugin = _bounded(ep.load, self.adapter_timeout, "importing", ep.name)
-            except Hung as exc:
+            except _Hung as exc:
                 self._fail(record, exc, hint=_hung_hint(record))
                 continue
             except (Exception, SystemExit) as exc:
@@ -290,7 +290,7 @@ class PluginRegistry:
         return record.name in self.allow or (record.distribution or "") in self.allow
 
     def _fail(self, record: AdapterRecord, exc: BaseException, hint: str | None = None) -> None:
-        if isinstance(exc, Hung):
+        if isinstance(exc, _Hung):
             record.status, record.error, record.hint = "failed", str(exc), hint
         elif isinstance(exc, _Rejected):
             record.status, record.error, record.hint = exc.status, str(exc), exc.hint
@@ -299,7 +299,7 @@ class PluginRegistry:
         self.adapters.append(record)
         log.warning("adapter %s skipped: %s", record.label, record.error)
         if self.strict:
-            if isinstance(exc, _Rejected | Hung):
+            if isinstance(exc, _Rejected | _Hung):
                 raise AdapterError(
                     record.error, where=f"adapter {record.label}", hint=record.hint
                 ) from exc
@@ -339,7 +339,7 @@ class PluginRegistry:
             self.pm.unregister(plugin)
             hint = (
                 _hung_hint(record)
-                if isinstance(exc, Hung)
+                if isinstance(exc, _Hung)
                 else "run with CATCHMENT_STRICT=1 to see the traceback"
             )
             self._fail(record, exc, hint=hint)
