@@ -6,17 +6,16 @@ recorded (``AdapterRecord``) and skipped; every other adapter still loads.
 ``CATCHMENT_ADAPTERS=a,b`` limits which entry points are imported (the built-in adapter always
 loads); ``CATCHMENT_STRICT=1`` re-raises the first failure, for adapter authors.
 
-Each adapter's import and registration hooks run on a worker thread with a deadline
-(``CATCHMENT_ADAPTER_TIMEOUT`` seconds, default 30): one that never returns is recorded as
-failed ("timed out after 30 s while importing") and the others load. Python cannot stop that
-thread; it is left behind as a daemon and never consulted again.
+Each adapter's import and registration hooks run on one reusable worker thread with a deadline
+(``CATCHMENT_ADAPTER_TIMEOUT`` seconds, default 30; see ``catchment.adapter_worker``): one that
+never returns is recorded as failed ("timed out after 30 s while importing") and the others
+load. Python cannot stop that thread; it is left behind as a daemon and never consulted again.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import metadata
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import pluggy
 
 from catchment import hookspecs
+from catchment.adapter_worker import _Hung, call_bounded
 from catchment.components import ComponentType
 from catchment.errors import CatchmentError
 from catchment.hookspecs import CORE_API_VERSION, ENTRY_POINT_GROUP, AdapterInfo
@@ -147,29 +147,15 @@ def _adapter_timeout() -> float:
         return DEFAULT_ADAPTER_TIMEOUT
 
 
-class _Hung(Exception):
-    """Internal: an adapter's import or hook did not return in time."""
-
-
 def _bounded(fn: Callable[[], Any], seconds: float, doing: str, name: str) -> Any:
-    """``fn()`` on a daemon thread; its result or exception, or ``_Hung`` after ``seconds``."""
-    outcome: list[Any] = []
-
-    def target() -> None:
-        try:
-            outcome.append((True, fn()))
-        except BaseException as exc:  # handed to the caller, which decides
-            outcome.append((False, exc))
-
-    thread = threading.Thread(target=target, daemon=True, name=f"adapter-{name}-{doing}")
-    thread.start()
-    thread.join(seconds)
-    if not outcome:
-        raise _Hung(f"timed out after {format_seconds(seconds)} s while {doing}")
-    ok, value = outcome[0]
-    if ok:
-        return value
-    raise value
+    """``fn()`` on the adapter worker thread; its result or exception, or ``_Hung`` after
+    ``seconds`` ("timed out after 30 s while importing")."""
+    return call_bounded(
+        fn,
+        seconds,
+        label=f"adapter-{name}-{doing}",
+        hung=f"timed out after {format_seconds(seconds)} s while {doing}",
+    )
 
 
 def _strict() -> bool:

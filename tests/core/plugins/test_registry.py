@@ -4,6 +4,7 @@ healthy one still serves its component type; allowlist, strict mode, isolated ho
 from __future__ import annotations
 
 import logging
+import threading
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -249,3 +250,22 @@ def test_an_adapter_calling_sys_exit_in_a_hook_cannot_end_the_command() -> None:
     run = RunInfo(run_id="r1", selection=None, asset_keys=("a",))
     registry.hook.catchment_run_started(run=run)  # returns: the exit is recorded, not obeyed
     assert [(a, h) for a, h, _ in registry.hook.errors] == [("exiter", "catchment_run_started")]
+
+
+def test_loading_every_installed_adapter_starts_at_most_one_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Imports and registration hooks of all adapters share one worker thread (not three
+    threads per adapter), still each with its time limit."""
+    started: list[str] = []
+    start = threading.Thread.start
+
+    def counting(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", counting)
+    registry = PluginRegistry(strict=False, allow=None)
+    registry.load_entry_points()
+    assert len([r for r in registry.adapters if r.status == "ok"]) >= 2
+    assert len([n for n in started if n.startswith("adapter-")]) <= 1

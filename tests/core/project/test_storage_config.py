@@ -24,6 +24,8 @@ BAD_STORAGE = {
     "mysql": "mysql://ana:pw@db/runs",
     "empty": "\"{{ env('CATCHMENT_TEST_UNSET_URL', '') }}\"",
     "a folder": "sqlite:///{root}/.catchment",
+    "a folder relative to the project": "sqlite:///.catchment",
+    "a host": "sqlite://runs.db",
 }
 
 
@@ -53,6 +55,56 @@ def test_a_storage_that_cannot_be_used_is_a_problem_and_never_falls_back(
         with pytest.raises(StorageError, match="configured run store cannot be used"):
             open_project_storage(opened)
     assert not (root / ".catchment" / "runs.db").exists()
+
+
+@pytest.mark.parametrize("relative", [".catchment/runs.db", "runs.db", "../shared/runs.db"])
+def test_a_relative_sqlite_store_is_in_the_project_folder_whatever_the_working_directory(
+    write_project: WriteProject,
+    registry: PluginRegistry,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    relative: str,
+) -> None:
+    """``sqlite:///PATH`` (three slashes) is relative to the folder of catchment.yaml, as
+    SQLAlchemy users expect, never to the filesystem root or the working directory."""
+    root = write_project(_yaml(f"sqlite:///{relative}"), {"assets.py": ASSETS})
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    store = (root / relative).resolve()
+    project = load_project(root, registry=registry)
+    for defaults in (project.defaults, load_defaults(root)):
+        assert defaults.storage_url == f"sqlite:///{store}"
+        assert defaults.storage_problem is None
+        open_project_storage(defaults).close()
+    assert store.is_file()
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_the_cli_records_into_a_relative_sqlite_store_from_another_folder(
+    write_project: WriteProject, tmp_path: Path
+) -> None:
+    root = write_project(
+        """
+        project: {name: shop}
+        defaults: {storage: "sqlite:///state/runs.db"}
+        io_managers: {default: {type: filesystem, config: {base_dir: out}}}
+        components:
+          - {type: python, name: core, attributes: {module: assets.py}}
+        """,
+        {"assets.py": ASSETS},
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = run_cli(["materialize", "-p", str(root)], cwd=elsewhere, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    from catchment.storage import open_storage
+
+    store = open_storage(f"sqlite:///{root.resolve() / 'state' / 'runs.db'}")
+    (run,) = store.list_runs()
+    store.close()
+    assert run.status == "success"
+    assert list(elsewhere.iterdir()) == []
 
 
 def test_check_validates_without_side_effects(

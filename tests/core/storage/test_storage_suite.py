@@ -262,14 +262,45 @@ def test_postgres_schema_setup_failure_is_a_storage_error() -> None:
     assert "read-only" in str(info.value)
 
 
-def test_sqlite_url_forms(tmp_path: Path) -> None:
-    for url in (f"sqlite:///{tmp_path}/a.db", f"sqlite:///{tmp_path}/b.db".replace(":///", "://")):
-        s = open_storage(url)
-        s.close()
+def test_sqlite_url_forms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As SQLAlchemy reads them: four slashes before an absolute path, three before a relative
+    one (from the working directory when no project folder resolved it), a host is refused."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    open_storage(f"sqlite:///{tmp_path}/a.db").close()
+    assert f"sqlite:///{tmp_path}".startswith("sqlite:////")
+    open_storage("sqlite:///rel/b.db").close()
     assert (tmp_path / "a.db").exists()
-    assert (tmp_path / "b.db").exists()
+    assert (cwd / "rel" / "b.db").exists()
+    with pytest.raises(StorageError, match="no host") as info:
+        open_storage("sqlite://runs.db")
+    assert "sqlite:///.catchment/runs.db" in str(info.value.hint)
     mem = open_storage("sqlite:///:memory:")
     assert mem.schema_version() == SCHEMA_VERSION
+
+
+def test_resolving_a_storage_url_against_a_folder(tmp_path: Path) -> None:
+    """A relative SQLite path is made absolute against the folder; anything else is kept."""
+    from catchment.storage import resolve_storage_url
+
+    project = tmp_path / "proj"
+    assert resolve_storage_url("sqlite:///.catchment/runs.db", project) == (
+        f"sqlite:///{project.resolve() / '.catchment' / 'runs.db'}"
+    )
+    assert resolve_storage_url("sqlite:///../shared/runs.db", project) == (
+        f"sqlite:///{tmp_path.resolve() / 'shared' / 'runs.db'}"
+    )
+    for kept in ("sqlite:////srv/runs.db", "sqlite:///:memory:", "postgresql://u@h/db"):
+        assert resolve_storage_url(kept, project) == kept
+
+
+def test_a_run_store_whose_folder_cannot_be_created_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(StorageError, match="cannot create the folder of the run store") as info:
+        open_storage(f"sqlite:///{tmp_path / 'a-file' / 'runs.db'}")
+    assert info.value.where == str(tmp_path / "a-file" / "runs.db")
+    assert "writable" in str(info.value.hint)
 
 
 # -- what automation reads (schema version 2) ------------------------------------------------

@@ -134,3 +134,22 @@ def test_apply_without_a_daemon_launches_a_run_that_ends_green(tmp_path: Path) -
         assert run["status"] == "success", run
         assert run["assets"] == ["orders", "revenue"]
         assert c.get("/api/assets/revenue").json()["state"] == "fresh"
+
+
+@pytest.mark.parametrize("status", ["queued", "starting", "started", "canceling"])
+def test_a_run_that_has_not_ended_cannot_be_retried(tmp_path: Path, status: str) -> None:
+    from typing import cast
+
+    from catchment.runs.launch import Launcher
+    from catchment.storage import RunRecord, open_storage
+    from catchment.storage.base import RunStatus
+    from catchment.ui.actions import retry_from_failure
+    from catchment.ui.params import BadRequest
+
+    storage = open_storage(f"sqlite:///{tmp_path / 'runs.db'}")
+    storage.create_run(RunRecord(run_id="going", status=cast("RunStatus", status)))
+    try:
+        with pytest.raises(BadRequest, match=f"is {status}: retry it once it has ended"):
+            retry_from_failure(storage, cast("Launcher", None), "going")
+    finally:
+        storage.close()

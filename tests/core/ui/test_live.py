@@ -10,7 +10,7 @@ import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -27,6 +27,15 @@ def _messages(text: str) -> list[tuple[str, dict[str, Any], str | None]]:
         if "event" in fields:
             out.append((fields["event"], json.loads(fields["data"]), fields.get("id")))
     return out
+
+
+A_RUN_START_TO_END = [
+    ("log", "run_started"),
+    ("log", "step_started"),
+    ("log", "run_finished"),
+    ("end", None),
+]
+"""What the stream sends for a run that starts, starts a step and ends."""
 
 
 def _run_id(client: Any) -> str:
@@ -78,30 +87,42 @@ def test_a_bad_after_is_a_400(client: Any) -> None:
     assert "after" in r.json()["error"]
 
 
-def test_the_page_of_a_running_run_follows_the_stream_and_keeps_polling_as_fallback(
-    tmp_path: Path,
+@pytest.mark.parametrize("status", ["queued", "starting", "started", "canceling"])
+def test_the_page_of_a_run_that_has_not_ended_follows_the_stream_and_keeps_polling_as_fallback(
+    tmp_path: Path, status: str
 ) -> None:
+    """Every state before the run's end is live (streams, and polls as fallback); the page of
+    an ended run is not."""
     from catchment.storage import RunRecord, open_storage
-    from catchment.storage.base import HOSTNAME
+    from catchment.storage.base import ACTIVE_RUN_STATUSES, HOSTNAME, RunStatus
     from catchment.ui.app import create_app
     from catchment.ui.state import UiState
 
     from .conftest import client_class, write_project
 
+    assert status in ACTIVE_RUN_STATUSES
     root = write_project(tmp_path / "p")
     (root / ".catchment").mkdir()
     storage = open_storage(f"sqlite:///{root / '.catchment' / 'runs.db'}")
-    storage.create_run(RunRecord(run_id="going", pid=os.getpid(), host=HOSTNAME))
+    live = cast("RunStatus", status)
+    storage.create_run(RunRecord(run_id="going", status=live, pid=os.getpid(), host=HOSTNAME))
+    storage.create_run(RunRecord(run_id="ended", pid=os.getpid(), host=HOSTNAME))
+    storage.update_run_status("ended", "success")
     storage.close()
     state = UiState(root)
     state.load()
     with client_class()(create_app(state, start=False)) as c:
         html = c.get("/runs/going").text
+        ended = c.get("/runs/ended").text
+        listed = c.get(f"/api/runs?status={status}").json()["runs"]
         script = c.get("/static/ui.js").text
     assert 'data-run="going" data-active="1"' in html
     assert 'hx-trigger="every 1s [!window.catchmentLive]"' in html  # polling unless streaming
     assert '"/api/runs/" + live.dataset.run + "/events?after="' in script
     assert "window.catchmentLive = true" in script
+    assert 'data-run="ended" data-active="0"' in ended
+    assert "hx-trigger" not in ended
+    assert [r["run_id"] for r in listed] == ["going"]  # the runs list filters by it too
 
 
 def test_a_live_run_streams_events_as_recorded_and_ends_with_the_run(tmp_path: Path) -> None:
@@ -140,16 +161,58 @@ def test_a_live_run_streams_events_as_recorded_and_ends_with_the_run(tmp_path: P
         writer.join()
         storage.close()
     messages = [_messages(m)[0] for _, m in got]
-    assert [(m[0], m[1].get("type")) for m in messages] == [
-        ("log", "run_started"),
-        ("log", "step_started"),
-        ("log", "run_finished"),
-        ("end", None),
-    ]
+    assert [(m[0], m[1].get("type")) for m in messages] == A_RUN_START_TO_END
     assert messages[-1][1]["status"] == "success"
     assert got[0][0] < 0.2  # the recorded event at once
     assert 0.25 < got[1][0] < 1.0  # the step as it was recorded, not at the end
     assert got[-1][0] < 2.0
+
+
+def test_a_run_streams_through_starting_and_canceling_until_it_ends(tmp_path: Path) -> None:
+    """A run that is ``starting`` streams, keeps streaming while ``started`` and ``canceling``,
+    and ends the stream only once it is ``canceled``. Each poll of the stream moves the run one
+    real transition on (no clock involved)."""
+    from catchment.events import Event, EventType
+    from catchment.storage import RunRecord, open_storage
+    from catchment.storage.base import HOSTNAME
+    from catchment.ui.live import run_events
+
+    storage = open_storage(f"sqlite:///{tmp_path / 'runs.db'}")
+    storage.create_run(RunRecord(run_id="r1", status="starting", pid=os.getpid(), host=HOSTNAME))
+
+    def claimed() -> None:
+        storage.update_run_status("r1", "started")
+        storage.append_events([Event(run_id="r1", type=EventType.RUN_STARTED)])
+
+    def asked_to_stop() -> None:
+        storage.append_events([Event(run_id="r1", type=EventType.STEP_STARTED, step_key="a")])
+        assert storage.cancel_run("r1", time.time()) == "canceling"
+
+    def stopped() -> None:
+        storage.append_events([Event(run_id="r1", type=EventType.RUN_FINISHED)])
+        storage.update_run_status("r1", "canceled")
+
+    engine = [claimed, asked_to_stop, stopped]
+    statuses = []
+
+    async def collect() -> list[str]:
+        async def disconnected() -> bool:  # called once per poll, after the events were sent
+            run = storage.get_run("r1")
+            statuses.append(run.status if run else None)
+            if engine:
+                engine.pop(0)()
+            return False
+
+        return [m async for m in run_events(storage, "r1", 0, disconnected, poll=0, limit=60)]
+
+    try:
+        got = asyncio.run(collect())
+    finally:
+        storage.close()
+    messages = [_messages(m)[0] for m in got]
+    assert statuses == ["starting", "started", "canceling"]
+    assert [(m[0], m[1].get("type")) for m in messages] == A_RUN_START_TO_END
+    assert messages[-1][1]["status"] == "canceled"
 
 
 def test_a_stream_is_bounded_in_time(tmp_path: Path) -> None:

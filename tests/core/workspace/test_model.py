@@ -132,3 +132,17 @@ def test_a_templated_file_is_never_cached(tmp_path: Path, monkeypatch: pytest.Mo
     )
     assert load_workspace_file(file).storage_url == "postgresql://u:secret@db/x"
     assert not (tmp_path / ".catchment" / "workspace" / "file.cache").exists()
+
+
+def test_a_relative_sqlite_store_is_in_the_workspace_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``sqlite:///PATH`` is relative to the workspace file's folder, like ``path:``."""
+    file = _write(
+        tmp_path,
+        f"storage: sqlite:///state/runs.db\nprojects:\n  - {{path: a, python: {sys.executable}}}\n",
+    )
+    monkeypatch.chdir(tmp_path / "..")
+    for _ in range(2):  # validated, then read from the cache
+        ws = load_workspace_file(file)
+        assert ws.storage_url == f"sqlite:///{tmp_path.resolve() / 'state' / 'runs.db'}"

@@ -119,7 +119,9 @@ class _Defaults(_Strict):
         default="warehouse.duckdb", description="DuckDB file, relative to the project folder"
     )
     storage: str | None = Field(
-        default=None, description="run storage URL, default sqlite:///<root>/.catchment/runs.db"
+        default=None,
+        description="run storage URL, default sqlite:///.catchment/runs.db (three slashes: "
+        "relative to the project folder; four: absolute)",
     )
     timeout: float | str | None = Field(
         default=None,
@@ -369,9 +371,10 @@ class _Loader:
         return QueueSettings(limits=limits, pools=good, pool_lease_seconds=cfg.pool_lease_seconds)
 
     def storage(self, value: Any) -> tuple[str, str | None]:
-        """The run store URL of ``defaults.storage`` checked without opening it, or ("", why)
-        with a problem: a store that cannot be used is never replaced by the default one."""
-        from catchment.storage import StorageError, check_storage_url
+        """The run store URL of ``defaults.storage`` (a relative SQLite path made absolute
+        against the project folder) checked without opening it, or ("", why) with a problem:
+        a store that cannot be used is never replaced by the default one."""
+        from catchment.storage import StorageError, check_storage_url, resolve_storage_url
 
         path = ("defaults", "storage")
         try:
@@ -379,7 +382,7 @@ class _Loader:
         except ConfigError as exc:
             self.problems.append(Problem("project", exc.where or "", exc.message, exc.hint))
             return "", f"{exc.where}: {exc.message}"
-        hint = "a URL: sqlite:///path/to/runs.db or postgresql://user@host:5432/db"
+        hint = "a URL: sqlite:///.catchment/runs.db or postgresql://user@host:5432/db"
         if not isinstance(url, str):
             message = f"must be a URL string, not {type(url).__name__}"
         elif not url.strip():
@@ -387,6 +390,7 @@ class _Loader:
             hint = "remove it to record in .catchment/runs.db, or set it to a URL"
         else:
             try:
+                url = resolve_storage_url(url, self.root)
                 check_storage_url(url)
                 return url, None
             except StorageError as exc:

@@ -24,6 +24,7 @@ from uuid import uuid4
 from catchment.errors import CatchmentError
 from catchment.runs.request import RunRequest
 from catchment.runs.submit import queued_record
+from catchment.storage.base import ACTIVE_RUN_STATUSES
 from catchment.storage.queue import BACKFILL_TAG, BackfillRecord
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ DEFAULT_PRIORITY = -10
 
 _POLICY = re.compile(r"^(per-partition|single-run|chunks:[1-9][0-9]*)$")
 _DONE = ("success",)
-_LIVE = ("queued", "starting", "started", "canceling")
+_LIVE = ACTIVE_RUN_STATUSES
 
 
 def create_backfill(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from catchment.storage.base import (
     SCHEMA_VERSION,
@@ -25,9 +26,17 @@ __all__ = [
     "StorageError",
     "check_storage_url",
     "open_storage",
+    "resolve_storage_url",
 ]
 
-_HINT = "use sqlite:///path/to/runs.db or postgresql://user@host:5432/db"
+_HINT = (
+    "use sqlite:///relative/runs.db (from the project folder), sqlite:////absolute/runs.db "
+    "or postgresql://user@host:5432/db"
+)
+_SQLITE_HINT = (
+    "three slashes before a path relative to the project folder (sqlite:///.catchment/runs.db), "
+    "four before an absolute one (sqlite:////srv/catchment/runs.db)"
+)
 
 
 def check_storage_url(url: str) -> None:
@@ -54,23 +63,37 @@ def check_storage_url(url: str) -> None:
 
 
 def _sqlite_path(url: str) -> str:
-    path = url[len("sqlite://") :]
-    if path == "/:memory:":
+    """The file path of a SQLite URL, as SQLAlchemy reads it: ``sqlite:///rel/path`` is
+    relative, ``sqlite:////abs/path`` is absolute, ``sqlite:///:memory:`` is in memory."""
+    rest = url[len("sqlite://") :]
+    if rest == "/:memory:":
         return ":memory:"
-    if path.startswith("//"):
-        path = path[1:]  # sqlite:////abs/path and sqlite:///abs/path both mean /abs/path
-    if not path or path == "/":
+    if rest in ("", "/", "//"):
+        raise StorageError("a sqlite storage URL needs a file path", where=url, hint=_SQLITE_HINT)
+    if not rest.startswith("/"):
         raise StorageError(
-            "a sqlite storage URL needs a file path",
+            "a sqlite storage URL has no host: the path starts after the third slash",
             where=url,
-            hint="use sqlite:///absolute/path/runs.db",
+            hint=_SQLITE_HINT,
         )
-    return path
+    return rest[1:]
+
+
+def resolve_storage_url(url: str, root: Path) -> str:
+    """``url`` with a relative SQLite path made absolute against ``root`` (the project or
+    workspace folder), so the store never depends on the working directory; others as given."""
+    if not url.startswith("sqlite://"):
+        return url
+    path = _sqlite_path(url)
+    if path == ":memory:" or os.path.isabs(path):
+        return url
+    return f"sqlite:///{(Path(root) / path).resolve()}"
 
 
 def open_storage(url: str) -> Storage:
-    """Open the run store at ``url``: ``sqlite:///abs/path.db``, ``sqlite:///:memory:`` or
-    ``postgresql://user@host:port/db[?schema=NAME]``."""
+    """Open the run store at ``url``: ``sqlite:////abs/path.db``, ``sqlite:///rel/path.db``
+    (from the working directory; projects resolve it with :func:`resolve_storage_url`),
+    ``sqlite:///:memory:`` or ``postgresql://user@host:port/db[?schema=NAME]``."""
     check_storage_url(url)
     if url.startswith("sqlite://"):
         from catchment.storage.sqlite import SqliteStorage

@@ -48,7 +48,10 @@ class SqliteStorage(SqlStorage):
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StorageError(
-                    f"cannot create the folder of the run store: {exc}", where=self.path
+                    f"cannot create the folder of the run store: {exc}",
+                    where=self.path,
+                    hint="create that folder, or point storage at a writable place "
+                    "(sqlite:///relative/to/project.db or sqlite:////absolute/path.db)",
                 ) from None
         try:
             self._conn = sqlite3.connect(

@@ -8,6 +8,7 @@ import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from catchment.storage.base import ACTIVE_RUN_STATUSES
 from catchment.ui.params import BadRequest
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def retry_from_failure(storage: Storage, launcher: Launcher, run_id: str) -> str
     run = storage.get_run(run_id)
     if run is None:
         raise LookupError(f"no run {run_id!r} in the record store")
-    if run.status in ("queued", "started"):
+    if run.status in ACTIVE_RUN_STATUSES:
         raise BadRequest(f"run {run_id[:12]} is {run.status}: retry it once it has ended")
     assets, checks = left_to_do(storage, run)
     if not assets:

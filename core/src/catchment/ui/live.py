@@ -1,8 +1,9 @@
 """The run page's live event log as server-sent events: new events of one run read from the
 record store by sequence number every half second, one SSE message each, and an ``end``
-message once the run has ended (the browser then closes the stream). Bounded: a stream lasts
-at most ``MAX_STREAM_SECONDS`` (the browser reconnects from the last ``id`` it saw) and sends
-a comment every ``KEEPALIVE_SECONDS`` so proxies keep it open."""
+message once the run has ended, i.e. left ``ACTIVE_RUN_STATUSES`` (the browser then closes
+the stream). Bounded: a stream lasts at most ``MAX_STREAM_SECONDS`` (the browser reconnects
+from the last ``id`` it saw) and sends a comment every ``KEEPALIVE_SECONDS`` so proxies keep
+it open."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from catchment.storage.base import ACTIVE_RUN_STATUSES
 from catchment.ui.views import event_row
 
 if TYPE_CHECKING:
@@ -22,7 +24,6 @@ POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0
 MAX_STREAM_SECONDS = 600.0
 MAX_BATCH = 2000
-ACTIVE = ("queued", "started")
 
 
 def message(event: str, data: object, id: int | None = None) -> str:
@@ -60,7 +61,7 @@ async def run_events(
             last_sent = time.monotonic()
         if len(events) > MAX_BATCH:
             continue  # more to send at once, before any wait
-        if status not in ACTIVE:
+        if status not in ACTIVE_RUN_STATUSES:  # every state before the end streams
             yield message("end", {"status": status, "last_seq": after})
             return
         now = time.monotonic()

@@ -4,13 +4,17 @@ names the parameter and says what it accepts (shown as a 400 page, never a trace
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from typing import get_args
+
+from catchment.storage.base import RunStatus
 
 
 class BadRequest(Exception):
     """A request the UI cannot serve as asked: a 400 with this message."""
 
 
-KNOWN_STATUSES = ("queued", "started", "success", "failure", "canceled", "abandoned")
+KNOWN_STATUSES: tuple[str, ...] = get_args(RunStatus)
+"""Every run status, for the runs list's filter."""
 
 
 def int_param(

@@ -10,6 +10,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from catchment.storage.base import ACTIVE_RUN_STATUSES
 from catchment.ui.catalog import FACETS, MAX_PER_PAGE, Entry
 from catchment.ui.params import KNOWN_STATUSES, BadRequest, choice_param, int_param, text_param
 
@@ -253,7 +254,7 @@ def evaluations(state: UiState, key: AssetKey) -> list[dict[str, Any]]:
 
 def run_summary(run: RunRecord) -> dict[str, Any]:
     """One run as the runs list shows it."""
-    end = run.finished_at or (time.time() if run.status in ("queued", "started") else None)
+    end = run.finished_at or (time.time() if run.status in ACTIVE_RUN_STATUSES else None)
     return {
         "run_id": run.run_id,
         "status": run.status,
@@ -339,7 +340,7 @@ def run(state: UiState, run_id: str, after: int = 0) -> dict[str, Any]:
 
     record = run_record(state, run_id)
     events = state.storage.events_for_run(run_id)
-    running = record.status in ("queued", "starting", "started", "canceling")
+    running = record.status in ACTIVE_RUN_STATUSES
     steps: dict[str, dict[str, Any]] = {}
     for e in events:
         if not e.step_key:
@@ -376,7 +377,7 @@ def run(state: UiState, run_id: str, after: int = 0) -> dict[str, Any]:
     shown = [e for e in events if (e.seq or 0) > after][-MAX_EVENTS:]
     return {
         **run_summary(record),
-        "active": record.status in ("queued", "started"),
+        "active": record.status in ACTIVE_RUN_STATUSES,  # the page streams until the run ends
         "timeline": timeline,
         "span_seconds": round(span, 2),
         "events": [event_row(e) for e in shown],

@@ -391,6 +391,7 @@ def retry(file: Path, run_id: str, from_failure: bool, allow_broken: bool) -> No
     from catchment.errors import CatchmentError
     from catchment.keys import AssetKey
     from catchment.runs.execute import selected_keys
+    from catchment.storage.base import ACTIVE_RUN_STATUSES
     from catchment.workspace import open_workspace_storage
     from catchment.workspace.execute import left_to_do
 
@@ -400,7 +401,7 @@ def retry(file: Path, run_id: str, from_failure: bool, allow_broken: bool) -> No
     storage = open_workspace_storage(file)
     try:
         run = resolve_run(storage, run_id)
-        if run.status in ("queued", "starting", "started", "canceling"):
+        if run.status in ACTIVE_RUN_STATUSES:
             raise CatchmentError(
                 f"run {run.run_id} is {run.status}",
                 hint="wait for it to finish, or cancel it first (`catchment runs cancel`)",

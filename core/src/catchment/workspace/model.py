@@ -143,20 +143,23 @@ class _Checker:
         return p if p.is_absolute() else (self.file.parent / p)
 
     def storage(self, value: Any) -> str:
+        """The one run store URL; a relative SQLite path is relative to the workspace folder."""
         if value is None:
             return f"sqlite:///{self.file.parent / '.catchment' / 'runs.db'}"
         from catchment.project.templating import render_with
-        from catchment.storage import StorageError, check_storage_url
+        from catchment.storage import StorageError, check_storage_url, resolve_storage_url
 
         url = render_with(self.located, self.file.parent)(value, ("storage",))
         url = self.string(url, ("storage",))
         try:
+            url = resolve_storage_url(url, self.file.parent)
             check_storage_url(url)
         except StorageError as exc:
             raise self.fail(
                 ("storage",),
                 exc.message,
-                "a URL: sqlite:///path/to/runs.db or postgresql://user@host/db",
+                "a URL: sqlite:///.catchment/runs.db (from this file's folder), "
+                "sqlite:////absolute/runs.db or postgresql://user@host/db",
             ) from None
         return url
 
@@ -282,7 +285,7 @@ def load_workspace_file(file: Path) -> Workspace:
     return ws
 
 
-_CACHE_VERSION = 1
+_CACHE_VERSION = 2  # 2: a relative SQLite storage URL is stored resolved
 
 
 def _digest(file: Path, data: bytes) -> str:

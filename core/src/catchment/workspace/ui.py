@@ -40,6 +40,7 @@ class WorkspaceUiState(UiState):
         """Queue, as a child of ``run_id``, the assets it (through its project runs) did not
         materialize, as a workspace run; its id."""
         from catchment.runs.request import RunRequest
+        from catchment.storage.base import ACTIVE_RUN_STATUSES
         from catchment.ui.actions import queue_and_launch
         from catchment.ui.params import BadRequest
         from catchment.workspace.execute import left_to_do
@@ -48,7 +49,7 @@ class WorkspaceUiState(UiState):
         run = storage.get_run(run_id)
         if run is None:
             raise LookupError(f"no run {run_id!r} in the record store")
-        if run.status in ("queued", "starting", "started", "canceling"):
+        if run.status in ACTIVE_RUN_STATUSES:
             raise BadRequest(f"run {run_id[:12]} is {run.status}: retry it once it has ended")
         graph = self.require().graph
         left = [k for k in left_to_do(storage, run, graph) if k in graph]
