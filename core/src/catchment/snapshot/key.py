@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from operator import attrgetter
 from pathlib import Path
 
+from catchment.filestats import current
+
 __all__ = [
     "EXCLUDED_DIRS",
     "EXCLUDED_SUFFIXES",
@@ -77,8 +79,11 @@ _RACY_SECONDS = 2.0
 the file system's timestamp granularity must still change the key (git's "racy clean")."""
 
 
-def _walk(top: str, out: list[str], racy_after: int) -> None:
-    """Append ``path size mtime`` of every file under ``top`` (sorted walk, exclusions)."""
+def _walk(
+    top: str, out: list[str], racy_after: int, shared: dict[str, os.stat_result] | None
+) -> None:
+    """Append ``path size mtime`` of every file under ``top`` (sorted walk, exclusions);
+    each file's stat is kept in ``shared`` too when given (``catchment.filestats``)."""
     try:
         entries = sorted(os.scandir(top), key=_name)
     except OSError:
@@ -91,9 +96,11 @@ def _walk(top: str, out: list[str], racy_after: int) -> None:
                     for keep in _KEEPS:
                         _stat(os.path.join(entry.path, keep), out)
                 if name not in EXCLUDED_DIRS:
-                    _walk(entry.path, out, racy_after)
+                    _walk(entry.path, out, racy_after, shared)
             elif not name.endswith(EXCLUDED_SUFFIXES):
                 st = entry.stat()
+                if shared is not None:
+                    shared[entry.path] = st
                 out.append(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}")
                 if st.st_mtime_ns >= racy_after:
                     with open(entry.path, "rb") as f:
@@ -160,9 +167,10 @@ def project_key(file: Path, watched: Iterable[str] = (), racy_after: int | None 
     parts: list[str] = []
     if racy_after is None:
         racy_after = racy_threshold()
-    _walk(str(root), parts, racy_after)
+    shared = current()
+    _walk(str(root), parts, racy_after, shared)
     for folder in watched:
-        _walk(folder, parts, racy_after)
+        _walk(folder, parts, racy_after, shared)
     parts.extend(_packages())
     parts.extend(_environment(root))
     decoded = text.decode("utf-8", "replace")
