@@ -227,6 +227,8 @@ class _Queue(_Strict):
 class _Pools(RootModel[dict[str, int]]):
     """``pools: {warehouse: 4}``: slot limits per pool name."""
 
+    model_config = ConfigDict(defer_build=True)
+
 
 _SECTIONS = (
     "project",
