@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import heapq
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import attrgetter
 from typing import TYPE_CHECKING
@@ -652,9 +653,8 @@ def _toposort(
     n = len(paths)
     by_rank = sorted(range(n), key=paths.__getitem__)
     rank = [0] * n
-    for r, i in enumerate(by_rank):
-        rank[i] = r
-    indegree = [len(u) for u in upstream]
+    deque(map(rank.__setitem__, by_rank, range(n)), maxlen=0)  # rank[by_rank[r]] = r, in C
+    indegree = list(map(len, upstream))
     heap = [rank[i] for i in range(n) if not indegree[i]]
     heapq.heapify(heap)
     order: list[int] = []
