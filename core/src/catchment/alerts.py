@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
@@ -89,6 +87,11 @@ class WebhookAlerts(Resource):
         body: Mapping[str, Any] = {"text": text}
         if self.format == "json":
             body = {"text": text, **fields, "project": self.project}
+        # Imported here: urllib.request pulls in http.client and ssl (~0.03 s), and every
+        # project load imports this module, while few ever send an alert.
+        import urllib.error
+        import urllib.request
+
         url = self.url.get_secret_value()
         request = urllib.request.Request(
             url,

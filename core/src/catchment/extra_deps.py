@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from catchment.errors import ConfigError
 from catchment.keys import AssetKey
@@ -83,6 +83,8 @@ def with_extra_deps(
 
 class ExtraDepsFields(BaseModel):
     """The ``deps`` and ``reads`` fields every adapter's per-asset overrides accept."""
+
+    model_config = ConfigDict(defer_build=True)  # built by the first override validated
 
     deps: list[str] = Field(
         default_factory=list,

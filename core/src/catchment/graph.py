@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import heapq
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from operator import attrgetter
 from typing import TYPE_CHECKING
@@ -40,7 +41,8 @@ def external_key(ref: TableRef) -> AssetKey:
         if part:
             segment = _BAD_SEGMENT_CHARS.sub("_", part)
             segments.append("_" + segment[1:] if segment[0] in ".-" else segment)
-    return AssetKey(segments)
+    # Valid by construction (non-empty, allowed characters, no leading '.' or '-').
+    return AssetKey._trusted(tuple(segments))
 
 
 class AssetGraph:
@@ -127,12 +129,13 @@ class AssetGraph:
         definitions = _without_sources(definitions, declared)
         defs, specs, owners, writers = _collect_definitions(definitions, io_tables, problems)
         externals = _declared_sources(declared, defs, specs, owners, writers, problems)
-        externals.update(_external_sources(specs, owners, writers, problems))
+        external_keys: dict[TableRef, AssetKey] = {}  # each read relation's, computed once
+        externals.update(_external_sources(specs, owners, writers, external_keys, problems))
         specs.update(externals)
         owners.extend([None] * len(externals))
         keys = list(specs)
         index = {k.path: i for i, k in enumerate(keys)}
-        upstream = _link(keys, index, specs, owners, writers, problems)
+        upstream = _link(keys, index, specs, owners, writers, external_keys, problems)
         checks, check_defs = _collect_checks(defs.values(), index, problems)
         downstream = _downstream(upstream)
         order = _order(keys, index, upstream, downstream, owners, problems)
@@ -476,16 +479,20 @@ def _external_sources(
     specs: Mapping[AssetKey, AssetSpec],
     owners: _Owners,
     writers: Mapping[TableRef, AssetKey],
+    external_keys: dict[TableRef, AssetKey],
     problems: list[str],
 ) -> dict[AssetKey, AssetSpec]:
-    """Phase 2: one external source asset per relation that is read but written by no asset."""
+    """Phase 2: one external source asset per relation that is read but written by no asset
+    (each relation's external key is kept in ``external_keys``: many assets read one source)."""
     externals: dict[AssetKey, AssetSpec] = {}
     labels: dict[AssetKey, str] = {}
     for k, s in specs.items():
         for ref in s.reads:
             if ref in writers:
                 continue
-            ek = external_key(ref)
+            ek = external_keys.get(ref)
+            if ek is None:
+                ek = external_keys[ref] = external_key(ref)
             if ek in specs:
                 labels = labels or _labels(specs, owners)
                 problems.append(
@@ -509,6 +516,7 @@ def _link(
     specs: Mapping[AssetKey, AssetSpec],
     owners: _Owners,
     writers: Mapping[TableRef, AssetKey],
+    external_keys: Mapping[TableRef, AssetKey],
     problems: list[str],
 ) -> list[tuple[int, ...]]:
     """Phase 3: each asset's upstream ids, from its deps (keys) and its reads (tables)."""
@@ -534,7 +542,7 @@ def _link(
                 ):
                     append(ups)  # type: ignore[arg-type]
                     continue
-        append(_link_one(k, s, index, owners, writers, problems))
+        append(_link_one(k, s, index, owners, writers, external_keys, problems))
     return upstream
 
 
@@ -544,6 +552,7 @@ def _link_one(
     index: _Index,
     owners: _Owners,
     writers: Mapping[TableRef, AssetKey],
+    external_keys: Mapping[TableRef, AssetKey],
     problems: list[str],
 ) -> tuple[int, ...]:
     """The upstream ids of one asset that reads tables, depends on unknown keys or names a
@@ -559,8 +568,8 @@ def _link_one(
         elif j not in ups:
             ups.append(j)
     for ref in s.reads:
-        w = writers.get(ref)
-        j = index[w.path] if w is not None else index.get(external_key(ref).path)
+        w = writers.get(ref) or external_keys.get(ref)
+        j = index.get((w or external_key(ref)).path)
         if j is not None and j not in ups and j != me:
             ups.append(j)
     return tuple(ups)
@@ -644,9 +653,8 @@ def _toposort(
     n = len(paths)
     by_rank = sorted(range(n), key=paths.__getitem__)
     rank = [0] * n
-    for r, i in enumerate(by_rank):
-        rank[i] = r
-    indegree = [len(u) for u in upstream]
+    deque(map(rank.__setitem__, by_rank, range(n)), maxlen=0)  # rank[by_rank[r]] = r, in C
+    indegree = list(map(len, upstream))
     heap = [rank[i] for i in range(n) if not indegree[i]]
     heapq.heapify(heap)
     order: list[int] = []

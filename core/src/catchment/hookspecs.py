@@ -40,6 +40,7 @@ SDK_MODULES = (
     "catchment.definitions",
     "catchment.errors",
     "catchment.extra_deps",
+    "catchment.filestats",
     "catchment.frames",
     "catchment.hookspecs",
     "catchment.io",

@@ -23,7 +23,7 @@ class Resource(BaseModel):
     """Base for resources. ``setup()`` returns what computes receive (``self`` by default);
     ``teardown()`` runs after the step, even when it fails."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     def setup(self) -> Any:
         """Open what computes use (a client, a connection); called once per step."""

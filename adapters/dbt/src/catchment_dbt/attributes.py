@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class DbtPartitions(BaseModel):
     """A time-window partitioning for incremental models; a run's window reaches dbt as vars."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     start: str = Field(description="first window start, e.g. 2024-01-01")
     end: str | None = Field(None, description="end of the last window (default: now)")
@@ -34,7 +34,7 @@ class DbtPartitions(BaseModel):
 class DbtAttributes(BaseModel):
     """Attributes of a ``type: dbt`` component in catchment.yaml."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     project_dir: str = Field(description="the dbt project folder (relative to catchment.yaml)")
     profiles_dir: str | None = Field(None, description="folder of profiles.yml (default: project)")

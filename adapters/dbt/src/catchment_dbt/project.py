@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from catchment.errors import ConfigError
+from catchment.filestats import stat_of
 
 from catchment_dbt.manifest import Manifest, read_manifest
 from catchment_dbt.profiles import Target, find_profiles_dir, load_target, yaml_load
@@ -155,7 +156,7 @@ class DbtProject:
         newest = 0.0
         lines = []
         for e in entries:
-            st = e.stat()
+            st = stat_of(e)  # a snapshot refresh has just stat-ed them for its key
             if st.st_mtime > newest:
                 newest = st.st_mtime
             lines.append(f"{e.path}\0{st.st_size}\0{st.st_mtime_ns}\n")

@@ -13,7 +13,7 @@ class ResourceOverride(ExtraDepsFields):
     """Per-resource settings that replace what discovery derives (and extra ``deps`` /
     ``reads`` of its asset)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     key: str | None = Field(
         None, description="asset key, e.g. raw/orders (default <dataset>/<table>)"
@@ -31,7 +31,7 @@ class ResourceOverride(ExtraDepsFields):
 class PartitionsAttributes(BaseModel):
     """Time-window partitions; each maps to the incremental window of resources with a cursor."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     cadence: Literal["hourly", "daily", "weekly", "monthly"] = "daily"
     start: str | datetime
@@ -42,7 +42,7 @@ class PartitionsAttributes(BaseModel):
 class DltAttributes(BaseModel):
     """Attributes of a dlt component: which source, which pipeline, where it loads."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     source: str = Field(
         description="module:function of a @dlt.source; module importable or a .py path "

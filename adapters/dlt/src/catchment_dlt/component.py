@@ -9,15 +9,18 @@ from catchment.components import ComponentContext, ComponentType
 from catchment.definitions import AssetsDefinition
 from catchment.partitions import TimeWindowPartitions
 
-from catchment_dlt.assets import dlt_assets, fingerprint_of
 from catchment_dlt.attributes import DltAttributes
-from catchment_dlt.discovery import ResourceOptions
-from catchment_dlt.loading import call_source, resolve_function
-from catchment_dlt.telemetry import quiet_dlt
 
 
 def build(attributes: DltAttributes, context: ComponentContext) -> Sequence[AssetsDefinition]:
     """Import the source function, call it, and declare its resources as assets."""
+    # Imported here: a load imports every installed adapter to register its types, and only
+    # projects with a dlt component need the machinery behind this one.
+    from catchment_dlt.assets import dlt_assets, fingerprint_of
+    from catchment_dlt.discovery import ResourceOptions
+    from catchment_dlt.loading import call_source, resolve_function
+    from catchment_dlt.telemetry import quiet_dlt
+
     quiet_dlt()
     where = f"component {context.name}"
     fn = resolve_function(attributes.source, root=context.root, where=f"{where}: source")

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 class ConnectionConfig(BaseModel):
     """One Sling connection: a URL given inline or read from an environment variable."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     url: SecretStr | None = Field(None, description="the connection URL (kept secret)")
     url_env: str | None = Field(None, description="environment variable holding the URL")
@@ -30,7 +30,7 @@ class StreamOverride(ExtraDepsFields):
     """What a project may change about one stream's asset (never how Sling runs it), and
     upstreams Sling cannot see (``deps``: asset keys or tables; ``reads``: tables)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     key: str | None = Field(None, description="asset key, e.g. sales/orders")
     group: str | None = Field(None, description="asset group")
@@ -44,7 +44,7 @@ class SlingPartitions(BaseModel):
     ``{partition_key}``, ``{partition_start:%Y/%m/%d/%H}`` and ``{partition_end:FMT}`` in a
     stream's name or settings replaced by the window's values (e.g. the folder of an hour)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     cadence: Literal["hourly", "daily", "weekly", "monthly"] = Field(
         description="hourly, daily, weekly or monthly"
@@ -66,7 +66,7 @@ class SlingAttributes(BaseModel):
     ``binary`` / ``duckdb_binary`` pin the Sling binary and the DuckDB CLI explicitly.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     replication: str | dict[str, Any] = Field(
         description="Sling replication YAML (path relative to the project) or inline mapping"

@@ -5,12 +5,15 @@ from __future__ import annotations
 from catchment.components import ComponentContext, ComponentType
 from catchment.definitions import AssetsDefinition
 
-from catchment_sling.assets import sling_definition
 from catchment_sling.attributes import SlingAttributes
 
 
 def build(attributes: SlingAttributes, context: ComponentContext) -> list[AssetsDefinition]:
     """Discover the replication's streams and return one definition serving all of them."""
+    # Imported here: a load imports every installed adapter to register its types, and only
+    # projects with a sling component need the machinery behind this one.
+    from catchment_sling.assets import sling_definition
+
     return [sling_definition(attributes, context)]
 
 

@@ -10,7 +10,7 @@ from catchment_snowflake.objects import ManagedObject
 class SnowflakeAttributes(BaseModel):
     """``attributes:`` of a ``type: snowflake`` component."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", populate_by_name=True)
 
     connection: str = Field(default="snowflake", description="name of a `type: snowflake` resource")
     database: str | None = Field(default=None, description="default: the connection's")

@@ -5,12 +5,15 @@ from __future__ import annotations
 from catchment.components import ComponentContext, ComponentType
 from catchment.definitions import AssetsDefinition
 
-from catchment_snowflake.assets import snowflake_definition
 from catchment_snowflake.attributes import SnowflakeAttributes
 
 
 def build(attributes: SnowflakeAttributes, context: ComponentContext) -> list[AssetsDefinition]:
     """Declare one asset per managed object (reads YAML only, never connects)."""
+    # Imported here: a load imports every installed adapter to register its types, and only
+    # projects with a snowflake component need the machinery behind this one.
+    from catchment_snowflake.assets import snowflake_definition
+
     return [snowflake_definition(attributes, context)]
 
 

@@ -355,7 +355,7 @@ def _rollback(conn: Any) -> None:
 class SnowflakeIOManagerConfig(BaseModel):
     """``io_managers: {name: {type: snowflake, config: ...}}`` in catchment.yaml."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", populate_by_name=True)
 
     connection: SnowflakeResource = Field(description="the same fields as a snowflake resource")
     database: str | None = Field(default=None, description="default: the connection's")

@@ -24,7 +24,7 @@ FILE_FORMAT_TYPES = ("CSV", "JSON", "AVRO", "ORC", "PARQUET", "XML")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", populate_by_name=True, frozen=True)
 
 
 class Column(_Strict):

@@ -20,12 +20,15 @@ from catchment.components import ComponentContext, ComponentType
 from catchment.definitions import AssetsDefinition
 from catchment.errors import ConfigError
 
-from catchment_spark.assets import job_definition
 from catchment_spark.attributes import SparkAttributes
 
 
 def build(attributes: SparkAttributes, context: ComponentContext) -> list[AssetsDefinition]:
     """Declare every job's assets without running Spark (discovery is side-effect free)."""
+    # Imported here: a load imports every installed adapter to register its types, and only
+    # projects with a spark component need the machinery behind this one.
+    from catchment_spark.assets import job_definition
+
     names = [j.name for j in attributes.jobs]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:

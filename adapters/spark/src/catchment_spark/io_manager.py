@@ -154,7 +154,7 @@ class SparkIOManager:
 class SparkIOManagerConfig(BaseModel):
     """YAML config of ``type: spark`` IO managers."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     base_dir: str = Field(
         default="data/spark", description="where parquet files go (project-relative)"

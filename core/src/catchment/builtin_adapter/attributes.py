@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class PythonAttributes(BaseModel):
     """Attributes of a ``python`` component: which module holds the assets, and how to name them."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     module: str = Field(
         description="dotted module name (importable from the project folder) or a .py path "

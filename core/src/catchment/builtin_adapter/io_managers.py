@@ -13,12 +13,12 @@ from catchment.errors import ConfigError
 
 
 class _FilesystemConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     base_dir: str = ".catchment/storage"
 
 
 class _DuckDBConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     path: str | None = None
     schema_: str = Field(default="main", alias="schema")
 

@@ -68,7 +68,7 @@ class AssetSettings(ExtraDepsFields):
     """The settings YAML may give a component or one of its assets (automation; for an
     asset also extra ``deps`` and ``reads``)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     automation_condition: str | None = Field(default=None, description=CONDITION_HELP)
     partition_scope: str | int | None = Field(default=None, description=SCOPE_HELP)
@@ -211,7 +211,7 @@ def apply_settings(
 class FreshnessRule(BaseModel):
     """One entry of the project's ``freshness:`` section."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     select: str = Field(default="*", description="which assets: a selection, e.g. group:marts")
     max_lag: str | int | float | None = Field(default=None, description="e.g. 36h")

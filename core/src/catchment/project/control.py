@@ -56,7 +56,7 @@ def parse_duration(value: float | str, what: str) -> float:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
 
 class _ModuleEntry(_Strict):

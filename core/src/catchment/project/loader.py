@@ -107,7 +107,9 @@ class Project:
 
 # -- the file's schema ------------------------------------------------------------------------
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # defer_build: a model's validator is built when it first validates, so sections and
+    # adapters a project does not use cost nothing (every installed adapter is imported).
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
 
 class _ProjectSection(_Strict):
@@ -226,6 +228,8 @@ class _Queue(_Strict):
 
 class _Pools(RootModel[dict[str, int]]):
     """``pools: {warehouse: 4}``: slot limits per pool name."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 _SECTIONS = (

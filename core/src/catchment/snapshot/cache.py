@@ -340,17 +340,21 @@ def refresh(file: Path, say: Say = _stderr) -> tuple[Project, bytes | None]:
 
 def _refresh(file: Path, say: Say) -> tuple[Project, bytes | None, Stamp | None]:
     """``refresh``, and the stamp the snapshot was written under (None when not cached)."""
+    from catchment.filestats import sharing
     from catchment.project import load_project
 
-    try:
-        watched = _watched(file)
-        racy_after = racy_threshold()
-        key = project_key(file, watched, racy_after)
-    except UncacheableError:
-        return load_project(file), None, None
-    except Exception:  # an unreadable file: the load says what is wrong with it
-        return load_project(file), None, None
-    project = load_project(file)
+    # The key's stats of the project files serve the adapters' own freshness checks (dbt's
+    # manifest against its models) in the load that follows: one stat per file, not two.
+    with sharing():
+        try:
+            watched = _watched(file)
+            racy_after = racy_threshold()
+            key = project_key(file, watched, racy_after)
+        except UncacheableError:
+            return load_project(file), None, None
+        except Exception:  # an unreadable file: the load says what is wrong with it
+            return load_project(file), None, None
+        project = load_project(file)
     try:
         data = encode(build_snapshot(project, key, watched, racy_after))
     except UnsnapshotableError as exc:

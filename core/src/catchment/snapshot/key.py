@@ -22,6 +22,8 @@ from collections.abc import Iterable
 from operator import attrgetter
 from pathlib import Path
 
+from catchment.filestats import current
+
 __all__ = [
     "CODE_SUFFIXES",
     "EXCLUDED_DIRS",
@@ -156,10 +158,16 @@ def data_paths(root: Path, text: bytes) -> DataPaths:
 
 
 def _walk(
-    top: str, out: list[str], racy_after: int, data: DataPaths = NO_DATA, in_data: bool = False
+    top: str,
+    out: list[str],
+    racy_after: int,
+    shared: dict[str, os.stat_result] | None,
+    data: DataPaths = NO_DATA,
+    in_data: bool = False,
 ) -> None:
     """Append ``path size mtime`` of every file under ``top`` (sorted walk, exclusions; the
-    files of ``data`` left out)."""
+    files of ``data`` left out); each file's stat is kept in ``shared`` too when given
+    (``catchment.filestats``)."""
     try:
         entries = sorted(os.scandir(top), key=_name)
     except OSError:
@@ -173,11 +181,13 @@ def _walk(
                         _stat(os.path.join(entry.path, keep), out)
                 if name not in EXCLUDED_DIRS:
                     inner = in_data or (bool(data) and entry.path in data.folders)
-                    _walk(entry.path, out, racy_after, data, inner)
+                    _walk(entry.path, out, racy_after, shared, data, inner)
             elif not name.endswith(EXCLUDED_SUFFIXES) and not (
                 data and data.left_out(entry.path, name, in_data)
             ):
                 st = entry.stat()
+                if shared is not None:
+                    shared[entry.path] = st
                 out.append(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}")
                 if st.st_mtime_ns >= racy_after:
                     with open(entry.path, "rb") as f:
@@ -244,9 +254,10 @@ def project_key(file: Path, watched: Iterable[str] = (), racy_after: int | None 
     parts: list[str] = []
     if racy_after is None:
         racy_after = racy_threshold()
-    _walk(os.path.normpath(str(root)), parts, racy_after, data_paths(root, text))
+    shared = current()
+    _walk(os.path.normpath(str(root)), parts, racy_after, shared, data_paths(root, text))
     for folder in watched:
-        _walk(folder, parts, racy_after)
+        _walk(folder, parts, racy_after, shared)
     parts.extend(_packages())
     parts.extend(_environment(root))
     decoded = text.decode("utf-8", "replace")
