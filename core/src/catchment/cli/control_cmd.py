@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from catchment.cli.common import PROJECT_OPTION_HELP
+from catchment.cli.common import NO_CACHE_OPTION_HELP, PROJECT_OPTION_HELP
 
 if TYPE_CHECKING:
     from catchment.daemon.workspace import Workspace as DaemonView
     from catchment.project import Project
+    from catchment.snapshot import ReadOnlyProject
     from catchment.storage import Storage
     from catchment.storage.control import TickRecord
 
@@ -45,14 +46,17 @@ def _when(ts: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else ""
 
 
-def _declared(project_path: Path | None) -> tuple[Project | DaemonView, Storage]:
-    """The project (or, on a workspace, the daemon's view of it: every project's schedules
-    and sensors, read in its own environment) and its record store."""
+def _declared(
+    project_path: Path | None, no_cache: bool = False
+) -> tuple[ReadOnlyProject | DaemonView, Storage]:
+    """The project's schedules and sensors (from its definitions snapshot when current: no
+    tool or user code imported; or, on a workspace, the daemon's view of every project's,
+    read in its own environment) and its record store."""
     from catchment.workspace import find_workspace
 
     workspace = find_workspace(project_path)
     if workspace is None:
-        return _load(project_path)
+        return _read(project_path, no_cache)
     from catchment.workspace import open_workspace_storage
     from catchment.workspace.daemon import load_for_daemon
 
@@ -62,14 +66,29 @@ def _declared(project_path: Path | None) -> tuple[Project | DaemonView, Storage]
     return view, open_workspace_storage(workspace)
 
 
+def _read(project_path: Path | None, no_cache: bool) -> tuple[ReadOnlyProject, Storage]:
+    """The project for listing (from its snapshot when current) and its record store, with a
+    warning for each problem, as ``_load`` gives them."""
+    from catchment.cli.common import load_for_reading
+    from catchment.execution.project import open_project_storage
+
+    project = load_for_reading(project_path, no_cache)
+    _warn_graph_problems(project)
+    return project, open_project_storage(project)
+
+
+def _warn_graph_problems(project: Project | ReadOnlyProject) -> None:
+    for p in project.problems:
+        if p.kind == "graph":
+            typer.secho(f"warning: {p}", err=True, fg="yellow")
+
+
 def _load(project_path: Path | None) -> tuple[Project, Storage]:
     from catchment.cli.common import load_for_run
     from catchment.execution.project import open_project_storage
 
     project = load_for_run(project_path, acting=False)
-    for p in project.problems:
-        if p.kind == "graph":
-            typer.secho(f"warning: {p}", err=True, fg="yellow")
+    _warn_graph_problems(project)
     return project, open_project_storage(project)
 
 
@@ -87,11 +106,12 @@ def list_schedules(
     next_ticks: int = typer.Option(3, "--next", "-n", help="How many next ticks to show."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+    no_cache: bool = typer.Option(False, "--no-cache", help=NO_CACHE_OPTION_HELP),
 ) -> None:
     """List schedules with their cron, target, next ticks and last tick."""
     from catchment.daemon.schedule_loop import cursor_name
 
-    project, storage = _declared(project_path)
+    project, storage = _declared(project_path, no_cache)
     try:
         latest = storage.latest_ticks("schedule")
         cursors = storage.get_cursors([cursor_name(s.name) for s in project.schedules])
@@ -149,11 +169,12 @@ def list_schedules(
 def list_sensors(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
+    no_cache: bool = typer.Option(False, "--no-cache", help=NO_CACHE_OPTION_HELP),
 ) -> None:
     """List sensors with their type, interval, target, cursor and last tick."""
     from catchment.daemon.sensor_loop import cursor_name
 
-    project, storage = _declared(project_path)
+    project, storage = _declared(project_path, no_cache)
     try:
         latest = storage.latest_ticks("sensor")
         cursors = storage.get_cursors([cursor_name(s.name) for s in project.sensors])
