@@ -1,4 +1,4 @@
-"""`catchment daemon` on a workspace: schedules read from each project's environment,
+"""`catchment daemon` on a workspace: schedules read from each project's snapshot,
 automation conditions from the merged graph, runs launched through the workspace runner (each
 project's assets in its own environment), state in the shared record store."""
 
@@ -306,3 +306,27 @@ def test_schedules_and_sensors_list_every_projects_declarations(tmp_path: Path) 
     preview = _cli(tmp_path, "sensors", "preview", "finance:poke")
     assert preview.returncode == 1
     assert "`catchment sensors preview` does not work on a workspace" in preview.stderr
+
+
+def test_the_daemon_reads_schedules_and_sensors_from_the_projects_snapshots(
+    tmp_path: Path,
+) -> None:
+    """Starting the workspace daemon asks no project's environment for its schedules and
+    sensors: they come with its snapshot, so a project's code is imported once (by the load
+    that writes the snapshot) and never again while it is current."""
+    log = tmp_path / "imports.log"
+    marker = f"open({str(log)!r}, 'a').write('imported\\n')\n"
+    simple_workspace(
+        tmp_path, {"finance": marker + LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE}
+    )
+    with (tmp_path / "finance" / "catchment.yaml").open("a") as f:
+        f.write(SCHEDULE + SENSOR)
+    (tmp_path / "finance" / "sensors.py").write_text(SENSOR_CODE)
+    for _ in range(2):
+        view = load_for_daemon(tmp_path)
+        assert not view.problems, view.problems
+        assert [s.name for s in view.schedules] == ["finance:hourly"]
+        assert [(s.name, s.selection) for s in view.sensors] == [
+            ("finance:poke", "project:finance")
+        ]
+    assert log.read_text() == "imported\n"

@@ -60,7 +60,7 @@ def _declared(
     from catchment.workspace import open_workspace_storage
     from catchment.workspace.daemon import load_for_daemon
 
-    view = load_for_daemon(workspace)
+    view = load_for_daemon(workspace, no_cache=no_cache)
     for p in view.problems:
         typer.secho(f"warning: {p}", err=True, fg="yellow")
     return view, open_workspace_storage(workspace)

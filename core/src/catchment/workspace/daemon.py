@@ -3,9 +3,10 @@ through the workspace runner, and no project code imported in the daemon's proce
 
 ``load_for_daemon`` reads what the daemon needs: the merged graph (each project from its
 snapshot: automation conditions and freshness policies are in the specs) and each project's
-schedules and sensors, which a short ``python -m catchment.workspace.worker`` (``action:
-declarations``) prints from the project's own environment. Each is named ``PROJECT:NAME`` and
-by default selects only that project's assets. A sensor's code runs in the project's
+schedules and sensors, from the same snapshot (a project whose view is not from one is asked
+by a short ``python -m catchment.workspace.worker``, ``action: declarations``, in its own
+environment). Each is named ``PROJECT:NAME`` and by default selects only that project's
+assets. A sensor's code runs in the project's
 environment and folder on every tick (``WorkspaceSensorRunner``), as a project's sensors run
 in subprocesses of its daemon.
 
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from catchment.problems import Problem, ProblemKind
     from catchment.schedules import ScheduleDefinition
     from catchment.sensors import SensorContext, SensorDefinition
+    from catchment.workspace.loading import LoadedProject
     from catchment.workspace.model import ProjectEntry, Workspace
 
 __all__ = ["WorkspaceLauncher", "WorkspaceSensorRunner", "load_for_daemon", "scoped"]
@@ -87,15 +89,30 @@ def scoped(project: str, declared: Scoped) -> Scoped:
     )
 
 
+def _definition(raw: Any, kind: type[Scoped]) -> Scoped:
+    """A schedule or sensor: as the snapshot holds it, or converted from the worker's JSON."""
+    import msgspec
+
+    return raw if isinstance(raw, kind) else msgspec.convert(raw, kind)
+
+
 def _problem(kind: ProblemKind, entry: ProjectEntry, message: str, hint: str | None) -> Problem:
     from catchment.problems import Problem
 
     return Problem(kind, f"{entry.where} ({entry.name})", message, hint)
 
 
-def load_for_daemon(path: Path | str | None) -> DaemonView:
-    """The daemon's view of the workspace at ``path`` (see the module's docstring)."""
-    import msgspec
+def _from_snapshot(lp: LoadedProject) -> dict[str, Any] | None:
+    """The schedules and sensors of a project loaded from its (current) snapshot; None when
+    its view is not from one (then its environment is asked)."""
+    if lp.project is None or not lp.project.from_snapshot:
+        return None
+    return {"schedules": lp.project.schedules, "sensors": lp.project.sensors}
+
+
+def load_for_daemon(path: Path | str | None, *, no_cache: bool = False) -> DaemonView:
+    """The daemon's view of the workspace at ``path`` (see the module's docstring);
+    ``no_cache`` loads every project afresh."""
 
     from catchment.components import ProjectDefaults
     from catchment.daemon.workspace import Workspace as DaemonView
@@ -107,12 +124,18 @@ def load_for_daemon(path: Path | str | None) -> DaemonView:
     file = find_workspace(path)
     if file is None:
         raise ConfigError(f"no workspace file at {path}", where=str(path))
-    wsg = load_workspace(file)
+    wsg = load_workspace(file, no_cache=no_cache)
     ws = wsg.workspace
     problems = list(wsg.problems)
-    loaded = [lp.entry for lp in wsg.projects if lp.ok]
-    with ThreadPoolExecutor(max_workers=max(1, min(4, len(loaded)))) as pool:
-        found = list(pool.map(lambda e: _declarations(ws, e), loaded))
+    ok = [lp for lp in wsg.projects if lp.ok]
+    loaded = [lp.entry for lp in ok]
+    found: list[tuple[dict[str, Any] | None, str]] = [(_from_snapshot(lp), "") for lp in ok]
+    asking = [i for i, (data, _) in enumerate(found) if data is None]
+    if asking:
+        with ThreadPoolExecutor(max_workers=max(1, min(4, len(asking)))) as pool:
+            answers = pool.map(lambda i: _declarations(ws, loaded[i]), asking)
+            for i, answer in zip(asking, answers, strict=True):
+                found[i] = answer
     from catchment.sensors import SensorDefinition
 
     schedules: list[ScheduleDefinition] = []
@@ -126,9 +149,9 @@ def load_for_daemon(path: Path | str | None) -> DaemonView:
             )
             continue
         for raw in data["schedules"]:
-            schedules.append(scoped(entry.name, msgspec.convert(raw, ScheduleDefinition)))
+            schedules.append(scoped(entry.name, _definition(raw, ScheduleDefinition)))
         for raw in data["sensors"]:
-            sensors.append(scoped(entry.name, msgspec.convert(raw, SensorDefinition)))
+            sensors.append(scoped(entry.name, _definition(raw, SensorDefinition)))
     defaults = dataclasses.replace(ProjectDefaults.for_root(ws.root), storage_url=ws.storage_url)
     return DaemonView(
         root=ws.root,
