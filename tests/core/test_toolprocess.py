@@ -28,6 +28,17 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _dies_soon(pid: int, within: float = 5.0) -> bool:
+    """Whether ``pid`` is gone (or a zombie) within ``within`` seconds: a process killed by
+    its group's SIGKILL is dead once the kernel has run it, a moment later on a loaded box."""
+    end = time.monotonic() + within
+    while _alive(pid):
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 class Recorder:
     def __init__(self) -> None:
         self.lines: list[str] = []
@@ -70,7 +81,7 @@ def test_deadline_kills_the_whole_process_group_and_raises_timed_out(tmp_path: P
     assert "process group" in str(caught.value)
     leader, grandchild = map(int, pids.read_text().split())
     assert not _alive(leader)
-    assert not _alive(grandchild)
+    assert _dies_soon(grandchild)  # not waited for by anyone: it may lag the kill
 
 
 def test_a_tool_that_ignores_sigterm_is_killed_after_the_grace() -> None:
