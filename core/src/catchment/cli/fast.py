@@ -69,7 +69,7 @@ def fast_assets_list(options: dict[str, str | bool]) -> int:
         if cached is not None:
             write_stdout(cached)
             return 0
-    from catchment.cli.listing import asset_rows
+    from catchment.cli.listing import asset_json_rows
     from catchment.cli.output import json_bytes
     from catchment.snapshot import load_read_only
 
@@ -86,7 +86,7 @@ def fast_assets_list(options: dict[str, str | bool]) -> int:
             f"warning: {n} problem{'s' if n != 1 else ''} (run `catchment check`); "
             "listing what loaded"
         )
-    body = json_bytes(asset_rows(project, graph, select))
+    body = json_bytes(asset_json_rows(graph, select))
     write_stdout(body)
     if select is None and project.stamp is not None and not project.problems:
         from catchment.snapshot.output import write_output
