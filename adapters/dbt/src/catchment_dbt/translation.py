@@ -152,16 +152,13 @@ def translate(
     key_of: dict[str, AssetKey] = {}
     files = out.files
 
-    def is_asset(node: Node) -> bool:
-        return (
+    prefix = AssetKey(options.key_prefix).path if options.key_prefix else ()
+    for uid, node in nodes.items():
+        if (
             node.resource_type in ASSET_TYPES
             and node.config.materialized != "ephemeral"
             and (selected is None or node.unique_id in selected)
-        )
-
-    prefix = AssetKey(options.key_prefix).path if options.key_prefix else ()
-    for uid, node in nodes.items():
-        if is_asset(node):
+        ):
             name = node.name if node.version is None else f"{node.name}_v{node.version}"
             key_of[uid] = _key(prefix, name)
 
@@ -210,12 +207,18 @@ def translate(
     _declare_tests(manifest, key_of, files, checks, selected, unit_tests=options.unit_tests)
 
     partitioned_ids = options.partitioned
+    group_from = options.group_from
     specs_append = out.specs.append
     for uid, key in key_of.items():
         node = nodes[uid]
         deps, reads = inputs(node)
         config = node.config
         meta = {**config.meta, **node.meta} if config.meta else node.meta  # only read
+        if group_from == "folder":  # _group, without a call per node
+            folder, sep, _ = node.path.partition("/")
+            group = folder if sep else None
+        else:
+            group = _group(node, group_from)
         metadata: dict[str, Any] = {
             "dbt_unique_id": uid,
             "dbt_resource_type": node.resource_type,
@@ -234,8 +237,10 @@ def translate(
                 key=key,
                 deps=deps,
                 description=node.description or None,
-                group=_group(node, options.group_from),
-                owners=_owners(meta, node.group, owners_of_group),
+                group=group,
+                owners=_owners(meta, node.group, owners_of_group)
+                if meta or owners_of_group
+                else (),
                 tags=dict.fromkeys(node.tags, ""),
                 kinds=kinds,
                 metadata=metadata,
