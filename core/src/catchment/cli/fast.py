@@ -151,7 +151,7 @@ def main() -> None:
 def _exit(code: int) -> None:
     """Exit with ``code`` as ``sys.exit`` would (exit handlers run, output flushed), without
     tearing the interpreter down: freeing a large project's million objects one by one is
-    a tenth of a cold listing, and the system reclaims the memory at once."""
+    ~5 % of a cold listing of 10,000 dbt models, and the system reclaims the memory at once."""
     import atexit
 
     try:
