@@ -6,8 +6,9 @@
 For each command, runs ``catchment <command>`` in the project folder in a fresh process:
 ``cold`` after deleting ``.catchment/definitions.snapshot`` and the output cache
 ``.catchment/output/`` (the project is loaded, both are written; an adapter's own caches, such
-as the dbt adapter's compact manifest copy, stay), ``snapshot`` with the snapshot current but no
-output cache (what a selection or another read-only command gets), ``warm`` with both current.
+as the dbt adapter's compact manifest copy and its translated specs, stay), ``snapshot`` with
+the snapshot current but no output cache (what a selection or another read-only command
+gets), ``warm`` with both current.
 Prints the median wall time, CPU time (user + system) and peak RSS of the process
 (``os.wait4``), and the load average, so runs on a busy machine can be read.
 """

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import metadata
@@ -162,7 +163,52 @@ def _strict() -> bool:
     return os.environ.get("CATCHMENT_STRICT", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+_RELEASE = re.compile(r"\d+(?:\.\d+)*")
+_CLAUSE = re.compile(r"\s*(>=|<=|==|!=|>|<)\s*(\d+(?:\.\d+)*)\s*")
+
+
+def _release_order(a: str, b: str) -> int:
+    """-1, 0 or 1 as release ``a`` is below, equal to or above ``b`` (PEP 440: missing
+    trailing parts are zeros)."""
+    x, y = [int(p) for p in a.split(".")], [int(p) for p in b.split(".")]
+    n = max(len(x), len(y))
+    x += [0] * (n - len(x))
+    y += [0] * (n - len(y))
+    return (x > y) - (x < y)
+
+
+def _simple_api_check(spec: str, version: str) -> bool | None:
+    """What ``SpecifierSet(spec).contains(version, prereleases=True)`` answers, when
+    ``version`` is a plain release and every clause of ``spec`` compares with one (what
+    adapters declare: ``>=1.0,<2``), without importing ``packaging``; None otherwise. For a
+    final release the pre-, post-release and local rules of PEP 440 never apply, so each
+    clause is a comparison of zero-padded release numbers."""
+    if not _RELEASE.fullmatch(version):
+        return None
+    ok = True
+    for clause in spec.split(","):
+        m = _CLAUSE.fullmatch(clause)
+        if m is None:
+            return None
+        order = _release_order(version, m.group(2))
+        ok = ok and _OPS[m.group(1)](order)
+    return ok
+
+
+_OPS: dict[str, Callable[[int], bool]] = {
+    ">=": lambda o: o >= 0,
+    "<=": lambda o: o <= 0,
+    ">": lambda o: o > 0,
+    "<": lambda o: o < 0,
+    "==": lambda o: o == 0,
+    "!=": lambda o: o != 0,
+}
+
+
 def _api_supported(spec: str) -> bool:
+    simple = _simple_api_check(spec, CORE_API_VERSION)
+    if simple is not None:
+        return simple
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import Version
 

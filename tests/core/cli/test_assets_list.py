@@ -82,3 +82,36 @@ def test_unbuildable_graph_exits_1_with_the_problem(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "cycle" in result.output
     assert "could not be built" in result.output
+
+
+def test_json_keys_come_in_the_documented_order_and_table_rows_agree(tmp_path: Path) -> None:
+    from catchment.cli.listing import asset_rows
+    from catchment.keys import AssetKey
+    from catchment.project import load_project
+
+    root = _project(tmp_path)
+    result = CliRunner().invoke(app, ["assets", "list", "--json", "-p", str(root)])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert list(printed[0]) == [
+        "key",
+        "group",
+        "kinds",
+        "deps",
+        "table",
+        "checks",
+        "component",
+        "definition",
+        "adapter",
+        "owners",
+        "description",
+        "external",
+    ]
+    project = load_project(root / "catchment.yaml")
+    graph = project.require_graph()
+    # the dicts the table view and `assets show` use are what the JSON prints
+    assert asset_rows(project, graph, None) == printed
+    source = next(r for r in printed if r["external"])
+    ref = graph.specs[AssetKey.parse(source["key"])].table
+    assert ref is not None
+    assert source["table"] == ref.to_dict()

@@ -8,6 +8,8 @@ or cache entry exists, and ``dbt ls`` only to resolve ``select``/``exclude``.
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +17,14 @@ from catchment.components import ComponentContext, ProjectDefaults
 from catchment.definitions import AssetsDefinition
 from catchment.errors import ConfigError
 from catchment.multi_partitions import MultiPartitions
-from catchment.partitions import TimeWindowPartitions
+from catchment.partitions import PartitionsDefinition, TimeWindowPartitions
 
-from catchment_dbt.attributes import DbtAttributes
+from catchment_dbt.attributes import DbtAttributes, DbtPartitions
 from catchment_dbt.execution import DbtCompute, RunOptions, unit_tests_enabled
-from catchment_dbt.manifest import gc_paused
+from catchment_dbt.manifest import Manifest, gc_paused
 from catchment_dbt.project import DbtProject
-from catchment_dbt.translation import TranslationOptions, translate
+from catchment_dbt.translation import Translation, TranslationOptions, translate
+from catchment_dbt.translation_cache import load_translation, store_translation, translation_key
 
 WAREHOUSE_ENV = "CATCHMENT_WAREHOUSE"
 
@@ -30,6 +33,28 @@ def _split(value: str | list[str] | None) -> list[str]:
     if value is None:
         return []
     return value.split() if isinstance(value, str) else list(value)
+
+
+def _digest(path: Path) -> str:
+    """A file name part for ``path`` (as the compact manifest copy's)."""
+    return hashlib.sha256(str(path).encode()).hexdigest()[:16]
+
+
+def _partitions(
+    p: DbtPartitions, manifest: Manifest
+) -> tuple[PartitionsDefinition, frozenset[str]]:
+    """The component's partitions and the models (names or unique ids) they apply to."""
+    windows = TimeWindowPartitions(start=p.start, end=p.end, cadence=p.cadence, timezone=p.timezone)
+    partitions: PartitionsDefinition = (
+        MultiPartitions(windows, p.static_keys) if p.static_keys else windows
+    )
+    if p.models is not None:
+        return partitions, frozenset(p.models)
+    return partitions, frozenset(
+        n.unique_id
+        for n in manifest.nodes.values()
+        if n.resource_type == "model" and n.config.materialized == "incremental"
+    )
 
 
 def dbt_definition(attrs: DbtAttributes, context: ComponentContext) -> AssetsDefinition:
@@ -45,28 +70,7 @@ def dbt_definition(attrs: DbtAttributes, context: ComponentContext) -> AssetsDef
         cache_dir=context.path(attrs.cache_dir or f".catchment/dbt/{context.name}"),
     )
     manifest_path = project.manifest_path()
-    manifest = project.load_manifest_at(manifest_path)
     select, exclude = _split(attrs.select), _split(attrs.exclude)
-    selected = (
-        project.resolve_selection(manifest_path, select, exclude) if (select or exclude) else None
-    )
-
-    partitions = None
-    partitioned: set[str] = set()
-    if attrs.partitions is not None:
-        p = attrs.partitions
-        windows = TimeWindowPartitions(
-            start=p.start, end=p.end, cadence=p.cadence, timezone=p.timezone
-        )
-        partitions = MultiPartitions(windows, p.static_keys) if p.static_keys else windows
-        if p.models is not None:
-            partitioned = set(p.models)
-        else:
-            partitioned = {
-                n.unique_id
-                for n in manifest.nodes.values()
-                if n.resource_type == "model" and n.config.materialized == "incremental"
-            }
     prefix = attrs.key_prefix
     options = TranslationOptions(
         unit_tests=unit_tests_enabled(attrs.run_unit_tests),
@@ -74,11 +78,37 @@ def dbt_definition(attrs: DbtAttributes, context: ComponentContext) -> AssetsDef
         if prefix is None
         else tuple(prefix.split("/") if isinstance(prefix, str) else prefix),
         group_from=attrs.group_from,
-        partitions=partitions,
-        partitioned=frozenset(partitioned),
     )
-    with gc_paused():
-        translation = translate(manifest, project.resolved_target, options, selected=selected)
+    entry = project.cache_root / f"translation-{_digest(manifest_path)}.msgpack"
+    target = project.resolved_target
+    translation: Translation | None = None
+    manifest: Manifest | None = None
+    partitions: PartitionsDefinition | None = None
+    selected: set[str] | None = None
+    if attrs.partitions is None:
+        # a hit needs neither the manifest nor dbt: the selection only if dbt's answer is kept
+        if select or exclude:
+            selected = project.cached_selection(select, exclude)
+        if selected is not None or not (select or exclude):
+            key = translation_key(manifest_path, target, options, selected)
+            if key is not None:
+                with gc_paused():
+                    translation = load_translation(entry, key)
+    if translation is None:  # what a load without the cache does, in the same order
+        manifest = project.load_manifest_at(manifest_path)
+        selected = (
+            project.resolve_selection(manifest_path, select, exclude)
+            if (select or exclude)
+            else None
+        )
+        if attrs.partitions is not None:
+            partitions, partitioned = _partitions(attrs.partitions, manifest)
+            options = replace(options, partitions=partitions, partitioned=partitioned)
+        with gc_paused():
+            translation = translate(manifest, target, options, selected=selected)
+        key = translation_key(manifest_path, target, options, selected)
+        if key is not None and translation.specs:
+            store_translation(entry, key, translation)
     if not translation.specs:
         raise ConfigError(
             "the dbt project declares no models, seeds or snapshots"

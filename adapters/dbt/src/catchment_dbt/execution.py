@@ -101,15 +101,22 @@ class DbtCompute:
         project: DbtProject,
         translation: Translation,
         manifest_path: Path,
-        manifest: Manifest,
+        manifest: Manifest | None,
         options: RunOptions,
     ):
         self.project = project
         self.translation = translation
         self.manifest_path = manifest_path
-        self.manifest = manifest
+        self._manifest = manifest
         self.options = options
         self._index: NodeIndex | None = None
+
+    @property
+    def manifest(self) -> Manifest:
+        """The decoded manifest; read on first use when the translation came from its cache."""
+        if self._manifest is None:
+            self._manifest = self.project.load_manifest_at(self.manifest_path)
+        return self._manifest
 
     @property
     def index(self) -> NodeIndex:

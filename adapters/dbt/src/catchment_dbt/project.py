@@ -228,17 +228,30 @@ class DbtProject:
                 _PARSED.pop(next(iter(_PARSED)))
         return parsed
 
+    def _selection_path(self, select: list[str], exclude: list[str]) -> Path:
+        """Where dbt's answer to this selection is kept (for the current project files)."""
+        payload = json.dumps([select, exclude, self._content_key])
+        cache = self.cache_root / self.settings_key / "selections"
+        return cache / f"{hashlib.sha256(payload.encode()).hexdigest()[:24]}.json"
+
+    def cached_selection(self, select: list[str], exclude: list[str]) -> set[str] | None:
+        """What :meth:`resolve_selection` returns when dbt's answer is kept, else None
+        (dbt is not run)."""
+        cached = _read_json(self._selection_path(select, exclude))
+        if isinstance(cached.get("ids"), list):
+            return set(cached["ids"])
+        return None
+
     def resolve_selection(
         self, manifest_path: Path, select: list[str], exclude: list[str]
     ) -> set[str]:
         """Unique ids dbt's own ``ls --select ... --exclude ...`` returns (exact dbt semantics),
         cached next to the manifest until the project files change."""
-        payload = json.dumps([select, exclude, self._content_key])
-        cache = self.cache_root / self.settings_key / "selections"
-        path = cache / f"{hashlib.sha256(payload.encode()).hexdigest()[:24]}.json"
-        cached = _read_json(path)
-        if isinstance(cached.get("ids"), list):
-            return set(cached["ids"])
+        cached = self.cached_selection(select, exclude)
+        if cached is not None:
+            return cached
+        path = self._selection_path(select, exclude)
+        cache = path.parent
         args = ["ls", *self.cli_args(), "--output", "json", "--output-keys", "unique_id"]
         args += ["--log-level", "none", "--quiet", "--log-path", str(cache / "logs")]
         if select:

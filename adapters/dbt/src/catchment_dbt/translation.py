@@ -15,7 +15,8 @@ Rules (documented in the README):
 from __future__ import annotations
 
 from collections.abc import Mapping, Set
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from operator import attrgetter
 from typing import Any, Literal
 
@@ -42,17 +43,41 @@ class TranslationOptions:
     unit_tests: bool = False
 
 
-@dataclass
 class Translation:
-    """The specs of one dbt component and the maps execution needs to run them."""
+    """The specs of one dbt component and the maps execution needs to run them.
 
-    specs: list[AssetSpec] = field(default_factory=list)
-    key_of: dict[str, AssetKey] = field(default_factory=dict)
-    node_of: dict[AssetKey, str] = field(default_factory=dict)
-    test_of_check: dict[str, str] = field(default_factory=dict)
-    checks_of_test: dict[str, CheckSpec] = field(default_factory=dict)
-    files: dict[str, str] = field(default_factory=dict)
-    tables: dict[AssetKey, TableRef] = field(default_factory=dict)
+    ``specs`` and ``files`` (each node's and test's file, by unique id) are what translating
+    produces; the maps are derived from the specs when execution first asks for them, so a
+    load that runs nothing (or reads the translation back from its cache) never builds them."""
+
+    def __init__(self, specs: list[AssetSpec] | None = None, files: dict[str, str] | None = None):
+        self.specs: list[AssetSpec] = specs if specs is not None else []
+        self.files: dict[str, str] = files if files is not None else {}
+
+    @cached_property
+    def key_of(self) -> dict[str, AssetKey]:
+        """Asset key by the unique id of the model, seed or snapshot."""
+        return {s.metadata["dbt_unique_id"]: s.key for s in self.specs}
+
+    @cached_property
+    def node_of(self) -> dict[AssetKey, str]:
+        """Unique id by asset key."""
+        return {s.key: s.metadata["dbt_unique_id"] for s in self.specs}
+
+    @cached_property
+    def tables(self) -> dict[AssetKey, TableRef]:
+        """The relation each asset writes."""
+        return {s.key: s.table for s in self.specs if s.table is not None}
+
+    @cached_property
+    def checks_of_test(self) -> dict[str, CheckSpec]:
+        """The check of each dbt test (and unit test) declared, by the test's unique id."""
+        return {c.metadata["dbt_unique_id"]: c for s in self.specs for c in s.checks}
+
+    @cached_property
+    def test_of_check(self) -> dict[str, str]:
+        """The dbt test's unique id of each check id (``asset:check``)."""
+        return {_check_id(c): uid for uid, c in self.checks_of_test.items()}
 
 
 class _Relations:
@@ -124,21 +149,19 @@ def translate(
     kinds = ("dbt", adapter_type)
     owners_of_group = _group_owners(manifest)
     out = Translation()
-
-    def is_asset(node: Node) -> bool:
-        return (
-            node.resource_type in ASSET_TYPES
-            and node.config.materialized != "ephemeral"
-            and (selected is None or node.unique_id in selected)
-        )
+    key_of: dict[str, AssetKey] = {}
+    files = out.files
 
     prefix = AssetKey(options.key_prefix).path if options.key_prefix else ()
     for uid, node in nodes.items():
-        if is_asset(node):
+        if (
+            node.resource_type in ASSET_TYPES
+            and node.config.materialized != "ephemeral"
+            and (selected is None or node.unique_id in selected)
+        ):
             name = node.name if node.version is None else f"{node.name}_v{node.version}"
-            out.key_of[uid] = _key(prefix, name)
+            key_of[uid] = _key(prefix, name)
 
-    key_of = out.key_of
     source_reads: dict[str, TableRef] = {
         uid: relation(src.database, src.schema, src.identifier or src.name)
         for uid, src in manifest.sources.items()
@@ -181,15 +204,21 @@ def translate(
         return tuple(AssetDep(k) for k in sorted(deps, key=_path)), tuple(reads)
 
     checks: dict[str, list[CheckSpec]] = {}
-    _declare_tests(manifest, out, checks, selected, unit_tests=options.unit_tests)
+    _declare_tests(manifest, key_of, files, checks, selected, unit_tests=options.unit_tests)
 
     partitioned_ids = options.partitioned
+    group_from = options.group_from
     specs_append = out.specs.append
-    for uid, key in out.key_of.items():
+    for uid, key in key_of.items():
         node = nodes[uid]
         deps, reads = inputs(node)
         config = node.config
         meta = {**config.meta, **node.meta} if config.meta else node.meta  # only read
+        if group_from == "folder":  # _group, without a call per node
+            folder, sep, _ = node.path.partition("/")
+            group = folder if sep else None
+        else:
+            group = _group(node, group_from)
         metadata: dict[str, Any] = {
             "dbt_unique_id": uid,
             "dbt_resource_type": node.resource_type,
@@ -208,8 +237,10 @@ def translate(
                 key=key,
                 deps=deps,
                 description=node.description or None,
-                group=_group(node, options.group_from),
-                owners=_owners(meta, node.group, owners_of_group),
+                group=group,
+                owners=_owners(meta, node.group, owners_of_group)
+                if meta or owners_of_group
+                else (),
                 tags=dict.fromkeys(node.tags, ""),
                 kinds=kinds,
                 metadata=metadata,
@@ -220,15 +251,14 @@ def translate(
                 reads=reads,
             )
         )
-        out.node_of[key] = uid
-        out.tables[key] = table
-        out.files[uid] = node.original_file_path
+        files[uid] = node.original_file_path
     return out
 
 
 def _declare_tests(
     manifest: Manifest,
-    out: Translation,
+    key_of: Mapping[str, AssetKey],
+    files: dict[str, str],
     checks: dict[str, list[CheckSpec]],
     selected: Set[str] | None,
     *,
@@ -239,9 +269,9 @@ def _declare_tests(
         if node.resource_type != "test" or (selected is not None and uid not in selected):
             continue
         if node.attached_node is not None:
-            owner = node.attached_node if node.attached_node in out.key_of else None
+            owner = node.attached_node if node.attached_node in key_of else None
         else:
-            parents = [p for p in node.depends_on.nodes if p in out.key_of]
+            parents = [p for p in node.depends_on.nodes if p in key_of]
             owner = max(parents, key=lambda p: (depth(p), p)) if parents else None
         if owner is None:
             continue
@@ -249,25 +279,23 @@ def _declare_tests(
         kind = "generic" if node.test_metadata is not None else "singular"
         check = CheckSpec(
             name=node.name,
-            asset=out.key_of[owner],
+            asset=key_of[owner],
             severity=severity,
             description=node.description or None,
             blocking=severity == "error",
             metadata={"dbt_unique_id": uid, "dbt_test_type": kind},
         )
         checks.setdefault(owner, []).append(check)
-        out.test_of_check[_check_id(check)] = uid
-        out.checks_of_test[uid] = check
-        out.files[uid] = node.original_file_path
+        files[uid] = node.original_file_path
     for uid, unit in manifest.unit_tests.items() if unit_tests else ():
         if selected is not None and uid not in selected:
             continue
-        model = next((p for p in unit.depends_on.nodes if p in out.key_of), None)
+        model = next((p for p in unit.depends_on.nodes if p in key_of), None)
         if model is None:
             continue
         check = CheckSpec(
             name=unit.name,
-            asset=out.key_of[model],
+            asset=key_of[model],
             severity="error",
             description=unit.description or None,
             blocking=True,
@@ -278,9 +306,7 @@ def _declare_tests(
             },
         )
         checks.setdefault(model, []).append(check)
-        out.test_of_check[_check_id(check)] = uid
-        out.checks_of_test[uid] = check
-        out.files[uid] = unit.original_file_path
+        files[uid] = unit.original_file_path
 
 
 class _Depths:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from catchment.cli.common import NO_CACHE_OPTION_HELP, PROJECT_OPTION_HELP, load_for_listing
-from catchment.cli.listing import asset_dict, asset_rows
+from catchment.cli.listing import asset_dict, asset_json_rows, asset_rows
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -87,10 +87,10 @@ def list_assets(
         assets_list(workspace, select, as_json, no_cache)
         return
     project, graph = load_for_listing(project_path, no_cache)
-    rows = asset_rows(project, graph, select)
     if as_json:
-        print_json(rows)
+        print_json(asset_json_rows(graph, select))
         return
+    rows = asset_rows(project, graph, select)
     from rich.console import Console
     from rich.table import Table
 

@@ -44,6 +44,10 @@ _LIST_COMMAND = ("assets", "list", "--json")
 """The command an output cache entry of an unselected listing is stored under."""
 
 
+_KEPT: list[object] = []
+"""What a listing loaded, kept to the end of the process: ``main`` leaves without freeing it."""
+
+
 def fast_assets_list(options: dict[str, str | bool]) -> int:
     """`assets list --json` as the typer command does it (same output, messages and exit
     codes), with none of the CLI's own imports. An unselected listing of a project that
@@ -69,11 +73,12 @@ def fast_assets_list(options: dict[str, str | bool]) -> int:
         if cached is not None:
             write_stdout(cached)
             return 0
-    from catchment.cli.listing import asset_rows
+    from catchment.cli.listing import asset_json_rows
     from catchment.cli.output import json_bytes
     from catchment.snapshot import load_read_only
 
     project = load_read_only(file, no_cache=no_cache)
+    _KEPT.append(project)  # freed by the exit, not one object at a time (see ``main``)
     graph = project.graph
     if graph is None:
         for p in project.problems:
@@ -86,7 +91,7 @@ def fast_assets_list(options: dict[str, str | bool]) -> int:
             f"warning: {n} problem{'s' if n != 1 else ''} (run `catchment check`); "
             "listing what loaded"
         )
-    body = json_bytes(asset_rows(project, graph, select))
+    body = json_bytes(asset_json_rows(graph, select))
     write_stdout(body)
     if select is None and project.stamp is not None and not project.problems:
         from catchment.snapshot.output import write_output
@@ -140,4 +145,19 @@ def main() -> None:
             raise
         _err(f"error: {exc}")
         code = 1
-    sys.exit(code)
+    _exit(code)
+
+
+def _exit(code: int) -> None:
+    """Exit with ``code`` as ``sys.exit`` would (exit handlers run, output flushed), without
+    tearing the interpreter down: freeing a large project's million objects one by one is
+    ~5 % of a cold listing of 10,000 dbt models, and the system reclaims the memory at once."""
+    import atexit
+
+    try:
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:  # pragma: no cover - whatever went wrong, exit the usual way
+        sys.exit(code)
+    os._exit(code)

@@ -20,7 +20,7 @@ def rows(wsg: WorkspaceGraph, select: str | None) -> list[dict[str, Any]]:
     graph = wsg.require_graph()
     teams = {p.name: p.team for p in wsg.workspace.projects}
     out = []
-    for row in asset_rows(None, graph, select):  # type: ignore[arg-type]
+    for row in asset_rows(None, graph, select):
         key = AssetKey.parse(row["key"])
         project = wsg.project_of.get(key)
         row["project"] = project
