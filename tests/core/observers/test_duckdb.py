@@ -189,7 +189,7 @@ def test_many_relations_in_the_old_storage_format_get_one_warning_naming_the_fix
 
     monkeypatch.setenv("CATCHMENT_CACHE_DIR", "off")
     monkeypatch.setattr(module, "SLOW_FORMAT_RELATIONS", 3)  # 5,000 in earnest
-    monkeypatch.setattr(module, "_warned", set())
+    monkeypatch.setattr(module, "_checked", set())
     old, new, few = tmp_path / "old.duckdb", tmp_path / "new.duckdb", tmp_path / "few.duckdb"
     _tables(old, 3)  # DuckDB's default format for a new file
     _tables(new, 3, {"storage_compatibility_version": "v1.2.0"})

@@ -81,7 +81,7 @@ SLOW_FORMAT_RELATIONS = 5_000
 """A file in a pre-v1.2 storage format with at least this many relations gets the warning
 (DuckDB 1.4 opens one of 5,000 tables in ~0.3 s, one of 10,000 in ~0.6 s)."""
 _FAST_FORMAT = (1, 2)  # storage versions from v1.2.0 keep column statistics compact
-_warned: set[str] = set()
+_checked: set[str] = set()  # files whose format was looked at in this process
 
 
 def storage_version(con: Any) -> str | None:
@@ -207,10 +207,10 @@ class DuckDBObserver:
         con = duckdb.connect(str(path), read_only=True)
         try:
             found = read_catalog(con, path.stat().st_mtime)
-            if len(found) >= SLOW_FORMAT_RELATIONS and self.location not in _warned:
+            if len(found) >= SLOW_FORMAT_RELATIONS and self.location not in _checked:
+                _checked.add(self.location)
                 hint = slow_format_hint(self.location, len(found), storage_version(con))
                 if hint is not None:
-                    _warned.add(self.location)
                     log.warning("%s", hint)
         finally:
             con.close()
