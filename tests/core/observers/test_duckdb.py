@@ -137,3 +137,67 @@ def test_whole_second_modification_times_mean_a_coarse_clock_and_a_second_of_qui
     assert _quiet_for([10, 1_764_700_000_000_000_000, -1, -1]) == 1.0
     assert _quiet_for([10, 1_764_700_000_123_456_789, -1, -1]) == 0.05
     assert _quiet_for([10, 1_764_700_000_000_000_000, 20, 1_764_700_001_000_000_000]) == 1.0
+
+
+def test_data_versions_stay_what_earlier_versions_recorded(tmp_path: Path) -> None:
+    # A changed formula would make every recorded DuckDB relation look changed after an upgrade.
+    path = tmp_path / "wh.duckdb"
+    _db(path)
+    orders, view = duckdb_table(path, "orders"), duckdb_table(path, "v", schema="marts")
+    found = DuckDBObserver(str(path)).observe([orders, view])
+    assert found[orders].data_version == "8645a95b4b9c67c6"
+    assert found[view].data_version == "6dac380e64bb1226"
+
+
+def test_a_relation_whose_catalog_rows_come_apart_is_observed_whole() -> None:
+    # DuckDB's join does not keep a table's columns together in a large catalog.
+    from catchment.observers.duckdb import read_catalog
+
+    rows = [
+        (1, "main", "A", "ID", "BIGINT", 2),
+        (2, "main", "b", "x", "VARCHAR", 7),
+        (1, "main", "A", "Note", "VARCHAR", 2),
+        (3, "Marts", "v", "id", "BIGINT", None),
+    ]
+
+    class Rows:
+        def execute(self, query: str) -> Rows:
+            return self
+
+        def fetchall(self) -> list[tuple[object, ...]]:
+            return rows
+
+    found = read_catalog(Rows(), mtime=5.0)
+    assert found[("main", "a")].columns == {"id": "BIGINT", "note": "VARCHAR"}
+    assert found[("main", "a")].row_count == 2
+    assert found[("main", "b")].row_count == 7
+    assert found[("marts", "v")].row_count is None
+    assert {o.last_modified for o in found.values()} == {5.0}
+
+
+def _tables(path: Path, count: int, config: dict[str, str] | None = None) -> None:
+    con = duckdb.connect(str(path), config=config or {})
+    for i in range(count):
+        con.execute(f"create table t{i} (id bigint)")
+    con.close()
+
+
+def test_many_relations_in_the_old_storage_format_get_one_warning_naming_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import catchment.observers.duckdb as module
+
+    monkeypatch.setenv("CATCHMENT_CACHE_DIR", "off")
+    monkeypatch.setattr(module, "SLOW_FORMAT_RELATIONS", 3)  # 5,000 in earnest
+    monkeypatch.setattr(module, "_checked", set())
+    old, new, few = tmp_path / "old.duckdb", tmp_path / "new.duckdb", tmp_path / "few.duckdb"
+    _tables(old, 3)  # DuckDB's default format for a new file
+    _tables(new, 3, {"storage_compatibility_version": "v1.2.0"})
+    _tables(few, 2)
+    for path in (old, old, new, few):
+        DuckDBObserver(str(path)).observe([duckdb_table(path, "t0")])
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warned) == 1  # once per file and process, not on every observation
+    assert str(old) in warned[0]
+    assert "storage version v1.2.0 or later" in warned[0]
+    assert "Troubleshooting" in warned[0]

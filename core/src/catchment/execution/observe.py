@@ -124,10 +124,9 @@ def observe(
         if obs is not None and where is not None:
             offered.setdefault(where, obs)
     made: dict[tuple[str, str], Observer | None] = {}
+    chosen: dict[tuple[int, str, str], Observer | None] = {}  # one choice per definition
 
-    def observer_for(key: AssetKey, ref: TableRef) -> Observer | None:
-        where = (ref.system, ref.location)
-        definition = graph.definition_of(key)
+    def choose(definition: Any, where: tuple[str, str]) -> Observer | None:
         own: Observer
         for own in observers_of(definition) if definition is not None else ():
             if (own.system, own.location) == where:
@@ -135,9 +134,16 @@ def observe(
         if where in offered:
             return offered[where]
         if where not in made:
-            factory = factories.get(ref.system) if factories is not None else None
-            made[where] = factory(ref.location) if factory is not None else None
+            factory = factories.get(where[0]) if factories is not None else None
+            made[where] = factory(where[1]) if factory is not None else None
         return made[where]
+
+    def observer_for(key: AssetKey, ref: TableRef) -> Observer | None:
+        definition = graph.definition_of(key)
+        memo = (id(definition), ref.system, ref.location)
+        if memo not in chosen:
+            chosen[memo] = choose(definition, (ref.system, ref.location))
+        return chosen[memo]
 
     groups: dict[int, tuple[Observer, list[tuple[AssetKey, TableRef]]]] = {}
     by_manager: dict[str, list[AssetKey]] = {}
