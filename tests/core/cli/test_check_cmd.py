@@ -59,3 +59,18 @@ def test_check_summary_uses_singular_for_one(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["check", str(_project(tmp_path / "p"))])
     assert result.exit_code == 0, result.output
     assert "OK demo: 1 asset, 1 check, 1 component," in result.stdout
+
+
+def test_check_json_reports_a_project_that_cannot_load_as_json(tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    root.mkdir()
+    bad_indent = "project:\n  name: x\ncomponents:\n  - type: a\n   name: b\n"
+    (root / "catchment.yaml").write_text(bad_indent)
+    result = CliRunner().invoke(app, ["check", str(root), "--json"])
+    assert result.exit_code == 1
+    [problem] = json.loads(result.stdout)["problems"]
+    assert problem["where"].endswith("catchment.yaml:5:4")
+    assert problem["message"].startswith("invalid YAML")
+    missing = CliRunner().invoke(app, ["check", str(tmp_path / "nothing"), "--json"])
+    assert missing.exit_code == 1
+    assert json.loads(missing.stdout)["ok"] is False

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -31,7 +32,7 @@ workspace: every project in its own Python environment.
 """
 
 
-def _report(name: str, problems: Sequence[Problem], *, as_json: bool = False) -> NoReturn:
+def _report(name: str | None, problems: Sequence[Problem], *, as_json: bool = False) -> NoReturn:
     """Print every problem with its hint (or the JSON report), then exit 1."""
     from catchment.cli.common import print_problems
 
@@ -65,11 +66,13 @@ def check(
         check_workspace(workspace)
         return
     if fast:
-        _check_fast(path, as_json=as_json)
+        with _unloadable_as_json(as_json):
+            _check_fast(path, as_json=as_json)
         return
     from catchment.project import load_project
 
-    project = load_project(path)
+    with _unloadable_as_json(as_json):
+        project = load_project(path)
     if project.problems:
         _report(project.name, project.problems, as_json=as_json)
     graph = project.graph
@@ -83,13 +86,29 @@ def check(
     typer.secho(f"OK {project.name}: {_counted({**counts, 'adapters': adapters})}", fg="green")
 
 
+@contextmanager
+def _unloadable_as_json(as_json: bool) -> Iterator[None]:
+    """With ``--json``, a project that cannot load at all (no or malformed catchment.yaml) is
+    a JSON report too, so that a script reading stdout never meets prose instead."""
+    from catchment.errors import CatchmentError
+    from catchment.problems import Problem
+
+    try:
+        yield
+    except CatchmentError as exc:
+        if not as_json:
+            raise
+        problem = Problem(kind="project", where=exc.where or "", message=exc.message, hint=exc.hint)
+        _report(None, [problem], as_json=True)
+
+
 def _counted(counts: dict[str, int]) -> str:
     """``3 assets, 1 check, ...``: each count with its noun, singular when it is one."""
     return ", ".join(f"{n} {noun if n != 1 else noun[:-1]}" for noun, n in counts.items())
 
 
 def _print_report(
-    name: str, problems: Sequence[Problem], counts: dict[str, int] | None = None
+    name: str | None, problems: Sequence[Problem], counts: dict[str, int] | None = None
 ) -> None:
     """The machine-readable result of `check --json`: project, ok, problems and counts."""
     from catchment.cli.output import print_json
