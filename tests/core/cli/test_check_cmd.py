@@ -74,3 +74,11 @@ def test_check_json_reports_a_project_that_cannot_load_as_json(tmp_path: Path) -
     missing = CliRunner().invoke(app, ["check", str(tmp_path / "nothing"), "--json"])
     assert missing.exit_code == 1
     assert json.loads(missing.stdout)["ok"] is False
+
+
+def test_check_json_on_a_workspace_refuses_instead_of_printing_prose(tmp_path: Path) -> None:
+    (tmp_path / "catchment.workspace.yaml").write_text("workspace: {name: w}\nprojects: []\n")
+    result = CliRunner().invoke(app, ["check", str(tmp_path), "--json"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert "does not support workspaces yet" in result.stderr

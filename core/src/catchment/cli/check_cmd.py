@@ -61,6 +61,14 @@ def check(
 
     workspace = find_workspace(path)
     if workspace is not None:
+        if as_json:
+            typer.secho(
+                f"error: {workspace}: `check --json` does not support workspaces yet",
+                err=True,
+                fg="red",
+            )
+            typer.echo("  hint: run it in each project's folder (`-p PROJECT`)", err=True)
+            raise typer.Exit(1)
         from catchment.workspace.cli import check as check_workspace
 
         check_workspace(workspace)
