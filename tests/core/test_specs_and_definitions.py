@@ -181,6 +181,35 @@ def test_asset_check_takes_at_most_one_value_parameter() -> None:
             return True
 
 
+def test_an_asset_definition_names_its_key_in_checks_and_deps() -> None:
+    @asset(key="marts/orders")
+    def orders() -> list[int]:
+        return [1]
+
+    @asset_check(asset=orders)
+    def has_rows(orders: list[int]) -> bool:
+        return bool(orders)
+
+    @asset(deps=[orders])
+    def report() -> int:
+        return 1
+
+    assert [c.asset for c in has_rows.check_specs] == [AssetKey("marts/orders")]
+    assert [d.key for d in report.specs[0].deps] == [AssetKey("marts/orders")]
+
+
+def test_a_multi_asset_cannot_stand_for_one_key() -> None:
+    @multi_asset(specs=[AssetSpec(key=AssetKey("a")), AssetSpec(key=AssetKey("b"))])
+    def both() -> None:
+        return None
+
+    with pytest.raises(DefinitionError, match="materializes 2 assets"):
+
+        @asset_check(asset=both)
+        def on_both() -> bool:
+            return True
+
+
 def _load_module(path: Path, name: str) -> Any:
     module_spec = importlib.util.spec_from_file_location(name, path)
     assert module_spec

@@ -139,7 +139,7 @@ def asset(
     key: CoercibleToKey | None = None,
     key_prefix: str | Sequence[str] | None = None,
     ins: Mapping[str, CoercibleToKey] | None = None,
-    deps: Iterable[CoercibleToKey | AssetDep] = (),
+    deps: Iterable[CoercibleToKey | AssetDep | AssetsDefinition] = (),
     description: str | None = None,
     group: str | None = None,
     owners: Iterable[str] = (),
@@ -203,7 +203,10 @@ def asset(
                 f"@asset {func.__name__}: ins names unknown parameters {sorted(unknown_ins)}",
                 where=_where(func),
             )
-        all_deps: list[CoercibleToKey | AssetDep] = [*input_keys.values(), *deps]
+        all_deps: list[CoercibleToKey | AssetDep] = [
+            *input_keys.values(),
+            *(_key_of(d, f"@asset {func.__name__}: deps") for d in deps),
+        ]
         the_spec = spec(
             asset_key,
             deps=all_deps,
@@ -328,10 +331,27 @@ def _check_specs(specs: Sequence[AssetSpec], label: str, where: str | None) -> N
             )
 
 
+def _key_of(
+    value: CoercibleToKey | AssetDep | AssetsDefinition, label: str
+) -> CoercibleToKey | AssetDep:
+    """The key an asset definition stands for where a key is expected (``deps=[orders]``,
+    ``@asset_check(asset=orders)``, as in Dagster); anything else unchanged."""
+    if not isinstance(value, AssetsDefinition):
+        return value
+    if len(value.keys) != 1:
+        raise DefinitionError(
+            f"{label}: {value.name!r} materializes {len(value.keys)} assets, so it names no "
+            "single one",
+            where=value.source,
+            hint='name the asset by its key instead, e.g. "raw/orders"',
+        )
+    return value.keys[0]
+
+
 def asset_check(
     fn: Callable[..., Any] | None = None,
     *,
-    asset: CoercibleToKey,
+    asset: CoercibleToKey | AssetsDefinition,
     name: str | None = None,
     severity: Severity = "error",
     description: str | None = None,
@@ -343,7 +363,8 @@ def asset_check(
     unless it is ``context``) and returns a bool or a ``CheckResult``."""
 
     def decorate(func: Callable[..., Any]) -> AssetsDefinition:
-        asset_key = AssetKey.parse(asset)
+        target = _key_of(asset, f"@asset_check {name or func.__name__}: asset")
+        asset_key = AssetKey.parse(target) if not isinstance(target, AssetDep) else target.key
         check = CheckSpec(
             name=name or func.__name__,
             asset=asset_key,

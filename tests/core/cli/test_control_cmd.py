@@ -122,3 +122,19 @@ def test_no_cache_loads_the_project_instead_of_the_snapshot(tmp_path: Path) -> N
     assert fresh.exit_code == 0, fresh.output
     assert sorted(s["name"] for s in json.loads(fresh.output)) == ["landing", "new_files"]
     assert len(decode(path.read_bytes()).sensors) == 2  # and the snapshot was rewritten
+
+
+def test_no_schedules_points_to_cron_automation_conditions(tmp_path: Path) -> None:
+    """A project that runs assets on a cron through `on_cron(...)` has no schedules: the empty
+    list says where those crons are shown instead of leaving the reader to guess."""
+    (tmp_path / "shop_assets.py").write_text(
+        "from catchment import asset\n\n@asset\ndef orders():\n    return 1\n"
+    )
+    (tmp_path / "catchment.yaml").write_text(
+        "project: {name: shop}\n"
+        "components: [{type: python, name: core, attributes: {module: shop_assets.py}}]\n"
+    )
+    result = CliRunner().invoke(app, ["schedules", "list", "-p", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "no schedules" in result.stdout
+    assert "`catchment automation list`" in result.stdout

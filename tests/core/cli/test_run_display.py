@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from catchment import asset, materialize
+from catchment import asset, asset_check, materialize
 from catchment.cli.display import RunDisplay
 
 
@@ -42,3 +42,20 @@ def test_a_failed_step_shows_the_hint_of_its_error(
     out = capsys.readouterr().out
     assert "resource 'warehouse' is not configured" in out
     assert "hint: add 'warehouse' under resources: in catchment.yaml" in out
+
+
+@asset
+def one() -> int:
+    return 1
+
+
+@asset_check(asset="one")
+def positive(one: int) -> bool:
+    return one > 0
+
+
+def test_the_summary_counts_one_check_in_the_singular(capsys: pytest.CaptureFixture[str]) -> None:
+    with RunDisplay(1, tty=False) as display:
+        result = materialize([one, positive], on_event=display.on_event)
+    display.summary(result)
+    assert "1 materialized, 0 failed, 0 skipped, 1 check (0 failed)" in capsys.readouterr().out

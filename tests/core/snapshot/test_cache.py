@@ -256,7 +256,7 @@ def test_check_fast_reports_the_snapshots_problems(tmp_path: Path) -> None:
     yaml.write_text(yaml.read_text().replace("sensors_typo: 1\n", ""))
     ok = CliRunner().invoke(app, ["check", "--fast", str(root)])
     assert ok.exit_code == 0, ok.output
-    assert "2 assets, 1 checks, 1 components (fresh load)" in ok.stdout
+    assert "2 assets, 1 check, 1 component (fresh load)" in ok.stdout
     ok = CliRunner().invoke(app, ["check", "--fast", str(root)])
     assert "(definitions snapshot)" in ok.stdout
 

@@ -147,7 +147,11 @@ def list_schedules(
         typer.echo(json.dumps(rows, indent=2))
         return
     if not rows:
-        typer.echo("no schedules (declare them under `schedules:` in catchment.yaml)")
+        typer.echo(
+            "no schedules (declare them under `schedules:` in catchment.yaml); assets on a "
+            "cron through an `on_cron(...)` automation condition are listed by "
+            "`catchment automation list`"
+        )
         return
     from rich.console import Console
     from rich.table import Table

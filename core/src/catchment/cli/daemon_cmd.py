@@ -53,6 +53,21 @@ def _show(tick: TickRecord) -> None:
     typer.secho(f"{line}{': ' + str(detail) if detail else ''}", fg=color)
 
 
+def _summarize(ticks: list[TickRecord], *, verbose: bool) -> None:
+    """The closing line of ``--once`` (a step where nothing was due printed nothing at all);
+    exit 1 when a tick failed, so that cron and CI see it."""
+    failed = sum(1 for t in ticks if t.status == "failure")
+    skipped = sum(1 for t in ticks if t.status == "skipped")
+    runs = sum(len(t.run_ids) for t in ticks)
+    line = (
+        f"one step: {len(ticks)} tick(s), {runs} run(s) started, {skipped} skipped, {failed} failed"
+    )
+    hint = "" if verbose or not skipped else " (-v shows the skipped ones; `catchment ticks`)"
+    typer.secho(line + hint, fg="red" if failed else None)
+    if failed:
+        raise typer.Exit(1)
+
+
 def daemon(
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
     catch_up: str = typer.Option(
@@ -65,7 +80,10 @@ def daemon(
         "250ms", "--poll", help="Time between steps (how fast materializations are noticed)."
     ),
     once: bool = typer.Option(
-        False, "--once", help="Do one step (and wait for the sensors it started), then exit."
+        False,
+        "--once",
+        help="Do one step (and wait for the sensors it started), say what it did, then exit "
+        "(1 if a tick failed).",
     ),
     verbose: bool = typer.Option(
         False, "--verbose", "-v", help="Also print ticks that found nothing to do."
@@ -106,10 +124,12 @@ def daemon(
 
     if once:
         try:
-            for tick in d.settle():
-                show(tick)
+            ticks = d.settle()
         finally:
             d.close()
+        for tick in ticks:
+            show(tick)
+        _summarize(ticks, verbose=verbose)
         return
 
     def stop(signum: int, frame: FrameType | None) -> None:

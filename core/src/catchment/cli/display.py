@@ -168,7 +168,7 @@ class RunDisplay:
         line = (
             f"run {result.run_id} {verdict}: {counts['success']} materialized, "
             f"{counts['failed']} failed, {counts['skipped']} skipped, "
-            f"{len(checks)} checks ({len(failed_checks)} failed)"
+            f"{len(checks)} check{'' if len(checks) == 1 else 's'} ({len(failed_checks)} failed)"
         )
         if self.tty:
             self.console.print(f"[{'green' if result.success else 'red'}]{line}[/]")

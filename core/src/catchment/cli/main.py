@@ -8,6 +8,7 @@ purpose are printed as one message (file, field, hint) with exit code 1, never a
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import sys
 
@@ -68,6 +69,38 @@ def _root(
 
 for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(app)
+
+
+def unwrap_help(text: str) -> str:
+    """Help prose with each paragraph on one line, so that Rich wraps it to the terminal once
+    (Typer keeps the source's line breaks, which left ragged half-lines at 80 columns);
+    indented examples and ``-`` lists keep their lines."""
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(
+        p
+        if any(line.startswith((" ", "-", "\b")) for line in p.splitlines())
+        else " ".join(line.strip() for line in p.splitlines())
+        for p in paragraphs
+    )
+
+
+def _unwrap_helps(typer_app: typer.Typer) -> None:
+    """Apply :func:`unwrap_help` to every command and group help under ``typer_app``."""
+    for command in typer_app.registered_commands:
+        text = command.help if command.help is not None else inspect.getdoc(command.callback)
+        if text:
+            command.help = unwrap_help(text)
+    for group in typer_app.registered_groups:
+        sub = group.typer_instance
+        if group.help:
+            group.help = unwrap_help(group.help)
+        if sub is not None:
+            if isinstance(sub.info.help, str):
+                sub.info.help = unwrap_help(sub.info.help)
+            _unwrap_helps(sub)
+
+
+_unwrap_helps(app)
 
 
 def main() -> None:
