@@ -10,9 +10,8 @@ from __future__ import annotations
 import gc
 import heapq
 import re
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from operator import attrgetter
+from operator import attrgetter, not_
 from typing import TYPE_CHECKING
 
 from catchment.definitions import AssetsDefinition
@@ -70,11 +69,12 @@ class AssetGraph:
         order: list[int],
         index: dict[tuple[str, ...], int] | None = None,
         downstream: list[list[int]] | None = None,
+        specs_by_id: list[AssetSpec] | None = None,
     ):
         """Use :meth:`build`; this stores already validated parts: ``owners`` is each id's
         definition (None for external sources), ``index`` maps each key's path to its id
-        (``index`` and ``downstream`` are derived from ``keys`` and ``upstream`` when not
-        given)."""
+        (``index``, ``downstream`` and ``specs_by_id`` are derived from ``keys``, ``upstream``
+        and ``specs`` when not given)."""
         self.specs = specs
         self.definitions = definitions
         self._keys = keys
@@ -90,7 +90,7 @@ class AssetGraph:
         self._check_definitions = check_definitions
         self._order = order
         self._selection_index: GraphIndex | None = None
-        self._specs_by_id: list[AssetSpec] | None = None
+        self._specs_by_id = specs_by_id
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -133,12 +133,20 @@ class AssetGraph:
         externals.update(_external_sources(specs, owners, writers, external_keys, problems))
         specs.update(externals)
         owners.extend([None] * len(externals))
+        # Ids follow the key order (the topological sort's tie-break): the sort then needs no
+        # rank per id, and ids close in key order are close in memory.
         keys = list(specs)
-        index = {k.path: i for i, k in enumerate(keys)}
-        upstream = _link(keys, index, specs, owners, writers, external_keys, problems)
+        paths = [k.path for k in keys]
+        by_key = sorted(range(len(keys)), key=paths.__getitem__)
+        keys = list(map(keys.__getitem__, by_key))
+        spec_list = list(specs.values())
+        spec_list = list(map(spec_list.__getitem__, by_key))
+        owners = list(map(owners.__getitem__, by_key))
+        index = dict(zip(map(paths.__getitem__, by_key), range(len(keys)), strict=True))
+        upstream = _link(keys, index, spec_list, owners, writers, external_keys, by_key, problems)
         checks, check_defs = _collect_checks(defs.values(), index, problems)
         downstream = _downstream(upstream)
-        order = _order(keys, index, upstream, downstream, owners, problems)
+        order = _order(keys, upstream, downstream, owners, problems)
         if problems:
             raise GraphError(
                 problems,
@@ -160,6 +168,7 @@ class AssetGraph:
             order=order,
             index=index,
             downstream=downstream,
+            specs_by_id=spec_list,
         )
 
     @property
@@ -201,12 +210,17 @@ class AssetGraph:
         """Every check on asset ``i``."""
         return self._checks.get(i, ())
 
-    def spec_of_id(self, i: int) -> AssetSpec:
-        """The spec of asset ``i``."""
+    @property
+    def specs_by_id(self) -> Sequence[AssetSpec]:
+        """Every spec, indexed by asset id."""
         specs = self._specs_by_id
         if specs is None:
-            specs = self._specs_by_id = list(self.specs.values())  # keys_by_id is list(specs)
-        return specs[i]
+            specs = self._specs_by_id = [self.specs[k] for k in self._keys]
+        return specs
+
+    def spec_of_id(self, i: int) -> AssetSpec:
+        """The spec of asset ``i``."""
+        return self.specs_by_id[i]
 
     def find_id(self, key: AssetKey) -> int | None:
         """The id of ``key``, or None when it is not in the graph."""
@@ -513,18 +527,21 @@ def _external_sources(
 def _link(
     keys: list[AssetKey],
     index: _Index,
-    specs: Mapping[AssetKey, AssetSpec],
+    specs: list[AssetSpec],
     owners: _Owners,
     writers: Mapping[TableRef, AssetKey],
     external_keys: Mapping[TableRef, AssetKey],
+    by_key: list[int],
     problems: list[str],
 ) -> list[tuple[int, ...]]:
-    """Phase 3: each asset's upstream ids, from its deps (keys) and its reads (tables)."""
+    """Phase 3: each asset's upstream ids, from its deps (keys) and its reads (tables); its
+    problems in the definitions' order (``by_key``: each id's position in it)."""
     upstream: list[tuple[int, ...]] = []
     append = upstream.append
     get = index.get
     key_path = attrgetter("key.path")
-    for k, s in zip(keys, specs.values(), strict=True):  # keys is list(specs)
+    late: list[tuple[int, list[str]]] = []
+    for k, s in zip(keys, specs, strict=True):
         if not s.reads:  # the usual case: deps only, all known, none twice
             deps = s.deps
             if len(deps) == 1:
@@ -542,12 +559,20 @@ def _link(
                 ):
                     append(ups)  # type: ignore[arg-type]
                     continue
-        append(_link_one(k, s, index, owners, writers, external_keys, problems))
+        me = index[k.path]
+        found: list[str] = []
+        append(_link_one(k, me, s, index, owners, writers, external_keys, found))
+        if found:
+            late.append((by_key[me], found))
+    late.sort()
+    for _, found in late:
+        problems.extend(found)
     return upstream
 
 
 def _link_one(
     k: AssetKey,
+    me: int,
     s: AssetSpec,
     index: _Index,
     owners: _Owners,
@@ -555,10 +580,9 @@ def _link_one(
     external_keys: Mapping[TableRef, AssetKey],
     problems: list[str],
 ) -> tuple[int, ...]:
-    """The upstream ids of one asset that reads tables, depends on unknown keys or names a
-    dependency twice."""
+    """The upstream ids of asset ``me`` when it reads tables, depends on unknown keys or names
+    a dependency twice."""
     ups: list[int] = []
-    me = index[k.path]
     for dep in s.deps:
         j = index.get(dep.key.path)
         if j is None:
@@ -586,14 +610,13 @@ def _downstream(upstream: list[tuple[int, ...]]) -> list[list[int]]:
 
 def _order(
     keys: list[AssetKey],
-    index: _Index,
     upstream: list[tuple[int, ...]],
     downstream: list[list[int]],
     owners: _Owners,
     problems: list[str],
 ) -> list[int]:
     """Phase 5: the topological order; every cycle found becomes a problem naming its owners."""
-    order, cyclic = _toposort(list(index), upstream, downstream)
+    order, cyclic = _toposort(upstream, downstream)
     if cyclic:
         for cycle in _find_cycles(cyclic, upstream, keys):
             path = " -> ".join(str(keys[i]) for i in cycle)
@@ -644,30 +667,41 @@ def _collect_checks(
     )
 
 
-def _toposort(
-    paths: list[tuple[str, ...]], upstream: list[tuple[int, ...]], down: list[list[int]]
-) -> tuple[list[int], set[int]]:
-    """Kahn's algorithm with a heap of key ranks (``paths``: each id's key path):
+def _toposort(upstream: list[tuple[int, ...]], down: list[list[int]]) -> tuple[list[int], set[int]]:
+    """Kahn's algorithm taking the smallest ready id first (ids follow the key order):
     deterministic whatever the input order. Returns the order and the ids left over (those
-    on or downstream of a cycle)."""
-    n = len(paths)
-    by_rank = sorted(range(n), key=paths.__getitem__)
-    rank = [0] * n
-    deque(map(rank.__setitem__, by_rank, range(n)), maxlen=0)  # rank[by_rank[r]] = r, in C
+    on or downstream of a cycle).
+
+    Ready ids at or after the last one taken from the scan are flags in a byte array, found
+    by ``bytearray.find`` (in C, moving only forwards); those that become ready behind it (a
+    downstream asset whose key sorts before its upstream's) wait in a heap, which goes first:
+    the same order as one heap of every ready id, with most ids never in a heap."""
+    n = len(upstream)
     indegree = list(map(len, upstream))
-    heap = [rank[i] for i in range(n) if not indegree[i]]
-    heapq.heapify(heap)
+    ready = bytearray(map(not_, indegree))
+    find = ready.find
+    behind: list[int] = []
+    push, pop = heapq.heappush, heapq.heappop
     order: list[int] = []
     add = order.append
-    push, pop = heapq.heappush, heapq.heappop
-    while heap:
-        i = by_rank[pop(heap)]
+    scan = 0  # every flag set in ``ready`` is at or after it; every id in ``behind`` before
+    while True:
+        if behind:
+            i = pop(behind)
+        else:
+            i = find(1, scan)
+            if i < 0:
+                break
+            scan = i + 1
         add(i)
         for j in down[i]:
             left = indegree[j] - 1
             indegree[j] = left
             if not left:
-                push(heap, rank[j])
+                if j < scan:
+                    push(behind, j)
+                else:
+                    ready[j] = 1
     if len(order) == n:
         return order, set()
     done = set(order)
