@@ -11,7 +11,8 @@ import gc
 import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from operator import attrgetter, not_
+from itertools import compress
+from operator import not_
 from typing import TYPE_CHECKING
 
 from catchment.definitions import AssetsDefinition
@@ -526,7 +527,7 @@ def _external_sources(
 
 def _link(
     keys: list[AssetKey],
-    index: _Index,
+    index: dict[tuple[str, ...], int],
     specs: list[AssetSpec],
     owners: _Owners,
     writers: Mapping[TableRef, AssetKey],
@@ -535,38 +536,45 @@ def _link(
     problems: list[str],
 ) -> list[tuple[int, ...]]:
     """Phase 3: each asset's upstream ids, from its deps (keys) and its reads (tables); its
-    problems in the definitions' order (``by_key``: each id's position in it)."""
+    problems in the definitions' order (``by_key``: each id's position in it).
+
+    The loop uses only operations the interpreter specializes (slot reads, dict and tuple
+    subscripts): an unknown key stops it with a ``KeyError`` and every asset is then linked
+    one by one, collecting the problems. Assets that read tables are linked after it."""
     upstream: list[tuple[int, ...]] = []
     append = upstream.append
-    get = index.get
-    key_path = attrgetter("key.path")
-    late: list[tuple[int, list[str]]] = []
-    for k, s in zip(keys, specs, strict=True):
-        if not s.reads:  # the usual case: deps only, all known, none twice
+    reading: list[int] = []
+    try:
+        for s in specs:
             deps = s.deps
-            if len(deps) == 1:
-                j = get(deps[0].key.path)
-                if j is not None:
-                    append((j,))
-                    continue
+            if s.reads:
+                reading.append(len(upstream))
+                append(())
+            elif len(deps) == 1:
+                append((index[deps[0].key.path],))
+            elif len(deps) == 2:
+                a = index[deps[0].key.path]
+                b = index[deps[1].key.path]
+                append((a, b) if a != b else (a,))
             elif not deps:
                 append(())
-                continue
             else:
-                ups = tuple(map(get, map(key_path, deps)))  # no Python frame per spec
-                if None not in ups and (
-                    ups[0] != ups[1] if len(ups) == 2 else len(set(ups)) == len(ups)
-                ):
-                    append(ups)  # type: ignore[arg-type]
-                    continue
-        me = index[k.path]
-        found: list[str] = []
-        append(_link_one(k, me, s, index, owners, writers, external_keys, found))
-        if found:
-            late.append((by_key[me], found))
-    late.sort()
-    for _, found in late:
-        problems.extend(found)
+                ups = tuple([index[d.key.path] for d in deps])
+                append(ups if len(set(ups)) == len(ups) else tuple(dict.fromkeys(ups)))
+    except KeyError:  # a dependency on an unknown key: a problem, in the definitions' order
+        late: list[tuple[int, list[str]]] = []
+        upstream = []
+        for me, (k, s) in enumerate(zip(keys, specs, strict=True)):
+            found: list[str] = []
+            upstream.append(_link_one(k, me, s, index, owners, writers, external_keys, found))
+            if found:
+                late.append((by_key[me], found))
+        late.sort()
+        for _, found in late:
+            problems.extend(found)
+        return upstream
+    for me in reading:
+        upstream[me] = _link_one(keys[me], me, specs[me], index, owners, writers, external_keys, [])
     return upstream
 
 
@@ -672,36 +680,32 @@ def _toposort(upstream: list[tuple[int, ...]], down: list[list[int]]) -> tuple[l
     deterministic whatever the input order. Returns the order and the ids left over (those
     on or downstream of a cycle).
 
-    Ready ids at or after the last one taken from the scan are flags in a byte array, found
-    by ``bytearray.find`` (in C, moving only forwards); those that become ready behind it (a
-    downstream asset whose key sorts before its upstream's) wait in a heap, which goes first:
-    the same order as one heap of every ready id, with most ids never in a heap."""
+    Ready ids after the last one scanned are flags in a byte array, which ``compress`` walks
+    in C, forwards only; those that become ready behind it (a downstream asset whose key
+    sorts before its upstream's) wait in a heap, emptied before the scan moves on: the same
+    order as one heap of every ready id, with most ids never in a heap."""
     n = len(upstream)
     indegree = list(map(len, upstream))
     ready = bytearray(map(not_, indegree))
-    find = ready.find
     behind: list[int] = []
     push, pop = heapq.heappush, heapq.heappop
     order: list[int] = []
     add = order.append
-    scan = 0  # every flag set in ``ready`` is at or after it; every id in ``behind`` before
-    while True:
-        if behind:
-            i = pop(behind)
-        else:
-            i = find(1, scan)
-            if i < 0:
+    for top in compress(range(n), ready):  # sees the flags set ahead of it while it runs
+        i = top
+        while True:
+            add(i)
+            for j in down[i]:
+                left = indegree[j] - 1
+                indegree[j] = left
+                if not left:
+                    if j < top:
+                        push(behind, j)
+                    else:
+                        ready[j] = 1
+            if not behind:
                 break
-            scan = i + 1
-        add(i)
-        for j in down[i]:
-            left = indegree[j] - 1
-            indegree[j] = left
-            if not left:
-                if j < scan:
-                    push(behind, j)
-                else:
-                    ready[j] = 1
+            i = pop(behind)
     if len(order) == n:
         return order, set()
     done = set(order)
