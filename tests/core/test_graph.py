@@ -233,6 +233,38 @@ def test_toposort_is_deterministic_whatever_the_definition_order() -> None:
     assert graph.toposort(["n", "b", "a"]) == [K("b"), K("a"), K("n")]
 
 
+def _smallest_key_first(graph: AssetGraph) -> list[AssetKey]:
+    """The reference order: Kahn's algorithm over keys, taking the smallest ready key."""
+    import heapq
+
+    ups = {k: set(graph.upstream(k)) for k in graph.keys_by_id}
+    downs = {k: graph.downstream(k) for k in graph.keys_by_id}
+    ready = [k for k, u in ups.items() if not u]
+    heapq.heapify(ready)
+    order: list[AssetKey] = []
+    while ready:
+        k = heapq.heappop(ready)
+        order.append(k)
+        for d in downs[k]:
+            ups[d].discard(k)
+            if not ups[d]:
+                heapq.heappush(ready, d)
+    return order
+
+
+def test_toposort_takes_the_smallest_ready_key_whatever_the_key_order() -> None:
+    """Random graphs whose keys sort before, after or among their upstreams' keys."""
+    import random
+
+    rng = random.Random(26)
+    for _ in range(200):
+        names = rng.sample([f"{p}{i}" for p in "abz" for i in range(30)], rng.randrange(1, 40))
+        deps = {n: rng.sample(names[:i], min(i, rng.randrange(4))) for i, n in enumerate(names)}
+        rng.shuffle(names)
+        graph = AssetGraph.build([definition(n, spec(n, deps=deps[n])) for n in names])
+        assert graph.toposort() == _smallest_key_first(graph)
+
+
 def test_checks_from_specs_and_check_definitions() -> None:
     own = CheckSpec(name="unique", asset=K("orders"))
     orders = definition("orders", spec("orders", checks=[own]))

@@ -10,9 +10,9 @@ from __future__ import annotations
 import gc
 import heapq
 import re
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from operator import attrgetter
+from itertools import compress
+from operator import not_
 from typing import TYPE_CHECKING
 
 from catchment.definitions import AssetsDefinition
@@ -70,11 +70,12 @@ class AssetGraph:
         order: list[int],
         index: dict[tuple[str, ...], int] | None = None,
         downstream: list[list[int]] | None = None,
+        specs_by_id: list[AssetSpec] | None = None,
     ):
         """Use :meth:`build`; this stores already validated parts: ``owners`` is each id's
         definition (None for external sources), ``index`` maps each key's path to its id
-        (``index`` and ``downstream`` are derived from ``keys`` and ``upstream`` when not
-        given)."""
+        (``index``, ``downstream`` and ``specs_by_id`` are derived from ``keys``, ``upstream``
+        and ``specs`` when not given)."""
         self.specs = specs
         self.definitions = definitions
         self._keys = keys
@@ -90,7 +91,7 @@ class AssetGraph:
         self._check_definitions = check_definitions
         self._order = order
         self._selection_index: GraphIndex | None = None
-        self._specs_by_id: list[AssetSpec] | None = None
+        self._specs_by_id = specs_by_id
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -133,12 +134,20 @@ class AssetGraph:
         externals.update(_external_sources(specs, owners, writers, external_keys, problems))
         specs.update(externals)
         owners.extend([None] * len(externals))
+        # Ids follow the key order (the topological sort's tie-break): the sort then needs no
+        # rank per id, and ids close in key order are close in memory.
         keys = list(specs)
-        index = {k.path: i for i, k in enumerate(keys)}
-        upstream = _link(keys, index, specs, owners, writers, external_keys, problems)
+        paths = [k.path for k in keys]
+        by_key = sorted(range(len(keys)), key=paths.__getitem__)
+        keys = list(map(keys.__getitem__, by_key))
+        spec_list = list(specs.values())
+        spec_list = list(map(spec_list.__getitem__, by_key))
+        owners = list(map(owners.__getitem__, by_key))
+        index = dict(zip(map(paths.__getitem__, by_key), range(len(keys)), strict=True))
+        upstream = _link(keys, index, spec_list, owners, writers, external_keys, by_key, problems)
         checks, check_defs = _collect_checks(defs.values(), index, problems)
         downstream = _downstream(upstream)
-        order = _order(keys, index, upstream, downstream, owners, problems)
+        order = _order(keys, upstream, downstream, owners, problems)
         if problems:
             raise GraphError(
                 problems,
@@ -160,6 +169,7 @@ class AssetGraph:
             order=order,
             index=index,
             downstream=downstream,
+            specs_by_id=spec_list,
         )
 
     @property
@@ -201,12 +211,17 @@ class AssetGraph:
         """Every check on asset ``i``."""
         return self._checks.get(i, ())
 
-    def spec_of_id(self, i: int) -> AssetSpec:
-        """The spec of asset ``i``."""
+    @property
+    def specs_by_id(self) -> Sequence[AssetSpec]:
+        """Every spec, indexed by asset id."""
         specs = self._specs_by_id
         if specs is None:
-            specs = self._specs_by_id = list(self.specs.values())  # keys_by_id is list(specs)
-        return specs[i]
+            specs = self._specs_by_id = [self.specs[k] for k in self._keys]
+        return specs
+
+    def spec_of_id(self, i: int) -> AssetSpec:
+        """The spec of asset ``i``."""
+        return self.specs_by_id[i]
 
     def find_id(self, key: AssetKey) -> int | None:
         """The id of ``key``, or None when it is not in the graph."""
@@ -512,42 +527,60 @@ def _external_sources(
 
 def _link(
     keys: list[AssetKey],
-    index: _Index,
-    specs: Mapping[AssetKey, AssetSpec],
+    index: dict[tuple[str, ...], int],
+    specs: list[AssetSpec],
     owners: _Owners,
     writers: Mapping[TableRef, AssetKey],
     external_keys: Mapping[TableRef, AssetKey],
+    by_key: list[int],
     problems: list[str],
 ) -> list[tuple[int, ...]]:
-    """Phase 3: each asset's upstream ids, from its deps (keys) and its reads (tables)."""
+    """Phase 3: each asset's upstream ids, from its deps (keys) and its reads (tables); its
+    problems in the definitions' order (``by_key``: each id's position in it).
+
+    The loop uses only operations the interpreter specializes (slot reads, dict and tuple
+    subscripts): an unknown key stops it with a ``KeyError`` and every asset is then linked
+    one by one, collecting the problems. Assets that read tables are linked after it."""
     upstream: list[tuple[int, ...]] = []
     append = upstream.append
-    get = index.get
-    key_path = attrgetter("key.path")
-    for k, s in zip(keys, specs.values(), strict=True):  # keys is list(specs)
-        if not s.reads:  # the usual case: deps only, all known, none twice
+    reading: list[int] = []
+    try:
+        for s in specs:
             deps = s.deps
-            if len(deps) == 1:
-                j = get(deps[0].key.path)
-                if j is not None:
-                    append((j,))
-                    continue
+            if s.reads:
+                reading.append(len(upstream))
+                append(())
+            elif len(deps) == 1:
+                append((index[deps[0].key.path],))
+            elif len(deps) == 2:
+                a = index[deps[0].key.path]
+                b = index[deps[1].key.path]
+                append((a, b) if a != b else (a,))
             elif not deps:
                 append(())
-                continue
             else:
-                ups = tuple(map(get, map(key_path, deps)))  # no Python frame per spec
-                if None not in ups and (
-                    ups[0] != ups[1] if len(ups) == 2 else len(set(ups)) == len(ups)
-                ):
-                    append(ups)  # type: ignore[arg-type]
-                    continue
-        append(_link_one(k, s, index, owners, writers, external_keys, problems))
+                ups = tuple([index[d.key.path] for d in deps])
+                append(ups if len(set(ups)) == len(ups) else tuple(dict.fromkeys(ups)))
+    except KeyError:  # a dependency on an unknown key: a problem, in the definitions' order
+        late: list[tuple[int, list[str]]] = []
+        upstream = []
+        for me, (k, s) in enumerate(zip(keys, specs, strict=True)):
+            found: list[str] = []
+            upstream.append(_link_one(k, me, s, index, owners, writers, external_keys, found))
+            if found:
+                late.append((by_key[me], found))
+        late.sort()
+        for _, found in late:
+            problems.extend(found)
+        return upstream
+    for me in reading:
+        upstream[me] = _link_one(keys[me], me, specs[me], index, owners, writers, external_keys, [])
     return upstream
 
 
 def _link_one(
     k: AssetKey,
+    me: int,
     s: AssetSpec,
     index: _Index,
     owners: _Owners,
@@ -555,10 +588,9 @@ def _link_one(
     external_keys: Mapping[TableRef, AssetKey],
     problems: list[str],
 ) -> tuple[int, ...]:
-    """The upstream ids of one asset that reads tables, depends on unknown keys or names a
-    dependency twice."""
+    """The upstream ids of asset ``me`` when it reads tables, depends on unknown keys or names
+    a dependency twice."""
     ups: list[int] = []
-    me = index[k.path]
     for dep in s.deps:
         j = index.get(dep.key.path)
         if j is None:
@@ -586,14 +618,13 @@ def _downstream(upstream: list[tuple[int, ...]]) -> list[list[int]]:
 
 def _order(
     keys: list[AssetKey],
-    index: _Index,
     upstream: list[tuple[int, ...]],
     downstream: list[list[int]],
     owners: _Owners,
     problems: list[str],
 ) -> list[int]:
     """Phase 5: the topological order; every cycle found becomes a problem naming its owners."""
-    order, cyclic = _toposort(list(index), upstream, downstream)
+    order, cyclic = _toposort(upstream, downstream)
     if cyclic:
         for cycle in _find_cycles(cyclic, upstream, keys):
             path = " -> ".join(str(keys[i]) for i in cycle)
@@ -644,30 +675,37 @@ def _collect_checks(
     )
 
 
-def _toposort(
-    paths: list[tuple[str, ...]], upstream: list[tuple[int, ...]], down: list[list[int]]
-) -> tuple[list[int], set[int]]:
-    """Kahn's algorithm with a heap of key ranks (``paths``: each id's key path):
+def _toposort(upstream: list[tuple[int, ...]], down: list[list[int]]) -> tuple[list[int], set[int]]:
+    """Kahn's algorithm taking the smallest ready id first (ids follow the key order):
     deterministic whatever the input order. Returns the order and the ids left over (those
-    on or downstream of a cycle)."""
-    n = len(paths)
-    by_rank = sorted(range(n), key=paths.__getitem__)
-    rank = [0] * n
-    deque(map(rank.__setitem__, by_rank, range(n)), maxlen=0)  # rank[by_rank[r]] = r, in C
+    on or downstream of a cycle).
+
+    Ready ids after the last one scanned are flags in a byte array, which ``compress`` walks
+    in C, forwards only; those that become ready behind it (a downstream asset whose key
+    sorts before its upstream's) wait in a heap, emptied before the scan moves on: the same
+    order as one heap of every ready id, with most ids never in a heap."""
+    n = len(upstream)
     indegree = list(map(len, upstream))
-    heap = [rank[i] for i in range(n) if not indegree[i]]
-    heapq.heapify(heap)
+    ready = bytearray(map(not_, indegree))
+    behind: list[int] = []
+    push, pop = heapq.heappush, heapq.heappop
     order: list[int] = []
     add = order.append
-    push, pop = heapq.heappush, heapq.heappop
-    while heap:
-        i = by_rank[pop(heap)]
-        add(i)
-        for j in down[i]:
-            left = indegree[j] - 1
-            indegree[j] = left
-            if not left:
-                push(heap, rank[j])
+    for top in compress(range(n), ready):  # sees the flags set ahead of it while it runs
+        i = top
+        while True:
+            add(i)
+            for j in down[i]:
+                left = indegree[j] - 1
+                indegree[j] = left
+                if not left:
+                    if j < top:
+                        push(behind, j)
+                    else:
+                        ready[j] = 1
+            if not behind:
+                break
+            i = pop(behind)
     if len(order) == n:
         return order, set()
     done = set(order)

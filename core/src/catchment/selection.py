@@ -157,7 +157,7 @@ class GraphIndex:
         kinds: defaultdict[str, list[int]] = defaultdict(list)
         owners: defaultdict[str, list[int]] = defaultdict(list)
         tags: defaultdict[str, defaultdict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-        for i, s in enumerate(self.graph.specs.values()):
+        for i, s in enumerate(self.graph.specs_by_id):
             if s.group is not None:
                 groups[s.group].append(i)
             for v in s.kinds:
