@@ -43,6 +43,17 @@ def test_new_project_refuses_a_folder_in_use(tmp_path: Path) -> None:
     assert (tmp_path / "busy" / "notes.txt").read_text() == "mine"
 
 
+def test_a_project_made_inside_another_says_it_is_separate(tmp_path: Path) -> None:
+    """A project created in a project's folder is not part of it: the note says so and where
+    to run its commands; a project made elsewhere gets no such note."""
+    assert _cli(tmp_path, "new", "project", "outer").returncode == 0
+    inner = _cli(tmp_path / "outer", "new", "project", "inner")
+    assert inner.returncode == 0, inner.stderr
+    assert f"inside the project at {(tmp_path / 'outer').resolve()}" in inner.stdout
+    assert "separate project" in inner.stdout
+    assert "inside the project" not in _cli(tmp_path, "new", "project", "alone").stdout
+
+
 def test_new_project_rejects_a_bad_name(tmp_path: Path) -> None:
     out = _cli(tmp_path, "new", "project", "My Project")
     assert out.returncode == 1

@@ -218,6 +218,15 @@ Examples:
 """
 
 
+def _enclosing_project(folder: Path) -> Path | None:
+    """The nearest folder above ``folder`` holding a project file, if any: a new project made
+    inside another is easily mistaken for a part of it."""
+    for parent in folder.resolve().parents:
+        if (parent / "catchment.yaml").is_file() or (parent / "catchment.yml").is_file():
+            return parent
+    return None
+
+
 def new_project(
     name: str = typer.Argument(..., help="Project name, e.g. analytics."),
     directory: Path | None = typer.Option(
@@ -234,6 +243,14 @@ def new_project(
         )
     out = create_project(name, directory or Path.cwd() / name)
     typer.secho(f"created project {name} in {out}", fg="green")
+    outer = _enclosing_project(out)
+    if outer is not None:
+        typer.secho(
+            f"note: {out} is inside the project at {outer}: it is a separate project, which "
+            f"that project's catchment.yaml does not include; run its commands from {out}, "
+            "or list both in a workspace (docs/guides/platform-teams.md)",
+            fg="yellow",
+        )
     import importlib.util
 
     if importlib.util.find_spec("pandas") is None or importlib.util.find_spec("pyarrow") is None:
