@@ -178,6 +178,19 @@ def test_every_problem_is_reported_at_once() -> None:
     assert any("two definitions are named 'one'" in p and "three.py:3" in p for p in problems)
 
 
+def test_an_asset_that_reads_tables_and_depends_on_an_unknown_key_is_a_problem(
+    warehouse: Path,
+) -> None:
+    """The unknown dependency is reported whether or not the asset also reads tables."""
+    reader = spec("report", deps=["missing/upstream"], reads=[duckdb_table(warehouse, "raw.src")])
+    with pytest.raises(GraphError) as info:
+        AssetGraph.build([definition("report", reader, source="report.py:1")])
+    assert any(
+        "asset report (report (report.py:1)) depends on unknown asset missing/upstream" in p
+        for p in info.value.problems
+    )
+
+
 def test_walks_with_and_without_depth() -> None:
     graph = AssetGraph.build(chain("a", "b", "c", "d", extra={"d": ["a"]}) + chain("x"))
     assert graph.ancestors(["c"]) == {K("a"), K("b")}

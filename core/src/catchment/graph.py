@@ -540,7 +540,8 @@ def _link(
 
     The loop uses only operations the interpreter specializes (slot reads, dict and tuple
     subscripts): an unknown key stops it with a ``KeyError`` and every asset is then linked
-    one by one, collecting the problems. Assets that read tables are linked after it."""
+    one by one. Assets that read tables are linked after it, one by one, with their problems
+    (an unknown dependency of theirs is not looked up by the loop)."""
     upstream: list[tuple[int, ...]] = []
     append = upstream.append
     reading: list[int] = []
@@ -561,20 +562,20 @@ def _link(
             else:
                 ups = tuple([index[d.key.path] for d in deps])
                 append(ups if len(set(ups)) == len(ups) else tuple(dict.fromkeys(ups)))
-    except KeyError:  # a dependency on an unknown key: a problem, in the definitions' order
-        late: list[tuple[int, list[str]]] = []
-        upstream = []
-        for me, (k, s) in enumerate(zip(keys, specs, strict=True)):
-            found: list[str] = []
-            upstream.append(_link_one(k, me, s, index, owners, writers, external_keys, found))
-            if found:
-                late.append((by_key[me], found))
-        late.sort()
-        for _, found in late:
-            problems.extend(found)
-        return upstream
+    except KeyError:  # a dependency on an unknown key: every asset is linked one by one
+        upstream = [()] * len(specs)
+        reading = list(range(len(specs)))
+    late: list[tuple[int, list[str]]] = []  # problems, put in the definitions' order
     for me in reading:
-        upstream[me] = _link_one(keys[me], me, specs[me], index, owners, writers, external_keys, [])
+        found: list[str] = []
+        upstream[me] = _link_one(
+            keys[me], me, specs[me], index, owners, writers, external_keys, found
+        )
+        if found:
+            late.append((by_key[me], found))
+    late.sort()
+    for _, found in late:
+        problems.extend(found)
     return upstream
 
 
