@@ -11,7 +11,9 @@ that timed out, every process that appeared under pytest during it is killed wit
 Sling 1.4 sometimes wedges with its DuckDB CLI (docs/reliability.md); the session judges it
 wedged after ``SLING_STALL_SECONDS`` of silence with no CPU, instead of the 120 s default, so
 a wedge costs seconds plus one logged rerun, not the test's time limit. Set in
-``os.environ``, it reaches every test and every ``catchment`` subprocess a test starts.
+``os.environ``, it reaches every test and every ``catchment`` subprocess a test starts; so does
+``CATCHMENT_CACHE_DIR``, a fresh folder per test process (the adapter index and catalog caches
+are exercised, never the user's own ``~/.cache/catchment``).
 """
 
 from __future__ import annotations
@@ -32,11 +34,29 @@ SLING_STALL_SECONDS = "20"
 
 def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault("CATCHMENT_SLING_STALL_SECONDS", SLING_STALL_SECONDS)
+    if "CATCHMENT_CACHE_DIR" not in os.environ:  # the user cache (adapter index, catalogs)
+        import tempfile
+
+        os.environ["CATCHMENT_CACHE_DIR"] = _CREATED["cache"] = tempfile.mkdtemp(
+            prefix="catchment-test-cache-"
+        )
     if sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):
             import ctypes
 
             ctypes.CDLL(None, use_errno=True).prctl(_SUBREAPER, 1, 0, 0, 0)
+
+
+_CREATED: dict[str, str] = {}
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    created = _CREATED.pop("cache", None)
+    if created is not None:
+        import shutil
+
+        shutil.rmtree(created, ignore_errors=True)
+        os.environ.pop("CATCHMENT_CACHE_DIR", None)
 
 
 def _children() -> set[int]:

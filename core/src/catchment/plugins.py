@@ -17,10 +17,11 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from importlib import metadata
-from typing import TYPE_CHECKING, Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import pluggy
 
@@ -32,6 +33,7 @@ from catchment.hookspecs import CORE_API_VERSION, ENTRY_POINT_GROUP, AdapterInfo
 from catchment.timeouts import format_seconds, parse_timeout
 
 if TYPE_CHECKING:
+    from catchment.adapter_index import IndexedAdapter
     from catchment.graph import AssetGraph
 
 __all__ = [
@@ -41,6 +43,7 @@ __all__ = [
     "IsolatedHooks",
     "PluginRegistry",
     "get_registry",
+    "registry_for",
     "reset_registry",
 ]
 
@@ -55,6 +58,9 @@ _REGISTER_HOOKS = (
     "catchment_resource_types",
     "catchment_io_manager_types",
 )
+_INDEX_HOOKS = frozenset({"catchment_adapter_info", *_REGISTER_HOOKS})
+"""The hooks an adapter may implement and still be left unloaded by a project that names
+none of its types (any other hook runs for every project)."""
 
 
 class AdapterError(CatchmentError):
@@ -293,6 +299,10 @@ class PluginRegistry:
         self.io_manager_types: dict[str, Callable[..., Any]] = {}
         self.owners: dict[str, str] = {}  # "component:<type>" etc. -> adapter name
         self.hook = IsolatedHooks(self.pm, strict=self.strict)
+        self._values: dict[str, str] = {}  # entry point name -> its value (module path)
+        self._loaded: dict[str, object] = {}  # entry point name -> the plugin it loaded
+        self._deferred: dict[str, IndexedAdapter] = {}  # indexed, not imported yet
+        self._order: dict[str, int] = {}  # adapter name -> position in a full load
 
     # -- discovery -------------------------------------------------------------------------
     def load_entry_points(self, entry_points: Iterable[metadata.EntryPoint] | None = None) -> None:
@@ -306,21 +316,131 @@ class PluginRegistry:
                 continue
             seen.add(ep.name)
             distribution, version = _name_and_version(getattr(ep, "dist", None))
-            record = AdapterRecord(name=ep.name, distribution=distribution, version=version)
-            if not self._allowed(record):
-                record.status = "disabled"
-                record.error = "not listed in CATCHMENT_ADAPTERS"
+            self._load_one(ep, AdapterRecord(ep.name, distribution, version))
+
+    def _load_one(self, ep: metadata.EntryPoint, record: AdapterRecord) -> None:
+        """Import and register one entry point (or record why not)."""
+        self._values[ep.name] = ep.value
+        if not self._allowed(record):
+            record.status = "disabled"
+            record.error = "not listed in CATCHMENT_ADAPTERS"
+            self.adapters.append(record)
+            return
+        try:
+            plugin = _bounded(ep.load, self.adapter_timeout, "importing", ep.name)
+        except _Hung as exc:
+            self._fail(record, exc, hint=_hung_hint(record))
+            return
+        except (Exception, SystemExit) as exc:
+            self._fail(record, exc, hint=f"fix the import of {ep.value!r} or uninstall it")
+            return
+        self._loaded[ep.name] = plugin
+        self._register(plugin, record)
+
+    # -- loading only what a project names (``catchment.adapter_index``) --------------------
+    def load_indexed(self, needs: Collection[str], index_file: Path | None) -> None:
+        """Load the adapters serving ``needs`` (``kind:name`` as in ``owners``, e.g.
+        ``component type:dbt``) and every adapter with a life-cycle hook, as the index at
+        ``index_file`` lists them; the others are recorded from the index and loaded on
+        demand (:meth:`ensure`, :meth:`complete`). Without a current index, or when a need
+        is not in it, every entry point is loaded and the index rewritten."""
+        from catchment.adapter_index import read_index
+
+        index = None if self.strict or index_file is None else read_index(index_file)
+        if index is None or any(
+            n not in {s for a in index.adapters for s in a.serves} for n in needs
+        ):
+            self._load_all_and_index(index_file)
+            return
+        self._order = {a.name: i for i, a in enumerate(index.adapters)}
+        wanted = set(needs)
+        for entry in index.adapters:
+            record = AdapterRecord(entry.name, entry.distribution, entry.version, entry.api)
+            if entry.status == "disabled" or (
+                entry.status == "ok" and not entry.always and wanted.isdisjoint(entry.serves)
+            ):
+                record.status = "ok" if entry.status == "ok" else "disabled"
+                record.error, record.hint = entry.error, entry.hint
+                record.component_types = list(entry.component_types)
                 self.adapters.append(record)
+                if entry.status == "ok":
+                    self._deferred[entry.name] = entry
                 continue
-            try:
-                plugin = _bounded(ep.load, self.adapter_timeout, "importing", ep.name)
-            except _Hung as exc:
-                self._fail(record, exc, hint=_hung_hint(record))
-                continue
-            except (Exception, SystemExit) as exc:
-                self._fail(record, exc, hint=f"fix the import of {ep.value!r} or uninstall it")
-                continue
-            self._register(plugin, record)
+            self._load_indexed_one(entry)  # life-cycle hooks, a need, or broken: load it
+        self._sort_records()
+
+    def _load_indexed_one(self, entry: IndexedAdapter) -> None:
+        record = AdapterRecord(entry.name, entry.distribution, entry.version)
+        self._load_one(metadata.EntryPoint(entry.name, entry.value, ENTRY_POINT_GROUP), record)
+
+    def ensure(self, needs: Collection[str]) -> None:
+        """Load the deferred adapters serving ``needs`` (all of them when one is unknown)."""
+        entries = [e for e in self._deferred.values() if not set(needs).isdisjoint(e.serves)]
+        served = {s for e in self._deferred.values() for s in e.serves} | set(self.owners)
+        if any(n not in served for n in needs):
+            self.complete()
+            return
+        self._load_deferred(entries)
+
+    def complete(self) -> None:
+        """Load every adapter still deferred, so the registry holds all installed adapters."""
+        self._load_deferred(list(self._deferred.values()))
+
+    def _load_deferred(self, entries: list[IndexedAdapter]) -> None:
+        if not entries:
+            return
+        names = {e.name for e in entries}
+        self.adapters = [r for r in self.adapters if r.name not in names]
+        for entry in entries:
+            del self._deferred[entry.name]
+            self._load_indexed_one(entry)
+        self._sort_records()
+
+    def _sort_records(self) -> None:
+        order = self._order
+        self.adapters.sort(key=lambda r: order.get(r.name, len(order)))
+
+    def _load_all_and_index(self, index_file: Path | None) -> None:
+        from catchment.adapter_index import write_index
+
+        self.load_entry_points()
+        self._order = {r.name: i for i, r in enumerate(self.adapters)}
+        entries = tuple(self._indexed(r) for r in self.adapters)
+        if index_file is not None and None not in entries:
+            write_index(index_file, cast("tuple[IndexedAdapter, ...]", entries))
+
+    def _indexed(self, record: AdapterRecord) -> IndexedAdapter | None:
+        """``record`` as an index entry; None when it cannot be indexed (no entry point)."""
+        from catchment.adapter_index import IndexedAdapter
+
+        value = self._values.get(record.name)
+        if value is None:
+            return None  # added as an object, not through an entry point
+        plugin = self._loaded.get(record.name)
+        always, code = False, None
+        if plugin is not None and record.status == "ok":
+            hooks = {n for n in self._hook_names() if self._impls(plugin, n)}
+            always = bool(hooks - _INDEX_HOOKS) or record.name == BUILTIN
+            code = None if always else _code_folder(value)
+            if code is None:
+                always = True
+        return IndexedAdapter(
+            name=record.name,
+            value=value,
+            distribution=record.distribution,
+            version=record.version,
+            api=record.api,
+            status=record.status,
+            error=record.error,
+            hint=record.hint,
+            serves=tuple(k for k, owner in self.owners.items() if owner == record.name),
+            component_types=tuple(record.component_types),
+            always=always,
+            code=code,
+        )
+
+    def _hook_names(self) -> list[str]:
+        return [n for n in dir(hookspecs) if n.startswith("catchment_")]
 
     def add_plugin(self, plugin: object, name: str | None = None) -> AdapterRecord:
         """Register a plugin object (a module or any object with hook implementations)
@@ -533,6 +653,18 @@ class PluginRegistry:
         return out
 
 
+def _code_folder(value: str) -> str | None:
+    """The folder of the (imported) top-level package of entry point ``value``, whose
+    Python files stamp the adapter index; None when it has no single folder."""
+    import sys
+
+    module = sys.modules.get(value.partition(":")[0].strip().split(".")[0])
+    paths = list(getattr(module, "__path__", None) or [])
+    if len(paths) == 1:
+        return str(paths[0])
+    return None
+
+
 def _hung_hint(record: AdapterRecord) -> str:
     return (
         f"leave it out with CATCHMENT_ADAPTERS (list the adapters to load), or raise "
@@ -563,12 +695,31 @@ _registry: PluginRegistry | None = None
 
 
 def get_registry() -> PluginRegistry:
-    """The process-wide registry, scanning entry points on first use."""
+    """The process-wide registry with every installed adapter, scanning entry points on
+    first use (and loading those a project-scoped load left out)."""
     global _registry
     if _registry is None:
         registry = PluginRegistry()
         registry.load_entry_points()
         _registry = registry
+    else:
+        _registry.complete()
+    return _registry
+
+
+def registry_for(needs: Collection[str]) -> PluginRegistry:
+    """The process-wide registry holding at least the adapters that serve ``needs``
+    (``kind:name``, e.g. ``component type:dbt``) and those with life-cycle hooks, found
+    through this environment's adapter index (``PluginRegistry.load_indexed``)."""
+    global _registry
+    if _registry is None:
+        from catchment.adapter_index import default_index_path
+
+        registry = PluginRegistry()
+        registry.load_indexed(needs, default_index_path())
+        _registry = registry
+    else:
+        _registry.ensure(needs)
     return _registry
 
 

@@ -149,7 +149,7 @@ def _stamp(path: Path) -> list[int]:
 
 
 def _cache_file(path: Path) -> Path | None:
-    from catchment.observers.stamped import cache_file
+    from catchment.user_cache import cache_file
 
     return cache_file("duckdb-catalog", str(path.resolve()))
 

@@ -9,7 +9,6 @@ write then gets a later modification time even where the filesystem's clock is c
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,6 +18,7 @@ import msgspec
 
 from catchment.observation import Observation
 from catchment.tables import TableRef
+from catchment.user_cache import cache_file
 
 QUIET_SECONDS = 1.0
 
@@ -45,16 +45,6 @@ def files_stamp(paths: Iterable[Path]) -> tuple[list[int], int]:
             out += [st.st_size, st.st_mtime_ns]
             newest = max(newest, st.st_mtime_ns)
     return out, newest
-
-
-def cache_file(kind: str, identity: str) -> Path | None:
-    """Where the ``kind`` cache of ``identity`` lives (None when caching is ``off``); the
-    DuckDB observer's catalog cache lives there too."""
-    root = os.environ.get("CATCHMENT_CACHE_DIR") or str(Path.home() / ".cache" / "catchment")
-    if root == "off":
-        return None
-    digest = hashlib.sha256(identity.encode()).hexdigest()[:24]
-    return Path(root) / kind / f"{digest}.msgpack"
 
 
 def read_cached(

@@ -958,12 +958,33 @@ def load_project(
         return _load_project(path, registry)
 
 
-def _load_project(path: Path | str | None, registry: PluginRegistry | None) -> Project:
-    from catchment.plugins import get_registry
+def _named_types(data: Mapping[str, Any]) -> list[str]:
+    """The types ``catchment.yaml`` names (``kind:name``, as the registry's ``owners`` spell
+    them): what a load needs its adapters for."""
+    out: list[str] = []
+    components = data.get("components")
+    for entry in components if isinstance(components, list) else ():
+        if isinstance(entry, dict) and isinstance(entry.get("type"), str):
+            out.append(f"component type:{entry['type']}")
+    for section, kind in (("resources", "resource type"), ("io_managers", "IO manager type")):
+        entries = data.get(section)
+        for entry in entries.values() if isinstance(entries, dict) else ():
+            if isinstance(entry, dict) and isinstance(entry.get("type"), str):
+                out.append(f"{kind}:{entry['type']}")
+    return out
 
+
+def _registry_for(located: Located) -> PluginRegistry:
+    """The process's adapters, at least those the project names (see ``adapter_index``)."""
+    from catchment.plugins import registry_for
+
+    return registry_for(_named_types(located.data))
+
+
+def _load_project(path: Path | str | None, registry: PluginRegistry | None) -> Project:
     located = _read(path)
     file, data = located.file, located.data
-    registry = registry or get_registry()
+    registry = registry or _registry_for(located)
     loader = _Loader(located, registry)
     for rec in registry.broken:
         loader.problems.append(
@@ -1024,11 +1045,9 @@ def load_observing(
     definitions carry observers). No graph is built; problems are collected as by
     :func:`load_project`."""
     with _SIGINT.watching():
-        from catchment.plugins import get_registry
-
         located = _read(path)
         data = located.data
-        registry = registry or get_registry()
+        registry = registry or _registry_for(located)
         loader = _Loader(located, registry)
         defaults = loader.defaults(data)
         resources = loader.resources(data)
