@@ -33,7 +33,7 @@ from catchment.hookspecs import CORE_API_VERSION, ENTRY_POINT_GROUP, AdapterInfo
 from catchment.timeouts import format_seconds, parse_timeout
 
 if TYPE_CHECKING:
-    from catchment.adapter_index import IndexedAdapter
+    from catchment.adapter_index import AdapterIndex, IndexedAdapter
     from catchment.graph import AssetGraph
 
 __all__ = [
@@ -342,31 +342,31 @@ class PluginRegistry:
         """Load the adapters serving ``needs`` (``kind:name`` as in ``owners``, e.g.
         ``component type:dbt``) and every adapter with a life-cycle hook, as the index at
         ``index_file`` lists them; the others are recorded from the index and loaded on
-        demand (:meth:`ensure`, :meth:`complete`). Without a current index, or when a need
-        is not in it, every entry point is loaded and the index rewritten."""
+        demand (:meth:`ensure`, :meth:`complete`). Without a current index, when a need is
+        not in it or while an adapter fails, every entry point is loaded and the index
+        rewritten."""
         from catchment.adapter_index import read_index
 
         index = None if self.strict or index_file is None else read_index(index_file)
-        if index is None or any(
-            n not in {s for a in index.adapters for s in a.serves} for n in needs
-        ):
+        served = set() if index is None else {s for a in index.adapters for s in a.serves}
+        # While an adapter fails, load them all: whether it fails can depend on the others
+        # (a type another adapter already serves), so a partial load could judge it otherwise.
+        if index is None or not served.issuperset(needs) or _any_broken(index):
             self._load_all_and_index(index_file)
             return
         self._order = {a.name: i for i, a in enumerate(index.adapters)}
         wanted = set(needs)
         for entry in index.adapters:
-            record = AdapterRecord(entry.name, entry.distribution, entry.version, entry.api)
-            if entry.status == "disabled" or (
-                entry.status == "ok" and not entry.always and wanted.isdisjoint(entry.serves)
-            ):
-                record.status = "ok" if entry.status == "ok" else "disabled"
-                record.error, record.hint = entry.error, entry.hint
-                record.component_types = list(entry.component_types)
-                self.adapters.append(record)
-                if entry.status == "ok":
-                    self._deferred[entry.name] = entry
+            if entry.status == "ok" and (entry.always or not wanted.isdisjoint(entry.serves)):
+                self._load_indexed_one(entry)
                 continue
-            self._load_indexed_one(entry)  # life-cycle hooks, a need, or broken: load it
+            record = AdapterRecord(entry.name, entry.distribution, entry.version, entry.api)
+            record.status = "ok" if entry.status == "ok" else "disabled"
+            record.error, record.hint = entry.error, entry.hint
+            record.component_types = list(entry.component_types)
+            self.adapters.append(record)
+            if entry.status == "ok":
+                self._deferred[entry.name] = entry
         self._sort_records()
 
     def _load_indexed_one(self, entry: IndexedAdapter) -> None:
@@ -651,6 +651,10 @@ class PluginRegistry:
         for name, _hook, error in self.hook.errors[before:]:
             out.append((name, f"catchment_graph_built raised {error}"))
         return out
+
+
+def _any_broken(index: AdapterIndex) -> bool:
+    return any(a.status in ("failed", "incompatible") for a in index.adapters)
 
 
 def _code_folder(value: str) -> str | None:
