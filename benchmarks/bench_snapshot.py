@@ -71,7 +71,9 @@ def main() -> None:
         type=Path,
         default=None,
         help="a checkout whose core/src and adapters/*/src are imported instead of the installed "
-        "ones (a before/after comparison in one session, same environment)",
+        "ones (a before/after comparison in one session, same environment); give it its own "
+        "copy of the project (`cp -a`): adapters' caches there (the dbt translation entry) "
+        "are keyed by their code, so alternating codes on one copy rebuilds them every time",
     )
     args = ap.parse_args()
     if args.code is not None:
