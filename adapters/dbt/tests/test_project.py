@@ -126,10 +126,26 @@ def _left_out_by_the_key(jaffle: Jaffle) -> list[Path]:
         path.parent.mkdir(exist_ok=True)
         if not path.exists():
             path.write_text("select 1\n")
+    (root / "models" / "linked").symlink_to(outside)  # dbt follows it, the key does not
     (root / "models" / ".hidden.sql").write_text("select 1\n")  # the key only
     (root / "models" / "__pycache__").mkdir()
     (root / "models" / "__pycache__" / "x.sql").write_text("select 1\n")  # neither
     return files
+
+
+def test_a_file_removed_after_the_keys_walk_is_left_out_not_an_error(jaffle: Jaffle) -> None:
+    from catchment.filestats import sharing
+    from catchment.snapshot.key import project_key
+
+    file, project = _with_key(jaffle)
+    db = jaffle.project_dir / "seeds" / "raw.db"  # listed by the key, not stat-ed
+    db.write_text("x")
+    with sharing():
+        project_key(file)
+        db.unlink()
+        stamp, _, entries = project._fingerprints()
+    assert str(db) not in {e.path for e in entries}
+    assert stamp == project._fingerprints()[0]
 
 
 def _dbt_reads(project: DbtProject) -> set[str]:
