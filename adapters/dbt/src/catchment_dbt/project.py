@@ -6,6 +6,8 @@ Getting the manifest never runs models. In order:
 2. catchment's cache, ``<cache_dir>/<settings>/manifest.json``, when the project files hash to
    what it was parsed from (a stat fingerprint first, then a content hash, so a ``git checkout``
    that only touches mtimes does not re-parse);
+   the stat fingerprint reuses the folder listings and file stats of the definitions
+   snapshot's key when it runs in the same load (``catchment.filestats``);
 3. otherwise ``dbt parse`` in-process into that cache folder (dbt's partial parsing keeps
    re-parses after small edits fast), and the parsed manifest object is kept in memory for runs.
 """
@@ -16,14 +18,14 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
 from catchment.errors import ConfigError
-from catchment.filestats import stat_of
+from catchment.filestats import lines_of, listing
 
 from catchment_dbt.manifest import Manifest, read_manifest
 from catchment_dbt.profiles import Target, find_profiles_dir, load_target, yaml_load
@@ -46,6 +48,9 @@ _PATH_KEYS = {
 }
 FINGERPRINT_FILE = "catchment-fingerprint.json"
 _entry_path = attrgetter("path")
+_mtime_ns = attrgetter("st_mtime_ns")
+_stat = itemgetter(0)
+_line = itemgetter(1)
 
 # Parsed dbt Manifest objects by (project dir, settings key, content key): runs reuse them.
 _PARSED: dict[tuple[str, str, str], Any] = {}
@@ -130,12 +135,14 @@ class DbtProject:
         return self.cache_dir or (self.target_path / "catchment")
 
     # ----------------------------------------------------------------- files
-    def project_files(self) -> Iterator[os.DirEntry[str]]:
-        """Every file that defines nodes: root YAML files and the configured path folders."""
-        with os.scandir(self.project_dir) as it:
-            for entry in it:
-                if entry.name in _ROOT_FILES and entry.is_file():
-                    yield entry
+    def project_files(self) -> list[os.DirEntry[str]]:
+        """Every file that defines nodes: root YAML files and the configured path folders, each
+        folder depth first in name order."""
+        files = [
+            entry
+            for entry in listing(str(self.project_dir))
+            if entry.name in _ROOT_FILES and entry.is_file()
+        ]
         folders: list[str] = []
         for key, default in _PATH_KEYS.items():
             value = self._config.get(key, default)
@@ -147,25 +154,28 @@ class DbtProject:
             if path in seen or not path.is_dir():
                 continue
             seen.add(path)
-            yield from _walk(path)
+            _walk(str(path), files)
+        return files
 
-    def _fingerprints(self) -> tuple[str, float, list[os.DirEntry[str]]]:
-        """(stat fingerprint, newest mtime, entries)."""
-        entries = sorted(self.project_files(), key=_entry_path)
+    def _fingerprints(self) -> tuple[str, int, list[os.DirEntry[str]]]:
+        """(stat fingerprint, newest mtime in ns, entries). A snapshot refresh has just listed
+        the folders and made the files' stat lines for its key: they are reused."""
+        entries = self.project_files()
+        try:
+            stamps = lines_of(entries)
+        except FileNotFoundError:  # one was removed since its folder was listed
+            entries = [e for e in entries if os.path.isfile(e.path)]
+            stamps = lines_of(entries)
+        newest = max(map(_mtime_ns, map(_stat, stamps)), default=0)
+        lines = list(map(_line, stamps))
+        lines.append("")
         h = hashlib.sha256(self.settings_key.encode())
-        newest = 0.0
-        lines = []
-        for e in entries:
-            st = stat_of(e)  # a snapshot refresh has just stat-ed them for its key
-            if st.st_mtime > newest:
-                newest = st.st_mtime
-            lines.append(f"{e.path}\0{st.st_size}\0{st.st_mtime_ns}\n")
-        h.update("".join(lines).encode())  # the same digest as one update per line
+        h.update("\n".join(lines).encode("utf-8", "surrogateescape"))
         return h.hexdigest()[:32], newest, entries
 
     def _content_hash(self, entries: list[os.DirEntry[str]]) -> str:
         h = hashlib.sha256(self.settings_key.encode())
-        for e in entries:
+        for e in sorted(entries, key=_entry_path):
             h.update(os.path.relpath(e.path, self.project_dir).encode() + b"\0")
             with open(e.path, "rb") as f:
                 h.update(hashlib.sha256(f.read()).digest())
@@ -177,7 +187,7 @@ class DbtProject:
         stat_key, newest, entries = self._fingerprints()
         default_settings = not (self.vars or self.profile or self.target)
         own = self.target_path / "manifest.json"
-        if default_settings and own.is_file() and own.stat().st_mtime >= newest:
+        if default_settings and own.is_file() and own.stat().st_mtime_ns >= newest:
             self._content_key = f"target:{stat_key}"
             return own
         cache = self.cache_root / self.settings_key
@@ -313,17 +323,17 @@ def parse_error(exc: BaseException | None, project_dir: Path) -> ConfigError:
     )
 
 
-def _walk(path: Path) -> Iterator[os.DirEntry[str]]:
-    stack = [str(path)]
-    while stack:
-        with os.scandir(stack.pop()) as it:
-            for entry in it:
-                if entry.name.startswith(".") or entry.name == "__pycache__":
-                    continue
-                if entry.is_dir():
-                    stack.append(entry.path)
-                elif entry.is_file():
-                    yield entry
+def _walk(folder: str, files: list[os.DirEntry[str]]) -> None:
+    """Append the files under ``folder`` that dbt reads (not hidden, not ``__pycache__``),
+    depth first in name order (symlinked folders followed, as dbt does)."""
+    for entry in listing(folder):
+        name = entry.name
+        if name.startswith(".") or name == "__pycache__":
+            continue
+        if entry.is_dir():
+            _walk(entry.path, files)
+        elif entry.is_file():
+            files.append(entry)
 
 
 def _project_yaml(project_dir: Path) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from operator import attrgetter
 from pathlib import Path
 
-from catchment.filestats import current
+from catchment.filestats import Shared, current
 
 __all__ = [
     "CODE_SUFFIXES",
@@ -161,17 +161,21 @@ def _walk(
     top: str,
     out: list[str],
     racy_after: int,
-    shared: dict[str, os.stat_result] | None,
+    shared: Shared | None,
     data: DataPaths = NO_DATA,
     in_data: bool = False,
 ) -> None:
     """Append ``path size mtime`` of every file under ``top`` (sorted walk, exclusions; the
-    files of ``data`` left out); each file's stat is kept in ``shared`` too when given
-    (``catchment.filestats``)."""
+    files of ``data`` left out); each folder's sorted entries and each file's stat and line are
+    kept in ``shared`` too when given (``catchment.filestats``)."""
     try:
         entries = sorted(os.scandir(top), key=_name)
     except OSError:
         return
+    files = None
+    if shared is not None:
+        shared.folders[top] = entries
+        files = shared.files
     for entry in entries:
         name = entry.name
         try:
@@ -186,9 +190,10 @@ def _walk(
                 data and data.left_out(entry.path, name, in_data)
             ):
                 st = entry.stat()
-                if shared is not None:
-                    shared[entry.path] = st
-                out.append(f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}")
+                line = f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}"  # filestats.line_of's
+                if files is not None:
+                    files[entry.path] = (st, line)
+                out.append(line)
                 if st.st_mtime_ns >= racy_after:
                     with open(entry.path, "rb") as f:
                         out.append(hashlib.sha256(f.read()).hexdigest())
