@@ -190,7 +190,7 @@ def _walk(
                 data and data.left_out(entry.path, name, in_data)
             ):
                 st = entry.stat()
-                line = f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}"  # filestats.line_of's
+                line = f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}"  # as lines_of makes it
                 if files is not None:
                     files[entry.path] = (st, line)
                 out.append(line)
