@@ -315,6 +315,12 @@ class _Loader:
 
     def section(self, data: Mapping[str, Any], key: str, model: type[BaseModel]) -> Any:
         raw = data.get(key)
+        if raw is None and model is not _ProjectSection:
+            # An absent section is its model's defaults, valid by construction: building the
+            # model's validator just to check them cost a few ms per section at every load.
+            if issubclass(model, RootModel):
+                return model.model_construct({})
+            return model.model_construct()
         if raw is None:
             raw = {}
         try:
