@@ -5,6 +5,10 @@ Real `catchment` processes on a small Python-asset project."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +74,31 @@ def test_a_failure_exits_1_with_the_failure_in_json_and_retry_json_reads_too(
     assert retried["status"] == "success"
     assert retried["run"]["parent_run_id"] == failed["run_id"]
     assert _by_type(retried, "materialization") == ["b", "c", "d"]
+
+
+def test_ctrl_c_exits_130_with_the_canceled_run_in_json(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p")
+    (root / "slow").write_text("")  # c sleeps a minute
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "catchment", "materialize", "--json"],
+        cwd=root,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "CATCHMENT_DEBUG": ""},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    seen = []
+    for line in proc.stderr:  # the progress lines
+        seen.append(line)
+        if "c started" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, "".join(seen) + err
+    canceled = json.loads(out)
+    assert canceled["status"] == "canceled"
+    assert _by_type(canceled, "materialization") == ["a", "b"]
 
 
 def test_queue_json_is_the_queued_run(tmp_path: Path) -> None:
