@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
 from catchment.cli.display import RunDisplay
 
 if TYPE_CHECKING:
+    from catchment.events import Event
     from catchment.execution.plan import Plan
     from catchment.execution.result import ExecutionResult
     from catchment.graph import AssetGraph
@@ -187,10 +188,12 @@ def warn_problems(project: Project | ReadOnlyProject) -> None:
 
 
 def run_with_display(
-    project: Project, storage: Storage, plan: Plan, **options: Any
+    project: Project, storage: Storage, plan: Plan, *, as_json: bool = False, **options: Any
 ) -> ExecutionResult:
     """Run ``plan`` (``run_project`` with ``options``) under a ``RunDisplay``, then print the
-    summary."""
+    summary. With ``as_json``: progress lines on stderr (and anything the run prints on stdout
+    goes there too), then the run as ``catchment runs show RUN --json`` prints it, also when
+    it is canceled (Ctrl-C, exit 130)."""
     from catchment.execution.project import run_project
 
     option = options.pop("executor_option", None)
@@ -198,6 +201,8 @@ def run_with_display(
         from catchment.execution.choose import executor_for_project
 
         options["executor"] = executor_for_project(project, option, options.get("workers"))
+    if as_json:
+        return _run_for_json(project, storage, plan, options)
     with RunDisplay(len(plan.steps)) as display:
         try:
             result = run_project(
@@ -209,6 +214,76 @@ def run_with_display(
             raise typer.Exit(130) from None
     display.summary(result)
     return result
+
+
+def _run_for_json(
+    project: Project, storage: Storage, plan: Plan, options: dict[str, Any]
+) -> ExecutionResult:
+    """``run_with_display`` with ``as_json``."""
+    from catchment.cli.display import describe
+    from catchment.cli.runs_cmd import echo_run_json
+    from catchment.execution.project import run_project
+
+    run_ids: list[str] = []
+
+    def on_event(event: Event) -> None:
+        if not run_ids:
+            run_ids.append(event.run_id)
+        shown = describe(event)
+        if shown is not None:
+            typer.echo(f"{shown[0]} {shown[1]}", err=True)
+
+    try:
+        with stdout_to_stderr():
+            result = run_project(project, plan=plan, storage=storage, on_event=on_event, **options)
+    except KeyboardInterrupt:
+        typer.secho("canceled", err=True, fg="yellow")
+        if run_ids:
+            echo_run_json(storage, run_ids[0])
+        raise typer.Exit(130) from None
+    echo_run_json(storage, result.run_id)
+    return result
+
+
+@contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """While inside, what Python code and child processes write to stdout goes to stderr, so
+    a ``--json`` command's stdout holds only its JSON."""
+    import os
+    import sys
+    from contextlib import redirect_stdout
+
+    sys.stdout.flush()
+    try:
+        saved: int | None = os.dup(1)
+        os.dup2(2, 1)
+    except OSError:  # no file descriptors to move (an embedding host): Python's stdout only
+        saved = None
+    try:
+        with redirect_stdout(sys.stderr):
+            yield
+    finally:
+        if sys.__stdout__ is not None:
+            sys.__stdout__.flush()
+        if saved is not None:
+            os.dup2(saved, 1)
+            os.close(saved)
+
+
+def refuse_json_on_workspace(workspace: Path, command: str) -> NoReturn:
+    """Exit 1 saying ``COMMAND --json`` does not support workspaces (rather than print prose
+    where a script expects JSON)."""
+    typer.secho(
+        f"error: {workspace}: `{command} --json` does not support workspaces yet",
+        err=True,
+        fg="red",
+    )
+    typer.echo(
+        "  hint: run it without --json, then read the run it names with "
+        "`catchment runs show RUN --json`",
+        err=True,
+    )
+    raise typer.Exit(1)
 
 
 def parse_tags(tags: list[str]) -> dict[str, str]:

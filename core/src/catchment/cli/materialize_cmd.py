@@ -13,6 +13,7 @@ from catchment.cli.common import (
     allow_broken_option,
     load_for_run,
     parse_tags,
+    refuse_json_on_workspace,
     run_with_display,
 )
 
@@ -38,6 +39,15 @@ Examples:
   catchment materialize -s '+marts/orders'
 
   catchment materialize -s daily_sales --partition 2024-01-01...2024-01-31 --workers 2
+
+  catchment materialize -s '+marts/orders' --json | jq .status
+
+With --json there is no live display and no summary: stdout holds one JSON document, the
+finished run as `catchment runs show RUN --json` prints it ({"run_id", "status", "run",
+"events"}), also when the run failed (exit code 1 as without --json). Progress lines go to
+stderr. With --queue it is the queued run (status "queued", and its "queue_position"); when
+nothing is selected it is {"run_id": null, "status": "nothing selected", "run": null,
+"events": []}. --json does not support workspaces yet.
 
 In a folder holding catchment.workspace.yaml (or with -p naming one) it acts on the whole
 workspace: every project in its own Python environment.
@@ -65,11 +75,19 @@ def materialize(
         [], "--tag", help="With --queue: a run tag KEY=VALUE (tag limits use them)."
     ),
     allow_broken: bool = allow_broken_option(),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Print the finished run as JSON on stdout (as `runs show RUN --json`) instead "
+        "of the live display and summary; same exit code.",
+    ),
 ) -> None:
     from catchment.workspace import find_workspace
 
     workspace = find_workspace(project_path)
     if workspace is not None:
+        if as_json:
+            refuse_json_on_workspace(workspace, "materialize")
         from catchment.workspace.cli import materialize as materialize_workspace
 
         queued = (priority, parse_tags(tag)) if queue else None
@@ -84,12 +102,17 @@ def materialize(
     try:
         plan = build_plan(graph, select, partition=partition)
         if not plan.steps:
-            typer.echo("nothing selected")
+            if as_json:
+                from catchment.cli.runs_cmd import nothing_to_run_json
+
+                nothing_to_run_json("nothing selected")
+            else:
+                typer.echo("nothing selected")
             if any(p.kind != "adapter" for p in project.problems):
                 raise typer.Exit(1)  # what would have been selected did not load
             return
         if queue:
-            _queue_run(storage, select, plan.partition_keys, priority, tag)
+            _queue_run(storage, select, plan.partition_keys, priority, tag, as_json=as_json)
             return
         result = run_with_display(
             project,
@@ -98,6 +121,7 @@ def materialize(
             workers=workers,
             executor_option=executor,
             stop_on_failed_checks=not no_check_blocking,
+            as_json=as_json,
         )
     finally:
         storage.close()
@@ -111,6 +135,8 @@ def _queue_run(
     partitions: tuple[str, ...],
     priority: int,
     tags: list[str],
+    *,
+    as_json: bool = False,
 ) -> None:
     """Record the run as queued (the daemon starts it under the limits) and say where."""
     from catchment.runs.request import RunRequest
@@ -123,16 +149,23 @@ def _queue_run(
         origin="cli",
         reason="catchment materialize --queue",
     )
-    submit_and_tell(storage, request)
+    submit_and_tell(storage, request, as_json=as_json)
 
 
-def submit_and_tell(storage: Storage, request: RunRequest) -> str:
-    """Queue ``request`` for the daemon and print the run's id and place in the queue."""
+def submit_and_tell(storage: Storage, request: RunRequest, *, as_json: bool = False) -> str:
+    """Queue ``request`` for the daemon and print the run's id and place in the queue (with
+    ``as_json``: the queued run as ``runs show RUN --json`` prints it, and its
+    ``queue_position``)."""
     from catchment.runs.submit import submit_run
 
     run_id = submit_run(storage, request).run_id
     place = next((e.position for e in storage.queue_entries() if e.run_id == run_id), None)
-    typer.echo(f"queued run {run_id} (position {place}); the daemon starts it")
+    if as_json:
+        from catchment.cli.runs_cmd import echo_run_json
+
+        echo_run_json(storage, run_id, queue_position=place)
+    else:
+        typer.echo(f"queued run {run_id} (position {place}); the daemon starts it")
     return run_id
 
 

@@ -15,6 +15,7 @@ from catchment.cli.common import (
     PROJECT_OPTION_HELP,
     allow_broken_option,
     load_for_run,
+    refuse_json_on_workspace,
     run_with_display,
 )
 from catchment.cli.display import describe
@@ -27,7 +28,8 @@ runs_app = typer.Typer(
     name="runs",
     help="Inspect recorded runs and re-execute failed ones.\n\nExamples:\n\n"
     "  catchment runs list\n\n  catchment runs show 3f2a --json\n\n"
-    "  catchment runs retry 3f2a --from-failure",
+    "  catchment runs retry 3f2a --from-failure\n\n"
+    "  catchment runs retry 3f2a --from-failure --json | jq .status",
     no_args_is_help=True,
 )
 
@@ -74,6 +76,33 @@ def _run_dict(run: RunRecord) -> dict[str, Any]:
         "partition_keys": list(run.partition_keys),
         "tags": run.tags,
     }
+
+
+def run_json(storage: Storage, run: RunRecord) -> dict[str, Any]:
+    """A run as ``runs show --json`` (and ``materialize --json``, ``runs retry --json``) print
+    it: ``run_id`` and ``status`` (for ``jq .status``), the ``run`` record and its ``events``
+    (each asset's materialization, failure or skip, each check), oldest first."""
+    import msgspec
+
+    events = storage.events_for_run(run.run_id)
+    return {
+        "run_id": run.run_id,
+        "status": run.status,
+        "run": _run_dict(run),
+        "events": msgspec.to_builtins(events),
+    }
+
+
+def echo_run_json(storage: Storage, run_id: str, **extra: Any) -> None:
+    """Print the run with this id as ``run_json`` (with ``extra`` keys) on stdout."""
+    typer.echo(json.dumps({**run_json(storage, resolve_run(storage, run_id)), **extra}, indent=2))
+
+
+def nothing_to_run_json(status: str, **extra: Any) -> None:
+    """Print, for ``--json``, that no run was started and why: ``run_id`` null, ``status``
+    saying why (``nothing selected``, ``nothing left to run``), no run, no events."""
+    payload = {"run_id": None, "status": status, "run": None, "events": [], **extra}
+    typer.echo(json.dumps(payload, indent=2))
 
 
 def _open(project_path: Path | None) -> Storage:
@@ -175,19 +204,16 @@ def show_run(
     as_json: bool = typer.Option(False, "--json", help="Print the run and its events as JSON."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
-    """Show a run and its events."""
-    import msgspec
-
+    """Show a run and its events (--json: {"run_id", "status", "run", "events"})."""
     storage = _open(project_path)
     try:
         run = resolve_run(storage, run_id)
+        if as_json:
+            typer.echo(json.dumps(run_json(storage, run), indent=2))
+            return
         events = storage.events_for_run(run.run_id)
     finally:
         storage.close()
-    if as_json:
-        payload = {"run": _run_dict(run), "events": msgspec.to_builtins(events)}
-        typer.echo(json.dumps(payload, indent=2))
-        return
     typer.echo(f"run {run.run_id}  {run.status}")
     typer.echo(f"  started {_when(run.created_at)}  duration {_duration(run)}")
     typer.echo(f"  pid {run.pid} on {run.host}")
@@ -242,13 +268,22 @@ def retry_run(
     executor: str | None = typer.Option(None, "--executor", help=EXECUTOR_OPTION_HELP),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
     allow_broken: bool = allow_broken_option(),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Print the finished retry run as JSON on stdout (as `runs show RUN --json`) "
+        "instead of the live display and summary; same exit code. With nothing left to run: "
+        '{"run_id": null, "status": "nothing left to run", "parent_run_id": RUN, ...}.',
+    ),
 ) -> None:
     """Re-execute a run as a new run whose parent is the old one (on a workspace: through
-    the workspace runner, each project's assets in its environment)."""
+    the workspace runner, each project's assets in its environment; not with --json)."""
     from catchment.workspace import find_workspace
 
     workspace = find_workspace(project_path)
     if workspace is not None:
+        if as_json:
+            refuse_json_on_workspace(workspace, "runs retry")
         from catchment.workspace.cli import retry
 
         retry(workspace, run_id, from_failure, allow_broken)
@@ -278,11 +313,17 @@ def retry_run(
             typer.secho(f"warning: asset {k} is no longer in the project", err=True, fg="yellow")
         assets = [k for k in assets if k in graph]
         if not assets and not checks:
-            typer.echo(f"run {run.run_id} has nothing left to run")
+            if as_json:
+                nothing_to_run_json("nothing left to run", parent_run_id=run.run_id)
+            else:
+                typer.echo(f"run {run.run_id} has nothing left to run")
             return
         plan = build_plan(graph, assets, partition=run.partition_keys or None, extra_checks=checks)
         retry_id = _claim_retry(storage, run.run_id, plan.selection)
-        typer.echo(f"retrying {run.run_id}: {len(assets)} asset(s), {len(checks)} check(s)")
+        typer.echo(
+            f"retrying {run.run_id}: {len(assets)} asset(s), {len(checks)} check(s)",
+            err=as_json,  # stdout holds only the JSON
+        )
         result = run_with_display(
             project,
             storage,
@@ -292,6 +333,7 @@ def retry_run(
             run_id=retry_id,
             parent_run_id=run.run_id,
             tags={"retry_of": run.run_id, "from_failure": str(from_failure).lower()},
+            as_json=as_json,
         )
     finally:
         storage.close()
