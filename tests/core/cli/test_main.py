@@ -24,3 +24,13 @@ def test_examples_and_lists_keep_their_lines() -> None:
     assert unwrap_help(text) == (
         "Say what.\n\nMore words across lines.\n\n  catchment a\n  catchment b\n\n- one\n- two"
     )
+
+
+def test_a_group_help_keeps_its_examples_indented() -> None:
+    result = CliRunner().invoke(app, ["runs", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    example = next(line for line in lines if "catchment runs list" in line)
+    summary = next(line for line in lines if "Inspect recorded runs" in line)
+    assert len(example) - len(example.lstrip()) > len(summary) - len(summary.lstrip())
+    assert "catchment runs COMMAND --help" in result.stdout

@@ -92,12 +92,20 @@ def _unwrap_helps(typer_app: typer.Typer) -> None:
             command.help = unwrap_help(text)
     for group in typer_app.registered_groups:
         sub = group.typer_instance
+        name = group.name or (sub.info.name if sub is not None else None)
         if group.help:
-            group.help = unwrap_help(group.help)
+            group.help = group_help(group.help, name)
         if sub is not None:
             if isinstance(sub.info.help, str):
-                sub.info.help = unwrap_help(sub.info.help)
+                sub.info.help = group_help(sub.info.help, name)
             _unwrap_helps(sub)
+
+
+def group_help(text: str, name: object) -> str:
+    """A group's help, unwrapped, ending with where each command's help is. Typer dedents
+    the paragraphs after the first as one block: indented examples at the end of a group's
+    help lost their indent unless an unindented line followed them."""
+    return f"{unwrap_help(text)}\n\nEach command's options: `catchment {name} COMMAND --help`."
 
 
 _unwrap_helps(app)
