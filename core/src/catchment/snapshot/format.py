@@ -9,7 +9,8 @@ Computes are not in it: a snapshot rebuilds a graph whose definitions cannot run
 from __future__ import annotations
 
 from datetime import datetime
-from operator import attrgetter
+from itertools import chain, repeat
+from operator import attrgetter, is_not
 from typing import Any
 
 import msgspec
@@ -139,11 +140,19 @@ class _Boxed:
 
 
 _mapping_of = attrgetter("partition_mapping")
+_deps_of = attrgetter("deps")
+
+
+def _maps_partitions(specs: tuple[AssetSpec, ...]) -> bool:
+    """Whether a dependency of ``specs`` has a partition mapping: one scan in C over every
+    dep (no frame per spec; most projects have none)."""
+    mappings = map(_mapping_of, chain.from_iterable(map(_deps_of, specs)))
+    return any(map(is_not, mappings, repeat(None)))
 
 
 def _box_spec(s: AssetSpec) -> AssetSpec:
     deps = s.deps
-    if not deps or [*map(_mapping_of, deps)].count(None) == len(deps):  # no frame per spec
+    if not deps or [*map(_mapping_of, deps)].count(None) == len(deps):
         return s
     deps = tuple(
         d
@@ -159,8 +168,8 @@ def _boxed(snapshot: Snapshot) -> Snapshot:
     records = []
     changed = False
     for d in snapshot.definitions:
-        specs = tuple(_box_spec(s) for s in d.specs)
-        if any(a is not b for a, b in zip(specs, d.specs, strict=True)):
+        if _maps_partitions(d.specs):
+            specs = tuple(_box_spec(s) for s in d.specs)
             changed = True
             d = msgspec.structs.replace(d, specs=specs)
         records.append(d)
