@@ -218,6 +218,19 @@ def test_the_id_level_api_walks_the_same_graph_as_the_key_api(warehouse: Path) -
     assert external in graph.upstream("report")
 
 
+def test_the_by_id_sequences_agree_with_the_per_id_methods(warehouse: Path) -> None:
+    checked = spec("b", deps=["a"], checks=[CheckSpec(name="ok", asset=K("b"))])
+    reads = spec("report", reads=[duckdb_table(warehouse, "raw.src")])
+    graph = AssetGraph.build(
+        [definition("a", spec("a")), definition("b", checked), definition("report", reads)]
+    )
+    for i in range(len(graph)):
+        assert graph.upstream_by_id[i] == graph.upstream_of_id(i)
+        assert graph.definitions_by_id[i] is graph.definition_of_id(i)
+        assert graph.checks_by_id.get(i, ()) == graph.checks_of_id(i)
+    assert [c.name for c in graph.checks_by_id[graph.find_id(K("b"))]] == ["ok"]  # type: ignore[index]
+
+
 def test_selection_uses_only_the_public_graph_api() -> None:
     """The seam: selections evaluate on graph ids without reaching into its private parts."""
     import ast

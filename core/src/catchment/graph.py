@@ -212,6 +212,22 @@ class AssetGraph:
         return self._checks.get(i, ())
 
     @property
+    def upstream_by_id(self) -> Sequence[Sequence[int]]:
+        """Every id's direct upstream ids (``upstream_of_id`` of all of them: a loop over
+        every asset indexes a list instead of calling a method per asset)."""
+        return self._up
+
+    @property
+    def definitions_by_id(self) -> Sequence[AssetsDefinition | None]:
+        """Every id's definition (``definition_of_id`` of all of them)."""
+        return self._owners
+
+    @property
+    def checks_by_id(self) -> Mapping[int, tuple[CheckSpec, ...]]:
+        """The checks of every id that has some (``checks_of_id`` of all of them)."""
+        return self._checks
+
+    @property
     def specs_by_id(self) -> Sequence[AssetSpec]:
         """Every spec, indexed by asset id."""
         specs = self._specs_by_id
