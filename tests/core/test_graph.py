@@ -332,3 +332,43 @@ def test_unknown_key_lookups_raise_a_clear_error() -> None:
     assert 3 not in graph
     assert "a" in graph
     assert K("a") in graph
+
+
+def test_checks_collected_in_bulk_equal_those_collected_one_by_one() -> None:
+    """200 random sets of definitions (checks on specs and on definitions, several per asset,
+    shared between definitions, on unknown assets, defined twice): the same checks, the same
+    evaluating definitions, in the same order, and the same problems."""
+    import random
+
+    from catchment.graph import _collect_checks, _collect_checks_one_by_one
+
+    rng = random.Random(26)
+    clean = 0
+    for _ in range(200):
+        names = [f"a{i}" for i in range(rng.randint(1, 8))]
+        known = [*names, "ghost"] if rng.random() < 0.2 else names
+
+        def checks(n: int, known: list[str] = known) -> tuple[CheckSpec, ...]:
+            return tuple(
+                CheckSpec(name=f"c{rng.randint(0, 9)}", asset=K(rng.choice(known)))
+                for _ in range(n)
+            )
+
+        defs = [
+            AssetsDefinition(
+                name=f"d{j}",
+                specs=tuple(spec(n, checks=checks(rng.randint(0, 2))) for n in names[j::3]),
+                compute=_noop,
+                check_specs=checks(rng.randint(0, 3)),
+            )
+            for j in range(3)
+        ]
+        index = {(n,): i for i, n in enumerate(names)}
+        bulk: list[str] = []
+        one: list[str] = []
+        got = _collect_checks(defs, index, bulk)
+        want = _collect_checks_one_by_one(defs, index, one)
+        assert bulk == one
+        assert [list(d.items()) for d in got] == [list(d.items()) for d in want]
+        clean += not one
+    assert clean > 50  # the bulk path itself ran, not only its fallback
