@@ -668,15 +668,16 @@ def _collect_checks(
     them (by id: no AssetKey hashing per check).
 
     The ids are looked up and the (asset, name) pairs told apart in C; a check on an unknown
-    asset or defined twice sends every check through ``_collect_checks_one_by_one``, which
-    words the problems. With one check per asset (no grouping to do) the result is built in
+    asset or defined twice is worded by ``_check_problems`` (nothing is collected then: the
+    graph is not built). With one check per asset (no grouping to do) the result is built in
     C too."""
     defs = list(defs)
     per_definition = [d.all_check_specs for d in defs]
     flat = list(chain.from_iterable(per_definition))
     found = list(map(index.get, map(_asset_path, flat)))
     if None in found or len(set(zip(found, map(_check_name, flat), strict=True))) < len(flat):
-        return _collect_checks_one_by_one(defs, index, problems)
+        _check_problems(defs, index, problems)
+        return {}, {}
     ids = cast("list[int]", found)
     owners = chain.from_iterable(
         repeat((d,), len(cs)) for d, cs in zip(defs, per_definition, strict=True)
@@ -701,13 +702,8 @@ def _collect_checks(
     )
 
 
-def _collect_checks_one_by_one(
-    defs: Iterable[AssetsDefinition], index: _Index, problems: list[str]
-) -> tuple[dict[int, tuple[CheckSpec, ...]], dict[int, tuple[AssetsDefinition, ...]]]:
-    """``_collect_checks`` with the problems: checks on unknown assets, checks defined twice
-    (in the definitions' order)."""
-    checks: dict[int, list[CheckSpec]] = {}
-    check_defs: dict[int, list[AssetsDefinition]] = {}
+def _check_problems(defs: Iterable[AssetsDefinition], index: _Index, problems: list[str]) -> None:
+    """The problems of checks on unknown assets or defined twice, in the definitions' order."""
     seen: dict[tuple[int, str], AssetsDefinition] = {}  # (asset id, name): no id strings
     get = index.get
     for d in defs:
@@ -720,20 +716,6 @@ def _collect_checks_one_by_one(
             first = seen.setdefault((i, c.name), d)
             if len(seen) == n:
                 problems.append(f"check {c.id} is defined twice: by {first.label} and {d.label}")
-                continue
-            on_asset = checks.get(i)
-            if on_asset is None:
-                checks[i] = [c]
-                check_defs[i] = [d]
-                continue
-            on_asset.append(c)
-            owners = check_defs[i]
-            if not any(o is d for o in owners):
-                owners.append(d)
-    return (
-        {i: tuple(v) for i, v in checks.items()},
-        {i: tuple(v) for i, v in check_defs.items()},
-    )
 
 
 def _toposort(upstream: list[tuple[int, ...]], down: list[list[int]]) -> tuple[list[int], set[int]]:
