@@ -9,7 +9,7 @@ from typing import Any, NamedTuple, TypeAlias
 
 from catchment.errors import InvalidKeyError
 
-__all__ = ["AssetKey", "CheckKey", "CoercibleToKey", "keys"]
+__all__ = ["AssetKey", "CheckKey", "CoercibleToKey", "interning_dec_hook", "keys"]
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 
