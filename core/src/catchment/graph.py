@@ -674,6 +674,8 @@ def _collect_checks(
     defs = list(defs)
     per_definition = [d.all_check_specs for d in defs]
     flat = list(chain.from_iterable(per_definition))
+    if not flat:
+        return {}, {}
     found = list(map(index.get, map(_asset_path, flat)))
     if None in found or len(set(zip(found, map(_check_name, flat), strict=True))) < len(flat):
         _check_problems(defs, index, problems)
