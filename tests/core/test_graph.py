@@ -218,6 +218,19 @@ def test_the_id_level_api_walks_the_same_graph_as_the_key_api(warehouse: Path) -
     assert external in graph.upstream("report")
 
 
+def test_the_by_id_sequences_agree_with_the_per_id_methods(warehouse: Path) -> None:
+    checked = spec("b", deps=["a"], checks=[CheckSpec(name="ok", asset=K("b"))])
+    reads = spec("report", reads=[duckdb_table(warehouse, "raw.src")])
+    graph = AssetGraph.build(
+        [definition("a", spec("a")), definition("b", checked), definition("report", reads)]
+    )
+    for i in range(len(graph)):
+        assert graph.upstream_by_id[i] == graph.upstream_of_id(i)
+        assert graph.definitions_by_id[i] is graph.definition_of_id(i)
+        assert graph.checks_by_id.get(i, ()) == graph.checks_of_id(i)
+    assert [c.name for c in graph.checks_by_id[graph.find_id(K("b"))]] == ["ok"]  # type: ignore[index]
+
+
 def test_selection_uses_only_the_public_graph_api() -> None:
     """The seam: selections evaluate on graph ids without reaching into its private parts."""
     import ast
@@ -319,3 +332,56 @@ def test_unknown_key_lookups_raise_a_clear_error() -> None:
     assert 3 not in graph
     assert "a" in graph
     assert K("a") in graph
+
+
+def test_checks_collected_in_bulk_group_like_one_by_one() -> None:
+    """200 random sets of definitions (checks on specs and on definitions, several per asset,
+    shared between definitions, on unknown assets, defined twice): each asset's checks and
+    evaluating definitions in the definitions' order, or problems when a check is on an
+    unknown asset or defined twice."""
+    import random
+
+    from catchment.graph import _collect_checks
+
+    rng = random.Random(26)
+    clean = 0
+    for _ in range(200):
+        names = [f"a{i}" for i in range(rng.randint(1, 8))]
+        known = [*names, "ghost"] if rng.random() < 0.2 else names
+
+        def checks(n: int, known: list[str] = known) -> tuple[CheckSpec, ...]:
+            return tuple(
+                CheckSpec(name=f"c{rng.randint(0, 9)}", asset=K(rng.choice(known)))
+                for _ in range(n)
+            )
+
+        defs = [
+            AssetsDefinition(
+                name=f"d{j}",
+                specs=tuple(spec(n, checks=checks(rng.randint(0, 2))) for n in names[j::3]),
+                compute=_noop,
+                check_specs=checks(rng.randint(0, 3)),
+            )
+            for j in range(3)
+        ]
+        index = {(n,): i for i, n in enumerate(names)}
+        want: dict[int, list[CheckSpec]] = {}
+        want_defs: dict[int, list[AssetsDefinition]] = {}
+        pairs = []
+        for d in defs:
+            for c in d.all_check_specs:
+                i = index.get(c.asset.path, -1)
+                pairs.append((i, c.name))
+                want.setdefault(i, []).append(c)
+                if all(o is not d for o in want_defs.setdefault(i, [])):
+                    want_defs[i].append(d)
+        problems: list[str] = []
+        got, got_defs = _collect_checks(defs, index, problems)
+        if -1 in want or len(set(pairs)) < len(pairs):
+            assert problems
+            continue
+        clean += 1
+        assert problems == []
+        assert list(got.items()) == [(i, tuple(v)) for i, v in want.items()]
+        assert [(i, list(v)) for i, v in got_defs.items()] == list(want_defs.items())
+    assert clean > 50

@@ -88,3 +88,29 @@ def test_text_without_an_asset_key_is_an_invalid_key() -> None:
 def test_check_key_text_round_trips(segments: list[str], name: str) -> None:
     key = CheckKey(AssetKey(segments), name)
     assert CheckKey.parse(key.to_string()) == key
+
+
+def test_interning_dec_hook_gives_one_key_object_per_string_and_passes_other_types_on() -> None:
+    import msgspec
+    from catchment.keys import interning_dec_hook
+
+    class Pair(msgspec.Struct):
+        a: AssetKey
+        b: list[AssetKey]
+        n: complex
+
+    def other(type_: type, obj: object) -> object:
+        assert type_ is complex
+        return complex(*obj)  # type: ignore[misc]
+
+    data = msgspec.msgpack.encode({"a": "raw/orders", "b": ["raw/orders", "x"], "n": [1, 2]})
+    got = msgspec.msgpack.Decoder(Pair, dec_hook=interning_dec_hook(other)).decode(data)
+    assert got.a == AssetKey("raw/orders")
+    assert got.a.path == ("raw", "orders")
+    assert got.b[0] is got.a
+    assert got.b[1] == AssetKey("x")
+    assert hash(got.a) == hash(AssetKey("raw/orders"))
+    assert got.n == complex(1, 2)
+    empty = msgspec.msgpack.encode({"a": "", "b": [], "n": [0, 0]})
+    with pytest.raises(msgspec.ValidationError, match="non-empty"):
+        msgspec.msgpack.Decoder(Pair, dec_hook=interning_dec_hook(other)).decode(empty)

@@ -11,9 +11,9 @@ import gc
 import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from itertools import compress
-from operator import not_
-from typing import TYPE_CHECKING
+from itertools import chain, compress, repeat
+from operator import attrgetter, not_
+from typing import TYPE_CHECKING, cast
 
 from catchment.definitions import AssetsDefinition
 from catchment.errors import CatchmentError, GraphError
@@ -210,6 +210,22 @@ class AssetGraph:
     def checks_of_id(self, i: int) -> tuple[CheckSpec, ...]:
         """Every check on asset ``i``."""
         return self._checks.get(i, ())
+
+    @property
+    def upstream_by_id(self) -> Sequence[Sequence[int]]:
+        """Every id's direct upstream ids (``upstream_of_id`` of all of them: a loop over
+        every asset indexes a list instead of calling a method per asset)."""
+        return self._up
+
+    @property
+    def definitions_by_id(self) -> Sequence[AssetsDefinition | None]:
+        """Every id's definition (``definition_of_id`` of all of them)."""
+        return self._owners
+
+    @property
+    def checks_by_id(self) -> Mapping[int, tuple[CheckSpec, ...]]:
+        """The checks of every id that has some (``checks_of_id`` of all of them)."""
+        return self._checks
 
     @property
     def specs_by_id(self) -> Sequence[AssetSpec]:
@@ -641,13 +657,55 @@ def _fill_table(s: AssetSpec, io_tables: Callable[[AssetSpec], TableRef | None])
     return s if ref is None else s.replace(table=ref)
 
 
+_asset_path = attrgetter("asset.path")
+_check_name = attrgetter("name")
+
+
 def _collect_checks(
     defs: Iterable[AssetsDefinition], index: _Index, problems: list[str]
 ) -> tuple[dict[int, tuple[CheckSpec, ...]], dict[int, tuple[AssetsDefinition, ...]]]:
     """Phase 4: every check by the id of the asset it checks, and the definitions evaluating
-    them (by id: no AssetKey hashing per check)."""
+    them (by id: no AssetKey hashing per check).
+
+    The ids are looked up and the (asset, name) pairs told apart in C; a check on an unknown
+    asset or defined twice is worded by ``_check_problems`` (nothing is collected then: the
+    graph is not built). With one check per asset (no grouping to do) the result is built in
+    C too."""
+    defs = list(defs)
+    per_definition = [d.all_check_specs for d in defs]
+    flat = list(chain.from_iterable(per_definition))
+    if not flat:
+        return {}, {}
+    found = list(map(index.get, map(_asset_path, flat)))
+    if None in found or len(set(zip(found, map(_check_name, flat), strict=True))) < len(flat):
+        _check_problems(defs, index, problems)
+        return {}, {}
+    ids = cast("list[int]", found)
+    owners = chain.from_iterable(
+        repeat((d,), len(cs)) for d, cs in zip(defs, per_definition, strict=True)
+    )
+    if len(set(ids)) == len(ids):
+        return dict(zip(ids, zip(flat), strict=True)), dict(zip(ids, owners, strict=True))
     checks: dict[int, list[CheckSpec]] = {}
     check_defs: dict[int, list[AssetsDefinition]] = {}
+    for i, c, (d,) in zip(ids, flat, owners, strict=True):
+        on_asset = checks.get(i)
+        if on_asset is None:
+            checks[i] = [c]
+            check_defs[i] = [d]
+            continue
+        on_asset.append(c)
+        evaluating = check_defs[i]
+        if not any(o is d for o in evaluating):
+            evaluating.append(d)
+    return (
+        {i: tuple(v) for i, v in checks.items()},
+        {i: tuple(v) for i, v in check_defs.items()},
+    )
+
+
+def _check_problems(defs: Iterable[AssetsDefinition], index: _Index, problems: list[str]) -> None:
+    """The problems of checks on unknown assets or defined twice, in the definitions' order."""
     seen: dict[tuple[int, str], AssetsDefinition] = {}  # (asset id, name): no id strings
     get = index.get
     for d in defs:
@@ -660,20 +718,6 @@ def _collect_checks(
             first = seen.setdefault((i, c.name), d)
             if len(seen) == n:
                 problems.append(f"check {c.id} is defined twice: by {first.label} and {d.label}")
-                continue
-            on_asset = checks.get(i)
-            if on_asset is None:
-                checks[i] = [c]
-                check_defs[i] = [d]
-                continue
-            on_asset.append(c)
-            owners = check_defs[i]
-            if not any(o is d for o in owners):
-                owners.append(d)
-    return (
-        {i: tuple(v) for i, v in checks.items()},
-        {i: tuple(v) for i, v in check_defs.items()},
-    )
 
 
 def _toposort(upstream: list[tuple[int, ...]], down: list[list[int]]) -> tuple[list[int], set[int]]:

@@ -125,3 +125,25 @@ def test_a_value_without_an_encoding_is_refused(value: dict[str, Any]) -> None:
 def test_garbage_does_not_decode() -> None:
     with pytest.raises(Exception, match=r"(?i)msgpack|expected|truncated|invalid"):
         decode(b"\x93garbage")
+
+
+def test_only_definitions_with_partition_mappings_are_boxed() -> None:
+    """The scan for mappings is per definition: one without any is encoded as it is, one
+    with a mapping on any spec's dep comes back with it."""
+    from catchment.snapshot.format import _boxed
+
+    plain = DefinitionRecord(name="plain", specs=(spec("a"), spec("b", deps=["a"])))
+    mapped = DefinitionRecord(
+        name="mapped",
+        specs=(
+            spec("c", deps=["a"]),
+            spec("d", deps=["c", AssetDep(AssetKey("b"), IdentityMapping())]),
+        ),
+    )
+    unboxed = _snapshot(plain)
+    assert _boxed(unboxed) is unboxed
+    boxed = _boxed(_snapshot(plain, mapped))
+    assert boxed.definitions[0] is plain
+    assert boxed.definitions[1] is not mapped
+    back = decode(encode(_snapshot(plain, mapped)))
+    assert back.definitions == (plain, mapped)

@@ -19,12 +19,11 @@ import json
 import os
 import sys
 from collections.abc import Set
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 import msgspec
-from catchment.keys import AssetKey
+from catchment.keys import AssetKey, interning_dec_hook
 from catchment.specs import AssetSpec
 
 from catchment_dbt.profiles import Target
@@ -108,14 +107,7 @@ def _enc_hook(obj: Any) -> Any:
     raise TypeError(f"a {type(obj).__qualname__} value")
 
 
-def _dec_hook(interned: dict[str, AssetKey], type_: type, obj: Any) -> Any:
-    """Keys are interned: one object per key, as translating makes them (the graph's
-    lookups then hit by identity)."""
-    if type_ is AssetKey and isinstance(obj, str) and obj:
-        key = interned.get(obj)
-        if key is None:
-            key = interned[obj] = AssetKey._trusted(tuple(obj.split("/")))
-        return key
+def _no_hook(type_: type, obj: Any) -> Any:
     raise NotImplementedError(f"no decoding for {type_}")
 
 
@@ -132,7 +124,7 @@ def load_translation(path: Path, key: str) -> Translation | None:
     head, sep, body = data.partition(b"\n")
     if not sep or head != key.encode():
         return None
-    decoder = msgspec.msgpack.Decoder(_Entry, dec_hook=partial(_dec_hook, {}))
+    decoder = msgspec.msgpack.Decoder(_Entry, dec_hook=interning_dec_hook(_no_hook))
     try:
         entry = decoder.decode(body)
     except (msgspec.DecodeError, msgspec.ValidationError, ValueError, NotImplementedError):

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from catchment.keys import AssetKey
     from catchment.project import Project
     from catchment.snapshot import ReadOnlyProject
+    from catchment.specs import CheckSpec
 
 __all__ = ["AssetRow", "TableRow", "asset_dict", "asset_json_rows", "asset_rows", "asset_structs"]
 
@@ -62,24 +63,27 @@ class _Names:
 
 def asset_structs(graph: AssetGraph, ids: Iterable[int] | None = None) -> list[AssetRow]:
     """The rows of asset ids ``ids`` (every asset in graph order when None); each key's
-    string made once, each definition's three fields looked up once."""
+    string made once, each definition's three fields looked up once, the graph's parts
+    indexed by id (no method call per asset)."""
     keys = graph.keys_by_id
     order = graph.order_ids if ids is None else list(ids)
     names: Sequence[str] | _Names = (
         [k.to_string() for k in keys] if len(order) > 16 else _Names(keys)
     )
-    spec_of = graph.spec_of_id
+    name_of = names.__getitem__
+    specs = graph.specs_by_id
     external = graph.external_ids
-    owner_of = graph.definition_of_id
-    upstream_of = graph.upstream_of_id
-    checks_of = graph.checks_of_id
+    owners = graph.definitions_by_id
+    upstream = graph.upstream_by_id
+    checks = graph.checks_by_id
+    no_checks: tuple[CheckSpec, ...] = ()
     defs: dict[int, tuple[str | None, str | None, str | None]] = {}
     none3: tuple[None, None, None] = (None, None, None)
     rows: list[AssetRow] = []
     append = rows.append
     for i in order:
-        spec = spec_of(i)
-        definition = owner_of(i)
+        spec = specs[i]
+        definition = owners[i]
         if definition is None:
             component, dname, adapter = none3
         else:
@@ -92,13 +96,13 @@ def asset_structs(graph: AssetGraph, ids: Iterable[int] | None = None) -> list[A
                 )
             component, dname, adapter = got
         t = spec.table
-        up = upstream_of(i)
+        up = upstream[i]
         append(
             AssetRow(
                 names[i],
                 spec.group,
                 spec.kinds,
-                sorted([names[j] for j in up]) if up else [],
+                sorted(map(name_of, up)) if up else [],
                 None
                 if t is None
                 else TableRow(
@@ -110,7 +114,7 @@ def asset_structs(graph: AssetGraph, ids: Iterable[int] | None = None) -> list[A
                     t.namespace,
                     t.qualified_name,
                 ),
-                [c.name for c in checks_of(i)],
+                [c.name for c in checks.get(i, no_checks)],
                 component,
                 dname,
                 adapter,

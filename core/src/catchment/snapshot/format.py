@@ -9,13 +9,13 @@ Computes are not in it: a snapshot rebuilds a graph whose definitions cannot run
 from __future__ import annotations
 
 from datetime import datetime
-from functools import partial
-from operator import attrgetter
+from itertools import chain, repeat
+from operator import attrgetter, is_not
 from typing import Any
 
 import msgspec
 
-from catchment.keys import AssetKey
+from catchment.keys import AssetKey, interning_dec_hook
 from catchment.multi_partitions import MultiPartitions
 from catchment.partitions import (
     AllPartitionsMapping,
@@ -140,11 +140,19 @@ class _Boxed:
 
 
 _mapping_of = attrgetter("partition_mapping")
+_deps_of = attrgetter("deps")
+
+
+def _maps_partitions(specs: tuple[AssetSpec, ...]) -> bool:
+    """Whether a dependency of ``specs`` has a partition mapping: one scan in C over every
+    dep (no frame per spec; most projects have none)."""
+    mappings = map(_mapping_of, chain.from_iterable(map(_deps_of, specs)))
+    return any(map(is_not, mappings, repeat(None)))
 
 
 def _box_spec(s: AssetSpec) -> AssetSpec:
     deps = s.deps
-    if not deps or [*map(_mapping_of, deps)].count(None) == len(deps):  # no frame per spec
+    if not deps or [*map(_mapping_of, deps)].count(None) == len(deps):
         return s
     deps = tuple(
         d
@@ -160,8 +168,8 @@ def _boxed(snapshot: Snapshot) -> Snapshot:
     records = []
     changed = False
     for d in snapshot.definitions:
-        specs = tuple(_box_spec(s) for s in d.specs)
-        if any(a is not b for a, b in zip(specs, d.specs, strict=True)):
+        if _maps_partitions(d.specs):
+            specs = tuple(_box_spec(s) for s in d.specs)
             changed = True
             d = msgspec.structs.replace(d, specs=specs)
         records.append(d)
@@ -236,16 +244,8 @@ def _mapping(obj: Any) -> PartitionMapping:
     raise ValueError(f"unknown partition mapping {kind!r}")
 
 
-def _dec_hook(interned: dict[str, AssetKey], type_: type, obj: Any) -> Any:
-    """Keys are interned (one object per key in a decode), so that the graph's dict lookups
-    hit by identity instead of comparing equal keys."""
-    if type_ is AssetKey:
-        key = interned.get(obj)
-        if key is None:
-            if not isinstance(obj, str) or not obj:
-                raise ValueError("an asset key must be a non-empty string")
-            key = interned[obj] = AssetKey._trusted(tuple(obj.split("/")))
-        return key
+def _dec_hook(type_: type, obj: Any) -> Any:
+    """Partition sets and mappings from their tagged objects (keys: ``interning_dec_hook``)."""
     if type_ is PartitionsDefinition:
         return _partitions(obj)
     if type_ is PartitionMapping:
@@ -275,5 +275,5 @@ def head(data: bytes) -> tuple[int, str]:
 
 def decode(data: bytes) -> Snapshot:
     """A snapshot from bytes; ``msgspec.DecodeError``/``ValueError`` when corrupt."""
-    decoder = msgspec.msgpack.Decoder(Snapshot, dec_hook=partial(_dec_hook, {}))
+    decoder = msgspec.msgpack.Decoder(Snapshot, dec_hook=interning_dec_hook(_dec_hook))
     return decoder.decode(data)
