@@ -122,8 +122,45 @@ def test_nothing_selected_json_says_so(tmp_path: Path) -> None:
 
 def test_json_on_a_workspace_is_refused_naming_the_option(tmp_path: Path) -> None:
     (tmp_path / "catchment.workspace.yaml").write_text("workspace: {name: w}\nprojects: []\n")
-    for name, args in (("materialize", ["materialize"]), ("runs retry", ["runs", "retry", "x"])):
+    for name, args in (
+        ("materialize", ["materialize"]),
+        ("runs retry", ["runs", "retry", "x"]),
+        ("apply", ["apply"]),
+    ):
         done = _cli(tmp_path, *args, "--json")
         assert done.returncode == 1, done.stderr
         assert done.stdout == ""
         assert f"`{name} --json` does not support workspaces yet" in done.stderr
+
+
+def test_apply_json_is_its_status_and_each_run(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", NOISY)
+    done = _cli(root, "apply", "--no-observe", "--json")
+    assert done.returncode == 0, done.stderr
+    applied = _json(done)  # progress, "applying ..." and the asset's print on stderr
+    assert "applying 4 asset(s)" in done.stderr
+    assert applied["status"] == "success"
+    [run] = applied["runs"]
+    assert run["run"]["tags"]["trigger"] == "apply"
+    assert _by_type(run, "materialization") == ["a", "b", "c", "d"]
+    assert _json(_cli(root, "runs", "show", run["run_id"], "--json")) == run
+
+    again = _cli(root, "apply", "--no-observe", "--json")
+    assert again.returncode == 0, again.stderr
+    assert _json(again) == {"status": "fresh", "runs": []}
+
+
+def test_apply_json_failure_and_queue(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", FAILING)
+    done = _cli(root, "apply", "--no-observe", "--json")
+    assert done.returncode == 1, done.stderr
+    failed = _json(done)
+    assert failed["status"] == "failure"
+    assert [r["status"] for r in failed["runs"]] == ["failure"]
+
+    queued = _cli(root, "apply", "--no-observe", "--queue", "--json")
+    assert queued.returncode == 0, queued.stderr
+    document = _json(queued)
+    assert document["status"] == "queued"
+    assert [r["status"] for r in document["runs"]] == ["queued"]
+    assert document["runs"][0]["run"]["tags"]["trigger"] == "apply"

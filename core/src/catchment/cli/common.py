@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -188,12 +188,19 @@ def warn_problems(project: Project | ReadOnlyProject) -> None:
 
 
 def run_with_display(
-    project: Project, storage: Storage, plan: Plan, *, as_json: bool = False, **options: Any
+    project: Project,
+    storage: Storage,
+    plan: Plan,
+    *,
+    as_json: bool = False,
+    report: Callable[[str], None] | None = None,
+    **options: Any,
 ) -> ExecutionResult:
     """Run ``plan`` (``run_project`` with ``options``) under a ``RunDisplay``, then print the
     summary. With ``as_json``: progress lines on stderr (and anything the run prints on stdout
     goes there too), then the run as ``catchment runs show RUN --json`` prints it, also when
-    it is canceled (Ctrl-C, exit 130)."""
+    it is canceled (Ctrl-C, exit 130); ``report`` receives the run's id instead of it being
+    printed (a command printing several runs as one document)."""
     from catchment.execution.project import run_project
 
     option = options.pop("executor_option", None)
@@ -202,7 +209,7 @@ def run_with_display(
 
         options["executor"] = executor_for_project(project, option, options.get("workers"))
     if as_json:
-        return _run_for_json(project, storage, plan, options)
+        return _run_for_json(project, storage, plan, options, report)
     with RunDisplay(len(plan.steps)) as display:
         try:
             result = run_project(
@@ -217,13 +224,18 @@ def run_with_display(
 
 
 def _run_for_json(
-    project: Project, storage: Storage, plan: Plan, options: dict[str, Any]
+    project: Project,
+    storage: Storage,
+    plan: Plan,
+    options: dict[str, Any],
+    report: Callable[[str], None] | None,
 ) -> ExecutionResult:
     """``run_with_display`` with ``as_json``."""
     from catchment.cli.display import describe
     from catchment.cli.runs_cmd import echo_run_json
     from catchment.execution.project import run_project
 
+    tell = report or (lambda run_id: echo_run_json(storage, run_id))
     run_ids: list[str] = []
 
     def on_event(event: Event) -> None:
@@ -239,9 +251,9 @@ def _run_for_json(
     except KeyboardInterrupt:
         typer.secho("canceled", err=True, fg="yellow")
         if run_ids:
-            echo_run_json(storage, run_ids[0])
+            tell(run_ids[0])
         raise typer.Exit(130) from None
-    echo_run_json(storage, result.run_id)
+    tell(result.run_id)
     return result
 
 

@@ -8,6 +8,7 @@ that is all that is wrong).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,7 @@ from catchment.cli.common import (
     load_for_reading,
     load_for_run,
     parse_tags,
+    refuse_json_on_workspace,
     run_with_display,
 )
 
@@ -63,6 +65,13 @@ Examples:
   catchment apply
 
   catchment apply -s '+marts/orders' --workers 2
+
+  catchment apply --json | jq '.runs[].status'
+
+With --json, stdout holds one JSON document: {"status", "runs"}, each run as `catchment runs
+show RUN --json` prints it; "status" is "success", "failure" (exit code 1), "canceled" (exit
+130), "fresh" (nothing to do, no runs) or "queued" (with --queue). Progress lines go to
+stderr. --json does not support workspaces yet.
 
 In a folder holding catchment.workspace.yaml (or with -p naming one) it acts on the whole
 workspace: every project in its own Python environment.
@@ -183,11 +192,19 @@ def apply(
     ),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
     allow_broken: bool = allow_broken_option(),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help='Print {"status", "runs"} as JSON on stdout (each run as `runs show RUN --json`) '
+        "instead of the live display and summaries; same exit code.",
+    ),
 ) -> None:
     from catchment.workspace import find_workspace
 
     workspace = find_workspace(project_path)
     if workspace is not None:
+        if as_json:
+            refuse_json_on_workspace(workspace, "apply")
         from catchment.workspace.cli import apply as apply_workspace
 
         queued = (priority, parse_tags(tag)) if queue else None
@@ -202,33 +219,56 @@ def apply(
     graph = project.require_graph()
     storage = open_project_storage(project)
     failed = False
+    ran: list[str] = []  # with --json: the runs' ids, printed as one document at the end
     try:
         observed = observe_project(project, storage, select, ttl=0) if observe else None
         groups = apply_groups(reconcile(graph, storage, select, observed=observed), graph)
         if not groups:
-            typer.echo("everything selected is fresh; nothing to do")
+            if as_json:
+                _echo_apply_json(storage, "fresh", ran)
+            else:
+                typer.echo("everything selected is fresh; nothing to do")
             return
         if queue:
-            _queue_apply(storage, groups, select, priority, tag)
+            run_id = _queue_apply(storage, groups, select, priority, tag, as_json=as_json)
+            if as_json:
+                _echo_apply_json(storage, "queued", [run_id])
             return
         for keys, partitions in groups:
             names = ", ".join(k.to_string() for k in keys)
             where = f" (partitions {', '.join(partitions)})" if partitions else ""
-            typer.echo(f"applying {len(keys)} asset(s){where}: {names}")
+            typer.echo(f"applying {len(keys)} asset(s){where}: {names}", err=as_json)
             the_plan = build_plan(graph, keys, partition=partitions or None)
-            result = run_with_display(
-                project,
-                storage,
-                the_plan,
-                workers=workers,
-                executor_option=executor,
-                tags={"trigger": "apply"},
-            )
+            try:
+                result = run_with_display(
+                    project,
+                    storage,
+                    the_plan,
+                    workers=workers,
+                    executor_option=executor,
+                    tags={"trigger": "apply"},
+                    as_json=as_json,
+                    report=ran.append,
+                )
+            except typer.Exit:
+                if as_json:
+                    _echo_apply_json(storage, "canceled", ran)
+                raise
             failed = failed or not result.success
+        if as_json:
+            _echo_apply_json(storage, "failure" if failed else "success", ran)
     finally:
         storage.close()
     if failed:
         raise typer.Exit(1)
+
+
+def _echo_apply_json(storage: Storage, status: str, run_ids: list[str]) -> None:
+    """Print ``apply --json``'s document: its status and each run as ``runs show --json``."""
+    from catchment.cli.runs_cmd import resolve_run, run_json
+
+    runs = [run_json(storage, resolve_run(storage, r)) for r in run_ids]
+    typer.echo(json.dumps({"status": status, "runs": runs}, indent=2))
 
 
 def _queue_apply(
@@ -237,9 +277,12 @@ def _queue_apply(
     select: str | None,
     priority: int,
     tags: list[str],
-) -> None:
-    """Queue the one group of missing and stale assets as a run; several groups (different
-    partition sets) must run one after the other, which queued runs cannot promise: refused."""
+    *,
+    as_json: bool = False,
+) -> str:
+    """Queue the one group of missing and stale assets as a run (its id; printed unless
+    ``as_json``); several groups (different partition sets) must run one after the other,
+    which queued runs cannot promise: refused."""
     from catchment.cli.common import parse_tags
     from catchment.cli.materialize_cmd import submit_and_tell
     from catchment.errors import CatchmentError
@@ -256,7 +299,7 @@ def _queue_apply(
         )
     keys, partitions = groups[0]
     names = ", ".join(k.to_string() for k in keys)
-    typer.echo(f"queuing {len(keys)} asset(s): {names}")
+    typer.echo(f"queuing {len(keys)} asset(s): {names}", err=as_json)
     request = RunRequest.for_assets(
         keys,
         partition_keys=partitions,
@@ -265,7 +308,11 @@ def _queue_apply(
         origin="cli",
         reason="catchment apply --queue",
     )
-    submit_and_tell(storage, request)
+    if as_json:
+        from catchment.runs.submit import submit_run
+
+        return submit_run(storage, request).run_id
+    return submit_and_tell(storage, request)
 
 
 def register(app: typer.Typer) -> None:
