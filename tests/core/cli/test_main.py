@@ -3,7 +3,10 @@ the terminal once, instead of keeping the line breaks of the source's docstrings
 
 from __future__ import annotations
 
-from catchment.cli.main import app, unwrap_help
+from pathlib import Path
+
+from catchment.cli.main import app, selection_hint, unwrap_help
+from catchment.testing import run_cli
 from typer.testing import CliRunner
 
 
@@ -34,3 +37,22 @@ def test_a_group_help_keeps_its_examples_indented() -> None:
     summary = next(line for line in lines if "Inspect recorded runs" in line)
     assert len(example) - len(example.lstrip()) > len(summary) - len(summary.lstrip())
     assert "catchment runs COMMAND --help" in result.stdout
+
+
+def test_a_bare_word_after_a_selecting_command_gets_a_hint() -> None:
+    assert selection_hint(["materialize", "orders"]) == (
+        "hint: to select assets, use -s: `catchment materialize -s 'orders'`"
+    )
+    assert selection_hint(["assets", "list", "raw", "marts"]) == (
+        "hint: to select assets, use -s: `catchment assets list -s 'raw marts'`"
+    )
+    assert selection_hint(["assets", "show", "orders", "extra"]) is None  # takes an argument
+    assert selection_hint(["materialize", "--bogus"]) is None
+    assert selection_hint(["runs", "list", "x"]) is None  # selects nothing
+
+
+def test_the_cli_prints_the_hint_under_the_usage_error(tmp_path: Path) -> None:
+    done = run_cli(["materialize", "orders"], cwd=tmp_path, timeout=60)
+    assert done.returncode == 2
+    assert "unexpected extra argument" in done.stderr
+    assert "catchment materialize -s 'orders'" in done.stderr

@@ -11,8 +11,10 @@ import importlib
 import inspect
 import os
 import sys
+from collections.abc import Sequence
 
 import typer
+import typer.models
 
 from catchment import __version__
 from catchment.errors import CatchmentError
@@ -120,7 +122,13 @@ def main() -> None:
             refuse_unsupported(sys.argv[1:])
         except typer.Exit as stop:
             sys.exit(stop.exit_code)
-        app()
+        try:
+            app()
+        except SystemExit as stop:
+            hint = selection_hint(sys.argv[1:]) if stop.code == 2 else None  # a usage error
+            if hint is not None:
+                typer.echo(hint, err=True)
+            raise
     except CatchmentError as exc:
         if os.environ.get("CATCHMENT_DEBUG"):
             raise
@@ -128,3 +136,26 @@ def main() -> None:
 
         typer.secho(f"error: {redact(str(exc))}", err=True, fg="red")
         sys.exit(1)
+
+
+def selection_hint(argv: Sequence[str]) -> str | None:
+    """For a usage error: when a bare word follows a command that selects with ``-s`` and
+    takes no argument (``catchment materialize orders``), how to select it instead."""
+    commands = {c.name or "": c.callback for c in app.registered_commands}
+    for group in app.registered_groups:
+        sub = group.typer_instance
+        for command in sub.registered_commands if sub is not None else ():
+            commands[f"{group.name} {command.name}"] = command.callback
+    for size in (2, 1):
+        path, rest = " ".join(argv[:size]), list(argv[size:])
+        callback = commands.get(path)
+        if callback is None or not rest or rest[0].startswith("-"):
+            continue
+        params = inspect.signature(callback).parameters.values()
+        if "select" not in {p.name for p in params} or any(
+            isinstance(p.default, typer.models.ArgumentInfo) for p in params
+        ):
+            return None
+        words = " ".join(w for w in rest if not w.startswith("-"))
+        return f"hint: to select assets, use -s: `catchment {path} -s '{words}'`"
+    return None
