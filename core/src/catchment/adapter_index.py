@@ -30,7 +30,7 @@ __all__ = [
     "write_index",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 _ENVIRONMENT = ("CATCHMENT_ADAPTERS", "CATCHMENT_STRICT", "CATCHMENT_ADAPTER_TIMEOUT")
 
 
@@ -47,12 +47,17 @@ class IndexedAdapter(msgspec.Struct, frozen=True):
     hint: str | None
     serves: tuple[str, ...]
     """``kind:name`` of each type it registered (``component type:dbt``), as the registry's
-    ``owners`` spell them."""
-    component_types: tuple[str, ...]
+    ``owners`` spell them, in registration order."""
     always: bool
     """It implements a hook besides registration, so it loads for every project."""
     code: str | None
     """The folder of its Python files (stamped in the key); None when it always loads."""
+
+    @property
+    def component_types(self) -> list[str]:
+        """The component types it registered, in order."""
+        kind = "component type:"
+        return [s[len(kind) :] for s in self.serves if s.startswith(kind)]
 
 
 class AdapterIndex(msgspec.Struct, frozen=True):

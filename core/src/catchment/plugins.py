@@ -363,7 +363,7 @@ class PluginRegistry:
             record = AdapterRecord(entry.name, entry.distribution, entry.version, entry.api)
             record.status = "ok" if entry.status == "ok" else "disabled"
             record.error, record.hint = entry.error, entry.hint
-            record.component_types = list(entry.component_types)
+            record.component_types = entry.component_types
             self.adapters.append(record)
             if entry.status == "ok":
                 self._deferred[entry.name] = entry
@@ -434,7 +434,6 @@ class PluginRegistry:
             error=record.error,
             hint=record.hint,
             serves=tuple(k for k, owner in self.owners.items() if owner == record.name),
-            component_types=tuple(record.component_types),
             always=always,
             code=code,
         )

@@ -47,6 +47,9 @@ def test_a_bare_word_after_a_selecting_command_gets_a_hint() -> None:
         "hint: to select assets, use -s: `catchment assets list -s 'raw marts'`"
     )
     assert selection_hint(["assets", "show", "orders", "extra"]) is None  # takes an argument
+    assert selection_hint(["materialize", "orders", "-w", "2"]) == (
+        "hint: to select assets, use -s: `catchment materialize -s 'orders'`"
+    )
     assert selection_hint(["materialize", "--bogus"]) is None
     assert selection_hint(["runs", "list", "x"]) is None  # selects nothing
 

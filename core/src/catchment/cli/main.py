@@ -12,6 +12,7 @@ import inspect
 import os
 import sys
 from collections.abc import Sequence
+from itertools import takewhile
 
 import typer
 import typer.models
@@ -156,6 +157,6 @@ def selection_hint(argv: Sequence[str]) -> str | None:
             isinstance(p.default, typer.models.ArgumentInfo) for p in params
         ):
             return None
-        words = " ".join(w for w in rest if not w.startswith("-"))
+        words = " ".join(takewhile(lambda w: not w.startswith("-"), rest))
         return f"hint: to select assets, use -s: `catchment {path} -s '{words}'`"
     return None
