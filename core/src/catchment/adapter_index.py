@@ -21,6 +21,8 @@ from pathlib import Path
 
 import msgspec
 
+from catchment.atomic_write import write_cache
+
 __all__ = [
     "AdapterIndex",
     "IndexedAdapter",
@@ -142,10 +144,4 @@ def write_index(path: Path, adapters: tuple[IndexedAdapter, ...]) -> None:
     load a full scan)."""
     key = index_key(a.code for a in adapters if a.code is not None)
     data = msgspec.msgpack.encode(AdapterIndex(FORMAT_VERSION, key, adapters))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    except OSError:
-        pass
+    write_cache(path, data)

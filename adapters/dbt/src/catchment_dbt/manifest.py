@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+from catchment.atomic_write import write_cache
 from catchment.errors import ConfigError
 
 
@@ -192,10 +193,9 @@ def read_manifest(path: Path, compact: Path | None = None) -> Manifest:
     if compact is not None:
         try:
             st = path.stat()
-            compact.parent.mkdir(parents=True, exist_ok=True)
-            tmp = compact.with_suffix(".tmp")
-            tmp.write_bytes(_compact_encoder.encode(_Compact(st.st_size, st.st_mtime_ns, manifest)))
-            tmp.replace(compact)
+            write_cache(
+                compact, _compact_encoder.encode(_Compact(st.st_size, st.st_mtime_ns, manifest))
+            )
         except OSError:
             pass
     return manifest

@@ -24,6 +24,7 @@ from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
+from catchment.atomic_write import write_cache
 from catchment.errors import ConfigError
 from catchment.filestats import lines_of, listing
 
@@ -358,10 +359,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data))
-    os.replace(tmp, path)
+    write_cache(path, json.dumps(data).encode())
 
 
 _DBT_VERSION: list[str] = []

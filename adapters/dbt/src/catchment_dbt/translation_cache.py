@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 from collections.abc import Set
 from pathlib import Path
 from typing import Any
 
 import msgspec
+from catchment.atomic_write import write_cache
 from catchment.keys import AssetKey, interning_dec_hook
 from catchment.specs import AssetSpec
 
@@ -139,10 +139,4 @@ def store_translation(path: Path, key: str, translation: Translation) -> None:
         body = _encoder.encode(_Entry(translation.specs, translation.files))
     except (TypeError, ValueError, OverflowError):
         return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(key.encode() + b"\n" + body)
-        tmp.replace(path)
-    except OSError:
-        pass
+    write_cache(path, key.encode() + b"\n" + body)

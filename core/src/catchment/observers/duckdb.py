@@ -24,7 +24,6 @@ warning saying so (see docs/troubleshooting.md).
 from __future__ import annotations
 
 import logging
-import os
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -33,6 +32,7 @@ from typing import Any
 
 import msgspec
 
+from catchment.atomic_write import write_cache
 from catchment.observation import Observation, columns_version, gone, unknown
 from catchment.tables import TableRef
 
@@ -174,13 +174,7 @@ def _write_cache(
     if cache is None:
         return
     body = _Cached(stamp=stamp, tables=[(s, n, o) for (s, n), o in found.items()])
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(msgspec.msgpack.encode(body))
-        tmp.replace(cache)
-    except OSError:
-        pass  # no cache: the next observation opens the file again
+    write_cache(cache, msgspec.msgpack.encode(body))  # if not: the next one opens the file
 
 
 class DuckDBObserver:

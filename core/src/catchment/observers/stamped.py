@@ -9,13 +9,13 @@ write then gets a later modification time even where the filesystem's clock is c
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 import msgspec
 
+from catchment.atomic_write import write_cache
 from catchment.observation import Observation
 from catchment.tables import TableRef
 from catchment.user_cache import cache_file
@@ -79,10 +79,4 @@ def write_cached(
     if cache is None or time.time() - newest_ns / 1e9 <= QUIET_SECONDS:
         return
     body = _Entry(stamp=stamp, tables=list(found.items()))
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(msgspec.msgpack.encode(body))
-        tmp.replace(cache)
-    except OSError:
-        pass
+    write_cache(cache, msgspec.msgpack.encode(body))

@@ -8,15 +8,14 @@ why when it was corrupt.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 
+from catchment.atomic_write import write_atomic
 from catchment.snapshot.format import (
     FORMAT_VERSION,
     DefaultsRecord,
@@ -294,15 +293,7 @@ def project_from_snapshot(snapshot: Snapshot) -> ReadOnlyProject:
 # -- the file ------------------------------------------------------------------------------
 def write_snapshot(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (a temporary file renamed over it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".snapshot-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
 
 
 def read_snapshot(file: Path, say: Say = _stderr) -> Snapshot | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import msgspec
 
+from catchment.atomic_write import write_cache
 from catchment.snapshot.key import UncacheableError, project_key
 from catchment.snapshot.paths import Stamp, cache_dir
 
@@ -104,13 +105,4 @@ def write_output(file: Path, command: Sequence[str], stamp: Stamp, body: bytes) 
         _code_stamp(),
         body,
     )
-    path = output_path(file, command)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # as the snapshot
-        with os.fdopen(fd, "wb") as out:
-            out.write(_encoder.encode(entry))
-        os.replace(tmp, path)
-    except OSError:
-        tmp.unlink(missing_ok=True)
+    write_cache(output_path(file, command), _encoder.encode(entry))
