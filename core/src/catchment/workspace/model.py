@@ -3,8 +3,9 @@
 Errors in the file's shape (unknown fields, wrong types, two projects with one name, no Python
 named, a bad ``queue:`` or ``pools:`` value) stop every command with one ``ConfigError`` naming
 ``file:line`` and the field, as ``catchment.yaml`` errors do. ``queue:`` is validated by the
-project's own ``queue:`` model (``project.loader``), so both take the same fields. What can only be known by trying (a project folder or a Python
-that does not exist) is a load error of that one project: the rest of the workspace loads.
+project's own ``queue:`` model (``project.loader``), so both take the same fields. What can
+only be known by trying (a project folder or a Python that does not exist) is a load error of
+that one project: the rest of the workspace loads.
 """
 
 from __future__ import annotations
