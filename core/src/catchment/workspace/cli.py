@@ -308,13 +308,15 @@ Queued = tuple[int, dict[str, str]]
 
 def _enqueue(wsg: WorkspaceGraph, request: RunRequest) -> None:
     """Record ``request`` as a queued run in the workspace's store: the daemon on the
-    workspace starts it (``python -m catchment.workspace.execute``)."""
+    workspace starts it (``python -m catchment.workspace.execute``), tagged with the teams
+    and projects of its assets (``workspace.teams``)."""
     from catchment.cli.materialize_cmd import submit_and_tell
     from catchment.storage import open_storage
+    from catchment.workspace.teams import tag_request
 
     storage = open_storage(wsg.workspace.storage_url)
     try:
-        submit_and_tell(storage, request)
+        submit_and_tell(storage, tag_request(wsg.require_graph(), request))
     finally:
         storage.close()
 
