@@ -5,6 +5,8 @@ every slot (the coordinator driven directly, on a fake clock; no process is star
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -126,3 +128,24 @@ def test_a_workspace_runs_project_runs_hold_no_slot_of_their_own(tmp_path: Path)
     assert {r.run_id: r.status for r in store.list_runs()}[first.run_id] == "started"
     assert launcher.launched == [second.run_id]
     store.close()
+
+
+def test_materialize_and_apply_queue_runs_tagged_with_their_team(workspace: Path) -> None:
+    for args in (
+        ["materialize", "--queue", "-s", "ledger"],
+        ["apply", "--queue", "--tag", "team=x"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "catchment", *args],
+            cwd=workspace.parent,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+    store = _store(workspace)
+    tags = [r.tags for r in reversed(store.list_runs())]
+    store.close()
+    assert (tags[0]["team"], tags[0]["project"]) == ("team-finance", "finance")
+    assert tags[1]["trigger"] == "apply"
+    assert tags[1]["team"] == "team-finance+team-marketing"  # ledger and budget: both teams
