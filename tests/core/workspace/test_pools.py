@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 from catchment.components import ProjectDefaults, QueueSettings
-from catchment.events import EventType
 from catchment.storage import open_storage
 from catchment.workspace.pools import disagreements, under_workspace
+
+from tests.core.execution.test_pools import PROJECT, _most_at_once, step_spans
+from tests.core.workspace.test_cli import _cli
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -33,27 +35,14 @@ def {name}_two():
     return 1
 """
 
-PROJECT = """\
-project:
-  name: {name}
-{pools}components:
-  - type: python
-    name: core
-    attributes:
-      module: assets.py
-io_managers:
-  default:
-    type: filesystem
-    config:
-      base_dir: values
-"""
 
-
-def _workspace(root: Path, workspace_pools: str, a_pools: str = "") -> Path:
-    """Projects a and b (teams red and blue), two steps each in pool ``warehouse``."""
-    for name, pools in (("a", a_pools), ("b", "")):
+def _workspace(root: Path, workspace_pools: str) -> Path:
+    """Projects a and b (teams red and blue), two steps each in pool ``warehouse``, whose own
+    ``pools:`` both say ``warehouse: 4``."""
+    for name in ("a", "b"):
         (root / name).mkdir(parents=True)
-        (root / name / "catchment.yaml").write_text(PROJECT.format(name=name, pools=pools))
+        project = PROJECT.format(limit=4).replace("name: pooled", f"name: {name}")
+        (root / name / "catchment.yaml").write_text(project)
         (root / name / "assets.py").write_text(POOLED.format(name=name))
     file = root / "catchment.workspace.yaml"
     file.write_text(
@@ -62,25 +51,6 @@ def _workspace(root: Path, workspace_pools: str, a_pools: str = "") -> Path:
         f"  - {{path: b, python: {sys.executable}, team: blue}}\n" + workspace_pools
     )
     return file
-
-
-def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "catchment", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def _most_at_once(intervals: list[tuple[float, float]]) -> int:
-    points = sorted([(a, 1) for a, _ in intervals] + [(b, -1) for _, b in intervals])
-    most = now = 0
-    for _, delta in points:
-        now += delta
-        most = max(most, now)
-    return most
 
 
 def test_the_workspace_limit_goes_over_a_projects_own_and_says_so() -> None:
@@ -104,8 +74,8 @@ def test_the_workspace_limit_goes_over_a_projects_own_and_says_so() -> None:
 def test_a_pool_named_in_two_projects_is_one_pool_limited_across_both(tmp_path: Path) -> None:
     """Four workspace runs at once (two of project a, two of b; 8 steps that could all run
     together): the workspace's ``warehouse: 1`` lets one step run at a time across both
-    projects (counted from the step events), though project a's own ``pools:`` says 4."""
-    _workspace(tmp_path, "pools: {warehouse: 1}\n", a_pools="pools:\n  warehouse: 4\n")
+    projects (counted from the step events), though the projects' own ``pools:`` say 4."""
+    _workspace(tmp_path, "pools: {warehouse: 1}\n")
     checked = _cli(tmp_path, "check")  # loads the projects once: the runs read the cache
     assert checked.returncode == 0, checked.stderr
     assert "project a: its pools.warehouse: 4 is not used" in checked.stdout
@@ -124,16 +94,11 @@ def test_a_pool_named_in_two_projects_is_one_pool_limited_across_both(tmp_path: 
     assert all(p.returncode == 0 for p in procs), outputs
     assert any("the workspace's pools.warehouse: 1 applies" in err for _, err in outputs)
     store = open_storage(f"sqlite:///{tmp_path / '.catchment' / 'runs.db'}")
-    spans, waits, teams = [], [], set()
-    for run in store.list_runs():
-        teams.add((run.tags["workspace_project"], run.tags["team"], run.tags["project"]))
-        events = store.events_for_run(run.run_id)
-        starts = {e.step_key: e.timestamp for e in events if e.type is EventType.STEP_STARTED}
-        for e in events:
-            if e.type is EventType.STEP_FINISHED:
-                spans.append((starts[e.step_key], e.timestamp))
-            if e.type is EventType.LOG and "waits: pool warehouse full" in e.log_line.message:
-                waits.append(e.log_line.message)
+    spans, waits = step_spans(store)
+    teams = {
+        (run.tags["workspace_project"], run.tags["team"], run.tags["project"])
+        for run in store.list_runs()
+    }
     assert teams == {("a", "red", "a"), ("b", "blue", "b")}  # each project run: its own team
     assert len(spans) == 8
     assert _most_at_once(spans) == 1
@@ -145,7 +110,7 @@ def test_a_pool_named_in_two_projects_is_one_pool_limited_across_both(tmp_path: 
 
 
 def test_pools_list_and_set_act_on_the_workspaces_shared_store(tmp_path: Path) -> None:
-    _workspace(tmp_path, "pools: {warehouse: 2}\n", a_pools="pools:\n  warehouse: 4\n")
+    _workspace(tmp_path, "pools: {warehouse: 2}\n")
     listed = _cli(tmp_path, "pools", "list")
     assert listed.returncode == 0, listed.stderr
     assert "warehouse            0/2        (workspace)" in listed.stdout
