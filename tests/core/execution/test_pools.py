@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from catchment.events import EventType
-from catchment.storage import open_storage
+from catchment.storage import Storage, open_storage
 from typer.testing import CliRunner
 
 ASSETS = """\
@@ -70,6 +70,21 @@ def _most_at_once(intervals: list[tuple[float, float]]) -> int:
     return most
 
 
+def step_spans(store: Storage) -> tuple[list[tuple[float, float]], list[str]]:
+    """(start, end) of every recorded step, and what the steps that waited for pool
+    ``warehouse`` said."""
+    spans, waits = [], []
+    for run in store.list_runs():
+        events = store.events_for_run(run.run_id)
+        starts = {e.step_key: e.timestamp for e in events if e.type is EventType.STEP_STARTED}
+        for e in events:
+            if e.type is EventType.STEP_FINISHED:
+                spans.append((starts[e.step_key], e.timestamp))
+            if e.type is EventType.LOG and "waits: pool warehouse full" in e.log_line.message:
+                waits.append(e.log_line.message)
+    return spans, waits
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(240)
 def test_processes_at_once_never_run_more_pool_steps_than_its_limit(tmp_path: Path) -> None:
@@ -86,15 +101,7 @@ def test_processes_at_once_never_run_more_pool_steps_than_its_limit(tmp_path: Pa
     outputs = [p.communicate(timeout=200)[0].decode() for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
     store = open_storage(f"sqlite:///{root / '.catchment' / 'runs.db'}")
-    spans, waits = [], []
-    for run in store.list_runs():
-        events = store.events_for_run(run.run_id)
-        starts = {e.step_key: e.timestamp for e in events if e.type is EventType.STEP_STARTED}
-        for e in events:
-            if e.type is EventType.STEP_FINISHED:
-                spans.append((starts[e.step_key], e.timestamp))
-            if e.type is EventType.LOG and "waits: pool warehouse full" in e.log_line.message:
-                waits.append(e.log_line.message)
+    spans, waits = step_spans(store)
     assert len(spans) == 8
     assert _most_at_once(spans) <= 2  # 8 steps wanted to run at once
     assert waits  # some step had to wait, and said why

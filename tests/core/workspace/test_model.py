@@ -84,6 +84,32 @@ def test_a_workspace_file_names_projects_environments_teams_and_storage(tmp_path
             ":2",
             "field policy.cross_project.require: unknown field",
         ),
+        (
+            "projects:\n  - {path: a, python: p}\nqueue:\n  max_concurrent_runs: -1\n",
+            ":4",
+            "field queue.max_concurrent_runs: Input should be greater than or equal to 0",
+        ),
+        (
+            "projects:\n  - {path: a, python: p}\nqueue:\n  tag_limits:\n"
+            "    - {key: team, limit: many}\n",
+            ":5",
+            "field queue.tag_limits[0].limit: Input should be a valid integer",
+        ),
+        (
+            "projects:\n  - {path: a, python: p}\nqueue:\n  max_runs: 2\n",
+            ":4",
+            "field queue.max_runs: Extra inputs are not permitted",
+        ),
+        (
+            "projects:\n  - {path: a, python: p}\npools:\n  warehouse: -2\n",
+            ":4",
+            "field pools.warehouse: must be a number of slots, 0 or more, not -2",
+        ),
+        (
+            "projects:\n  - {path: a, python: p}\npools: [warehouse]\n",
+            ":3",
+            "field pools: must be a mapping of pool name to slots",
+        ),
     ],
 )
 def test_errors_name_the_file_line_and_field(
@@ -146,3 +172,30 @@ def test_a_relative_sqlite_store_is_in_the_workspace_folder(
     for _ in range(2):  # validated, then read from the cache
         ws = load_workspace_file(file)
         assert ws.storage_url == f"sqlite:///{tmp_path.resolve() / 'state' / 'runs.db'}"
+
+
+def test_queue_and_pools_take_the_projects_queue_fields_and_survive_the_cache(
+    tmp_path: Path,
+) -> None:
+    from catchment.storage.queue import QueueLimits, TagLimit
+
+    file = _write(
+        tmp_path,
+        f"projects:\n  - {{path: a, python: {sys.executable}, team: x}}\n"
+        "queue:\n  max_concurrent_runs: 4\n  tag_limits: [{key: team, limit: 1}]\n"
+        "  pool_lease_seconds: 30\n"
+        "pools: {warehouse: 2, api: 0}\n",
+    )
+    for _ in range(2):  # validated, then read from the cache
+        ws = load_workspace_file(file)
+        assert ws.queue.limits == QueueLimits(
+            max_concurrent_runs=4, tag_limits=(TagLimit(key="team", limit=1),)
+        )
+        assert ws.queue.pools == {"warehouse": 2, "api": 0}
+        assert ws.queue.pool_lease_seconds == 30
+        assert ws.teams
+    bare = _write(tmp_path, f"projects:\n  - {{path: a, python: {sys.executable}}}\n")
+    ws = load_workspace_file(bare)
+    assert ws.queue.limits == QueueLimits()
+    assert ws.queue.pools == {}
+    assert not ws.teams

@@ -108,6 +108,9 @@ def test_ui_actions_on_a_workspace_run_each_project_in_its_environment(tmp_path:
         }
         assert children[first].tags["workspace_project"] == "finance"
         assert children[second].tags["workspace_project"] == "marketing"
+        queued = {r.run_id: r.tags for r in store.list_runs() if "workspace_run" not in r.tags}
+        assert (queued[first]["team"], queued[first]["project"]) == ("team-finance", "finance")
+        assert queued[second]["team"] == "team-marketing"  # the UI's runs carry their team
         assert {str(k) for k in store.latest_materializations()} == {"ledger", "budget"}
     finally:
         store.close()

@@ -89,21 +89,34 @@ def list_pools(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
-    """Every pool: its limit (set here, or the project's `pools:`), slots in use and holders."""
+    """Every pool: its limit (set here, or the project's `pools:`; on a workspace: set here,
+    or the workspace's `pools:`), slots in use and holders."""
     from catchment.cli.runs_cmd import _open
-    from catchment.project import load_defaults
+    from catchment.workspace import find_workspace
 
-    project = load_defaults(project_path).queue.pools
+    workspace = find_workspace(project_path)
+    if workspace is not None:
+        from catchment.workspace.cli import pool_limits
+
+        configured, notes = pool_limits(workspace)
+        stored_from = "store"
+    else:
+        from catchment.project import load_defaults
+
+        project = load_defaults(project_path).queue.pools
+        configured, notes = {n: (v, "project") for n, v in project.items()}, []
+        stored_from = "cli"
     storage = _open(project_path)
     try:
         stored = {p.name: p for p in storage.pools()}
     finally:
         storage.close()
     rows: list[dict[str, Any]] = []
-    for name in sorted(set(stored) | set(project)):
+    for name in sorted(set(stored) | set(configured)):
         info = stored.get(name)
-        limit = info.limit if info is not None and info.limit is not None else project.get(name)
-        source = "cli" if info is not None and info.limit is not None else "project"
+        limit, source = configured.get(name, (None, None))
+        if info is not None and info.limit is not None:
+            limit, source = info.limit, stored_from
         holders = [f"{c.run_id[:8]}/{c.step_key} ({c.slots})" for c in info.claims] if info else []
         rows.append(
             {
@@ -114,6 +127,8 @@ def list_pools(
                 "holders": holders,
             }
         )
+    for note in notes:
+        typer.secho(f"note: {note}", err=True, fg="yellow")
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -132,7 +147,8 @@ def set_pool(
     slots: int = typer.Argument(..., min=0, help="Slots (0 holds every step that uses it)."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
-    """Set a pool's slot limit in the record store (it wins over the project's `pools:`)."""
+    """Set a pool's slot limit in the record store (it wins over the project's `pools:`, and
+    on a workspace over the workspace's)."""
     from catchment.cli.runs_cmd import _open
 
     storage = _open(project_path)

@@ -93,7 +93,7 @@ class Daemon:
         self._own_storage = own
         root = self.workspace.root
         launcher = launcher or SubprocessLauncher(root)
-        self.starter = RunStarter(storage)
+        self.starter = RunStarter(storage, self.workspace.prepare)
         self.queue = QueueCoordinator(storage, launcher, self.workspace.defaults.queue.limits)
         self.queue_ticks: list[TickRecord] = []
         """The queue's ticks of the last step (recorded like every tick; kept apart from
@@ -223,6 +223,7 @@ class Daemon:
         log.info("the project changed: reloading its schedules, sensors and graph")
         self.workspace = workspace
         self.queue.limits = workspace.defaults.queue.limits
+        self.starter.prepare = workspace.prepare
         self._build_loops(workspace)
 
     def _build_loops(self, workspace: Workspace) -> None:

@@ -3,6 +3,7 @@ coordinator then launches them under the run limits)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,15 +31,19 @@ class Started:
 
 class RunStarter:
     """Submit requests (de-duplicated by run key) as queued runs; the queue coordinator
-    (``catchment.daemon.queue_loop``) starts them under the limits."""
+    (``catchment.daemon.queue_loop``) starts them under the limits. ``prepare``, when set,
+    is applied to each request first (a workspace's adds its ``team`` and ``project`` tags)."""
 
-    def __init__(self, storage: Storage):
+    def __init__(self, storage: Storage, prepare: Callable[[RunRequest], RunRequest] | None = None):
         self.storage = storage
+        self.prepare = prepare
 
     def start(self, requests: list[RunRequest], now: float) -> list[Started]:
         """Submit every request as a queued run."""
         out = []
         for request in requests:
+            if self.prepare is not None:
+                request = self.prepare(request)
             record = queued_record(request, now)
             submitted = self.storage.submit_run(record, request.run_key)
             out.append(Started(request, submitted.run_id, submitted.created))

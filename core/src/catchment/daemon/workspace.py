@@ -13,6 +13,7 @@ hooks and the project's alert resources) reads the project's resources, when it 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from catchment.components import ProjectDefaults
     from catchment.graph import AssetGraph
     from catchment.project import Problem
+    from catchment.runs.request import RunRequest
     from catchment.schedules import ScheduleDefinition
     from catchment.sensors import SensorDefinition
     from catchment.snapshot.paths import Stamp
@@ -43,6 +45,9 @@ class Workspace:
     snapshot: Stamp | None = field(default=None, compare=False)
     """The key of the definitions snapshot it was read from (None: not cached, ``stamp``
     then says when the project changed)."""
+    prepare: Callable[[RunRequest], RunRequest] | None = field(default=None, compare=False)
+    """What each run request the loops ask for passes through before it is queued (None:
+    nothing; a workspace's tags it with its teams and projects: ``catchment.workspace.teams``)."""
 
     def changed(self) -> bool:
         """Whether the project changed since it was read: its snapshot's key recomputed (every

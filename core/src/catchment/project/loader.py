@@ -232,6 +232,18 @@ class _Pools(RootModel[dict[str, int]]):
     model_config = ConfigDict(defer_build=True)
 
 
+def queue_settings(cfg: _Queue, pools: dict[str, int]) -> QueueSettings:
+    """The run limits and pool slot limits of a validated ``queue:`` section and ``pools:``
+    (shared with ``catchment.workspace.yaml``, whose ``queue:`` is this same model)."""
+    from catchment.storage.queue import QueueLimits, TagLimit
+
+    limits = QueueLimits(
+        max_concurrent_runs=cfg.max_concurrent_runs,
+        tag_limits=tuple(TagLimit(key=t.key, value=t.value, limit=t.limit) for t in cfg.tag_limits),
+    )
+    return QueueSettings(limits=limits, pools=pools, pool_lease_seconds=cfg.pool_lease_seconds)
+
+
 _SECTIONS = (
     "project",
     "queue",
@@ -362,8 +374,6 @@ class _Loader:
 
     def queue(self, data: Mapping[str, Any]) -> QueueSettings:
         """The ``queue:`` and ``pools:`` sections (the run limits and pool slot limits)."""
-        from catchment.storage.queue import QueueLimits, TagLimit
-
         cfg: _Queue = self.section(data, "queue", _Queue)
         pools: _Pools = self.section(data, "pools", _Pools)
         good = {}
@@ -372,13 +382,7 @@ class _Loader:
                 self.problem("project", ("pools", name), f"pools.{name}: must be 0 or more")
             else:
                 good[name] = slots
-        limits = QueueLimits(
-            max_concurrent_runs=cfg.max_concurrent_runs,
-            tag_limits=tuple(
-                TagLimit(key=t.key, value=t.value, limit=t.limit) for t in cfg.tag_limits
-            ),
-        )
-        return QueueSettings(limits=limits, pools=good, pool_lease_seconds=cfg.pool_lease_seconds)
+        return queue_settings(cfg, good)
 
     def storage(self, value: Any) -> tuple[str, str | None]:
         """The run store URL of ``defaults.storage`` (a relative SQLite path made absolute

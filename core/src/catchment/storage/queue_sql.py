@@ -160,8 +160,11 @@ class QueueSql:
 
     def dequeue(self, limits: QueueLimits, now: float, scan: int = 1000) -> DequeueResult:
         """Move queued runs to ``starting`` by priority (highest first) then age, as long as
-        the run limits allow; record every waiting run's reason. One locked transaction."""
-        active_sql = self._sql(f"SELECT info FROM runs WHERE status IN ({_ACTIVE})")
+        the run limits allow; record every waiting run's reason. One locked transaction.
+
+        A workspace run's project runs (tagged ``workspace_run`` with its id) hold no slot of
+        their own while it is in progress: it holds the slot for them."""
+        active_sql = self._sql(f"SELECT run_id, info FROM runs WHERE status IN ({_ACTIVE})")
         queued_sql = self._sql(
             f"SELECT {_R_COLUMNS}, q.wait_reason FROM run_queue q JOIN runs r "
             "ON r.run_id = q.run_id WHERE r.status = 'queued' "
@@ -178,11 +181,15 @@ class QueueSql:
         def write(cur: Any) -> DequeueResult:
             self._serialise(cur, QUEUE_LOCK)
             cur.execute(active_sql)
+            rows = cur.fetchall()
+            active = {run_id: json.loads(info or "{}").get("tags", {}) for run_id, info in rows}
             counts: dict[tuple[str, str], int] = {}
             running = 0
-            for (info,) in cur.fetchall():
+            for tags in active.values():
+                if tags.get("workspace_run") in active:
+                    continue
                 running += 1
-                for key, value in json.loads(info or "{}").get("tags", {}).items():
+                for key, value in tags.items():
                     counts[(key, value)] = counts.get((key, value), 0) + 1
             cur.execute(queued_sql, (scan,))
             out = DequeueResult()

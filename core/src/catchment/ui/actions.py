@@ -25,12 +25,15 @@ def queue_and_launch(
     its queue starts the run under the limits, pools and priorities like any other; with no
     daemon, ``launcher`` starts a detached process for it here (it outlives the UI):
     ``catchment runs execute`` for a project, ``python -m catchment.workspace.execute`` for a
-    workspace."""
+    workspace (whose launcher also tags the request with its teams: its ``prepare``)."""
     import msgspec
 
     from catchment.daemon.lease import daemon_lease
     from catchment.runs.submit import queued_record
 
+    prepare = getattr(launcher, "prepare", None)
+    if prepare is not None:
+        request = prepare(request)
     record = msgspec.structs.replace(queued_record(request), parent_run_id=parent_run_id)
     submitted = storage.submit_run(record, request.run_key)
     _, live = daemon_lease(storage)  # a live daemon's queue starts it

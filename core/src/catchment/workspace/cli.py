@@ -30,6 +30,7 @@ __all__ = [
     "materialize",
     "owner_of",
     "plan",
+    "pool_limits",
     "refuse_unsupported",
     "retry",
     "workspace_store",
@@ -53,6 +54,7 @@ SUPPORTED = (
     "runs cancel",
     "runs retry",
     "ui",
+    "pools",
 )
 
 
@@ -160,6 +162,8 @@ def check(file: Path) -> None:
         typer.secho(
             f"{mark} {lp.entry.name}{team}: {n} asset{'s' if n != 1 else ''} ({how})", fg=color
         )
+    for note in _pool_notes(wsg):
+        typer.secho(f"note: {note}", fg="yellow")
     if wsg.problems:
         _print_problems(wsg)
         n = len(wsg.problems)
@@ -175,6 +179,46 @@ def check(file: Path) -> None:
         f"{_n(len(wsg.cross_edges), 'cross-project edge')}",
         fg="green",
     )
+
+
+def _pool_notes(wsg: WorkspaceGraph) -> list[str]:
+    """The projects' own ``pools:`` values that the workspace's replace, one line each."""
+    from catchment.workspace.pools import disagreements
+
+    pools = wsg.workspace.queue.pools
+    return [
+        line
+        for lp in wsg.projects
+        if lp.project is not None
+        for line in disagreements(pools, lp.project.defaults.queue.pools, lp.entry.name)
+    ]
+
+
+def pool_limits(file: Path) -> tuple[dict[str, tuple[int, str]], list[str]]:
+    """`catchment pools list` on a workspace: pool -> (limit, where it comes from) of the
+    configured limits (the workspace's ``pools:``; for a pool it does not name, the first
+    project naming it: each project's steps claim under their own), and notes on the
+    projects' values that are not used or disagree. Stored limits go over these."""
+    wsg = _load(file)
+    limits = {name: (slots, "workspace") for name, slots in wsg.workspace.queue.pools.items()}
+    notes = _pool_notes(wsg)
+    said: dict[str, list[str]] = {}
+    for lp in wsg.projects:
+        if lp.project is None:
+            continue
+        for name, slots in sorted(lp.project.defaults.queue.pools.items()):
+            if name in wsg.workspace.queue.pools:
+                continue
+            limits.setdefault(name, (slots, f"project {lp.entry.name}"))
+            said.setdefault(name, []).append(f"{lp.entry.name} {slots}")
+    for name, values in sorted(said.items()):
+        if len({v.rsplit(" ", 1)[1] for v in values}) > 1:
+            notes.append(
+                f"pool {name} has no workspace limit and its projects disagree "
+                f"({', '.join(values)}): each project's steps claim under its own; set one "
+                f"with pools: in {file.name} or `catchment pools set {name} N`"
+            )
+    return limits, notes
 
 
 def assets_list(file: Path, select: str | None, as_json: bool, no_cache: bool) -> None:
@@ -308,13 +352,15 @@ Queued = tuple[int, dict[str, str]]
 
 def _enqueue(wsg: WorkspaceGraph, request: RunRequest) -> None:
     """Record ``request`` as a queued run in the workspace's store: the daemon on the
-    workspace starts it (``python -m catchment.workspace.execute``)."""
+    workspace starts it (``python -m catchment.workspace.execute``), tagged with the teams
+    and projects of its assets (``workspace.teams``)."""
     from catchment.cli.materialize_cmd import submit_and_tell
     from catchment.storage import open_storage
+    from catchment.workspace.teams import tag_request
 
     storage = open_storage(wsg.workspace.storage_url)
     try:
-        submit_and_tell(storage, request)
+        submit_and_tell(storage, tag_request(wsg.require_graph(), request))
     finally:
         storage.close()
 

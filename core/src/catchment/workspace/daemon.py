@@ -6,7 +6,9 @@ snapshot: automation conditions and freshness policies are in the specs) and eac
 schedules and sensors, from the same snapshot (a project whose view is not from one is asked
 by a short ``python -m catchment.workspace.worker``, ``action: declarations``, in its own
 environment). Each is named ``PROJECT:NAME`` and by default selects only that project's
-assets. A sensor's code runs in the project's
+assets. The workspace's ``queue:`` limits are the queue coordinator's, and every run the
+loops ask for is tagged with the ``team`` and ``project`` of its assets
+(``workspace.teams``). A sensor's code runs in the project's
 environment and folder on every tick (``WorkspaceSensorRunner``), as a project's sensors run
 in subprocesses of its daemon.
 
@@ -24,6 +26,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -34,6 +37,7 @@ from catchment.sensors.runner import SensorProcess, SubprocessSensorRunner
 if TYPE_CHECKING:
     from catchment.daemon.workspace import Workspace as DaemonView
     from catchment.problems import Problem, ProblemKind
+    from catchment.runs.request import RunRequest
     from catchment.schedules import ScheduleDefinition
     from catchment.sensors import SensorContext, SensorDefinition
     from catchment.workspace.loading import LoadedProject
@@ -152,7 +156,16 @@ def load_for_daemon(path: Path | str | None, *, no_cache: bool = False) -> Daemo
             schedules.append(scoped(entry.name, _definition(raw, ScheduleDefinition)))
         for raw in data["sensors"]:
             sensors.append(scoped(entry.name, _definition(raw, SensorDefinition)))
-    defaults = dataclasses.replace(ProjectDefaults.for_root(ws.root), storage_url=ws.storage_url)
+    defaults = dataclasses.replace(
+        ProjectDefaults.for_root(ws.root), storage_url=ws.storage_url, queue=ws.queue
+    )
+    prepare = None
+    if ws.teams and wsg.graph is not None:
+        import functools
+
+        from catchment.workspace.teams import tag_request
+
+        prepare = functools.partial(tag_request, wsg.graph)
     return DaemonView(
         root=ws.root,
         file=ws.file,
@@ -162,17 +175,26 @@ def load_for_daemon(path: Path | str | None, *, no_cache: bool = False) -> Daemo
         sensors=tuple(sensors),
         problems=tuple(problems),
         stamp=project_stamp(ws.file),
+        prepare=prepare,
     )
 
 
 class WorkspaceLauncher(SubprocessLauncher):
     """Launch each queued run of the workspace as ``python -m catchment.workspace.execute
     RUN_ID WORKSPACE_FILE`` in the control plane's own environment (it imports no project
-    code: each batch runs in its project's environment)."""
+    code: each batch runs in its project's environment). ``prepare``: what the UI applies to
+    a request before queuing it (``ui.actions.queue_and_launch``: the team and project tags)."""
 
-    def __init__(self, file: Path, *, python: str | None = None):
+    def __init__(
+        self,
+        file: Path,
+        *,
+        python: str | None = None,
+        prepare: Callable[[RunRequest], RunRequest] | None = None,
+    ):
         super().__init__(file.parent, python=python or sys.executable)
         self.file = file
+        self.prepare = prepare
 
     def command(self, run_id: str) -> list[str]:
         return [self.python, "-m", "catchment.workspace.execute", run_id, str(self.file)]

@@ -1,9 +1,11 @@
 """The workspace file, ``catchment.workspace.yaml``: its model and its validation.
 
 Errors in the file's shape (unknown fields, wrong types, two projects with one name, no Python
-named) stop every command with one ``ConfigError`` naming ``file:line`` and the field, as
-``catchment.yaml`` errors do. What can only be known by trying (a project folder or a Python
-that does not exist) is a load error of that one project: the rest of the workspace loads.
+named, a bad ``queue:`` or ``pools:`` value) stop every command with one ``ConfigError`` naming
+``file:line`` and the field, as ``catchment.yaml`` errors do. ``queue:`` is validated by the
+project's own ``queue:`` model (``project.loader``), so both take the same fields. What can
+only be known by trying (a project folder or a Python that does not exist) is a load error of
+that one project: the rest of the workspace loads.
 """
 
 from __future__ import annotations
@@ -11,16 +13,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from catchment.components import QueueSettings
 from catchment.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 __all__ = ["CrossProjectPolicy", "ProjectEntry", "Workspace", "load_workspace_file"]
 
 DEFAULT_LOAD_TIMEOUT = 120.0
 """Seconds a project's environment may take to print its definitions snapshot."""
 
-_TOP = ("workspace", "storage", "load_timeout", "policy", "projects")
+_TOP = ("workspace", "storage", "load_timeout", "policy", "queue", "pools", "projects")
 _PROJECT = ("path", "name", "python", "uv_project", "team", "load_timeout")
 _POLICY = ("cross_project",)
 _CROSS = ("require_tag", "hooks")
@@ -76,6 +82,15 @@ class Workspace:
     storage_url: str
     projects: tuple[ProjectEntry, ...]
     policy: CrossProjectPolicy = field(default_factory=CrossProjectPolicy)
+    queue: QueueSettings = field(default_factory=QueueSettings)
+    """``queue:`` and ``pools:``: the daemon's run limits on the workspace's queued runs, and
+    the pool slot limits every project's steps claim under (a pool the workspace names has
+    this limit in every project, whatever the project's own ``pools:`` says)."""
+
+    @property
+    def teams(self) -> bool:
+        """Whether any project names its team (then runs carry ``team`` and ``project`` tags)."""
+        return any(p.team is not None for p in self.projects)
 
     @property
     def root(self) -> Path:
@@ -217,6 +232,50 @@ class _Checker:
             hooks=hooks,
         )
 
+    def queue(self, raw_queue: Any, raw_pools: Any) -> QueueSettings:
+        """``queue:`` through the project's own model (same fields, same checks) and
+        ``pools:`` (pool name -> slots, 0 or more)."""
+        if raw_queue is None and raw_pools is None:
+            return QueueSettings()
+        from pydantic import ValidationError
+
+        from catchment.project.loader import _Queue, queue_settings
+
+        try:
+            cfg = _Queue.model_validate(raw_queue if raw_queue is not None else {})
+        except ValidationError as exc:
+            raise self._invalid(exc, _Queue) from None
+        pools: dict[str, int] = {}
+        if raw_pools is not None:
+            if not isinstance(raw_pools, dict):
+                raise self.fail(
+                    ("pools",),
+                    f"must be a mapping of pool name to slots, not {_type(raw_pools)}",
+                    "e.g. pools: {warehouse: 4}",
+                )
+            for name, slots in raw_pools.items():
+                if isinstance(slots, bool) or not isinstance(slots, int) or slots < 0:
+                    raise self.fail(
+                        ("pools", str(name)),
+                        f"must be a number of slots, 0 or more, not {slots!r}",
+                        "e.g. pools: {warehouse: 4} (0 holds every step of the pool)",
+                    )
+                pools[str(name)] = slots
+        return queue_settings(cfg, pools)
+
+    def _invalid(self, exc: ValidationError, model: Any) -> ConfigError:
+        """The first error of ``queue:`` as the project's loader words it, at its line."""
+        err = exc.errors(include_input=False, include_url=False, include_context=False)[0]
+        loc = tuple(err["loc"])
+        hint = None
+        if loc and isinstance(loc[0], str):
+            info = model.model_fields.get(loc[0])
+            if info is not None and info.description:
+                hint = f"{loc[0]}: {info.description}"
+        if err["type"] == "extra_forbidden":
+            hint = f"known fields: {', '.join(model.model_fields)}"
+        return self.fail(("queue", *loc), err["msg"], hint)
+
     def workspace(self) -> Workspace:
         data = self.located.data
         if data is None:
@@ -254,6 +313,7 @@ class _Checker:
             storage_url=self.storage(data.get("storage")),
             projects=tuple(projects),
             policy=self.policy(data.get("policy")),
+            queue=self.queue(data.get("queue"), data.get("pools")),
         )
 
 
@@ -285,7 +345,7 @@ def load_workspace_file(file: Path) -> Workspace:
     return ws
 
 
-_CACHE_VERSION = 2  # 2: a relative SQLite storage URL is stored resolved
+_CACHE_VERSION = 3  # 2: a relative SQLite storage URL is stored resolved; 3: queue, pools
 
 
 def _digest(file: Path, data: bytes) -> str:
@@ -322,9 +382,23 @@ def _read_cache(file: Path, digest: str) -> Workspace | None:
                 for p in raw["projects"]
             ),
             policy=CrossProjectPolicy(**raw["policy"]),
+            queue=_queue_from(raw["queue"]),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def _queue_from(raw: dict[str, Any]) -> QueueSettings:
+    from catchment.storage.queue import QueueLimits, TagLimit
+
+    return QueueSettings(
+        limits=QueueLimits(
+            max_concurrent_runs=raw["max_concurrent_runs"],
+            tag_limits=tuple(TagLimit(**t) for t in raw["tag_limits"]),
+        ),
+        pools=dict(raw["pools"]),
+        pool_lease_seconds=raw["pool_lease_seconds"],
+    )
 
 
 def _path(value: str | None) -> Path | None:
@@ -358,6 +432,15 @@ def _write_cache(ws: Workspace, digest: str) -> None:
             for p in ws.projects
         ],
         "policy": {"require_tag": ws.policy.require_tag, "hooks": ws.policy.hooks},
+        "queue": {
+            "max_concurrent_runs": ws.queue.limits.max_concurrent_runs,
+            "tag_limits": [
+                {"key": t.key, "value": t.value, "limit": t.limit}
+                for t in ws.queue.limits.tag_limits
+            ],
+            "pools": ws.queue.pools,
+            "pool_lease_seconds": ws.queue.pool_lease_seconds,
+        },
     }
     with contextlib.suppress(OSError):  # the next command validates the file again
         write_snapshot(_cache_path(ws.file), json.dumps(raw).encode())

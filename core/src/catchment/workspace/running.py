@@ -4,8 +4,11 @@ The selected assets are cut into batches: one project's assets that can run toge
 batch runs after every batch holding an upstream of its assets (a cross-project edge starts a
 new level). Each batch is one run of ``python -m catchment.workspace.worker`` in the
 project's environment, recorded in the workspace's shared run store and tagged with the
-workspace run's id (``workspace_run``), the workspace and the project. When an asset fails,
-every asset downstream of it in later batches is skipped, and says why.
+workspace run's id (``workspace_run``), the workspace and the project (and, when the workspace
+names teams, ``team`` and ``project``: ``workspace.teams``). Its steps claim pool slots under
+the workspace's ``pools:`` (sent with the request; the worker puts them over the project's
+own). When an asset fails, every asset downstream of it in later batches is skipped, and
+says why.
 """
 
 from __future__ import annotations
@@ -103,13 +106,18 @@ def _run_batch(
     partition: str | None,
     forward_interrupt: bool = False,
 ) -> ProjectRun:
-    entry = wsg.workspace.project(project)
+    from catchment.workspace.teams import project_tags
+
+    ws = wsg.workspace
+    entry = ws.project(project)
     request = {
         "project": str(entry.path),
-        "storage": wsg.workspace.storage_url,
+        "storage": ws.storage_url,
         "keys": [k.to_string() for k in keys],
         "partition": partition,
-        "tags": {**tags, "workspace_project": project},
+        "tags": {**tags, "workspace_project": project, **project_tags(ws, project)},
+        "pools": ws.queue.pools,
+        "pool_lease_seconds": ws.queue.pool_lease_seconds,
     }
     out = ProjectRun(project, keys)
     try:

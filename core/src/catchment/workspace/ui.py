@@ -32,9 +32,15 @@ class WorkspaceUiState(UiState):
         self.workspace_file = file
 
     def launcher(self) -> Launcher:
-        from catchment.workspace.daemon import WorkspaceLauncher
+        """The workspace's runner; the runs it is given to queue are tagged with the teams and
+        projects of their assets (``workspace.teams``)."""
+        import functools
 
-        return WorkspaceLauncher(self.workspace_file)
+        from catchment.workspace.daemon import WorkspaceLauncher
+        from catchment.workspace.teams import tag_request
+
+        prepare = functools.partial(tag_request, self.require().graph)
+        return WorkspaceLauncher(self.workspace_file, prepare=prepare)
 
     def retry_run(self, run_id: str) -> str:
         """Queue, as a child of ``run_id``, the assets it (through its project runs) did not

@@ -2,10 +2,11 @@
 environment (the project's own), recording to the workspace's shared run store.
 
 Reads one JSON object on stdin: ``project`` (its folder), ``storage`` (the run store URL),
-``keys`` (asset keys), ``partition`` (optional) and ``tags``. Prints one line per asset on
-stderr as it goes, and one JSON object on stdout at the end: ``run_id``, ``success`` and each
-asset's ``status`` (success, failed, skipped, not run). Exit 0 when it ran (whatever the
-run's outcome), 1 with one message on stderr when it could not run at all.
+``keys`` (asset keys), ``partition`` (optional), ``tags``, and the workspace's ``pools`` and
+``pool_lease_seconds`` (put over the project's own: ``workspace.pools``). Prints one line
+per asset on stderr as it goes, and one JSON object on stdout at the end: ``run_id``,
+``success`` and each asset's ``status`` (success, failed, skipped, not run). Exit 0 when it
+ran (whatever the run's outcome), 1 with one message on stderr when it could not run at all.
 
 With ``action: declarations`` it runs nothing and prints the project's schedules and sensors
 (what the workspace daemon reads; ``workspace.daemon``).
@@ -39,6 +40,17 @@ def run(request: dict[str, Any]) -> dict[str, Any]:
     project = load_project(request["project"])
     for p in project.problems:
         print(f"warning: {p}", file=sys.stderr)
+    if "pools" in request:
+        import dataclasses
+
+        from catchment.workspace.pools import disagreements, under_workspace
+
+        pools = dict(request["pools"])
+        name = (request.get("tags") or {}).get("workspace_project", project.name)
+        for line in disagreements(pools, project.defaults.queue.pools, name):
+            print(f"warning: {line}", file=sys.stderr)
+        defaults = under_workspace(project.defaults, pools, float(request["pool_lease_seconds"]))
+        project = dataclasses.replace(project, defaults=defaults)
     graph = project.require_graph()
     keys = list(request["keys"])
     storage = open_storage(request["storage"])

@@ -1,0 +1,48 @@
+"""Pools on a workspace: the workspace's ``pools:`` over each project's own.
+
+Pool claims live in the shared record store, so a pool named by components of two projects
+is one pool, limited across both. Its limit, for every project's steps, is (first found):
+
+1. the limit stored with ``catchment pools set`` in the shared store (as for a project);
+2. the workspace's ``pools:`` value (the workspace wins over a project's own ``pools:``);
+3. the ``pools:`` value of the project whose step claims (a pool the workspace does not name).
+
+The workspace's values reach the project runs with their request (``workspace.running``);
+the worker puts them over the project's own (``under_workspace``). A project whose own value
+disagrees is told so, in ``catchment check``, ``catchment pools list`` and on the run's
+output, but is not a problem: the workspace's value applies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from catchment.components import ProjectDefaults
+
+__all__ = ["disagreements", "under_workspace"]
+
+
+def disagreements(workspace: Mapping[str, int], project: Mapping[str, int], name: str) -> list[str]:
+    """One line per pool whose limit in project ``name``'s ``pools:`` is not the workspace's."""
+    return [
+        f"project {name}: its pools.{pool}: {project[pool]} is not used; the workspace's "
+        f"pools.{pool}: {slots} applies"
+        for pool, slots in sorted(workspace.items())
+        if pool in project and project[pool] != slots
+    ]
+
+
+def under_workspace(
+    defaults: ProjectDefaults, pools: Mapping[str, int], pool_lease_seconds: float
+) -> ProjectDefaults:
+    """A project's defaults as its runs in a workspace use them: the workspace's pool limits
+    over the project's own, and the workspace's pool lease."""
+    queue = dataclasses.replace(
+        defaults.queue,
+        pools={**defaults.queue.pools, **pools},
+        pool_lease_seconds=pool_lease_seconds,
+    )
+    return dataclasses.replace(defaults, queue=queue)
