@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from catchment import asset
 from catchment.errors import ExecutionError
+from catchment.events import EventType
 from catchment.execution.dask_executor import DaskExecutor, refuse_local_only
 from catchment.execution.plan import build_plan
 from catchment.execution.project import runtime_for_project
@@ -185,3 +187,199 @@ def test_a_pool_limits_steps_on_the_cluster_too(tmp_path: Path) -> None:
     assert len(spans) == 3
     for (_, end), (start, _) in pairwise(spans):
         assert start >= end, f"two steps of a one-slot pool overlapped: {spans}"
+
+
+# -- time limits on a real cluster (`dask scheduler` and `dask worker` subprocesses) ------------
+
+TIMED_ASSETS = """
+import os, time
+from pathlib import Path
+from catchment import RetryPolicy, asset
+
+HERE = Path(__file__).parent
+
+
+def mark(name):
+    with open(HERE / "executions.log", "a") as f:
+        f.write(f"{name} {os.getpid()} {time.time()}\\n")
+
+
+@asset(timeout=1)
+def spins():
+    mark("spins")
+    total = 0
+    while True:
+        try:
+            total += sum(range(1000))
+        except Exception:  # a broad handler must not swallow the time limit
+            total = 0
+
+
+@asset(timeout=1)
+def sleeps():
+    mark("sleeps")
+    time.sleep(60)  # blocked in C: nothing raised in its thread reaches it
+    return 1
+
+
+@asset
+def quick():
+    mark("quick")
+    return 1
+
+
+@asset(retry=RetryPolicy(max_retries=1))
+def neighbour(context):
+    mark("neighbour")
+    if context.attempt == 0:
+        time.sleep(60)  # still running on the worker when that worker is restarted
+    return 1
+
+
+@asset
+def after(neighbour):
+    mark("after")
+    return neighbour + 1
+"""
+
+
+def _timed_project(root: Path) -> Path:
+    root.mkdir()
+    (root / "catchment.yaml").write_text(
+        "project: {name: timed}\n"
+        "components:\n  - {type: python, name: code, attributes: {module: assets.py}}\n"
+        "io_managers:\n  default: {type: filesystem, config: {base_dir: store}}\n"
+    )
+    (root / "assets.py").write_text(TIMED_ASSETS)
+    return root
+
+
+def _materialize(
+    root: Path, address: str, select: str
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    from .dask_cluster import BIN, ENV
+
+    start = time.monotonic()
+    out = subprocess.run(
+        [
+            str(Path(BIN) / "catchment"),
+            "materialize",
+            "--executor",
+            f"dask:{address}",
+            "-p",
+            str(root),
+            "-s",
+            select,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=ENV,
+        cwd=root,
+    )
+    return out, time.monotonic() - start
+
+
+def _marks(root: Path) -> dict[str, list[tuple[int, float]]]:
+    out: dict[str, list[tuple[int, float]]] = {}
+    for line in (root / "executions.log").read_text().splitlines():
+        name, pid, at = line.split()
+        out.setdefault(name, []).append((int(pid), float(at)))
+    return out
+
+
+def _last_run_events(root: Path) -> list:  # type: ignore[type-arg]
+    from catchment.storage import open_storage
+
+    storage = open_storage(load_project(root).defaults.storage_url)
+    try:
+        run = storage.list_runs()[0]
+        return storage.events_for_run(run.run_id)
+    finally:
+        storage.close()
+
+
+def _failed(events: list, key: str) -> dict:  # type: ignore[type-arg]
+    (event,) = [e for e in events if e.type is EventType.ASSET_FAILED and e.asset_key == key]
+    return dict(event.data)
+
+
+@pytest.mark.slow  # a scheduler and a worker as subprocesses
+@pytest.mark.timeout(300)
+def test_a_python_loop_on_a_worker_is_interrupted_at_its_timeout(tmp_path: Path) -> None:
+    """No restart needed (the worker has no nanny): the loop is interrupted in its thread,
+    the step fails as timed out half a second past its deadline, and the same worker runs
+    the next step."""
+    from .dask_cluster import Cluster
+
+    root = _timed_project(tmp_path / "p")
+    cluster = Cluster(tmp_path / "cluster", workers=1, nanny=False)
+    try:
+        out, _ = _materialize(root, cluster.address, "spins")
+        assert out.returncode == 1, out.stdout + out.stderr
+        events = _last_run_events(root)
+        failure = _failed(events, "spins")
+        assert failure["error_class"] == "StepTimeout"
+        assert "timed out after 1 s" in failure["message"]
+        assert "did not stop" not in failure["message"]  # interrupted, not killed
+        ((pid, started),) = _marks(root)["spins"]
+        (failed_at,) = [e.timestamp for e in events if e.type is EventType.ASSET_FAILED]
+        assert failed_at - started < 1 + 1.5, failed_at - started  # deadline + margin + ~1 s
+        again, _ = _materialize(root, cluster.address, "quick")
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert [p for p, _ in _marks(root)["quick"]] == [pid]  # the same, freed, worker
+    finally:
+        cluster.stop()
+
+
+@pytest.mark.slow  # a scheduler and a nanny worker as subprocesses; the step is stuck ~12 s
+@pytest.mark.timeout(300)
+def test_a_step_stuck_in_c_past_its_timeout_has_its_worker_restarted(tmp_path: Path) -> None:
+    """``time.sleep(60)`` in a task thread cannot be interrupted: 10 s after the deadline (and
+    its half second) the step fails as timed out, the run goes on and ends, the worker is
+    restarted through its nanny, and ``neighbour``, which ran on that same worker (2 threads),
+    is run again with the reason as its lost attempt; ``after`` then runs on the new worker."""
+    from .dask_cluster import Cluster
+
+    root = _timed_project(tmp_path / "p")
+    cluster = Cluster(tmp_path / "cluster", workers=1, nthreads=2, nanny=True)
+    try:
+        (old,) = cluster.worker_pids()
+        out, took = _materialize(root, cluster.address, "sleeps or neighbour+")
+        text = out.stdout + out.stderr
+        assert out.returncode == 1, text
+        assert took < 60, text  # the run ended long before the sleep would have
+        events = _last_run_events(root)
+        failure = _failed(events, "sleeps")
+        assert failure["error_class"] == "StepTimeout"
+        message = failure["message"]
+        assert "timed out after 1 s and did not stop; restarting its Dask worker" in message
+        assert f"(pid {old}) through its nanny" in message
+        marks = _marks(root)
+        ((pid, started),) = marks["sleeps"]
+        assert pid == old
+        (failed_at,) = [
+            e.timestamp
+            for e in events
+            if e.type is EventType.ASSET_FAILED and e.asset_key == "sleeps"
+        ]
+        assert 1 + 10 < failed_at - started < 1 + 12.5, failed_at - started
+        said = [e.data["message"] for e in events if e.type is EventType.LOG]
+        assert any(
+            "still running 10 s past its 1 s timeout" in m and "neighbour" in m for m in said
+        ), said
+        # the neighbour: its first attempt died with the worker, the reason is recorded
+        (retry,) = [e for e in events if e.type is EventType.STEP_RETRY]
+        assert retry.step_key == "neighbour"
+        assert retry.data["error_class"] == "WorkerDied"
+        assert "was restarted: step sleeps ran there past its 1 s timeout" in retry.data["message"]
+        assert marks["neighbour"][0][0] == old
+        new = {p for p, _ in marks["neighbour"][1:] + marks["after"]}
+        assert old not in new, marks  # run again, and after it, on the restarted worker
+        assert "2 materialized" in text, text
+        now = cluster.worker_pids()
+        assert now, "the nanny started a new worker"
+        assert old not in now
+        assert cluster.workers[0].poll() is None  # the nanny is still there
+    finally:
+        cluster.stop()
