@@ -383,3 +383,118 @@ def test_a_step_stuck_in_c_past_its_timeout_has_its_worker_restarted(tmp_path: P
         assert cluster.workers[0].poll() is None  # the nanny is still there
     finally:
         cluster.stop()
+
+
+# -- the engine's side of a stuck step, on a fake clock (no cluster) ------------------------------
+
+
+class _Future:
+    def __init__(self, key: str):
+        self.key = key
+        self.status = "pending"
+
+
+class _Client:
+    """What the executor asks the cluster about a stuck step, answered and recorded."""
+
+    def __init__(self, processing: dict[str, list[str]]):
+        self.answer = processing
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def processing(self, workers: list[str]) -> dict[str, list[str]]:
+        return self.answer
+
+    def cancel(self, futures: list[_Future], force: bool = False) -> None:
+        self.calls.append(("cancel", [f.key for f in futures]))
+
+    def restart_workers(
+        self, workers: list[str], timeout: float = 0, raise_for_error: bool = True
+    ) -> dict[str, str]:
+        self.calls.append(("restart", workers))
+        return dict.fromkeys(workers, "OK")
+
+
+def _stuck_executor(
+    tmp_path: Path, *, nanny: bool, on_worker: list[str]
+) -> tuple[DaskExecutor, _Client, list[float]]:
+    """An executor with ``stuck`` (1 s timeout) and ``other`` (none) announced on worker w1."""
+    import msgspec
+    from catchment.execution.dask_worker import Running
+    from catchment.execution.step import StepRequest
+
+    executor = DaskExecutor(tmp_path, f"sqlite:///{tmp_path / 'runs.db'}", "v", address="x")
+    now = [100.0]
+    executor._clock = lambda: now[0]
+    client = _Client({"tcp://w1": on_worker})
+    executor._client = client
+    for step, timeout in (("stuck", 1.0), ("other", None)):
+        request = StepRequest(run_id="r", step=step, asset_keys=(step,), timeout=timeout)
+        executor._futures[_Future(f"key-{step}")] = request
+        running = Running(
+            run_id="r", step=step, address="tcp://w1", pid=42, nanny=nanny, attempts=1, waits=0.0
+        )
+        executor._announced.put(msgspec.json.encode(running).decode())
+    executor._note_placements()
+    return executor, client, now
+
+
+def test_a_step_still_running_10_s_past_its_deadline_restarts_its_worker(tmp_path: Path) -> None:
+    from catchment.execution.dask_worker import RECEIVED, done_name, lost_name
+    from catchment.storage import open_storage
+
+    executor, client, now = _stuck_executor(
+        tmp_path, nanny=True, on_worker=["key-stuck", "key-other"]
+    )
+    now[0] = 100.0 + 1 + 0.5 + 10 - 0.1
+    assert executor._overdue() is None  # not yet
+    now[0] += 0.2
+    found = executor._overdue()
+    assert found is not None
+    step, events = found
+    assert step == "stuck"
+    failed = [e for e in events if e.type is EventType.ASSET_FAILED]
+    assert failed[0].data["error_class"] == "StepTimeout"
+    assert failed[0].data["message"] == (
+        "timed out after 1 s and did not stop; restarting its Dask worker tcp://w1 (pid 42) "
+        "through its nanny"
+    )
+    (log,) = [e for e in events if e.type is EventType.LOG]
+    assert "also running there, run again per their retry policy: other" in log.data["message"]
+    assert [r.step for r in executor._futures.values()] == ["other"]  # still awaited
+    for thread in executor._restarts:
+        thread.join(timeout=30)
+    assert client.calls == [("cancel", ["key-stuck"]), ("restart", ["tcp://w1"])]
+    storage = open_storage(executor.storage_url)
+    try:
+        cursors = storage.get_cursors([done_name("r", "stuck"), lost_name("r", "other")])
+    finally:
+        storage.close()
+    assert cursors[done_name("r", "stuck")] == RECEIVED  # a re-execution would not run it
+    assert (
+        "was restarted: step stuck ran there past its 1 s timeout"
+        in cursors[lost_name("r", "other")]
+    )
+
+
+def test_without_a_nanny_a_stuck_step_is_logged_once_and_awaited(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    executor, client, now = _stuck_executor(
+        tmp_path, nanny=False, on_worker=["key-stuck", "key-other"]
+    )
+    now[0] = 200.0
+    with caplog.at_level("WARNING"):
+        assert executor._overdue() is None
+        assert executor._overdue() is None
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert "has no nanny and so cannot be restarted: waiting for the compute to return" in said
+    assert len(executor._futures) == 2
+    assert client.calls == []
+
+
+def test_a_stuck_step_whose_worker_is_already_gone_is_left_to_dask(tmp_path: Path) -> None:
+    executor, client, now = _stuck_executor(tmp_path, nanny=True, on_worker=[])
+    now[0] = 200.0
+    assert executor._overdue() is None  # Dask runs it again elsewhere; it announces anew
+    assert "stuck" not in executor._placed
+    assert client.calls == []

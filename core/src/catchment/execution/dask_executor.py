@@ -226,6 +226,7 @@ class DaskExecutor:
         self._waited: set[str] = set()  # overdue steps on workers without a nanny (logged)
         self._restarting: set[str] = set()  # worker addresses being restarted
         self._restarts: list[threading.Thread] = []
+        self._clock = time.monotonic  # replaced by tests
 
     @classmethod
     def for_project(
@@ -391,13 +392,13 @@ class DaskExecutor:
             hard = None
             if request.timeout is not None:
                 per_attempt = request.timeout + INTERRUPT_MARGIN + self.kill_grace
-                hard = time.monotonic() + running.attempts * per_attempt + running.waits
+                hard = self._clock() + running.attempts * per_attempt + running.waits
             self._placed[running.step] = _Placed(running, hard)
 
     def _overdue(self) -> tuple[str, list[Event]] | None:
         """The first step still running past its hard deadline on a worker that can be
         restarted: failed as timed out, its worker restarted. None when there is none."""
-        now = time.monotonic()
+        now = self._clock()
         for future, request in list(self._futures.items()):
             placed = self._placed.get(request.step)
             if placed is None or placed.hard_deadline is None or placed.hard_deadline > now:
