@@ -222,6 +222,13 @@ def sleeps():
     return 1
 
 
+@asset(timeout=1)
+def dozes():
+    mark("dozes")
+    time.sleep(15)  # blocked in C, but it ends
+    return 1
+
+
 @asset
 def quick():
     mark("quick")
@@ -381,6 +388,35 @@ def test_a_step_stuck_in_c_past_its_timeout_has_its_worker_restarted(tmp_path: P
         assert now, "the nanny started a new worker"
         assert old not in now
         assert cluster.workers[0].poll() is None  # the nanny is still there
+    finally:
+        cluster.stop()
+
+
+@pytest.mark.slow  # a scheduler and a worker without a nanny as subprocesses; ~17 s
+@pytest.mark.timeout(300)
+def test_without_a_nanny_a_stuck_step_is_logged_and_awaited_not_restarted(
+    tmp_path: Path,
+) -> None:
+    """Dask cannot restart a worker without a nanny (it would only shut it down): the
+    engine says so and waits; the step fails as timed out when its compute returns."""
+    from .dask_cluster import Cluster
+
+    root = _timed_project(tmp_path / "p")
+    cluster = Cluster(tmp_path / "cluster", workers=1, nanny=False)
+    try:
+        (old,) = cluster.worker_pids()
+        out, took = _materialize(root, cluster.address, "dozes")
+        assert out.returncode == 1, out.stdout + out.stderr
+        assert took > 15  # waited for the compute
+        assert "which has no nanny and so cannot be restarted" in out.stderr, out.stderr
+        events = _last_run_events(root)
+        failure = _failed(events, "dozes")
+        assert failure["error_class"] == "StepTimeout"
+        assert "timed out after 1 s" in failure["message"]
+        assert "did not stop" not in failure["message"]
+        said = [e.data["message"] for e in events if e.type is EventType.LOG]
+        assert any("this Dask worker has no nanny, so it is not restarted" in m for m in said)
+        assert cluster.worker_pids() == {old}  # the same worker, still there
     finally:
         cluster.stop()
 
