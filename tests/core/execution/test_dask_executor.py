@@ -370,7 +370,7 @@ def test_a_step_stuck_in_c_past_its_timeout_has_its_worker_restarted(tmp_path: P
             for e in events
             if e.type is EventType.ASSET_FAILED and e.asset_key == "sleeps"
         ]
-        assert 1 + 10 < failed_at - started < 1 + 12.5, failed_at - started
+        assert 1 + 10 < failed_at - started < 1 + 13, failed_at - started  # deadline + ~12 s
         said = [e.data["message"] for e in events if e.type is EventType.LOG]
         assert any(
             "still running 10 s past its 1 s timeout" in m and "neighbour" in m for m in said
