@@ -436,8 +436,10 @@ class _Client:
     def __init__(self, processing: dict[str, list[str]]):
         self.answer = processing
         self.calls: list[tuple[str, list[str]]] = []
+        self.asked = 0
 
     def processing(self, workers: list[str]) -> dict[str, list[str]]:
+        self.asked += 1
         return self.answer
 
     def cancel(self, futures: list[_Future], force: bool = False) -> None:
@@ -526,6 +528,7 @@ def test_without_a_nanny_a_stuck_step_is_logged_once_and_awaited(
     assert "has no nanny and so cannot be restarted: waiting for the compute to return" in said
     assert len(executor._futures) == 2
     assert client.calls == []
+    assert client.asked == 1  # the scheduler is not asked again every poll
 
 
 def test_a_stuck_step_whose_worker_is_already_gone_is_left_to_dask(tmp_path: Path) -> None:

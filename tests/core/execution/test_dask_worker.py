@@ -158,6 +158,13 @@ def test_a_lost_attempt_records_the_engines_reason_when_it_left_one(tmp_path: Pa
     (retry,) = [e for e in events if e.type is EventType.STEP_RETRY]
     assert retry.data["message"] == why
     assert any(e.type is EventType.MATERIALIZATION for e in events)
+    storage = open_storage(url)
+    try:  # said once: a later loss has its own cause
+        assert not storage.get_cursors([dask_worker.lost_name("r1", "counted")]).get(
+            dask_worker.lost_name("r1", "counted")
+        )
+    finally:
+        storage.close()
 
 
 def test_a_python_loop_in_a_task_thread_fails_as_timed_out(tmp_path: Path) -> None:

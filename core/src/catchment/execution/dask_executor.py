@@ -405,6 +405,8 @@ class DaskExecutor:
                 continue
             if future.status != "pending":
                 continue  # it has just ended: its events are taken as usual
+            if not placed.running.nanny and request.step in self._waited:
+                continue  # said once already; no need to ask the scheduler again
             address = placed.running.address
             if not self._still_running(future, address):
                 self._placed.pop(request.step)  # its worker is gone: Dask runs it again
@@ -424,9 +426,7 @@ class DaskExecutor:
         return future.key in (processing.get(address) or ())
 
     def _wait_without_nanny(self, request: StepRequest, placed: _Placed) -> None:
-        """A stuck step on a worker that cannot be restarted: say so once, keep waiting."""
-        if request.step in self._waited:
-            return
+        """A stuck step on a worker that cannot be restarted: say so (once), keep waiting."""
         self._waited.add(request.step)
         _log.warning(
             "step %s is still running %s s past its %s s timeout on Dask worker %s (pid %s), "

@@ -277,6 +277,8 @@ def run_on_worker(root: str, version: str, topic: str, raw: bytes) -> bytes:
     if attempt > 0:
         lost = lost_name(request.run_id, request.step)
         why = storage.get_cursors([lost]).get(lost)
+        if why:  # said once: a later loss of this step has its own cause
+            storage.set_cursors({lost: ""}, time.time())
     events = lost_attempts(request, attempt, policy, why)
     if attempt <= policy.max_retries:
         worker = _this_worker()
