@@ -542,9 +542,11 @@ class DaskExecutor:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        for thread in self._restarts:  # a worker restart is not abandoned half way
-            thread.join(timeout=RESTART_SECONDS + 5)
-        self._restarts.clear()
+        if self._restarts:
+            for thread in self._restarts:  # a worker restart is not abandoned half way
+                thread.join(timeout=RESTART_SECONDS + 5)
+            self._restarts.clear()
+            self._show_logs()  # how it went
         self._forget_received()
         client, cluster = self._client, self._cluster
         self._client = self._cluster = None
