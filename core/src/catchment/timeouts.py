@@ -161,6 +161,79 @@ class _Alarm:
         signal.signal(signal.SIGALRM, self._previous)
 
 
+def _async_raise(thread: int, exc: type[BaseException] | None) -> bool:
+    """Have ``exc`` raised in ``thread`` at its next bytecode (None: drop a pending one).
+
+    CPython's ``PyThreadState_SetAsyncExc``, through prototypes of our own so the shared
+    ``ctypes.pythonapi`` function keeps its default argument handling. False where it does
+    not exist (another Python implementation)."""
+    import ctypes
+
+    api = getattr(ctypes, "pythonapi", None)
+    if api is None or not hasattr(api, "PyThreadState_SetAsyncExc"):
+        return False
+    if exc is None:
+        clear = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p)
+        clear(("PyThreadState_SetAsyncExc", api))(thread, None)  # NULL: clear
+        return True
+    raise_ = ctypes.PYFUNCTYPE(ctypes.c_int, ctypes.c_ulong, ctypes.py_object)
+    return bool(raise_(("PyThreadState_SetAsyncExc", api))(thread, exc))
+
+
+class _ThreadInterrupt:
+    """While a step runs on a thread other than the main one (a Dask worker's task thread):
+    at its deadline, raise ``StepInterrupted`` in that thread at its next bytecode.
+
+    No signal reaches such a thread, so a sleep, a lock wait or a blocking read is not
+    interrupted: the exception is raised when it returns to Python. The exception is armed
+    only while the block runs; one armed but not yet delivered when the block ends is dropped,
+    so it never lands in the caller's code."""
+
+    def __init__(self, deadline: float, on_overdue: Callable[[], None] | None, grace: float):
+        self.deadline = deadline
+        self.on_overdue = on_overdue
+        self.grace = grace
+        self.target = threading.get_ident()
+        self._lock = threading.Lock()
+        self._inside = True
+        self._armed = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._wait, daemon=True, name="catchment-deadline")
+
+    def _wait(self) -> None:
+        if self._stop.wait(max(0.0, self.deadline - time.monotonic())):
+            return
+        with self._lock:
+            if not self._inside:
+                return
+            self._armed = _async_raise(self.target, StepInterrupted)
+        if self.on_overdue is not None and not self._stop.wait(self.grace):
+            self.on_overdue()  # still running: blocked where no exception reaches it
+
+    def _disarm(self) -> None:
+        self._stop.set()
+        with self._lock:
+            self._inside = False
+            if self._armed:
+                self._armed = False
+                _async_raise(self.target, None)
+
+    def __enter__(self) -> _ThreadInterrupt:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        delivered = False
+        while True:  # the exception may arrive while disarming: it is delivered once
+            try:
+                self._disarm()
+                break
+            except StepInterrupted:
+                delivered = True
+        if delivered:
+            raise StepInterrupted
+
+
 @contextlib.contextmanager
 def interrupt_at(
     deadline: float | None,
@@ -170,11 +243,14 @@ def interrupt_at(
 ) -> Iterator[None]:
     """Raise ``StepInterrupted`` in the code run under this block once ``deadline`` passes.
 
-    Works where Python can deliver a signal: the main thread of a POSIX process, including
-    sleeps, waits and blocking reads. Code blocked inside a native call that never returns to
-    Python cannot be interrupted; ``on_overdue`` is called ``grace`` seconds after the
-    deadline if the block is still running, so the caller can say so. Elsewhere (another
-    thread, Windows) this only calls ``on_overdue``; tools started through
+    On the main thread of a POSIX process it is delivered by a signal, so it also ends
+    sleeps, waits and blocking reads. On any other thread (a Dask worker runs steps in its
+    task threads) it is raised at the thread's next bytecode: Python code is interrupted, a
+    sleep, wait or read only when it returns. Code blocked inside a native call that never
+    returns to Python cannot be interrupted; ``on_overdue`` is called ``grace`` seconds after
+    the deadline if the block is still running, so the caller can say so (and a caller that
+    can, replaces the process). Where neither works (Windows main thread, another Python
+    implementation) this only calls ``on_overdue``; tools started through
     :class:`catchment.toolprocess.ToolProcess` are still killed at the deadline.
     """
     if deadline is None:
@@ -183,6 +259,10 @@ def interrupt_at(
     main = threading.current_thread() is threading.main_thread()
     if main and hasattr(signal, "pthread_kill") and hasattr(signal, "SIGALRM"):
         with _Alarm(deadline, on_overdue, grace):
+            yield
+        return
+    if not main:
+        with _ThreadInterrupt(deadline, on_overdue, grace):
             yield
         return
     stop = threading.Event()

@@ -14,14 +14,9 @@ inserts a row per invocation, and Sling loads in snapshot mode (a second load ad
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import shutil
-import signal
 import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,112 +28,12 @@ pytest.importorskip("distributed")
 from catchment.events import EventType
 from catchment.storage import open_storage
 
+from .dask_cluster import BIN, ENV, Cluster, wait_for
+
 PROJECT = Path(__file__).parent / "dask_project"
 PG_ADMIN = os.environ.get("CATCHMENT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
-BIN = str(Path(sys.executable).parent)
-ENV = {
-    **os.environ,
-    "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-    "DO_NOT_TRACK": "1",
-    "RUNTIME__DLTHUB_TELEMETRY": "false",
-    "SLING_DISABLE_TELEMETRY": "true",
-    "DASK_DISTRIBUTED__WORKER__DAEMON": "False",
-}
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(900)]
-
-
-def _wait_for(what: str, ready: object, timeout: float, *alive: subprocess.Popen[bytes]) -> None:
-    """Poll ``ready()`` until true; fail naming ``what`` if a process died or time ran out."""
-    end = time.monotonic() + timeout
-    while not ready():  # type: ignore[operator]
-        for proc in alive:
-            if proc.poll() is not None:
-                pytest.fail(f"{what}: process {proc.args!r} exited with {proc.returncode}")
-        if time.monotonic() > end:
-            pytest.fail(f"{what}: not within {timeout} s")
-        time.sleep(0.05)
-
-
-class Cluster:
-    """A scheduler and workers started as subprocesses; everything is killed in ``stop``."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-        self.file = folder / "scheduler.json"
-        self.logs: list[Path] = []
-        self.scheduler = self._start(
-            "scheduler",
-            "scheduler",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--dashboard-address",
-            "127.0.0.1:0",
-            "--scheduler-file",
-            str(self.file),
-        )
-        _wait_for("scheduler file", self.file.exists, 120, self.scheduler)
-        _wait_for("scheduler address", lambda: "address" in self.file.read_text(), 30)
-        self.address: str = json.loads(self.file.read_text())["address"]
-        self.workers = [
-            self._start(
-                f"worker{i}",
-                "worker",
-                self.address,
-                "--nthreads",
-                "1",
-                "--nworkers",
-                "1",
-                "--no-nanny",
-                "--dashboard-address",
-                "127.0.0.1:0",
-                "--host",
-                "127.0.0.1",
-                "--death-timeout",
-                "60",
-            )
-            for i in range(2)
-        ]
-        self._wait_workers(2)
-
-    def _start(self, name: str, *args: str) -> subprocess.Popen[bytes]:
-        log = self.folder / f"{name}.log"
-        self.logs.append(log)
-        with open(log, "wb") as out:
-            return subprocess.Popen(
-                [sys.executable, "-m", "dask", *args],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=ENV,
-                start_new_session=True,
-            )
-
-    def _wait_workers(self, n: int) -> None:
-        from distributed import Client
-
-        with Client(self.address, timeout="30s") as client:
-            client.wait_for_workers(n, timeout=180)
-
-    def kill_worker(self, pid: int) -> None:
-        """SIGKILL the worker process ``pid`` (one of ours) and reap it."""
-        worker = next(w for w in self.workers if w.pid == pid)
-        os.kill(pid, signal.SIGKILL)
-        worker.wait(timeout=30)
-
-    def kill_scheduler(self) -> None:
-        """SIGKILL the scheduler (first, so it cannot move a task to another worker)."""
-        os.killpg(self.scheduler.pid, signal.SIGKILL)
-        self.scheduler.wait(timeout=30)
-
-    def stop(self) -> None:
-        for proc in [*self.workers, self.scheduler]:
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=30)
 
 
 @pytest.fixture
@@ -234,7 +129,7 @@ def test_worker_killed_mid_step_reruns_that_step_once_and_nothing_else(
     out = tmp_path / "run.out"
     run = _catchment(project, "materialize", out=out)
     try:
-        _wait_for("blocker started", lambda: _blocked_pid(project) is not None, 600, run)
+        wait_for("blocker started", lambda: _blocked_pid(project) is not None, 600, run)
         pid = _blocked_pid(project)
         assert pid in {w.pid for w in cluster.workers}, "the step runs in a dask worker process"
         done_before = _executions(project)
@@ -277,7 +172,7 @@ def test_lost_scheduler_fails_the_run_and_retry_resumes_on_a_new_cluster(
     out = tmp_path / "run.out"
     run = _catchment(project, "materialize", "--executor", f"dask:{cluster.address}", out=out)
     try:
-        _wait_for("blocker started", lambda: _blocked_pid(project) is not None, 600, run)
+        wait_for("blocker started", lambda: _blocked_pid(project) is not None, 600, run)
         first = _blocked_pid(project)
         cluster.kill_scheduler()  # mid-step
         cluster.stop()  # then the workers: the old cluster is gone

@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
 from catchment import asset
 from catchment.errors import ExecutionError
+from catchment.events import EventType
 from catchment.execution.dask_executor import DaskExecutor, refuse_local_only
 from catchment.execution.plan import build_plan
 from catchment.execution.project import runtime_for_project
@@ -185,3 +187,353 @@ def test_a_pool_limits_steps_on_the_cluster_too(tmp_path: Path) -> None:
     assert len(spans) == 3
     for (_, end), (start, _) in pairwise(spans):
         assert start >= end, f"two steps of a one-slot pool overlapped: {spans}"
+
+
+# -- time limits on a real cluster (`dask scheduler` and `dask worker` subprocesses) ------------
+
+TIMED_ASSETS = """
+import os, time
+from pathlib import Path
+from catchment import RetryPolicy, asset
+
+HERE = Path(__file__).parent
+
+
+def mark(name):
+    with open(HERE / "executions.log", "a") as f:
+        f.write(f"{name} {os.getpid()} {time.time()}\\n")
+
+
+@asset(timeout=1)
+def spins():
+    mark("spins")
+    total = 0
+    while True:
+        try:
+            total += sum(range(1000))
+        except Exception:  # a broad handler must not swallow the time limit
+            total = 0
+
+
+@asset(timeout=1)
+def sleeps():
+    mark("sleeps")
+    time.sleep(60)  # blocked in C: nothing raised in its thread reaches it
+    return 1
+
+
+@asset(timeout=1)
+def dozes():
+    mark("dozes")
+    time.sleep(15)  # blocked in C, but it ends
+    return 1
+
+
+@asset
+def quick():
+    mark("quick")
+    return 1
+
+
+@asset(retry=RetryPolicy(max_retries=1))
+def neighbour(context):
+    mark("neighbour")
+    if context.attempt == 0:
+        time.sleep(60)  # still running on the worker when that worker is restarted
+    return 1
+
+
+@asset
+def after(neighbour):
+    mark("after")
+    return neighbour + 1
+"""
+
+
+def _timed_project(root: Path) -> Path:
+    root.mkdir()
+    (root / "catchment.yaml").write_text(
+        "project: {name: timed}\n"
+        "components:\n  - {type: python, name: code, attributes: {module: assets.py}}\n"
+        "io_managers:\n  default: {type: filesystem, config: {base_dir: store}}\n"
+    )
+    (root / "assets.py").write_text(TIMED_ASSETS)
+    return root
+
+
+def _materialize(
+    root: Path, address: str, select: str
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    from .dask_cluster import BIN, ENV
+
+    start = time.monotonic()
+    out = subprocess.run(
+        [
+            str(Path(BIN) / "catchment"),
+            "materialize",
+            "--executor",
+            f"dask:{address}",
+            "-p",
+            str(root),
+            "-s",
+            select,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=ENV,
+        cwd=root,
+    )
+    return out, time.monotonic() - start
+
+
+def _marks(root: Path) -> dict[str, list[tuple[int, float]]]:
+    out: dict[str, list[tuple[int, float]]] = {}
+    for line in (root / "executions.log").read_text().splitlines():
+        name, pid, at = line.split()
+        out.setdefault(name, []).append((int(pid), float(at)))
+    return out
+
+
+def _last_run_events(root: Path) -> list:  # type: ignore[type-arg]
+    from catchment.storage import open_storage
+
+    storage = open_storage(load_project(root).defaults.storage_url)
+    try:
+        run = storage.list_runs()[0]
+        return storage.events_for_run(run.run_id)
+    finally:
+        storage.close()
+
+
+def _failed(events: list, key: str) -> dict:  # type: ignore[type-arg]
+    (event,) = [e for e in events if e.type is EventType.ASSET_FAILED and e.asset_key == key]
+    return dict(event.data)
+
+
+@pytest.mark.slow  # a scheduler and a worker as subprocesses
+@pytest.mark.timeout(300)
+def test_a_python_loop_on_a_worker_is_interrupted_at_its_timeout(tmp_path: Path) -> None:
+    """No restart needed (the worker has no nanny): the loop is interrupted in its thread,
+    the step fails as timed out half a second past its deadline, and the same worker runs
+    the next step."""
+    from .dask_cluster import Cluster
+
+    root = _timed_project(tmp_path / "p")
+    cluster = Cluster(tmp_path / "cluster", workers=1, nanny=False)
+    try:
+        out, _ = _materialize(root, cluster.address, "spins")
+        assert out.returncode == 1, out.stdout + out.stderr
+        events = _last_run_events(root)
+        failure = _failed(events, "spins")
+        assert failure["error_class"] == "StepTimeout"
+        assert "timed out after 1 s" in failure["message"]
+        assert "did not stop" not in failure["message"]  # interrupted, not killed
+        ((pid, started),) = _marks(root)["spins"]
+        (failed_at,) = [e.timestamp for e in events if e.type is EventType.ASSET_FAILED]
+        assert failed_at - started < 1 + 1.5, failed_at - started  # deadline + margin + ~1 s
+        again, _ = _materialize(root, cluster.address, "quick")
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert [p for p, _ in _marks(root)["quick"]] == [pid]  # the same, freed, worker
+    finally:
+        cluster.stop()
+
+
+@pytest.mark.slow  # a scheduler and a nanny worker as subprocesses; the step is stuck ~12 s
+@pytest.mark.timeout(300)
+def test_a_step_stuck_in_c_past_its_timeout_has_its_worker_restarted(tmp_path: Path) -> None:
+    """``time.sleep(60)`` in a task thread cannot be interrupted: 10 s after the deadline (and
+    its half second) the step fails as timed out, the run goes on and ends, the worker is
+    restarted through its nanny, and ``neighbour``, which ran on that same worker (2 threads),
+    is run again with the reason as its lost attempt; ``after`` then runs on the new worker."""
+    from .dask_cluster import Cluster
+
+    root = _timed_project(tmp_path / "p")
+    cluster = Cluster(tmp_path / "cluster", workers=1, nthreads=2, nanny=True)
+    try:
+        (old,) = cluster.worker_pids()
+        out, took = _materialize(root, cluster.address, "sleeps or neighbour+")
+        text = out.stdout + out.stderr
+        assert out.returncode == 1, text
+        assert took < 60, text  # the run ended long before the sleep would have
+        events = _last_run_events(root)
+        failure = _failed(events, "sleeps")
+        assert failure["error_class"] == "StepTimeout"
+        message = failure["message"]
+        assert "timed out after 1 s and did not stop; restarting its Dask worker" in message
+        assert f"(pid {old}) through its nanny" in message
+        marks = _marks(root)
+        ((pid, started),) = marks["sleeps"]
+        assert pid == old
+        (failed_at,) = [
+            e.timestamp
+            for e in events
+            if e.type is EventType.ASSET_FAILED and e.asset_key == "sleeps"
+        ]
+        assert 1 + 10 < failed_at - started < 1 + 13, failed_at - started  # deadline + ~12 s
+        said = [e.data["message"] for e in events if e.type is EventType.LOG]
+        assert any(
+            "still running 10 s past its 1 s timeout" in m and "neighbour" in m for m in said
+        ), said
+        # the neighbour: its first attempt died with the worker, the reason is recorded
+        (retry,) = [e for e in events if e.type is EventType.STEP_RETRY]
+        assert retry.step_key == "neighbour"
+        assert retry.data["error_class"] == "WorkerDied"
+        assert "was restarted: step sleeps ran there past its 1 s timeout" in retry.data["message"]
+        assert marks["neighbour"][0][0] == old
+        new = {p for p, _ in marks["neighbour"][1:] + marks["after"]}
+        assert old not in new, marks  # run again, and after it, on the restarted worker
+        assert "2 materialized" in text, text
+        now = cluster.worker_pids()
+        assert now, "the nanny started a new worker"
+        assert old not in now
+        assert cluster.workers[0].poll() is None  # the nanny is still there
+    finally:
+        cluster.stop()
+
+
+@pytest.mark.slow  # a scheduler and a worker without a nanny as subprocesses; ~17 s
+@pytest.mark.timeout(300)
+def test_without_a_nanny_a_stuck_step_is_logged_and_awaited_not_restarted(
+    tmp_path: Path,
+) -> None:
+    """Dask cannot restart a worker without a nanny (it would only shut it down): the
+    engine says so and waits; the step fails as timed out when its compute returns."""
+    from .dask_cluster import Cluster
+
+    root = _timed_project(tmp_path / "p")
+    cluster = Cluster(tmp_path / "cluster", workers=1, nanny=False)
+    try:
+        (old,) = cluster.worker_pids()
+        out, took = _materialize(root, cluster.address, "dozes")
+        assert out.returncode == 1, out.stdout + out.stderr
+        assert took > 15  # waited for the compute
+        assert "which has no nanny and so cannot be restarted" in out.stderr, out.stderr
+        events = _last_run_events(root)
+        failure = _failed(events, "dozes")
+        assert failure["error_class"] == "StepTimeout"
+        assert "timed out after 1 s" in failure["message"]
+        assert "did not stop" not in failure["message"]
+        said = [e.data["message"] for e in events if e.type is EventType.LOG]
+        assert any("this Dask worker has no nanny, so it is not restarted" in m for m in said)
+        assert cluster.worker_pids() == {old}  # the same worker, still there
+    finally:
+        cluster.stop()
+
+
+# -- the engine's side of a stuck step, on a fake clock (no cluster) ------------------------------
+
+
+class _Future:
+    def __init__(self, key: str):
+        self.key = key
+        self.status = "pending"
+
+
+class _Client:
+    """What the executor asks the cluster about a stuck step, answered and recorded."""
+
+    def __init__(self, processing: dict[str, list[str]]):
+        self.answer = processing
+        self.calls: list[tuple[str, list[str]]] = []
+        self.asked = 0
+
+    def processing(self, workers: list[str]) -> dict[str, list[str]]:
+        self.asked += 1
+        return self.answer
+
+    def cancel(self, futures: list[_Future], force: bool = False) -> None:
+        self.calls.append(("cancel", [f.key for f in futures]))
+
+    def restart_workers(
+        self, workers: list[str], timeout: float = 0, raise_for_error: bool = True
+    ) -> dict[str, str]:
+        self.calls.append(("restart", workers))
+        return dict.fromkeys(workers, "OK")
+
+
+def _stuck_executor(
+    tmp_path: Path, *, nanny: bool, on_worker: list[str]
+) -> tuple[DaskExecutor, _Client, list[float]]:
+    """An executor with ``stuck`` (1 s timeout) and ``other`` (none) announced on worker w1."""
+    import msgspec
+    from catchment.execution.dask_worker import Running
+    from catchment.execution.step import StepRequest
+
+    executor = DaskExecutor(tmp_path, f"sqlite:///{tmp_path / 'runs.db'}", "v", address="x")
+    now = [100.0]
+    executor._clock = lambda: now[0]
+    client = _Client({"tcp://w1": on_worker})
+    executor._client = client
+    for step, timeout in (("stuck", 1.0), ("other", None)):
+        request = StepRequest(run_id="r", step=step, asset_keys=(step,), timeout=timeout)
+        executor._futures[_Future(f"key-{step}")] = request
+        running = Running(
+            run_id="r", step=step, address="tcp://w1", pid=42, nanny=nanny, attempts=1, waits=0.0
+        )
+        executor._announced.put(msgspec.json.encode(running).decode())
+    executor._note_placements()
+    return executor, client, now
+
+
+def test_a_step_still_running_10_s_past_its_deadline_restarts_its_worker(tmp_path: Path) -> None:
+    from catchment.execution.dask_worker import RECEIVED, done_name, lost_name
+    from catchment.storage import open_storage
+
+    executor, client, now = _stuck_executor(
+        tmp_path, nanny=True, on_worker=["key-stuck", "key-other"]
+    )
+    now[0] = 100.0 + 1 + 0.5 + 10 - 0.1
+    assert executor._overdue() is None  # not yet
+    now[0] += 0.2
+    found = executor._overdue()
+    assert found is not None
+    step, events = found
+    assert step == "stuck"
+    failed = [e for e in events if e.type is EventType.ASSET_FAILED]
+    assert failed[0].data["error_class"] == "StepTimeout"
+    assert failed[0].data["message"] == (
+        "timed out after 1 s and did not stop; restarting its Dask worker tcp://w1 (pid 42) "
+        "through its nanny"
+    )
+    (log,) = [e for e in events if e.type is EventType.LOG]
+    assert "also running there, run again per their retry policy: other" in log.data["message"]
+    assert [r.step for r in executor._futures.values()] == ["other"]  # still awaited
+    for thread in executor._restarts:
+        thread.join(timeout=30)
+    assert client.calls == [("cancel", ["key-stuck"]), ("restart", ["tcp://w1"])]
+    storage = open_storage(executor.storage_url)
+    try:
+        cursors = storage.get_cursors([done_name("r", "stuck"), lost_name("r", "other")])
+    finally:
+        storage.close()
+    assert cursors[done_name("r", "stuck")] == RECEIVED  # a re-execution would not run it
+    assert (
+        "was restarted: step stuck ran there past its 1 s timeout"
+        in cursors[lost_name("r", "other")]
+    )
+
+
+def test_without_a_nanny_a_stuck_step_is_logged_once_and_awaited(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    executor, client, now = _stuck_executor(
+        tmp_path, nanny=False, on_worker=["key-stuck", "key-other"]
+    )
+    now[0] = 200.0
+    with caplog.at_level("WARNING"):
+        assert executor._overdue() is None
+        assert executor._overdue() is None
+    (said,) = [r.getMessage() for r in caplog.records]
+    assert "has no nanny and so cannot be restarted: waiting for the compute to return" in said
+    assert len(executor._futures) == 2
+    assert client.calls == []
+    assert client.asked == 1  # the scheduler is not asked again every poll
+
+
+def test_a_stuck_step_whose_worker_is_already_gone_is_left_to_dask(tmp_path: Path) -> None:
+    executor, client, now = _stuck_executor(tmp_path, nanny=True, on_worker=[])
+    now[0] = 200.0
+    assert executor._overdue() is None  # Dask runs it again elsewhere; it announces anew
+    assert "stuck" not in executor._placed
+    assert client.calls == []

@@ -143,3 +143,58 @@ def test_a_worker_with_another_project_version_says_so(tmp_path: Path) -> None:
     with pytest.raises(ExecutionError, match="install the same project") as caught:
         _run(root, "0000000000000000", url)
     assert "the run needs 0000000000000000" in caught.value.message
+
+
+def test_a_lost_attempt_records_the_engines_reason_when_it_left_one(tmp_path: Path) -> None:
+    root, version, url = _project(tmp_path / "p", retries=1)
+    _died_at_attempt_0(url)
+    why = "its Dask worker tcp://w1 was restarted: step stuck ran there past its 1 s timeout"
+    storage = open_storage(url)
+    try:
+        storage.set_cursors({dask_worker.lost_name("r1", "counted"): why}, time.time())
+    finally:
+        storage.close()
+    events = _run(root, version, url)
+    (retry,) = [e for e in events if e.type is EventType.STEP_RETRY]
+    assert retry.data["message"] == why
+    assert any(e.type is EventType.MATERIALIZATION for e in events)
+    storage = open_storage(url)
+    try:  # said once: a later loss has its own cause
+        assert not storage.get_cursors([dask_worker.lost_name("r1", "counted")]).get(
+            dask_worker.lost_name("r1", "counted")
+        )
+    finally:
+        storage.close()
+
+
+def test_a_python_loop_in_a_task_thread_fails_as_timed_out(tmp_path: Path) -> None:
+    """As on a Dask worker: the step runs in a thread that is not the main one."""
+    import threading
+
+    root, _, _ = _project(tmp_path / "p")
+    (tmp_path / "p" / "assets.py").write_text(
+        "import time\nfrom catchment import asset\n\n"
+        "@asset(timeout=0.2)\ndef counted():\n"
+        "    end = time.monotonic() + 30\n"
+        "    while time.monotonic() < end:\n"
+        "        try:\n            sum(range(100))\n"
+        "        except Exception:\n            pass\n"
+        "    return 1\n"
+    )
+    version = project_version(load_project(tmp_path / "p"))
+    found: list[list[Event]] = []
+    start = time.monotonic()
+    request = StepRequest(run_id="r1", step="counted", asset_keys=("counted",), timeout=0.2)
+
+    def task() -> None:
+        raw = run_on_worker(root, version, "topic", msgspec.json.encode(request))
+        found.append(_events.decode(raw))
+
+    thread = threading.Thread(target=task)
+    thread.start()
+    thread.join(timeout=30)
+    assert time.monotonic() - start < 5
+    (events,) = found
+    failed = [e for e in events if e.type is EventType.STEP_FAILED]
+    assert failed[0].data["error_class"] == "StepTimeout"
+    assert "timed out after 0.2 s" in failed[0].data["message"]

@@ -187,3 +187,77 @@ def test_a_tool_killed_at_the_deadline_is_named_in_the_failure() -> None:
     assert time.monotonic() - start < 10
     message = str(_failure(result, "out")["message"])
     assert "job.py timed out after 1 s; killed job.py (pid " in message
+
+
+def _in_a_thread(work: object) -> dict[str, object]:
+    """Run ``work(out)`` in a thread that is not the main one (as a Dask task thread)."""
+    import threading
+
+    out: dict[str, object] = {}
+    thread = threading.Thread(target=work, args=(out,))  # type: ignore[arg-type]
+    thread.start()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    return out
+
+
+def test_python_code_off_the_main_thread_is_interrupted_at_the_deadline() -> None:
+    from catchment.timeouts import StepInterrupted, interrupt_at
+
+    def work(out: dict[str, object]) -> None:
+        start = time.monotonic()
+        try:
+            with interrupt_at(start + 0.2):
+                total = 0
+                while time.monotonic() < start + 30:
+                    try:
+                        total += sum(range(100))
+                    except Exception:  # a broad handler must not swallow it
+                        out["swallowed"] = True
+        except StepInterrupted:
+            out["after"] = time.monotonic() - start
+
+    out = _in_a_thread(work)
+    assert "swallowed" not in out
+    assert 0.2 <= float(out["after"]) < 2  # type: ignore[arg-type]
+
+
+def test_an_interrupt_never_lands_after_its_block_ended() -> None:
+    from catchment.timeouts import StepInterrupted, interrupt_at
+
+    def work(out: dict[str, object]) -> None:
+        try:
+            for _ in range(200):  # end blocks right at their deadline, again and again
+                with interrupt_at(time.monotonic() + 0.001):
+                    end = time.monotonic() + 0.001
+                    while time.monotonic() < end:
+                        pass
+        except StepInterrupted:
+            pass  # inside a block: fine
+        try:
+            end = time.monotonic() + 0.3
+            while time.monotonic() < end:  # outside any block: nothing may arrive here
+                pass
+            out["clean"] = True
+        except StepInterrupted:
+            out["clean"] = False
+
+    assert _in_a_thread(work)["clean"] is True
+
+
+def test_a_sleep_off_the_main_thread_is_reported_overdue() -> None:
+    """No signal reaches another thread's sleep; the caller is told, to replace the process."""
+    from catchment.timeouts import StepInterrupted, interrupt_at
+
+    def work(out: dict[str, object]) -> None:
+        told: list[float] = []
+        try:
+            with interrupt_at(time.monotonic() + 0.1, on_overdue=lambda: told.append(1), grace=0.1):
+                time.sleep(0.5)
+        except StepInterrupted:
+            out["interrupted_after_the_sleep"] = True
+        out["told"] = told
+
+    out = _in_a_thread(work)
+    assert out["told"] == [1]
+    assert out["interrupted_after_the_sleep"] is True

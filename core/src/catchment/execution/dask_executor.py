@@ -13,6 +13,15 @@ finishes, so Dask holds no finished result that a dying worker could make it rec
 lost scheduler ends the run with a clear error; ``catchment runs retry --from-failure``
 resumes it on a new cluster.
 
+Time limits: the worker interrupts Python code at the step's deadline. A step still running
+``kill_grace`` seconds after its last possible deadline (all attempts counted, from when its
+execution announced where it runs) is blocked where no exception reaches it: the step fails
+as timed out at once, its task is cancelled, and its worker is restarted through its nanny
+(``Client.restart_workers``), in the background. Other steps running on that worker are run
+again by Dask, each counting a lost attempt against its retry policy, with the reason noted.
+A worker without a nanny cannot be restarted (Dask would only shut it down): the engine logs
+it and waits for the compute to return, as it always did.
+
 Nothing here is imported until the executor is used (``catchment[dask]``).
 """
 
@@ -24,7 +33,10 @@ import logging
 import os
 import queue
 import sys
+import threading
+import time
 import urllib.parse
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import uuid4
@@ -32,17 +44,21 @@ from uuid import uuid4
 import msgspec
 
 from catchment.errors import ExecutionError
-from catchment.events import Event
+from catchment.events import Event, EventType, LogData
 from catchment.execution.context import io_manager_for
 from catchment.execution.dask_worker import (
     RECEIVED,
+    Running,
     done_name,
+    lost_name,
     project_version,
     run_on_worker,
+    running_topic,
 )
 from catchment.execution.executors import _worker_failed as failed_step
 from catchment.execution.plan import Plan
-from catchment.execution.step import StepRequest, StepRuntime
+from catchment.execution.step import INTERRUPT_MARGIN, StepRequest, StepRuntime
+from catchment.timeouts import format_seconds
 
 if TYPE_CHECKING:
     from catchment.project import Project
@@ -52,9 +68,22 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
 WORKER_WAIT_SECONDS = 60.0  # a scheduler without workers fails the run, not hangs it
 POLL_SECONDS = 0.05  # how often streamed log events are shown while waiting for a step
 
+KILL_GRACE_SECONDS = 10.0  # as --workers: a step this long past its last deadline is stuck
+RESTART_SECONDS = 30.0  # how long a worker restart may take (shut down and come back)
+
 _QUIET = ("distributed", "distributed.client", "distributed.comm", "distributed.core")
 _events_decoder = msgspec.json.Decoder(list[Event])
 _event_decoder = msgspec.json.Decoder(Event)
+_running_decoder = msgspec.json.Decoder(Running)
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Placed:
+    """Where a submitted step's execution runs, and when it is overdue beyond any doubt."""
+
+    running: Running
+    hard_deadline: float | None  # time.monotonic(); None without a time limit
 
 
 def _import_distributed() -> Any:
@@ -159,7 +188,8 @@ def local_cluster(workers: int, start_method: str = DEFAULT_START_METHOD) -> Any
 class DaskExecutor:
     """Run steps on a Dask cluster: ``address`` (``tcp://host:8786``), or a ``LocalCluster``
     of ``workers`` single-threaded worker processes (default: one per CPU) started with
-    ``start_method`` (fork, forkserver or spawn)."""
+    ``start_method`` (fork, forkserver or spawn). A step still running ``kill_grace``
+    seconds after its last possible deadline has its worker restarted (see the module doc)."""
 
     streams_logs = True
 
@@ -172,8 +202,10 @@ class DaskExecutor:
         address: str | None = None,
         workers: int | None = None,
         start_method: str | None = None,
+        kill_grace: float = KILL_GRACE_SECONDS,
     ):
         self.start_method = start_method or DEFAULT_START_METHOD
+        self.kill_grace = kill_grace
         self.project_root = str(project_root)
         self.storage_url = storage_url
         self.version = version
@@ -189,6 +221,12 @@ class DaskExecutor:
         self._received: set[tuple[str, str]] = set()
         self._logs: queue.SimpleQueue[str] = queue.SimpleQueue()
         self._log_levels: dict[str, int] = {}
+        self._announced: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._placed: dict[str, _Placed] = {}  # step -> where its execution runs
+        self._waited: set[str] = set()  # overdue steps on workers without a nanny (logged)
+        self._restarting: set[str] = set()  # worker addresses being restarted
+        self._restarts: list[threading.Thread] = []
+        self._clock = time.monotonic  # replaced by tests
 
     @classmethod
     def for_project(
@@ -249,10 +287,15 @@ class DaskExecutor:
             ) from exc
         self.capacity = max(1, sum(self._client.nthreads().values()))
         self._client.subscribe_topic(self.topic, self._on_log)
+        self._client.subscribe_topic(running_topic(self.topic), self._on_running)
 
     def _on_log(self, event: tuple[float, Any]) -> None:
         """Called on the client's event loop thread: queue the log for the engine's thread."""
         self._logs.put(event[1])
+
+    def _on_running(self, event: tuple[float, Any]) -> None:
+        """Called on the client's event loop thread: an execution says where it runs."""
+        self._announced.put(event[1])
 
     def _show_logs(self) -> None:
         live = self._runtime.live if self._runtime is not None else None
@@ -286,6 +329,10 @@ class DaskExecutor:
             self._show_logs()
             if self._client.status in ("closing", "closed"):
                 raise self._lost_scheduler("the client was closed")
+            self._note_placements()
+            stuck = self._overdue()
+            if stuck is not None:
+                return stuck
             try:
                 with self._client.as_current():
                     done = distributed.wait(
@@ -306,6 +353,7 @@ class DaskExecutor:
     def _take(self, future: Any) -> tuple[str, list[Event]] | None:
         """The step ``future`` finished, or None when it was submitted again."""
         request = self._futures.pop(future)
+        self._placed.pop(request.step, None)
         status = future.status
         if status == "finished":
             raw: bytes = future.result()
@@ -324,6 +372,161 @@ class DaskExecutor:
         message = str(exc) or type(exc).__name__
         return request.step, failed_step(request, type(exc).__name__, message)
 
+    # -- steps past their time limit -----------------------------------------------------
+
+    def _note_placements(self) -> None:
+        """Take in the executions' announcements of where they run."""
+        steps = {r.step: r for r in self._futures.values()}
+        while True:
+            try:
+                raw = self._announced.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                running = _running_decoder.decode(raw)
+            except msgspec.DecodeError:
+                continue
+            request = steps.get(running.step)
+            if request is None or request.run_id != running.run_id:
+                continue  # a step already taken (a late duplicate execution)
+            hard = None
+            if request.timeout is not None:
+                per_attempt = request.timeout + INTERRUPT_MARGIN + self.kill_grace
+                hard = self._clock() + running.attempts * per_attempt + running.waits
+            self._placed[running.step] = _Placed(running, hard)
+
+    def _overdue(self) -> tuple[str, list[Event]] | None:
+        """The first step still running past its hard deadline on a worker that can be
+        restarted: failed as timed out, its worker restarted. None when there is none."""
+        now = self._clock()
+        for future, request in list(self._futures.items()):
+            placed = self._placed.get(request.step)
+            if placed is None or placed.hard_deadline is None or placed.hard_deadline > now:
+                continue
+            if future.status != "pending":
+                continue  # it has just ended: its events are taken as usual
+            if not placed.running.nanny and request.step in self._waited:
+                continue  # said once already; no need to ask the scheduler again
+            address = placed.running.address
+            if not self._still_running(future, address):
+                self._placed.pop(request.step)  # its worker is gone: Dask runs it again
+                continue
+            if not placed.running.nanny:
+                self._wait_without_nanny(request, placed)
+                continue
+            return self._give_up(future, request, placed)
+        return None
+
+    def _still_running(self, future: Any, address: str) -> bool:
+        """Whether the scheduler still has ``future``'s task on the worker at ``address``."""
+        try:
+            processing = self._client.processing([address])
+        except Exception:
+            return True  # cannot tell: trust the announcement
+        return future.key in (processing.get(address) or ())
+
+    def _wait_without_nanny(self, request: StepRequest, placed: _Placed) -> None:
+        """A stuck step on a worker that cannot be restarted: say so (once), keep waiting."""
+        self._waited.add(request.step)
+        _log.warning(
+            "step %s is still running %s s past its %s s timeout on Dask worker %s (pid %s), "
+            "which has no nanny and so cannot be restarted: waiting for the compute to return "
+            "(start workers with a nanny to have stuck steps' workers replaced)",
+            request.step,
+            format_seconds(self.kill_grace),
+            format_seconds(request.timeout or 0.0),
+            placed.running.address,
+            placed.running.pid,
+        )
+
+    def _give_up(
+        self, future: Any, request: StepRequest, placed: _Placed
+    ) -> tuple[str, list[Event]]:
+        """Fail ``request`` as timed out now, and restart its worker in the background."""
+        running = placed.running
+        address, limit = running.address, format_seconds(request.timeout or 0.0)
+        del self._futures[future]
+        del self._placed[request.step]
+        self._received.add((request.run_id, request.step))
+        inflight = {r.step for r in self._futures.values()}
+        others = sorted(
+            step
+            for step, p in self._placed.items()
+            if p.running.address == address and step in inflight
+        )
+        worker = f"Dask worker {address} (pid {running.pid})"
+        message = (
+            f"timed out after {limit} s and did not stop; restarting its {worker} through its nanny"
+        )
+        said = (
+            f"step {request.step} is still running {format_seconds(self.kill_grace)} s past "
+            f"its {limit} s timeout, blocked where no exception reaches it: restarting {worker}"
+        )
+        if others:
+            said += f"; also running there, run again per their retry policy: {', '.join(others)}"
+        note = (
+            f"its Dask worker {address} was restarted: step {request.step} ran there past its "
+            f"{limit} s timeout and did not stop"
+        )
+        log = Event.of(
+            request.run_id,
+            EventType.LOG,
+            LogData(level="warning", message=said),
+            step_key=request.step,
+        )
+        live = self._runtime.live if self._runtime is not None else None
+        if live is not None:
+            live(log)
+        if address not in self._restarting:
+            self._restarting.add(address)
+            thread = threading.Thread(
+                target=self._restart,
+                args=(future, request, address, dict.fromkeys(others, note)),
+                daemon=True,
+                name="catchment-dask-restart",
+            )
+            thread.start()
+            self._restarts.append(thread)
+        return request.step, [log, *failed_step(request, "StepTimeout", message)]
+
+    def _restart(
+        self, future: Any, request: StepRequest, address: str, notes: dict[str, str]
+    ) -> None:
+        """In the background: make sure the stuck execution is not run again, leave the
+        reason for the other steps on the worker, cancel the task, restart the worker."""
+        from catchment.storage import open_storage
+
+        cursors = {done_name(request.run_id, request.step): RECEIVED}
+        cursors.update({lost_name(request.run_id, step): why for step, why in notes.items()})
+        try:
+            storage = open_storage(self.storage_url)
+            try:
+                storage.set_cursors(cursors, time.time())
+            finally:
+                storage.close()
+        except Exception as exc:  # the restart matters more than the notes
+            _log.warning("could not note the restart of Dask worker %s: %s", address, exc)
+        client = self._client
+        if client is None:
+            return
+        with contextlib.suppress(Exception):
+            client.cancel([future], force=True)
+        try:
+            status = client.restart_workers(
+                [address], timeout=RESTART_SECONDS, raise_for_error=False
+            ).get(address)
+        except Exception as exc:
+            status = f"{type(exc).__name__}: {exc}"
+        if status == "OK":
+            text, level = f"Dask worker {address} was restarted", "info"
+        else:
+            text, level = f"could not restart Dask worker {address}: {status}", "warning"
+            _log.warning(text)
+        event = Event.of(
+            request.run_id, EventType.LOG, LogData(level=level, message=text), step_key=request.step
+        )
+        self._logs.put(msgspec.json.encode(event).decode())
+
     def _lost_scheduler(self, detail: str) -> ExecutionError:
         requests = list(self._futures.values())
         steps = ", ".join(sorted(r.step for r in requests)) or "none"
@@ -339,6 +542,11 @@ class DaskExecutor:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        if self._restarts:
+            for thread in self._restarts:  # a worker restart is not abandoned half way
+                thread.join(timeout=RESTART_SECONDS + 5)
+            self._restarts.clear()
+            self._show_logs()  # how it went
         self._forget_received()
         client, cluster = self._client, self._cluster
         self._client = self._cluster = None

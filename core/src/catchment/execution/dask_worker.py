@@ -15,12 +15,21 @@ died, and re-runs a finished task whose result was lost with its worker):
 - a finished step leaves its encoded events in the cursor ``dask-done:RUN:STEP`` before it
   returns; an execution that finds them returns them without running, so a finished step is
   never run again, whatever Dask decides.
+
+Time limits: the step runs in a Dask task thread, where ``run_step`` raises
+``StepInterrupted`` into Python code at the deadline (``catchment.timeouts``). Code blocked in
+native code, a sleep or a wait is not reached by it, so each execution first announces where
+it runs (topic ``TOPIC-running``: worker address, pid, nanny, attempts left); the engine
+restarts a worker still busy with it well past its deadline (``dask_executor``), and leaves a
+note in the cursor ``dask-lost:RUN:STEP`` for the other steps that were running there, which
+the re-execution records as the reason its attempt was lost.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -46,8 +55,31 @@ WORKER_DIED = (
     "the Dask worker running this step died (killed, or out of memory) or lost its scheduler"
 )
 
+OVERDUE_WITH_NANNY = (
+    "it is blocked where no exception reaches it (native code, a sleep or a wait); "
+    "the engine restarts this Dask worker through its nanny"
+)
+OVERDUE_WITHOUT_NANNY = (
+    "it is blocked where no exception reaches it (native code, a sleep or a wait); this "
+    "Dask worker has no nanny, so it is not restarted: the step ends when its compute "
+    "returns, and what it builds after the deadline is not recorded"
+)
+
 _request_decoder = msgspec.json.Decoder(StepRequest)
 _encoder = msgspec.json.Encoder()
+
+
+class Running(msgspec.Struct, frozen=True, kw_only=True):
+    """Where an execution of a step runs, announced when it starts: the engine restarts
+    ``address`` (through its nanny) when the step is still running well past its deadline."""
+
+    run_id: str
+    step: str
+    address: str
+    pid: int
+    nanny: bool
+    attempts: int  # attempts this execution may still make (each with the step's timeout)
+    waits: float  # the retry waits between them, in seconds
 
 
 def project_version(project: Project) -> str:
@@ -68,6 +100,16 @@ def claim_name(run_id: str, step: str, attempt: int) -> str:
 def done_name(run_id: str, step: str) -> str:
     """The cursor holding a finished step's encoded events until the engine has them."""
     return f"dask-done:{run_id}:{step}"
+
+
+def lost_name(run_id: str, step: str) -> str:
+    """The cursor where the engine says why it took down the worker running ``step``."""
+    return f"dask-lost:{run_id}:{step}"
+
+
+def running_topic(topic: str) -> str:
+    """The Dask event topic where executions announce where they run (``Running``)."""
+    return f"{topic}-running"
 
 
 @dataclass
@@ -118,19 +160,43 @@ def _worker_address() -> str:
         return "(not on a Dask worker)"
 
 
-def _publisher(topic: str) -> Any:
-    """A ``live`` callback sending each log event to the engine as it happens."""
+def _this_worker() -> Any:
+    """The Dask worker running this task, or None (called outside a worker, as in tests)."""
     try:
         from distributed import get_worker
 
-        worker = get_worker()
+        return get_worker()
     except (ImportError, ValueError):
+        return None
+
+
+def _publisher(worker: Any, topic: str) -> Any:
+    """A ``live`` callback sending each log event to the engine as it happens."""
+    if worker is None:
         return None
 
     def send(event: Event) -> None:
         worker.log_event(topic, _encoder.encode(event).decode())
 
     return send
+
+
+def _announce(
+    worker: Any, topic: str, request: StepRequest, policy: RetryPolicy, attempt: int
+) -> bool:
+    """Tell the engine where this execution runs; return whether the worker has a nanny."""
+    nanny = bool(getattr(worker, "nanny", None))
+    running = Running(
+        run_id=request.run_id,
+        step=request.step,
+        address=str(worker.address),
+        pid=os.getpid(),
+        nanny=nanny,
+        attempts=policy.max_retries + 1 - attempt,
+        waits=sum(policy.wait_for(a) for a in range(attempt, policy.max_retries)),
+    )
+    worker.log_event(running_topic(topic), _encoder.encode(running).decode())
+    return nanny
 
 
 def _claim(storage: Storage, request: StepRequest, limit: int) -> tuple[int, str]:
@@ -154,9 +220,16 @@ def _release(storage: Storage, request: StepRequest, upto: int) -> None:
             storage.release_lease(name, lease.holder)
 
 
-def lost_attempts(request: StepRequest, lost: int, policy: RetryPolicy) -> list[Event]:
+def lost_attempts(
+    request: StepRequest, lost: int, policy: RetryPolicy, why: str | None = None
+) -> list[Event]:
     """One ``step_retry`` per earlier execution that died with its worker (within the
-    policy's retries), then a failure if no retry is left."""
+    policy's retries), then a failure if no retry is left. ``why`` is the engine's note on
+    the last one (its worker was restarted, and why), when it left one."""
+
+    def message(n: int) -> str:
+        return why if why and n == lost - 1 else WORKER_DIED
+
     events = [
         Event.of(
             request.run_id,
@@ -167,7 +240,7 @@ def lost_attempts(request: StepRequest, lost: int, policy: RetryPolicy) -> list[
                 wait=0.0,
                 failed=list(request.asset_keys),
                 error_class="WorkerDied",
-                message=WORKER_DIED,
+                message=message(n),
                 where=f"step {request.step}",
             ),
             step_key=request.step,
@@ -176,7 +249,7 @@ def lost_attempts(request: StepRequest, lost: int, policy: RetryPolicy) -> list[
     ]
     if lost > policy.max_retries:
         tries = "no retry is allowed" if policy.max_retries == 0 else "no retry is left"
-        events.extend(failed_step(request, "WorkerDied", f"{WORKER_DIED}; {tries}"))
+        events.extend(failed_step(request, "WorkerDied", f"{message(lost - 1)}; {tries}"))
     return events
 
 
@@ -200,10 +273,20 @@ def run_on_worker(root: str, version: str, topic: str, raw: bytes) -> bytes:
     defn = runtime.graph.definitions[request.step]
     policy = defn.retry or runtime.default_retry or RetryPolicy()
     attempt, _ = _claim(storage, request, policy.max_retries + 1)
-    events = lost_attempts(request, attempt, policy)
+    why = None
+    if attempt > 0:
+        lost = lost_name(request.run_id, request.step)
+        why = storage.get_cursors([lost]).get(lost)
+        if why:  # said once: a later loss of this step has its own cause
+            storage.set_cursors({lost: ""}, time.time())
+    events = lost_attempts(request, attempt, policy, why)
     if attempt <= policy.max_retries:
+        worker = _this_worker()
         # a copy per step: a worker with several threads runs several steps at once
-        own = dataclasses.replace(runtime, live=_publisher(topic))
+        own = dataclasses.replace(runtime, live=_publisher(worker, topic))
+        if worker is not None:
+            nanny = _announce(worker, topic, request, policy, attempt)
+            own.overdue_note = OVERDUE_WITH_NANNY if nanny else OVERDUE_WITHOUT_NANNY
         events.extend(run_step(own, request, first_attempt=attempt))
     out = _encoder.encode(events)
     storage.set_cursors({done: out.decode()}, time.time())

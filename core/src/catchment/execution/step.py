@@ -78,6 +78,11 @@ class StepRuntime:
     pools: Mapping[str, int] = field(default_factory=dict)  # the project's ``pools:`` limits
     pool_lease_seconds: float = 60.0  # a dead run's pool slots are free after this
     live: Callable[[Event], None] | None = None  # in-process: stream log events as they happen
+    # What the log says of a step still running 10 s past its deadline (where it runs decides)
+    overdue_note: str = (
+        "it is blocked where no exception reaches it (native code); "
+        "run with --workers to have it killed"
+    )
     sleep: Callable[[float], None] = time.sleep
 
     _inputs: dict[AssetKey, tuple[AssetKey, ...]] = field(default_factory=dict, repr=False)
@@ -215,10 +220,10 @@ class _Attempt:
         def overdue() -> None:
             limit = format_seconds(self.timeout or 0.0)
             log.error(
-                "step %s passed its %s s timeout but is still running: it is blocked where "
-                "no exception reaches it (native code); run with --workers to have it killed",
+                "step %s passed its %s s timeout but is still running: %s",
                 defn.name,
                 limit,
+                self.runtime.overdue_note,
             )
 
         try:
