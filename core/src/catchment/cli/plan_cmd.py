@@ -23,7 +23,6 @@ from catchment.cli.common import (
     load_for_reading,
     load_for_run,
     parse_tags,
-    refuse_json_on_workspace,
     run_with_display,
 )
 
@@ -71,7 +70,7 @@ Examples:
 With --json, stdout holds one JSON document: {"status", "runs"}, each run as `catchment runs
 show RUN --json` prints it; "status" is "success", "failure" (exit code 1), "canceled" (exit
 130), "fresh" (nothing to do, no runs) or "queued" (with --queue). Progress lines go to
-stderr. --json does not support workspaces yet.
+stderr. On a workspace each project run is one of "runs", beside "skipped" and "errors".
 
 In a folder holding catchment.workspace.yaml (or with -p naming one) it acts on the whole
 workspace: every project in its own Python environment.
@@ -101,7 +100,7 @@ def plan(
     if workspace is not None:
         from catchment.workspace.cli import plan as plan_workspace
 
-        plan_workspace(workspace, select, as_json, allow_broken, no_cache)
+        plan_workspace(workspace, select, as_json, allow_broken, no_cache, observe=observe, ttl=ttl)
         return
     from catchment.automation.freshness import evaluate_freshness
     from catchment.execution.observing import observe_project
@@ -203,12 +202,10 @@ def apply(
 
     workspace = find_workspace(project_path)
     if workspace is not None:
-        if as_json:
-            refuse_json_on_workspace(workspace, "apply")
         from catchment.workspace.cli import apply as apply_workspace
 
         queued = (priority, parse_tags(tag)) if queue else None
-        apply_workspace(workspace, select, allow_broken, queued)
+        apply_workspace(workspace, select, allow_broken, queued, observe=observe, as_json=as_json)
         return
     from catchment.execution.observing import observe_project
     from catchment.execution.plan import build_plan

@@ -167,11 +167,19 @@ def load_observing_project(
     managers and only the components whose definitions carry observers (their connections
     are not in the snapshot); no other component, so no tool or user code is imported. None
     when the snapshot does not say which definitions carry observers (an older one)."""
+    graph = snapshot_project.require_graph()
+    return load_observing_keys(snapshot_project, observed_keys(graph, selection))
+
+
+def load_observing_keys(
+    snapshot_project: ReadOnlyProject, keys: Iterable[AssetKey]
+) -> Project | None:
+    """``load_observing_project`` for exactly ``keys`` (a workspace's worker is told them)."""
     from catchment.project.loader import load_observing
 
     graph = snapshot_project.require_graph()
     components: set[str] = set()
-    for key in observed_keys(graph, selection):
+    for key in keys:
         definition = graph.definition_of(key)
         if definition is None or not definition.observers:
             continue
