@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,7 +117,7 @@ def test_a_policy_violation_stops_materialize_unless_allowed(tmp_path: Path) -> 
 
 def test_commands_that_do_not_support_workspaces_say_so(tmp_path: Path) -> None:
     simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}")})
-    for args in (["backfill", "list"], ["observe"], ["pools", "list"]):
+    for args in (["backfill", "list"], ["partitions", "list"], ["pools", "list"]):
         out = _cli(tmp_path, *args)
         assert out.returncode == 1, args
         command = " ".join(args[:2]) if args[0] in ("runs", "assets") else args[0]
@@ -148,3 +149,80 @@ def test_assets_show_and_graph_read_the_merged_graph(tmp_path: Path) -> None:
     mermaid = _cli(tmp_path, "graph")
     assert mermaid.returncode == 0, mermaid.stderr
     assert mermaid.stdout.startswith("flowchart LR")
+
+
+def _runs_of(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each project run of a workspace's ``--json`` document, by project."""
+    runs = document["runs"]
+    for run in runs:
+        assert set(run) == {"run_id", "status", "run", "events"}  # as `runs show --json`
+    return {r["run"]["tags"]["workspace_project"]: r for r in runs}
+
+
+def test_materialize_json_prints_each_project_run_and_runs_retry_json_too(tmp_path: Path) -> None:
+    failing = LEDGER_CODE.format(TAGS="{}").replace(
+        "    LEDGER.parent.mkdir",
+        '    print("ledger prints to stdout")\n'
+        '    raise RuntimeError("ledger is closed")\n    LEDGER.parent.mkdir',
+    )
+    simple_workspace(tmp_path, {"finance": failing, "marketing": BUDGET_CODE})
+    done = _cli(tmp_path, "materialize", "--json")
+    assert done.returncode == 1, done.stderr
+    document = json.loads(done.stdout)  # progress (and the asset's print) on stderr
+    assert document["status"] == "failure"
+    assert "finance: materializing 1 asset(s) in its environment: ledger" in done.stderr
+    runs = _runs_of(document)
+    assert list(runs) == ["finance"]
+    assert runs["finance"]["status"] == "failure"
+    failed = [e["asset_key"] for e in runs["finance"]["events"] if e["type"] == "asset_failed"]
+    assert failed == ["ledger"]
+    assert document["skipped"] == [
+        {"key": "budget", "reason": "upstream ledger did not materialize"}
+    ]
+    assert document["errors"] == []
+    (tmp_path / "finance" / "assets.py").write_text(LEDGER_CODE.format(TAGS="{}"))
+    retried = _cli(tmp_path, "runs", "retry", runs["finance"]["run_id"], "--json")
+    assert retried.returncode == 0, retried.stderr
+    again = json.loads(retried.stdout)
+    assert again["status"] == "success"
+    assert f"retrying {runs['finance']['run_id']}: 1 asset" in retried.stderr
+    (run,) = again["runs"]
+    assert (run["status"], run["run"]["tags"]["retry_of"]) == ("success", runs["finance"]["run_id"])
+    nothing = _cli(tmp_path, "runs", "retry", run["run_id"], "--from-failure", "--json")
+    assert nothing.returncode == 0, nothing.stderr
+    assert json.loads(nothing.stdout) == {
+        "status": "nothing left to run",
+        "runs": [],
+        "skipped": [],
+        "errors": [],
+        "parent_run_id": run["run_id"],
+    }
+
+
+def test_apply_json_on_a_workspace_is_its_status_and_each_project_run(tmp_path: Path) -> None:
+    simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE})
+    done = _cli(tmp_path, "apply", "--json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["status"] == "success"
+    runs = _runs_of(document)
+    assert list(runs) == ["finance", "marketing"]  # upstream project first
+    assert {r["status"] for r in runs.values()} == {"success"}
+    assert len({r["run"]["tags"]["workspace_run"] for r in runs.values()}) == 1
+    assert runs["marketing"]["run"]["tags"]["trigger"] == "apply"
+    fresh = _cli(tmp_path, "apply", "--json")
+    assert fresh.returncode == 0, fresh.stderr
+    assert json.loads(fresh.stdout) == {"status": "fresh", "runs": [], "skipped": [], "errors": []}
+    queued = _cli(tmp_path, "materialize", "-s", "budget", "--queue", "--json")
+    assert queued.returncode == 0, queued.stderr
+    document = json.loads(queued.stdout)
+    assert document["status"] == "queued"
+    (run,) = document["runs"]
+    assert (run["status"], run["queue_position"], run["run"]["asset_keys"]) == (
+        "queued",
+        1,
+        ["budget"],
+    )
+    nothing = _cli(tmp_path, "materialize", "-s", "ledger and budget", "--json")
+    assert nothing.returncode == 0, nothing.stderr
+    assert json.loads(nothing.stdout)["status"] == "nothing selected"

@@ -23,7 +23,7 @@ from tests.core.workspace.conftest import simple_workspace
 
 pytestmark = pytest.mark.timeout(180)
 
-FINANCE = """\
+LEDGER_TABLE = """\
 import pandas as pd
 from catchment import asset
 
@@ -33,7 +33,7 @@ def ledger() -> pd.DataFrame:
     return pd.DataFrame({"amount": [10, 20, 30]})
 """
 
-MARKETING = """\
+LEADS_TABLE = """\
 import pandas as pd
 from catchment import asset
 
@@ -71,7 +71,7 @@ def _plan(root: Path, *args: str) -> dict[str, dict[str, Any]]:
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """Finance and marketing, each with its own DuckDB warehouse, materialized."""
-    simple_workspace(tmp_path, {"finance": FINANCE, "marketing": MARKETING})
+    simple_workspace(tmp_path, {"finance": LEDGER_TABLE, "marketing": LEADS_TABLE})
     done = _cli(tmp_path, "materialize")
     assert done.returncode == 0, done.stderr
     return tmp_path
@@ -150,9 +150,9 @@ def test_a_project_whose_environment_cannot_observe_is_judged_from_the_records(
         f'exec {sys.executable} "$@"\n'
     )
     python.chmod(0o755)
-    simple_workspace(tmp_path, {"finance": FINANCE, "marketing": MARKETING})
+    simple_workspace(tmp_path, {"finance": LEDGER_TABLE, "marketing": LEADS_TABLE})
     assert _cli(tmp_path, "materialize").returncode == 0
-    simple_workspace(tmp_path, {"finance": FINANCE, "marketing": MARKETING}, finance=str(python))
+    simple_workspace(tmp_path, {"finance": LEDGER_TABLE, "marketing": LEADS_TABLE}, finance=str(python))
     _sql(tmp_path / "marketing" / "warehouse.duckdb", "drop table leads")
     plan = _plan(tmp_path, "--observe-ttl", "0")
     assert plan["ledger"]["state"] == "fresh"
