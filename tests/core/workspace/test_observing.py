@@ -150,9 +150,10 @@ def test_a_project_whose_environment_cannot_observe_is_judged_from_the_records(
         f'exec {sys.executable} "$@"\n'
     )
     python.chmod(0o755)
-    simple_workspace(tmp_path, {"finance": LEDGER_TABLE, "marketing": LEADS_TABLE})
+    projects = {"finance": LEDGER_TABLE, "marketing": LEADS_TABLE}
+    simple_workspace(tmp_path, projects)
     assert _cli(tmp_path, "materialize").returncode == 0
-    simple_workspace(tmp_path, {"finance": LEDGER_TABLE, "marketing": LEADS_TABLE}, finance=str(python))
+    simple_workspace(tmp_path, projects, finance=str(python))
     _sql(tmp_path / "marketing" / "warehouse.duckdb", "drop table leads")
     plan = _plan(tmp_path, "--observe-ttl", "0")
     assert plan["ledger"]["state"] == "fresh"
