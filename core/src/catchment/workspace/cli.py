@@ -338,6 +338,13 @@ def observe(file: Path, select: str | None, as_json: bool) -> None:
             if graph.is_external(key):
                 row["state"], row["reasons"] = "unknown", [why]
     rows.extend(_rows_of_failed(wsg, select))
+    for lp in wsg.failed:
+        typer.secho(
+            f"✗ {lp.entry.name}: did not load, so its assets were not observed "
+            "(run `catchment check`)",
+            err=True,
+            fg="red",
+        )
     if as_json:
         import json
 
@@ -644,10 +651,11 @@ def retry(
         return
     typer.echo(f"retrying {run.run_id}: {_n(len(keys), 'asset')}", err=as_json)
     tags = {"trigger": "retry", "retry_of": run.run_id, "from_failure": str(from_failure).lower()}
-    results = [
-        _run(wsg, keys, partition, tags, as_json=as_json)
-        for partition in run.partition_keys or (None,)
-    ]
+    results: list[WorkspaceRun] = []
+    for partition in run.partition_keys or (None,):
+        results.append(_run(wsg, keys, partition, tags, as_json=as_json))
+        if not results[-1].success:
+            break  # the partitions after a failed one are not run
     _finish(wsg, results, as_json)
 
 
