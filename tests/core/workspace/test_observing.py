@@ -202,3 +202,20 @@ def test_an_external_source_is_observed_by_the_first_project_reading_it(tmp_path
         "finance": sorted([source, AssetKey("prices")]),
         "marketing": [AssetKey("offers")],
     }
+
+
+def test_observe_reports_a_project_that_did_not_load_and_observes_the_others(
+    tmp_path: Path,
+) -> None:
+    projects = {"finance": LEDGER_TABLE, "marketing": LEADS_TABLE}
+    simple_workspace(tmp_path, projects)
+    assert _cli(tmp_path, "materialize").returncode == 0
+    simple_workspace(tmp_path, projects, finance="/nowhere/bin/python")
+    done = _cli(tmp_path, "observe", "--json")
+    assert done.returncode == 1
+    rows = {r["key"]: r for r in json.loads(done.stdout)}
+    assert (rows["leads"]["exists"], rows["leads"]["state"]) == (True, "fresh")
+    ledger = rows["ledger"]  # from finance's last good snapshot
+    assert (ledger["project"], ledger["observed"], ledger["state"]) == ("finance", False, "unknown")
+    assert ledger["reasons"][0].startswith("not observed: project finance did not load (its Python")
+    assert "✗ finance: did not load, so its assets were not observed" in done.stderr
