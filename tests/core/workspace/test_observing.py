@@ -5,7 +5,6 @@ by `plan` and `catchment observe`; a project that cannot observe does not stop t
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from catchment.events import EventType
 from catchment.execution.observe import OBSERVATIONS_RUN_ID
 from catchment.keys import AssetKey
 from catchment.storage import open_storage
+from catchment.testing import CliResult, run_cli
 from catchment.workspace import load_workspace
 from catchment.workspace.observing import assignments
 
@@ -44,14 +44,8 @@ def leads() -> pd.DataFrame:
 """
 
 
-def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "catchment", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+def _cli(cwd: Path, *args: str) -> CliResult:
+    return run_cli(args, cwd=cwd, timeout=120)
 
 
 def _sql(warehouse: Path, statement: str) -> None:

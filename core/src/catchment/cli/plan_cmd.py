@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from catchment.execution.reconcile import AssetStatus
     from catchment.keys import AssetKey
+    from catchment.observation import Observation
     from catchment.storage import Storage
 
 PLAN_HELP = """Say, per asset, whether it is missing, stale (and why), fresh or unknown.
@@ -135,13 +136,7 @@ def plan(
             row = s.to_dict()
             seen = observed.observations.get(s.key) if observed else None
             if seen is not None:
-                row["observed"] = {
-                    "exists": seen.exists,
-                    "row_count": seen.row_count,
-                    "data_version": seen.data_version,
-                    "error": seen.error,
-                    "observed_at": seen.observed_at,
-                }
+                row["observed"] = observed_json(seen)
             policy = freshness.get(s.key.to_string())
             if policy is not None:
                 row["freshness"] = {
@@ -310,6 +305,17 @@ def _queue_apply(
 
         return submit_run(storage, request).run_id
     return submit_and_tell(storage, request)
+
+
+def observed_json(seen: Observation) -> dict[str, object]:
+    """The ``observed`` object of a ``plan --json`` row."""
+    return {
+        "exists": seen.exists,
+        "row_count": seen.row_count,
+        "data_version": seen.data_version,
+        "error": seen.error,
+        "observed_at": seen.observed_at,
+    }
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,7 @@ import msgspec
 from catchment.execution.drift import Observed
 from catchment.execution.observe import load_history, observe, record
 from catchment.keys import AssetKey
-from catchment.observation import Observation
+from catchment.observation import Observation, Observer
 
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
@@ -70,6 +70,25 @@ def _write_cache(path: Path, seq: int, observations: Mapping[AssetKey, Observati
         pass  # a cache that cannot be written only costs the next plan a query
 
 
+def observe_with(
+    project: Project,
+    graph: AssetGraph,
+    keys: Iterable[AssetKey],
+    own_observers: Mapping[str, Sequence[Observer]] | None = None,
+) -> dict[AssetKey, Observation]:
+    """``observe`` ``keys`` of ``graph`` with ``project``'s IO managers and resources (and
+    ``own_observers``: its definitions' observers, by definition name, when ``graph`` is a
+    snapshot's, whose definitions carry none)."""
+    return observe(
+        graph,
+        keys,
+        io_managers=project.io_managers,
+        resources=project.resources,
+        root=project.root,
+        own_observers=own_observers,
+    )
+
+
 def observe_project(
     project: Project,
     storage: Storage,
@@ -97,14 +116,7 @@ def observe_project(
     if cached is not None and wanted <= cached.keys():
         observations = {k: cached[k.to_string()] for k in keys}
         return Observed(graph, observations, history, latest)
-    observations = observe(
-        graph,
-        keys,
-        io_managers=project.io_managers,
-        resources=project.resources,
-        root=project.root,
-        own_observers=carried,
-    )
+    observations = observe_with(project, graph, keys, carried)
     # judge against the history as it was: the baseline is what was recorded before now
     before = {k: list(v) for k, v in history.items()}
     record(storage, graph, observations, history, latest)
@@ -124,13 +136,7 @@ def observe_materialized(project: Project, storage: Storage, run_id: str) -> Non
         keys = {k for k in keys if k in graph}
         if not keys:
             return
-        observations = observe(
-            graph,
-            keys,
-            io_managers=project.io_managers,
-            resources=project.resources,
-            root=project.root,
-        )
+        observations = observe_with(project, graph, keys)
         latest = storage.latest_materializations(keys)
         seqs = {k: r.seq for k, r in latest.items()}
         record(storage, graph, observations, load_history(storage), seqs)
@@ -147,13 +153,7 @@ def observe_sources(project: Project, storage: Storage, keys: Iterable[AssetKey]
         sources = {u for k in keys if k in graph for u in graph.upstream(k) if graph.is_external(u)}
         if not sources:
             return
-        observations = observe(
-            graph,
-            sources,
-            io_managers=project.io_managers,
-            resources=project.resources,
-            root=project.root,
-        )
+        observations = observe_with(project, graph, sources)
         if observations:
             record(storage, graph, observations, load_history(storage))
     except Exception as exc:  # the next plan observes again

@@ -274,7 +274,7 @@ def plan(
 ) -> None:
     """`catchment plan` on a workspace: judged on the shared records and (``observe``) the
     warehouses, each project's observed by its own environment (``workspace.observing``)."""
-    from catchment.cli.plan_cmd import STATE_COLORS, summary_line
+    from catchment.cli.plan_cmd import STATE_COLORS, observed_json, summary_line
 
     wsg = _load(file, no_cache)
     _stop_if_blocked(wsg, allow_broken)
@@ -287,13 +287,7 @@ def plan(
             row = {**s.to_dict(), "project": wsg.project_of.get(s.key)}
             obs = seen.observed.observations.get(s.key) if seen is not None else None
             if obs is not None:
-                row["observed"] = {
-                    "exists": obs.exists,
-                    "row_count": obs.row_count,
-                    "data_version": obs.data_version,
-                    "error": obs.error,
-                    "observed_at": obs.observed_at,
-                }
+                row["observed"] = observed_json(obs)
             rows.append(row)
         print_json(rows)
         return

@@ -15,9 +15,7 @@ nothing was recorded since (``.catchment/workspace/observed.json``), starting no
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,7 +32,6 @@ if TYPE_CHECKING:
 
 __all__ = ["WorkspaceObserved", "assignments", "observe_workspace"]
 
-_MAX_ERROR_LINES = 8
 CACHE_NAME = "observed.json"
 """The workspace's observation cache, in its cache folder (``.catchment/workspace``)."""
 
@@ -69,13 +66,6 @@ def assignments(wsg: WorkspaceGraph, keys: Iterable[AssetKey]) -> dict[str, list
     return out
 
 
-def _error_text(stderr: str) -> str:
-    from catchment.secrets import redact
-
-    lines = [ln for ln in stderr.splitlines() if ln.strip() and not ln.startswith("warning:")]
-    return redact(" | ".join(lines[-_MAX_ERROR_LINES:])) or "it exited without saying why"
-
-
 def _observe_project(
     wsg: WorkspaceGraph, project: str, keys: list[AssetKey]
 ) -> dict[AssetKey, Observation] | str:
@@ -83,6 +73,7 @@ def _observe_project(
     import msgspec
 
     from catchment.keys import AssetKey
+    from catchment.workspace.worker import ask
 
     entry = wsg.workspace.project(project)
     request = {
@@ -91,27 +82,11 @@ def _observe_project(
         "storage": wsg.workspace.storage_url,
         "keys": [k.to_string() for k in keys],
     }
+    answer = ask(entry, request, f"observing in its environment ({entry.environment})")
+    if isinstance(answer, str):
+        return " | ".join(line for line in answer.splitlines() if line.strip())
     try:
-        done = subprocess.run(
-            entry.command("-m", "catchment.workspace.worker"),
-            cwd=entry.path,
-            input=json.dumps(request),
-            capture_output=True,
-            text=True,
-            timeout=entry.load_timeout,
-        )
-    except OSError as exc:
-        return f"its environment cannot start ({entry.environment}): {exc.strerror}"
-    except subprocess.TimeoutExpired:
-        return f"observing took more than {entry.load_timeout:g} s and was stopped"
-    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
-    if done.returncode != 0 or not lines:
-        return (
-            f"observing in its environment ({entry.environment}) failed (exit "
-            f"{done.returncode}): {_error_text(done.stderr)}"
-        )
-    try:
-        found = json.loads(lines[-1])["observations"]
+        found = answer["observations"]
         return {AssetKey.parse(k): msgspec.convert(v, Observation) for k, v in dict(found).items()}
     except (ValueError, KeyError, TypeError, msgspec.ValidationError) as exc:
         return f"its environment printed no readable observations ({exc})"

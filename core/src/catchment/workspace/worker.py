@@ -23,6 +23,41 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
     from catchment.keys import AssetKey
+    from catchment.project import Project
+    from catchment.workspace.model import ProjectEntry
+
+_ERROR_LINES = 5
+"""How many of a failed worker's last stderr lines ``ask`` reports."""
+
+
+def ask(entry: ProjectEntry, request: dict[str, Any], doing: str) -> dict[str, Any] | str:
+    """From the control plane: send ``request`` to this module in ``entry``'s environment
+    and return its answer, or why there is none (``doing`` says what it was asked, for the
+    message), within the project's ``load_timeout``."""
+    import subprocess
+
+    from catchment.secrets import redact
+
+    try:
+        proc = subprocess.run(
+            entry.command("-m", "catchment.workspace.worker"),
+            cwd=entry.path,
+            input=json.dumps(request),
+            capture_output=True,
+            text=True,
+            timeout=entry.load_timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return f"{doing} took more than {entry.load_timeout:g} s"
+    except OSError as exc:
+        return f"its environment cannot start ({entry.environment}): {exc.strerror}"
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-_ERROR_LINES:])
+        return redact(f"{doing} failed (exit {proc.returncode}): {tail}")
+    answer = json.loads(lines[-1])
+    return answer if isinstance(answer, dict) else f"{doing}: the answer is no JSON object"
 
 
 def _progress(event: Any) -> None:
@@ -83,7 +118,9 @@ def declarations(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _observing(project_dir: str, keys: list[AssetKey]) -> tuple[Any, AssetGraph, Any]:
+def _observing(
+    project_dir: str, keys: list[AssetKey]
+) -> tuple[Project, AssetGraph, dict[str, tuple[Any, ...]] | None]:
     """(the project to observe with, its graph, its definitions' observers when the graph is
     the snapshot's): from a current definitions snapshot only the resources, IO managers and
     components whose definitions carry observers are loaded, as for a project's ``plan``."""
@@ -113,7 +150,8 @@ def observations(request: dict[str, Any]) -> dict[str, Any]:
     what is new in the shared store and return every observation as plain data."""
     import msgspec
 
-    from catchment.execution.observe import load_history, observe, record
+    from catchment.execution.observe import load_history, record
+    from catchment.execution.observing import observe_with
     from catchment.keys import AssetKey
     from catchment.storage import open_storage
 
@@ -122,14 +160,7 @@ def observations(request: dict[str, Any]) -> dict[str, Any]:
     for p in project.problems:
         print(f"warning: {p}", file=sys.stderr)
     keys = [k for k in wanted if k in graph]
-    found = observe(
-        graph,
-        keys,
-        io_managers=project.io_managers,
-        resources=project.resources,
-        root=project.root,
-        own_observers=carried,
-    )
+    found = observe_with(project, graph, keys, carried)
     storage = open_storage(request["storage"])
     try:
         own = [k for k in keys if not graph.is_external(k)]
