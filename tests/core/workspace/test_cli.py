@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +229,40 @@ def test_apply_json_on_a_workspace_is_its_status_and_each_project_run(tmp_path: 
     nothing = _cli(tmp_path, "materialize", "-s", "ledger and budget", "--json")
     assert nothing.returncode == 0, nothing.stderr
     assert json.loads(nothing.stdout)["status"] == "nothing selected"
+
+
+SLOW_LEDGER = (
+    LEDGER_CODE.format(TAGS="{}")
+    .replace("from pathlib import Path", "import time\nfrom pathlib import Path")
+    .replace(
+        "    LEDGER.parent.mkdir",
+        '    (Path(__file__).parent / "began").touch()\n'
+        "    time.sleep(60)\n"
+        "    LEDGER.parent.mkdir",
+    )
+)
+
+
+def test_ctrl_c_on_a_workspace_materialize_json_prints_the_canceled_project_run(
+    tmp_path: Path,
+) -> None:
+    simple_workspace(tmp_path, {"finance": SLOW_LEDGER, "marketing": BUDGET_CODE})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "catchment", "materialize", "--json"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # Ctrl-C in a terminal: SIGINT to the whole process group
+    )
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "finance" / "began").exists() and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 130, err
+    document = json.loads(out)
+    assert document["status"] == "canceled"
+    (run,) = document["runs"]
+    assert (run["status"], run["run"]["tags"]["workspace_project"]) == ("canceled", "finance")
