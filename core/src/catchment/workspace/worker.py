@@ -12,6 +12,8 @@ With ``action: declarations`` it runs nothing and prints the project's schedules
 nothing either: it observes ``keys`` with the project's own observers (resources, IO managers,
 its components'), records what is new in the shared store and prints ``observations`` (key ->
 observation) for the workspace's ``plan`` and ``observe`` (``workspace.observing``).
+
+``ask`` is the control plane's side of the non-run actions: one request, one answer.
 """
 
 from __future__ import annotations
