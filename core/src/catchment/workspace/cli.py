@@ -48,6 +48,7 @@ SUPPORTED = (
     "automation",
     "schedules list",
     "sensors list",
+    "observe",
     "plan",
     "apply",
     "materialize",
@@ -56,7 +57,6 @@ SUPPORTED = (
     "runs cancel",
     "runs retry",
     "ui",
-    "observe",
 )
 
 
