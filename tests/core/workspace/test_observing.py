@@ -5,6 +5,7 @@ by `plan` and `catchment observe`; a project that cannot observe does not stop t
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -213,3 +214,34 @@ def test_observe_reports_a_project_that_did_not_load_and_observes_the_others(
     assert (ledger["project"], ledger["observed"], ledger["state"]) == ("finance", False, "unknown")
     assert ledger["reasons"][0].startswith("not observed: project finance did not load (its Python")
     assert "✗ finance: did not load, so its assets were not observed" in done.stderr
+
+
+def test_a_project_observing_past_its_timeout_is_killed_whole_and_the_others_are_observed(
+    tmp_path: Path,
+) -> None:
+    python = tmp_path / "python-that-hangs"  # observing starts a grandchild that never ends
+    python.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *workspace.worker*) sleep 120 & echo $! > "$0.pid"; wait; exit 0;; esac\n'
+        f'exec {sys.executable} "$@"\n'
+    )
+    python.chmod(0o755)
+    file = simple_workspace(
+        tmp_path, {"finance": LEDGER_TABLE, "marketing": LEADS_TABLE}, finance=str(python)
+    )
+    file.write_text(
+        file.read_text().replace(
+            "    team: team-finance\n", "    team: team-finance\n    load_timeout: 4\n"
+        )
+    )
+    plan = _plan(tmp_path, "--observe-ttl", "0")
+    assert plan["ledger"]["reasons"] == [
+        f"not observed: project finance could not observe (observing in its environment "
+        f"(python {python}) took more than 4 s); judged from the records"
+    ]
+    assert plan["leads"]["observed"]["exists"] is False  # marketing was observed
+    grandchild = int((tmp_path / "python-that-hangs.pid").read_text())
+    status = Path(f"/proc/{grandchild}/status")
+    state = status.read_text() if status.exists() else "State: gone"
+    print(state)
+    assert "State:\tZ" in state or state == "State: gone"  # killed (a zombie until reaped)

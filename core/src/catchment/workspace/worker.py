@@ -35,28 +35,41 @@ _ERROR_LINES = 5
 def ask(entry: ProjectEntry, request: dict[str, Any], doing: str) -> dict[str, Any] | str:
     """From the control plane: send ``request`` to this module in ``entry``'s environment
     and return its answer, or why there is none (``doing`` says what it was asked, for the
-    message), within the project's ``load_timeout``."""
+    message), within the project's ``load_timeout``. The worker runs in a session of its
+    own, killed whole (``uv run`` starts Python as a grandchild) past the timeout or when
+    this process is interrupted."""
+    import os
+    import signal
     import subprocess
 
     from catchment.secrets import redact
 
     try:
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             entry.command("-m", "catchment.workspace.worker"),
             cwd=entry.path,
-            input=json.dumps(request),
-            capture_output=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=entry.load_timeout,
-            check=False,
+            start_new_session=True,
         )
-    except subprocess.TimeoutExpired:
-        return f"{doing} took more than {entry.load_timeout:g} s"
     except OSError as exc:
         return f"its environment cannot start ({entry.environment}): {exc.strerror}"
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    try:
+        stdout, stderr = proc.communicate(json.dumps(request), timeout=entry.load_timeout)
+    except BaseException as exc:  # the timeout, or Ctrl-C here: the worker's session goes too
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            proc.kill()
+        proc.communicate()
+        if isinstance(exc, subprocess.TimeoutExpired):
+            return f"{doing} took more than {entry.load_timeout:g} s"
+        raise
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
-        tail = "\n".join(proc.stderr.strip().splitlines()[-_ERROR_LINES:])
+        tail = "\n".join(stderr.strip().splitlines()[-_ERROR_LINES:])
         return redact(f"{doing} failed (exit {proc.returncode}): {tail}")
     answer = json.loads(lines[-1])
     return answer if isinstance(answer, dict) else f"{doing}: the answer is no JSON object"
