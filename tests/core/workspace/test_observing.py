@@ -5,7 +5,6 @@ by `plan` and `catchment observe`; a project that cannot observe does not stop t
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -229,6 +228,8 @@ def test_a_project_observing_past_its_timeout_is_killed_whole_and_the_others_are
     file = simple_workspace(
         tmp_path, {"finance": LEDGER_TABLE, "marketing": LEADS_TABLE}, finance=str(python)
     )
+    listed = _cli(tmp_path, "assets", "list")  # loaded (and cached) under the default timeout
+    assert listed.returncode == 0, listed.stderr
     file.write_text(
         file.read_text().replace(
             "    team: team-finance\n", "    team: team-finance\n    load_timeout: 4\n"
@@ -243,5 +244,4 @@ def test_a_project_observing_past_its_timeout_is_killed_whole_and_the_others_are
     grandchild = int((tmp_path / "python-that-hangs.pid").read_text())
     status = Path(f"/proc/{grandchild}/status")
     state = status.read_text() if status.exists() else "State: gone"
-    print(state)
     assert "State:\tZ" in state or state == "State: gone"  # killed (a zombie until reaped)
