@@ -120,19 +120,6 @@ def test_nothing_selected_json_says_so(tmp_path: Path) -> None:
     assert _json(done) == {"run_id": None, "status": "nothing selected", "run": None, "events": []}
 
 
-def test_json_on_a_workspace_is_refused_naming_the_option(tmp_path: Path) -> None:
-    (tmp_path / "catchment.workspace.yaml").write_text("workspace: {name: w}\nprojects: []\n")
-    for name, args in (
-        ("materialize", ["materialize"]),
-        ("runs retry", ["runs", "retry", "x"]),
-        ("apply", ["apply"]),
-    ):
-        done = _cli(tmp_path, *args, "--json")
-        assert done.returncode == 1, done.stderr
-        assert done.stdout == ""
-        assert f"`{name} --json` does not support workspaces yet" in done.stderr
-
-
 def test_apply_json_is_its_status_and_each_run(tmp_path: Path) -> None:
     root = make_project(tmp_path / "p", NOISY)
     done = _cli(root, "apply", "--no-observe", "--json")

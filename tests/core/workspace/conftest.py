@@ -107,10 +107,11 @@ from catchment import AssetKey, MaterializeResult, asset, file_table
 LEDGER = Path(__file__).resolve().parent.parent / "shared" / "ledger.json"
 
 
-@asset(reads=[file_table(LEDGER)])
+@asset(reads=[file_table(LEDGER)], table=file_table(LEDGER.with_name("budget.json")))
 def campaign_budget():
-    """Marketing's budget, from finance's ledger."""
+    """Marketing's budget, from finance's ledger, written as a file beside it."""
     ledger = json.loads(LEDGER.read_text())
+    LEDGER.with_name("budget.json").write_text(json.dumps({{"budget": ledger["total"] // 2}}))
     return MaterializeResult(
         key=AssetKey("campaign_budget"),
         metadata={{"tinylib": tinylib.__version__, "budget": ledger["total"] // 2{FAIL}}},
@@ -205,9 +206,9 @@ from catchment import AssetKey, MaterializeResult, asset, file_table
 LEDGER = Path(__file__).resolve().parent.parent / "shared" / "ledger.json"
 
 
-@asset(reads=[file_table(LEDGER)])
+@asset(reads=[file_table(LEDGER)], table=file_table(LEDGER.with_name("budget.json")))
 def budget():
-    LEDGER.read_text()
+    LEDGER.with_name("budget.json").write_text(LEDGER.read_text())
     return MaterializeResult(key=AssetKey("budget"))
 """
 

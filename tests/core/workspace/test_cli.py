@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,7 +120,7 @@ def test_a_policy_violation_stops_materialize_unless_allowed(tmp_path: Path) -> 
 
 def test_commands_that_do_not_support_workspaces_say_so(tmp_path: Path) -> None:
     simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}")})
-    for args in (["backfill", "list"], ["observe"], ["partitions", "list"]):
+    for args in (["backfill", "list"], ["partitions", "list"]):
         out = _cli(tmp_path, *args)
         assert out.returncode == 1, args
         command = " ".join(args[:2]) if args[0] in ("runs", "assets") else args[0]
@@ -148,3 +152,117 @@ def test_assets_show_and_graph_read_the_merged_graph(tmp_path: Path) -> None:
     mermaid = _cli(tmp_path, "graph")
     assert mermaid.returncode == 0, mermaid.stderr
     assert mermaid.stdout.startswith("flowchart LR")
+
+
+def _runs_of(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each project run of a workspace's ``--json`` document, by project."""
+    runs = document["runs"]
+    for run in runs:
+        assert set(run) == {"run_id", "status", "run", "events"}  # as `runs show --json`
+    return {r["run"]["tags"]["workspace_project"]: r for r in runs}
+
+
+def test_materialize_json_prints_each_project_run_and_runs_retry_json_too(tmp_path: Path) -> None:
+    failing = LEDGER_CODE.format(TAGS="{}").replace(
+        "    LEDGER.parent.mkdir",
+        '    print("ledger prints to stdout")\n'
+        '    raise RuntimeError("ledger is closed")\n    LEDGER.parent.mkdir',
+    )
+    simple_workspace(tmp_path, {"finance": failing, "marketing": BUDGET_CODE})
+    done = _cli(tmp_path, "materialize", "--json")
+    assert done.returncode == 1, done.stderr
+    document = json.loads(done.stdout)  # progress (and the asset's print) on stderr
+    assert document["status"] == "failure"
+    assert "finance: materializing 1 asset(s) in its environment: ledger" in done.stderr
+    runs = _runs_of(document)
+    assert list(runs) == ["finance"]
+    assert runs["finance"]["status"] == "failure"
+    failed = [e["asset_key"] for e in runs["finance"]["events"] if e["type"] == "asset_failed"]
+    assert failed == ["ledger"]
+    assert document["skipped"] == [
+        {"key": "budget", "reason": "upstream ledger did not materialize"}
+    ]
+    assert document["errors"] == []
+    (tmp_path / "finance" / "assets.py").write_text(LEDGER_CODE.format(TAGS="{}"))
+    retried = _cli(tmp_path, "runs", "retry", runs["finance"]["run_id"], "--json")
+    assert retried.returncode == 0, retried.stderr
+    again = json.loads(retried.stdout)
+    assert again["status"] == "success"
+    assert f"retrying {runs['finance']['run_id']}: 1 asset" in retried.stderr
+    (run,) = again["runs"]
+    assert (run["status"], run["run"]["tags"]["retry_of"]) == ("success", runs["finance"]["run_id"])
+    nothing = _cli(tmp_path, "runs", "retry", run["run_id"], "--from-failure", "--json")
+    assert nothing.returncode == 0, nothing.stderr
+    assert json.loads(nothing.stdout) == {
+        "status": "nothing left to run",
+        "runs": [],
+        "skipped": [],
+        "errors": [],
+        "parent_run_id": run["run_id"],
+    }
+
+
+def test_apply_json_on_a_workspace_is_its_status_and_each_project_run(tmp_path: Path) -> None:
+    simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE})
+    done = _cli(tmp_path, "apply", "--json")
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["status"] == "success"
+    runs = _runs_of(document)
+    assert list(runs) == ["finance", "marketing"]  # upstream project first
+    assert {r["status"] for r in runs.values()} == {"success"}
+    assert len({r["run"]["tags"]["workspace_run"] for r in runs.values()}) == 1
+    assert runs["marketing"]["run"]["tags"]["trigger"] == "apply"
+    fresh = _cli(tmp_path, "apply", "--json")
+    assert fresh.returncode == 0, fresh.stderr
+    assert json.loads(fresh.stdout) == {"status": "fresh", "runs": [], "skipped": [], "errors": []}
+    queued = _cli(tmp_path, "materialize", "-s", "budget", "--queue", "--json")
+    assert queued.returncode == 0, queued.stderr
+    document = json.loads(queued.stdout)
+    assert document["status"] == "queued"
+    (run,) = document["runs"]
+    assert (run["status"], run["queue_position"], run["run"]["asset_keys"]) == (
+        "queued",
+        1,
+        ["budget"],
+    )
+    nothing = _cli(tmp_path, "materialize", "-s", "ledger and budget", "--json")
+    assert nothing.returncode == 0, nothing.stderr
+    assert json.loads(nothing.stdout)["status"] == "nothing selected"
+
+
+SLOW_LEDGER = (
+    LEDGER_CODE.format(TAGS="{}")
+    .replace("from pathlib import Path", "import time\nfrom pathlib import Path")
+    .replace(
+        "    LEDGER.parent.mkdir",
+        '    (Path(__file__).parent / "began").touch()\n'
+        "    time.sleep(60)\n"
+        "    LEDGER.parent.mkdir",
+    )
+)
+
+
+def test_ctrl_c_on_a_workspace_materialize_json_prints_the_canceled_project_run(
+    tmp_path: Path,
+) -> None:
+    simple_workspace(tmp_path, {"finance": SLOW_LEDGER, "marketing": BUDGET_CODE})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "catchment", "materialize", "--json"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # Ctrl-C in a terminal: SIGINT to the whole process group
+    )
+    deadline = time.monotonic() + 60
+    while not (tmp_path / "finance" / "began").exists() and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 130, err
+    document = json.loads(out)
+    assert document["status"] == "canceled"
+    (run,) = document["runs"]
+    assert (run["status"], run["run"]["tags"]["workspace_project"]) == ("canceled", "finance")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -280,22 +280,6 @@ def stdout_to_stderr() -> Iterator[None]:
         if saved is not None:
             os.dup2(saved, 1)
             os.close(saved)
-
-
-def refuse_json_on_workspace(workspace: Path, command: str) -> NoReturn:
-    """Exit 1 saying ``COMMAND --json`` does not support workspaces (rather than print prose
-    where a script expects JSON)."""
-    typer.secho(
-        f"error: {workspace}: `{command} --json` does not support workspaces yet",
-        err=True,
-        fg="red",
-    )
-    typer.echo(
-        "  hint: run it without --json, then read the run it names with "
-        "`catchment runs show RUN --json`",
-        err=True,
-    )
-    raise typer.Exit(1)
 
 
 def parse_tags(tags: list[str]) -> dict[str, str]:

@@ -13,7 +13,6 @@ from catchment.cli.common import (
     allow_broken_option,
     load_for_run,
     parse_tags,
-    refuse_json_on_workspace,
     run_with_display,
 )
 
@@ -47,7 +46,9 @@ finished run as `catchment runs show RUN --json` prints it ({"run_id", "status",
 "events"}), also when the run failed (exit code 1 as without --json). Progress lines go to
 stderr. With --queue it is the queued run (status "queued", and its "queue_position"); when
 nothing is selected it is {"run_id": null, "status": "nothing selected", "run": null,
-"events": []}. --json does not support workspaces yet.
+"events": []}. On a workspace, which records one run per project, it is {"status", "runs",
+"skipped", "errors"}: "status" is "success", "failure", "canceled", "queued" or "nothing
+selected", and each project run is one of "runs" as `runs show RUN --json` prints it.
 
 In a folder holding catchment.workspace.yaml (or with -p naming one) it acts on the whole
 workspace: every project in its own Python environment.
@@ -86,12 +87,10 @@ def materialize(
 
     workspace = find_workspace(project_path)
     if workspace is not None:
-        if as_json:
-            refuse_json_on_workspace(workspace, "materialize")
         from catchment.workspace.cli import materialize as materialize_workspace
 
         queued = (priority, parse_tags(tag)) if queue else None
-        materialize_workspace(workspace, select, partition, allow_broken, queued)
+        materialize_workspace(workspace, select, partition, allow_broken, queued, as_json)
         return
     from catchment.execution.plan import build_plan
     from catchment.execution.project import open_project_storage

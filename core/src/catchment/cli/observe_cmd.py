@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from catchment.cli.common import PROJECT_OPTION_HELP, project_store
+
+if TYPE_CHECKING:
+    from catchment.execution.drift import Observed
+    from catchment.execution.reconcile import AssetStatus
+    from catchment.graph import AssetGraph
+    from catchment.keys import AssetKey
 
 OBSERVE_HELP = """Observe the selected assets (and their upstreams) in the warehouse and record it.
 
@@ -22,6 +30,9 @@ Examples:
   catchment observe
 
   catchment observe -s 'marts/*' --json
+
+In a folder holding catchment.workspace.yaml (or with -p naming one) it observes the whole
+workspace: each project's assets by its own code, in its own Python environment.
 """
 
 
@@ -30,14 +41,39 @@ def observe(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list, one object per asset."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
+    from catchment.workspace import find_workspace
+
+    workspace = find_workspace(project_path)
+    if workspace is not None:
+        from catchment.workspace.cli import observe as observe_workspace
+
+        observe_workspace(workspace, select, as_json)
+        return
     from catchment.execution.observing import observe_project, observed_keys
     from catchment.execution.reconcile import reconcile
 
     with project_store(project_path) as (project, graph, storage):
         observed = observe_project(project, storage, select, ttl=0)
         statuses = {s.key: s for s in reconcile(graph, storage, select, observed=observed)}
-    rows: list[dict[str, object]] = []
-    for key in observed_keys(graph, select):
+    rows = observation_rows(graph, observed_keys(graph, select), observed, statuses)
+    unknown = [r for r in rows if r["observed"] and r["exists"] is None]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        print_rows(rows)
+    if unknown:
+        raise typer.Exit(1)
+
+
+def observation_rows(
+    graph: AssetGraph,
+    keys: Iterable[AssetKey],
+    observed: Observed,
+    statuses: Mapping[AssetKey, AssetStatus],
+) -> list[dict[str, Any]]:
+    """One row per key, as ``observe --json`` prints it: the observation and the state."""
+    rows: list[dict[str, Any]] = []
+    for key in keys:
         status = statuses.get(key)
         state, reasons = (status.state, status.reasons) if status else observed.external_status(key)
         obs = observed.observations.get(key)
@@ -58,33 +94,33 @@ def observe(
                 "reasons": list(reasons),
             }
         )
-    unknown = [r for r in rows if r["observed"] and r["exists"] is None]
-    if as_json:
-        typer.echo(json.dumps(rows, indent=2))
-    else:
-        _print(rows)
-    if unknown:
-        raise typer.Exit(1)
+    return rows
 
 
-def _print(rows: list[dict[str, object]]) -> None:
+def print_rows(rows: list[dict[str, Any]]) -> None:
+    """The rows as a table (with a project column when they name projects) and a summary."""
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     console = Console(highlight=False)
-    table = Table("asset", "exists", "rows", "columns", "version", "state", "why")
+    projects = any("project" in r for r in rows)
+    table = Table("asset", *(["project"] if projects else []), "exists", "rows", "columns")
+    table.add_column("version")
+    table.add_column("state")
+    table.add_column("why")
     for r in rows:
         exists = {True: "[green]yes[/]", False: "[red]gone[/]", None: "[magenta]unknown[/]"}
         if not r["observed"]:
             exists[None] = "-"
         cols = r["columns"]
-        why = "; ".join(str(x) for x in r["reasons"]) if r["reasons"] else (r["error"] or "")  # type: ignore[attr-defined]
+        why = "; ".join(str(x) for x in r["reasons"]) if r["reasons"] else (r["error"] or "")
         table.add_row(
             escape(str(r["key"])),
-            exists[r["exists"]],  # type: ignore[index]
+            *([escape(str(r.get("project") or ""))] if projects else []),
+            exists[r["exists"]],
             "" if r["row_count"] is None else str(r["row_count"]),
-            "" if cols is None else str(len(cols)),  # type: ignore[arg-type]
+            "" if cols is None else str(len(cols)),
             str(r["data_version"] or "")[:8],
             str(r["state"]),
             escape(str(why)),

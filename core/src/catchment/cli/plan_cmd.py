@@ -23,7 +23,6 @@ from catchment.cli.common import (
     load_for_reading,
     load_for_run,
     parse_tags,
-    refuse_json_on_workspace,
     run_with_display,
 )
 
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
 
     from catchment.execution.reconcile import AssetStatus
     from catchment.keys import AssetKey
+    from catchment.observation import Observation
     from catchment.storage import Storage
 
 PLAN_HELP = """Say, per asset, whether it is missing, stale (and why), fresh or unknown.
@@ -71,7 +71,7 @@ Examples:
 With --json, stdout holds one JSON document: {"status", "runs"}, each run as `catchment runs
 show RUN --json` prints it; "status" is "success", "failure" (exit code 1), "canceled" (exit
 130), "fresh" (nothing to do, no runs) or "queued" (with --queue). Progress lines go to
-stderr. --json does not support workspaces yet.
+stderr. On a workspace each project run is one of "runs", beside "skipped" and "errors".
 
 In a folder holding catchment.workspace.yaml (or with -p naming one) it acts on the whole
 workspace: every project in its own Python environment.
@@ -101,7 +101,7 @@ def plan(
     if workspace is not None:
         from catchment.workspace.cli import plan as plan_workspace
 
-        plan_workspace(workspace, select, as_json, allow_broken, no_cache)
+        plan_workspace(workspace, select, as_json, allow_broken, no_cache, observe=observe, ttl=ttl)
         return
     from catchment.automation.freshness import evaluate_freshness
     from catchment.execution.observing import observe_project
@@ -136,13 +136,7 @@ def plan(
             row = s.to_dict()
             seen = observed.observations.get(s.key) if observed else None
             if seen is not None:
-                row["observed"] = {
-                    "exists": seen.exists,
-                    "row_count": seen.row_count,
-                    "data_version": seen.data_version,
-                    "error": seen.error,
-                    "observed_at": seen.observed_at,
-                }
+                row["observed"] = observed_json(seen)
             policy = freshness.get(s.key.to_string())
             if policy is not None:
                 row["freshness"] = {
@@ -203,12 +197,10 @@ def apply(
 
     workspace = find_workspace(project_path)
     if workspace is not None:
-        if as_json:
-            refuse_json_on_workspace(workspace, "apply")
         from catchment.workspace.cli import apply as apply_workspace
 
         queued = (priority, parse_tags(tag)) if queue else None
-        apply_workspace(workspace, select, allow_broken, queued)
+        apply_workspace(workspace, select, allow_broken, queued, observe=observe, as_json=as_json)
         return
     from catchment.execution.observing import observe_project
     from catchment.execution.plan import build_plan
@@ -313,6 +305,17 @@ def _queue_apply(
 
         return submit_run(storage, request).run_id
     return submit_and_tell(storage, request)
+
+
+def observed_json(seen: Observation) -> dict[str, object]:
+    """The ``observed`` object of a ``plan --json`` row."""
+    return {
+        "exists": seen.exists,
+        "row_count": seen.row_count,
+        "data_version": seen.data_version,
+        "error": seen.error,
+        "observed_at": seen.observed_at,
+    }
 
 
 def register(app: typer.Typer) -> None:

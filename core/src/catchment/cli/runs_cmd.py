@@ -15,7 +15,6 @@ from catchment.cli.common import (
     PROJECT_OPTION_HELP,
     allow_broken_option,
     load_for_run,
-    refuse_json_on_workspace,
     run_with_display,
 )
 from catchment.cli.display import describe
@@ -277,16 +276,15 @@ def retry_run(
     ),
 ) -> None:
     """Re-execute a run as a new run whose parent is the old one (on a workspace: through
-    the workspace runner, each project's assets in its environment; not with --json)."""
+    the workspace runner, each project's assets in its environment; with --json
+    {"status", "runs", "skipped", "errors"}, each project run as `runs show RUN --json`)."""
     from catchment.workspace import find_workspace
 
     workspace = find_workspace(project_path)
     if workspace is not None:
-        if as_json:
-            refuse_json_on_workspace(workspace, "runs retry")
         from catchment.workspace.cli import retry
 
-        retry(workspace, run_id, from_failure, allow_broken)
+        retry(workspace, run_id, from_failure, allow_broken, as_json)
         return
     from catchment.errors import CatchmentError
     from catchment.execution.plan import build_plan

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,7 @@ import msgspec
 from catchment.execution.drift import Observed
 from catchment.execution.observe import load_history, observe, record
 from catchment.keys import AssetKey
-from catchment.observation import Observation
+from catchment.observation import Observation, Observer
 
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
@@ -70,6 +70,25 @@ def _write_cache(path: Path, seq: int, observations: Mapping[AssetKey, Observati
         pass  # a cache that cannot be written only costs the next plan a query
 
 
+def observe_with(
+    project: Project,
+    graph: AssetGraph,
+    keys: Iterable[AssetKey],
+    own_observers: Mapping[str, Sequence[Observer]] | None = None,
+) -> dict[AssetKey, Observation]:
+    """``observe`` ``keys`` of ``graph`` with ``project``'s IO managers and resources (and
+    ``own_observers``: its definitions' observers, by definition name, when ``graph`` is a
+    snapshot's, whose definitions carry none)."""
+    return observe(
+        graph,
+        keys,
+        io_managers=project.io_managers,
+        resources=project.resources,
+        root=project.root,
+        own_observers=own_observers,
+    )
+
+
 def observe_project(
     project: Project,
     storage: Storage,
@@ -97,14 +116,7 @@ def observe_project(
     if cached is not None and wanted <= cached.keys():
         observations = {k: cached[k.to_string()] for k in keys}
         return Observed(graph, observations, history, latest)
-    observations = observe(
-        graph,
-        keys,
-        io_managers=project.io_managers,
-        resources=project.resources,
-        root=project.root,
-        own_observers=carried,
-    )
+    observations = observe_with(project, graph, keys, carried)
     # judge against the history as it was: the baseline is what was recorded before now
     before = {k: list(v) for k, v in history.items()}
     record(storage, graph, observations, history, latest)
@@ -124,13 +136,7 @@ def observe_materialized(project: Project, storage: Storage, run_id: str) -> Non
         keys = {k for k in keys if k in graph}
         if not keys:
             return
-        observations = observe(
-            graph,
-            keys,
-            io_managers=project.io_managers,
-            resources=project.resources,
-            root=project.root,
-        )
+        observations = observe_with(project, graph, keys)
         latest = storage.latest_materializations(keys)
         seqs = {k: r.seq for k, r in latest.items()}
         record(storage, graph, observations, load_history(storage), seqs)
@@ -147,13 +153,7 @@ def observe_sources(project: Project, storage: Storage, keys: Iterable[AssetKey]
         sources = {u for k in keys if k in graph for u in graph.upstream(k) if graph.is_external(u)}
         if not sources:
             return
-        observations = observe(
-            graph,
-            sources,
-            io_managers=project.io_managers,
-            resources=project.resources,
-            root=project.root,
-        )
+        observations = observe_with(project, graph, sources)
         if observations:
             record(storage, graph, observations, load_history(storage))
     except Exception as exc:  # the next plan observes again
@@ -167,11 +167,19 @@ def load_observing_project(
     managers and only the components whose definitions carry observers (their connections
     are not in the snapshot); no other component, so no tool or user code is imported. None
     when the snapshot does not say which definitions carry observers (an older one)."""
+    graph = snapshot_project.require_graph()
+    return load_observing_keys(snapshot_project, observed_keys(graph, selection))
+
+
+def load_observing_keys(
+    snapshot_project: ReadOnlyProject, keys: Iterable[AssetKey]
+) -> Project | None:
+    """``load_observing_project`` for exactly ``keys`` (a workspace's worker is told them)."""
     from catchment.project.loader import load_observing
 
     graph = snapshot_project.require_graph()
     components: set[str] = set()
-    for key in observed_keys(graph, selection):
+    for key in keys:
         definition = graph.definition_of(key)
         if definition is None or not definition.observers:
             continue

@@ -9,7 +9,8 @@ table identity (``workspace.graph``) and run project by project in its own envir
 
 Modules: ``model`` (the file and its validation), ``loading`` (subprocesses and the cache),
 ``graph`` (the merged graph, collisions, the cross-project policy), ``running`` (materialize
-across environments), ``worker`` (what runs in a project's environment), ``cli`` (commands).
+across environments), ``observing`` (each project's warehouse observed by its environment),
+``worker`` (what runs in a project's environment), ``cli`` (commands).
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from catchment.runs.request import RunRequest
     from catchment.storage import Storage
     from catchment.workspace.graph import WorkspaceGraph
+    from catchment.workspace.observing import WorkspaceObserved
+    from catchment.workspace.running import WorkspaceRun
     from catchment.workspace.view import WorkspaceProject
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "check",
     "load_view",
     "materialize",
+    "observe",
     "owner_of",
     "plan",
     "pool_limits",
@@ -46,6 +49,7 @@ SUPPORTED = (
     "automation",
     "schedules list",
     "sensors list",
+    "observe",
     "plan",
     "apply",
     "materialize",
@@ -259,24 +263,33 @@ def assets_list(file: Path, select: str | None, as_json: bool, no_cache: bool) -
     Console(width=max(120, Console().width)).print(table)
 
 
-def _statuses(wsg: WorkspaceGraph, select: str | None) -> list[Any]:
-    """``reconcile`` of the merged graph on the shared records; an asset reading a table a
-    failed project may write is unknown (that project could not be asked)."""
+def _statuses(
+    wsg: WorkspaceGraph, select: str | None, ttl: float | None = None
+) -> tuple[list[Any], WorkspaceObserved | None]:
+    """``reconcile`` of the merged graph on the shared records and, unless ``ttl`` is None,
+    on the warehouses as each project's environment observes them (observations younger
+    than ``ttl`` seconds reused); an asset reading a table a failed project may write is
+    unknown (that project could not be asked), and one whose project could not observe is
+    judged from the records, with the reason."""
     import msgspec
 
     from catchment.execution.reconcile import reconcile
     from catchment.storage import open_storage
+    from catchment.workspace.observing import observe_workspace
 
     graph = wsg.require_graph()
     storage = open_storage(wsg.workspace.storage_url)
     try:
-        statuses = reconcile(graph, storage, select)
+        seen = None if ttl is None else observe_workspace(wsg, storage, select, ttl=ttl)
+        observed = seen.observed if seen is not None else None
+        statuses = reconcile(graph, storage, select, observed=observed)
     finally:
         storage.close()
     unknown_upstream: dict[AssetKey, list[AssetKey]] = {}
     for u in sorted(wsg.unknown):
         for d in graph.descendants([u]):
             unknown_upstream.setdefault(d, []).append(u)
+    not_observed = seen.not_observed if seen is not None else {}
     out = []
     for s in statuses:
         reads = unknown_upstream.get(s.key)
@@ -286,22 +299,41 @@ def _statuses(wsg: WorkspaceGraph, select: str | None) -> list[Any]:
                 for u in reads
             )
             s = msgspec.structs.replace(s, state="unknown", reasons=(*s.reasons, why))
+        if s.key in not_observed and not s.external:
+            why = f"{not_observed[s.key]}; judged from the records"
+            s = msgspec.structs.replace(s, reasons=(*s.reasons, why))
         out.append(s)
-    return out
+    return out, seen
 
 
-def plan(file: Path, select: str | None, as_json: bool, allow_broken: bool, no_cache: bool) -> None:
-    """`catchment plan` on a workspace: judged on the shared records (the warehouses are not
-    observed: that needs each project's code)."""
-    from catchment.cli.plan_cmd import STATE_COLORS, summary_line
+def plan(
+    file: Path,
+    select: str | None,
+    as_json: bool,
+    allow_broken: bool,
+    no_cache: bool,
+    *,
+    observe: bool = True,
+    ttl: float = 5.0,
+) -> None:
+    """`catchment plan` on a workspace: judged on the shared records and (``observe``) the
+    warehouses, each project's observed by its own environment (``workspace.observing``)."""
+    from catchment.cli.plan_cmd import STATE_COLORS, observed_json, summary_line
 
     wsg = _load(file, no_cache)
     _stop_if_blocked(wsg, allow_broken)
-    statuses = _statuses(wsg, select)
+    statuses, seen = _statuses(wsg, select, ttl if observe else None)
     if as_json:
         from catchment.cli.output import print_json
 
-        print_json([{**s.to_dict(), "project": wsg.project_of.get(s.key)} for s in statuses])
+        rows = []
+        for s in statuses:
+            row = {**s.to_dict(), "project": wsg.project_of.get(s.key)}
+            obs = seen.observed.observations.get(s.key) if seen is not None else None
+            if obs is not None:
+                row["observed"] = observed_json(obs)
+            rows.append(row)
+        print_json(rows)
         return
     from rich.console import Console
     from rich.markup import escape
@@ -320,19 +352,112 @@ def plan(file: Path, select: str | None, as_json: bool, allow_broken: bool, no_c
     console.print(summary_line(statuses))
 
 
+def observe(file: Path, select: str | None, as_json: bool) -> None:
+    """`catchment observe` on a workspace: the selected assets and their upstreams observed
+    by each project's own code in its environment, recorded in the shared store; exit 1
+    when something could not be observed (a project that did not load included)."""
+    from catchment.cli.observe_cmd import observation_rows, print_rows
+    from catchment.execution.observing import observed_keys
+    from catchment.keys import AssetKey
+
+    wsg = _load(file)
+    _warn(wsg)
+    graph = wsg.require_graph()
+    statuses, seen = _statuses(wsg, select, 0.0)
+    assert seen is not None  # observed with a ttl of 0
+    by_key = {s.key: s for s in statuses}
+    rows = observation_rows(graph, observed_keys(graph, select), seen.observed, by_key)
+    for row in rows:
+        key = AssetKey.parse(str(row["key"]))
+        row["project"] = wsg.project_of.get(key)
+        why = seen.not_observed.get(key) or _unknown_source(wsg, key)
+        if why is not None:
+            row["error"] = why
+            if graph.is_external(key):
+                row["state"], row["reasons"] = "unknown", [why]
+    rows.extend(_rows_of_failed(wsg, select))
+    for lp in wsg.failed:
+        typer.secho(
+            f"✗ {lp.entry.name}: did not load, so its assets were not observed "
+            "(run `catchment check`)",
+            err=True,
+            fg="red",
+        )
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        print_rows(rows)
+    unknown = any(r["observed"] and r["exists"] is None for r in rows)
+    if unknown or seen.not_observed or wsg.failed:
+        raise typer.Exit(1)
+
+
+def _unknown_source(wsg: WorkspaceGraph, key: AssetKey) -> str | None:
+    projects = wsg.unknown.get(key)
+    if not projects:
+        return None
+    return f"not observed: project {', '.join(projects)} (did not load) may write it"
+
+
+def _rows_of_failed(wsg: WorkspaceGraph, select: str | None) -> list[dict[str, object]]:
+    """A row per asset of each project that did not load (from its last good snapshot),
+    ``unknown`` with the reason; only with no selection (the merged graph cannot select
+    them)."""
+    if select:
+        return []
+    rows: list[dict[str, object]] = []
+    for lp in wsg.failed:
+        why = f"not observed: project {lp.entry.name} did not load ({lp.error})"
+        specs = [s for d in lp.previous.definitions for s in d.specs] if lp.previous else []
+        for spec in specs:
+            rows.append(
+                {
+                    "key": spec.key.to_string(),
+                    "project": lp.entry.name,
+                    "table": str(spec.table) if spec.table else None,
+                    "exists": None,
+                    "row_count": None,
+                    "columns": None,
+                    "data_version": None,
+                    "last_modified": None,
+                    "observed_at": None,
+                    "observed": False,
+                    "error": why,
+                    "state": "unknown",
+                    "reasons": [why],
+                }
+            )
+    return rows
+
+
 def _run(
-    wsg: WorkspaceGraph, keys: list[AssetKey], partition: str | None, tags: dict[str, str]
-) -> None:
+    wsg: WorkspaceGraph,
+    keys: list[AssetKey],
+    partition: str | None,
+    tags: dict[str, str],
+    *,
+    as_json: bool = False,
+) -> WorkspaceRun:
+    """Run ``keys`` through the workspace runner, telling what happens (on stderr with
+    ``as_json``) and its summary; exit 130 when canceled (with ``as_json`` after printing
+    the project runs it made)."""
+    import uuid
+
     from catchment.workspace.running import run_workspace
 
     def echo(text: str) -> None:
-        typer.echo(text)
+        typer.echo(text, err=as_json)
         sys.stdout.flush()
 
+    run_id = uuid.uuid4().hex[:12]
     try:
-        result = run_workspace(wsg, keys, partition=partition, tags=tags, echo=echo)
+        result = run_workspace(wsg, keys, partition=partition, tags=tags, echo=echo, run_id=run_id)
     except KeyboardInterrupt:  # the project's run got the signal too and records itself
         typer.secho("canceled", err=True, fg="yellow")
+        if as_json:
+            _echo_json(wsg, "canceled", [], canceled=run_id)
         raise typer.Exit(130) from None
     ok = sum(1 for r in result.runs for s in r.status.values() if s == "success")
     bad = sum(1 for r in result.runs for s in r.status.values() if s != "success")
@@ -341,26 +466,98 @@ def _run(
         f"workspace run {result.run_id}: {ok} materialized, {bad} failed, "
         f"{len(result.skipped)} skipped in {len(result.runs)} project run(s)",
         fg="green" if result.success else "red",
+        err=as_json,
     )
-    if not result.success:
+    return result
+
+
+def _finish(wsg: WorkspaceGraph, results: list[WorkspaceRun], as_json: bool) -> None:
+    """After the workspace runs: with ``as_json`` print them as one document; exit 1 when
+    one did not succeed."""
+    success = all(r.success for r in results)
+    if as_json:
+        _echo_json(wsg, "success" if success else "failure", results)
+    if not success:
         raise typer.Exit(1)
+
+
+def _echo_json(
+    wsg: WorkspaceGraph,
+    status: str,
+    results: list[WorkspaceRun],
+    *,
+    canceled: str | None = None,
+    **extra: Any,
+) -> None:
+    """Print ``--json``'s document on a workspace: ``{"status", "runs", "skipped",
+    "errors"}``, each project run as ``runs show RUN --json`` prints it (``canceled``: the
+    id of a workspace run stopped midway, whose project runs are read from the store)."""
+    import json
+
+    from catchment.cli.runs_cmd import resolve_run, run_json
+    from catchment.storage import open_storage
+
+    ids = [r.run_id for res in results for r in res.runs if r.run_id is not None]
+    storage = open_storage(wsg.workspace.storage_url)
+    try:
+        if canceled is not None:
+            made = [
+                r
+                for r in storage.list_runs(limit=10_000)
+                if r.tags.get("workspace_run") == canceled
+            ]
+            ids += [r.run_id for r in sorted(made, key=lambda r: r.created_at)]
+        runs = [run_json(storage, resolve_run(storage, i)) for i in ids]
+    finally:
+        storage.close()
+    document = {
+        "status": status,
+        "runs": runs,
+        "skipped": [
+            {"key": k.to_string(), "reason": why}
+            for res in results
+            for k, why in res.skipped.items()
+        ],
+        "errors": [
+            {"project": r.project, "error": r.error}
+            for res in results
+            for r in res.runs
+            if r.error is not None
+        ],
+        **extra,
+    }
+    typer.echo(json.dumps(document, indent=2))
 
 
 Queued = tuple[int, dict[str, str]]
 """``--queue``'s priority and ``--tag`` tags."""
 
 
-def _enqueue(wsg: WorkspaceGraph, request: RunRequest) -> None:
+def _enqueue(wsg: WorkspaceGraph, request: RunRequest, as_json: bool = False) -> None:
     """Record ``request`` as a queued run in the workspace's store: the daemon on the
     workspace starts it (``python -m catchment.workspace.execute``), tagged with the teams
-    and projects of its assets (``workspace.teams``)."""
+    and projects of its assets (``workspace.teams``); with ``as_json`` print
+    ``{"status": "queued", "runs": [the queued run]}`` (with its ``queue_position``)."""
     from catchment.cli.materialize_cmd import submit_and_tell
     from catchment.storage import open_storage
     from catchment.workspace.teams import tag_request
 
     storage = open_storage(wsg.workspace.storage_url)
     try:
-        submit_and_tell(storage, tag_request(wsg.require_graph(), request))
+        request = tag_request(wsg.require_graph(), request)
+        if not as_json:
+            submit_and_tell(storage, request)
+            return
+        import json
+
+        from catchment.cli.runs_cmd import resolve_run, run_json
+        from catchment.runs.submit import submit_run
+
+        run_id = submit_run(storage, request).run_id
+        place = next((e.position for e in storage.queue_entries() if e.run_id == run_id), None)
+        queued = {**run_json(storage, resolve_run(storage, run_id)), "queue_position": place}
+        document = {"status": "queued", "runs": [queued], "skipped": [], "errors": []}
+        typer.echo(json.dumps(document, indent=2))
     finally:
         storage.close()
 
@@ -371,16 +568,21 @@ def materialize(
     partition: str | None,
     allow_broken: bool,
     queued: Queued | None = None,
+    as_json: bool = False,
 ) -> None:
     """`catchment materialize` on a workspace: the selected assets, each project's in its
-    own environment, recorded in the shared run store (``queued``: queued for the daemon)."""
+    own environment, recorded in the shared run store (``queued``: queued for the daemon;
+    ``as_json``: the project runs as one JSON document, see ``_echo_json``)."""
     wsg = _load(file)
     _stop_if_blocked(wsg, allow_broken)
     graph = wsg.require_graph()
     chosen = graph.select(select) if select else graph.keys_of(graph.order_ids)
     keys = [k for k in chosen if not graph.is_external(k)]
     if not keys:
-        typer.echo("nothing selected")
+        if as_json:
+            _echo_json(wsg, "nothing selected", [])
+        else:
+            typer.echo("nothing selected")
         raise typer.Exit(1 if wsg.failed else 0)
     if queued is not None:
         from catchment.execution.plan import build_plan
@@ -396,27 +598,41 @@ def materialize(
             origin="cli",
             reason="catchment materialize --queue",
         )
-        _enqueue(wsg, request)
+        _enqueue(wsg, request, as_json)
         return
-    _run(wsg, keys, partition, {"trigger": "materialize"})
+    result = _run(wsg, keys, partition, {"trigger": "materialize"}, as_json=as_json)
+    _finish(wsg, [result], as_json)
 
 
-def apply(file: Path, select: str | None, allow_broken: bool, queued: Queued | None = None) -> None:
-    """`catchment apply` on a workspace: what `plan` reports missing or stale (``queued``:
-    queued as one run for the daemon)."""
+def apply(
+    file: Path,
+    select: str | None,
+    allow_broken: bool,
+    queued: Queued | None = None,
+    *,
+    observe: bool = True,
+    as_json: bool = False,
+) -> None:
+    """`catchment apply` on a workspace: what `plan` reports missing or stale, the
+    warehouses observed first unless not ``observe`` (``queued``: queued as one run for
+    the daemon; ``as_json``: ``{"status", "runs"}`` as for materialize)."""
     wsg = _load(file)
     _stop_if_blocked(wsg, allow_broken)
-    keys = [
-        s.key for s in _statuses(wsg, select) if s.state in ("missing", "stale") and not s.external
-    ]
+    statuses, _ = _statuses(wsg, select, 0.0 if observe else None)
+    keys = [s.key for s in statuses if s.state in ("missing", "stale") and not s.external]
     if not keys:
-        typer.echo("everything selected is fresh; nothing to do")
+        if as_json:
+            _echo_json(wsg, "fresh", [])
+        else:
+            typer.echo("everything selected is fresh; nothing to do")
         return
     if queued is not None:
         from catchment.runs.request import RunRequest
 
         priority, tags = queued
-        typer.echo(f"queuing {len(keys)} asset(s): {', '.join(k.to_string() for k in keys)}")
+        typer.echo(
+            f"queuing {len(keys)} asset(s): {', '.join(k.to_string() for k in keys)}", err=as_json
+        )
         request = RunRequest.for_assets(
             keys,
             priority=priority,
@@ -424,15 +640,19 @@ def apply(file: Path, select: str | None, allow_broken: bool, queued: Queued | N
             origin="cli",
             reason="catchment apply --queue",
         )
-        _enqueue(wsg, request)
+        _enqueue(wsg, request, as_json)
         return
-    _run(wsg, keys, None, {"trigger": "apply"})
+    result = _run(wsg, keys, None, {"trigger": "apply"}, as_json=as_json)
+    _finish(wsg, [result], as_json)
 
 
-def retry(file: Path, run_id: str, from_failure: bool, allow_broken: bool) -> None:
+def retry(
+    file: Path, run_id: str, from_failure: bool, allow_broken: bool, as_json: bool = False
+) -> None:
     """`catchment runs retry` on a workspace: run again, through the workspace runner, the
     assets of a run (a queued workspace run, or one project's run); with ``from_failure``
-    only those that did not materialize (for a workspace run: in none of its project runs)."""
+    only those that did not materialize (for a workspace run: in none of its project runs);
+    ``as_json``: ``{"status", "runs"}`` as for materialize."""
     from catchment.cli.runs_cmd import resolve_run
     from catchment.errors import CatchmentError
     from catchment.keys import AssetKey
@@ -465,12 +685,19 @@ def retry(file: Path, run_id: str, from_failure: bool, allow_broken: bool) -> No
             )
     keys = [AssetKey.parse(k) for k in names if k in graph]
     if not keys:
-        typer.echo(f"run {run.run_id} has no asset left to run")
+        if as_json:
+            _echo_json(wsg, "nothing left to run", [], parent_run_id=run.run_id)
+        else:
+            typer.echo(f"run {run.run_id} has no asset left to run")
         return
-    typer.echo(f"retrying {run.run_id}: {_n(len(keys), 'asset')}")
+    typer.echo(f"retrying {run.run_id}: {_n(len(keys), 'asset')}", err=as_json)
     tags = {"trigger": "retry", "retry_of": run.run_id, "from_failure": str(from_failure).lower()}
+    results: list[WorkspaceRun] = []
     for partition in run.partition_keys or (None,):
-        _run(wsg, keys, partition, tags)
+        results.append(_run(wsg, keys, partition, tags, as_json=as_json))
+        if not results[-1].success:
+            break  # the partitions after a failed one are not run
+    _finish(wsg, results, as_json)
 
 
 def refuse_unsupported(argv: list[str]) -> None:

@@ -23,8 +23,6 @@ SIGKILL and started again starts nothing twice.
 from __future__ import annotations
 
 import dataclasses
-import json
-import subprocess
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -48,28 +46,11 @@ __all__ = ["WorkspaceLauncher", "WorkspaceSensorRunner", "load_for_daemon", "sco
 
 def _declarations(ws: Workspace, entry: ProjectEntry) -> tuple[dict[str, Any] | None, str]:
     """The project's schedules and sensor names from its environment, or (None, why)."""
-    request = {"action": "declarations", "project": str(entry.path)}
-    try:
-        proc = subprocess.run(
-            entry.command("-m", "catchment.workspace.worker"),
-            cwd=entry.path,
-            input=json.dumps(request),
-            capture_output=True,
-            text=True,
-            timeout=entry.load_timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return None, f"reading its schedules took more than {entry.load_timeout:g} s"
-    except OSError as exc:
-        return None, f"its environment cannot start ({entry.environment}): {exc.strerror}"
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        from catchment.secrets import redact
+    from catchment.workspace.worker import ask
 
-        tail = "\n".join(proc.stderr.strip().splitlines()[-5:])
-        return None, redact(f"reading its schedules failed (exit {proc.returncode}): {tail}")
-    return json.loads(lines[-1]), ""
+    request = {"action": "declarations", "project": str(entry.path)}
+    answer = ask(entry, request, "reading its schedules")
+    return (None, answer) if isinstance(answer, str) else (answer, "")
 
 
 Scoped = TypeVar("Scoped", "ScheduleDefinition", "SensorDefinition")

@@ -9,14 +9,71 @@ per asset on stderr as it goes, and one JSON object on stdout at the end: ``run_
 ran (whatever the run's outcome), 1 with one message on stderr when it could not run at all.
 
 With ``action: declarations`` it runs nothing and prints the project's schedules and sensors
-(what the workspace daemon reads; ``workspace.daemon``).
+(what the workspace daemon reads; ``workspace.daemon``). With ``action: observe`` it runs
+nothing either: it observes ``keys`` with the project's own observers (resources, IO managers,
+its components'), records what is new in the shared store and prints ``observations`` (key ->
+observation) for the workspace's ``plan`` and ``observe`` (``workspace.observing``).
+
+``ask`` is the control plane's side of the non-run actions: one request, one answer.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from catchment.graph import AssetGraph
+    from catchment.keys import AssetKey
+    from catchment.project import Project
+    from catchment.workspace.model import ProjectEntry
+
+_ERROR_LINES = 5
+"""How many of a failed worker's last stderr lines ``ask`` reports."""
+
+
+def ask(entry: ProjectEntry, request: dict[str, Any], doing: str) -> dict[str, Any] | str:
+    """From the control plane: send ``request`` to this module in ``entry``'s environment
+    and return its answer, or why there is none (``doing`` says what it was asked, for the
+    message), within the project's ``load_timeout``. The worker runs in a session of its
+    own, killed whole (``uv run`` starts Python as a grandchild) past the timeout or when
+    this process is interrupted."""
+    import os
+    import signal
+    import subprocess
+
+    from catchment.secrets import redact
+
+    try:
+        proc = subprocess.Popen(
+            entry.command("-m", "catchment.workspace.worker"),
+            cwd=entry.path,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return f"its environment cannot start ({entry.environment}): {exc.strerror}"
+    try:
+        stdout, stderr = proc.communicate(json.dumps(request), timeout=entry.load_timeout)
+    except BaseException as exc:  # the timeout, or Ctrl-C here: the worker's session goes too
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            proc.kill()
+        proc.communicate()
+        if isinstance(exc, subprocess.TimeoutExpired):
+            return f"{doing} took more than {entry.load_timeout:g} s"
+        raise
+    lines = [ln for ln in stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = "\n".join(stderr.strip().splitlines()[-_ERROR_LINES:])
+        return redact(f"{doing} failed (exit {proc.returncode}): {tail}")
+    answer = json.loads(lines[-1])
+    return answer if isinstance(answer, dict) else f"{doing}: the answer is no JSON object"
 
 
 def _progress(event: Any) -> None:
@@ -88,14 +145,71 @@ def declarations(request: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _observing(
+    project_dir: str, keys: list[AssetKey]
+) -> tuple[Project, AssetGraph, dict[str, tuple[Any, ...]] | None]:
+    """(the project to observe with, its graph, its definitions' observers when the graph is
+    the snapshot's): from a current definitions snapshot only the resources, IO managers and
+    components whose definitions carry observers are loaded, as for a project's ``plan``."""
+    from catchment.execution.observing import load_observing_keys
+    from catchment.project import load_project
+    from catchment.snapshot.cache import locate_file, project_from_snapshot, read_snapshot
+
+    file = locate_file(project_dir)
+    snapshot = read_snapshot(file)
+    if snapshot is not None:
+        try:
+            read_only = project_from_snapshot(snapshot)
+        except (ValueError, TypeError, KeyError):  # corrupt: the project is loaded below
+            read_only = None
+        if read_only is not None and read_only.graph is not None:
+            graph = read_only.graph
+            observing = load_observing_keys(read_only, [k for k in keys if k in graph])
+            if observing is not None:
+                carried = {d.name: d.observers for d in observing.definitions}
+                return observing, graph, carried
+    project = load_project(project_dir)
+    return project, project.require_graph(), None
+
+
+def observations(request: dict[str, Any]) -> dict[str, Any]:
+    """Observe the request's ``keys`` that the project has (``action: observe``), record
+    what is new in the shared store and return every observation as plain data."""
+    import msgspec
+
+    from catchment.execution.observe import load_history, record
+    from catchment.execution.observing import observe_with
+    from catchment.keys import AssetKey
+    from catchment.storage import open_storage
+
+    wanted = [AssetKey.parse(k) for k in request["keys"]]
+    project, graph, carried = _observing(request["project"], wanted)
+    for p in project.problems:
+        print(f"warning: {p}", file=sys.stderr)
+    keys = [k for k in wanted if k in graph]
+    found = observe_with(project, graph, keys, carried)
+    storage = open_storage(request["storage"])
+    try:
+        own = [k for k in keys if not graph.is_external(k)]
+        latest = {k: r.seq for k, r in storage.latest_materializations(own).items()} if own else {}
+        record(storage, graph, found, load_history(storage), latest)
+    finally:
+        storage.close()
+    return {"observations": {k.to_string(): msgspec.to_builtins(o) for k, o in found.items()}}
+
+
+_ACTIONS = {"declarations": declarations, "observe": observations}
+
+
 def main() -> int:
     """Entry point: the request on stdin, the summary on stdout (``action: declarations``:
-    the project's schedules and sensors instead of a run)."""
+    the project's schedules and sensors instead of a run; ``action: observe``: its
+    observations)."""
     from catchment.errors import CatchmentError
 
     try:
         request = json.loads(sys.stdin.read())
-        action = declarations if request.get("action") == "declarations" else run
+        action = _ACTIONS.get(request.get("action") or "", run)
         summary = action(request)
     except CatchmentError as exc:
         from catchment.secrets import redact
