@@ -255,7 +255,7 @@ def _fed_chain(*conditions: AutomationCondition, **kw: object) -> AssetGraph:
     below it, one asset per condition."""
     keys = ["src", *"abcdefgh"[: len(conditions)]]
     defs = [_asset("src", **kw)]
-    defs += [_asset(k, (keys[i],), c, **kw) for i, (k, c) in enumerate(zip(keys[1:], conditions))]
+    defs += [_asset(keys[i + 1], (keys[i],), c, **kw) for i, c in enumerate(conditions)]
     return AssetGraph.build(defs)
 
 
