@@ -612,3 +612,21 @@ def test_queries_per_tick_do_not_grow_with_assets_or_partitions(store: Storage) 
         clock.tick()
         counts.append(clock.tick().queries)
     assert counts[0] == counts[1] <= 7, counts
+
+
+def test_a_missing_upstream_requested_into_another_run_still_holds_the_downstream(
+    store: Storage,
+) -> None:
+    """A missing unpartitioned ``dim`` and the daily ``facts`` reading it cannot share a
+    run: facts waits for dim's run instead of starting beside it and reading nothing."""
+    daily = TimeWindowPartitions("2026-02-20")
+    graph = AssetGraph.build(
+        [_asset("dim", (), on_missing()), _asset("facts", ("dim",), eager(), partitions=daily)]
+    )
+    clock = Clock(graph, store)
+    assert _requested(clock.tick()) == [(("dim",), ())]
+    store.create_run(RunRecord(run_id="dim", asset_keys=("dim",)))
+    assert _requested(clock.tick()) == []
+    _mat(store, "dim", run="dim")
+    store.update_run_status("dim", "success")
+    assert _requested(clock.tick()) == [(("facts",), ("2026-03-01",))]

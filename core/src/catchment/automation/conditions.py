@@ -250,7 +250,7 @@ class CheckFailed(AutomationCondition, frozen=True, tag="check_failed"):
 
 class UpstreamMissing(AutomationCondition, frozen=True, tag="upstream_missing"):
     """An upstream (partition) it reads has never been materialized (and is not requested by
-    this same evaluation)."""
+    this same evaluation into the same run: for the same partition, or both unpartitioned)."""
 
     name: ClassVar[str] = "upstream_missing"
     summary: ClassVar[str] = "an upstream it reads was never materialized"

@@ -1,9 +1,10 @@
 """One automation tick: evaluate every asset's condition per partition in scope, in batches.
 
 ``evaluate(graph, storage, now, previous_state)`` reads the record store in a fixed number of
-queries (the newest event ``seq``, materializations, failures, checks, active runs, dynamic
-keys: each ONE query, and only those the conditions need), then evaluates each distinct
-condition once per group of assets that share it, as set operations over their partitions.
+queries (the newest event ``seq``, materializations, failures, checks, active runs, the runs
+behind new materializations, dynamic keys: each ONE query, and only those the conditions
+need), then evaluates each distinct condition once per group of assets that share it, as
+set operations over their partitions.
 Assets are evaluated upstream first, so an asset whose upstream is requested in the same tick
 is not held back by it (``upstream_missing``), an eager one is asked by it
 (``upstream_will_be_requested``), and both go into one run.
@@ -457,9 +458,13 @@ class _Tick:
             if not self.requested_now:
                 return set()
             return {s for s in domain if self._upstream_requested(s)}
-        if isinstance(node, UpstreamMissing):
+        if isinstance(node, UpstreamMissing):  # see _upstream_missing: this short-circuits
             requested = self.requested_now
-            return {s for s in domain if any(u not in mats and u not in requested for u in ups(s))}
+            return {
+                s
+                for s in domain
+                if any(u not in mats and (u not in requested or u[1] != s[1]) for u in ups(s))
+            }
         if isinstance(node, UpstreamInProgress):
             return {s for s in domain if any(u in self.active for u in ups(s))}
         raise CatchmentError(f"automation cannot evaluate {type(node).__name__} nodes")
@@ -488,6 +493,16 @@ class _Tick:
         the same partition key (or both unpartitioned), which ``_requests`` puts together."""
         requested = self.requested_now
         return [u for u in self.subjects.upstream(s) if u in requested and u[1] == s[1]]
+
+    def _upstream_missing(self, s: Subject) -> list[Subject]:
+        """The upstream subjects of ``s`` never materialized, but those requested by this
+        evaluation into the run of ``s`` (a run of its own would race the upstream's)."""
+        mats, requested = self.mats, self.requested_now
+        return [
+            u
+            for u in self.subjects.upstream(s)
+            if u not in mats and (u not in requested or u[1] != s[1])
+        ]
 
     def _failed_check(self, node: CheckFailed, key: AssetKey) -> CheckRecord | None:
         names = (
@@ -581,7 +596,7 @@ class _Tick:
             ups = self._upstream_requested(s)
             return ", ".join(f"{label(u)} requested in this evaluation" for u in ups)
         if isinstance(node, UpstreamMissing):
-            missing = [u for u in self.subjects.upstream(s) if u not in mats]
+            missing = self._upstream_missing(s)
             return ", ".join(f"{label(u)} never materialized" for u in missing)
         if isinstance(node, UpstreamInProgress):
             busy = [u for u in self.subjects.upstream(s) if u in self.active]
