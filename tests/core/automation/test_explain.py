@@ -127,7 +127,7 @@ def test_a_chained_request_explains_which_upstream_asked_it(tmp_path: Path) -> N
     assert [(n.path, n.value) for n in then.nodes] == [(n.path, n.value) for n in now.nodes]
     recorded = render(then)
     assert "reason: upstream_will_be_requested(): clean requested in this evaluation" in recorded
-    assert "        ✓ upstream_will_be_requested()  (an upstream it reads is requested" in recorded
+    assert "        ✓ upstream_will_be_requested()  (an upstream is requested by this" in recorded
     detailed = render(now)
     assert "✓ upstream_will_be_requested()  — clean requested in this evaluation" in detailed
     assert "✗ upstream_newly_updated()  (an upstream got new data" in detailed

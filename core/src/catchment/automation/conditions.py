@@ -206,7 +206,7 @@ class UpstreamWillBeRequested(AutomationCondition, frozen=True, tag="upstream_wi
     evaluated first, so an eager chain is requested whole when its top gets new data."""
 
     name: ClassVar[str] = "upstream_will_be_requested"
-    summary: ClassVar[str] = "an upstream it reads is requested by this evaluation, in the same run"
+    summary: ClassVar[str] = "an upstream is requested by this evaluation, into the same run"
 
 
 class NewlyUpdated(AutomationCondition, frozen=True, tag="newly_updated"):
