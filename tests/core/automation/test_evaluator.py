@@ -291,6 +291,24 @@ def test_a_source_update_requests_the_whole_eager_chain_in_one_run(store: Storag
     assert store.list_runs(limit=10)[0].run_id == "chain"
 
 
+def test_a_downstream_of_two_requested_upstreams_names_both(store: Storage) -> None:
+    graph = AssetGraph.build(
+        [
+            _asset("src"),
+            _asset("x", ("src",), eager()),
+            _asset("y", ("src",), eager()),
+            _asset("z", ("x", "y"), eager()),
+        ]
+    )
+    clock = _quiet_chain(store, graph)
+    _mat(store, "src")
+    result = clock.tick()
+    assert _requested(result) == [(("x", "y", "z"), ())]
+    assert {d.asset: d.reason for d in result.decisions}["z"] == (
+        "upstream_will_be_requested(): x, y requested in this evaluation"
+    )
+
+
 def test_a_failed_chain_run_is_not_requested_again_until_a_new_update(store: Storage) -> None:
     graph = _fed_chain(eager(), eager(), eager())
     clock = _quiet_chain(store, graph)
@@ -356,66 +374,52 @@ def _check(store: Storage, key: str, *, passed: bool) -> None:
     )
 
 
-def test_a_daily_chain_requests_the_same_partition_in_one_run(store: Storage) -> None:
-    daily = TimeWindowPartitions("2026-02-20")
-    scope = {"partitions": daily, "partition_scope": "last 2"}
-    graph = AssetGraph.build(
-        [
-            _asset("raw", (), None, **scope),
-            _asset("clean", ("raw",), eager(), **scope),
-            _asset("mart", ("clean",), eager(), **scope),
-            _asset(
-                "shifted",
-                (AssetDep(AssetKey("mart"), TimeWindowMapping(-1, -1)),),
-                eager(),
-                **scope,
-            ),  # type: ignore[arg-type]
-        ]
-    )
-    days = ("2026-02-28", "2026-03-01")  # in scope at T0 + 1 min
-    for day in days:
-        for key in ("raw", "clean", "mart", "shifted"):
-            _mat(store, key, day)
+DAYS = ("2026-02-28", "2026-03-01")  # the last two complete days at T0 + 1 min
+
+
+def _daily_chain(store: Storage, *extra: tuple[str, tuple[object, ...]]) -> Clock:
+    """``raw`` (no condition) -> ``clean`` -> ``mart`` (eager), daily with the last two
+    days in scope, and ``extra`` eager assets ``(key, deps)`` alike; every day built and
+    one evaluation done."""
+    scope = {"partitions": TimeWindowPartitions("2026-02-20"), "partition_scope": "last 2"}
+    chain = [("raw", (), None), ("clean", ("raw",), eager()), ("mart", ("clean",), eager())]
+    chain += [(key, deps, eager()) for key, deps in extra]
+    graph = AssetGraph.build([_asset(k, d, c, **scope) for k, d, c in chain])  # type: ignore[arg-type]
+    for day in DAYS:
+        for key in graph.toposort():
+            _mat(store, str(key), day)
     clock = Clock(graph, store)
     clock.tick()
-    _mat(store, "raw", days[0])
+    return clock
+
+
+def test_a_daily_chain_requests_the_same_partition_in_one_run(store: Storage) -> None:
+    shifted = AssetDep(AssetKey("mart"), TimeWindowMapping(-1, -1))
+    clock = _daily_chain(store, ("shifted", (shifted,)))
+    _mat(store, "raw", DAYS[0])
     result = clock.tick()
     # mart's day shares clean's run; shifted[03-01] reads mart[02-28], requested for another
     # partition: it waits for that run to materialize it
-    assert _requested(result) == [(("clean", "mart"), (days[0],))]
+    assert _requested(result) == [(("clean", "mart"), (DAYS[0],))]
     store.create_run(
-        RunRecord(run_id="day", asset_keys=("clean", "mart"), partition_keys=(days[0],))
+        RunRecord(run_id="day", asset_keys=("clean", "mart"), partition_keys=(DAYS[0],))
     )
     assert _requested(clock.tick()) == []
-    _mat(store, "clean", days[0], run="day")
-    _mat(store, "mart", days[0], run="day")
+    _mat(store, "clean", DAYS[0], run="day")
+    _mat(store, "mart", DAYS[0], run="day")
     store.update_run_status("day", "success")
-    assert _requested(clock.tick()) == [(("shifted",), (days[1],))]
+    assert _requested(clock.tick()) == [(("shifted",), (DAYS[1],))]
     assert _requested(clock.tick()) == []
 
 
 def test_partitions_blocked_downstream_split_the_run_by_partition(store: Storage) -> None:
     """clean is asked for two days, mart (one day in progress) for one: mart's day shares
     clean's run for that day, so no run reads a day another run is still building."""
-    daily = TimeWindowPartitions("2026-02-20")
-    scope = {"partitions": daily, "partition_scope": "last 2"}
-    graph = AssetGraph.build(
-        [
-            _asset("raw", (), None, **scope),
-            _asset("clean", ("raw",), eager(), **scope),
-            _asset("mart", ("clean",), eager(), **scope),
-        ]
-    )
-    days = ("2026-02-28", "2026-03-01")
-    for day in days:
-        for key in ("raw", "clean", "mart"):
-            _mat(store, key, day)
-    clock = Clock(graph, store)
-    clock.tick()
-    store.create_run(RunRecord(run_id="busy", asset_keys=("mart",), partition_keys=(days[0],)))
-    for day in days:
+    clock = _daily_chain(store)
+    store.create_run(RunRecord(run_id="busy", asset_keys=("mart",), partition_keys=(DAYS[0],)))
+    for day in DAYS:
         _mat(store, "raw", day)
-    assert _requested(clock.tick()) == [(("clean",), (days[0],)), (("clean", "mart"), (days[1],))]
+    assert _requested(clock.tick()) == [(("clean",), (DAYS[0],)), (("clean", "mart"), (DAYS[1],))]
 
 
 # -- cron ----------------------------------------------------------------------------------

@@ -593,8 +593,8 @@ class _Tick:
             record = self._failed_check(node, s[0])
             return f"check {record.check_name} failed in run {record.run_id[:8]}" if record else ""
         if isinstance(node, UpstreamWillBeRequested):
-            ups = self._upstream_requested(s)
-            return ", ".join(f"{label(u)} requested in this evaluation" for u in ups)
+            asked = ", ".join(label(u) for u in self._upstream_requested(s))
+            return f"{asked} requested in this evaluation"
         if isinstance(node, UpstreamMissing):
             missing = self._upstream_missing(s)
             return ", ".join(f"{label(u)} never materialized" for u in missing)
