@@ -326,6 +326,25 @@ def test_a_failed_chain_run_is_not_requested_again_until_a_new_update(store: Sto
     assert _requested(clock.tick()) == [(("a", "b", "c"), ())]  # new data: try again
 
 
+def test_a_workspace_chain_run_that_failed_is_not_requested_again(store: Storage) -> None:
+    """In a workspace the run of a chain is carried out as one project run per batch; the
+    batch that built a reports to the workspace run, which targeted b too."""
+    graph = _fed_chain(eager(), eager())
+    clock = _quiet_chain(store, graph)
+    _mat(store, "src")
+    assert _requested(clock.tick()) == [(("a", "b"), ())]
+    store.create_run(RunRecord(run_id="ws", asset_keys=("a", "b")))
+    assert _requested(clock.tick()) == []
+    batch = RunRecord(run_id="ws-a", asset_keys=("a",), tags={"workspace_run": "ws"})
+    store.create_run(batch)
+    _mat(store, "a", run="ws-a")
+    store.update_run_status("ws-a", "success")
+    _fail(store, "b", run="ws-b")
+    store.update_run_status("ws", "failure")
+    for _ in range(3):
+        assert _requested(clock.tick()) == []
+
+
 def test_the_chain_stops_at_an_asset_that_is_not_eager(store: Storage) -> None:
     graph = _fed_chain(eager(), on_cron("0 3 * * *"), eager())
     clock = _quiet_chain(store, graph)

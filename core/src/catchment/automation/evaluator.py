@@ -77,6 +77,10 @@ if TYPE_CHECKING:
 
 __all__ = ["condition_id", "evaluate", "explain_now", "to_datetime"]
 
+WORKSPACE_RUN_TAG = "workspace_run"
+"""The tag of a project's batch run naming the workspace run it belongs to: the workspace
+run is the one that targeted the other projects' assets."""
+
 FRESHNESS_CHECK = "freshness"
 """The check freshness evaluation records; ``check_failed()`` without a name ignores it."""
 
@@ -272,11 +276,16 @@ class _Tick:
 
     def _load_news_runs(self, since: int) -> None:
         """The runs that made the materializations newer than ``since`` (one query, none when
-        nothing is new): ``upstream_newly_updated`` ignores news from a run that targeted the
-        downstream itself."""
+        nothing is new; a second for the workspace runs whose project runs made some):
+        ``upstream_newly_updated`` ignores news from a run that targeted the downstream."""
         ids = {m.run_id for m in self.mats.values() if m.seq > since}
-        if ids:
-            self.news_runs = self.storage.runs_by_id(ids)
+        if not ids:
+            return
+        runs = self.storage.runs_by_id(ids)
+        parents = {r.tags.get(WORKSPACE_RUN_TAG) for r in runs.values()} - {None} - set(runs)
+        if parents:
+            runs.update(self.storage.runs_by_id(p for p in parents if p is not None))
+        self.news_runs = runs
 
     def _targets(self, run: RunRecord) -> frozenset[AssetKey]:
         """The assets ``run`` targets in this graph (its keys, or its selection resolved)."""
@@ -482,11 +491,17 @@ class _Tick:
         ]
 
     def _run_targeted(self, run_id: str, s: Subject) -> bool:
-        """Whether run ``run_id`` (one that made new data) also targeted ``s``."""
+        """Whether run ``run_id`` (one that made new data), or the workspace run it is a
+        project's batch of, also targeted ``s``."""
         run = self.news_runs.get(run_id)
-        if run is None or s[0] not in self._targets(run):
+        if run is None:
             return False
-        return s[1] is None or not run.partition_keys or s[1] in run.partition_keys
+        if s[0] in self._targets(run) and (
+            s[1] is None or not run.partition_keys or s[1] in run.partition_keys
+        ):
+            return True
+        parent = run.tags.get(WORKSPACE_RUN_TAG)
+        return parent is not None and parent != run_id and self._run_targeted(parent, s)
 
     def _upstream_requested(self, s: Subject) -> list[Subject]:
         """The upstream subjects of ``s`` requested by this evaluation that share its run:
