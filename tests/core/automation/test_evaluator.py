@@ -352,6 +352,10 @@ def test_the_chain_stops_at_an_asset_that_is_not_eager(store: Storage) -> None:
     result = clock.tick()
     assert _requested(result) == [(("a",), ())]  # b waits for its cron tick, c for b
     assert "c" not in result.values or "0.0.0.0.2" not in result.values["c"]["n"]
+    store.create_run(RunRecord(run_id="ra", asset_keys=("a",), status="success"))
+    _mat(store, "a", run="ra")
+    assert _requested(clock.tick()) == []
+    assert _requested(clock.tick(120)) == [(("b", "c"), ())]  # 03:00 passed: c joins b's run
 
 
 def test_a_check_failed_guard_stops_the_chain_at_its_asset(store: Storage) -> None:
