@@ -24,7 +24,9 @@ from catchment.automation.conditions import (
     on_cron,
     on_missing,
     stale,
+    upstream_in_progress,
     upstream_updated,
+    upstream_will_be_requested,
 )
 from catchment.errors import ConfigError
 
@@ -60,7 +62,11 @@ def test_prebuilt_conditions_print_by_name_and_explain_as_their_tree() -> None:
     assert str(e) == "eager()"
     assert isinstance(e, Prebuilt)
     assert e.stateful
-    assert "missing().newly_true()" in str(e.condition)
+    assert str(e.condition) == (
+        "(missing().newly_true() | upstream_newly_updated() | upstream_will_be_requested())"
+        ".since(newly_requested() | newly_updated()) & ~in_progress() & ~upstream_missing() "
+        "& ~upstream_in_progress()"
+    )
     assert str(on_cron("0 3 * * *")) == "on_cron('0 3 * * *')"
     assert str(on_cron("0 3 * * *", "Europe/Berlin")) == (
         "on_cron('0 3 * * *', timezone='Europe/Berlin')"
@@ -78,6 +84,7 @@ def test_prebuilt_conditions_print_by_name_and_explain_as_their_tree() -> None:
         on_missing() & ~check_failed("rows"),
         (missing() | stale()).since(newly_updated()).newly_true(),
         cron_tick_passed("@daily") | code_changed(),
+        upstream_will_be_requested() & ~upstream_in_progress(),
     ],
     ids=str,
 )

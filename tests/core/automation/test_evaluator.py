@@ -12,7 +12,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from catchment import AssetKey, asset
+from catchment import AssetDep, AssetKey, TimeWindowMapping, asset
 from catchment.automation.conditions import (
     AutomationCondition,
     check_failed,
@@ -114,11 +114,11 @@ def _mat(
     )
 
 
-def _fail(store: Storage, key: str, partition: str | None = None) -> None:
+def _fail(store: Storage, key: str, partition: str | None = None, run: str | None = None) -> None:
     store.append_events(
         [
             Event(
-                run_id=f"run{next(_ids)}",
+                run_id=run or f"run{next(_ids)}",
                 type=EventType.ASSET_FAILED,
                 asset_key=key,
                 partition=partition,
@@ -166,17 +166,25 @@ def test_eager_builds_a_missing_chain_in_one_run_then_waits_for_it(store: Storag
 
 
 def test_eager_follows_each_upstream_update_once(store: Storage) -> None:
+    """Changed with upstream_will_be_requested(): the update of a0 asks a1 AND a2 in the same
+    evaluation (one run), not a1 now and a2 after a1's run."""
     clock = Clock(_chain(eager()), store)
     for k in ("a0", "a1", "a2"):
         _mat(store, k)
     clock.tick()
     _mat(store, "a0")  # new data upstream
     result = clock.tick()
-    assert _requested(result) == [(("a1",), ())]
-    assert "upstream_newly_updated(): a0 materialized by run" in result.decisions[0].reason
+    assert _requested(result) == [(("a1", "a2"), ())]
+    reasons = {d.asset: d.reason for d in result.decisions}
+    assert "upstream_newly_updated(): a0 materialized by run" in reasons["a1"]
+    assert reasons["a2"] == "upstream_will_be_requested(): a1 requested in this evaluation"
     assert _requested(clock.tick()) == []  # handled: requested by the previous tick
-    _mat(store, "a1")
-    assert _requested(clock.tick()) == [(("a2",), ())]
+    store.create_run(RunRecord(run_id="r1", asset_keys=("a1", "a2"), status="success"))
+    _mat(store, "a1", run="r1")
+    _mat(store, "a2", run="r1")
+    assert _requested(clock.tick()) == []  # a2 read a1's new data in that run
+    _mat(store, "a0")
+    assert _requested(clock.tick()) == [(("a1", "a2"), ())]  # the next update: once more
 
 
 def test_eager_does_not_retry_a_failure_until_something_changes(store: Storage) -> None:
@@ -239,6 +247,202 @@ def test_a_reload_keeps_memory_and_a_changed_condition_starts_afresh(store: Stor
     )
     _mat(store, "up")
     assert _requested(clock.tick()) == [(("down",), ())]
+
+
+# -- eager chains: an upstream's new data travels down in one run -----------------------------
+def _fed_chain(*conditions: AutomationCondition, **kw: object) -> AssetGraph:
+    """``src`` (no condition: it is updated from outside) and a chain ``a``, ``b``, ``c``...
+    below it, one asset per condition."""
+    keys = ["src", *"abcdefgh"[: len(conditions)]]
+    defs = [_asset("src", **kw)]
+    defs += [_asset(keys[i + 1], (keys[i],), c, **kw) for i, c in enumerate(conditions)]
+    return AssetGraph.build(defs)
+
+
+def _quiet_chain(store: Storage, graph: AssetGraph, partition: str | None = None) -> Clock:
+    """Everything materialized and one evaluation done: the next update is news."""
+    for key in graph.toposort():
+        _mat(store, str(key), partition)
+    clock = Clock(graph, store)
+    assert _requested(clock.tick()) == []
+    return clock
+
+
+def test_a_source_update_requests_the_whole_eager_chain_in_one_run(store: Storage) -> None:
+    graph = _fed_chain(eager(), eager(), eager())
+    clock = _quiet_chain(store, graph)
+    _mat(store, "src")
+    result = clock.tick()
+    assert _requested(result) == [(("a", "b", "c"), ())]
+    reasons = {d.asset: d.reason for d in result.decisions}
+    assert reasons["a"].startswith("upstream_newly_updated(): src materialized by run")
+    assert reasons["b"] == "upstream_will_be_requested(): a requested in this evaluation"
+    assert reasons["c"] == "upstream_will_be_requested(): b requested in this evaluation"
+    assert "0.0.0.0.2" in result.values["c"]["n"]  # recorded for explain
+    store.create_run(RunRecord(run_id="chain", asset_keys=("a", "b", "c")))
+    assert _requested(clock.tick()) == []  # in progress: nothing more
+    _mat(store, "a", run="chain")
+    assert _requested(clock.tick()) == []  # b and c read a in that run: not news for them
+    _mat(store, "b", run="chain")
+    _mat(store, "c", run="chain")
+    store.update_run_status("chain", "success")
+    assert _requested(clock.tick()) == []
+    assert _requested(clock.tick(60)) == []  # and stays quiet
+    assert store.list_runs(limit=10)[0].run_id == "chain"
+
+
+def test_a_downstream_of_two_requested_upstreams_names_both(store: Storage) -> None:
+    graph = AssetGraph.build(
+        [
+            _asset("src"),
+            _asset("x", ("src",), eager()),
+            _asset("y", ("src",), eager()),
+            _asset("z", ("x", "y"), eager()),
+        ]
+    )
+    clock = _quiet_chain(store, graph)
+    _mat(store, "src")
+    result = clock.tick()
+    assert _requested(result) == [(("x", "y", "z"), ())]
+    assert {d.asset: d.reason for d in result.decisions}["z"] == (
+        "upstream_will_be_requested(): x, y requested in this evaluation"
+    )
+
+
+def test_a_failed_chain_run_is_not_requested_again_until_a_new_update(store: Storage) -> None:
+    graph = _fed_chain(eager(), eager(), eager())
+    clock = _quiet_chain(store, graph)
+    _mat(store, "src")
+    assert _requested(clock.tick()) == [(("a", "b", "c"), ())]
+    store.create_run(RunRecord(run_id="chain", asset_keys=("a", "b", "c")))
+    assert _requested(clock.tick()) == []  # queued
+    # the run materializes a, fails at b (c is never reached), and ends before the next tick
+    _mat(store, "a", run="chain")
+    _fail(store, "b", run="chain")
+    store.update_run_status("chain", "failure")
+    for _ in range(5):
+        assert _requested(clock.tick()) == []  # a's new data came from b's own run
+    _mat(store, "src")
+    assert _requested(clock.tick()) == [(("a", "b", "c"), ())]  # new data: try again
+
+
+def test_a_workspace_chain_run_that_failed_is_not_requested_again(store: Storage) -> None:
+    """In a workspace the run of a chain is carried out as one project run per batch; the
+    batch that built a reports to the workspace run, which targeted b too."""
+    graph = _fed_chain(eager(), eager())
+    clock = _quiet_chain(store, graph)
+    _mat(store, "src")
+    assert _requested(clock.tick()) == [(("a", "b"), ())]
+    store.create_run(RunRecord(run_id="ws", asset_keys=("a", "b")))
+    assert _requested(clock.tick()) == []
+    batch = RunRecord(run_id="ws-a", asset_keys=("a",), tags={"workspace_run": "ws"})
+    store.create_run(batch)
+    _mat(store, "a", run="ws-a")
+    store.update_run_status("ws-a", "success")
+    _fail(store, "b", run="ws-b")
+    store.update_run_status("ws", "failure")
+    for _ in range(3):
+        assert _requested(clock.tick()) == []
+
+
+def test_the_chain_stops_at_an_asset_that_is_not_eager(store: Storage) -> None:
+    graph = _fed_chain(eager(), on_cron("0 3 * * *"), eager())
+    clock = _quiet_chain(store, graph)
+    _mat(store, "src")
+    result = clock.tick()
+    assert _requested(result) == [(("a",), ())]  # b waits for its cron tick, c for b
+    assert "c" not in result.values or "0.0.0.0.2" not in result.values["c"]["n"]
+    store.create_run(RunRecord(run_id="ra", asset_keys=("a",), status="success"))
+    _mat(store, "a", run="ra")
+    assert _requested(clock.tick()) == []
+    assert _requested(clock.tick(120)) == [(("b", "c"), ())]  # 03:00 passed: c joins b's run
+
+
+def test_a_check_failed_guard_stops_the_chain_at_its_asset(store: Storage) -> None:
+    b = _asset("b", ("a",), eager() & ~check_failed("rows"))
+    rows = CheckSpec(name="rows", asset=AssetKey("b"))
+    graph = AssetGraph.build(
+        [
+            _asset("src"),
+            _asset("a", ("src",), eager()),
+            b.replace(specs=(b.specs[0].replace(checks=(rows,)),)),
+            _asset("c", ("b",), eager()),
+        ]
+    )
+    clock = _quiet_chain(store, graph)
+    _check(store, "b", passed=False)
+    _mat(store, "src")
+    assert _requested(clock.tick()) == [(("a",), ())]  # b is held by its check, and c with it
+    store.create_run(RunRecord(run_id="ra", asset_keys=("a",), status="success"))
+    _mat(store, "a", run="ra")
+    assert _requested(clock.tick()) == []  # a's new data: b still held, c not asked
+    _check(store, "b", passed=True)
+    result = clock.tick()
+    assert _requested(result) == [(("b", "c"), ())]  # the guard lifts: b and c in one run
+    reasons = {d.asset: d.reason for d in result.decisions}
+    assert reasons["b"].endswith("was true at an earlier evaluation, not handled since")
+    assert reasons["c"] == "upstream_will_be_requested(): b requested in this evaluation"
+
+
+def _check(store: Storage, key: str, *, passed: bool) -> None:
+    store.append_events(
+        [
+            Event(
+                run_id=f"run{next(_ids)}",
+                type=EventType.CHECK_EVALUATED,
+                asset_key=key,
+                data={"check_name": "rows", "passed": passed},
+            )
+        ]
+    )
+
+
+DAYS = ("2026-02-28", "2026-03-01")  # the last two complete days at T0 + 1 min
+
+
+def _daily_chain(store: Storage, *extra: tuple[str, tuple[object, ...]]) -> Clock:
+    """``raw`` (no condition) -> ``clean`` -> ``mart`` (eager), daily with the last two
+    days in scope, and ``extra`` eager assets ``(key, deps)`` alike; every day built and
+    one evaluation done."""
+    scope = {"partitions": TimeWindowPartitions("2026-02-20"), "partition_scope": "last 2"}
+    chain = [("raw", (), None), ("clean", ("raw",), eager()), ("mart", ("clean",), eager())]
+    chain += [(key, deps, eager()) for key, deps in extra]
+    graph = AssetGraph.build([_asset(k, d, c, **scope) for k, d, c in chain])  # type: ignore[arg-type]
+    for day in DAYS:
+        for key in graph.toposort():
+            _mat(store, str(key), day)
+    clock = Clock(graph, store)
+    clock.tick()
+    return clock
+
+
+def test_a_daily_chain_requests_the_same_partition_in_one_run(store: Storage) -> None:
+    shifted = AssetDep(AssetKey("mart"), TimeWindowMapping(-1, -1))
+    clock = _daily_chain(store, ("shifted", (shifted,)))
+    _mat(store, "raw", DAYS[0])
+    result = clock.tick()
+    # mart's day shares clean's run; shifted[03-01] reads mart[02-28], requested for another
+    # partition: it waits for that run to materialize it
+    assert _requested(result) == [(("clean", "mart"), (DAYS[0],))]
+    store.create_run(
+        RunRecord(run_id="day", asset_keys=("clean", "mart"), partition_keys=(DAYS[0],))
+    )
+    assert _requested(clock.tick()) == []
+    _mat(store, "clean", DAYS[0], run="day")
+    _mat(store, "mart", DAYS[0], run="day")
+    store.update_run_status("day", "success")
+    assert _requested(clock.tick()) == [(("shifted",), (DAYS[1],))]
+    assert _requested(clock.tick()) == []
+
+
+def test_partitions_blocked_downstream_split_the_run_by_partition(store: Storage) -> None:
+    """clean is asked for two days, mart (one day in progress) for one: mart's day shares
+    clean's run for that day, so no run reads a day another run is still building."""
+    clock = _daily_chain(store)
+    store.create_run(RunRecord(run_id="busy", asset_keys=("mart",), partition_keys=(DAYS[0],)))
+    for day in DAYS:
+        _mat(store, "raw", day)
+    assert _requested(clock.tick()) == [(("clean",), (DAYS[0],)), (("clean", "mart"), (DAYS[1],))]
 
 
 # -- cron ----------------------------------------------------------------------------------
@@ -435,3 +639,21 @@ def test_queries_per_tick_do_not_grow_with_assets_or_partitions(store: Storage) 
         clock.tick()
         counts.append(clock.tick().queries)
     assert counts[0] == counts[1] <= 7, counts
+
+
+def test_a_missing_upstream_requested_into_another_run_still_holds_the_downstream(
+    store: Storage,
+) -> None:
+    """A missing unpartitioned ``dim`` and the daily ``facts`` reading it cannot share a
+    run: facts waits for dim's run instead of starting beside it and reading nothing."""
+    daily = TimeWindowPartitions("2026-02-20")
+    graph = AssetGraph.build(
+        [_asset("dim", (), on_missing()), _asset("facts", ("dim",), eager(), partitions=daily)]
+    )
+    clock = Clock(graph, store)
+    assert _requested(clock.tick()) == [(("dim",), ())]
+    store.create_run(RunRecord(run_id="dim", asset_keys=("dim",)))
+    assert _requested(clock.tick()) == []
+    _mat(store, "dim", run="dim")
+    store.update_run_status("dim", "success")
+    assert _requested(clock.tick()) == [(("facts",), ("2026-03-01",))]

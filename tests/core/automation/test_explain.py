@@ -103,3 +103,32 @@ def test_the_latest_recorded_evaluation_is_read_from_the_daemon_s_ticks(tmp_path
         "down: requested (evaluated 2026-03-02 12:00:00 UTC, tick 8)"
     )
     store.close()
+
+
+def test_a_chained_request_explains_which_upstream_asked_it(tmp_path: Path) -> None:
+    """An eager chain asked in one evaluation: each downstream's explanation names the
+    upstream requested with it, from the record and evaluated now alike."""
+    store = open_storage(f"sqlite:///{tmp_path / 'r.db'}")
+    graph = AssetGraph.build(
+        [
+            asset(lambda: 1, key="orders"),
+            asset(lambda: 1, key="clean", deps=["orders"], automation=eager()),
+            asset(lambda: 1, key="mart", deps=["clean"], automation=eager()),
+        ]
+    )
+    for key in ("orders", "clean", "mart"):
+        store.append_events([Event(run_id="r0", type=EventType.MATERIALIZATION, asset_key=key)])
+    state = evaluate(graph, store, NOW).state
+    store.append_events([Event(run_id="r1", type=EventType.MATERIALIZATION, asset_key="orders")])
+    result = evaluate(graph, store, NOW, state)
+    assert [r.asset_keys for r in result.run_requests] == [("clean", "mart")]
+    then = explain_result(graph, result, AssetKey("mart"), tick_id=3)
+    now = explain_now(graph, store, AssetKey("mart"), None, NOW, state)
+    assert [(n.path, n.value) for n in then.nodes] == [(n.path, n.value) for n in now.nodes]
+    recorded = render(then)
+    assert "reason: upstream_will_be_requested(): clean requested in this evaluation" in recorded
+    assert "        ✓ upstream_will_be_requested()  (an upstream is requested by this" in recorded
+    detailed = render(now)
+    assert "✓ upstream_will_be_requested()  — clean requested in this evaluation" in detailed
+    assert "✗ upstream_newly_updated()  (an upstream got new data" in detailed
+    store.close()

@@ -17,6 +17,7 @@ from catchment.errors import ConfigError
         "(missing() | stale()).since(newly_requested() | newly_updated())",
         "missing().newly_true() | upstream_updated() & ~in_progress()",
         "cron_tick_passed('@hourly') & ~failed() & ~upstream_missing()",
+        "(upstream_newly_updated() | upstream_will_be_requested()).since(newly_requested())",
     ],
 )
 def test_printed_conditions_read_back_to_the_same_tree(text: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from catchment.daemon.sensor_loop import SensorLoop
+from catchment.events import EventType
 
 from .conftest import ASSETS, T0, Harness, settle, write_project
 
@@ -512,3 +513,72 @@ def test_an_overdue_freshness_tick_is_posted_to_the_projects_alert_resource(
         assert "customers" in post["text"]
     finally:
         receiver.close()
+
+
+CHAIN_ASSETS = """\
+import time
+from catchment import asset
+from catchment.automation.conditions import eager
+
+@asset
+def src():
+    return time.time_ns()  # new data each time
+
+@asset(automation=eager())
+def a(src):
+    return src
+
+@asset(automation=eager())
+def b(a):
+    return a
+
+@asset(automation=eager())
+def c(b):
+    return b
+"""
+
+
+def test_a_source_update_runs_a_chain_of_three_eager_assets_in_one_run(tmp_path: Path) -> None:
+    """Real processes: the CLI records a new ``src``, ``catchment daemon --once`` asks for the
+    eager chain below it, and the ``runs execute`` process it launches builds a, b and c in
+    ONE run; the next ``--once`` asks for nothing more."""
+    import subprocess
+    import sys
+    import time
+
+    from catchment.storage import open_storage
+
+    root = write_project(tmp_path / "p")
+    (root / "assets.py").write_text(CHAIN_ASSETS)
+
+    def cli(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "catchment", *args, "-p", str(root)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout
+
+    cli("materialize")
+    cli("daemon", "--once")  # the first evaluation: everything there, nothing new
+    cli("materialize", "-s", "src")
+    cli("daemon", "--once")
+    store = open_storage(f"sqlite:///{root / '.catchment' / 'runs.db'}")
+    try:
+        deadline = time.monotonic() + 60
+        while any(r.status in ("queued", "starting", "started") for r in store.list_runs()):
+            assert time.monotonic() < deadline, [(r.run_id, r.status) for r in store.list_runs()]
+            time.sleep(0.2)
+        (chain,) = [r for r in store.list_runs() if r.tags.get("origin") == "automation"]
+        assert chain.asset_keys == ("a", "b", "c")
+        assert chain.status == "success"
+        built = store.events_for_run(chain.run_id, types=[EventType.MATERIALIZATION])
+        assert [e.asset_key for e in built] == ["a", "b", "c"]
+        cli("daemon", "--once")  # the chain's own materializations ask for nothing more
+        assert [r.run_id for r in store.list_runs() if r.tags.get("origin") == "automation"] == [
+            chain.run_id
+        ]
+    finally:
+        store.close()

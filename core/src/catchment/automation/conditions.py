@@ -44,6 +44,7 @@ __all__ = [
     "upstream_missing",
     "upstream_newly_updated",
     "upstream_updated",
+    "upstream_will_be_requested",
 ]
 
 # Printing precedence: | binds loosest, then &, then ~, then calls and postfix methods.
@@ -191,10 +192,21 @@ class UpstreamUpdated(AutomationCondition, frozen=True, tag="upstream_updated"):
 
 class UpstreamNewlyUpdated(AutomationCondition, frozen=True, tag="upstream_newly_updated"):
     """An upstream was materialized since the previous evaluation, with data this asset has
-    not read (a re-materialization that kept its data version does not count)."""
+    not read (a re-materialization that kept its data version does not count, nor one by a
+    run that also targeted this asset partition: that run was its chance to read the data,
+    so a failure there is not retried)."""
 
     name: ClassVar[str] = "upstream_newly_updated"
     summary: ClassVar[str] = "an upstream got new data since the previous evaluation"
+
+
+class UpstreamWillBeRequested(AutomationCondition, frozen=True, tag="upstream_will_be_requested"):
+    """An upstream (partition) it reads is requested by this same evaluation, for the same
+    partition (or both unpartitioned), so the two share one run. Upstream assets are
+    evaluated first, so an eager chain is requested whole when its top gets new data."""
+
+    name: ClassVar[str] = "upstream_will_be_requested"
+    summary: ClassVar[str] = "an upstream is requested by this evaluation, into the same run"
 
 
 class NewlyUpdated(AutomationCondition, frozen=True, tag="newly_updated"):
@@ -238,7 +250,7 @@ class CheckFailed(AutomationCondition, frozen=True, tag="check_failed"):
 
 class UpstreamMissing(AutomationCondition, frozen=True, tag="upstream_missing"):
     """An upstream (partition) it reads has never been materialized (and is not requested by
-    this same evaluation)."""
+    this same evaluation into the same run: for the same partition, or both unpartitioned)."""
 
     name: ClassVar[str] = "upstream_missing"
     summary: ClassVar[str] = "an upstream it reads was never materialized"
@@ -367,6 +379,7 @@ else:
         CronTickPassed,
         UpstreamUpdated,
         UpstreamNewlyUpdated,
+        UpstreamWillBeRequested,
         NewlyUpdated,
         NewlyRequested,
         InProgress,
@@ -451,6 +464,11 @@ def upstream_newly_updated() -> UpstreamNewlyUpdated:
     return UpstreamNewlyUpdated()
 
 
+def upstream_will_be_requested() -> UpstreamWillBeRequested:
+    """An upstream it reads is requested by this same evaluation (for the same partition)."""
+    return UpstreamWillBeRequested()
+
+
 def newly_updated() -> NewlyUpdated:
     """Materialized since the previous evaluation."""
     return NewlyUpdated()
@@ -525,8 +543,10 @@ def _not_blocked() -> AutomationCondition:
 
 def eager() -> Prebuilt:
     """Materialize when it goes missing or an upstream gets new data, once per change, as
-    soon as no upstream is missing or running and it is not running itself."""
-    trigger = (missing().newly_true() | upstream_newly_updated()).since(_handled())
+    soon as no upstream is missing or running and it is not running itself. An upstream
+    requested by the same evaluation counts as new data, so a chain goes in one run."""
+    updated = upstream_newly_updated() | upstream_will_be_requested()
+    trigger = (missing().newly_true() | updated).since(_handled())
     return Prebuilt(prebuilt="eager", condition=trigger & _not_blocked())
 
 
@@ -557,6 +577,7 @@ OPERANDS: dict[str, Callable[..., AutomationCondition]] = {
         cron_tick_passed,
         upstream_updated,
         upstream_newly_updated,
+        upstream_will_be_requested,
         newly_updated,
         newly_requested,
         in_progress,

@@ -1,11 +1,13 @@
 """One automation tick: evaluate every asset's condition per partition in scope, in batches.
 
 ``evaluate(graph, storage, now, previous_state)`` reads the record store in a fixed number of
-queries (the newest event ``seq``, materializations, failures, checks, active runs, dynamic
-keys: each ONE query, and only those the conditions need), then evaluates each distinct
-condition once per group of assets that share it, as set operations over their partitions.
+queries (the newest event ``seq``, materializations, failures, checks, active runs, the runs
+behind new materializations, dynamic keys: each ONE query, and only those the conditions
+need), then evaluates each distinct condition once per group of assets that share it, as
+set operations over their partitions.
 Assets are evaluated upstream first, so an asset whose upstream is requested in the same tick
-is not held back by it (``upstream_missing``) and both go into one run.
+is not held back by it (``upstream_missing``), an eager one is asked by it
+(``upstream_will_be_requested``), and both go into one run.
 
 Nothing is launched: the result holds the run requests, the reason for each decision, every
 operand's value (for ``explain``) and the state the next evaluation needs.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -43,6 +45,7 @@ from catchment.automation.conditions import (
     UpstreamMissing,
     UpstreamNewlyUpdated,
     UpstreamUpdated,
+    UpstreamWillBeRequested,
     node_value,
 )
 from catchment.automation.explain import Explanation, explain_result
@@ -65,14 +68,29 @@ from catchment.storage.base import STALE_HEARTBEAT_SECONDS, is_abandoned
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
     from catchment.storage import Storage
-    from catchment.storage.base import CheckRecord, FailureRecord, MaterializationRecord
+    from catchment.storage.base import (
+        CheckRecord,
+        FailureRecord,
+        MaterializationRecord,
+        RunRecord,
+    )
 
 __all__ = ["condition_id", "evaluate", "explain_now", "to_datetime"]
+
+WORKSPACE_RUN_TAG = "workspace_run"
+"""The tag of a project's batch run naming the workspace run it belongs to: the workspace
+run is the one that targeted the other projects' assets."""
 
 FRESHNESS_CHECK = "freshness"
 """The check freshness evaluation records; ``check_failed()`` without a name ignores it."""
 
-_UPSTREAM = (UpstreamUpdated, UpstreamNewlyUpdated, UpstreamMissing, UpstreamInProgress)
+_UPSTREAM = (
+    UpstreamUpdated,
+    UpstreamNewlyUpdated,
+    UpstreamWillBeRequested,
+    UpstreamMissing,
+    UpstreamInProgress,
+)
 
 
 def to_datetime(now: datetime | float | None) -> datetime:
@@ -188,6 +206,8 @@ class _Tick:
         self.failures: dict[Subject, FailureRecord] = {}
         self.checks: dict[tuple[AssetKey, str], CheckRecord] = {}
         self.active: dict[Subject, str] = {}
+        self.news_runs: dict[str, RunRecord] = {}
+        self.run_targets: dict[str, frozenset[AssetKey]] = {}
         self.statuses: dict[Subject, SubjectStatus] | None = None
         self.observed: Observed | None = None
         self.cron_cache: dict[tuple[str, str], tuple[bool, datetime | None]] = {}
@@ -212,6 +232,8 @@ class _Tick:
             stale_closure = self.subjects.closure(stale_wanted)
             closure |= stale_closure
         self.mats = storage.materializations_of(closure, up_to=self.cursor) if closure else {}
+        if UpstreamNewlyUpdated in kinds and self.previous.cursor is not None:
+            self._load_news_runs(self.previous.cursor)
         if Failed in kinds:
             self.failures = storage.failures_of(wanted, up_to=self.cursor)
         if CheckFailed in kinds:
@@ -252,21 +274,41 @@ class _Tick:
                     out.extend((key, spec.name) for spec in self.graph.checks_for(key))
         return out
 
+    def _load_news_runs(self, since: int) -> None:
+        """The runs that made the materializations newer than ``since`` (one query, none when
+        nothing is new; a second for the workspace runs whose project runs made some):
+        ``upstream_newly_updated`` ignores news from a run that targeted the downstream."""
+        ids = {m.run_id for m in self.mats.values() if m.seq > since}
+        if not ids:
+            return
+        runs = self.storage.runs_by_id(ids)
+        parents = {r.tags.get(WORKSPACE_RUN_TAG) for r in runs.values()} - {None} - set(runs)
+        if parents:
+            runs.update(self.storage.runs_by_id(p for p in parents if p is not None))
+        self.news_runs = runs
+
+    def _targets(self, run: RunRecord) -> frozenset[AssetKey]:
+        """The assets ``run`` targets in this graph (its keys, or its selection resolved)."""
+        found = self.run_targets.get(run.run_id)
+        if found is None:
+            graph = self.graph
+            if run.asset_keys:
+                found = frozenset(AssetKey(k) for k in run.asset_keys if AssetKey(k) in graph)
+            else:
+                try:
+                    found = frozenset(graph.select(run.selection))
+                except CatchmentError:
+                    found = frozenset()
+            self.run_targets[run.run_id] = found
+        return found
+
     def _load_active(self) -> None:
         graph = self.graph
         wall_clock = time.time()  # liveness is about real processes, whatever ``now`` is
         for run in self.storage.active_runs():
             if is_abandoned(run, wall_clock, STALE_HEARTBEAT_SECONDS):
                 continue  # its process is gone: nothing is in progress (kill -9, a crash)
-            keys: Iterable[AssetKey]
-            if run.asset_keys:
-                keys = [AssetKey(k) for k in run.asset_keys if AssetKey(k) in graph]
-            else:
-                try:
-                    keys = graph.select(run.selection)
-                except CatchmentError:
-                    continue
-            for k in keys:
+            for k in self._targets(run):
                 if graph.specs[k].partitions is None or not run.partition_keys:
                     self.active.setdefault((k, None), run.run_id)
                 for p in run.partition_keys if graph.specs[k].partitions is not None else ():
@@ -421,9 +463,17 @@ class _Tick:
             }
         if isinstance(node, CheckFailed):
             return {s for s in domain if self._failed_check(node, s[0]) is not None}
-        if isinstance(node, UpstreamMissing):
+        if isinstance(node, UpstreamWillBeRequested):
+            if not self.requested_now:
+                return set()
+            return {s for s in domain if self._upstream_requested(s)}
+        if isinstance(node, UpstreamMissing):  # see _upstream_missing: this short-circuits
             requested = self.requested_now
-            return {s for s in domain if any(u not in mats and u not in requested for u in ups(s))}
+            return {
+                s
+                for s in domain
+                if any(u not in mats and (u not in requested or u[1] != s[1]) for u in ups(s))
+            }
         if isinstance(node, UpstreamInProgress):
             return {s for s in domain if any(u in self.active for u in ups(s))}
         raise CatchmentError(f"automation cannot evaluate {type(node).__name__} nodes")
@@ -434,7 +484,39 @@ class _Tick:
         return [
             u
             for u in self.subjects.upstream(s)
-            if u in mats and mats[u].seq > since and (mine is None or is_newer(mine, u, mats[u]))
+            if u in mats
+            and mats[u].seq > since
+            and (mine is None or is_newer(mine, u, mats[u]))
+            and not self._run_targeted(mats[u].run_id, s)
+        ]
+
+    def _run_targeted(self, run_id: str, s: Subject) -> bool:
+        """Whether run ``run_id`` (one that made new data), or the workspace run it is a
+        project's batch of, also targeted ``s``."""
+        run = self.news_runs.get(run_id)
+        if run is None:
+            return False
+        if s[0] in self._targets(run) and (
+            s[1] is None or not run.partition_keys or s[1] in run.partition_keys
+        ):
+            return True
+        parent = run.tags.get(WORKSPACE_RUN_TAG)
+        return parent is not None and parent != run_id and self._run_targeted(parent, s)
+
+    def _upstream_requested(self, s: Subject) -> list[Subject]:
+        """The upstream subjects of ``s`` requested by this evaluation that share its run:
+        the same partition key (or both unpartitioned), which ``_requests`` puts together."""
+        requested = self.requested_now
+        return [u for u in self.subjects.upstream(s) if u in requested and u[1] == s[1]]
+
+    def _upstream_missing(self, s: Subject) -> list[Subject]:
+        """The upstream subjects of ``s`` never materialized, but those requested by this
+        evaluation into the run of ``s`` (a run of its own would race the upstream's)."""
+        mats, requested = self.mats, self.requested_now
+        return [
+            u
+            for u in self.subjects.upstream(s)
+            if u not in mats and (u not in requested or u[1] != s[1])
         ]
 
     def _failed_check(self, node: CheckFailed, key: AssetKey) -> CheckRecord | None:
@@ -525,8 +607,11 @@ class _Tick:
         if isinstance(node, CheckFailed):
             record = self._failed_check(node, s[0])
             return f"check {record.check_name} failed in run {record.run_id[:8]}" if record else ""
+        if isinstance(node, UpstreamWillBeRequested):
+            asked = ", ".join(label(u) for u in self._upstream_requested(s))
+            return f"{asked} requested in this evaluation"
         if isinstance(node, UpstreamMissing):
-            missing = [u for u in self.subjects.upstream(s) if u not in mats]
+            missing = self._upstream_missing(s)
             return ", ".join(f"{label(u)} never materialized" for u in missing)
         if isinstance(node, UpstreamInProgress):
             busy = [u for u in self.subjects.upstream(s) if u in self.active]
@@ -557,28 +642,30 @@ class _Tick:
         )
 
     def _requests(self) -> list[RunRequest]:
-        """One run per set of partitions, upstream runs first: every asset requested for the
-        same partitions (or unpartitioned) shares a run, as ``apply`` groups them."""
-        groups: dict[tuple[str, ...], list[AssetKey]] = {}
-        first_gen: dict[tuple[str, ...], int] = {}
-        for key, wanted in self.by_asset.items():
-            domain = self.subjects.domain(key)
-            ordered = tuple(p for p in domain if p is not None and p in wanted)
-            groups.setdefault(ordered, []).append(key)
-            gen = self.generation.get(key, 0)
-            first_gen[ordered] = min(first_gen.get(ordered, gen), gen)
-        out: list[RunRequest] = []
-        for parts in sorted(groups, key=lambda g: (first_gen[g], g)):
-            keys = groups[parts]
+        """One run per set of assets requested for the same partitions, upstream runs first:
+        every asset requested for one partition key (or unpartitioned) shares that key's run,
+        so an eager chain asked by ``upstream_will_be_requested`` runs in its upstream's run.
+        Keys requested for the same assets go into one run, as ``apply`` groups them."""
+        by_part: dict[str | None, list[AssetKey]] = {}
+        for key, wanted in self.by_asset.items():  # in evaluation order: upstream first
+            for part in wanted:
+                by_part.setdefault(part, []).append(key)
+        groups: dict[tuple[AssetKey, ...], list[str | None]] = {}
+        for part, asked in by_part.items():
+            groups.setdefault(tuple(asked), []).append(part)
+        out: list[tuple[tuple[int, tuple[str, ...]], RunRequest]] = []
+        for keys, parts in groups.items():
+            order = {p: i for i, p in enumerate(self.subjects.domain(keys[0]))}
+            ordered = tuple(p for p in sorted(parts, key=order.__getitem__) if p is not None)
+            first_gen = min(self.generation.get(k, 0) for k in keys)
             shown = ", ".join(str(k) for k in sorted(keys)[:3])
             more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
-            out.append(
-                RunRequest.for_assets(
-                    keys,
-                    partition_keys=parts,
-                    origin="automation",
-                    tags={"origin": "automation"},
-                    reason=f"automation conditions of {shown}{more}",
-                )
+            request = RunRequest.for_assets(
+                keys,
+                partition_keys=ordered,
+                origin="automation",
+                tags={"origin": "automation"},
+                reason=f"automation conditions of {shown}{more}",
             )
-        return out
+            out.append(((first_gen, ordered), request))
+        return [request for _, request in sorted(out, key=lambda item: item[0])]

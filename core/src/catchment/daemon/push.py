@@ -3,7 +3,9 @@
 Every daemon step reads ``max(seq)`` of the events table (one primary-key lookup); only when
 it moved are the new asset events read (a range scan above the last seen ``seq``). Loops that
 react to them (automation, asset sensors) are woken at once instead of waiting for their
-interval, so each link of a chain of eager assets costs one step, not one tick interval.
+interval, so a run that depends on a materialization starts one step after it, not one tick
+interval (a chain of eager assets goes in one run: only the materialization that starts it
+pays this step).
 """
 
 from __future__ import annotations

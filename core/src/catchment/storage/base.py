@@ -250,6 +250,11 @@ class Storage(ControlStore, QueueStore, Protocol):
         """Runs that have not ended (queued or started), oldest first."""
         ...
 
+    def runs_by_id(self, run_ids: Iterable[str]) -> dict[str, RunRecord]:
+        """The runs of these ids that exist, by id (what automation asks of the runs that
+        made new materializations: which assets they targeted)."""
+        ...
+
     # -- dynamic partitions ----------------------------------------------------------------
     def add_dynamic_partitions(
         self, set_name: str, keys: Iterable[str], now: float | None = None

@@ -462,6 +462,16 @@ class SqlStorage(ControlSql, QueueSql):
         )
         return [run_from_row(r) for r in self._read(sql, ACTIVE_RUN_STATUSES)]
 
+    def runs_by_id(self, run_ids: Iterable[str]) -> dict[str, RunRecord]:
+        wanted = sorted(set(run_ids))
+        if not wanted:
+            return {}
+        sql = self._sql(
+            f"SELECT {RUN_COLUMNS} FROM runs JOIN {self._json_rows(('i',))} ON run_id = w.i"
+        )
+        rows = self._read(sql, (json.dumps([{"i": i} for i in wanted]),))
+        return {run.run_id: run for run in map(run_from_row, rows)}
+
     # -- dynamic partitions ------------------------------------------------------------------
 
     def add_dynamic_partitions(
