@@ -34,6 +34,7 @@ CORE_API_VERSION = "1.0"
 
 SDK_MODULES = (
     "catchment",
+    "catchment.atomic_write",
     "catchment.columns",
     "catchment.components",
     "catchment.context",
