@@ -78,6 +78,9 @@ class AssetsDefinition(msgspec.Struct, frozen=True, kw_only=True):
     pool: str | None = None  # the pool whose slots the step holds while it runs
     pool_slots: int = 1  # how many of them (heavier steps take more)
     observers: tuple[Any, ...] = ()  # catchment.observation.Observer: its tables and sources
+    # upstream keys whose values the compute loads through an IO manager (an @asset's
+    # parameters): the graph refuses one whose upstream writes its own data
+    inputs: tuple[AssetKey, ...] = ()
 
     @property
     def keys(self) -> tuple[AssetKey, ...]:
@@ -165,11 +168,13 @@ def asset(
     Each parameter names an upstream asset whose value the IO manager loads (``ins`` maps a
     parameter to another key); ``context`` receives the step context; parameters named in
     ``resources`` receive those resources. The return value is stored by the IO manager, unless
-    the function returns a ``MaterializeResult``. ``deps`` adds upstreams whose value is not
-    loaded. The code version defaults to a hash of the function's source. ``timeout`` (seconds
-    or ``"30m"``) limits each attempt of the step. ``automation`` (a condition such as
-    ``eager()``), ``partition_scope`` and ``freshness`` tell the daemon when to materialize it
-    and how old it may get.
+    the function returns a ``MaterializeResult`` (whose ``key`` it may leave out). A function
+    annotated ``-> MaterializeResult`` or ``-> None`` writes its own data: without ``table=``
+    it gets no IO-manager table, and downstream assets name it in ``deps``, not as a
+    parameter. ``deps`` adds upstreams whose value is not loaded. The code version defaults to
+    a hash of the function's source. ``timeout`` (seconds or ``"30m"``) limits each attempt of
+    the step. ``automation`` (a condition such as ``eager()``), ``partition_scope`` and
+    ``freshness`` tell the daemon when to materialize it and how old it may get.
     """
 
     def decorate(func: Callable[..., Any]) -> AssetsDefinition:
@@ -207,6 +212,7 @@ def asset(
             *input_keys.values(),
             *(_key_of(d, f"@asset {func.__name__}: deps") for d in deps),
         ]
+        own_data = _own_data_annotation(func)
         the_spec = spec(
             asset_key,
             deps=all_deps,
@@ -225,6 +231,8 @@ def asset(
             partition_scope=partition_scope,
             freshness=freshness,
         )
+        if own_data is not None:
+            the_spec = the_spec.replace(writes_own_data=True)
         wants_context = any(p.name == "context" for p in params)
 
         def compute(context: StepContext) -> Iterator[StepResult]:
@@ -233,7 +241,10 @@ def asset(
             if wants_context:
                 kwargs["context"] = context
             value = func(**kwargs)
-            yield from _results_of(asset_key, value)
+            if own_data is not None:
+                yield _own_result(asset_key, value, own_data, func)
+            else:
+                yield from _results_of(asset_key, value)
 
         return AssetsDefinition(
             name=asset_key.to_string(),
@@ -246,14 +257,57 @@ def asset(
             timeout=limit,
             pool=pool,
             pool_slots=_pool_slots(pool_slots, _where(func)),
+            inputs=tuple(dict.fromkeys(input_keys.values())),
         )
 
     return decorate(fn) if fn is not None else decorate
 
 
+# Return annotations (as written, not evaluated) that say a function writes its own data.
+_OWN_DATA_ANNOTATIONS = frozenset(
+    {"MaterializeResult", "catchment.MaterializeResult", "catchment.results.MaterializeResult"}
+)
+
+
+def _own_data_annotation(func: Callable[..., Any]) -> str | None:
+    """``"MaterializeResult"`` or ``"None"`` when ``func`` is annotated to return that (the
+    Dagster rule: such an asset writes its data itself and hands nothing to an IO manager);
+    ``None`` for any other or no annotation. Strings (``from __future__ import annotations``)
+    are read as text, never evaluated."""
+    annotation = getattr(func, "__annotations__", {}).get("return", inspect.Parameter.empty)
+    if annotation is None or annotation is type(None):
+        return "None"
+    if annotation is MaterializeResult:
+        return "MaterializeResult"
+    if isinstance(annotation, str):
+        text = annotation.strip()
+        if text == "None":
+            return "None"
+        if text in _OWN_DATA_ANNOTATIONS:
+            return text
+    return None
+
+
+def _own_result(key: AssetKey, value: Any, annotation: str, func: Callable[..., Any]) -> StepResult:
+    """What an asset that writes its own data returned, as its result: a ``MaterializeResult``
+    (its key filled in), a failure or skip, or nothing (materialized, no metadata). A value
+    for an IO manager is refused: the asset has none that would store it."""
+    if value is None:
+        return MaterializeResult(key=key)
+    if isinstance(value, MaterializeResult | AssetFailure | AssetSkipped):
+        return value if value.key is not None else msgspec.structs.replace(value, key=key)
+    raise DefinitionError(
+        f"asset {key} returned a {type(value).__name__} value, but its return annotation "
+        f"-> {annotation} says it writes its own data: no IO manager stores a returned value",
+        where=_where(func),
+        hint="write the data in the function and return MaterializeResult(metadata={...}), "
+        "or annotate the value's type so the IO manager stores it",
+    )
+
+
 def _results_of(key: AssetKey, value: Any) -> Iterator[StepResult]:
     if isinstance(value, MaterializeResult | AssetFailure | AssetSkipped | Output):
-        yield value
+        yield value if value.key is not None else msgspec.structs.replace(value, key=key)
     elif inspect.isgenerator(value):
         yield from value
     else:

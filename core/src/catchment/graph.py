@@ -146,6 +146,7 @@ class AssetGraph:
         index = dict(zip(map(paths.__getitem__, by_key), range(len(keys)), strict=True))
         upstream = _link(keys, index, spec_list, owners, writers, external_keys, by_key, problems)
         checks, check_defs = _collect_checks(defs.values(), index, problems)
+        _check_loaded_inputs(defs.values(), specs, problems)
         downstream = _downstream(upstream)
         order = _order(keys, upstream, downstream, owners, problems)
         if problems:
@@ -650,8 +651,27 @@ def _order(
     return order
 
 
+def _check_loaded_inputs(
+    defs: Iterable[AssetsDefinition], specs: Mapping[AssetKey, AssetSpec], problems: list[str]
+) -> None:
+    """A parameter of an ``@asset`` that names an asset writing its own data: no IO manager
+    ever stores a value of it, so loading one would fail at run time; say so now."""
+    for d in defs:
+        for key in d.inputs:
+            upstream = specs.get(key)
+            if upstream is not None and upstream.writes_own_data:
+                problems.append(
+                    f"{d.label} takes asset {key} as a parameter, but {key} returns "
+                    "MaterializeResult (it writes its own data and no IO manager stores a value "
+                    f"of it): name it in deps=[{str(key)!r}] instead of as a parameter"
+                )
+
+
 def _fill_table(s: AssetSpec, io_tables: Callable[[AssetSpec], TableRef | None]) -> AssetSpec:
-    if s.table is not None:
+    """``s`` with the table its IO manager would write; an asset that writes its own data has
+    none (nothing is handed to the IO manager, so observing that table would report it
+    gone)."""
+    if s.table is not None or s.writes_own_data:
         return s
     ref = io_tables(s)
     return s if ref is None else s.replace(table=ref)

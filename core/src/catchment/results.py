@@ -8,6 +8,10 @@ reports on is recorded as failed, never as success.
 In a partition range run, ``partition_metadata`` (``{partition_key: {name: value}}``) gives
 what differs per partition (its row count); each partition's record merges it over
 ``metadata``.
+
+``key`` may be a string (``"raw/orders"``, parsed here) and may be left out by the compute of a
+one-asset definition (an ``@asset``): the result is then that asset's. A definition of many
+assets must name it; the step says so when it does not.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 
 import msgspec
 
-from catchment.keys import AssetKey
+from catchment.keys import AssetKey, CoercibleToKey
 from catchment.specs import Severity
 
 __all__ = [
@@ -30,23 +34,36 @@ __all__ = [
 ]
 
 
+def _parsed(result: Any) -> None:
+    """Turn a key given as a string or segments into an ``AssetKey`` (the structs are frozen)."""
+    key: CoercibleToKey | None = result.key
+    if key is not None and not isinstance(key, AssetKey):
+        msgspec.structs.force_setattr(result, "key", AssetKey.parse(key))
+
+
 class Output(msgspec.Struct, frozen=True, kw_only=True):
     """A value for the asset's IO manager to store."""
 
-    key: AssetKey
+    key: AssetKey | None = None
     value: Any
     metadata: Mapping[str, Any] = msgspec.field(default_factory=dict)
     data_version: str | None = None
     partition_metadata: Mapping[str, Mapping[str, Any]] = msgspec.field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        _parsed(self)
+
 
 class MaterializeResult(msgspec.Struct, frozen=True, kw_only=True):
     """The compute materialized the asset itself (dbt, Sling, a remote job)."""
 
-    key: AssetKey
+    key: AssetKey | None = None
     metadata: Mapping[str, Any] = msgspec.field(default_factory=dict)
     data_version: str | None = None
     partition_metadata: Mapping[str, Mapping[str, Any]] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _parsed(self)
 
 
 class CheckResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,19 +80,25 @@ class CheckResult(msgspec.Struct, frozen=True, kw_only=True):
 class AssetFailure(msgspec.Struct, frozen=True, kw_only=True):
     """One asset of the step failed; the others may still succeed. ``hint`` says what to do."""
 
-    key: AssetKey
+    key: AssetKey | None = None
     message: str
     error_class: str | None = None
     where: str | None = None
     output: str | None = None
     hint: str | None = None
 
+    def __post_init__(self) -> None:
+        _parsed(self)
+
 
 class AssetSkipped(msgspec.Struct, frozen=True, kw_only=True):
     """The compute did not build the asset (e.g. its upstream failed inside the same tool)."""
 
-    key: AssetKey
+    key: AssetKey | None = None
     reason: str
+
+    def __post_init__(self) -> None:
+        _parsed(self)
 
 
 StepResult = Output | MaterializeResult | CheckResult | AssetFailure | AssetSkipped

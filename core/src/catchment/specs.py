@@ -70,6 +70,9 @@ class AssetSpec(msgspec.Struct, frozen=True, kw_only=True):
     Immutable and cheap, since a large dbt project holds thousands. ``table`` is the relation the
     asset writes; ``reads`` are relations it reads that it cannot name as asset keys (a dbt
     source, a Spark job's input). The graph links each read to the asset that writes it.
+    ``writes_own_data`` says the compute writes the data itself and hands no value to an IO
+    manager (an ``@asset`` annotated ``-> MaterializeResult`` or ``-> None``): the graph then
+    fills no IO-manager table for it, and no downstream may load it as an input.
     """
 
     key: AssetKey
@@ -89,6 +92,7 @@ class AssetSpec(msgspec.Struct, frozen=True, kw_only=True):
     automation: AnyCondition | None = None
     partition_scope: PartitionScope | None = None
     freshness: FreshnessPolicy | None = None
+    writes_own_data: bool = False
 
     @property
     def dep_keys(self) -> tuple[AssetKey, ...]:

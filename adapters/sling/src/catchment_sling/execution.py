@@ -142,7 +142,7 @@ class SlingCompute:
         totals: dict[AssetKey, MaterializeResult | AssetFailure] = {}
         for window in windows:
             for result in self._run_once(context, selected, window):
-                if not isinstance(result, MaterializeResult | AssetFailure):
+                if not isinstance(result, MaterializeResult | AssetFailure) or result.key is None:
                     continue
                 key = result.key
                 before = totals.get(key)

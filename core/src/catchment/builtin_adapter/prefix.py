@@ -66,6 +66,8 @@ def _rename_result(result: StepResult, to_new: Callable[[AssetKey], AssetKey]) -
 
     if isinstance(result, CheckResult):
         return msgspec.structs.replace(result, asset_key=to_new(result.asset_key))
+    if result.key is None:  # a one-asset compute's result: the step fills in the (new) key
+        return result
     return msgspec.structs.replace(result, key=to_new(result.key))
 
 

@@ -213,6 +213,14 @@ class ExecutionStepContext:
                 where=where,
                 hint=f"read the relation {upstream.table} directly",
             )
+        if upstream.writes_own_data:
+            raise ExecutionError(
+                f"asset {key} returns MaterializeResult (it writes its own data): no IO manager "
+                "stored a value of it to load",
+                where=where,
+                hint=f"name it in deps=[{str(key)!r}] instead of loading it, and read its data "
+                "where it wrote it",
+            )
         downstream_key = next(iter(self._selected_keys)) if len(self._selected_keys) == 1 else None
         downstream = self._graph.specs.get(downstream_key) if downstream_key else None
         context = InputContext(

@@ -328,15 +328,13 @@ class _Attempt:
         if isinstance(result, CheckResult):
             self._check(result)
             return
-        key = getattr(result, "key", None)
-        if not isinstance(key, AssetKey) or not isinstance(
-            result, Output | MaterializeResult | AssetFailure | AssetSkipped
-        ):
+        if not isinstance(result, Output | MaterializeResult | AssetFailure | AssetSkipped):
             raise CatchmentError(
                 f"the compute yielded {type(result).__name__}, not a result",
                 where=self.defn.label,
                 hint="yield Output, MaterializeResult, AssetFailure, AssetSkipped or CheckResult",
             )
+        key = result.key if result.key is not None else self._only_key(result)
         if key not in self.keys:
             if key in self.defn.keys:  # built although not selected: note it, record nothing
                 self.emit(
@@ -375,6 +373,21 @@ class _Attempt:
                 # The IO manager failed to store it: not reported, so it is recorded as failed.
                 self.reported.discard(key)
                 raise
+
+    def _only_key(
+        self, result: Output | MaterializeResult | AssetFailure | AssetSkipped
+    ) -> AssetKey:
+        """The key of a result that names none: the definition's one asset (as in Dagster)."""
+        keys = self.defn.keys
+        if len(keys) == 1:
+            return keys[0]
+        kind = type(result).__name__
+        raise CatchmentError(
+            f"the compute of {self.defn.name} yielded a {kind} without a key, but the "
+            f"definition has {len(keys)} assets",
+            where=self.defn.label,
+            hint=f"pass key= to say which asset it is, e.g. {kind}(key={str(keys[0])!r}, ...)",
+        )
 
     def _materialized(
         self, key: AssetKey, result: Output | MaterializeResult, duration: float

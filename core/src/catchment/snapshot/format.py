@@ -44,7 +44,7 @@ __all__ = [
     "head",
 ]
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 """Bumped whenever a struct below changes shape: an older file is then stale, not misread."""
 
 
