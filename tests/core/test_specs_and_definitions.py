@@ -315,3 +315,162 @@ def test_automation_settings_on_specs_survive_a_msgspec_round_trip() -> None:
         "eager()",
         "on_missing()",
     ]
+
+
+# ---------------------------------------------------------------- assets writing their own data
+
+
+def _from_source(tmp_path: Path, source: str, name: str) -> AssetsDefinition:
+    """The definition ``name`` of a module written from ``source`` (annotations as written)."""
+    path = tmp_path / f"own_{name}_{abs(hash(source))}.py"
+    path.write_text(source)
+    loaded = importlib.util.spec_from_file_location(path.stem, path)
+    assert loaded is not None
+    assert loaded.loader is not None
+    module = importlib.util.module_from_spec(loaded)
+    loaded.loader.exec_module(module)
+    found: AssetsDefinition = getattr(module, name)
+    return found
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    ["MaterializeResult", "None", "catchment.MaterializeResult", "'MaterializeResult'"],
+)
+def test_a_string_return_annotation_says_the_asset_writes_its_own_data(
+    tmp_path: Path, annotation: str
+) -> None:
+    source = (
+        "from __future__ import annotations\n"
+        "import catchment\n"
+        "from catchment import asset\n"
+        # MaterializeResult is not even imported: the annotation is read, never evaluated
+        f"@asset\ndef report() -> {annotation}:\n    return None\n"
+    )
+    (s,) = _from_source(tmp_path, source, "report").specs
+    assert s.writes_own_data
+    other = source.replace(f"-> {annotation}", "-> int | Undefined")
+    (s,) = _from_source(tmp_path, other, "report").specs
+    assert not s.writes_own_data
+
+
+def test_a_return_annotation_of_none_or_materialize_result_writes_its_own_data() -> None:
+    @asset
+    def nothing() -> None:
+        pass
+
+    @asset
+    def result() -> MaterializeResult:
+        return MaterializeResult(metadata={"rows": 1})
+
+    @asset
+    def plain():  # type: ignore[no-untyped-def]
+        return 1
+
+    @asset
+    def number() -> int:
+        return 1
+
+    assert nothing.specs[0].writes_own_data
+    assert result.specs[0].writes_own_data
+    assert not plain.specs[0].writes_own_data
+    assert not number.specs[0].writes_own_data
+    assert run(nothing, FakeContext()) == [MaterializeResult(key=AssetKey("nothing"))]
+    (done,) = run(result, FakeContext())
+    assert done == MaterializeResult(key=AssetKey("result"), metadata={"rows": 1})
+    assert run(plain, FakeContext()) == [Output(key=AssetKey("plain"), value=1)]
+
+
+def test_a_value_returned_despite_the_annotation_fails_naming_asset_and_annotation() -> None:
+    @asset(key="sales/report")
+    def report() -> MaterializeResult:
+        return 42  # type: ignore[return-value]
+
+    with pytest.raises(DefinitionError) as err:
+        run(report, FakeContext())
+    assert "asset sales/report returned a int value" in err.value.message
+    assert "-> MaterializeResult" in err.value.message
+    assert err.value.where is not None
+    assert err.value.where.endswith(".py:" + str(_line(report)))
+    assert "MaterializeResult(metadata=" in (err.value.hint or "")
+
+
+def _line(definition: AssetsDefinition) -> int:
+    return int((definition.source or "").rsplit(":", 1)[1])
+
+
+def test_a_returned_result_without_key_is_the_assets() -> None:
+    from catchment.results import AssetFailure, AssetSkipped
+
+    @asset
+    def failing() -> MaterializeResult:
+        return AssetFailure(message="no")  # type: ignore[return-value]
+
+    @asset
+    def skipping():  # type: ignore[no-untyped-def]
+        return AssetSkipped(reason="later")
+
+    @asset
+    def valued():  # type: ignore[no-untyped-def]
+        return Output(value=3)
+
+    assert run(failing, FakeContext()) == [AssetFailure(key=AssetKey("failing"), message="no")]
+    assert run(skipping, FakeContext()) == [AssetSkipped(key=AssetKey("skipping"), reason="later")]
+    assert run(valued, FakeContext()) == [Output(key=AssetKey("valued"), value=3)]
+
+
+def test_a_result_key_given_as_a_string_is_parsed() -> None:
+    assert MaterializeResult(key="raw/orders").key == AssetKey("raw/orders")
+    assert Output(key=["raw", "orders"], value=1).key == AssetKey("raw/orders")  # type: ignore[arg-type]
+    assert MaterializeResult().key is None
+
+
+def test_an_asset_writing_its_own_data_keeps_a_declared_table_and_gets_no_io_table() -> None:
+    from catchment.graph import AssetGraph
+
+    declared = duckdb_table("wh.duckdb", "report")
+
+    @asset(table=declared)
+    def kept() -> None:
+        pass
+
+    @asset
+    def own() -> None:
+        pass
+
+    @asset
+    def stored() -> int:
+        return 1
+
+    graph = AssetGraph.build(
+        [kept, own, stored], io_tables=lambda s: duckdb_table("io.duckdb", s.key.path[-1])
+    )
+    assert graph.specs[AssetKey("kept")].table == declared
+    assert graph.specs[AssetKey("own")].table is None
+    assert graph.specs[AssetKey("stored")].table == duckdb_table("io.duckdb", "stored")
+
+
+def test_loading_an_asset_that_writes_its_own_data_as_a_parameter_is_a_graph_problem() -> None:
+    from catchment.errors import GraphError
+    from catchment.graph import AssetGraph
+
+    @asset
+    def report() -> MaterializeResult:
+        return MaterializeResult()
+
+    @asset
+    def summary(report: Any) -> Any:
+        return report
+
+    @asset(deps=[report])
+    def fine() -> int:
+        return 1
+
+    with pytest.raises(GraphError) as err:
+        AssetGraph.build([report, summary, fine])
+    (problem,) = err.value.problems
+    assert problem.startswith("summary (")
+    assert "takes asset report as a parameter" in problem
+    assert "returns MaterializeResult" in problem
+    assert "deps=['report']" in problem
+    AssetGraph.build([report, fine])

@@ -280,7 +280,7 @@ def _own_data_annotation(func: Callable[..., Any]) -> str | None:
     if annotation is MaterializeResult:
         return "MaterializeResult"
     if isinstance(annotation, str):
-        text = annotation.strip()
+        text = annotation.strip().strip("'\"")  # -> "MaterializeResult" quoted, too
         if text == "None":
             return "None"
         if text in _OWN_DATA_ANNOTATIONS:

@@ -127,3 +127,59 @@ def test_a_retry_rebuilds_what_the_tool_skipped_because_of_a_failure() -> None:
     assert result.success
     assert calls == [["a", "b"], ["a", "b"]]
     assert result.status_of("b") == "success"
+
+
+def test_a_keyless_result_of_a_multi_asset_fails_naming_the_definition() -> None:
+    @multi_asset(specs=[spec("a"), spec("b")], name="pair")
+    def pair(context: Any) -> Iterator[MaterializeResult]:
+        yield MaterializeResult(metadata={"rows": 1})
+
+    result = materialize([pair], raise_on_failure=False)
+    assert not result.success
+    messages = [e.data["message"] for e in result.failures]
+    assert (
+        "the compute of pair yielded a MaterializeResult without a key, but the definition "
+        "has 2 assets"
+    ) in messages[0]
+    assert "pass key=" in (result.failures[0].data["hint"] or "")
+
+
+def test_a_keyless_result_of_a_one_asset_multi_asset_is_that_asset() -> None:
+    @multi_asset(specs=[spec("only")], name="one")
+    def one(context: Any) -> Iterator[MaterializeResult]:
+        yield MaterializeResult(metadata={"rows": 5})
+
+    result = materialize([one])
+    assert result.status_of("only") == "success"
+    (event,) = result.materializations
+    assert event.data["metadata"]["rows"] == 5
+
+
+def test_an_asset_writing_its_own_data_that_returns_a_value_fails_clearly() -> None:
+    @asset
+    def report() -> None:
+        return 7  # type: ignore[func-returns-value]
+
+    result = materialize([report], raise_on_failure=False)
+    assert result.status_of("report") == "failed"
+    (failure, *_) = result.failures
+    assert "asset report returned a int value" in failure.data["message"]
+    assert "-> None" in failure.data["message"]
+
+
+def test_loading_an_asset_writing_its_own_data_at_run_time_says_use_deps() -> None:
+    @asset
+    def report() -> MaterializeResult:
+        return MaterializeResult()
+
+    @multi_asset(specs=[spec("summary", deps=["report"])], name="summary")
+    def summary(context: Any) -> Iterator[MaterializeResult]:
+        context.load_input(report.keys[0])
+        yield MaterializeResult()
+
+    result = materialize([report, summary], raise_on_failure=False)
+    assert result.status_of("report") == "success"
+    assert result.status_of("summary") == "failed"
+    (failure, *_) = result.failures
+    assert "asset report returns MaterializeResult" in failure.data["message"]
+    assert "deps=['report']" in (failure.data["hint"] or "")

@@ -1,0 +1,90 @@
+"""An ``@asset`` that writes its own data (``-> MaterializeResult``) through real ``catchment``
+processes: it materializes, owns no IO-manager table, and `plan` (which observes the
+warehouse) calls it fresh afterwards instead of missing forever."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+CONFIG = """\
+project: {name: mr}
+io_managers:
+  default: {type: duckdb, config: {path: wh.duckdb}}
+components:
+  - {type: python, name: core, attributes: {module: assets.py}}
+"""
+
+REPORT = """\
+from catchment import asset, MaterializeResult
+
+@asset
+def report() -> MaterializeResult:
+    open("report.txt", "w").write("hi")
+    return MaterializeResult(metadata={"rows": 1})
+"""
+
+LOADS_REPORT = (
+    REPORT
+    + """
+@asset
+def summary(report):
+    return report
+"""
+)
+
+
+def _project(root: Path, assets: str) -> Path:
+    root.mkdir()
+    (root / "catchment.yaml").write_text(CONFIG)
+    (root / "assets.py").write_text(assets)
+    return root
+
+
+def _catchment(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "catchment", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+
+
+def test_an_asset_writing_its_own_data_materializes_and_is_fresh(tmp_path: Path) -> None:
+    root = _project(tmp_path / "mr", REPORT)
+    listed = _catchment(root, "assets", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    [row] = json.loads(listed.stdout)
+    assert (row["key"], row["table"]) == ("report", None)
+
+    before = _catchment(root, "plan", "--json", "--observe-ttl", "0")
+    assert before.returncode == 0, before.stderr
+    assert [r["state"] for r in json.loads(before.stdout)] == ["missing"]
+
+    done = _catchment(root, "materialize")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (root / "report.txt").read_text() == "hi"
+
+    after = _catchment(root, "plan", "--json", "--observe-ttl", "0")
+    assert after.returncode == 0, after.stderr
+    [planned] = json.loads(after.stdout)
+    assert (planned["key"], planned["state"]) == ("report", "fresh"), planned
+
+
+def test_check_names_a_parameter_that_loads_an_asset_writing_its_own_data(
+    tmp_path: Path,
+) -> None:
+    root = _project(tmp_path / "mr", LOADS_REPORT)
+    checked = _catchment(root, "check", "--json")
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    [problem] = json.loads(checked.stdout)["problems"]
+    assert "summary" in problem["message"]
+    assert "takes asset report as a parameter" in problem["message"]
+    assert "returns MaterializeResult" in problem["message"]
+    assert "deps=['report']" in problem["message"]
