@@ -34,11 +34,10 @@ __all__ = [
 ]
 
 
-def _parsed(result: Any) -> None:
+def _parse_key(result: Any) -> None:
     """Turn a key given as a string or segments into an ``AssetKey`` (the structs are frozen)."""
-    key: CoercibleToKey | None = result.key
-    if key is not None and not isinstance(key, AssetKey):
-        msgspec.structs.force_setattr(result, "key", AssetKey.parse(key))
+    key: CoercibleToKey = result.key
+    msgspec.structs.force_setattr(result, "key", AssetKey.parse(key))
 
 
 class Output(msgspec.Struct, frozen=True, kw_only=True):
@@ -51,7 +50,8 @@ class Output(msgspec.Struct, frozen=True, kw_only=True):
     partition_metadata: Mapping[str, Mapping[str, Any]] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _parsed(self)
+        if self.key.__class__ is not AssetKey and self.key is not None:
+            _parse_key(self)
 
 
 class MaterializeResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -63,7 +63,8 @@ class MaterializeResult(msgspec.Struct, frozen=True, kw_only=True):
     partition_metadata: Mapping[str, Mapping[str, Any]] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        _parsed(self)
+        if self.key.__class__ is not AssetKey and self.key is not None:
+            _parse_key(self)
 
 
 class CheckResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,7 +89,8 @@ class AssetFailure(msgspec.Struct, frozen=True, kw_only=True):
     hint: str | None = None
 
     def __post_init__(self) -> None:
-        _parsed(self)
+        if self.key.__class__ is not AssetKey and self.key is not None:
+            _parse_key(self)
 
 
 class AssetSkipped(msgspec.Struct, frozen=True, kw_only=True):
@@ -98,7 +100,8 @@ class AssetSkipped(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
 
     def __post_init__(self) -> None:
-        _parsed(self)
+        if self.key.__class__ is not AssetKey and self.key is not None:
+            _parse_key(self)
 
 
 StepResult = Output | MaterializeResult | CheckResult | AssetFailure | AssetSkipped
