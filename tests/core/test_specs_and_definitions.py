@@ -421,7 +421,7 @@ def test_a_returned_result_without_key_is_the_assets() -> None:
 
 def test_a_result_key_given_as_a_string_is_parsed() -> None:
     assert MaterializeResult(key="raw/orders").key == AssetKey("raw/orders")
-    assert Output(key=["raw", "orders"], value=1).key == AssetKey("raw/orders")  # type: ignore[arg-type]
+    assert Output(key=["raw", "orders"], value=1).key == AssetKey("raw/orders")
     assert MaterializeResult().key is None
 
 

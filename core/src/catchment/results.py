@@ -17,7 +17,7 @@ assets must name it; the step says so when it does not.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -53,6 +53,18 @@ class Output(msgspec.Struct, frozen=True, kw_only=True):
         if self.key.__class__ is not AssetKey and self.key is not None:
             _parse_key(self)
 
+    if TYPE_CHECKING:  # the key may be given as text or segments (parsed above)
+
+        def __init__(
+            self,
+            *,
+            key: CoercibleToKey | None = None,
+            value: Any,
+            metadata: Mapping[str, Any] = ...,
+            data_version: str | None = None,
+            partition_metadata: Mapping[str, Mapping[str, Any]] = ...,
+        ) -> None: ...
+
 
 class MaterializeResult(msgspec.Struct, frozen=True, kw_only=True):
     """The compute materialized the asset itself (dbt, Sling, a remote job)."""
@@ -65,6 +77,17 @@ class MaterializeResult(msgspec.Struct, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         if self.key.__class__ is not AssetKey and self.key is not None:
             _parse_key(self)
+
+    if TYPE_CHECKING:  # the key may be given as text or segments (parsed above)
+
+        def __init__(
+            self,
+            *,
+            key: CoercibleToKey | None = None,
+            metadata: Mapping[str, Any] = ...,
+            data_version: str | None = None,
+            partition_metadata: Mapping[str, Mapping[str, Any]] = ...,
+        ) -> None: ...
 
 
 class CheckResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -92,6 +115,19 @@ class AssetFailure(msgspec.Struct, frozen=True, kw_only=True):
         if self.key.__class__ is not AssetKey and self.key is not None:
             _parse_key(self)
 
+    if TYPE_CHECKING:  # the key may be given as text or segments (parsed above)
+
+        def __init__(
+            self,
+            *,
+            key: CoercibleToKey | None = None,
+            message: str,
+            error_class: str | None = None,
+            where: str | None = None,
+            output: str | None = None,
+            hint: str | None = None,
+        ) -> None: ...
+
 
 class AssetSkipped(msgspec.Struct, frozen=True, kw_only=True):
     """The compute did not build the asset (e.g. its upstream failed inside the same tool)."""
@@ -102,6 +138,10 @@ class AssetSkipped(msgspec.Struct, frozen=True, kw_only=True):
     def __post_init__(self) -> None:
         if self.key.__class__ is not AssetKey and self.key is not None:
             _parse_key(self)
+
+    if TYPE_CHECKING:  # the key may be given as text or segments (parsed above)
+
+        def __init__(self, *, key: CoercibleToKey | None = None, reason: str) -> None: ...
 
 
 StepResult = Output | MaterializeResult | CheckResult | AssetFailure | AssetSkipped
