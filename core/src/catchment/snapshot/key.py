@@ -8,7 +8,9 @@ environment variables ``catchment.yaml`` reads and the date when it uses ``today
 Data is not part of it: files runs write (by suffix), and the data paths ``catchment.yaml``
 names (the files its sources' globs match, filesystem IO managers' ``base_dir``, the
 warehouse), so new data makes readers stale without forcing a load. A file with a code suffix
-(``.py``, ``.sql``, ``.yaml``...) counts even there: a code change never slips by.
+(``.py``, ``.sql``, ``.yaml``...) counts even there: a code change never slips by. dbt's
+``target/manifest.json``, kept because the dbt adapter reads it, counts as it was before
+catchment's own dbt runs rewrote it (``catchment.run_rewrites``): a run is not an edit.
 """
 
 from __future__ import annotations
@@ -76,8 +78,9 @@ EXCLUDED_SUFFIXES = (
 """Files runs write (warehouses, run stores, logs, Spark's Parquet parts and their checksums):
 materializing must not invalidate."""
 
-EXCLUDED_NAMES = frozenset({"_SUCCESS"})
-"""Files runs write whose names have no suffix (Spark's marker of a finished output)."""
+EXCLUDED_NAMES = frozenset({"_SUCCESS", ".user.yml"})
+"""Files runs write that their suffix does not tell: Spark's marker of a finished output, and
+the anonymous id dbt writes beside ``profiles.yml`` when its usage tracking is on."""
 
 LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "requirements.lock")
 
