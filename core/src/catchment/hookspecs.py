@@ -53,6 +53,7 @@ SDK_MODULES = (
     "catchment.pipes",
     "catchment.resources",
     "catchment.results",
+    "catchment.run_rewrites",
     "catchment.secrets",
     "catchment.specs",
     "catchment.sql",

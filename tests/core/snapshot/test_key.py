@@ -87,3 +87,23 @@ def test_a_source_file_changing_changes_nothing_else_in_the_key(tmp_path: Path) 
     assert project_key(root / "catchment.yaml") == before
     (root / "notes.txt").write_text("not data catchment.yaml names\n")
     assert project_key(root / "catchment.yaml") != before
+
+
+def test_what_tools_write_in_the_project_changes_nothing(tmp_path: Path) -> None:
+    """An output folder Spark (re)writes, its local warehouse and Derby metastore, a Delta
+    table's log, dbt's anonymous id: data, not definitions. A module written there counts."""
+    root = _project(tmp_path)
+    before = project_key(root / "catchment.yaml")
+    out = root / "features" / "customer_features"
+    out.mkdir(parents=True)
+    (out / "part-00000-1b2c-c000.snappy.parquet").write_bytes(b"PAR1")
+    (out / ".part-00000-1b2c-c000.snappy.parquet.crc").write_bytes(b"crc")
+    (out / "_SUCCESS").write_bytes(b"")
+    (out / "._SUCCESS.crc").write_bytes(b"crc")
+    for folder in ("spark-warehouse/t", "metastore_db/seg0", "delta/_delta_log"):
+        (root / folder).mkdir(parents=True)
+        (root / folder / "00000000000000000000.json").write_text("{}")
+    (root / ".user.yml").write_text("id: 5d7c2a0e\n")
+    assert project_key(root / "catchment.yaml") == before
+    (out / "helpers.py").write_text("X = 1\n")
+    assert project_key(root / "catchment.yaml") != before

@@ -299,6 +299,7 @@ class DbtProject:
                 callbacks=callbacks,
                 deadline=deadline,
                 limit=limit,
+                rewrites=self.target_path / "manifest.json",
             )
         except ImportError as exc:
             raise ConfigError(

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from catchment.run_rewrites import rewritten_by_run
 from catchment.timeouts import StepTimeout, remaining
 
 _LOCK = threading.RLock()
@@ -67,14 +68,22 @@ def invoke(
     callbacks: Sequence[Callable[[Any], None]] = (),
     deadline: float | None = None,
     limit: float | None = None,
+    rewrites: Path | None = None,
 ) -> Any:
     """Run ``dbt <args>`` in-process and return dbt's ``dbtRunnerResult``.
+
+    ``rewrites``: the project's ``target/manifest.json``, which dbt rewrites from the manifest
+    it is given (or parses from the project's files): the definitions snapshot's key is told
+    so (``catchment.run_rewrites``), under the lock, so a run does not look like an edit.
 
     Afterwards the adapter's connections are closed: dbt-duckdb otherwise keeps the database
     file open (and locked) for the life of the process, so the next tool in the run (a Sling
     stream, a spark-submit job) could not open the warehouse.
     """
-    with dbt_environment(project_dir, {**DEFAULT_ENV, **env}, deadline=deadline, limit=limit):
+    with (
+        dbt_environment(project_dir, {**DEFAULT_ENV, **env}, deadline=deadline, limit=limit),
+        rewritten_by_run(rewrites) if rewrites is not None else contextlib.nullcontext(),
+    ):
         from dbt.cli.main import dbtRunner
 
         runner = dbtRunner(manifest=manifest, callbacks=list(callbacks))

@@ -8,7 +8,9 @@ environment variables ``catchment.yaml`` reads and the date when it uses ``today
 Data is not part of it: files runs write (by suffix), and the data paths ``catchment.yaml``
 names (the files its sources' globs match, filesystem IO managers' ``base_dir``, the
 warehouse), so new data makes readers stale without forcing a load. A file with a code suffix
-(``.py``, ``.sql``, ``.yaml``...) counts even there: a code change never slips by.
+(``.py``, ``.sql``, ``.yaml``...) counts even there: a code change never slips by. dbt's
+``target/manifest.json``, kept because the dbt adapter reads it, counts as it was before
+catchment's own dbt runs rewrote it (``catchment.run_rewrites``): a run is not an edit.
 """
 
 from __future__ import annotations
@@ -23,10 +25,12 @@ from operator import attrgetter
 from pathlib import Path
 
 from catchment.filestats import Shared, current
+from catchment.run_rewrites import key_line
 
 __all__ = [
     "CODE_SUFFIXES",
     "EXCLUDED_DIRS",
+    "EXCLUDED_NAMES",
     "EXCLUDED_SUFFIXES",
     "LOCK_FILES",
     "UncacheableError",
@@ -48,10 +52,13 @@ EXCLUDED_DIRS = frozenset(
         ".pytest_cache",
         ".mypy_cache",
         ".ruff_cache",
+        "spark-warehouse",
+        "metastore_db",
+        "_delta_log",
     }
 )
 """Folders never walked: caches, environments and tool output (dbt's ``target/`` except its
-``manifest.json``)."""
+``manifest.json``; Spark's local warehouse and Derby metastore; a Delta table's log)."""
 
 EXCLUDED_SUFFIXES = (
     ".duckdb",
@@ -65,8 +72,15 @@ EXCLUDED_SUFFIXES = (
     ".log",
     ".pyc",
     ".tmp",
+    ".parquet",
+    ".crc",
 )
-"""Files runs write (warehouses, run stores, logs): materializing must not invalidate."""
+"""Files runs write (warehouses, run stores, logs, Spark's Parquet parts and their checksums):
+materializing must not invalidate."""
+
+EXCLUDED_NAMES = frozenset({"_SUCCESS", ".user.yml"})
+"""Files runs write that their suffix does not tell: Spark's marker of a finished output, and
+the anonymous id dbt writes beside ``profiles.yml`` when its usage tracking is on."""
 
 LOCK_FILES = ("uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "requirements.lock")
 
@@ -182,12 +196,14 @@ def _walk(
             if entry.is_dir(follow_symlinks=False):
                 if name == "target":
                     for keep in _KEEPS:
-                        _stat(os.path.join(entry.path, keep), out)
+                        _kept(os.path.join(entry.path, keep), out)
                 if name not in EXCLUDED_DIRS:
                     inner = in_data or (bool(data) and entry.path in data.folders)
                     _walk(entry.path, out, racy_after, shared, data, inner)
-            elif not name.endswith(EXCLUDED_SUFFIXES) and not (
-                data and data.left_out(entry.path, name, in_data)
+            elif (
+                not name.endswith(EXCLUDED_SUFFIXES)
+                and name not in EXCLUDED_NAMES
+                and not (data and data.left_out(entry.path, name, in_data))
             ):
                 st = entry.stat()
                 line = f"{entry.path}\0{st.st_size}\0{st.st_mtime_ns}"  # as lines_of makes it
@@ -201,12 +217,12 @@ def _walk(
             continue
 
 
-def _stat(path: str, out: list[str]) -> None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return
-    out.append(f"{path}\0{st.st_size}\0{st.st_mtime_ns}")
+def _kept(path: str, out: list[str]) -> None:
+    """Append the line of a file kept inside a skipped folder: its stat line, or the one it
+    had before catchment's own runs rewrote it (``catchment.run_rewrites``)."""
+    line = key_line(path)
+    if line is not None:
+        out.append(line)
 
 
 def _packages() -> list[str]:
