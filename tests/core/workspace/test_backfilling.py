@@ -6,6 +6,7 @@ the workspace daemon, each project's partition in its own environment."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from tests.core.workspace.conftest import simple_workspace
 pytestmark = pytest.mark.timeout(180)
 
 DAILY_CODE = """\
+import os
 from pathlib import Path
 
 from catchment import MaterializeResult, TimeWindowPartitions, asset
@@ -28,8 +30,11 @@ OUT = Path(__file__).resolve().parent / "out"
 
 @asset(partitions=TimeWindowPartitions(start="2024-01-01", cadence="daily"))
 def {name}(context):
+    if context.partition_key in os.environ.get("FAIL_ON", "").split(","):
+        raise ValueError("bad day")
     OUT.mkdir(exist_ok=True)
-    (OUT / context.partition_key).write_text("{name}")
+    with (OUT / context.partition_key).open("a") as f:
+        f.write("{name}\\n")
     return MaterializeResult()
 
 
@@ -46,10 +51,11 @@ def _workspace(root: Path) -> Path:
     )
 
 
-def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _cli(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "catchment", *args],
         cwd=cwd,
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -147,9 +153,7 @@ def test_bad_input_gets_the_projects_messages(tmp_path: Path) -> None:
         assert on_workspace.split("; known:")[0] == on_project.split("; known:")[0], args
     unpartitioned = _cli(tmp_path, "backfill", "create", "-s", "ledger_total", "--partitions", "x")
     assert "no selected asset is partitioned" in unpartitioned.stderr
-    refused = _cli(tmp_path, "backfill", "run", "abc")
-    assert "`catchment backfill run` does not work on a workspace" in _error(refused)
-    assert "catchment daemon" in refused.stderr
+    assert "no backfill 'abc'" in _error(_cli(tmp_path, "backfill", "run", "abc"))
 
 
 def _wait_ended(store: Storage, timeout: float = 120) -> None:
@@ -194,6 +198,31 @@ def test_the_workspace_daemon_runs_each_partition_in_its_project(tmp_path: Path)
     for project, name in (("finance", "ledger"), ("marketing", "spend")):
         out = tmp_path / project / "out"
         assert sorted(p.name for p in out.iterdir()) == ["2024-01-01", "2024-01-02"]
-        assert (out / "2024-01-02").read_text() == name
+        assert (out / "2024-01-02").read_text() == f"{name}\n"
     done = _cli(tmp_path, "backfill", "status", backfill_id, "--json")
     assert json.loads(done.stdout)["status"] == "completed"
+
+
+def test_backfill_run_runs_it_here_and_resumes_only_the_failed_chunk(tmp_path: Path) -> None:
+    _workspace(tmp_path)
+    args = ("backfill", "create", "-s", "ledger", "--partitions", "2024-01-01...2024-01-03")
+    created = _cli(tmp_path, *args, "--json")
+    assert created.returncode == 0, created.stderr
+    backfill_id = json.loads(created.stdout)["backfill_id"]
+    first = _cli(tmp_path, "backfill", "run", backfill_id, FAIL_ON="2024-01-02")
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "2024-01-02: failure" in first.stdout
+    assert "2024-01-03: success" in first.stdout
+    again = _cli(tmp_path, "backfill", "run", backfill_id)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert f"backfill {backfill_id}: 1 run(s) queued" in again.stdout
+    assert "completed" in again.stdout
+    out = tmp_path / "finance" / "out"
+    written = {p.name: p.read_text() for p in out.iterdir()}
+    assert written == dict.fromkeys(("2024-01-01", "2024-01-02", "2024-01-03"), "ledger\n")
+    store = _store(tmp_path)
+    try:
+        children = [r for r in store.list_runs(limit=100) if "workspace_run" in r.tags]
+        assert {r.tags["workspace_project"] for r in children} == {"finance"}
+    finally:
+        store.close()

@@ -140,19 +140,13 @@ def run(
 ) -> None:
     """Run a backfill in the foreground: queue what is missing (resuming after a kill:
     succeeded runs are not run again, failed or abandoned ones are retried), then execute
-    its queued runs here, one after another. Not on a workspace: its daemon starts them."""
+    its queued runs here, one after another (on a workspace: through the workspace runner,
+    each project's assets in its own environment)."""
     from catchment.runs.backfill import progress, submit_backfill
     from catchment.runs.execute import RunNotQueued, execute_run
     from catchment.workspace import find_workspace
 
-    if find_workspace(project_path) is not None:
-        from catchment.errors import CatchmentError
-        from catchment.workspace.backfilling import RUN_REFUSED
-
-        raise CatchmentError(
-            RUN_REFUSED,
-            hint="run `catchment daemon` (or `catchment daemon --once`) in the workspace folder",
-        )
+    workspace = find_workspace(project_path)
     storage = _open(project_path)
     try:
         storage.mark_abandoned_runs()
@@ -166,12 +160,19 @@ def run(
             if not todo or storage.get_backfill(backfill.backfill_id).status == "canceled":  # type: ignore[union-attr]
                 break
             try:
-                result = execute_run(project_path, todo[0].run_id)
+                if workspace is not None:  # as the workspace daemon's process would
+                    from catchment.workspace.execute import execute_workspace_run
+
+                    success = execute_workspace_run(workspace, todo[0].run_id)
+                    ended = "success" if success else "failure"
+                else:
+                    result = execute_run(project_path, todo[0].run_id)
+                    success, ended = result.success, result.status
             except RunNotQueued:
                 continue  # the daemon took it
-            failed += not result.success
+            failed += not success
             typer.echo(
-                f"  {', '.join(todo[0].partition_keys[:3])}: {result.status}  "
+                f"  {', '.join(todo[0].partition_keys[:3])}: {ended}  "
                 f"{progress(storage, backfill).bar()}"
             )
         _show(progress(storage, backfill))

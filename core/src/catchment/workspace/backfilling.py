@@ -7,7 +7,9 @@ graph and the store come from, and the tags: every run of the backfill carries t
 and ``project`` tags of the selected assets (``workspace.teams``), stored as the backfill's
 own tags so the runs a resume queues carry them too, and team tag limits apply. The
 workspace daemon starts each run with ``python -m catchment.workspace.execute``, which runs
-its partitions one after another, each project's assets in that project's environment.
+its partitions one after another, each project's assets in that project's environment;
+``catchment backfill run ID`` does the same in its own process, one run after another
+(``workspace.execute.execute_workspace_run``), after queuing the chunks that failed again.
 """
 
 from __future__ import annotations
@@ -20,13 +22,7 @@ if TYPE_CHECKING:
     from catchment.graph import AssetGraph
     from catchment.storage import Storage
 
-__all__ = ["RUN_REFUSED", "prepare_backfill"]
-
-RUN_REFUSED = (
-    "`catchment backfill run` does not work on a workspace: the workspace daemon starts a "
-    "backfill's runs, each project's assets in its own environment"
-)
-"""Why ``backfill run`` is refused on a workspace (the hint says what to run instead)."""
+__all__ = ["prepare_backfill"]
 
 
 def prepare_backfill(
