@@ -84,6 +84,9 @@ def test_create_queues_a_workspace_run_per_chunk_with_partitions_and_team_tags(
         "--partitions",
         "2024-01-01...2024-01-03",
     )
+    dry = _cli(tmp_path, *args, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "dry run: 3 partition(s) in 3 run(s)" in dry.stdout  # and records nothing:
     created = _cli(tmp_path, *args, "--tag", "who=me", "--json")
     assert created.returncode == 0, created.stderr
     state = json.loads(created.stdout)
