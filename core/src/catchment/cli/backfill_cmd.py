@@ -82,10 +82,21 @@ def create(
     from catchment.cli.common import load_for_run, parse_tags
     from catchment.execution.project import open_project_storage
     from catchment.runs.backfill import create_backfill, progress, submit_backfill
+    from catchment.workspace import find_workspace
 
     tags = parse_tags(tag)
-    project = load_for_run(project_path)
-    graph = project.require_graph()
+    workspace = find_workspace(project_path)
+    if workspace is not None:  # the merged graph, team tags, the shared store
+        from catchment.workspace.backfilling import prepare_backfill
+
+        graph, tags, open_store = prepare_backfill(workspace, select, tags)
+    else:
+        project = load_for_run(project_path)
+        graph = project.require_graph()
+
+        def open_store() -> Storage:
+            return open_project_storage(project)
+
     started = time.perf_counter()
     backfill = create_backfill(
         graph, select, partitions, policy=policy, priority=priority, tags=tags
@@ -108,7 +119,7 @@ def create(
             f"{' ...' if len(chunks[0]) > 5 else ''} (planned in {planned:.2f} s)"
         )
         return
-    storage = open_project_storage(project)
+    storage = open_store()
     try:
         storage.create_backfill(backfill)
         queued = submit_backfill(storage, backfill)
@@ -129,10 +140,13 @@ def run(
 ) -> None:
     """Run a backfill in the foreground: queue what is missing (resuming after a kill:
     succeeded runs are not run again, failed or abandoned ones are retried), then execute
-    its queued runs here, one after another."""
+    its queued runs here, one after another (on a workspace: through the workspace runner,
+    each project's assets in its own environment)."""
     from catchment.runs.backfill import progress, submit_backfill
     from catchment.runs.execute import RunNotQueued, execute_run
+    from catchment.workspace import find_workspace
 
+    workspace = find_workspace(project_path)
     storage = _open(project_path)
     try:
         storage.mark_abandoned_runs()
@@ -146,12 +160,19 @@ def run(
             if not todo or storage.get_backfill(backfill.backfill_id).status == "canceled":  # type: ignore[union-attr]
                 break
             try:
-                result = execute_run(project_path, todo[0].run_id)
+                if workspace is not None:  # as the workspace daemon's process would
+                    from catchment.workspace.execute import execute_workspace_run
+
+                    success = execute_workspace_run(workspace, todo[0].run_id)
+                    ended = "success" if success else "failure"
+                else:
+                    result = execute_run(project_path, todo[0].run_id)
+                    success, ended = result.success, result.status
             except RunNotQueued:
                 continue  # the daemon took it
-            failed += not result.success
+            failed += not success
             typer.echo(
-                f"  {', '.join(todo[0].partition_keys[:3])}: {result.status}  "
+                f"  {', '.join(todo[0].partition_keys[:3])}: {ended}  "
                 f"{progress(storage, backfill).bar()}"
             )
         _show(progress(storage, backfill))

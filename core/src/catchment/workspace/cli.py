@@ -59,6 +59,7 @@ SUPPORTED = (
     "runs retry",
     "ui",
     "pools",
+    "backfill",
 )
 
 
