@@ -40,7 +40,7 @@ Examples:
 """
 
 LIST_HELP = """List the dynamic partition sets of the project and their keys, in the order
-they were added.
+they were added (on a workspace: the sets of every project, keys from the shared store).
 
 Examples:
 
