@@ -310,6 +310,9 @@ def test_partitions_on_a_workspace_are_the_projects_sets_in_the_shared_store(
         "finance": ("success", ["acme"]),
         "marketing": ("success", ["acme"]),
     }
+    queued = _cli(tmp_path, "materialize", "-s", "campaigns", "--partition", "globex", "--queue")
+    assert queued.returncode == 0, queued.stderr
+    assert "queued" in queued.stdout
     removed = _cli(tmp_path, "partitions", "remove", "customers", "globex")
     assert (removed.returncode, removed.stdout.strip()) == (0, "removed 1 key from customers")
     gone = _cli(tmp_path, "materialize", "-s", "campaigns", "--partition", "globex")

@@ -95,13 +95,16 @@ def load_view(file: Path, no_cache: bool = False) -> tuple[WorkspaceGraph, Works
 @contextmanager
 def workspace_store(file: Path) -> Iterator[tuple[WorkspaceProject, AssetGraph, Storage]]:
     """``cli.common.project_store`` for a workspace: its view (problems warned about), merged
-    graph and shared store (closed however the command ends)."""
+    graph and shared store (closed however the command ends), the graph's dynamic
+    partition sets bound to their keys in that store."""
+    from catchment.dynamic import bind_dynamic_partitions
     from catchment.workspace import open_workspace_storage
 
     _, view = load_view(file)
     graph = view.require_graph()
     storage = open_workspace_storage(file)
     try:
+        bind_dynamic_partitions(graph, storage)
         yield view, graph, storage
     finally:
         storage.close()
@@ -641,9 +644,16 @@ def materialize(
             typer.echo("nothing selected")
         raise typer.Exit(1 if wsg.failed else 0)
     if queued is not None:
+        from catchment.dynamic import bind_dynamic_partitions
         from catchment.execution.plan import build_plan
         from catchment.runs.request import RunRequest
+        from catchment.storage import open_storage
 
+        storage = open_storage(wsg.workspace.storage_url)
+        try:  # the keys `catchment partitions add` stored, for --partition
+            bind_dynamic_partitions(graph, storage)
+        finally:
+            storage.close()
         plan = build_plan(graph, keys, partition=partition)
         priority, tags = queued
         request = RunRequest.for_assets(
