@@ -120,7 +120,7 @@ def test_a_policy_violation_stops_materialize_unless_allowed(tmp_path: Path) -> 
 
 def test_commands_that_do_not_support_workspaces_say_so(tmp_path: Path) -> None:
     simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}")})
-    for args in (["runs", "execute", "abc123"], ["partitions", "list"]):
+    for args in (["runs", "execute", "0123456789ab"],):
         out = _cli(tmp_path, *args)
         assert out.returncode == 1, args
         command = " ".join(args[:2]) if args[0] in ("runs", "assets") else args[0]
@@ -266,3 +266,68 @@ def test_ctrl_c_on_a_workspace_materialize_json_prints_the_canceled_project_run(
     assert document["status"] == "canceled"
     (run,) = document["runs"]
     assert (run["status"], run["run"]["tags"]["workspace_project"]) == ("canceled", "finance")
+
+
+PER_CUSTOMER = """\
+from catchment import AssetKey, MaterializeResult, asset
+from catchment.partitions import DynamicPartitions
+
+
+@asset(partitions=DynamicPartitions("customers"))
+def {name}(context) -> MaterializeResult:
+    return MaterializeResult(key=AssetKey("{name}"), metadata={{"for": context.partition_key}})
+"""
+
+
+def test_partitions_on_a_workspace_are_the_projects_sets_in_the_shared_store(
+    tmp_path: Path,
+) -> None:
+    """Two projects naming the set ``customers`` share it: one set, its keys in the shared
+    store, which the projects' runs (in their own environments) accept at once."""
+    simple_workspace(
+        tmp_path,
+        {
+            "finance": PER_CUSTOMER.format(name="invoices"),
+            "marketing": PER_CUSTOMER.format(name="campaigns"),
+        },
+    )
+    listed = _cli(tmp_path, "partitions", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout) == {"customers": []}
+    refused = _cli(tmp_path, "materialize", "-s", "invoices", "--partition", "acme")
+    assert refused.returncode == 1, refused.stdout
+    assert "catchment partitions add customers acme" in refused.stdout + refused.stderr
+    added = _cli(tmp_path, "partitions", "add", "customers", "acme", "globex")
+    assert (added.returncode, added.stdout.strip()) == (0, "added to customers: acme, globex")
+    again = _cli(tmp_path, "partitions", "add", "customers", "acme")
+    assert again.stdout.strip() == "already in customers: acme"
+    listed = _cli(tmp_path, "partitions", "list")
+    assert listed.stdout.splitlines() == ["customers (2 keys)", "  acme", "  globex"]
+    run = _cli(tmp_path, "materialize", "--partition", "acme", "--json")
+    assert run.returncode == 0, run.stderr
+    runs = _runs_of(json.loads(run.stdout))
+    assert {p: (r["status"], r["run"]["partition_keys"]) for p, r in runs.items()} == {
+        "finance": ("success", ["acme"]),
+        "marketing": ("success", ["acme"]),
+    }
+    queued = _cli(tmp_path, "materialize", "-s", "campaigns", "--partition", "globex", "--queue")
+    assert queued.returncode == 0, queued.stderr
+    assert "queued" in queued.stdout
+    removed = _cli(tmp_path, "partitions", "remove", "customers", "globex")
+    assert (removed.returncode, removed.stdout.strip()) == (0, "removed 1 key from customers")
+    gone = _cli(tmp_path, "materialize", "-s", "campaigns", "--partition", "globex")
+    assert gone.returncode == 1, gone.stdout
+    assert "catchment partitions add customers globex" in gone.stdout + gone.stderr
+
+
+def test_an_unknown_partition_set_on_a_workspace_names_the_known_ones(tmp_path: Path) -> None:
+    simple_workspace(
+        tmp_path,
+        {"finance": PER_CUSTOMER.format(name="invoices"), "marketing": BUDGET_CODE},
+    )
+    for args in (["add", "clients", "x"], ["list", "clients"], ["remove", "clients", "x"]):
+        out = _cli(tmp_path, "partitions", *args)
+        assert out.returncode == 1, args
+        assert "no dynamic partition set named 'clients' in the workspace" in out.stderr
+        assert "the workspace's dynamic sets: customers (used by finance)" in out.stderr
+        assert "Traceback" not in out.stderr

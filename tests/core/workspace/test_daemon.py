@@ -303,9 +303,48 @@ def test_schedules_and_sensors_list_every_projects_declarations(tmp_path: Path) 
     assert [(s["name"], s["target"]) for s in json.loads(sensors.stdout)] == [
         ("finance:poke", "project:finance")
     ]
-    preview = _cli(tmp_path, "sensors", "preview", "finance:poke")
-    assert preview.returncode == 1
-    assert "`catchment sensors preview` does not work on a workspace" in preview.stderr
+
+
+def test_sensors_preview_evaluates_a_projects_sensor_in_its_environment_storing_nothing(
+    tmp_path: Path,
+) -> None:
+    simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE})
+    with (tmp_path / "finance" / "catchment.yaml").open("a") as f:
+        f.write(SENSOR)
+    (tmp_path / "finance" / "sensors.py").write_text(SENSOR_CODE)
+    preview = _cli(tmp_path, "sensors", "preview", "finance:poke", "--json")
+    assert preview.returncode == 0, preview.stderr
+    data = json.loads(preview.stdout)
+    assert (data["sensor"], data["error"], data["result"]["cursor"]) == ("finance:poke", None, "1")
+    (request,) = data["result"]["run_requests"]
+    assert request["run_key"] == "sensor:finance:poke:n1"  # completed as the daemon would
+    assert request["selection"] == "project:finance"
+    finance = str((tmp_path / "finance").resolve())
+    assert (request["tags"]["cwd"], request["tags"]["root"]) == (finance, finance)
+    text = _cli(tmp_path, "sensors", "preview", "finance:poke", "--cursor", "41")
+    assert text.returncode == 0, text.stderr
+    assert "would request project:finance (run key sensor:finance:poke:n42)" in text.stdout
+    assert text.stdout.splitlines()[-1] == "cursor: 42"
+    store = _store(tmp_path)
+    try:
+        assert store.list_runs() == []  # nothing launched
+        assert store.list_ticks() == []
+        assert store.get_cursors(["sensor:finance:poke"]) == {}  # no cursor stored
+    finally:
+        store.close()
+
+
+def test_sensors_preview_of_an_unknown_sensor_names_the_workspaces_sensors(tmp_path: Path) -> None:
+    simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE})
+    with (tmp_path / "finance" / "catchment.yaml").open("a") as f:
+        f.write(SENSOR)
+    (tmp_path / "finance" / "sensors.py").write_text(SENSOR_CODE)
+    for name in ("poke", "marketing:poke"):
+        out = _cli(tmp_path, "sensors", "preview", name)
+        assert out.returncode == 1, name
+        assert f"no sensor {name!r} in the workspace" in out.stderr
+        assert "sensors: finance:poke" in out.stderr
+        assert "Traceback" not in out.stderr
 
 
 def test_the_daemon_reads_schedules_and_sensors_from_the_projects_snapshots(

@@ -233,16 +233,26 @@ def preview_sensor(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
-    """Evaluate a sensor once and show what it would request; nothing is run or stored."""
+    """Evaluate a sensor once and show what it would request; nothing is run or stored.
+    On a workspace name it PROJECT:NAME (`catchment sensors list`): its code runs in its
+    project's environment and folder, as the workspace daemon runs it."""
     import msgspec
 
-    from catchment.daemon.preview import preview
+    from catchment.workspace import find_workspace
 
-    project, storage = _load(project_path)
-    try:
-        outcome = preview(project, storage, name, cursor)
-    finally:
-        storage.close()
+    workspace = find_workspace(project_path)
+    if workspace is not None:
+        from catchment.workspace.cli import preview_sensor as preview_on_workspace
+
+        outcome = preview_on_workspace(workspace, name, cursor)
+    else:
+        from catchment.daemon.preview import preview
+
+        project, storage = _load(project_path)
+        try:
+            outcome = preview(project, storage, name, cursor)
+        finally:
+            storage.close()
     if as_json:
         data = {
             "sensor": name,

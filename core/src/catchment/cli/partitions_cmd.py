@@ -2,16 +2,25 @@
 
 The keys live in the record store, so the daemon, runs and the UI see a key as soon as it is
 added; the set must be one the project's assets use (``DynamicPartitions("customers")``).
+On a workspace the sets are those of every project's assets and the keys live in the shared
+store: projects naming the same set share its keys (``workspace.cli.dynamic_store``).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from catchment.cli.common import PROJECT_OPTION_HELP, project_store
+
+if TYPE_CHECKING:
+    from catchment.graph import AssetGraph
+    from catchment.storage import Storage
 
 partitions_app = typer.Typer(
     name="partitions",
@@ -31,7 +40,7 @@ Examples:
 """
 
 LIST_HELP = """List the dynamic partition sets of the project and their keys, in the order
-they were added.
+they were added (on a workspace: the sets of every project, keys from the shared store).
 
 Examples:
 
@@ -48,6 +57,46 @@ Examples:
 """
 
 
+class _Sets:
+    """The dynamic sets a command may act on: ``names`` (name -> how messages name it: on a
+    workspace with the projects using it) and ``where`` they come from."""
+
+    def __init__(self, names: dict[str, str], where: str):
+        self.names = names
+        self.where = where
+
+    def require(self, set_name: str) -> None:
+        """A clear error unless ``set_name`` is one of the sets, naming them."""
+        from catchment.errors import CatchmentError
+
+        if set_name not in self.names:
+            known = ", ".join(self.names.values()) or "none"
+            raise CatchmentError(
+                f"no dynamic partition set named {set_name!r} in the {self.where}",
+                hint=f"the {self.where}'s dynamic sets: {known}",
+            )
+
+
+@contextmanager
+def _sets(project_path: Path | None) -> Iterator[tuple[AssetGraph, Storage, _Sets]]:
+    """The project's graph (dynamic sets bound), store and sets; on a workspace the merged
+    graph's, the shared store, and the sets of all its projects."""
+    from catchment.dynamic import dynamic_sets
+    from catchment.workspace import find_workspace
+
+    workspace = find_workspace(project_path)
+    if workspace is None:
+        with project_store(project_path) as (_, graph, storage):
+            names = {name: name for name in sorted(dynamic_sets(graph))}
+            yield graph, storage, _Sets(names, "project")
+        return
+    from catchment.workspace.cli import dynamic_store
+
+    with dynamic_store(workspace) as (graph, storage, users):
+        names = {n: f"{n} (used by {', '.join(p)})" for n, p in users.items()}
+        yield graph, storage, _Sets(names, "workspace")
+
+
 @partitions_app.command("add", help=ADD_HELP)
 def add(
     set_name: str = typer.Argument(..., metavar="SET", help="The dynamic partition set."),
@@ -56,7 +105,8 @@ def add(
 ) -> None:
     from catchment.dynamic import add_dynamic_partitions
 
-    with project_store(project_path) as (_, graph, storage):
+    with _sets(project_path) as (graph, storage, sets):
+        sets.require(set_name)
         added = add_dynamic_partitions(storage, set_name, keys, graph)
     there = [k for k in dict.fromkeys(keys) if k not in added]
     if added:
@@ -71,24 +121,17 @@ def list_sets(
     as_json: bool = typer.Option(False, "--json", help="Print {set: [keys]} as JSON."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
-    from catchment.dynamic import dynamic_sets
-    from catchment.errors import CatchmentError
-
-    with project_store(project_path) as (_, graph, storage):
-        names = sorted(dynamic_sets(graph))
+    with _sets(project_path) as (_, storage, sets):
+        names = list(sets.names)
         if set_name is not None:
-            if set_name not in names:
-                raise CatchmentError(
-                    f"no dynamic partition set named {set_name!r} in the project",
-                    hint=f"the project's dynamic sets: {', '.join(names) or 'none'}",
-                )
+            sets.require(set_name)
             names = [set_name]
         keys = storage.dynamic_partitions(names)
     if as_json:
         typer.echo(json.dumps({n: keys.get(n, []) for n in names}, indent=2))
         return
     if not names:
-        typer.echo("the project has no dynamic partition sets")
+        typer.echo(f"the {sets.where} has no dynamic partition sets")
     for name in names:
         found = keys.get(name, [])
         typer.echo(f"{name} ({len(found)} key{'s' if len(found) != 1 else ''})")
@@ -102,7 +145,9 @@ def remove(
     keys: list[str] = typer.Argument(..., metavar="KEY...", help="Keys to remove."),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
-    with project_store(project_path) as (_, _graph, storage):
+    with _sets(project_path) as (_, storage, sets):
+        if not storage.dynamic_partitions([set_name]).get(set_name):
+            sets.require(set_name)  # a set no longer used may still have keys to remove
         removed = storage.delete_dynamic_partitions(set_name, keys)
     typer.echo(f"removed {removed} key{'s' if removed != 1 else ''} from {set_name}")
 

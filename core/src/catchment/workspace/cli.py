@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from catchment.graph import AssetGraph
     from catchment.keys import AssetKey
     from catchment.runs.request import RunRequest
+    from catchment.sensors.runner import SensorOutcome
     from catchment.storage import Storage
     from catchment.workspace.graph import WorkspaceGraph
     from catchment.workspace.observing import WorkspaceObserved
@@ -28,12 +29,14 @@ __all__ = [
     "apply",
     "assets_list",
     "check",
+    "dynamic_store",
     "load_view",
     "materialize",
     "observe",
     "owner_of",
     "plan",
     "pool_limits",
+    "preview_sensor",
     "refuse_unsupported",
     "retry",
     "workspace_store",
@@ -60,6 +63,8 @@ SUPPORTED = (
     "ui",
     "pools",
     "backfill",
+    "partitions",
+    "sensors preview",
 )
 
 
@@ -91,14 +96,68 @@ def load_view(file: Path, no_cache: bool = False) -> tuple[WorkspaceGraph, Works
 @contextmanager
 def workspace_store(file: Path) -> Iterator[tuple[WorkspaceProject, AssetGraph, Storage]]:
     """``cli.common.project_store`` for a workspace: its view (problems warned about), merged
-    graph and shared store (closed however the command ends)."""
+    graph and shared store (closed however the command ends), the graph's dynamic
+    partition sets bound to their keys in that store."""
+    from catchment.dynamic import bind_dynamic_partitions
     from catchment.workspace import open_workspace_storage
 
     _, view = load_view(file)
     graph = view.require_graph()
     storage = open_workspace_storage(file)
     try:
+        bind_dynamic_partitions(graph, storage)
         yield view, graph, storage
+    finally:
+        storage.close()
+
+
+@contextmanager
+def dynamic_store(file: Path) -> Iterator[tuple[AssetGraph, Storage, dict[str, list[str]]]]:
+    """`catchment partitions` on a workspace: the merged graph (its dynamic sets bound to
+    their keys), the shared store, and each dynamic set's name -> the projects whose assets
+    use it. Keys live in the store by set name, so projects naming the same set share it."""
+    from catchment.dynamic import bind_dynamic_partitions
+    from catchment.partitions import DynamicPartitions
+    from catchment.workspace import open_workspace_storage
+
+    wsg, view = load_view(file)
+    graph = view.require_graph()
+    users: dict[str, list[str]] = {}
+    for key, spec in graph.specs.items():
+        project = wsg.project_of.get(key)
+        if isinstance(spec.partitions, DynamicPartitions) and project is not None:
+            found = users.setdefault(spec.partitions.name, [])
+            if project not in found:
+                found.append(project)
+    storage = open_workspace_storage(file)
+    try:
+        bind_dynamic_partitions(graph, storage)
+        yield graph, storage, {name: sorted(p) for name, p in sorted(users.items())}
+    finally:
+        storage.close()
+
+
+def preview_sensor(file: Path, name: str, cursor: str | None) -> SensorOutcome:
+    """`catchment sensors preview PROJECT:NAME` on a workspace: one evaluation of the
+    sensor as the workspace daemon makes it (its code in its project's environment and
+    folder, ``WorkspaceSensorRunner``), from ``cursor`` (default: the stored one) on the
+    shared store; nothing submitted, no cursor stored. Problems reading the projects'
+    sensors are warnings."""
+    from catchment.daemon.preview import evaluate_once
+    from catchment.dynamic import bind_dynamic_partitions
+    from catchment.workspace import open_workspace_storage
+    from catchment.workspace.daemon import WorkspaceSensorRunner, load_for_daemon
+
+    view = load_for_daemon(file)
+    for p in view.problems:
+        typer.secho(f"warning: {p}", err=True, fg="yellow")
+    storage = open_workspace_storage(file)
+    try:
+        if view.graph is not None:
+            bind_dynamic_partitions(view.graph, storage)
+        runner = WorkspaceSensorRunner(file)
+        where = f"the workspace ({file.name}; its sensors are named PROJECT:NAME)"
+        return evaluate_once(view.sensors, view.graph, storage, runner, name, cursor, where)
     finally:
         storage.close()
 
@@ -586,9 +645,16 @@ def materialize(
             typer.echo("nothing selected")
         raise typer.Exit(1 if wsg.failed else 0)
     if queued is not None:
+        from catchment.dynamic import bind_dynamic_partitions
         from catchment.execution.plan import build_plan
         from catchment.runs.request import RunRequest
+        from catchment.storage import open_storage
 
+        storage = open_storage(wsg.workspace.storage_url)
+        try:  # the keys `catchment partitions add` stored, for --partition
+            bind_dynamic_partitions(graph, storage)
+        finally:
+            storage.close()
         plan = build_plan(graph, keys, partition=partition)
         priority, tags = queued
         request = RunRequest.for_assets(
