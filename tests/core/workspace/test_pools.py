@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 from catchment.components import ProjectDefaults, QueueSettings
 from catchment.storage import open_storage
-from catchment.workspace.pools import disagreements, under_workspace
+from catchment.workspace.pools import disagreements, under_workspace, unused_queue
 
 from tests.core.execution.test_pools import PROJECT, _most_at_once, step_spans
+from tests.core.workspace.conftest import LEDGER_CODE, simple_workspace
 from tests.core.workspace.test_cli import _cli
 
 pytestmark = pytest.mark.timeout(240)
@@ -126,3 +127,21 @@ def test_pools_list_and_set_act_on_the_workspaces_shared_store(tmp_path: Path) -
     store.close()
     assert _cli(tmp_path, "pools", "delete", "warehouse").returncode == 0
     assert "(workspace)" in _cli(tmp_path, "pools", "list").stdout
+
+
+def test_a_projects_own_run_limits_are_said_to_be_unused_in_a_workspace(tmp_path: Path) -> None:
+    from catchment.storage.queue import QueueLimits, TagLimit
+
+    assert unused_queue(QueueLimits(), "a") == []
+    limits = QueueLimits(max_concurrent_runs=2, tag_limits=(TagLimit(key="team", limit=1),))
+    (line,) = unused_queue(limits, "a")
+    assert line.startswith("project a: its queue: (max_concurrent_runs: 2, 1 tag_limits)")
+
+    simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}")})
+    yaml = tmp_path / "finance" / "catchment.yaml"
+    yaml.write_text(yaml.read_text() + "queue: {max_concurrent_runs: 3}\n")
+    checked = _cli(tmp_path, "check")
+    assert checked.returncode == 0, checked.stderr
+    assert "note: project finance: its queue: (max_concurrent_runs: 3) is not used" in (
+        checked.stdout
+    )

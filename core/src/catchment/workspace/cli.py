@@ -226,7 +226,7 @@ def check(file: Path) -> None:
         typer.secho(
             f"{mark} {lp.entry.name}{team}: {n} asset{'s' if n != 1 else ''} ({how})", fg=color
         )
-    for note in _pool_notes(wsg):
+    for note in [*_pool_notes(wsg), *_queue_notes(wsg)]:
         typer.secho(f"note: {note}", fg="yellow")
     if wsg.problems:
         _print_problems(wsg)
@@ -255,6 +255,18 @@ def _pool_notes(wsg: WorkspaceGraph) -> list[str]:
         for lp in wsg.projects
         if lp.project is not None
         for line in disagreements(pools, lp.project.defaults.queue.pools, lp.entry.name)
+    ]
+
+
+def _queue_notes(wsg: WorkspaceGraph) -> list[str]:
+    """The projects whose own ``queue:`` run limits the workspace does not use, a line each."""
+    from catchment.workspace.pools import unused_queue
+
+    return [
+        line
+        for lp in wsg.projects
+        if lp.project is not None
+        for line in unused_queue(lp.project.defaults.queue.limits, lp.entry.name)
     ]
 
 

@@ -10,7 +10,9 @@ is one pool, limited across both. Its limit, for every project's steps, is (firs
 The workspace's values reach the project runs with their request (``workspace.running``);
 the worker puts them over the project's own (``under_workspace``). A project whose own value
 disagrees is told so, in ``catchment check``, ``catchment pools list`` and on the run's
-output, but is not a problem: the workspace's value applies.
+output, but is not a problem: the workspace's value applies. A project's own ``queue:`` run
+limits are not used in a workspace either (its daemon starts runs under the workspace's
+``queue:``): ``catchment check`` says so for a project that sets any (:func:`unused_queue`).
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from catchment.components import ProjectDefaults
+    from catchment.storage.queue import QueueLimits
 
-__all__ = ["disagreements", "under_workspace"]
+__all__ = ["disagreements", "under_workspace", "unused_queue"]
 
 
 def disagreements(workspace: Mapping[str, int], project: Mapping[str, int], name: str) -> list[str]:
@@ -32,6 +35,22 @@ def disagreements(workspace: Mapping[str, int], project: Mapping[str, int], name
         f"pools.{pool}: {slots} applies"
         for pool, slots in sorted(workspace.items())
         if pool in project and project[pool] != slots
+    ]
+
+
+def unused_queue(limits: QueueLimits, name: str) -> list[str]:
+    """A line when project ``name``'s ``queue:`` sets run limits, which a workspace does not
+    use (none otherwise), so a limit a team wrote is never silently dropped."""
+    parts = []
+    if limits.max_concurrent_runs is not None:
+        parts.append(f"max_concurrent_runs: {limits.max_concurrent_runs}")
+    if limits.tag_limits:
+        parts.append(f"{len(limits.tag_limits)} tag_limits")
+    if not parts:
+        return []
+    return [
+        f"project {name}: its queue: ({', '.join(parts)}) is not used in a workspace; the "
+        "workspace's queue: in catchment.workspace.yaml limits every project's runs"
     ]
 
 
