@@ -120,6 +120,34 @@ def test_a_step_that_needs_more_slots_than_the_pool_has_is_a_clear_error(tmp_pat
     assert "needs 3 slots of pool warehouse, which has 2" in text
 
 
+def test_a_steps_slot_is_given_back_only_after_its_finish_is_recorded(tmp_path: Path) -> None:
+    """Another process may start a step as soon as a slot is free: the finished step's end must
+    already be in the record then, or the record shows two steps of a pool of 1 at once."""
+    from catchment.execution.project import run_project
+    from catchment.project import load_project
+    from catchment.storage.sqlite import SqliteStorage
+
+    root = _project(tmp_path / "p", limit=1)
+    project = load_project(root)
+    store = SqliteStorage(":memory:")
+    finished_at_release: list[set[str]] = []
+    release = store.release_pool_slots
+
+    def checking_release(claim_ids):  # type: ignore[no-untyped-def]
+        ids = list(claim_ids)
+        (run,) = store.list_runs()
+        events = store.events_for_run(run.run_id, [EventType.STEP_FINISHED])
+        finished = {e.step_key for e in events}
+        finished_at_release.append({i.split(":", 1)[1] for i in ids} - finished)
+        return release(ids)
+
+    store.release_pool_slots = checking_release  # type: ignore[method-assign]
+    result = run_project(project, "heavy_a or heavy_b", storage=store)
+    assert result.success
+    assert len(finished_at_release) >= 2  # each pooled step gave its slot back
+    assert all(not unfinished for unfinished in finished_at_release), finished_at_release
+
+
 def test_pools_cli_sets_lists_and_a_stored_limit_wins(tmp_path: Path) -> None:
     from catchment.cli.main import app
 

@@ -454,8 +454,8 @@ class Engine:
                 heapq.heappush(ready, i)
             if running:
                 name, produced = self.executor.next_completed()
-                self.pools.release(name)
                 self._completed(running.pop(name), produced)
+                self.pools.release(name)  # after the finish is recorded: never two at once
                 done(name)
             elif blocked:
                 self.runtime.sleep(self.pool_poll)
