@@ -10,6 +10,7 @@ deadline passes.
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import signal
 import threading
@@ -20,11 +21,13 @@ from typing import Any
 from catchment.errors import CatchmentError, ConfigError
 
 __all__ = [
+    "KILL_GRACE_SECONDS",
     "StepInterrupted",
     "StepTimeout",
     "deadline_of",
     "format_seconds",
     "interrupt_at",
+    "parse_kill_grace",
     "parse_timeout",
     "remaining",
 ]
@@ -33,6 +36,12 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)")
 _WHOLE = re.compile(r"(?:\s*\d+(?:\.\d+)?\s*(?:ms|s|m|h|d))+\s*")
 HINT = "give seconds (e.g. 90) or a duration such as '30s', '30m', '2h' or '1h30m'"
+
+KILL_GRACE_SECONDS = 10.0  # a step this long past its last deadline is stuck: its worker goes
+KILL_GRACE_HINT = (
+    "give a number of seconds, 0 or more (default 10): how long a step may run past its last "
+    "deadline before its worker is killed (multiprocess) or restarted (dask)"
+)
 
 
 def parse_timeout(value: Any, *, where: str | None = None) -> float | None:
@@ -60,6 +69,30 @@ def parse_timeout(value: Any, *, where: str | None = None) -> float | None:
         )
     if not seconds > 0 or seconds == float("inf"):
         raise ConfigError(f"timeout must be more than 0 s, got {value!r}", where=where, hint=HINT)
+    return seconds
+
+
+def parse_kill_grace(value: Any, *, where: str | None = None) -> float | None:
+    """Seconds from an executor's ``kill_grace_seconds`` (a number, or a string of one as a
+    template renders it; None for the default). Raises ``ConfigError`` naming ``where`` for
+    anything else or a negative value, so a stuck step's worker is never killed at a guess."""
+    if value is None:
+        return None
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    text = isinstance(value, str) and re.fullmatch(r"\s*-?\d+(?:\.\d+)?\s*", value)
+    seconds = float(value) if number or text else None
+    if seconds is None or not math.isfinite(seconds):
+        raise ConfigError(
+            f"kill_grace_seconds must be a number of seconds, got {value!r}",
+            where=where,
+            hint=KILL_GRACE_HINT,
+        )
+    if seconds < 0:
+        raise ConfigError(
+            f"kill_grace_seconds must be 0 or more, got {value!r}",
+            where=where,
+            hint=KILL_GRACE_HINT,
+        )
     return seconds
 
 

@@ -58,3 +58,105 @@ def test_without_settings_workers_decide(tmp_path: Path) -> None:
 def test_a_bad_executor_type_is_a_problem_naming_the_field(tmp_path: Path) -> None:
     project = _project(tmp_path, "defaults:\n  executor: {type: ray}\n")
     assert any("executor" in p.where for p in project.problems), project.problems
+
+
+# -- kill_grace_seconds: how long a stuck step runs past its last deadline -----------------------
+
+
+def test_the_option_takes_a_kill_grace_for_multiprocess_and_dask(tmp_path: Path) -> None:
+    from catchment.execution.dask_executor import DaskExecutor
+
+    assert parse_executor_option("multiprocess,kill_grace_seconds=2.5") == {
+        "type": "multiprocess",
+        "address": None,
+        "kill_grace_seconds": 2.5,
+    }
+    project = _project(tmp_path)
+    chosen = executor_for_project(project, "multiprocess,kill_grace_seconds=2.5", 3)
+    assert isinstance(chosen, MultiprocessExecutor)
+    assert (chosen.capacity, chosen.kill_grace) == (3, 2.5)
+    dask = executor_for_project(project, "dask:tcp://127.0.0.1:8786,kill_grace_seconds=0")
+    assert isinstance(dask, DaskExecutor)
+    assert (dask.address, dask.kill_grace) == ("tcp://127.0.0.1:8786", 0.0)
+    default = executor_for_project(project, "multiprocess")
+    assert isinstance(default, MultiprocessExecutor)
+    assert default.kill_grace == 10.0
+
+
+@pytest.mark.parametrize("kind", ["multiprocess", "dask"])
+def test_defaults_executor_kill_grace_reaches_the_executor(tmp_path: Path, kind: str) -> None:
+    project = _project(
+        tmp_path, f"defaults:\n  executor: {{type: {kind}, kill_grace_seconds: 30}}\n"
+    )
+    assert project.problems == []
+    chosen = executor_for_project(project)
+    assert getattr(chosen, "kill_grace", None) == 30.0
+
+
+def test_without_kill_grace_the_executor_waits_10_seconds(tmp_path: Path) -> None:
+    project = _project(tmp_path, "defaults:\n  executor: {type: multiprocess}\n")
+    chosen = executor_for_project(project)
+    assert isinstance(chosen, MultiprocessExecutor)
+    assert chosen.kill_grace == 10.0
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("abc", "must be a number of seconds"),
+        ("-1", "must be 0 or more"),
+        ("[1]", "must be a number of seconds"),
+        ("true", "must be a number of seconds"),
+        (".inf", "must be a number of seconds"),
+    ],
+)
+def test_a_bad_kill_grace_in_the_file_is_one_problem_naming_file_and_field(
+    tmp_path: Path, value: str, said: str
+) -> None:
+    project = _project(
+        tmp_path,
+        f"defaults:\n  executor:\n    type: multiprocess\n    kill_grace_seconds: {value}\n",
+    )
+    (problem,) = project.problems
+    assert problem.where == f"{tmp_path / 'catchment.yaml'}:9"  # the kill_grace_seconds line
+    assert problem.message.startswith(f"field defaults.executor.kill_grace_seconds: {said}")
+    assert "0 or more" in (problem.hint or "")
+    chosen = executor_for_project(project)  # only if the user allows a broken project
+    assert isinstance(chosen, MultiprocessExecutor)
+    assert chosen.kill_grace == 10.0
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        ("multiprocess,kill_grace_seconds=abc", "must be a number of seconds, got 'abc'"),
+        ("dask,kill_grace_seconds=-3", "must be 0 or more, got '-3'"),
+        ("multiprocess,kill_grace_seconds", "unknown executor setting 'kill_grace_seconds'"),
+        ("multiprocess,grace=3", "unknown executor setting 'grace=3'"),
+        ("inprocess,kill_grace_seconds=3", "no effect with the inprocess executor"),
+    ],
+)
+def test_a_bad_kill_grace_in_the_option_is_one_clear_error(option: str, said: str) -> None:
+    with pytest.raises(ConfigError, match=said) as caught:
+        parse_executor_option(option)
+    assert caught.value.where == "--executor"
+    assert caught.value.hint
+
+
+def test_materialize_with_a_bad_kill_grace_exits_1_with_the_error_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from catchment.cli.main import main
+
+    _project(tmp_path)
+    option = "multiprocess,kill_grace_seconds=soon"
+    argv = ["catchment", "materialize", "--executor", option, "--project", str(tmp_path)]
+    monkeypatch.setattr("sys.argv", argv)
+    monkeypatch.delenv("CATCHMENT_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as stop:
+        main()
+    assert stop.value.code == 1
+    err = capsys.readouterr().err
+    assert "error: --executor: kill_grace_seconds must be a number of seconds, got 'soon'" in err
+    assert "hint: give a number of seconds, 0 or more" in err
+    assert "Traceback" not in err

@@ -58,7 +58,7 @@ from catchment.execution.dask_worker import (
 from catchment.execution.executors import _worker_failed as failed_step
 from catchment.execution.plan import Plan
 from catchment.execution.step import INTERRUPT_MARGIN, StepRequest, StepRuntime
-from catchment.timeouts import format_seconds
+from catchment.timeouts import KILL_GRACE_SECONDS, format_seconds
 
 if TYPE_CHECKING:
     from catchment.project import Project
@@ -68,7 +68,6 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", ""}
 WORKER_WAIT_SECONDS = 60.0  # a scheduler without workers fails the run, not hangs it
 POLL_SECONDS = 0.05  # how often streamed log events are shown while waiting for a step
 
-KILL_GRACE_SECONDS = 10.0  # as --workers: a step this long past its last deadline is stuck
 RESTART_SECONDS = 30.0  # how long a worker restart may take (shut down and come back)
 
 _QUIET = ("distributed", "distributed.client", "distributed.comm", "distributed.core")
@@ -189,7 +188,8 @@ class DaskExecutor:
     """Run steps on a Dask cluster: ``address`` (``tcp://host:8786``), or a ``LocalCluster``
     of ``workers`` single-threaded worker processes (default: one per CPU) started with
     ``start_method`` (fork, forkserver or spawn). A step still running ``kill_grace``
-    seconds after its last possible deadline has its worker restarted (see the module doc)."""
+    seconds (``kill_grace_seconds`` in the executor settings) after its last possible deadline
+    has its worker restarted (see the module doc)."""
 
     streams_logs = True
 
@@ -236,6 +236,7 @@ class DaskExecutor:
         address: str | None = None,
         workers: int | None = None,
         start_method: str | None = None,
+        kill_grace: float = KILL_GRACE_SECONDS,
     ) -> DaskExecutor:
         """The executor for a loaded project (its folder, record store and version)."""
         return cls(
@@ -245,6 +246,7 @@ class DaskExecutor:
             address=address,
             workers=workers,
             start_method=start_method,
+            kill_grace=kill_grace,
         )
 
     # -- the cluster ------------------------------------------------------------------------

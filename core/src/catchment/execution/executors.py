@@ -31,7 +31,7 @@ from catchment.execution.plan import Plan
 from catchment.execution.step import StepRequest, StepRuntime, run_step
 from catchment.keys import AssetKey
 from catchment.specs import RetryPolicy
-from catchment.timeouts import format_seconds
+from catchment.timeouts import KILL_GRACE_SECONDS, format_seconds
 
 
 @runtime_checkable
@@ -199,14 +199,14 @@ class MultiprocessExecutor:
     IO manager cannot be used (``open`` says so). A worker that dies fails only its step.
 
     A step with a time limit is interrupted inside its worker at each attempt's deadline; a
-    worker still busy ``kill_grace`` seconds after the step's last possible deadline (all
-    attempts and retry waits counted) is killed with SIGKILL, with the tools it started, and
-    the step fails as timed out.
+    worker still busy ``kill_grace`` seconds (``kill_grace_seconds`` in the executor settings)
+    after the step's last possible deadline (all attempts and retry waits counted) is killed
+    with SIGKILL, with the tools it started, and the step fails as timed out.
     """
 
     streams_logs = False
 
-    def __init__(self, workers: int = 2, *, kill_grace: float = 10.0):
+    def __init__(self, workers: int = 2, *, kill_grace: float = KILL_GRACE_SECONDS):
         if workers < 1:
             raise ExecutionError("--workers must be at least 1", where="--workers")
         if sys.platform == "win32":  # pragma: no cover - fork is POSIX only

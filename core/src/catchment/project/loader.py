@@ -40,7 +40,7 @@ from catchment.project.automation import (
 )
 from catchment.project.templating import render_with
 from catchment.project.yamlfile import Located, field_path, load_yaml
-from catchment.timeouts import parse_timeout
+from catchment.timeouts import parse_kill_grace, parse_timeout
 
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
@@ -148,6 +148,12 @@ class _Executor(_Strict):
     start_method: Literal["fork", "forkserver", "spawn"] | None = Field(
         default=None,
         description="dask local cluster: how worker processes start (default fork on Linux)",
+    )
+    kill_grace_seconds: Any = Field(  # read by ``executor()``: one clear problem, any value
+        default=None,
+        description="multiprocess, dask: seconds a step may run past its last deadline before "
+        "its worker is killed (multiprocess) or restarted (dask); default 10; no effect "
+        "inprocess",
     )
 
 
@@ -368,9 +374,24 @@ class _Loader:
             storage_url=url,
             timeout=self.timeout(cfg.timeout, ("defaults", "timeout")),
             queue=self.queue(data),
-            executor=cfg.executor.model_dump() if cfg.executor is not None else None,
+            executor=self.executor(cfg.executor),
             storage_problem=problem,
         )
+
+    def executor(self, cfg: _Executor | None) -> dict[str, Any] | None:
+        """``defaults.executor`` as settings, its ``kill_grace_seconds`` read as seconds (a
+        problem naming file:line and the field if it is no number or negative)."""
+        if cfg is None:
+            return None
+        settings = cfg.model_dump()
+        path = ("defaults", "executor", "kill_grace_seconds")
+        try:
+            settings["kill_grace_seconds"] = parse_kill_grace(settings["kill_grace_seconds"])
+        except ConfigError as exc:
+            said = exc.message.removeprefix("kill_grace_seconds ")
+            self.problem("project", path, f"field {field_path(path)}: {said}", exc.hint)
+            settings["kill_grace_seconds"] = None
+        return settings
 
     def queue(self, data: Mapping[str, Any]) -> QueueSettings:
         """The ``queue:`` and ``pools:`` sections (the run limits and pool slot limits)."""
