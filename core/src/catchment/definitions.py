@@ -78,9 +78,9 @@ class AssetsDefinition(msgspec.Struct, frozen=True, kw_only=True):
     pool: str | None = None  # the pool whose slots the step holds while it runs
     pool_slots: int = 1  # how many of them (heavier steps take more)
     observers: tuple[Any, ...] = ()  # catchment.observation.Observer: its tables and sources
-    # upstream keys whose values the compute loads through an IO manager (an @asset's
-    # parameters): the graph refuses one whose upstream writes its own data
-    inputs: tuple[AssetKey, ...] = ()
+    # parameter name -> upstream key whose value the compute loads through an IO manager (an
+    # @asset's or @asset_check's parameters): the graph refuses one that writes its own data
+    inputs: Mapping[str, AssetKey] = msgspec.field(default_factory=dict)
 
     @property
     def keys(self) -> tuple[AssetKey, ...]:
@@ -257,7 +257,7 @@ def asset(
             timeout=limit,
             pool=pool,
             pool_slots=_pool_slots(pool_slots, _where(func)),
-            inputs=tuple(dict.fromkeys(input_keys.values())),
+            inputs=input_keys,
         )
 
     return decorate(fn) if fn is not None else decorate
@@ -460,6 +460,7 @@ def asset_check(
             required_resources=resource_names,
             source=_where(func),
             timeout=parse_timeout(timeout, where=_where(func)),
+            inputs={value_params[0]: asset_key} if value_params else {},
         )
 
     return decorate(fn) if fn is not None else decorate
