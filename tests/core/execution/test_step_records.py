@@ -275,3 +275,24 @@ def test_a_check_result_on_an_asset_the_definition_does_not_have_fails_clearly()
         in (step.data["message"])
     )
     assert "@asset_check(asset=...)" in (step.data["hint"] or "")
+
+
+def test_an_asset_declares_the_checks_its_materialize_result_reports() -> None:
+    from catchment.results import CheckResult
+    from catchment.specs import CheckSpec
+
+    declared = [
+        CheckSpec(name="rows", asset=spec("orders").key, severity="warn"),
+        CheckSpec(name="fresh", asset=spec("orders").key),
+    ]
+
+    @asset(check_specs=declared)
+    def orders() -> MaterializeResult:
+        return MaterializeResult(check_results=[CheckResult(check_name="rows", passed=False)])
+
+    result = materialize([orders], raise_on_failure=False)
+    verdicts = {c.check_name: c for c in result.check_results}
+    assert (verdicts["rows"].passed, verdicts["rows"].severity) == (False, "warn")  # declared
+    # a declared check the asset forgot counts as failed, so it cannot let a downstream through
+    assert not verdicts["fresh"].passed
+    assert "did not report it" in verdicts["fresh"].metadata["reason"]
