@@ -71,6 +71,35 @@ def test_prefixed_multi_asset_sees_its_own_keys(tmp_path: Path) -> None:
     assert [str(k) for k in result.materialized_keys] == ["eu/y"]
 
 
+NESTED_CHECKS = """
+from catchment import AssetKey, CheckResult, CheckSpec, MaterializeResult, multi_asset, spec
+
+CHECKS = [
+    CheckSpec(name="named", asset=AssetKey("x")),
+    CheckSpec(name="inferred", asset=AssetKey("y")),
+]
+
+@multi_asset(specs=[spec("x"), spec("y")], check_specs=CHECKS)
+def both(context):
+    named = CheckResult(asset_key="x", check_name="named", passed=True)
+    yield MaterializeResult(key="x", check_results=[named])
+    inferred = CheckResult(check_name="inferred", passed=True)
+    yield MaterializeResult(key="y", check_results=[inferred])
+"""
+
+
+def test_prefixed_check_results_in_a_materialize_result_land_on_the_prefixed_keys(
+    tmp_path: Path,
+) -> None:
+    """A check result the compute names by its own key, or by none, is the prefixed asset's."""
+    root = _project(tmp_path / "proj", "nested.py", {"nested.py": NESTED_CHECKS}, prefix="eu")
+    project = load_project(root, registry=make_registry())
+    result = run_project(project, None, storage=SqliteStorage(":memory:"))
+    assert result.success, [e.data for e in result.failures]
+    verdicts = sorted((str(c.asset_key), c.check_name, c.passed) for c in result.check_results)
+    assert verdicts == [("eu/x", "named", True), ("eu/y", "inferred", True)]
+
+
 LOOP_CHECKS = """
 from catchment import asset, asset_check
 

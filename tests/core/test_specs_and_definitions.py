@@ -423,6 +423,17 @@ def test_a_result_key_given_as_a_string_is_parsed() -> None:
     assert MaterializeResult(key="raw/orders").key == AssetKey("raw/orders")
     assert Output(key=["raw", "orders"], value=1).key == AssetKey("raw/orders")
     assert MaterializeResult().key is None
+    assert CheckResult(asset_key="raw/orders", check_name="c", passed=True).asset_key == AssetKey(
+        "raw/orders"
+    )
+
+
+def test_check_results_may_leave_out_their_asset_and_ride_in_a_materialize_result() -> None:
+    verdict = CheckResult(check_name="rows", passed=True)
+    assert verdict.asset_key is None
+    result = MaterializeResult(check_results=[verdict])
+    assert result.check_results == (verdict,)  # a list is kept as a tuple (results are frozen)
+    assert MaterializeResult().check_results == ()
 
 
 def test_an_asset_writing_its_own_data_keeps_a_declared_table_and_gets_no_io_table() -> None:
@@ -450,8 +461,17 @@ def test_an_asset_writing_its_own_data_keeps_a_declared_table_and_gets_no_io_tab
     assert graph.specs[AssetKey("stored")].table == duckdb_table("io.duckdb", "stored")
 
 
-def test_loading_an_asset_that_writes_its_own_data_as_a_parameter_is_a_graph_problem() -> None:
+def _graph_problems(*defs: AssetsDefinition) -> list[str]:
+    """The problems building a graph of ``defs`` raises (it must raise)."""
     from catchment.errors import GraphError
+    from catchment.graph import AssetGraph
+
+    with pytest.raises(GraphError) as err:
+        AssetGraph.build(list(defs))
+    return list(err.value.problems)
+
+
+def test_loading_an_asset_that_writes_its_own_data_as_a_parameter_is_a_graph_problem() -> None:
     from catchment.graph import AssetGraph
 
     @asset
@@ -466,11 +486,34 @@ def test_loading_an_asset_that_writes_its_own_data_as_a_parameter_is_a_graph_pro
     def fine() -> int:
         return 1
 
-    with pytest.raises(GraphError) as err:
-        AssetGraph.build([report, summary, fine])
-    (problem,) = err.value.problems
+    (problem,) = _graph_problems(report, summary, fine)
     assert problem.startswith("summary (")
     assert "takes asset report as a parameter" in problem
     assert "returns MaterializeResult" in problem
     assert "deps=['report']" in problem
     AssetGraph.build([report, fine])
+
+
+def test_an_asset_check_loading_an_asset_that_writes_its_own_data_is_a_graph_problem() -> None:
+    from catchment.graph import AssetGraph
+
+    @asset
+    def report() -> MaterializeResult:
+        return MaterializeResult()
+
+    @asset_check(asset=report)
+    def has_rows(written: Any) -> bool:
+        return bool(written)
+
+    @asset_check(asset=report)
+    def exists(context: Any) -> bool:
+        return True
+
+    (problem,) = _graph_problems(report, has_rows, exists)
+    said = [
+        "check report:has_rows (",  # the check and where it is defined
+        "takes asset report as its parameter 'written', but report returns MaterializeResult",
+        "remove the parameter and read the data where report writes it",  # what to do
+    ]
+    assert [s for s in said if s not in problem] == []
+    AssetGraph.build([report, exists])  # a check taking no value is fine

@@ -78,9 +78,9 @@ class AssetsDefinition(msgspec.Struct, frozen=True, kw_only=True):
     pool: str | None = None  # the pool whose slots the step holds while it runs
     pool_slots: int = 1  # how many of them (heavier steps take more)
     observers: tuple[Any, ...] = ()  # catchment.observation.Observer: its tables and sources
-    # upstream keys whose values the compute loads through an IO manager (an @asset's
-    # parameters): the graph refuses one whose upstream writes its own data
-    inputs: tuple[AssetKey, ...] = ()
+    # parameter name -> upstream key whose value the compute loads through an IO manager (an
+    # @asset's or @asset_check's parameters): the graph refuses one that writes its own data
+    inputs: Mapping[str, AssetKey] = msgspec.field(default_factory=dict)
 
     @property
     def keys(self) -> tuple[AssetKey, ...]:
@@ -162,6 +162,7 @@ def asset(
     automation: AutomationCondition | str | None = None,
     partition_scope: PartitionScope | str | int | None = None,
     freshness: FreshnessPolicy | str | float | Mapping[str, Any] | None = None,
+    check_specs: Sequence[CheckSpec] = (),
 ) -> Any:
     """Declare a plain Python function as an asset.
 
@@ -175,6 +176,8 @@ def asset(
     a hash of the function's source. ``timeout`` (seconds or ``"30m"``) limits each attempt of
     the step. ``automation`` (a condition such as ``eager()``), ``partition_scope`` and
     ``freshness`` tell the daemon when to materialize it and how old it may get.
+    ``check_specs`` declares checks the function evaluates itself, returned as
+    ``MaterializeResult(check_results=[CheckResult(check_name=..., passed=...)])``.
     """
 
     def decorate(func: Callable[..., Any]) -> AssetsDefinition:
@@ -257,7 +260,8 @@ def asset(
             timeout=limit,
             pool=pool,
             pool_slots=_pool_slots(pool_slots, _where(func)),
-            inputs=tuple(dict.fromkeys(input_keys.values())),
+            inputs=input_keys,
+            check_specs=tuple(check_specs),
         )
 
     return decorate(fn) if fn is not None else decorate
@@ -414,7 +418,8 @@ def asset_check(
     timeout: float | str | None = None,
 ) -> Any:
     """Declare a check on ``asset``. The function receives the asset's value (first parameter,
-    unless it is ``context``) and returns a bool or a ``CheckResult``."""
+    unless it is ``context``; an asset writing its own data has none, so takes no parameter) and
+    returns a bool or a ``CheckResult`` (whose ``asset_key`` it may leave out)."""
 
     def decorate(func: Callable[..., Any]) -> AssetsDefinition:
         target = _key_of(asset, f"@asset_check {name or func.__name__}: asset")
@@ -460,6 +465,7 @@ def asset_check(
             required_resources=resource_names,
             source=_where(func),
             timeout=parse_timeout(timeout, where=_where(func)),
+            inputs={value_params[0]: asset_key} if value_params else {},
         )
 
     return decorate(fn) if fn is not None else decorate

@@ -654,16 +654,28 @@ def _order(
 def _check_loaded_inputs(
     defs: Iterable[AssetsDefinition], specs: Mapping[AssetKey, AssetSpec], problems: list[str]
 ) -> None:
-    """A parameter of an ``@asset`` that names an asset writing its own data: no IO manager
-    ever stores a value of it, so loading one would fail at run time; say so now."""
+    """A parameter of an ``@asset`` or ``@asset_check`` that names an asset writing its own
+    data: no IO manager ever stores a value of it, so loading one would fail at run time; say
+    so now, with what to write instead."""
     for d in defs:
-        for key in d.inputs:
+        for param, key in d.inputs.items():
             upstream = specs.get(key)
-            if upstream is not None and upstream.writes_own_data:
+            if upstream is None or not upstream.writes_own_data:
+                continue
+            why = (
+                f"{key} returns MaterializeResult (it writes its own data and no IO manager "
+                "stores a value of it)"
+            )
+            if d.specs or not d.check_specs:
                 problems.append(
-                    f"{d.label} takes asset {key} as a parameter, but {key} returns "
-                    "MaterializeResult (it writes its own data and no IO manager stores a value "
-                    f"of it): name it in deps=[{str(key)!r}] instead of as a parameter"
+                    f"{d.label} takes asset {key} as a parameter ({param!r}), but {why}: name "
+                    f"it in deps=[{str(key)!r}] instead of as a parameter"
+                )
+            else:
+                problems.append(
+                    f"check {d.label} takes asset {key} as its parameter {param!r}, but {why}: "
+                    f"remove the parameter and read the data where {key} writes it (its table "
+                    f"or file, e.g. through a resource); the check already runs after {key}"
                 )
 
 

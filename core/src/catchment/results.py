@@ -11,12 +11,14 @@ what differs per partition (its row count); each partition's record merges it ov
 
 ``key`` may be a string (``"raw/orders"``, parsed here) and may be left out by the compute of a
 one-asset definition (an ``@asset``): the result is then that asset's. A definition of many
-assets must name it; the step says so when it does not.
+assets must name it; the step says so when it does not. ``CheckResult.asset_key`` may be left
+out the same way, and inside ``MaterializeResult(check_results=[...])`` it defaults to that
+result's asset.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -66,17 +68,51 @@ class Output(msgspec.Struct, frozen=True, kw_only=True):
         ) -> None: ...
 
 
+class CheckResult(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of one check on one asset. ``asset_key`` may be left out where the step can
+    tell the asset (a one-asset definition, or inside that asset's ``MaterializeResult``)."""
+
+    asset_key: AssetKey | None = None
+    check_name: str
+    passed: bool
+    severity: Severity | None = None
+    description: str | None = None
+    metadata: Mapping[str, Any] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        key = self.asset_key
+        if key.__class__ is not AssetKey and key is not None:
+            msgspec.structs.force_setattr(self, "asset_key", AssetKey.parse(key))
+
+    if TYPE_CHECKING:  # the key may be given as text or segments (parsed above)
+
+        def __init__(
+            self,
+            *,
+            asset_key: CoercibleToKey | None = None,
+            check_name: str,
+            passed: bool,
+            severity: Severity | None = None,
+            description: str | None = None,
+            metadata: Mapping[str, Any] = ...,
+        ) -> None: ...
+
+
 class MaterializeResult(msgspec.Struct, frozen=True, kw_only=True):
-    """The compute materialized the asset itself (dbt, Sling, a remote job)."""
+    """The compute materialized the asset itself (dbt, Sling, a remote job); ``check_results``
+    are checks it evaluated on the way (recorded after the materialization, as in Dagster)."""
 
     key: AssetKey | None = None
     metadata: Mapping[str, Any] = msgspec.field(default_factory=dict)
     data_version: str | None = None
     partition_metadata: Mapping[str, Mapping[str, Any]] = msgspec.field(default_factory=dict)
+    check_results: tuple[CheckResult, ...] = ()
 
     def __post_init__(self) -> None:
         if self.key.__class__ is not AssetKey and self.key is not None:
             _parse_key(self)
+        if self.check_results.__class__ is not tuple:
+            msgspec.structs.force_setattr(self, "check_results", tuple(self.check_results))
 
     if TYPE_CHECKING:  # the key may be given as text or segments (parsed above)
 
@@ -87,18 +123,8 @@ class MaterializeResult(msgspec.Struct, frozen=True, kw_only=True):
             metadata: Mapping[str, Any] = ...,
             data_version: str | None = None,
             partition_metadata: Mapping[str, Mapping[str, Any]] = ...,
+            check_results: Sequence[CheckResult] = (),
         ) -> None: ...
-
-
-class CheckResult(msgspec.Struct, frozen=True, kw_only=True):
-    """The outcome of one check on one asset."""
-
-    asset_key: AssetKey
-    check_name: str
-    passed: bool
-    severity: Severity | None = None
-    description: str | None = None
-    metadata: Mapping[str, Any] = msgspec.field(default_factory=dict)
 
 
 class AssetFailure(msgspec.Struct, frozen=True, kw_only=True):

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 CONFIG = """\
 project: {name: mr}
 io_managers:
@@ -33,6 +35,17 @@ LOADS_REPORT = (
 @asset
 def summary(report):
     return report
+"""
+)
+
+CHECKS_REPORT = (
+    REPORT
+    + """
+from catchment import asset_check
+
+@asset_check(asset=report)
+def report_has_rows(report):
+    return len(report) > 0
 """
 )
 
@@ -77,14 +90,27 @@ def test_an_asset_writing_its_own_data_materializes_and_is_fresh(tmp_path: Path)
     assert (planned["key"], planned["state"]) == ("report", "fresh"), planned
 
 
+@pytest.mark.parametrize(
+    ("assets", "fragments"),
+    [
+        (LOADS_REPORT, ["summary (", "takes asset report as a parameter", "deps=['report']"]),
+        (
+            CHECKS_REPORT,
+            [
+                "check report:report_has_rows (",
+                "takes asset report as its parameter 'report'",
+                "remove the parameter",
+            ],
+        ),
+    ],
+    ids=["asset", "asset_check"],
+)
 def test_check_names_a_parameter_that_loads_an_asset_writing_its_own_data(
-    tmp_path: Path,
+    tmp_path: Path, assets: str, fragments: list[str]
 ) -> None:
-    root = _project(tmp_path / "mr", LOADS_REPORT)
+    root = _project(tmp_path / "mr", assets)
     checked = _catchment(root, "check", "--json")
     assert checked.returncode == 1, checked.stdout + checked.stderr
     [problem] = json.loads(checked.stdout)["problems"]
-    assert "summary" in problem["message"]
-    assert "takes asset report as a parameter" in problem["message"]
-    assert "returns MaterializeResult" in problem["message"]
-    assert "deps=['report']" in problem["message"]
+    for fragment in [*fragments, "returns MaterializeResult"]:
+        assert fragment in problem["message"]

@@ -183,3 +183,116 @@ def test_loading_an_asset_writing_its_own_data_at_run_time_says_use_deps() -> No
     (failure, *_) = result.failures
     assert "asset report returns MaterializeResult" in failure.data["message"]
     assert "deps=['report']" in (failure.data["hint"] or "")
+
+
+# ------------------------------------------------ check results that leave out their asset
+
+
+def test_a_one_asset_definition_s_check_results_need_no_asset_key() -> None:
+    from catchment import asset_check
+    from catchment.results import CheckResult
+    from catchment.specs import CheckSpec
+
+    @asset
+    def orders() -> MaterializeResult:
+        return MaterializeResult(check_results=[CheckResult(passed=True, check_name="rows")])
+
+    rows_match = CheckSpec(name="rows_match", asset=spec("loaded").key)
+
+    @multi_asset(specs=[spec("loaded")], check_specs=[rows_match], name="loader")
+    def loader(context: Any) -> Iterator[MaterializeResult | CheckResult]:
+        yield MaterializeResult()
+        yield CheckResult(passed=False, check_name="rows_match", metadata={"rows": 0})
+
+    @asset_check(asset=orders)
+    def own_verdict() -> CheckResult:
+        return CheckResult(passed=True, check_name="own_verdict")
+
+    result = materialize([orders, loader, own_verdict], raise_on_failure=False)
+    verdicts = {(str(c.asset_key), c.check_name): c for c in result.check_results}
+    assert set(verdicts) == {
+        ("orders", "rows"),
+        ("loaded", "rows_match"),
+        ("orders", "own_verdict"),
+    }
+    assert verdicts["orders", "rows"].passed
+    # the declared check counts as reported (its own verdict, not "did not report it")
+    assert verdicts["loaded", "rows_match"].metadata == {"rows": 0}
+    assert result.status_of("orders") == result.status_of("loaded") == "success"
+
+
+def test_a_check_result_inside_a_materialize_result_is_that_asset_s() -> None:
+    from catchment.results import CheckResult
+
+    @multi_asset(specs=[spec("a"), spec("b")], name="pair")
+    def pair(context: Any) -> Iterator[MaterializeResult]:
+        yield MaterializeResult(key="a", check_results=[CheckResult(passed=True, check_name="x")])
+        yield MaterializeResult(key="b")
+
+    result = materialize([pair])
+    ((key, name),) = [(str(c.asset_key), c.check_name) for c in result.check_results]
+    assert (key, name) == ("a", "x")
+
+
+def test_a_key_less_check_result_of_several_assets_fails_naming_the_definition() -> None:
+    from catchment.results import CheckResult
+
+    @multi_asset(specs=[spec("a"), spec("b")], name="pair")
+    def pair(context: Any) -> Iterator[MaterializeResult | CheckResult]:
+        yield MaterializeResult(key="a")
+        yield CheckResult(passed=True, check_name="x")
+        yield MaterializeResult(key="b")
+
+    result = materialize([pair], raise_on_failure=False)
+    assert result.status_of("b") == "failed"
+    step = next(e for e in result.failures if e.type.value == "step_failed")
+    assert (
+        "the compute of pair yielded CheckResult 'x' without an asset_key" in (step.data["message"])
+    )
+    assert "2 assets (a, b)" in step.data["message"]
+    assert "CheckResult(asset_key='a', check_name='x'" in (step.data["hint"] or "")
+
+
+def test_a_check_result_on_an_asset_the_definition_does_not_have_fails_clearly() -> None:
+    from catchment.results import CheckResult
+
+    @asset
+    def other() -> int:
+        return 1
+
+    @asset
+    def orders() -> MaterializeResult:
+        return MaterializeResult(
+            check_results=[CheckResult(asset_key="other", passed=True, check_name="x")]
+        )
+
+    result = materialize([other, orders], raise_on_failure=False)
+    assert result.status_of("orders") == "failed"
+    assert not result.check_results
+    step = next(e for e in result.failures if e.type.value == "step_failed")
+    assert (
+        "reported check 'x' on asset other, which this definition does not declare"
+        in (step.data["message"])
+    )
+    assert "@asset_check(asset=...)" in (step.data["hint"] or "")
+
+
+def test_an_asset_declares_the_checks_its_materialize_result_reports() -> None:
+    from catchment.results import CheckResult
+    from catchment.specs import CheckSpec
+
+    declared = [
+        CheckSpec(name="rows", asset=spec("orders").key, severity="warn"),
+        CheckSpec(name="fresh", asset=spec("orders").key),
+    ]
+
+    @asset(check_specs=declared)
+    def orders() -> MaterializeResult:
+        return MaterializeResult(check_results=[CheckResult(check_name="rows", passed=False)])
+
+    result = materialize([orders], raise_on_failure=False)
+    verdicts = {c.check_name: c for c in result.check_results}
+    assert (verdicts["rows"].passed, verdicts["rows"].severity) == (False, "warn")  # declared
+    # a declared check the asset forgot counts as failed, so it cannot let a downstream through
+    assert not verdicts["fresh"].passed
+    assert "did not report it" in verdicts["fresh"].metadata["reason"]

@@ -9,7 +9,7 @@ from typing import Any
 from catchment.context import StepContext
 from catchment.definitions import AssetsDefinition
 from catchment.keys import AssetKey, CheckKey
-from catchment.results import CheckResult, StepResult
+from catchment.results import CheckResult, MaterializeResult, StepResult
 from catchment.specs import AssetDep, AssetSpec, CheckSpec
 
 
@@ -65,10 +65,24 @@ def _rename_result(result: StepResult, to_new: Callable[[AssetKey], AssetKey]) -
     import msgspec
 
     if isinstance(result, CheckResult):
-        return msgspec.structs.replace(result, asset_key=to_new(result.asset_key))
+        return _rename_check_result(result, to_new)
+    if isinstance(result, MaterializeResult) and result.check_results:
+        renamed = tuple(_rename_check_result(c, to_new) for c in result.check_results)
+        result = msgspec.structs.replace(result, check_results=renamed)
     if result.key is None:  # a one-asset compute's result: the step fills in the (new) key
         return result
     return msgspec.structs.replace(result, key=to_new(result.key))
+
+
+def _rename_check_result(
+    result: CheckResult, to_new: Callable[[AssetKey], AssetKey]
+) -> CheckResult:
+    """``result`` on its renamed asset; one without a key stays so (the step infers it)."""
+    import msgspec
+
+    if result.asset_key is None:
+        return result
+    return msgspec.structs.replace(result, asset_key=to_new(result.asset_key))
 
 
 def with_prefix(d: AssetsDefinition, names: Renaming) -> AssetsDefinition:

@@ -15,7 +15,7 @@ from catchment.execution.plan import build_plan
 from catchment.execution.result import ExecutionResult
 from catchment.execution.step import StepRuntime
 from catchment.io import IOManager
-from catchment.keys import CheckKey, CoercibleToKey
+from catchment.keys import CoercibleToKey
 from catchment.specs import RetryPolicy
 
 if TYPE_CHECKING:
@@ -37,7 +37,7 @@ def _raise_failure(result: ExecutionResult) -> None:
         where = f" ({failure.where})" if failure.where else ""
         lines.append(f"{what}: {failure.error_class}: {failure.message}{where}")
     failed_checks = [
-        f"check {CheckKey(c.asset_key, c.check_name)} failed"
+        f"check {c.asset_key}:{c.check_name} failed"  # a run's check results all name their asset
         for c in result.check_results
         if not c.passed and c.severity == "error"
     ]

@@ -326,7 +326,7 @@ class _Attempt:
         now = time.perf_counter()
         duration, self._last = now - self._last, now
         if isinstance(result, CheckResult):
-            self._check(result)
+            self._check(result, self._check_key(result, None))
             return
         if not isinstance(result, Output | MaterializeResult | AssetFailure | AssetSkipped):
             raise CatchmentError(
@@ -352,6 +352,12 @@ class _Attempt:
                 f"the compute reported asset {key}, which this definition does not declare",
                 where=self.defn.label,
             )
+        # checks it evaluated on the way: their assets told apart before anything is recorded
+        nested = (
+            [(c, self._check_key(c, key)) for c in result.check_results]
+            if isinstance(result, MaterializeResult)
+            else []
+        )
         self.reported.add(key)
         if isinstance(result, AssetFailure):
             self.failed.add(key)
@@ -373,6 +379,8 @@ class _Attempt:
                 # The IO manager failed to store it: not reported, so it is recorded as failed.
                 self.reported.discard(key)
                 raise
+            for check, checked in nested:
+                self._check(check, checked)
 
     def _only_key(
         self, result: Output | MaterializeResult | AssetFailure | AssetSkipped
@@ -388,6 +396,40 @@ class _Attempt:
             where=self.defn.label,
             hint=f"pass key= to say which asset it is, e.g. {kind}(key={str(keys[0])!r}, ...)",
         )
+
+    def _check_key(self, result: CheckResult, owner: AssetKey | None) -> AssetKey:
+        """The asset ``result`` checks: its own ``asset_key``, else that of the
+        ``MaterializeResult`` it came in (``owner``), else the definition's one asset (or, for
+        a definition of checks only, the one asset they check), as in Dagster. An asset the
+        definition neither builds nor checks is refused, naming both."""
+        defn = self.defn
+        checked = tuple(dict.fromkeys(c.asset for c in defn.all_check_specs))
+        key = result.asset_key or owner
+        if key is None:
+            candidates = defn.keys or checked
+            if len(candidates) != 1:
+                example = str(candidates[0]) if candidates else "raw/orders"
+                raise CatchmentError(
+                    f"the compute of {defn.name} yielded CheckResult {result.check_name!r} "
+                    f"without an asset_key, but the definition has {len(candidates)} assets "
+                    f"({', '.join(map(str, candidates)) or 'none'}), so it cannot tell which "
+                    "one it checks",
+                    where=defn.label,
+                    hint=f"pass asset_key=, e.g. CheckResult(asset_key={example!r}, "
+                    f"check_name={result.check_name!r}, ...), or return it in that asset's "
+                    "MaterializeResult(check_results=[...])",
+                )
+            key = candidates[0]
+        if key not in defn.keys and key not in checked:
+            known = ", ".join(map(str, dict.fromkeys((*defn.keys, *checked)))) or "none"
+            raise CatchmentError(
+                f"the compute of {defn.name} reported check {result.check_name!r} on asset "
+                f"{key}, which this definition does not declare (its assets: {known})",
+                where=defn.label,
+                hint="report checks only on the definition's own assets; check another asset "
+                "with @asset_check(asset=...)",
+            )
+        return key
 
     def _materialized(
         self, key: AssetKey, result: Output | MaterializeResult, duration: float
@@ -435,13 +477,14 @@ class _Attempt:
             own = _partition_data(data, metadata, per_partition, partition, len(parts))
             self.emit(self._event(EventType.MATERIALIZATION, key, own, partition))
 
-    def _check(self, result: CheckResult) -> None:
-        check_id = CheckKey(result.asset_key, result.check_name).to_string()
+    def _check(self, result: CheckResult, key: AssetKey) -> None:
+        """Record ``result``, a check of asset ``key``."""
+        check_id = CheckKey(key, result.check_name).to_string()
         self.checked.add(check_id)
         severity = result.severity
         if severity is None:
             spec = next(
-                (c for c in self.runtime.graph.checks_for(result.asset_key) if c.id == check_id),
+                (c for c in self.runtime.graph.checks_for(key) if c.id == check_id),
                 None,
             )
             severity = spec.severity if spec is not None else "error"
@@ -452,7 +495,7 @@ class _Attempt:
             metadata=_jsonable(result.metadata),
             description=result.description,
         )
-        self.emit(self._event(EventType.CHECK_EVALUATED, result.asset_key, data))
+        self.emit(self._event(EventType.CHECK_EVALUATED, key, data))
 
     def _finish(self) -> None:
         missing = sorted(self.keys - self.reported)
@@ -501,7 +544,8 @@ class _Attempt:
                     check_name=name,
                     passed=False,
                     metadata={"reason": f"the compute of {self.defn.name} did not report it"},
-                )
+                ),
+                key,
             )
 
     @property
