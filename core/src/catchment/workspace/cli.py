@@ -731,7 +731,9 @@ def retry(
     """`catchment runs retry` on a workspace: run again, through the workspace runner, the
     assets of a run (a queued workspace run, or one project's run); with ``from_failure``
     only those that did not materialize (for a workspace run: in none of its project runs);
-    ``as_json``: ``{"status", "runs"}`` as for materialize."""
+    ``as_json``: ``{"status", "runs"}`` as for materialize. A run with several partition
+    keys is retried one workspace run per key, as the daemon runs it (``workspace.execute``):
+    every key, even after one failed, then exit 1 when one did not succeed."""
     from catchment.cli.runs_cmd import resolve_run
     from catchment.errors import CatchmentError
     from catchment.keys import AssetKey
@@ -769,13 +771,25 @@ def retry(
         else:
             typer.echo(f"run {run.run_id} has no asset left to run")
         return
-    typer.echo(f"retrying {run.run_id}: {_n(len(keys), 'asset')}", err=as_json)
+    partitions = list(run.partition_keys)
+    what = _n(len(keys), "asset") + (f", {_n(len(partitions), 'partition')}" if partitions else "")
+    typer.echo(f"retrying {run.run_id}: {what}", err=as_json)
     tags = {"trigger": "retry", "retry_of": run.run_id, "from_failure": str(from_failure).lower()}
     results: list[WorkspaceRun] = []
-    for partition in run.partition_keys or (None,):
+    failed: list[str] = []
+    for i, partition in enumerate(partitions or [None], start=1):
+        if len(partitions) > 1:
+            typer.echo(f"partition {partition} ({i}/{len(partitions)})", err=as_json)
         results.append(_run(wsg, keys, partition, tags, as_json=as_json))
-        if not results[-1].success:
-            break  # the partitions after a failed one are not run
+        if partition is not None and not results[-1].success:
+            failed.append(partition)
+    if len(partitions) > 1 and failed:
+        typer.secho(
+            f"{len(failed)} of {_n(len(partitions), 'partition')} did not succeed: "
+            f"{', '.join(failed)}",
+            err=True,
+            fg="red",
+        )
     _finish(wsg, results, as_json)
 
 
