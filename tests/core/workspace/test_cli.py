@@ -283,8 +283,9 @@ def {name}(context) -> MaterializeResult:
 def test_partitions_on_a_workspace_are_the_projects_sets_in_the_shared_store(
     tmp_path: Path,
 ) -> None:
-    """Two projects naming the set ``customers`` share it: one set, its keys in the shared
-    store, which the projects' runs (in their own environments) accept at once."""
+    """Two projects naming the set ``customers`` share it: one set, listed with both
+    projects, its keys in the shared store, which the projects' runs (in their own
+    environments) accept at once."""
     simple_workspace(
         tmp_path,
         {
@@ -294,7 +295,8 @@ def test_partitions_on_a_workspace_are_the_projects_sets_in_the_shared_store(
     )
     listed = _cli(tmp_path, "partitions", "list", "--json")
     assert listed.returncode == 0, listed.stderr
-    assert json.loads(listed.stdout) == {"customers": []}
+    users = ["finance", "marketing"]
+    assert json.loads(listed.stdout) == {"customers": {"keys": [], "projects": users}}
     refused = _cli(tmp_path, "materialize", "-s", "invoices", "--partition", "acme")
     assert refused.returncode == 1, refused.stdout
     assert "catchment partitions add customers acme" in refused.stdout + refused.stderr
@@ -303,7 +305,13 @@ def test_partitions_on_a_workspace_are_the_projects_sets_in_the_shared_store(
     again = _cli(tmp_path, "partitions", "add", "customers", "acme")
     assert again.stdout.strip() == "already in customers: acme"
     listed = _cli(tmp_path, "partitions", "list")
-    assert listed.stdout.splitlines() == ["customers (2 keys)", "  acme", "  globex"]
+    assert listed.stdout.splitlines() == [
+        "customers (2 keys, used by finance, marketing)",
+        "  acme",
+        "  globex",
+    ]
+    one = _cli(tmp_path, "partitions", "list", "customers", "--json")
+    assert json.loads(one.stdout) == {"customers": {"keys": ["acme", "globex"], "projects": users}}
     run = _cli(tmp_path, "materialize", "--partition", "acme", "--json")
     assert run.returncode == 0, run.stderr
     runs = _runs_of(json.loads(run.stdout))
