@@ -396,3 +396,31 @@ def test_runs_retry_of_a_partitioned_run_retries_every_partition_after_a_failed_
     assert f"partition {days[2]} (3/3)" in retried.stderr
     assert f"1 of 3 partitions did not succeed: {days[1]}" in retried.stderr
     assert sorted(p.name for p in (tmp_path / "finance" / "out").iterdir()) == [days[0], days[2]]
+
+
+def test_plan_on_a_workspace_marks_assets_past_their_freshness_policy_overdue(
+    tmp_path: Path,
+) -> None:
+    """As on a project: an asset past its ``freshness`` policy (declared in its project) is
+    ``overdue`` in the table with the reason, counted in the summary, and its ``--json`` row
+    says the policy; an asset without a policy has no ``freshness``."""
+    overdue = LEDGER_CODE.format(TAGS="{}").replace("tags={}", "tags={}, freshness='1h'")
+    simple_workspace(tmp_path, {"finance": overdue, "marketing": BUDGET_CODE})
+    plan = _cli(tmp_path, "plan", "--json")
+    assert plan.returncode == 0, plan.stderr
+    rows = {r["key"]: r for r in json.loads(plan.stdout)}
+    assert rows["ledger"]["freshness"] == {
+        "policy": "max lag 1h",
+        "overdue": True,
+        "reason": "never materialized (max lag 1h)",
+    }
+    assert "freshness" not in rows["budget"]
+    text = _cli(tmp_path, "plan")
+    assert text.returncode == 0, text.stderr
+    (line,) = [ln for ln in text.stdout.splitlines() if "ledger" in ln]
+    assert "missing overdue" in line
+    assert "freshness: never materialized (max lag 1h)" in line
+    assert "2 missing, 0 stale, 0 fresh, 1 overdue" in text.stdout
+    assert _cli(tmp_path, "materialize", "-s", "ledger").returncode == 0
+    fresh = {r["key"]: r for r in json.loads(_cli(tmp_path, "plan", "--json").stdout)}
+    assert fresh["ledger"]["freshness"]["overdue"] is False
