@@ -18,10 +18,11 @@ from tests.core.workspace.conftest import BUDGET_CODE, LEDGER_CODE, simple_works
 pytestmark = pytest.mark.timeout(180)
 
 
-def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def _cli(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "catchment", *args],
         cwd=cwd,
+        env={**os.environ, **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -282,8 +283,9 @@ def {name}(context) -> MaterializeResult:
 def test_partitions_on_a_workspace_are_the_projects_sets_in_the_shared_store(
     tmp_path: Path,
 ) -> None:
-    """Two projects naming the set ``customers`` share it: one set, its keys in the shared
-    store, which the projects' runs (in their own environments) accept at once."""
+    """Two projects naming the set ``customers`` share it: one set, listed with both
+    projects, its keys in the shared store, which the projects' runs (in their own
+    environments) accept at once."""
     simple_workspace(
         tmp_path,
         {
@@ -293,7 +295,8 @@ def test_partitions_on_a_workspace_are_the_projects_sets_in_the_shared_store(
     )
     listed = _cli(tmp_path, "partitions", "list", "--json")
     assert listed.returncode == 0, listed.stderr
-    assert json.loads(listed.stdout) == {"customers": []}
+    users = ["finance", "marketing"]
+    assert json.loads(listed.stdout) == {"customers": {"keys": [], "projects": users}}
     refused = _cli(tmp_path, "materialize", "-s", "invoices", "--partition", "acme")
     assert refused.returncode == 1, refused.stdout
     assert "catchment partitions add customers acme" in refused.stdout + refused.stderr
@@ -302,7 +305,13 @@ def test_partitions_on_a_workspace_are_the_projects_sets_in_the_shared_store(
     again = _cli(tmp_path, "partitions", "add", "customers", "acme")
     assert again.stdout.strip() == "already in customers: acme"
     listed = _cli(tmp_path, "partitions", "list")
-    assert listed.stdout.splitlines() == ["customers (2 keys)", "  acme", "  globex"]
+    assert listed.stdout.splitlines() == [
+        "customers (2 keys, used by finance, marketing)",
+        "  acme",
+        "  globex",
+    ]
+    one = _cli(tmp_path, "partitions", "list", "customers", "--json")
+    assert json.loads(one.stdout) == {"customers": {"keys": ["acme", "globex"], "projects": users}}
     run = _cli(tmp_path, "materialize", "--partition", "acme", "--json")
     assert run.returncode == 0, run.stderr
     runs = _runs_of(json.loads(run.stdout))
@@ -331,3 +340,87 @@ def test_an_unknown_partition_set_on_a_workspace_names_the_known_ones(tmp_path: 
         assert "no dynamic partition set named 'clients' in the workspace" in out.stderr
         assert "the workspace's dynamic sets: customers (used by finance)" in out.stderr
         assert "Traceback" not in out.stderr
+
+
+DAILY_CODE = """\
+import os
+from pathlib import Path
+
+from catchment import MaterializeResult, TimeWindowPartitions, asset
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+@asset(partitions=TimeWindowPartitions(start="2024-01-01", cadence="daily"))
+def ledger(context):
+    if context.partition_key in os.environ.get("FAIL_ON", "").split(","):
+        raise ValueError("bad day")
+    OUT.mkdir(exist_ok=True)
+    (OUT / context.partition_key).write_text("ledger")
+    return MaterializeResult()
+"""
+
+
+def test_runs_retry_of_a_partitioned_run_retries_every_partition_after_a_failed_one(
+    tmp_path: Path,
+) -> None:
+    """A workspace run over three days (queued, run by the daemon's process, day by day),
+    retried while its second day still fails: the third day is retried all the same, each
+    day's project run is in ``--json``, and the retry exits 1 naming the failed day."""
+    file = simple_workspace(tmp_path, {"finance": DAILY_CODE})
+    days = ["2024-01-01", "2024-01-02", "2024-01-03"]
+    queued = _cli(
+        tmp_path, "materialize", "--partition", f"{days[0]}...{days[2]}", "--queue", "--json"
+    )
+    assert queued.returncode == 0, queued.stderr
+    (run,) = json.loads(queued.stdout)["runs"]
+    first = subprocess.run(
+        [sys.executable, "-m", "catchment.workspace.execute", run["run_id"], str(file)],
+        cwd=tmp_path,
+        env={**os.environ, "FAIL_ON": ",".join(days)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert first.returncode == 1, first.stderr
+    retried = _cli(tmp_path, "runs", "retry", run["run_id"], "--json", FAIL_ON=days[1])
+    assert retried.returncode == 1, retried.stderr
+    document = json.loads(retried.stdout)
+    assert document["status"] == "failure"
+    assert [(r["run"]["partition_keys"], r["status"]) for r in document["runs"]] == [
+        ([days[0]], "success"),
+        ([days[1]], "failure"),
+        ([days[2]], "success"),
+    ]
+    assert f"retrying {run['run_id']}: 1 asset, 3 partitions" in retried.stderr
+    assert f"partition {days[2]} (3/3)" in retried.stderr
+    assert f"1 of 3 partitions did not succeed: {days[1]}" in retried.stderr
+    assert sorted(p.name for p in (tmp_path / "finance" / "out").iterdir()) == [days[0], days[2]]
+
+
+def test_plan_on_a_workspace_marks_assets_past_their_freshness_policy_overdue(
+    tmp_path: Path,
+) -> None:
+    """As on a project: an asset past its ``freshness`` policy (declared in its project) is
+    ``overdue`` in the table with the reason, counted in the summary, and its ``--json`` row
+    says the policy; an asset without a policy has no ``freshness``."""
+    overdue = LEDGER_CODE.format(TAGS="{}").replace("tags={}", "tags={}, freshness='1h'")
+    simple_workspace(tmp_path, {"finance": overdue, "marketing": BUDGET_CODE})
+    plan = _cli(tmp_path, "plan", "--json")
+    assert plan.returncode == 0, plan.stderr
+    rows = {r["key"]: r for r in json.loads(plan.stdout)}
+    assert rows["ledger"]["freshness"] == {
+        "policy": "max lag 1h",
+        "overdue": True,
+        "reason": "never materialized (max lag 1h)",
+    }
+    assert "freshness" not in rows["budget"]
+    text = _cli(tmp_path, "plan")
+    assert text.returncode == 0, text.stderr
+    (line,) = [ln for ln in text.stdout.splitlines() if "ledger" in ln]
+    assert "missing overdue" in line
+    assert "freshness: never materialized (max lag 1h)" in line
+    assert "2 missing, 0 stale, 0 fresh, 1 overdue" in text.stdout
+    assert _cli(tmp_path, "materialize", "-s", "ledger").returncode == 0
+    fresh = {r["key"]: r for r in json.loads(_cli(tmp_path, "plan", "--json").stdout)}
+    assert fresh["ledger"]["freshness"]["overdue"] is False

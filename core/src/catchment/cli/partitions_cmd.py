@@ -40,7 +40,9 @@ Examples:
 """
 
 LIST_HELP = """List the dynamic partition sets of the project and their keys, in the order
-they were added (on a workspace: the sets of every project, keys from the shared store).
+they were added (on a workspace: the sets of every project, each with the projects using
+it, keys from the shared store; --json then prints {set: {"keys": [...], "projects":
+[...]}}).
 
 Examples:
 
@@ -58,19 +60,28 @@ Examples:
 
 
 class _Sets:
-    """The dynamic sets a command may act on: ``names`` (name -> how messages name it: on a
-    workspace with the projects using it) and ``where`` they come from."""
+    """The dynamic sets a command may act on: their ``names``, ``where`` they come from, and
+    on a workspace the projects using each (``users``, None on a project)."""
 
-    def __init__(self, names: dict[str, str], where: str):
+    def __init__(
+        self, names: list[str], where: str, users: dict[str, list[str]] | None = None
+    ) -> None:
         self.names = names
         self.where = where
+        self.users = users
+
+    def label(self, set_name: str) -> str:
+        """How messages name the set: on a workspace with the projects using it."""
+        if self.users is None:
+            return set_name
+        return f"{set_name} (used by {', '.join(self.users.get(set_name, []))})"
 
     def require(self, set_name: str) -> None:
         """A clear error unless ``set_name`` is one of the sets, naming them."""
         from catchment.errors import CatchmentError
 
         if set_name not in self.names:
-            known = ", ".join(self.names.values()) or "none"
+            known = ", ".join(self.label(n) for n in self.names) or "none"
             raise CatchmentError(
                 f"no dynamic partition set named {set_name!r} in the {self.where}",
                 hint=f"the {self.where}'s dynamic sets: {known}",
@@ -87,14 +98,12 @@ def _sets(project_path: Path | None) -> Iterator[tuple[AssetGraph, Storage, _Set
     workspace = find_workspace(project_path)
     if workspace is None:
         with project_store(project_path) as (_, graph, storage):
-            names = {name: name for name in sorted(dynamic_sets(graph))}
-            yield graph, storage, _Sets(names, "project")
+            yield graph, storage, _Sets(sorted(dynamic_sets(graph)), "project")
         return
     from catchment.workspace.cli import dynamic_store
 
     with dynamic_store(workspace) as (graph, storage, users):
-        names = {n: f"{n} (used by {', '.join(p)})" for n, p in users.items()}
-        yield graph, storage, _Sets(names, "workspace")
+        yield graph, storage, _Sets(list(users), "workspace", users)
 
 
 @partitions_app.command("add", help=ADD_HELP)
@@ -118,7 +127,11 @@ def add(
 @partitions_app.command("list", help=LIST_HELP)
 def list_sets(
     set_name: str | None = typer.Argument(None, metavar="[SET]", help="Only this set."),
-    as_json: bool = typer.Option(False, "--json", help="Print {set: [keys]} as JSON."),
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help='Print {set: [keys]} as JSON (on a workspace {set: {"keys", "projects"}}).',
+    ),
     project_path: Path | None = typer.Option(None, "--project", "-p", help=PROJECT_OPTION_HELP),
 ) -> None:
     with _sets(project_path) as (_, storage, sets):
@@ -127,14 +140,21 @@ def list_sets(
             sets.require(set_name)
             names = [set_name]
         keys = storage.dynamic_partitions(names)
+    users = sets.users
     if as_json:
-        typer.echo(json.dumps({n: keys.get(n, []) for n in names}, indent=2))
+        if users is None:
+            document: dict[str, object] = {n: keys.get(n, []) for n in names}
+        else:
+            document = {n: {"keys": keys.get(n, []), "projects": users[n]} for n in names}
+        typer.echo(json.dumps(document, indent=2))
         return
     if not names:
         typer.echo(f"the {sets.where} has no dynamic partition sets")
     for name in names:
         found = keys.get(name, [])
-        typer.echo(f"{name} ({len(found)} key{'s' if len(found) != 1 else ''})")
+        count = f"{len(found)} key{'s' if len(found) != 1 else ''}"
+        used = f", used by {', '.join(users[name])}" if users is not None else ""
+        typer.echo(f"{name} ({count}{used})")
         for k in found:
             typer.echo(f"  {k}")
 

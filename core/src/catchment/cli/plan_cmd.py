@@ -29,7 +29,9 @@ from catchment.cli.common import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from catchment.automation.freshness import FreshnessStatus
     from catchment.execution.reconcile import AssetStatus
+    from catchment.graph import AssetGraph
     from catchment.keys import AssetKey
     from catchment.observation import Observation
     from catchment.storage import Storage
@@ -103,7 +105,6 @@ def plan(
 
         plan_workspace(workspace, select, as_json, allow_broken, no_cache, observe=observe, ttl=ttl)
         return
-    from catchment.automation.freshness import evaluate_freshness
     from catchment.execution.observing import observe_project
     from catchment.execution.project import open_project_storage
     from catchment.execution.reconcile import reconcile
@@ -127,7 +128,7 @@ def plan(
             else None
         )
         statuses = reconcile(graph, storage, select, observed=observed)
-        freshness = {s.asset: s for s in evaluate_freshness(graph, storage).statuses}
+        freshness = freshness_by_asset(graph, storage)
     finally:
         storage.close()
     if as_json:
@@ -139,11 +140,7 @@ def plan(
                 row["observed"] = observed_json(seen)
             policy = freshness.get(s.key.to_string())
             if policy is not None:
-                row["freshness"] = {
-                    "policy": policy.policy,
-                    "overdue": policy.overdue,
-                    "reason": policy.reason,
-                }
+                row["freshness"] = freshness_json(policy)
             rows.append(row)
         from catchment.cli.output import print_json
 
@@ -155,18 +152,10 @@ def plan(
 
     console = Console(highlight=False)
     table = Table("asset", "state", "why")
-    overdue = 0
     for s in statuses:
-        state = f"[{STATE_COLORS[s.state]}]{s.state}[/]"
-        why = escape("; ".join(s.reasons))
-        policy = freshness.get(s.key.to_string())
-        if policy is not None and policy.overdue:
-            overdue += 1
-            state += " [red]overdue[/]"
-            why = "; ".join(filter(None, [why, f"freshness: {escape(policy.reason)}"]))
-        table.add_row(escape(s.key.to_string()), state, why)
+        table.add_row(escape(s.key.to_string()), *state_cells(s, freshness.get(s.key.to_string())))
     console.print(table)
-    console.print(summary_line(statuses, overdue))
+    console.print(summary_line(statuses, overdue_count(statuses, freshness)))
 
 
 def apply(
@@ -316,6 +305,38 @@ def observed_json(seen: Observation) -> dict[str, object]:
         "error": seen.error,
         "observed_at": seen.observed_at,
     }
+
+
+def freshness_by_asset(graph: AssetGraph, storage: Storage) -> dict[str, FreshnessStatus]:
+    """Asset (as a string) -> where it stands against its ``freshness`` policy, for every
+    asset that has one (the project's, or a workspace's merged graph on its shared store)."""
+    from catchment.automation.freshness import evaluate_freshness
+
+    return {s.asset: s for s in evaluate_freshness(graph, storage).statuses}
+
+
+def freshness_json(policy: FreshnessStatus) -> dict[str, object]:
+    """The ``freshness`` object of a ``plan --json`` row."""
+    return {"policy": policy.policy, "overdue": policy.overdue, "reason": policy.reason}
+
+
+def state_cells(status: AssetStatus, policy: FreshnessStatus | None) -> tuple[str, str]:
+    """A plan table's ``state`` and ``why`` cells (rich markup): the state, and ``overdue``
+    with the freshness reason when the asset is past its policy."""
+    from rich.markup import escape
+
+    state = f"[{STATE_COLORS[status.state]}]{status.state}[/]"
+    why = escape("; ".join(status.reasons))
+    if policy is not None and policy.overdue:
+        state += " [red]overdue[/]"
+        why = "; ".join(filter(None, [why, f"freshness: {escape(policy.reason)}"]))
+    return state, why
+
+
+def overdue_count(statuses: Sequence[AssetStatus], freshness: dict[str, FreshnessStatus]) -> int:
+    """How many of ``statuses`` are past their freshness policy (the summary's ``overdue``)."""
+    overdue = (freshness.get(s.key.to_string()) for s in statuses)
+    return sum(1 for policy in overdue if policy is not None and policy.overdue)
 
 
 def register(app: typer.Typer) -> None:

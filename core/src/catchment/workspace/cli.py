@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 if TYPE_CHECKING:
+    from catchment.automation.freshness import FreshnessStatus
     from catchment.graph import AssetGraph
     from catchment.keys import AssetKey
     from catchment.runs.request import RunRequest
@@ -336,13 +337,17 @@ def assets_list(file: Path, select: str | None, as_json: bool, no_cache: bool) -
 
 
 def _statuses(
-    wsg: WorkspaceGraph, select: str | None, ttl: float | None = None
+    wsg: WorkspaceGraph,
+    select: str | None,
+    ttl: float | None = None,
+    freshness: dict[str, FreshnessStatus] | None = None,
 ) -> tuple[list[Any], WorkspaceObserved | None]:
     """``reconcile`` of the merged graph on the shared records and, unless ``ttl`` is None,
     on the warehouses as each project's environment observes them (observations younger
     than ``ttl`` seconds reused); an asset reading a table a failed project may write is
     unknown (that project could not be asked), and one whose project could not observe is
-    judged from the records, with the reason."""
+    judged from the records, with the reason. ``freshness`` is filled, when given, with where
+    each asset stands against its freshness policy (``plan``), read from the same store."""
     import msgspec
 
     from catchment.execution.reconcile import reconcile
@@ -355,6 +360,10 @@ def _statuses(
         seen = None if ttl is None else observe_workspace(wsg, storage, select, ttl=ttl)
         observed = seen.observed if seen is not None else None
         statuses = reconcile(graph, storage, select, observed=observed)
+        if freshness is not None:
+            from catchment.cli.plan_cmd import freshness_by_asset
+
+            freshness.update(freshness_by_asset(graph, storage))
     finally:
         storage.close()
     unknown_upstream: dict[AssetKey, list[AssetKey]] = {}
@@ -389,12 +398,21 @@ def plan(
     ttl: float = 5.0,
 ) -> None:
     """`catchment plan` on a workspace: judged on the shared records and (``observe``) the
-    warehouses, each project's observed by its own environment (``workspace.observing``)."""
-    from catchment.cli.plan_cmd import STATE_COLORS, observed_json, summary_line
+    warehouses, each project's observed by its own environment (``workspace.observing``);
+    assets past the freshness policy their project declares are ``overdue``, as on a
+    project."""
+    from catchment.cli.plan_cmd import (
+        freshness_json,
+        observed_json,
+        overdue_count,
+        state_cells,
+        summary_line,
+    )
 
     wsg = _load(file, no_cache)
     _stop_if_blocked(wsg, allow_broken)
-    statuses, seen = _statuses(wsg, select, ttl if observe else None)
+    freshness: dict[str, FreshnessStatus] = {}
+    statuses, seen = _statuses(wsg, select, ttl if observe else None, freshness)
     if as_json:
         from catchment.cli.output import print_json
 
@@ -404,6 +422,9 @@ def plan(
             obs = seen.observed.observations.get(s.key) if seen is not None else None
             if obs is not None:
                 row["observed"] = observed_json(obs)
+            policy = freshness.get(s.key.to_string())
+            if policy is not None:
+                row["freshness"] = freshness_json(policy)
             rows.append(row)
         print_json(rows)
         return
@@ -417,11 +438,10 @@ def plan(
         table.add_row(
             escape(s.key.to_string()),
             wsg.project_of.get(s.key, ""),
-            f"[{STATE_COLORS[s.state]}]{s.state}[/]",
-            escape("; ".join(s.reasons)),
+            *state_cells(s, freshness.get(s.key.to_string())),
         )
     console.print(table)
-    console.print(summary_line(statuses))
+    console.print(summary_line(statuses, overdue_count(statuses, freshness)))
 
 
 def observe(file: Path, select: str | None, as_json: bool) -> None:
@@ -731,7 +751,9 @@ def retry(
     """`catchment runs retry` on a workspace: run again, through the workspace runner, the
     assets of a run (a queued workspace run, or one project's run); with ``from_failure``
     only those that did not materialize (for a workspace run: in none of its project runs);
-    ``as_json``: ``{"status", "runs"}`` as for materialize."""
+    ``as_json``: ``{"status", "runs"}`` as for materialize. A run with several partition
+    keys is retried one workspace run per key, as the daemon runs it (``workspace.execute``):
+    every key, even after one failed, then exit 1 when one did not succeed."""
     from catchment.cli.runs_cmd import resolve_run
     from catchment.errors import CatchmentError
     from catchment.keys import AssetKey
@@ -769,13 +791,25 @@ def retry(
         else:
             typer.echo(f"run {run.run_id} has no asset left to run")
         return
-    typer.echo(f"retrying {run.run_id}: {_n(len(keys), 'asset')}", err=as_json)
+    partitions = list(run.partition_keys)
+    what = _n(len(keys), "asset") + (f", {_n(len(partitions), 'partition')}" if partitions else "")
+    typer.echo(f"retrying {run.run_id}: {what}", err=as_json)
     tags = {"trigger": "retry", "retry_of": run.run_id, "from_failure": str(from_failure).lower()}
     results: list[WorkspaceRun] = []
-    for partition in run.partition_keys or (None,):
+    failed: list[str] = []
+    for i, partition in enumerate(partitions or [None], start=1):
+        if len(partitions) > 1:
+            typer.echo(f"partition {partition} ({i}/{len(partitions)})", err=as_json)
         results.append(_run(wsg, keys, partition, tags, as_json=as_json))
-        if not results[-1].success:
-            break  # the partitions after a failed one are not run
+        if partition is not None and not results[-1].success:
+            failed.append(partition)
+    if len(partitions) > 1 and failed:
+        typer.secho(
+            f"{len(failed)} of {_n(len(partitions), 'partition')} did not succeed: "
+            f"{', '.join(failed)}",
+            err=True,
+            fg="red",
+        )
     _finish(wsg, results, as_json)
 
 
