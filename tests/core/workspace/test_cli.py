@@ -398,6 +398,37 @@ def test_runs_retry_of_a_partitioned_run_retries_every_partition_after_a_failed_
     assert sorted(p.name for p in (tmp_path / "finance" / "out").iterdir()) == [days[0], days[2]]
 
 
+def test_runs_retry_from_failure_redoes_only_the_partition_keys_that_failed(
+    tmp_path: Path,
+) -> None:
+    """A three-day workspace run whose second day failed: the asset did materialize (for the
+    other days), yet ``--from-failure`` still has it to redo, for that day only."""
+    file = simple_workspace(tmp_path, {"finance": DAILY_CODE})
+    days = ["2024-01-01", "2024-01-02", "2024-01-03"]
+    queued = _cli(
+        tmp_path, "materialize", "--partition", f"{days[0]}...{days[2]}", "--queue", "--json"
+    )
+    (run,) = json.loads(queued.stdout)["runs"]
+    first = subprocess.run(
+        [sys.executable, "-m", "catchment.workspace.execute", run["run_id"], str(file)],
+        cwd=tmp_path,
+        env={**os.environ, "FAIL_ON": days[1]},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert first.returncode == 1, first.stderr
+    (tmp_path / "finance" / "out" / days[0]).unlink()  # a rerun of day 1 would write it again
+    retried = _cli(tmp_path, "runs", "retry", run["run_id"], "--from-failure", "--json")
+    assert retried.returncode == 0, retried.stderr
+    document = json.loads(retried.stdout)
+    assert [(r["run"]["partition_keys"], r["status"]) for r in document["runs"]] == [
+        ([days[1]], "success")
+    ]
+    assert f"retrying {run['run_id']}: 1 asset, 1 partition" in retried.stderr
+    assert sorted(p.name for p in (tmp_path / "finance" / "out").iterdir()) == days[1:]
+
+
 def test_plan_on_a_workspace_marks_assets_past_their_freshness_policy_overdue(
     tmp_path: Path,
 ) -> None:

@@ -760,7 +760,7 @@ def retry(
     from catchment.runs.execute import selected_keys
     from catchment.storage.base import ACTIVE_RUN_STATUSES
     from catchment.workspace import open_workspace_storage
-    from catchment.workspace.execute import left_to_do
+    from catchment.workspace.execute import left_by_partition
 
     wsg = _load(file)
     _stop_if_blocked(wsg, allow_broken)
@@ -773,12 +773,14 @@ def retry(
                 f"run {run.run_id} is {run.status}",
                 hint="wait for it to finish, or cancel it first (`catchment runs cancel`)",
             )
-        if from_failure:
-            names = left_to_do(storage, run, graph)
+        if from_failure:  # per partition key: only the keys each asset failed for
+            left = left_by_partition(storage, run, graph)
         else:
-            names = list(run.asset_keys) or selected_keys(graph, run)
+            every = list(run.asset_keys) or selected_keys(graph, run)
+            left = dict.fromkeys(list(run.partition_keys) or [None], every)
     finally:
         storage.close()
+    names = list(dict.fromkeys(k for keys in left.values() for k in keys))
     for name in names:
         if name not in graph:
             typer.secho(
@@ -791,7 +793,8 @@ def retry(
         else:
             typer.echo(f"run {run.run_id} has no asset left to run")
         return
-    partitions = list(run.partition_keys)
+    todo = {p: [AssetKey.parse(k) for k in ks if k in graph] for p, ks in left.items()}
+    partitions = [p for p, ks in todo.items() if p is not None and ks]
     what = _n(len(keys), "asset") + (f", {_n(len(partitions), 'partition')}" if partitions else "")
     typer.echo(f"retrying {run.run_id}: {what}", err=as_json)
     tags = {"trigger": "retry", "retry_of": run.run_id, "from_failure": str(from_failure).lower()}
@@ -800,7 +803,7 @@ def retry(
     for i, partition in enumerate(partitions or [None], start=1):
         if len(partitions) > 1:
             typer.echo(f"partition {partition} ({i}/{len(partitions)})", err=as_json)
-        results.append(_run(wsg, keys, partition, tags, as_json=as_json))
+        results.append(_run(wsg, todo[partition], partition, tags, as_json=as_json))
         if partition is not None and not results[-1].success:
             failed.append(partition)
     if len(partitions) > 1 and failed:

@@ -23,15 +23,26 @@ from catchment.storage import RunRecord, RunStatus, Storage
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
 
-__all__ = ["execute_workspace_run", "left_to_do", "main"]
+__all__ = ["execute_workspace_run", "left_by_partition", "left_to_do", "main"]
 
 _CHILDREN_SCAN = 10_000
 """How many of the newest runs are searched for a workspace run's project runs."""
 
 
 def left_to_do(storage: Storage, run: RunRecord, graph: AssetGraph) -> list[str]:
-    """The assets of ``run`` that did not materialize: for a workspace run, those none of
-    its project runs (tagged ``workspace_run``) materialized; for one project's run, its own."""
+    """The assets of ``run`` that did not materialize (for a partitioned run: for one of its
+    partition keys, at least): for a workspace run, in none of its project runs (tagged
+    ``workspace_run``); for one project's run, in its own."""
+    left = left_by_partition(storage, run, graph)
+    return list(dict.fromkeys(k for keys in left.values() for k in keys))
+
+
+def left_by_partition(
+    storage: Storage, run: RunRecord, graph: AssetGraph
+) -> dict[str | None, list[str]]:
+    """Partition key of ``run`` (None for an unpartitioned run) -> its assets that did not
+    materialize for that key, so a retry from failure redoes only the failed keys of each
+    asset; an asset materialized without a partition (unpartitioned) is done for every key."""
     from catchment.events import EventType
     from catchment.runs.execute import selected_keys
 
@@ -44,12 +55,13 @@ def left_to_do(storage: Storage, run: RunRecord, graph: AssetGraph) -> list[str]
         for r in storage.list_runs(limit=_CHILDREN_SCAN)
         if r.tags.get("workspace_run") == run.run_id
     ]
-    done = {
-        e.asset_key
-        for run_id in ids
-        for e in storage.events_for_run(run_id, [EventType.MATERIALIZATION])
-    }
-    return [k for k in wanted if k not in done]
+    done: dict[str, set[str | None]] = {}
+    for run_id in ids:
+        for e in storage.events_for_run(run_id, [EventType.MATERIALIZATION]):
+            if e.asset_key is not None:
+                done.setdefault(e.asset_key, set()).add(e.partition)
+    parts: list[str | None] = list(run.partition_keys) or [None]
+    return {p: [k for k in wanted if not ({None, p} & done.get(k, set()))] for p in parts}
 
 
 def _finish(storage: Storage, run: RunRecord, status: RunStatus, error: str | None) -> None:

@@ -44,12 +44,12 @@ class WorkspaceUiState(UiState):
 
     def retry_run(self, run_id: str) -> str:
         """Queue, as a child of ``run_id``, the assets it (through its project runs) did not
-        materialize, as a workspace run; its id."""
+        materialize, on the partition keys they did not, as a workspace run; its id."""
         from catchment.runs.request import RunRequest
         from catchment.storage.base import ACTIVE_RUN_STATUSES
         from catchment.ui.actions import queue_and_launch
         from catchment.ui.params import BadRequest
-        from catchment.workspace.execute import left_to_do
+        from catchment.workspace.execute import left_by_partition
 
         storage = self.storage
         run = storage.get_run(run_id)
@@ -58,12 +58,13 @@ class WorkspaceUiState(UiState):
         if run.status in ACTIVE_RUN_STATUSES:
             raise BadRequest(f"run {run_id[:12]} is {run.status}: retry it once it has ended")
         graph = self.require().graph
-        left = [k for k in left_to_do(storage, run, graph) if k in graph]
+        by_key = left_by_partition(storage, run, graph)
+        left = list(dict.fromkeys(k for ks in by_key.values() for k in ks if k in graph))
         if not left:
             raise BadRequest(f"run {run_id[:12]} has no asset left to run")
         request = RunRequest.for_assets(
-            left,
-            partition_keys=run.partition_keys,
+            left,  # on the partition keys some asset failed for, not those all built
+            partition_keys=[p for p, ks in by_key.items() if p is not None and ks],
             origin="ui",
             tags={"retry_of": run_id, "from_failure": "true"},
             reason=f"retry of {run_id[:12]} from failure",
