@@ -777,7 +777,8 @@ def retry(
             left = left_by_partition(storage, run, graph)
         else:
             every = list(run.asset_keys) or selected_keys(graph, run)
-            left = dict.fromkeys(list(run.partition_keys) or [None], every)
+            parts: list[str | None] = list(run.partition_keys) or [None]
+            left = dict.fromkeys(parts, every)
     finally:
         storage.close()
     names = list(dict.fromkeys(k for keys in left.values() for k in keys))
