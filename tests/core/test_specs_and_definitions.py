@@ -436,6 +436,11 @@ def test_check_results_may_leave_out_their_asset_and_ride_in_a_materialize_resul
     assert MaterializeResult().check_results == ()
 
 
+def test_a_check_result_may_leave_out_its_name() -> None:
+    verdict = CheckResult(passed=False, metadata={"rows": 0})
+    assert (verdict.asset_key, verdict.check_name, verdict.passed) == (None, None, False)
+
+
 def test_an_asset_writing_its_own_data_keeps_a_declared_table_and_gets_no_io_table() -> None:
     from catchment.graph import AssetGraph
 

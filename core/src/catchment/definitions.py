@@ -177,7 +177,8 @@ def asset(
     the step. ``automation`` (a condition such as ``eager()``), ``partition_scope`` and
     ``freshness`` tell the daemon when to materialize it and how old it may get.
     ``check_specs`` declares checks the function evaluates itself, returned as
-    ``MaterializeResult(check_results=[CheckResult(check_name=..., passed=...)])``.
+    ``MaterializeResult(check_results=[CheckResult(check_name=..., passed=...)])`` (with one
+    check declared, ``check_name`` may be left out).
     """
 
     def decorate(func: Callable[..., Any]) -> AssetsDefinition:
@@ -419,7 +420,8 @@ def asset_check(
 ) -> Any:
     """Declare a check on ``asset``. The function receives the asset's value (first parameter,
     unless it is ``context``; an asset writing its own data has none, so takes no parameter) and
-    returns a bool or a ``CheckResult`` (whose ``asset_key`` it may leave out)."""
+    returns a bool or a ``CheckResult`` (whose ``asset_key`` and ``check_name`` it may leave
+    out: they are this check's)."""
 
     def decorate(func: Callable[..., Any]) -> AssetsDefinition:
         target = _key_of(asset, f"@asset_check {name or func.__name__}: asset")

@@ -13,7 +13,8 @@ what differs per partition (its row count); each partition's record merges it ov
 one-asset definition (an ``@asset``): the result is then that asset's. A definition of many
 assets must name it; the step says so when it does not. ``CheckResult.asset_key`` may be left
 out the same way, and inside ``MaterializeResult(check_results=[...])`` it defaults to that
-result's asset.
+result's asset. ``CheckResult.check_name`` may be left out where the definition declares one
+check on that asset (an ``@asset_check``, an ``@asset(check_specs=[one])``): it is that one.
 """
 
 from __future__ import annotations
@@ -70,10 +71,11 @@ class Output(msgspec.Struct, frozen=True, kw_only=True):
 
 class CheckResult(msgspec.Struct, frozen=True, kw_only=True):
     """The outcome of one check on one asset. ``asset_key`` may be left out where the step can
-    tell the asset (a one-asset definition, or inside that asset's ``MaterializeResult``)."""
+    tell the asset (a one-asset definition, or inside that asset's ``MaterializeResult``), and
+    ``check_name`` where the definition declares one check on that asset (its name is used)."""
 
     asset_key: AssetKey | None = None
-    check_name: str
+    check_name: str | None = None
     passed: bool
     severity: Severity | None = None
     description: str | None = None
@@ -90,7 +92,7 @@ class CheckResult(msgspec.Struct, frozen=True, kw_only=True):
             self,
             *,
             asset_key: CoercibleToKey | None = None,
-            check_name: str,
+            check_name: str | None = None,
             passed: bool,
             severity: Severity | None = None,
             description: str | None = None,

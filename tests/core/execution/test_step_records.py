@@ -296,3 +296,89 @@ def test_an_asset_declares_the_checks_its_materialize_result_reports() -> None:
     # a declared check the asset forgot counts as failed, so it cannot let a downstream through
     assert not verdicts["fresh"].passed
     assert "did not report it" in verdicts["fresh"].metadata["reason"]
+
+
+# ------------------------------------------------ check results that leave out their name
+
+
+def test_a_check_result_without_a_name_is_the_definition_s_one_check() -> None:
+    """As in Dagster: an @asset_check's CheckResult is that check's, and so is one of an
+    @asset declaring exactly one check, returned alone or in its MaterializeResult."""
+    from catchment import asset_check
+    from catchment.results import CheckResult
+    from catchment.specs import CheckSpec
+
+    @asset(check_specs=[CheckSpec(name="rows", asset=spec("orders").key, severity="warn")])
+    def orders() -> MaterializeResult:
+        return MaterializeResult(check_results=[CheckResult(passed=False)])
+
+    @asset(check_specs=[CheckSpec(name="fresh", asset=spec("customers").key)])
+    def customers() -> Iterator[MaterializeResult | CheckResult]:
+        yield MaterializeResult()
+        yield CheckResult(passed=True, metadata={"age": 1})
+
+    @asset_check(asset=orders)
+    def not_empty() -> CheckResult:
+        return CheckResult(passed=True, description="3 rows")
+
+    result = materialize([orders, customers, not_empty], raise_on_failure=False)
+    verdicts = {(str(c.asset_key), c.check_name): c for c in result.check_results}
+    assert set(verdicts) == {("orders", "rows"), ("customers", "fresh"), ("orders", "not_empty")}
+    assert (verdicts["orders", "rows"].passed, verdicts["orders", "rows"].severity) == (
+        False,
+        "warn",  # the declared check's severity: it is that check's verdict
+    )
+    assert verdicts["customers", "fresh"].metadata == {"age": 1}  # its own, not "did not report"
+    assert verdicts["orders", "not_empty"].description == "3 rows"
+    assert result.status_of("orders") == result.status_of("customers") == "success"
+
+
+def test_a_nameless_check_result_of_a_definition_with_two_checks_fails_naming_them() -> None:
+    from catchment.results import CheckResult
+    from catchment.specs import CheckSpec
+
+    declared = [
+        CheckSpec(name="rows", asset=spec("orders").key),
+        CheckSpec(name="fresh", asset=spec("orders").key),
+    ]
+
+    @asset(check_specs=declared)
+    def orders() -> MaterializeResult:
+        return MaterializeResult(check_results=[CheckResult(passed=True)])
+
+    result = materialize([orders], raise_on_failure=False)
+    assert result.status_of("orders") == "failed"
+    step = next(e for e in result.failures if e.type.value == "step_failed")
+    assert step.data["message"] == (
+        "the compute of orders yielded a CheckResult on orders without a check_name, but the "
+        "definition declares 2 checks on it (rows, fresh), so it cannot tell which one it is"
+    )
+    assert "CheckResult(check_name='rows', ...)" in (step.data["hint"] or "")
+
+
+def test_a_nameless_check_result_of_an_asset_declaring_no_check_says_how_to_declare_one() -> None:
+    from catchment.results import CheckResult
+
+    @asset
+    def orders() -> MaterializeResult:
+        return MaterializeResult(check_results=[CheckResult(passed=True)])
+
+    result = materialize([orders], raise_on_failure=False)
+    assert result.status_of("orders") == "failed"
+    step = next(e for e in result.failures if e.type.value == "step_failed")
+    assert "declares 0 checks on it (none)" in step.data["message"]
+    assert "check_specs=[CheckSpec(name='row_count', asset='orders')]" in (step.data["hint"] or "")
+
+
+def test_a_check_result_without_asset_or_name_of_several_assets_names_neither() -> None:
+    from catchment.results import CheckResult
+
+    @multi_asset(specs=[spec("a"), spec("b")], name="pair")
+    def pair(context: Any) -> Iterator[MaterializeResult | CheckResult]:
+        yield MaterializeResult(key="a")
+        yield CheckResult(passed=True)
+
+    result = materialize([pair], raise_on_failure=False)
+    step = next(e for e in result.failures if e.type.value == "step_failed")
+    assert "yielded CheckResult without an asset_key" in step.data["message"]
+    assert "CheckResult(asset_key='a', ...)" in (step.data["hint"] or "")

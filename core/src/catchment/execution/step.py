@@ -326,7 +326,7 @@ class _Attempt:
         now = time.perf_counter()
         duration, self._last = now - self._last, now
         if isinstance(result, CheckResult):
-            self._check(result, self._check_key(result, None))
+            self._check(result, self._check_target(result, None))
             return
         if not isinstance(result, Output | MaterializeResult | AssetFailure | AssetSkipped):
             raise CatchmentError(
@@ -354,7 +354,7 @@ class _Attempt:
             )
         # checks it evaluated on the way: their assets told apart before anything is recorded
         nested = (
-            [(c, self._check_key(c, key)) for c in result.check_results]
+            [(c, self._check_target(c, key)) for c in result.check_results]
             if isinstance(result, MaterializeResult)
             else []
         )
@@ -397,6 +397,33 @@ class _Attempt:
             hint=f"pass key= to say which asset it is, e.g. {kind}(key={str(keys[0])!r}, ...)",
         )
 
+    def _check_target(self, result: CheckResult, owner: AssetKey | None) -> CheckKey:
+        """The check ``result`` reports: on the asset :meth:`_check_key` tells, named by its
+        own ``check_name``, else the one check the definition declares on that asset (an
+        ``@asset_check``'s own, an ``@asset(check_specs=[...])``'s only one), as in Dagster."""
+        key = self._check_key(result, owner)
+        if result.check_name is not None:
+            return CheckKey(key, result.check_name)
+        defn = self.defn
+        declared = [c.name for c in defn.all_check_specs if c.asset == key]
+        if len(declared) == 1:
+            return CheckKey(key, declared[0])
+        names = ", ".join(declared) or "none"
+        example = declared[0] if declared else "row_count"
+        more = (
+            ""
+            if declared
+            else f", or declare the check: check_specs=[CheckSpec(name={example!r}, "
+            f"asset={str(key)!r})]"
+        )
+        raise CatchmentError(
+            f"the compute of {defn.name} yielded a CheckResult on {key} without a check_name, "
+            f"but the definition declares {len(declared)} checks on it ({names}), so it cannot "
+            "tell which one it is",
+            where=defn.label,
+            hint=f"pass check_name=, e.g. CheckResult(check_name={example!r}, ...){more}",
+        )
+
     def _check_key(self, result: CheckResult, owner: AssetKey | None) -> AssetKey:
         """The asset ``result`` checks: its own ``asset_key``, else that of the
         ``MaterializeResult`` it came in (``owner``), else the definition's one asset (or, for
@@ -405,25 +432,26 @@ class _Attempt:
         defn = self.defn
         checked = tuple(dict.fromkeys(c.asset for c in defn.all_check_specs))
         key = result.asset_key or owner
+        named = f" {result.check_name!r}" if result.check_name is not None else ""
         if key is None:
             candidates = defn.keys or checked
             if len(candidates) != 1:
                 example = str(candidates[0]) if candidates else "raw/orders"
+                name = f", check_name={result.check_name!r}" if named else ""
                 raise CatchmentError(
-                    f"the compute of {defn.name} yielded CheckResult {result.check_name!r} "
+                    f"the compute of {defn.name} yielded CheckResult{named} "
                     f"without an asset_key, but the definition has {len(candidates)} assets "
                     f"({', '.join(map(str, candidates)) or 'none'}), so it cannot tell which "
                     "one it checks",
                     where=defn.label,
-                    hint=f"pass asset_key=, e.g. CheckResult(asset_key={example!r}, "
-                    f"check_name={result.check_name!r}, ...), or return it in that asset's "
-                    "MaterializeResult(check_results=[...])",
+                    hint=f"pass asset_key=, e.g. CheckResult(asset_key={example!r}{name}, "
+                    "...), or return it in that asset's MaterializeResult(check_results=[...])",
                 )
             key = candidates[0]
         if key not in defn.keys and key not in checked:
             known = ", ".join(map(str, dict.fromkeys((*defn.keys, *checked)))) or "none"
             raise CatchmentError(
-                f"the compute of {defn.name} reported check {result.check_name!r} on asset "
+                f"the compute of {defn.name} reported check{named} on asset "
                 f"{key}, which this definition does not declare (its assets: {known})",
                 where=defn.label,
                 hint="report checks only on the definition's own assets; check another asset "
@@ -477,9 +505,10 @@ class _Attempt:
             own = _partition_data(data, metadata, per_partition, partition, len(parts))
             self.emit(self._event(EventType.MATERIALIZATION, key, own, partition))
 
-    def _check(self, result: CheckResult, key: AssetKey) -> None:
-        """Record ``result``, a check of asset ``key``."""
-        check_id = CheckKey(key, result.check_name).to_string()
+    def _check(self, result: CheckResult, target: CheckKey) -> None:
+        """Record ``result``, the verdict of check ``target``."""
+        key = target.asset
+        check_id = target.to_string()
         self.checked.add(check_id)
         severity = result.severity
         if severity is None:
@@ -489,7 +518,7 @@ class _Attempt:
             )
             severity = spec.severity if spec is not None else "error"
         data = CheckData(
-            check_name=result.check_name,
+            check_name=target.name,
             passed=result.passed,
             severity=severity,
             metadata=_jsonable(result.metadata),
@@ -545,7 +574,7 @@ class _Attempt:
                     passed=False,
                     metadata={"reason": f"the compute of {self.defn.name} did not report it"},
                 ),
-                key,
+                CheckKey(key, name),
             )
 
     @property

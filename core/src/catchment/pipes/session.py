@@ -217,7 +217,12 @@ class PipesSession:
         key = self._asset(params)
         if key is None:
             return []
-        name = str(params["check_name"])
+        raw = params.get("check_name")
+        if raw is None or raw == "":
+            # unlike a CheckResult in Python, a message names its check: the step's own
+            # inference cannot see the session's bookkeeping of what was reported
+            return self._error(self._nameless(key))
+        name = str(raw)
         check_id = CheckKey(key, name).to_string()
         if check_id not in self.check_ids:
             known = ", ".join(sorted(self.check_ids)) or "none"
@@ -246,6 +251,16 @@ class PipesSession:
                 metadata=metadata,
             )
         ]
+
+    def _nameless(self, key: AssetKey) -> str:
+        """Why a check message without ``check_name`` is refused, with the names to use."""
+        names = sorted(c.name for c in map(CheckKey.parse, self.check_ids) if c.asset == key)
+        example = names[0] if names else "row_count"
+        return (
+            f"check message on asset {key} has no check_name, so it cannot tell which check "
+            f"it reports (this step's checks on {key}: {', '.join(names) or 'none'}); "
+            f"name it, e.g. report_check({example!r}, passed, asset_key={str(key)!r})"
+        )
 
     def _on_closed(self, params: Mapping[str, Any]) -> list[StepResult]:
         self.closed = True
