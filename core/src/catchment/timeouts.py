@@ -40,7 +40,8 @@ HINT = "give seconds (e.g. 90) or a duration such as '30s', '30m', '2h' or '1h30
 KILL_GRACE_SECONDS = 10.0  # a step this long past its last deadline is stuck: its worker goes
 KILL_GRACE_HINT = (
     "give a number of seconds, 0 or more (default 10): how long a step may run past its last "
-    "deadline before its worker is killed (multiprocess) or restarted (dask)"
+    "deadline before its worker is killed (multiprocess) or restarted (dask), or it is logged "
+    "as stuck (inprocess)"
 )
 
 

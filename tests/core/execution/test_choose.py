@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -63,7 +65,7 @@ def test_a_bad_executor_type_is_a_problem_naming_the_field(tmp_path: Path) -> No
 # -- kill_grace_seconds: how long a stuck step runs past its last deadline -----------------------
 
 
-def test_the_option_takes_a_kill_grace_for_multiprocess_and_dask(tmp_path: Path) -> None:
+def test_the_option_takes_a_kill_grace_for_every_executor(tmp_path: Path) -> None:
     from catchment.execution.dask_executor import DaskExecutor
 
     assert parse_executor_option("multiprocess,kill_grace_seconds=2.5") == {
@@ -81,9 +83,13 @@ def test_the_option_takes_a_kill_grace_for_multiprocess_and_dask(tmp_path: Path)
     default = executor_for_project(project, "multiprocess")
     assert isinstance(default, MultiprocessExecutor)
     assert default.kill_grace == 10.0
+    # in process nothing is killed: the grace is when a stuck step is logged as such
+    inprocess = executor_for_project(project, "inprocess,kill_grace_seconds=30")
+    assert isinstance(inprocess, InProcessExecutor)
+    assert (inprocess.kill_grace, InProcessExecutor().kill_grace) == (30.0, 10.0)
 
 
-@pytest.mark.parametrize("kind", ["multiprocess", "dask"])
+@pytest.mark.parametrize("kind", ["inprocess", "multiprocess", "dask"])
 def test_defaults_executor_kill_grace_reaches_the_executor(tmp_path: Path, kind: str) -> None:
     project = _project(
         tmp_path, f"defaults:\n  executor: {{type: {kind}, kill_grace_seconds: 30}}\n"
@@ -133,7 +139,7 @@ def test_a_bad_kill_grace_in_the_file_is_one_problem_naming_file_and_field(
         ("dask,kill_grace_seconds=-3", "must be 0 or more, got '-3'"),
         ("multiprocess,kill_grace_seconds", "unknown executor setting 'kill_grace_seconds'"),
         ("multiprocess,grace=3", "unknown executor setting 'grace=3'"),
-        ("inprocess,kill_grace_seconds=3", "no effect with the inprocess executor"),
+        ("inprocess,kill_grace_seconds=", "must be a number of seconds, got ''"),
     ],
 )
 def test_a_bad_kill_grace_in_the_option_is_one_clear_error(option: str, said: str) -> None:
@@ -160,3 +166,42 @@ def test_materialize_with_a_bad_kill_grace_exits_1_with_the_error_not_a_tracebac
     assert "error: --executor: kill_grace_seconds must be a number of seconds, got 'soon'" in err
     assert "hint: give a number of seconds, 0 or more" in err
     assert "Traceback" not in err
+
+
+def test_an_inprocess_step_is_logged_as_stuck_kill_grace_seconds_past_its_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In-process nothing is killed, but a step blocked past its deadline is said to be still
+    running after the project's kill_grace_seconds, not a fixed 10 s. The deadline timer is
+    replaced by one that reports the grace it was given and calls the overdue report at once
+    (as if the compute were still blocked then), so nothing waits."""
+    from catchment import asset
+    from catchment.events import EventType
+    from catchment.execution import step as step_module
+    from catchment.execution.api import materialize
+
+    project = _project(
+        tmp_path, "defaults:\n  executor: {type: inprocess, kill_grace_seconds: 2.5}\n"
+    )
+    chosen = executor_for_project(project)
+    graces: list[float] = []
+
+    @contextlib.contextmanager
+    def timer(
+        deadline: float | None, *, on_overdue: Callable[[], None] | None = None, grace: float = 10
+    ) -> Iterator[None]:
+        graces.append(grace)
+        if on_overdue is not None:
+            on_overdue()
+        yield
+
+    monkeypatch.setattr(step_module, "interrupt_at", timer)
+
+    @asset(timeout=60)
+    def crunch() -> int:
+        return 1
+
+    result = materialize([crunch], executor=chosen)
+    assert graces == [2.5]
+    said = [str(e.data["message"]) for e in result.events if e.type is EventType.LOG]
+    assert any("step crunch passed its 60 s timeout but is still running" in m for m in said)

@@ -29,7 +29,7 @@ NO_CACHE_OPTION_HELP = (
 )
 EXECUTOR_OPTION_HELP = (
     "Where steps run: inprocess, multiprocess, dask (a local cluster) or "
-    "dask:tcp://HOST:8786, with ,kill_grace_seconds=N for multiprocess or dask "
+    "dask:tcp://HOST:8786, optionally with ,kill_grace_seconds=N "
     "(default: defaults.executor in catchment.yaml, else --workers)."
 )
 

@@ -2,8 +2,8 @@
 in ``catchment.yaml``, else in-process (or ``--workers N`` processes).
 
 ``--executor`` takes ``inprocess``, ``multiprocess``, ``dask`` (a local cluster) or
-``dask:tcp://host:8786`` (a running scheduler), then for ``multiprocess`` and ``dask``
-optionally ``,kill_grace_seconds=N`` (as the file's key of that name). The dask executor is
+``dask:tcp://host:8786`` (a running scheduler), then optionally ``,kill_grace_seconds=N`` (as
+the file's key of that name). The dask executor is
 imported only here, when chosen, so ``import catchment`` never imports Dask.
 """
 
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
 EXECUTOR_TYPES = ("inprocess", "multiprocess", "dask")
 OPTION_HINT = (
-    "use inprocess, multiprocess, dask or dask:tcp://HOST:8786, then for multiprocess or dask "
-    "optionally ,kill_grace_seconds=SECONDS (e.g. multiprocess,kill_grace_seconds=30)"
+    "use inprocess, multiprocess, dask or dask:tcp://HOST:8786, then optionally "
+    ",kill_grace_seconds=SECONDS (e.g. multiprocess,kill_grace_seconds=30)"
 )
 
 
@@ -48,13 +48,6 @@ def parse_executor_option(value: str) -> dict[str, Any]:
                 where="--executor",
                 hint=OPTION_HINT,
             )
-        if kind == "inprocess":
-            raise ConfigError(
-                "kill_grace_seconds has no effect with the inprocess executor: a step there "
-                "runs in this process, which is never killed",
-                where="--executor",
-                hint="drop it, or use multiprocess or dask",
-            )
         settings["kill_grace_seconds"] = parse_kill_grace(raw, where="--executor")
     return settings
 
@@ -73,7 +66,7 @@ def executor_for_project(
     grace = settings.get("kill_grace_seconds")
     kill_grace = KILL_GRACE_SECONDS if grace is None else float(grace)
     if kind == "inprocess":
-        return InProcessExecutor()
+        return InProcessExecutor(kill_grace=kill_grace)
     if kind == "multiprocess":
         return MultiprocessExecutor(count or 2, kill_grace=kill_grace)
     if kind == "dask":

@@ -12,6 +12,7 @@ a distributed engine: implement these four methods over a queue.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import os
 import signal
@@ -60,17 +61,19 @@ class Executor(Protocol):
 
 class InProcessExecutor:
     """Run steps one at a time in this process (the default: no start-up cost, any IO
-    manager works, values stay in memory)."""
+    manager works, values stay in memory). A step still running ``kill_grace`` seconds past
+    its deadline is logged as stuck; nothing is killed (this process is the command's own)."""
 
     capacity = 1
     streams_logs = True
 
-    def __init__(self) -> None:
+    def __init__(self, *, kill_grace: float = KILL_GRACE_SECONDS) -> None:
+        self.kill_grace = kill_grace
         self._runtime: StepRuntime | None = None
         self._queue: deque[StepRequest] = deque()
 
     def open(self, runtime: StepRuntime, plan: Plan) -> None:
-        self._runtime = runtime
+        self._runtime = dataclasses.replace(runtime, overdue_grace=self.kill_grace)
 
     def submit(self, request: StepRequest) -> None:
         self._queue.append(request)

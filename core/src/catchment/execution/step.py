@@ -39,7 +39,13 @@ from catchment.resources import Resource
 from catchment.results import AssetFailure, AssetSkipped, CheckResult, MaterializeResult, Output
 from catchment.secrets import redact
 from catchment.specs import RetryPolicy
-from catchment.timeouts import StepInterrupted, StepTimeout, format_seconds, interrupt_at
+from catchment.timeouts import (
+    KILL_GRACE_SECONDS,
+    StepInterrupted,
+    StepTimeout,
+    format_seconds,
+    interrupt_at,
+)
 
 if TYPE_CHECKING:
     from catchment.definitions import AssetsDefinition
@@ -78,7 +84,9 @@ class StepRuntime:
     pools: Mapping[str, int] = field(default_factory=dict)  # the project's ``pools:`` limits
     pool_lease_seconds: float = 60.0  # a dead run's pool slots are free after this
     live: Callable[[Event], None] | None = None  # in-process: stream log events as they happen
-    # What the log says of a step still running 10 s past its deadline (where it runs decides)
+    # What the log says of a step still running ``overdue_grace`` s past its deadline (where
+    # it runs decides); the in-process executor sets the grace from ``kill_grace_seconds``
+    overdue_grace: float = KILL_GRACE_SECONDS
     overdue_note: str = (
         "it is blocked where no exception reaches it (native code); "
         "run with --workers to have it killed"
@@ -228,7 +236,8 @@ class _Attempt:
 
         try:
             interrupt = None if self.deadline is None else self.deadline + INTERRUPT_MARGIN
-            with interrupt_at(interrupt, on_overdue=overdue), ExitStack() as stack:
+            grace = self.runtime.overdue_grace
+            with interrupt_at(interrupt, on_overdue=overdue, grace=grace), ExitStack() as stack:
                 self._compute(stack, log, out, err)
         except _COMPUTE_ERRORS as exc:  # a resource's teardown failed, or the deadline hit
             if self.error is None:

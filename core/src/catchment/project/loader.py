@@ -151,9 +151,9 @@ class _Executor(_Strict):
     )
     kill_grace_seconds: Any = Field(  # read by ``executor()``: one clear problem, any value
         default=None,
-        description="multiprocess, dask: seconds a step may run past its last deadline before "
-        "its worker is killed (multiprocess) or restarted (dask); default 10; no effect "
-        "inprocess",
+        description="seconds a step may run past its last deadline before its worker is "
+        "killed (multiprocess) or restarted (dask), or it is logged as stuck (inprocess); "
+        "default 10",
     )
 
 
