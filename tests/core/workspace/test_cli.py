@@ -134,6 +134,14 @@ def test_commands_that_do_not_support_workspaces_say_so(tmp_path: Path) -> None:
         assert f"`catchment {command}` does not work on a workspace" in out.stderr
 
 
+def test_the_hidden_backfills_alias_works_on_a_workspace_as_backfill_does(tmp_path: Path) -> None:
+    simple_workspace(tmp_path, {"finance": DAILY_CODE})
+    for command in ("backfill", "backfills"):
+        out = _cli(tmp_path, command, "list", "--json")
+        assert out.returncode == 0, (command, out.stderr)
+        assert json.loads(out.stdout) == [], command
+
+
 def test_assets_show_and_graph_read_the_merged_graph(tmp_path: Path) -> None:
     simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE})
     assert _cli(tmp_path, "materialize", "-s", "ledger").returncode == 0

@@ -68,6 +68,9 @@ SUPPORTED = (
     "sensors preview",
 )
 
+ALIASES = ("backfills",)
+"""Hidden aliases of supported commands (``backfills`` is ``backfill``): work as those do."""
+
 
 def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'s' if count != 1 else ''}"
@@ -850,7 +853,7 @@ def refuse_unsupported(argv: list[str]) -> None:
         return
     paired = ("assets", "runs", "schedules", "sensors")
     command = " ".join(words[:2]) if words[0] in paired else words[0]
-    if command in SUPPORTED or words[0] in ("new", "plugins"):
+    if command in SUPPORTED or command in ALIASES or words[0] in ("new", "plugins"):
         return
     target = None
     for i, a in enumerate(argv):
