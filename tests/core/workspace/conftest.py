@@ -213,6 +213,43 @@ def budget():
 """
 
 
+INGEST_CODE = """\
+import os
+from pathlib import Path
+
+from catchment import MaterializeResult, TimeWindowPartitions, asset, file_table
+
+DAYS = Path(__file__).resolve().parent.parent / "shared" / "days"
+
+
+@asset(table=file_table(DAYS), partitions=TimeWindowPartitions(start="2024-01-01", cadence="daily"))
+def ingest(context):
+    if context.partition_key in os.environ.get("FAIL_ON", "").split(","):
+        raise ValueError("bad day")
+    DAYS.mkdir(parents=True, exist_ok=True)
+    for day in context.partition_keys:
+        (DAYS / day).write_text("ingested")
+    return MaterializeResult()
+"""
+
+REPORT_CODE = """\
+from pathlib import Path
+
+from catchment import MaterializeResult, asset, file_table
+
+DAYS = Path(__file__).resolve().parent.parent / "shared" / "days"
+REPORT = DAYS.with_name("report.txt")
+
+
+@asset(reads=[file_table(DAYS)], table=file_table(REPORT))
+def report(context):
+    assert not context.partition_keys
+    with REPORT.open("a") as f:  # a line per run of the report: the days it saw
+        f.write(",".join(sorted(p.name for p in DAYS.iterdir())) + "\\n")
+    return MaterializeResult()
+"""
+
+
 def simple_workspace(root: Path, projects: dict[str, str], extra: str = "", **python: str) -> Path:
     """A workspace whose projects (name -> assets.py) run in this test's own Python (still
     loaded and run in subprocesses); ``python`` overrides a project's interpreter."""

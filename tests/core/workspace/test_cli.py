@@ -13,7 +13,13 @@ from typing import Any
 
 import pytest
 
-from tests.core.workspace.conftest import BUDGET_CODE, LEDGER_CODE, simple_workspace
+from tests.core.workspace.conftest import (
+    BUDGET_CODE,
+    INGEST_CODE,
+    LEDGER_CODE,
+    REPORT_CODE,
+    simple_workspace,
+)
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -126,6 +132,14 @@ def test_commands_that_do_not_support_workspaces_say_so(tmp_path: Path) -> None:
         assert out.returncode == 1, args
         command = " ".join(args[:2]) if args[0] in ("runs", "assets") else args[0]
         assert f"`catchment {command}` does not work on a workspace" in out.stderr
+
+
+def test_the_hidden_backfills_alias_works_on_a_workspace_as_backfill_does(tmp_path: Path) -> None:
+    simple_workspace(tmp_path, {"finance": DAILY_CODE})
+    for command in ("backfill", "backfills"):
+        out = _cli(tmp_path, command, "list", "--json")
+        assert out.returncode == 0, (command, out.stderr)
+        assert json.loads(out.stdout) == [], command
 
 
 def test_assets_show_and_graph_read_the_merged_graph(tmp_path: Path) -> None:
@@ -359,6 +373,71 @@ def ledger(context):
     (OUT / context.partition_key).write_text("ledger")
     return MaterializeResult()
 """
+
+
+def test_a_partitioned_workspace_run_runs_an_unpartitioned_downstream_project_once(
+    tmp_path: Path,
+) -> None:
+    """A daily ingest in one project and an unpartitioned report reading its table in another:
+    ``materialize --partition A...B`` runs the ingest for both days and the report once, after
+    them, without a partition (as one project's run would), not refused for its partition."""
+    simple_workspace(tmp_path, {"ingest": INGEST_CODE, "reports": REPORT_CODE})
+    run = _cli(tmp_path, "materialize", "--partition", "2024-01-01...2024-01-02")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "reports: materializing 1 asset(s) in its environment: report" in run.stdout
+    report = (tmp_path / "shared" / "report.txt").read_text()
+    assert report == "2024-01-01,2024-01-02\n"
+    from catchment.storage import open_storage
+
+    store = open_storage(f"sqlite:///{tmp_path / '.catchment' / 'runs.db'}")
+    try:
+        by_project = {r.tags["workspace_project"]: r for r in store.list_runs(limit=10)}
+    finally:
+        store.close()
+    assert by_project["ingest"].partition_keys == ("2024-01-01", "2024-01-02")
+    assert by_project["reports"].partition_keys == ()
+
+
+def test_a_queued_partitioned_workspace_run_runs_the_unpartitioned_report_once_after_every_day(
+    tmp_path: Path,
+) -> None:
+    """Queued (run day by day by ``catchment.workspace.execute``, as the daemon runs it): the
+    report runs once, without a partition, after every day's ingest; when a day failed it is
+    skipped, and a retry from failure redoes that day, then the report once."""
+    file = simple_workspace(tmp_path, {"ingest": INGEST_CODE, "reports": REPORT_CODE})
+    days = "2024-01-01...2024-01-03"
+    queued = _cli(tmp_path, "materialize", "--partition", days, "--queue", "--json")
+    assert queued.returncode == 0, queued.stderr
+    (run,) = json.loads(queued.stdout)["runs"]
+    done = subprocess.run(
+        [sys.executable, "-m", "catchment.workspace.execute", run["run_id"], str(file)],
+        cwd=tmp_path,
+        env={**os.environ, "FAIL_ON": "2024-01-02"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "reports: skipped report (upstream ingest did not materialize)" in done.stdout
+    assert not (tmp_path / "shared" / "report.txt").exists()
+    retried = _cli(tmp_path, "runs", "retry", run["run_id"], "--from-failure")
+    assert retried.returncode == 0, retried.stdout + retried.stderr
+    assert f"retrying {run['run_id']}: 2 assets, 1 partition" in retried.stdout
+    assert "once after every partition" in retried.stdout
+    report = (tmp_path / "shared" / "report.txt").read_text()
+    assert report == "2024-01-01,2024-01-02,2024-01-03\n"
+    queued = _cli(tmp_path, "materialize", "--partition", days, "--queue", "--json")
+    (again,) = json.loads(queued.stdout)["runs"]
+    done = subprocess.run(
+        [sys.executable, "-m", "catchment.workspace.execute", again["run_id"], str(file)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("reports: materializing 1 asset(s)") == 1
+    assert (tmp_path / "shared" / "report.txt").read_text() == report * 2
 
 
 def test_runs_retry_of_a_partitioned_run_retries_every_partition_after_a_failed_one(

@@ -68,6 +68,9 @@ SUPPORTED = (
     "sensors preview",
 )
 
+ALIASES = ("backfills",)
+"""Hidden aliases of supported commands (``backfills`` is ``backfill``): work as those do."""
+
 
 def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'s' if count != 1 else ''}"
@@ -531,10 +534,11 @@ def _run(
     tags: dict[str, str],
     *,
     as_json: bool = False,
+    before: set[AssetKey] | None = None,
 ) -> WorkspaceRun:
     """Run ``keys`` through the workspace runner, telling what happens (on stderr with
     ``as_json``) and its summary; exit 130 when canceled (with ``as_json`` after printing
-    the project runs it made)."""
+    the project runs it made). ``before``: the runner's ``failed_before``."""
     import uuid
 
     from catchment.workspace.running import run_workspace
@@ -545,7 +549,15 @@ def _run(
 
     run_id = uuid.uuid4().hex[:12]
     try:
-        result = run_workspace(wsg, keys, partition=partition, tags=tags, echo=echo, run_id=run_id)
+        result = run_workspace(
+            wsg,
+            keys,
+            partition=partition,
+            tags=tags,
+            echo=echo,
+            run_id=run_id,
+            failed_before=before or (),
+        )
     except KeyboardInterrupt:  # the project's run got the signal too and records itself
         typer.secho("canceled", err=True, fg="yellow")
         if as_json:
@@ -761,6 +773,7 @@ def retry(
     from catchment.storage.base import ACTIVE_RUN_STATUSES
     from catchment.workspace import open_workspace_storage
     from catchment.workspace.execute import left_by_partition
+    from catchment.workspace.running import passes
 
     wsg = _load(file)
     _stop_if_blocked(wsg, allow_broken)
@@ -795,16 +808,28 @@ def retry(
             typer.echo(f"run {run.run_id} has no asset left to run")
         return
     todo = {p: [AssetKey.parse(k) for k in ks if k in graph] for p, ks in left.items()}
-    partitions = [p for p, ks in todo.items() if p is not None and ks]
+    plan = passes(wsg, todo)  # once before the keys, one per key, once after them
+    partitions = [p for p, _, stage in plan if stage == "key" and p is not None]
     what = _n(len(keys), "asset") + (f", {_n(len(partitions), 'partition')}" if partitions else "")
     typer.echo(f"retrying {run.run_id}: {what}", err=as_json)
     tags = {"trigger": "retry", "retry_of": run.run_id, "from_failure": str(from_failure).lower()}
     results: list[WorkspaceRun] = []
     failed: list[str] = []
-    for i, partition in enumerate(partitions or [None], start=1):
-        if len(partitions) > 1:
+    not_done: set[AssetKey] = set()  # by the passes so far
+    first_not_done: set[AssetKey] = set()  # by the first pass
+    i = 0
+    for partition, todo_keys, stage in plan:
+        if stage != "key":
+            when = "before" if stage == "first" else "after"
+            typer.echo(f"once {when} every partition", err=as_json)
+        elif len(partitions) > 1:
+            i += 1
             typer.echo(f"partition {partition} ({i}/{len(partitions)})", err=as_json)
-        results.append(_run(wsg, todo[partition], partition, tags, as_json=as_json))
+        before = not_done if stage == "last" else first_not_done
+        results.append(_run(wsg, todo_keys, partition, tags, as_json=as_json, before=before))
+        not_done |= results[-1].not_done
+        if stage == "first":
+            first_not_done |= results[-1].not_done
         if partition is not None and not results[-1].success:
             failed.append(partition)
     if len(partitions) > 1 and failed:
@@ -828,7 +853,7 @@ def refuse_unsupported(argv: list[str]) -> None:
         return
     paired = ("assets", "runs", "schedules", "sensors")
     command = " ".join(words[:2]) if words[0] in paired else words[0]
-    if command in SUPPORTED or words[0] in ("new", "plugins"):
+    if command in SUPPORTED or command in ALIASES or words[0] in ("new", "plugins"):
         return
     target = None
     for i, a in enumerate(argv):

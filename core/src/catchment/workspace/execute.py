@@ -6,10 +6,12 @@ What the daemon's ``WorkspaceLauncher`` starts for every queued run (automation,
 (``runs.execute.claim``: of two processes launched for one run only one runs it), then the
 run's assets are read from the workspace's merged graph (no project code imported here) and
 run batch by batch by ``workspace.running.run_workspace``, whose project runs are tagged
-``workspace_run`` with this run's id. This run ends ``success`` when every batch succeeded,
-``failure`` otherwise, ``canceled`` when SIGINT stops it (``runs cancel``, the UI's
-*Cancel*: the running batch's project run is asked to stop too); a workspace that no longer
-loads, or a run asking for assets it no longer has, fails the run with the reason recorded.
+``workspace_run`` with this run's id: once per partition key of a run with several, its
+unpartitioned assets once, before or after the keys (``workspace.running.passes``).
+This run ends ``success`` when every batch succeeded, ``failure`` otherwise, ``canceled``
+when SIGINT stops it (``runs cancel``, the UI's *Cancel*: the running batch's project run is
+asked to stop too); a workspace that no longer loads, or a run asking for assets it no
+longer has, fails the run with the reason recorded.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ def execute_workspace_run(file: Path, run_id: str) -> bool:
     from catchment.keys import AssetKey
     from catchment.runs.execute import claim, fail_claimed, hear_cancels, selected_keys
     from catchment.workspace import load_workspace, open_workspace_storage
-    from catchment.workspace.running import run_workspace
+    from catchment.workspace.running import passes, run_workspace
 
     hear_cancels()
     storage = open_workspace_storage(file)
@@ -96,21 +98,28 @@ def execute_workspace_run(file: Path, run_id: str) -> bool:
         tags = {k: v for k, v in run.tags.items() if k not in ("run_key", "priority")}
         success = True
         errors: list[str] = []
-        for partition in run.partition_keys or (None,):
+        not_done: set[AssetKey] = set()  # by the passes so far
+        first_not_done: set[AssetKey] = set()  # by the first pass
+        todo = dict.fromkeys(run.partition_keys or (None,), keys)
+        for partition, todo_keys, stage in passes(wsg, todo):
             try:
                 result = run_workspace(
                     wsg,
-                    keys,
+                    todo_keys,
                     partition=partition,
                     tags=tags,
                     run_id=run.run_id,
                     echo=print,
                     forward_interrupt=True,
+                    failed_before=not_done if stage == "last" else first_not_done,
                 )
             except KeyboardInterrupt:  # `runs cancel`, the UI's Cancel: SIGINT to this process
                 _finish(storage, run, "canceled", "canceled while it ran")
                 raise
             sys.stdout.flush()
+            not_done |= result.not_done
+            if stage == "first":
+                first_not_done |= result.not_done
             if not result.success:
                 success = False
                 errors.extend(f"{r.project}: {r.error}" for r in result.runs if r.error)
