@@ -157,6 +157,26 @@ def test_bad_parameters_show_a_400_page(server: UiServer, page: Any) -> None:
     assert "not a whole number" in page.locator("#error-message").inner_text()
 
 
+def test_run_event_log_fits_the_window(server: UiServer, page: Any) -> None:
+    """A long unbroken event message (a dbt materialization's paths) wraps inside the
+    window instead of widening the page, and each event's time stays on one line."""
+    page.set_viewport_size({"width": 1000, "height": 700})
+    page.goto(server.url + "/health")
+    long = "table=duckdb:///" + "very/long/path/" * 20 + "warehouse.duckdb"
+    page.evaluate(
+        """long => { document.querySelector("main").innerHTML =
+        '<table class="list events" id="events"><tbody><tr><td>1</td>' +
+        '<td>2026-12-04 11:10:49</td><td>materialization</td>' +
+        '<td class="mono">customer_orders:revenue_not_negative_and_more</td>' +
+        '<td><a href="#">customer_orders</a></td><td>' + long + '</td></tr></tbody></table>'; }""",
+        long,
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1000
+    at = page.locator("#events td:nth-child(2)")
+    seq = page.locator("#events td:nth-child(1)")
+    assert at.bounding_box()["height"] == seq.bounding_box()["height"]
+
+
 def test_server_survives_kill_9_and_restart(platform: Path, server: UiServer) -> None:
     before = server.get("/api/runs")["runs"]
     other = UiServer(platform)

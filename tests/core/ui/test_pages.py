@@ -172,6 +172,12 @@ def test_static_files_are_served_from_the_package(client: Any) -> None:
     assert client.get("/static/ui.css").status_code == 200
 
 
+def test_pages_name_an_inline_icon_so_browsers_ask_for_no_favicon(client: Any) -> None:
+    """Without a declared icon every browser requests /favicon.ico, a 404 in the console."""
+    for path in ("/assets", "/runs/nope"):
+        assert '<link rel="icon" href="data:,">' in client.get(path).text
+
+
 @pytest.mark.parametrize(
     ("select", "focus"),
     [
