@@ -172,6 +172,27 @@ def test_static_files_are_served_from_the_package(client: Any) -> None:
     assert client.get("/static/ui.css").status_code == 200
 
 
+def test_a_cut_event_message_ends_in_an_ellipsis() -> None:
+    """A materialization whose metadata is longer than the log shows says it was cut (a dbt
+    model's compiled path used to end mid-word, looking whole)."""
+    from catchment.events import Event, EventType
+    from catchment.ui.views import MAX_MESSAGE, event_row
+
+    path = "/work/platform/dbt/target/compiled/platform/models/staging/" + "x" * 400 + ".sql"
+    e = Event(
+        run_id="r",
+        type=EventType.MATERIALIZATION,
+        asset_key="stg_orders",
+        data={"metadata": {"rows": 5, "compiled_code_path": path}},
+    )
+    message = event_row(e)["message"]
+    assert len(message) == MAX_MESSAGE
+    assert message.startswith("rows=5, compiled_code_path=/work/platform/dbt/")
+    assert message.endswith("…")
+    short = Event(run_id="r", type=EventType.MATERIALIZATION, data={"metadata": {"rows": 5}})
+    assert event_row(short)["message"] == "rows=5"
+
+
 def test_pages_name_an_inline_icon_so_browsers_ask_for_no_favicon(client: Any) -> None:
     """Without a declared icon every browser requests /favicon.ico, a 404 in the console."""
     for path in ("/assets", "/runs/nope"):

@@ -27,6 +27,7 @@ _SECRET_NAME = re.compile(
 _URL_WITH_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^/\s:@]*):[^@\s/]+@", re.I)
 MAX_EVENTS = 2000
 MAX_TEXT = 4000
+MAX_MESSAGE = 300  # characters of a materialization's metadata in the run page's log
 
 
 def safe(value: Any, name: str = "") -> Any:
@@ -91,7 +92,7 @@ def _entry(e: Entry, status: str) -> dict[str, Any]:
     spec = e.spec
     return {
         "key": e.name,
-        "description": safe((spec.description or "").split("\n", 1)[0][:200]),
+        "description": safe(clip((spec.description or "").split("\n", 1)[0], 200)),
         "group": spec.group,
         "kinds": list(spec.kinds),
         "owners": list(spec.owners),
@@ -288,6 +289,12 @@ def runs(state: UiState, query: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in "…" when cut, so a reader can tell a
+    shortened value from a whole one."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def event_row(e: Event) -> dict[str, Any]:
     """One event as the run page's log shows it: type, step, asset and a one-line message."""
     from catchment.events import EventType
@@ -306,9 +313,10 @@ def event_row(e: Event) -> dict[str, Any]:
         message = e.run_finished.status
     elif e.type == EventType.MATERIALIZATION:
         meta = e.materialization.metadata
-        message = ", ".join(
-            f"{k}={v}" for k, v in meta.items() if isinstance(v, str | int | float)
-        )[:300]
+        message = clip(
+            ", ".join(f"{k}={v}" for k, v in meta.items() if isinstance(v, str | int | float)),
+            MAX_MESSAGE,
+        )
     elif e.type == EventType.ASSET_SKIPPED:
         message = e.skipped.reason or ""
     elif e.type == EventType.STEP_RETRY:
