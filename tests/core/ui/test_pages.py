@@ -127,6 +127,16 @@ def test_automation_page_shows_schedule_ticks_with_reasons_and_daemon(client: An
     assert "has not ticked since the last run" in html
 
 
+def test_filtered_empty_lists_say_the_filter_matched_nothing(client: Any) -> None:
+    """A filter matching nothing is not an empty store: the runs list names the tag (there is
+    a run, just none tagged so) and the ticks table does not tell a running daemon to start."""
+    runs = client.get("/runs", params={"tag": "team=nobody"}).text
+    assert "No run recorded tagged team=nobody." in runs
+    ticks = client.get("/automation", params={"kind": "schedule", "name": "nope"}).text
+    assert "No tick matches this filter." in ticks
+    assert "start `catchment daemon`" not in ticks
+
+
 def test_health_lists_adapters_and_no_problem(client: Any) -> None:
     data = client.get("/api/health").json()
     assert data["status"] == "ready"
