@@ -117,6 +117,17 @@ def test_runs_list_and_run_page(client: Any) -> None:
     assert "hx-trigger" not in html  # a finished run is not polled
 
 
+def test_a_short_run_id_as_the_pages_show_it_opens_its_run(client: Any) -> None:
+    """Pages show 12-character run ids; pasted into /runs/ it finds the run (as
+    `catchment runs show` does), where it was a 404."""
+    run_id = client.get("/api/runs").json()["runs"][0]["run_id"]
+    r = client.get(f"/runs/{run_id[:12]}", follow_redirects=False)
+    assert r.status_code == 302
+    assert r.headers["location"] == f"/runs/{run_id}"
+    assert client.get(f"/runs/{run_id[:12]}").status_code == 200
+    assert client.get("/runs/zzzzzzzz").status_code == 404
+
+
 def test_automation_page_shows_schedule_ticks_with_reasons_and_daemon(client: Any) -> None:
     data = client.get("/api/automation").json()
     assert data["schedules"][0]["name"] == "nightly_orders"
