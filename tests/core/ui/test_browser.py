@@ -157,6 +157,34 @@ def test_bad_parameters_show_a_400_page(server: UiServer, page: Any) -> None:
     assert "not a whole number" in page.locator("#error-message").inner_text()
 
 
+def test_run_event_log_fits_the_window(server: UiServer, page: Any) -> None:
+    """A long unbroken event message (a dbt materialization's paths) wraps inside the
+    window instead of widening the page, and each event's time stays on one line."""
+    page.set_viewport_size({"width": 1000, "height": 700})
+    page.goto(server.url + "/health")
+    long = "table=duckdb:///" + "very/long/path/" * 20 + "warehouse.duckdb"
+    page.evaluate(
+        """long => { document.querySelector("main").innerHTML =
+        '<table class="list events" id="events"><tbody><tr><td>1</td>' +
+        '<td>2026-12-04 11:10:49</td><td>materialization</td>' +
+        '<td class="mono">customer_orders:revenue_not_negative</td>' +
+        '<td><a href="#">customer_orders</a></td><td>' + long + '</td></tr>' +
+        '<tr><td>2</td><td>2026-12-04 11:10:50</td><td>log</td>' +
+        '<td class="mono">ingest_files</td><td></td><td>' + long + '</td></tr>' +
+        '</tbody></table>'; }""",
+        long,
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1000
+    lines = page.evaluate(  # the line boxes of each cell's text, row by row
+        """() => [...document.querySelectorAll("#events tr")].map(tr =>
+        [...tr.cells].map(td => { const r = document.createRange(); r.selectNodeContents(td);
+        return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; }))"""
+    )
+    for _seq, at, _kind, step, _asset, message in lines:
+        assert (at, step) == (1, 1), lines  # the time and the step name on one line
+        assert message > 1, lines  # only the message wraps
+
+
 def test_server_survives_kill_9_and_restart(platform: Path, server: UiServer) -> None:
     before = server.get("/api/runs")["runs"]
     other = UiServer(platform)

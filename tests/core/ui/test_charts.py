@@ -69,6 +69,27 @@ def test_history_bar_heights_follow_row_counts() -> None:
     assert "no row count" in svg
 
 
+def test_gantt_labels_fit_left_of_the_bars() -> None:
+    from catchment.ui.charts import LABEL_CHARS, gantt
+
+    step = "publish/top_customers:five_customers"  # 36 characters: longer than the label column
+    svg = str(gantt([_step(step, 0, 100)], 1.0))
+    label = re.search(r'font-family="monospace">([^<]*)</text>', svg)
+    assert label is not None
+    assert len(label.group(1)) == LABEL_CHARS
+    assert label.group(1) == "…" + step[1 - LABEL_CHARS :]  # the end, which tells steps apart
+    assert f"<title>{step}: success" in svg  # the whole name stays in the tooltip
+
+
+def test_history_without_row_counts_draws_no_row_scale() -> None:
+    from catchment.ui.charts import history
+
+    svg = str(history([{"run_id": "r1", "at": "t1", "partition": None, "rows": None}]))
+    assert "no row count recorded by these materializations" in svg
+    assert 'text-anchor="end" fill="#64748b">1</text>' not in svg  # no made-up scale of 1 row
+    assert svg.count(">t1</text>") == 1  # one materialization: its time once
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The demo project whose store has a run of ``orders`` with two steps and three

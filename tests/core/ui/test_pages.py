@@ -117,6 +117,17 @@ def test_runs_list_and_run_page(client: Any) -> None:
     assert "hx-trigger" not in html  # a finished run is not polled
 
 
+def test_a_short_run_id_as_the_pages_show_it_opens_its_run(client: Any) -> None:
+    """Pages show 12-character run ids; pasted into /runs/ it finds the run (as
+    `catchment runs show` does), where it was a 404."""
+    run_id = client.get("/api/runs").json()["runs"][0]["run_id"]
+    r = client.get(f"/runs/{run_id[:12]}", follow_redirects=False)
+    assert r.status_code == 302
+    assert r.headers["location"] == f"/runs/{run_id}"
+    assert client.get(f"/runs/{run_id[:12]}").status_code == 200
+    assert client.get("/runs/zzzzzzzz").status_code == 404
+
+
 def test_automation_page_shows_schedule_ticks_with_reasons_and_daemon(client: Any) -> None:
     data = client.get("/api/automation").json()
     assert data["schedules"][0]["name"] == "nightly_orders"
@@ -125,6 +136,16 @@ def test_automation_page_shows_schedule_ticks_with_reasons_and_daemon(client: An
     assert data["daemon"]["holder"] == "host:1234"
     html = client.get("/automation", params={"kind": "schedule"}).text
     assert "has not ticked since the last run" in html
+
+
+def test_filtered_empty_lists_say_the_filter_matched_nothing(client: Any) -> None:
+    """A filter matching nothing is not an empty store: the runs list names the tag (there is
+    a run, just none tagged so) and the ticks table does not tell a running daemon to start."""
+    runs = client.get("/runs", params={"tag": "team=nobody"}).text
+    assert "No run recorded tagged team=nobody." in runs
+    ticks = client.get("/automation", params={"kind": "schedule", "name": "nope"}).text
+    assert "No tick matches this filter." in ticks
+    assert "start `catchment daemon`" not in ticks
 
 
 def test_health_lists_adapters_and_no_problem(client: Any) -> None:
@@ -170,6 +191,33 @@ def test_static_files_are_served_from_the_package(client: Any) -> None:
     assert r.status_code == 200
     assert "htmx" in r.text[:200]
     assert client.get("/static/ui.css").status_code == 200
+
+
+def test_a_cut_event_message_ends_in_an_ellipsis() -> None:
+    """A materialization whose metadata is longer than the log shows says it was cut (a dbt
+    model's compiled path used to end mid-word, looking whole)."""
+    from catchment.events import Event, EventType
+    from catchment.ui.views import MAX_MESSAGE, event_row
+
+    path = "/work/platform/dbt/target/compiled/platform/models/staging/" + "x" * 400 + ".sql"
+    e = Event(
+        run_id="r",
+        type=EventType.MATERIALIZATION,
+        asset_key="stg_orders",
+        data={"metadata": {"rows": 5, "compiled_code_path": path}},
+    )
+    message = event_row(e)["message"]
+    assert len(message) == MAX_MESSAGE
+    assert message.startswith("rows=5, compiled_code_path=/work/platform/dbt/")
+    assert message.endswith("…")
+    short = Event(run_id="r", type=EventType.MATERIALIZATION, data={"metadata": {"rows": 5}})
+    assert event_row(short)["message"] == "rows=5"
+
+
+def test_pages_name_an_inline_icon_so_browsers_ask_for_no_favicon(client: Any) -> None:
+    """Without a declared icon every browser requests /favicon.ico, a 404 in the console."""
+    for path in ("/assets", "/runs/nope"):
+        assert '<link rel="icon" href="data:,">' in client.get(path).text
 
 
 @pytest.mark.parametrize(

@@ -166,7 +166,11 @@ class UiApp:
 
     def run(self, request: Request) -> Response:
         after = int_param(request.query_params, "after", 0, 0, 10**15)
-        data = views.run(self.state, request.path_params["run_id"], after)
+        run_id = request.path_params["run_id"]
+        full = views.full_run_id(self.state, run_id) if views.RUN_ID.fullmatch(run_id) else None
+        if full is not None and full != run_id:  # a short id, as the pages show: its run
+            return RedirectResponse(f"/runs/{full}", status_code=302)
+        data = views.run(self.state, run_id, after)
         template = "run_live.html" if request.headers.get("hx-request") else "run.html"
         return self.page(request, template, r=data)
 

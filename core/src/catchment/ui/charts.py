@@ -21,6 +21,7 @@ STATUS_FILL = {
 }
 MAX_STEPS = 300
 LABEL_W, TRACK_W, SECS_W = 220, 600, 70
+LABEL_CHARS = 28  # 12px monospace labels longer than this would run off the chart's left edge
 ROW_H, BAR_H = 20, 14
 AXIS_H = 22
 
@@ -55,7 +56,8 @@ def gantt(steps: Sequence[Mapping[str, Any]], span_seconds: float) -> Markup:
     for row, s in enumerate(shown):
         y = row * ROW_H + 2
         step = escape(str(s["step"]))
-        label = step if len(step) <= 32 else "…" + step[-31:]
+        raw = str(s["step"])
+        label = escape(raw if len(raw) <= LABEL_CHARS else "…" + raw[1 - LABEL_CHARS :])
         x = LABEL_W + TRACK_W * float(s["offset_pct"]) / 100
         w = max(2.0, TRACK_W * float(s["width_pct"]) / 100)
         status = str(s["status"])
@@ -95,11 +97,20 @@ def history(points: Sequence[Mapping[str, Any]]) -> Markup:
         f'aria-label="row counts of the last {n} materializations">',
         f'<line x1="{pad_l}" y1="{top + plot_h}" x2="{width}" y2="{top + plot_h}" '
         'stroke="#94a3b8"/>',
-        f'<text x="{pad_l - 6}" y="{top + 10}" font-size="11" text-anchor="end" '
-        f'fill="#64748b">{int(peak):,}</text>',
-        f'<text x="{pad_l - 6}" y="{top + plot_h}" font-size="11" text-anchor="end" '
-        'fill="#64748b">0</text>',
     ]
+    if counted:  # a row scale only when some materialization recorded its rows
+        parts.append(
+            f'<text x="{pad_l - 6}" y="{top + 10}" font-size="11" text-anchor="end" '
+            f'fill="#64748b">{int(peak):,}</text>'
+            f'<text x="{pad_l - 6}" y="{top + plot_h}" font-size="11" text-anchor="end" '
+            'fill="#64748b">0</text>'
+        )
+    else:
+        parts.append(
+            f'<text x="{pad_l + (width - pad_l) / 2:.0f}" y="{top + plot_h / 2:.0f}" '
+            'font-size="12" text-anchor="middle" fill="#64748b" class="no-rows">'
+            "no row count recorded by these materializations</text>"
+        )
     for i, p in enumerate(points):
         x = pad_l + i * step + (step - bar) / 2
         rows = p.get("rows")
@@ -117,9 +128,12 @@ def history(points: Sequence[Mapping[str, Any]]) -> Markup:
     if points:
         parts.append(
             f'<text x="{pad_l}" y="{height - 4}" font-size="11" fill="#64748b">'
-            f'{escape(str(points[0]["at"]))}</text><text x="{width}" y="{height - 4}" '
-            f'font-size="11" text-anchor="end" fill="#64748b">{escape(str(points[-1]["at"]))}'
-            "</text>"
+            f"{escape(str(points[0]['at']))}</text>"
+        )
+    if n > 1:  # one materialization: its time once, not at both ends
+        parts.append(
+            f'<text x="{width}" y="{height - 4}" font-size="11" text-anchor="end" '
+            f'fill="#64748b">{escape(str(points[-1]["at"]))}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

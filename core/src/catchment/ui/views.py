@@ -27,6 +27,8 @@ _SECRET_NAME = re.compile(
 _URL_WITH_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^/\s:@]*):[^@\s/]+@", re.I)
 MAX_EVENTS = 2000
 MAX_TEXT = 4000
+RUN_ID = re.compile(r"[0-9A-Za-z_-]{1,64}")
+MAX_MESSAGE = 300  # characters of a materialization's metadata in the run page's log
 
 
 def safe(value: Any, name: str = "") -> Any:
@@ -91,7 +93,7 @@ def _entry(e: Entry, status: str) -> dict[str, Any]:
     spec = e.spec
     return {
         "key": e.name,
-        "description": safe((spec.description or "").split("\n", 1)[0][:200]),
+        "description": safe(clip((spec.description or "").split("\n", 1)[0], 200)),
         "group": spec.group,
         "kinds": list(spec.kinds),
         "owners": list(spec.owners),
@@ -288,6 +290,12 @@ def runs(state: UiState, query: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, ending in "…" when cut, so a reader can tell a
+    shortened value from a whole one."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def event_row(e: Event) -> dict[str, Any]:
     """One event as the run page's log shows it: type, step, asset and a one-line message."""
     from catchment.events import EventType
@@ -306,9 +314,10 @@ def event_row(e: Event) -> dict[str, Any]:
         message = e.run_finished.status
     elif e.type == EventType.MATERIALIZATION:
         meta = e.materialization.metadata
-        message = ", ".join(
-            f"{k}={v}" for k, v in meta.items() if isinstance(v, str | int | float)
-        )[:300]
+        message = clip(
+            ", ".join(f"{k}={v}" for k, v in meta.items() if isinstance(v, str | int | float)),
+            MAX_MESSAGE,
+        )
     elif e.type == EventType.ASSET_SKIPPED:
         message = e.skipped.reason or ""
     elif e.type == EventType.STEP_RETRY:
@@ -326,12 +335,21 @@ def event_row(e: Event) -> dict[str, Any]:
 
 def run_record(state: UiState, run_id: str) -> RunRecord:
     """The run ``run_id``: ``BadRequest`` for what is not a run id, ``LookupError`` for none."""
-    if not re.fullmatch(r"[0-9A-Za-z_-]{1,64}", run_id):
+    if not RUN_ID.fullmatch(run_id):
         raise BadRequest(f"{run_id!r} is not a run id (letters, digits, - and _)")
     record = state.storage.get_run(run_id)
     if record is None:
         raise LookupError(f"no run {run_id!r} in the record store")
     return record
+
+
+def full_run_id(state: UiState, prefix: str) -> str | None:
+    """The id of the only run whose id starts with ``prefix`` (the 12-character ids the pages
+    show), as ``catchment runs show`` accepts; ``None`` for no run or several."""
+    if state.storage.get_run(prefix) is not None:
+        return prefix
+    found = [r.run_id for r in state.storage.list_runs(limit=10_000) if r.run_id.startswith(prefix)]
+    return found[0] if len(found) == 1 else None
 
 
 def run(state: UiState, run_id: str, after: int = 0) -> dict[str, Any]:
