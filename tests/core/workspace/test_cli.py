@@ -534,3 +534,44 @@ def test_plan_on_a_workspace_marks_assets_past_their_freshness_policy_overdue(
     assert _cli(tmp_path, "materialize", "-s", "ledger").returncode == 0
     fresh = {r["key"]: r for r in json.loads(_cli(tmp_path, "plan", "--json").stdout)}
     assert fresh["ledger"]["freshness"]["overdue"] is False
+
+
+REGIONS_CODE = """\
+from pathlib import Path
+
+from catchment import MaterializeResult, StaticPartitions, asset, file_table
+
+SALES = Path(__file__).resolve().parent.parent / "shared" / "days"  # what REPORT_CODE reads
+
+
+@asset(table=file_table(SALES), partitions=StaticPartitions(["eu", "us"]))
+def sales(context):
+    SALES.mkdir(parents=True, exist_ok=True)
+    (SALES / context.partition_key).write_text("sold")
+    return MaterializeResult()
+"""
+
+
+def test_apply_on_a_workspace_runs_partitioned_assets_on_the_keys_they_lack(
+    tmp_path: Path,
+) -> None:
+    """As on a project: `apply` runs a missing partitioned asset on its partition keys (it ran
+    it with none, which its project refused: "say which partitions"), the unpartitioned
+    downstream of another project once after them; then everything is fresh; with --queue
+    the two groups (different partition sets) are refused, naming what to do."""
+    simple_workspace(tmp_path, {"shop": REGIONS_CODE, "reports": REPORT_CODE})
+    queued = _cli(tmp_path, "apply", "--queue")
+    assert queued.returncode == 1, queued.stdout
+    assert "need 2 runs, one after the other" in queued.stderr
+    assert "Traceback" not in queued.stderr
+    applied = _cli(tmp_path, "apply", "--json")
+    assert applied.returncode == 0, applied.stderr
+    runs = [(r["run"]["partition_keys"], r["status"]) for r in json.loads(applied.stdout)["runs"]]
+    assert runs == [(["eu"], "success"), (["us"], "success"), ([], "success")]
+    assert "applying 1 asset (partitions eu, us): sales" in applied.stderr
+    shared = tmp_path / "shared"
+    assert sorted(p.name for p in (shared / "days").iterdir()) == ["eu", "us"]
+    assert (shared / "report.txt").read_text() == "eu,us\n"  # once, after both regions
+    again = _cli(tmp_path, "apply")
+    assert again.returncode == 0, again.stderr
+    assert "everything selected is fresh" in again.stdout

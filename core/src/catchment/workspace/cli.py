@@ -726,11 +726,18 @@ def apply(
 ) -> None:
     """`catchment apply` on a workspace: what `plan` reports missing or stale, the
     warehouses observed first unless not ``observe`` (``queued``: queued as one run for
-    the daemon; ``as_json``: ``{"status", "runs"}`` as for materialize)."""
+    the daemon; ``as_json``: ``{"status", "runs"}`` as for materialize). As on a project,
+    partitioned assets run on the partition keys they lack, in groups of one partition set
+    each, upstream groups first."""
+    from catchment.errors import CatchmentError
+    from catchment.execution.reconcile import apply_groups
+    from catchment.workspace.running import passes
+
     wsg = _load(file)
     _stop_if_blocked(wsg, allow_broken)
     statuses, _ = _statuses(wsg, select, 0.0 if observe else None)
     keys = [s.key for s in statuses if s.state in ("missing", "stale") and not s.external]
+    groups = apply_groups(statuses, wsg.require_graph())
     if not keys:
         if as_json:
             _echo_json(wsg, "fresh", [])
@@ -744,8 +751,18 @@ def apply(
         typer.echo(
             f"queuing {len(keys)} asset(s): {', '.join(k.to_string() for k in keys)}", err=as_json
         )
+        if len(groups) > 1:  # as on a project: queued runs have no order between them
+            where = f" -s '{select}'" if select else ""
+            raise CatchmentError(
+                f"the missing and stale assets need {len(groups)} runs, one after the other "
+                "(their partition sets differ), and queued runs have no order between them",
+                where="--queue",
+                hint=f"run `catchment apply{where}` without --queue, or queue each group with "
+                "`catchment materialize --queue -s ... --partition ...`",
+            )
         request = RunRequest.for_assets(
             keys,
+            partition_keys=groups[0][1],
             priority=priority,
             tags={**tags, "trigger": "apply", "apply_selection": select or "*"},
             origin="cli",
@@ -753,8 +770,15 @@ def apply(
         )
         _enqueue(wsg, request, as_json)
         return
-    result = _run(wsg, keys, None, {"trigger": "apply"}, as_json=as_json)
-    _finish(wsg, [result], as_json)
+    results: list[WorkspaceRun] = []
+    for group, parts in groups:
+        where = f" (partitions {', '.join(parts)})" if parts else ""
+        names = ", ".join(k.to_string() for k in group)
+        typer.echo(f"applying {_n(len(group), 'asset')}{where}: {names}", err=as_json)
+        todo: dict[str | None, tuple[AssetKey, ...]] = dict.fromkeys(parts or (None,), group)
+        for partition, each, _ in passes(wsg, todo):  # one workspace run per partition key
+            results.append(_run(wsg, each, partition, {"trigger": "apply"}, as_json=as_json))
+    _finish(wsg, results, as_json)
 
 
 def retry(
