@@ -128,6 +128,16 @@ def test_a_short_run_id_as_the_pages_show_it_opens_its_run(client: Any) -> None:
     assert client.get("/runs/zzzzzzzz").status_code == 404
 
 
+def test_an_asset_url_with_a_trailing_slash_opens_the_asset(client: Any) -> None:
+    """``/assets/orders/`` (as browsers and people add it) is that asset, not a 400 about an
+    empty key segment; an empty key stays a clear error."""
+    key = client.get("/api/assets").json()["assets"][0]["key"]
+    r = client.get(f"/assets/{key}/", follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (302, f"/assets/{key}")
+    assert client.get(f"/assets/{key}/").status_code == 200
+    assert client.get("/assets//").status_code in (400, 404)
+
+
 def test_automation_page_shows_schedule_ticks_with_reasons_and_daemon(client: Any) -> None:
     data = client.get("/api/automation").json()
     assert data["schedules"][0]["name"] == "nightly_orders"

@@ -138,7 +138,10 @@ class UiApp:
         return self.page(request, template, **data)
 
     def asset(self, request: Request) -> Response:
-        data = views.asset(self.state, request.path_params["key"])
+        key = request.path_params["key"]
+        if key.endswith("/") and key.strip("/"):  # /assets/orders/ as pasted: that asset
+            return RedirectResponse(f"/assets/{key.strip('/')}", status_code=302)
+        data = views.asset(self.state, key)
         return self.page(request, "asset.html", a=data)
 
     def graph(self, request: Request) -> Response:
