@@ -4,13 +4,19 @@ core installed editable, offline from uv's cache), two majors of a tiny local li
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
+import time
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from catchment.storage import Storage
 
 REPO = Path(__file__).resolve().parents[3]
 UV = Path(sys.executable).parent / "uv"
@@ -263,3 +269,25 @@ def simple_workspace(root: Path, projects: dict[str, str], extra: str = "", **py
     file = root / "catchment.workspace.yaml"
     file.write_text("\n".join(lines) + "\n" + extra)
     return file
+
+
+def run_catchment(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``python -m catchment ARGS`` in ``cwd`` as a user runs it (``env`` added to this
+    process's), its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "catchment", *args],
+        cwd=cwd,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def wait_ended(store: Storage, timeout: float = 120) -> None:
+    """Wait until every run in ``store`` has ended (the daemon's subprocesses run them)."""
+    deadline = time.monotonic() + timeout
+    ended = ("success", "failure", "canceled", "abandoned")
+    while any(r.status not in ended for r in store.list_runs(limit=1000)):
+        assert time.monotonic() < deadline, [(r.run_id, r.status) for r in store.list_runs()]
+        time.sleep(0.1)

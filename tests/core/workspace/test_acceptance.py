@@ -12,19 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.workspace.conftest import write_workspace
+from tests.core.workspace.conftest import run_catchment, write_workspace
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
-
-
-def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "catchment", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_three_projects_in_three_environments(tmp_path: Path, envs: dict[str, Path]) -> None:
@@ -32,7 +22,7 @@ def test_three_projects_in_three_environments(tmp_path: Path, envs: dict[str, Pa
     # the control plane's own environment has no tinylib at all
     assert subprocess.run([sys.executable, "-c", "import tinylib"], capture_output=True).returncode
 
-    check = _cli(tmp_path, "check")
+    check = run_catchment(tmp_path, "check")
     assert check.returncode == 1
     assert "✓ finance (team finance): 1 asset" in check.stdout
     assert "✓ marketing (team growth): 1 asset" in check.stdout
@@ -40,7 +30,7 @@ def test_three_projects_in_three_environments(tmp_path: Path, envs: dict[str, Pa
     assert "No module named 'tinylib'" in check.stderr
     assert "broken/catchment.yaml:4" in check.stderr
 
-    listed = _cli(tmp_path, "assets", "list", "--json")
+    listed = run_catchment(tmp_path, "assets", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     rows = {r["key"]: r for r in json.loads(listed.stdout)}
     assert set(rows) == {"ledger", "campaign_budget"}
@@ -48,14 +38,14 @@ def test_three_projects_in_three_environments(tmp_path: Path, envs: dict[str, Pa
     assert (rows["ledger"]["project"], rows["ledger"]["team"]) == ("finance", "finance")
     assert "projects with problems: broken" in listed.stderr
 
-    plan = _cli(tmp_path, "plan", "--json")
+    plan = run_catchment(tmp_path, "plan", "--json")
     assert plan.returncode == 0, plan.stderr
     assert {r["key"]: r["state"] for r in json.loads(plan.stdout)} == {
         "ledger": "missing",
         "campaign_budget": "missing",
     }
 
-    run = _cli(tmp_path, "materialize")
+    run = run_catchment(tmp_path, "materialize")
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.index("finance: materializing") < run.stdout.index("marketing: materializing")
 
@@ -70,7 +60,7 @@ def test_three_projects_in_three_environments(tmp_path: Path, envs: dict[str, Pa
     assert latest["campaign_budget"].metadata["tinylib"] == "2.0.0"
     assert latest["campaign_budget"].metadata["budget"] == 21
 
-    again = _cli(tmp_path, "plan", "--json")
+    again = run_catchment(tmp_path, "plan", "--json")
     assert {r["key"]: r["state"] for r in json.loads(again.stdout)} == {
         "ledger": "fresh",
         "campaign_budget": "fresh",
@@ -80,11 +70,11 @@ def test_three_projects_in_three_environments(tmp_path: Path, envs: dict[str, Pa
     # environment) are stale; apply rebuilds them in order, each in its own environment
     code = tmp_path / "finance" / "assets.py"
     code.write_text(code.read_text().replace('"total": 42', '"total": 44'))
-    stale = _cli(tmp_path, "plan", "--json")
+    stale = run_catchment(tmp_path, "plan", "--json")
     states = {r["key"]: (r["state"], r["reasons"]) for r in json.loads(stale.stdout)}
     assert states["ledger"][0] == "stale"
     assert states["campaign_budget"] == ("stale", ["upstream ledger stale"])
-    applied = _cli(tmp_path, "apply")
+    applied = run_catchment(tmp_path, "apply")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "2 materialized, 0 failed, 0 skipped in 2 project run(s)" in applied.stdout
     store = open_storage(f"sqlite:///{tmp_path / '.catchment' / 'runs.db'}")

@@ -6,16 +6,13 @@ the workspace daemon, each project's partition in its own environment."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from catchment.storage import Storage, open_storage
 
-from tests.core.workspace.conftest import simple_workspace
+from tests.core.workspace.conftest import run_catchment, simple_workspace, wait_ended
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -51,17 +48,6 @@ def _workspace(root: Path) -> Path:
     )
 
 
-def _cli(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "catchment", *args],
-        cwd=cwd,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def _store(root: Path) -> Storage:
     return open_storage(f"sqlite:///{root / '.catchment' / 'runs.db'}")
 
@@ -84,10 +70,10 @@ def test_create_queues_a_workspace_run_per_chunk_with_partitions_and_team_tags(
         "--partitions",
         "2024-01-01...2024-01-03",
     )
-    dry = _cli(tmp_path, *args, "--dry-run")
+    dry = run_catchment(tmp_path, *args, "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "dry run: 3 partition(s) in 3 run(s)" in dry.stdout  # and records nothing:
-    created = _cli(tmp_path, *args, "--tag", "who=me", "--json")
+    created = run_catchment(tmp_path, *args, "--tag", "who=me", "--json")
     assert created.returncode == 0, created.stderr
     state = json.loads(created.stdout)
     assert (state["queued_runs"], state["partitions"], state["status"]) == (3, 3, "running")
@@ -106,10 +92,14 @@ def test_create_queues_a_workspace_run_per_chunk_with_partitions_and_team_tags(
             assert run.tags["team"] == "team-finance+team-marketing"
             assert run.tags["project"] == "finance+marketing"
             assert run.tags["priority"] == "-10"
-        chunked = _cli(tmp_path, *args[:-1], "2024-01-01...2024-01-05", "--policy", "chunks:2")
+        chunked = run_catchment(
+            tmp_path, *args[:-1], "2024-01-01...2024-01-05", "--policy", "chunks:2"
+        )
         assert chunked.returncode == 0, chunked.stderr
         assert ": 3 run(s) queued" in chunked.stdout
-        one = _cli(tmp_path, "backfill", "create", "-s", "spend", "--partitions", "2024-01-09")
+        one = run_catchment(
+            tmp_path, "backfill", "create", "-s", "spend", "--partitions", "2024-01-09"
+        )
         assert one.returncode == 0, one.stderr
         newest = max(store.list_runs(limit=100), key=lambda r: r.created_at)
         assert (newest.tags["team"], newest.tags["project"]) == ("team-marketing", "marketing")
@@ -120,19 +110,19 @@ def test_create_queues_a_workspace_run_per_chunk_with_partitions_and_team_tags(
 def test_list_show_and_cancel_act_on_the_shared_store(tmp_path: Path) -> None:
     _workspace(tmp_path)
     args = ("backfill", "create", "-s", "ledger", "--partitions", "2024-01-01...2024-01-02")
-    created = _cli(tmp_path, *args, "--json")
+    created = run_catchment(tmp_path, *args, "--json")
     assert created.returncode == 0, created.stderr
     backfill_id = json.loads(created.stdout)["backfill_id"]
-    listed = _cli(tmp_path, "backfill", "list", "--json")
+    listed = run_catchment(tmp_path, "backfill", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert [(b["backfill_id"], b["runs_total"]) for b in json.loads(listed.stdout)] == [
         (backfill_id, 2)
     ]
-    shown = _cli(tmp_path, "backfill", "status", backfill_id[:6])
+    shown = run_catchment(tmp_path, "backfill", "status", backfill_id[:6])
     assert shown.returncode == 0, shown.stderr
     assert "partitions 2024-01-01...2024-01-02" in shown.stdout
     assert "runs: 2 queued" in shown.stdout
-    canceled = _cli(tmp_path, "backfill", "cancel", backfill_id[:6])
+    canceled = run_catchment(tmp_path, "backfill", "cancel", backfill_id[:6])
     assert canceled.returncode == 0, canceled.stderr
     assert "2 queued run(s) canceled" in canceled.stdout
     store = _store(tmp_path)
@@ -140,7 +130,7 @@ def test_list_show_and_cancel_act_on_the_shared_store(tmp_path: Path) -> None:
         assert {r.status for r in store.list_runs(limit=100)} == {"canceled"}
     finally:
         store.close()
-    after = _cli(tmp_path, "backfill", "status", backfill_id, "--json")
+    after = run_catchment(tmp_path, "backfill", "status", backfill_id, "--json")
     assert json.loads(after.stdout)["status"] == "canceled"
 
 
@@ -151,20 +141,14 @@ def test_bad_input_gets_the_projects_messages(tmp_path: Path) -> None:
         ("-s", "ledger_total", "--partitions", "2024-01-01...2024-01-02"),
         ("-s", "nothing_here", "--partitions", "2024-01-01"),
     ):
-        on_workspace = _error(_cli(tmp_path, "backfill", "create", *args))
-        on_project = _error(_cli(tmp_path, "backfill", "create", "-p", "finance", *args))
+        on_workspace = _error(run_catchment(tmp_path, "backfill", "create", *args))
+        on_project = _error(run_catchment(tmp_path, "backfill", "create", "-p", "finance", *args))
         assert on_workspace.split("; known:")[0] == on_project.split("; known:")[0], args
-    unpartitioned = _cli(tmp_path, "backfill", "create", "-s", "ledger_total", "--partitions", "x")
+    unpartitioned = run_catchment(
+        tmp_path, "backfill", "create", "-s", "ledger_total", "--partitions", "x"
+    )
     assert "no selected asset is partitioned" in unpartitioned.stderr
-    assert "no backfill 'abc'" in _error(_cli(tmp_path, "backfill", "run", "abc"))
-
-
-def _wait_ended(store: Storage, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    ended = ("success", "failure", "canceled", "abandoned")
-    while any(r.status not in ended for r in store.list_runs(limit=1000)):
-        assert time.monotonic() < deadline, [(r.run_id, r.status) for r in store.list_runs()]
-        time.sleep(0.1)
+    assert "no backfill 'abc'" in _error(run_catchment(tmp_path, "backfill", "run", "abc"))
 
 
 def test_the_workspace_daemon_runs_each_partition_in_its_project(tmp_path: Path) -> None:
@@ -177,14 +161,14 @@ def test_the_workspace_daemon_runs_each_partition_in_its_project(tmp_path: Path)
         "--partitions",
         "2024-01-01...2024-01-02",
     )
-    created = _cli(tmp_path, *args, "--json")
+    created = run_catchment(tmp_path, *args, "--json")
     assert created.returncode == 0, created.stderr
     backfill_id = json.loads(created.stdout)["backfill_id"]
-    once = _cli(tmp_path, "daemon", "--once")
+    once = run_catchment(tmp_path, "daemon", "--once")
     assert once.returncode == 0, once.stderr
     store = _store(tmp_path)
     try:
-        _wait_ended(store)
+        wait_ended(store)
         runs = store.list_runs(limit=1000)
         queued = [r for r in runs if "workspace_run" not in r.tags]
         assert {r.tags["backfill"] for r in runs} == {backfill_id}
@@ -202,21 +186,21 @@ def test_the_workspace_daemon_runs_each_partition_in_its_project(tmp_path: Path)
         out = tmp_path / project / "out"
         assert sorted(p.name for p in out.iterdir()) == ["2024-01-01", "2024-01-02"]
         assert (out / "2024-01-02").read_text() == f"{name}\n"
-    done = _cli(tmp_path, "backfill", "status", backfill_id, "--json")
+    done = run_catchment(tmp_path, "backfill", "status", backfill_id, "--json")
     assert json.loads(done.stdout)["status"] == "completed"
 
 
 def test_backfill_run_runs_it_here_and_resumes_only_the_failed_chunk(tmp_path: Path) -> None:
     _workspace(tmp_path)
     args = ("backfill", "create", "-s", "ledger", "--partitions", "2024-01-01...2024-01-03")
-    created = _cli(tmp_path, *args, "--json")
+    created = run_catchment(tmp_path, *args, "--json")
     assert created.returncode == 0, created.stderr
     backfill_id = json.loads(created.stdout)["backfill_id"]
-    first = _cli(tmp_path, "backfill", "run", backfill_id, FAIL_ON="2024-01-02")
+    first = run_catchment(tmp_path, "backfill", "run", backfill_id, FAIL_ON="2024-01-02")
     assert first.returncode == 1, first.stdout + first.stderr
     assert "2024-01-02: failure" in first.stdout
     assert "2024-01-03: success" in first.stdout
-    again = _cli(tmp_path, "backfill", "run", backfill_id)
+    again = run_catchment(tmp_path, "backfill", "run", backfill_id)
     assert again.returncode == 0, again.stdout + again.stderr
     assert f"backfill {backfill_id}: 1 run(s) queued" in again.stdout
     assert "completed" in again.stdout

@@ -18,21 +18,11 @@ from tests.core.workspace.conftest import (
     INGEST_CODE,
     LEDGER_CODE,
     REPORT_CODE,
+    run_catchment,
     simple_workspace,
 )
 
 pytestmark = pytest.mark.timeout(180)
-
-
-def _cli(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "catchment", *args],
-        cwd=cwd,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def test_a_failed_upstream_project_skips_the_assets_downstream(tmp_path: Path) -> None:
@@ -41,16 +31,16 @@ def test_a_failed_upstream_project_skips_the_assets_downstream(tmp_path: Path) -
         '    raise RuntimeError("ledger is closed")\n    LEDGER.parent.mkdir',
     )
     simple_workspace(tmp_path, {"finance": failing, "marketing": BUDGET_CODE})
-    run = _cli(tmp_path, "materialize")
+    run = run_catchment(tmp_path, "materialize")
     assert run.returncode == 1, run.stderr
     assert "finance: materializing 1 asset(s) in its environment: ledger" in run.stdout
     assert "marketing: skipped budget (upstream ledger did not materialize)" in run.stdout
     assert "0 materialized, 1 failed, 1 skipped in 1 project run(s)" in run.stdout
     assert "ledger is closed" in run.stderr
-    runs = json.loads(_cli(tmp_path, "runs", "list", "--json").stdout)
+    runs = json.loads(run_catchment(tmp_path, "runs", "list", "--json").stdout)
     (failed,) = [r for r in runs if r["tags"]["workspace_project"] == "finance"]
     (tmp_path / "finance" / "assets.py").write_text(LEDGER_CODE.format(TAGS="{}"))
-    retried = _cli(tmp_path, "runs", "retry", failed["run_id"][:10], "--from-failure")
+    retried = run_catchment(tmp_path, "runs", "retry", failed["run_id"][:10], "--from-failure")
     assert retried.returncode == 0, retried.stderr
     assert f"retrying {failed['run_id']}: 1 asset" in retried.stdout
     assert "finance: materializing 1 asset(s) in its environment: ledger" in retried.stdout
@@ -59,7 +49,7 @@ def test_a_failed_upstream_project_skips_the_assets_downstream(tmp_path: Path) -
 
 def test_materialize_records_each_project_run_in_the_shared_store(tmp_path: Path) -> None:
     simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE})
-    run = _cli(tmp_path, "materialize", "-s", "+project:marketing")
+    run = run_catchment(tmp_path, "materialize", "-s", "+project:marketing")
     assert run.returncode == 0, run.stderr
     assert "2 materialized, 0 failed, 0 skipped in 2 project run(s)" in run.stdout
     from catchment.storage import open_storage
@@ -72,21 +62,21 @@ def test_materialize_records_each_project_run_in_the_shared_store(tmp_path: Path
         assert {str(k) for k in store.latest_materializations()} == {"ledger", "budget"}
     finally:
         store.close()
-    plan = _cli(tmp_path, "plan", "--json")
+    plan = run_catchment(tmp_path, "plan", "--json")
     assert plan.returncode == 0, plan.stderr
     assert {(r["key"], r["state"], r["project"]) for r in json.loads(plan.stdout)} == {
         ("ledger", "fresh", "finance"),
         ("budget", "fresh", "marketing"),
     }
-    listed = _cli(tmp_path, "runs", "list", "--json")
+    listed = run_catchment(tmp_path, "runs", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert {r["tags"]["workspace_project"] for r in json.loads(listed.stdout)} == {
         "finance",
         "marketing",
     }
-    shown = _cli(tmp_path, "runs", "show", json.loads(listed.stdout)[0]["run_id"][:8])
+    shown = run_catchment(tmp_path, "runs", "show", json.loads(listed.stdout)[0]["run_id"][:8])
     assert shown.returncode == 0, shown.stderr
-    apply = _cli(tmp_path, "apply")
+    apply = run_catchment(tmp_path, "apply")
     assert apply.returncode == 0
     assert "nothing to do" in apply.stdout
 
@@ -97,17 +87,17 @@ def test_plan_shows_reads_of_a_project_that_did_not_load_as_unknown(tmp_path: Pa
         {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE},
         finance="/nowhere/bin/python",
     )
-    plan = _cli(tmp_path, "plan", "--json")
+    plan = run_catchment(tmp_path, "plan", "--json")
     assert plan.returncode == 0, plan.stderr
     (row,) = [r for r in json.loads(plan.stdout) if r["key"] == "budget"]
     assert row["state"] == "unknown"
     assert "which project finance (did not load) may write" in row["reasons"][-1]
     assert "projects with problems: finance" in plan.stderr
-    check = _cli(tmp_path, "check")
+    check = run_catchment(tmp_path, "check")
     assert check.returncode == 1
     assert "✗ finance (team team-finance): did not load" in check.stdout
     assert "/nowhere/bin/python does not exist" in check.stderr
-    listed = _cli(tmp_path, "assets", "list", "--json", "-p", str(file))
+    listed = run_catchment(tmp_path, "assets", "list", "--json", "-p", str(file))
     assert listed.returncode == 0, listed.stderr
     assert [r["key"] for r in json.loads(listed.stdout) if r["external"]] != []
 
@@ -118,7 +108,7 @@ def test_a_policy_violation_stops_materialize_unless_allowed(tmp_path: Path) -> 
         {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE},
         "policy:\n  cross_project: {require_tag: public}\n",
     )
-    run = _cli(tmp_path, "materialize")
+    run = run_catchment(tmp_path, "materialize")
     assert run.returncode == 1
     assert "[policy]" in run.stderr
     assert "not tagged 'public'" in run.stderr
@@ -128,7 +118,7 @@ def test_a_policy_violation_stops_materialize_unless_allowed(tmp_path: Path) -> 
 def test_commands_that_do_not_support_workspaces_say_so(tmp_path: Path) -> None:
     simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}")})
     for args in (["runs", "execute", "0123456789ab"],):
-        out = _cli(tmp_path, *args)
+        out = run_catchment(tmp_path, *args)
         assert out.returncode == 1, args
         command = " ".join(args[:2]) if args[0] in ("runs", "assets") else args[0]
         assert f"`catchment {command}` does not work on a workspace" in out.stderr
@@ -137,15 +127,15 @@ def test_commands_that_do_not_support_workspaces_say_so(tmp_path: Path) -> None:
 def test_the_hidden_backfills_alias_works_on_a_workspace_as_backfill_does(tmp_path: Path) -> None:
     simple_workspace(tmp_path, {"finance": DAILY_CODE})
     for command in ("backfill", "backfills"):
-        out = _cli(tmp_path, command, "list", "--json")
+        out = run_catchment(tmp_path, command, "list", "--json")
         assert out.returncode == 0, (command, out.stderr)
         assert json.loads(out.stdout) == [], command
 
 
 def test_assets_show_and_graph_read_the_merged_graph(tmp_path: Path) -> None:
     simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE})
-    assert _cli(tmp_path, "materialize", "-s", "ledger").returncode == 0
-    shown = _cli(tmp_path, "assets", "show", "budget", "--json")
+    assert run_catchment(tmp_path, "materialize", "-s", "ledger").returncode == 0
+    shown = run_catchment(tmp_path, "assets", "show", "budget", "--json")
     assert shown.returncode == 0, shown.stderr
     info = json.loads(shown.stdout)
     assert (info["project"], info["team"], info["deps"]) == (
@@ -154,17 +144,17 @@ def test_assets_show_and_graph_read_the_merged_graph(tmp_path: Path) -> None:
         ["ledger"],
     )
     assert info["state"] == "missing"
-    text = _cli(tmp_path, "assets", "show", "ledger")
+    text = run_catchment(tmp_path, "assets", "show", "ledger")
     assert text.returncode == 0, text.stderr
     assert "project       finance" in text.stdout
     assert "last materialized" in text.stdout
-    missing = _cli(tmp_path, "assets", "show", "nope")
+    missing = run_catchment(tmp_path, "assets", "show", "nope")
     assert missing.returncode == 1
     assert "no asset nope in the workspace" in missing.stderr
-    drawn = _cli(tmp_path, "graph", "--format", "json")
+    drawn = run_catchment(tmp_path, "graph", "--format", "json")
     assert drawn.returncode == 0, drawn.stderr
     assert {"from": "ledger", "to": "budget"} in json.loads(drawn.stdout)["edges"]
-    mermaid = _cli(tmp_path, "graph")
+    mermaid = run_catchment(tmp_path, "graph")
     assert mermaid.returncode == 0, mermaid.stderr
     assert mermaid.stdout.startswith("flowchart LR")
 
@@ -184,7 +174,7 @@ def test_materialize_json_prints_each_project_run_and_runs_retry_json_too(tmp_pa
         '    raise RuntimeError("ledger is closed")\n    LEDGER.parent.mkdir',
     )
     simple_workspace(tmp_path, {"finance": failing, "marketing": BUDGET_CODE})
-    done = _cli(tmp_path, "materialize", "--json")
+    done = run_catchment(tmp_path, "materialize", "--json")
     assert done.returncode == 1, done.stderr
     document = json.loads(done.stdout)  # progress (and the asset's print) on stderr
     assert document["status"] == "failure"
@@ -199,14 +189,14 @@ def test_materialize_json_prints_each_project_run_and_runs_retry_json_too(tmp_pa
     ]
     assert document["errors"] == []
     (tmp_path / "finance" / "assets.py").write_text(LEDGER_CODE.format(TAGS="{}"))
-    retried = _cli(tmp_path, "runs", "retry", runs["finance"]["run_id"], "--json")
+    retried = run_catchment(tmp_path, "runs", "retry", runs["finance"]["run_id"], "--json")
     assert retried.returncode == 0, retried.stderr
     again = json.loads(retried.stdout)
     assert again["status"] == "success"
     assert f"retrying {runs['finance']['run_id']}: 1 asset" in retried.stderr
     (run,) = again["runs"]
     assert (run["status"], run["run"]["tags"]["retry_of"]) == ("success", runs["finance"]["run_id"])
-    nothing = _cli(tmp_path, "runs", "retry", run["run_id"], "--from-failure", "--json")
+    nothing = run_catchment(tmp_path, "runs", "retry", run["run_id"], "--from-failure", "--json")
     assert nothing.returncode == 0, nothing.stderr
     assert json.loads(nothing.stdout) == {
         "status": "nothing left to run",
@@ -219,7 +209,7 @@ def test_materialize_json_prints_each_project_run_and_runs_retry_json_too(tmp_pa
 
 def test_apply_json_on_a_workspace_is_its_status_and_each_project_run(tmp_path: Path) -> None:
     simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE})
-    done = _cli(tmp_path, "apply", "--json")
+    done = run_catchment(tmp_path, "apply", "--json")
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
     assert document["status"] == "success"
@@ -228,10 +218,10 @@ def test_apply_json_on_a_workspace_is_its_status_and_each_project_run(tmp_path: 
     assert {r["status"] for r in runs.values()} == {"success"}
     assert len({r["run"]["tags"]["workspace_run"] for r in runs.values()}) == 1
     assert runs["marketing"]["run"]["tags"]["trigger"] == "apply"
-    fresh = _cli(tmp_path, "apply", "--json")
+    fresh = run_catchment(tmp_path, "apply", "--json")
     assert fresh.returncode == 0, fresh.stderr
     assert json.loads(fresh.stdout) == {"status": "fresh", "runs": [], "skipped": [], "errors": []}
-    queued = _cli(tmp_path, "materialize", "-s", "budget", "--queue", "--json")
+    queued = run_catchment(tmp_path, "materialize", "-s", "budget", "--queue", "--json")
     assert queued.returncode == 0, queued.stderr
     document = json.loads(queued.stdout)
     assert document["status"] == "queued"
@@ -241,7 +231,7 @@ def test_apply_json_on_a_workspace_is_its_status_and_each_project_run(tmp_path: 
         1,
         ["budget"],
     )
-    nothing = _cli(tmp_path, "materialize", "-s", "ledger and budget", "--json")
+    nothing = run_catchment(tmp_path, "materialize", "-s", "ledger and budget", "--json")
     assert nothing.returncode == 0, nothing.stderr
     assert json.loads(nothing.stdout)["status"] == "nothing selected"
 
@@ -307,38 +297,40 @@ def test_partitions_on_a_workspace_are_the_projects_sets_in_the_shared_store(
             "marketing": PER_CUSTOMER.format(name="campaigns"),
         },
     )
-    listed = _cli(tmp_path, "partitions", "list", "--json")
+    listed = run_catchment(tmp_path, "partitions", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     users = ["finance", "marketing"]
     assert json.loads(listed.stdout) == {"customers": {"keys": [], "projects": users}}
-    refused = _cli(tmp_path, "materialize", "-s", "invoices", "--partition", "acme")
+    refused = run_catchment(tmp_path, "materialize", "-s", "invoices", "--partition", "acme")
     assert refused.returncode == 1, refused.stdout
     assert "catchment partitions add customers acme" in refused.stdout + refused.stderr
-    added = _cli(tmp_path, "partitions", "add", "customers", "acme", "globex")
+    added = run_catchment(tmp_path, "partitions", "add", "customers", "acme", "globex")
     assert (added.returncode, added.stdout.strip()) == (0, "added to customers: acme, globex")
-    again = _cli(tmp_path, "partitions", "add", "customers", "acme")
+    again = run_catchment(tmp_path, "partitions", "add", "customers", "acme")
     assert again.stdout.strip() == "already in customers: acme"
-    listed = _cli(tmp_path, "partitions", "list")
+    listed = run_catchment(tmp_path, "partitions", "list")
     assert listed.stdout.splitlines() == [
         "customers (2 keys, used by finance, marketing)",
         "  acme",
         "  globex",
     ]
-    one = _cli(tmp_path, "partitions", "list", "customers", "--json")
+    one = run_catchment(tmp_path, "partitions", "list", "customers", "--json")
     assert json.loads(one.stdout) == {"customers": {"keys": ["acme", "globex"], "projects": users}}
-    run = _cli(tmp_path, "materialize", "--partition", "acme", "--json")
+    run = run_catchment(tmp_path, "materialize", "--partition", "acme", "--json")
     assert run.returncode == 0, run.stderr
     runs = _runs_of(json.loads(run.stdout))
     assert {p: (r["status"], r["run"]["partition_keys"]) for p, r in runs.items()} == {
         "finance": ("success", ["acme"]),
         "marketing": ("success", ["acme"]),
     }
-    queued = _cli(tmp_path, "materialize", "-s", "campaigns", "--partition", "globex", "--queue")
+    queued = run_catchment(
+        tmp_path, "materialize", "-s", "campaigns", "--partition", "globex", "--queue"
+    )
     assert queued.returncode == 0, queued.stderr
     assert "queued" in queued.stdout
-    removed = _cli(tmp_path, "partitions", "remove", "customers", "globex")
+    removed = run_catchment(tmp_path, "partitions", "remove", "customers", "globex")
     assert (removed.returncode, removed.stdout.strip()) == (0, "removed 1 key from customers")
-    gone = _cli(tmp_path, "materialize", "-s", "campaigns", "--partition", "globex")
+    gone = run_catchment(tmp_path, "materialize", "-s", "campaigns", "--partition", "globex")
     assert gone.returncode == 1, gone.stdout
     assert "catchment partitions add customers globex" in gone.stdout + gone.stderr
 
@@ -349,7 +341,7 @@ def test_an_unknown_partition_set_on_a_workspace_names_the_known_ones(tmp_path: 
         {"finance": PER_CUSTOMER.format(name="invoices"), "marketing": BUDGET_CODE},
     )
     for args in (["add", "clients", "x"], ["list", "clients"], ["remove", "clients", "x"]):
-        out = _cli(tmp_path, "partitions", *args)
+        out = run_catchment(tmp_path, "partitions", *args)
         assert out.returncode == 1, args
         assert "no dynamic partition set named 'clients' in the workspace" in out.stderr
         assert "the workspace's dynamic sets: customers (used by finance)" in out.stderr
@@ -382,7 +374,7 @@ def test_a_partitioned_workspace_run_runs_an_unpartitioned_downstream_project_on
     ``materialize --partition A...B`` runs the ingest for both days and the report once, after
     them, without a partition (as one project's run would), not refused for its partition."""
     simple_workspace(tmp_path, {"ingest": INGEST_CODE, "reports": REPORT_CODE})
-    run = _cli(tmp_path, "materialize", "--partition", "2024-01-01...2024-01-02")
+    run = run_catchment(tmp_path, "materialize", "--partition", "2024-01-01...2024-01-02")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "reports: materializing 1 asset(s) in its environment: report" in run.stdout
     report = (tmp_path / "shared" / "report.txt").read_text()
@@ -406,7 +398,7 @@ def test_a_queued_partitioned_workspace_run_runs_the_unpartitioned_report_once_a
     skipped, and a retry from failure redoes that day, then the report once."""
     file = simple_workspace(tmp_path, {"ingest": INGEST_CODE, "reports": REPORT_CODE})
     days = "2024-01-01...2024-01-03"
-    queued = _cli(tmp_path, "materialize", "--partition", days, "--queue", "--json")
+    queued = run_catchment(tmp_path, "materialize", "--partition", days, "--queue", "--json")
     assert queued.returncode == 0, queued.stderr
     (run,) = json.loads(queued.stdout)["runs"]
     done = subprocess.run(
@@ -420,13 +412,13 @@ def test_a_queued_partitioned_workspace_run_runs_the_unpartitioned_report_once_a
     assert done.returncode == 1, done.stdout + done.stderr
     assert "reports: skipped report (upstream ingest did not materialize)" in done.stdout
     assert not (tmp_path / "shared" / "report.txt").exists()
-    retried = _cli(tmp_path, "runs", "retry", run["run_id"], "--from-failure")
+    retried = run_catchment(tmp_path, "runs", "retry", run["run_id"], "--from-failure")
     assert retried.returncode == 0, retried.stdout + retried.stderr
     assert f"retrying {run['run_id']}: 2 assets, 1 partition" in retried.stdout
     assert "once after every partition" in retried.stdout
     report = (tmp_path / "shared" / "report.txt").read_text()
     assert report == "2024-01-01,2024-01-02,2024-01-03\n"
-    queued = _cli(tmp_path, "materialize", "--partition", days, "--queue", "--json")
+    queued = run_catchment(tmp_path, "materialize", "--partition", days, "--queue", "--json")
     (again,) = json.loads(queued.stdout)["runs"]
     done = subprocess.run(
         [sys.executable, "-m", "catchment.workspace.execute", again["run_id"], str(file)],
@@ -448,7 +440,7 @@ def test_runs_retry_of_a_partitioned_run_retries_every_partition_after_a_failed_
     day's project run is in ``--json``, and the retry exits 1 naming the failed day."""
     file = simple_workspace(tmp_path, {"finance": DAILY_CODE})
     days = ["2024-01-01", "2024-01-02", "2024-01-03"]
-    queued = _cli(
+    queued = run_catchment(
         tmp_path, "materialize", "--partition", f"{days[0]}...{days[2]}", "--queue", "--json"
     )
     assert queued.returncode == 0, queued.stderr
@@ -462,7 +454,7 @@ def test_runs_retry_of_a_partitioned_run_retries_every_partition_after_a_failed_
         timeout=120,
     )
     assert first.returncode == 1, first.stderr
-    retried = _cli(tmp_path, "runs", "retry", run["run_id"], "--json", FAIL_ON=days[1])
+    retried = run_catchment(tmp_path, "runs", "retry", run["run_id"], "--json", FAIL_ON=days[1])
     assert retried.returncode == 1, retried.stderr
     document = json.loads(retried.stdout)
     assert document["status"] == "failure"
@@ -484,7 +476,7 @@ def test_runs_retry_from_failure_redoes_only_the_partition_keys_that_failed(
     other days), yet ``--from-failure`` still has it to redo, for that day only."""
     file = simple_workspace(tmp_path, {"finance": DAILY_CODE})
     days = ["2024-01-01", "2024-01-02", "2024-01-03"]
-    queued = _cli(
+    queued = run_catchment(
         tmp_path, "materialize", "--partition", f"{days[0]}...{days[2]}", "--queue", "--json"
     )
     (run,) = json.loads(queued.stdout)["runs"]
@@ -498,7 +490,7 @@ def test_runs_retry_from_failure_redoes_only_the_partition_keys_that_failed(
     )
     assert first.returncode == 1, first.stderr
     (tmp_path / "finance" / "out" / days[0]).unlink()  # a rerun of day 1 would write it again
-    retried = _cli(tmp_path, "runs", "retry", run["run_id"], "--from-failure", "--json")
+    retried = run_catchment(tmp_path, "runs", "retry", run["run_id"], "--from-failure", "--json")
     assert retried.returncode == 0, retried.stderr
     document = json.loads(retried.stdout)
     assert [(r["run"]["partition_keys"], r["status"]) for r in document["runs"]] == [
@@ -516,7 +508,7 @@ def test_plan_on_a_workspace_marks_assets_past_their_freshness_policy_overdue(
     says the policy; an asset without a policy has no ``freshness``."""
     overdue = LEDGER_CODE.format(TAGS="{}").replace("tags={}", "tags={}, freshness='1h'")
     simple_workspace(tmp_path, {"finance": overdue, "marketing": BUDGET_CODE})
-    plan = _cli(tmp_path, "plan", "--json")
+    plan = run_catchment(tmp_path, "plan", "--json")
     assert plan.returncode == 0, plan.stderr
     rows = {r["key"]: r for r in json.loads(plan.stdout)}
     assert rows["ledger"]["freshness"] == {
@@ -525,14 +517,14 @@ def test_plan_on_a_workspace_marks_assets_past_their_freshness_policy_overdue(
         "reason": "never materialized (max lag 1h)",
     }
     assert "freshness" not in rows["budget"]
-    text = _cli(tmp_path, "plan")
+    text = run_catchment(tmp_path, "plan")
     assert text.returncode == 0, text.stderr
     (line,) = [ln for ln in text.stdout.splitlines() if "ledger" in ln]
     assert "missing overdue" in line
     assert "freshness: never materialized (max lag 1h)" in line
     assert "2 missing, 0 stale, 0 fresh, 1 overdue" in text.stdout
-    assert _cli(tmp_path, "materialize", "-s", "ledger").returncode == 0
-    fresh = {r["key"]: r for r in json.loads(_cli(tmp_path, "plan", "--json").stdout)}
+    assert run_catchment(tmp_path, "materialize", "-s", "ledger").returncode == 0
+    fresh = {r["key"]: r for r in json.loads(run_catchment(tmp_path, "plan", "--json").stdout)}
     assert fresh["ledger"]["freshness"]["overdue"] is False
 
 
@@ -560,11 +552,11 @@ def test_apply_on_a_workspace_runs_partitioned_assets_on_the_keys_they_lack(
     downstream of another project once after them; then everything is fresh; with --queue
     the two groups (different partition sets) are refused, naming what to do."""
     simple_workspace(tmp_path, {"shop": REGIONS_CODE, "reports": REPORT_CODE})
-    queued = _cli(tmp_path, "apply", "--queue")
+    queued = run_catchment(tmp_path, "apply", "--queue")
     assert queued.returncode == 1, queued.stdout
     assert "need 2 runs, one after the other" in queued.stderr
     assert "Traceback" not in queued.stderr
-    applied = _cli(tmp_path, "apply", "--json")
+    applied = run_catchment(tmp_path, "apply", "--json")
     assert applied.returncode == 0, applied.stderr
     runs = [(r["run"]["partition_keys"], r["status"]) for r in json.loads(applied.stdout)["runs"]]
     assert runs == [(["eu"], "success"), (["us"], "success"), ([], "success")]
@@ -572,6 +564,6 @@ def test_apply_on_a_workspace_runs_partitioned_assets_on_the_keys_they_lack(
     shared = tmp_path / "shared"
     assert sorted(p.name for p in (shared / "days").iterdir()) == ["eu", "us"]
     assert (shared / "report.txt").read_text() == "eu,us\n"  # once, after both regions
-    again = _cli(tmp_path, "apply")
+    again = run_catchment(tmp_path, "apply")
     assert again.returncode == 0, again.stderr
     assert "everything selected is fresh" in again.stdout

@@ -22,7 +22,13 @@ from catchment.workspace.daemon import WorkspaceSensorRunner, load_for_daemon
 from catchment.workspace.execute import execute_workspace_run
 
 from tests.core.daemon.conftest import T0, RecordingLauncher, settle
-from tests.core.workspace.conftest import BUDGET_CODE, LEDGER_CODE, simple_workspace
+from tests.core.workspace.conftest import (
+    BUDGET_CODE,
+    LEDGER_CODE,
+    run_catchment,
+    simple_workspace,
+    wait_ended,
+)
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -215,54 +221,36 @@ def test_the_daemon_runs_automation_across_projects_once_across_a_kill_9(
         store.close()
 
 
-def _cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "catchment", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def _wait_ended(store: Storage, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    ended = ("success", "failure", "canceled", "abandoned")
-    while any(r.status not in ended for r in store.list_runs(limit=1000)):
-        assert time.monotonic() < deadline, [(r.run_id, r.status) for r in store.list_runs()]
-        time.sleep(0.1)
-
-
 def test_queued_materialize_and_apply_are_started_by_the_workspace_daemon(tmp_path: Path) -> None:
     simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}"), "marketing": BUDGET_CODE})
-    queued = _cli(tmp_path, "materialize", "--queue", "-s", "ledger", "--tag", "who=me")
+    queued = run_catchment(tmp_path, "materialize", "--queue", "-s", "ledger", "--tag", "who=me")
     assert queued.returncode == 0, queued.stderr
     assert "queued run" in queued.stdout
     store = _store(tmp_path)
     try:
         (run,) = store.list_runs()
         assert (run.status, run.asset_keys, run.tags["who"]) == ("queued", ("ledger",), "me")
-        once = _cli(tmp_path, "daemon", "--once")
+        once = run_catchment(tmp_path, "daemon", "--once")
         assert once.returncode == 0, once.stderr
-        _wait_ended(store)
+        wait_ended(store)
         assert store.get_run(run.run_id).status == "success"  # type: ignore[union-attr]
-        ticks = _cli(tmp_path, "ticks", "--json")
+        ticks = run_catchment(tmp_path, "ticks", "--json")
         assert ticks.returncode == 0, ticks.stderr
         assert [t["run_ids"] for t in json.loads(ticks.stdout)] == [[run.run_id]]
-        applied = _cli(tmp_path, "apply", "--queue")
+        applied = run_catchment(tmp_path, "apply", "--queue")
         assert applied.returncode == 0, applied.stderr
         assert "queuing 1 asset(s): budget" in applied.stdout
-        assert _cli(tmp_path, "daemon", "--once").returncode == 0
-        _wait_ended(store)
+        assert run_catchment(tmp_path, "daemon", "--once").returncode == 0
+        wait_ended(store)
         runs = store.list_runs(limit=1000)
         assert {r.status for r in runs} == {"success"}
         children = [r for r in runs if "workspace_run" in r.tags]
         assert sorted(r.tags["workspace_project"] for r in children) == ["finance", "marketing"]
         assert {str(k) for k in store.latest_materializations()} == {"ledger", "budget"}
-        again = _cli(tmp_path, "materialize", "--queue", "-s", "budget")
+        again = run_catchment(tmp_path, "materialize", "--queue", "-s", "budget")
         assert again.returncode == 0, again.stderr
         run_id = again.stdout.split()[2]
-        canceled = _cli(tmp_path, "runs", "cancel", run_id[:10])
+        canceled = run_catchment(tmp_path, "runs", "cancel", run_id[:10])
         assert canceled.returncode == 0, canceled.stderr
         assert f"run {run_id} canceled (it had not started)" in canceled.stdout
     finally:
@@ -271,18 +259,18 @@ def test_queued_materialize_and_apply_are_started_by_the_workspace_daemon(tmp_pa
 
 def test_automation_commands_read_the_merged_graph_and_the_shared_store(tmp_path: Path) -> None:
     simple_workspace(tmp_path, {"finance": AUTO_LEDGER, "marketing": AUTO_BUDGET})
-    listed = _cli(tmp_path, "automation", "list", "--json")
+    listed = run_catchment(tmp_path, "automation", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert {(r["asset"], r["condition"]) for r in json.loads(listed.stdout)} == {
         ("ledger", "on_missing()"),
         ("budget", "eager()"),
     }
-    evaluated = _cli(tmp_path, "automation", "evaluate", "--json")
+    evaluated = run_catchment(tmp_path, "automation", "evaluate", "--json")
     assert evaluated.returncode == 0, evaluated.stderr
     requested = json.loads(evaluated.stdout)["run_requests"]
     # one run across both projects: the workspace runner orders the batches
     assert [r["asset_keys"] for r in requested] == [["budget", "ledger"]]
-    explained = _cli(tmp_path, "automation", "explain", "budget", "--now")
+    explained = run_catchment(tmp_path, "automation", "explain", "budget", "--now")
     assert explained.returncode == 0, explained.stderr
     assert "budget: requested" in explained.stdout
     assert "eager()" in explained.stdout
@@ -293,12 +281,12 @@ def test_schedules_and_sensors_list_every_projects_declarations(tmp_path: Path) 
     with (tmp_path / "finance" / "catchment.yaml").open("a") as f:
         f.write(SCHEDULE + SENSOR)
     (tmp_path / "finance" / "sensors.py").write_text(SENSOR_CODE)
-    schedules = _cli(tmp_path, "schedules", "list", "--json")
+    schedules = run_catchment(tmp_path, "schedules", "list", "--json")
     assert schedules.returncode == 0, schedules.stderr
     assert [(s["name"], s["target"]) for s in json.loads(schedules.stdout)] == [
         ("finance:hourly", "project:finance and (*)")
     ]
-    sensors = _cli(tmp_path, "sensors", "list", "--json")
+    sensors = run_catchment(tmp_path, "sensors", "list", "--json")
     assert sensors.returncode == 0, sensors.stderr
     assert [(s["name"], s["target"]) for s in json.loads(sensors.stdout)] == [
         ("finance:poke", "project:finance")
@@ -312,7 +300,7 @@ def test_sensors_preview_evaluates_a_projects_sensor_in_its_environment_storing_
     with (tmp_path / "finance" / "catchment.yaml").open("a") as f:
         f.write(SENSOR)
     (tmp_path / "finance" / "sensors.py").write_text(SENSOR_CODE)
-    preview = _cli(tmp_path, "sensors", "preview", "finance:poke", "--json")
+    preview = run_catchment(tmp_path, "sensors", "preview", "finance:poke", "--json")
     assert preview.returncode == 0, preview.stderr
     data = json.loads(preview.stdout)
     assert (data["sensor"], data["error"], data["result"]["cursor"]) == ("finance:poke", None, "1")
@@ -321,7 +309,7 @@ def test_sensors_preview_evaluates_a_projects_sensor_in_its_environment_storing_
     assert request["selection"] == "project:finance"
     finance = str((tmp_path / "finance").resolve())
     assert (request["tags"]["cwd"], request["tags"]["root"]) == (finance, finance)
-    text = _cli(tmp_path, "sensors", "preview", "finance:poke", "--cursor", "41")
+    text = run_catchment(tmp_path, "sensors", "preview", "finance:poke", "--cursor", "41")
     assert text.returncode == 0, text.stderr
     assert "would request project:finance (run key sensor:finance:poke:n42)" in text.stdout
     assert text.stdout.splitlines()[-1] == "cursor: 42"
@@ -340,7 +328,7 @@ def test_sensors_preview_of_an_unknown_sensor_names_the_workspaces_sensors(tmp_p
         f.write(SENSOR)
     (tmp_path / "finance" / "sensors.py").write_text(SENSOR_CODE)
     for name in ("poke", "marketing:poke"):
-        out = _cli(tmp_path, "sensors", "preview", name)
+        out = run_catchment(tmp_path, "sensors", "preview", name)
         assert out.returncode == 1, name
         assert f"no sensor {name!r} in the workspace" in out.stderr
         assert "sensors: finance:poke" in out.stderr

@@ -16,8 +16,7 @@ from catchment.storage import open_storage
 from catchment.workspace.pools import disagreements, under_workspace, unused_queue
 
 from tests.core.execution.test_pools import PROJECT, _most_at_once, step_spans
-from tests.core.workspace.conftest import LEDGER_CODE, simple_workspace
-from tests.core.workspace.test_cli import _cli
+from tests.core.workspace.conftest import LEDGER_CODE, run_catchment, simple_workspace
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -77,7 +76,7 @@ def test_a_pool_named_in_two_projects_is_one_pool_limited_across_both(tmp_path: 
     together): the workspace's ``warehouse: 1`` lets one step run at a time across both
     projects (counted from the step events), though the projects' own ``pools:`` say 4."""
     _workspace(tmp_path, "pools: {warehouse: 1}\n")
-    checked = _cli(tmp_path, "check")  # loads the projects once: the runs read the cache
+    checked = run_catchment(tmp_path, "check")  # loads the projects once: the runs read the cache
     assert checked.returncode == 0, checked.stderr
     assert "project a: its pools.warehouse: 4 is not used" in checked.stdout
     t0 = time.time()
@@ -112,21 +111,21 @@ def test_a_pool_named_in_two_projects_is_one_pool_limited_across_both(tmp_path: 
 
 def test_pools_list_and_set_act_on_the_workspaces_shared_store(tmp_path: Path) -> None:
     _workspace(tmp_path, "pools: {warehouse: 2}\n")
-    listed = _cli(tmp_path, "pools", "list")
+    listed = run_catchment(tmp_path, "pools", "list")
     assert listed.returncode == 0, listed.stderr
     assert "warehouse            0/2        (workspace)" in listed.stdout
     assert "project a: its pools.warehouse: 4 is not used" in listed.stderr
-    changed = _cli(tmp_path, "pools", "set", "warehouse", "3")
+    changed = run_catchment(tmp_path, "pools", "set", "warehouse", "3")
     assert changed.returncode == 0, changed.stderr
-    rows = json.loads(_cli(tmp_path, "pools", "list", "--json").stdout)
+    rows = json.loads(run_catchment(tmp_path, "pools", "list", "--json").stdout)
     assert rows == [
         {"pool": "warehouse", "limit": 3, "limit_from": "store", "used": 0, "holders": []}
     ]
     store = open_storage(f"sqlite:///{tmp_path / '.catchment' / 'runs.db'}")
     assert store.pool_limits() == {"warehouse": 3}  # in the shared store
     store.close()
-    assert _cli(tmp_path, "pools", "delete", "warehouse").returncode == 0
-    assert "(workspace)" in _cli(tmp_path, "pools", "list").stdout
+    assert run_catchment(tmp_path, "pools", "delete", "warehouse").returncode == 0
+    assert "(workspace)" in run_catchment(tmp_path, "pools", "list").stdout
 
 
 def test_a_projects_own_run_limits_are_said_to_be_unused_in_a_workspace(tmp_path: Path) -> None:
@@ -140,7 +139,7 @@ def test_a_projects_own_run_limits_are_said_to_be_unused_in_a_workspace(tmp_path
     simple_workspace(tmp_path, {"finance": LEDGER_CODE.format(TAGS="{}")})
     yaml = tmp_path / "finance" / "catchment.yaml"
     yaml.write_text(yaml.read_text() + "queue: {max_concurrent_runs: 3}\n")
-    checked = _cli(tmp_path, "check")
+    checked = run_catchment(tmp_path, "check")
     assert checked.returncode == 0, checked.stderr
     assert "note: project finance: its queue: (max_concurrent_runs: 3) is not used" in (
         checked.stdout
