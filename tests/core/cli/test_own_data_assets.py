@@ -5,12 +5,11 @@ warehouse) calls it fresh afterwards instead of missing forever."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.core.cli.test_run_commands import cli
 
 CONFIG = """\
 project: {name: mr}
@@ -57,34 +56,22 @@ def _project(root: Path, assets: str) -> Path:
     return root
 
 
-def _catchment(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "catchment", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
-
-
 def test_an_asset_writing_its_own_data_materializes_and_is_fresh(tmp_path: Path) -> None:
     root = _project(tmp_path / "mr", REPORT)
-    listed = _catchment(root, "assets", "list", "--json")
+    listed = cli(root, "assets", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     [row] = json.loads(listed.stdout)
     assert (row["key"], row["table"]) == ("report", None)
 
-    before = _catchment(root, "plan", "--json", "--observe-ttl", "0")
+    before = cli(root, "plan", "--json", "--observe-ttl", "0")
     assert before.returncode == 0, before.stderr
     assert [r["state"] for r in json.loads(before.stdout)] == ["missing"]
 
-    done = _catchment(root, "materialize")
+    done = cli(root, "materialize")
     assert done.returncode == 0, done.stdout + done.stderr
     assert (root / "report.txt").read_text() == "hi"
 
-    after = _catchment(root, "plan", "--json", "--observe-ttl", "0")
+    after = cli(root, "plan", "--json", "--observe-ttl", "0")
     assert after.returncode == 0, after.stderr
     [planned] = json.loads(after.stdout)
     assert (planned["key"], planned["state"]) == ("report", "fresh"), planned
@@ -109,7 +96,7 @@ def test_check_names_a_parameter_that_loads_an_asset_writing_its_own_data(
     tmp_path: Path, assets: str, fragments: list[str]
 ) -> None:
     root = _project(tmp_path / "mr", assets)
-    checked = _catchment(root, "check", "--json")
+    checked = cli(root, "check", "--json")
     assert checked.returncode == 1, checked.stdout + checked.stderr
     [problem] = json.loads(checked.stdout)["problems"]
     for fragment in [*fragments, "returns MaterializeResult"]:
