@@ -25,26 +25,19 @@ from catchment.storage import RunRecord, RunStatus, Storage
 if TYPE_CHECKING:
     from catchment.graph import AssetGraph
 
-__all__ = ["execute_workspace_run", "left_by_partition", "left_to_do", "main"]
+__all__ = ["execute_workspace_run", "left_by_partition", "main"]
 
 _CHILDREN_SCAN = 10_000
 """How many of the newest runs are searched for a workspace run's project runs."""
-
-
-def left_to_do(storage: Storage, run: RunRecord, graph: AssetGraph) -> list[str]:
-    """The assets of ``run`` that did not materialize (for a partitioned run: for one of its
-    partition keys, at least): for a workspace run, in none of its project runs (tagged
-    ``workspace_run``); for one project's run, in its own."""
-    left = left_by_partition(storage, run, graph)
-    return list(dict.fromkeys(k for keys in left.values() for k in keys))
 
 
 def left_by_partition(
     storage: Storage, run: RunRecord, graph: AssetGraph
 ) -> dict[str | None, list[str]]:
     """Partition key of ``run`` (None for an unpartitioned run) -> its assets that did not
-    materialize for that key, so a retry from failure redoes only the failed keys of each
-    asset; an asset materialized without a partition (unpartitioned) is done for every key."""
+    materialize for that key (for a workspace run: in none of its project runs, tagged
+    ``workspace_run``; for one project's run: in its own), so a retry from failure redoes only
+    the failed keys of each asset; an asset materialized without a partition is done for all."""
     from catchment.events import EventType
     from catchment.runs.execute import selected_keys
 
